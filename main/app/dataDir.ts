@@ -1,0 +1,28 @@
+// Where the console keeps its database, settings and packages.
+import os from 'node:os';
+import path from 'node:path';
+
+export const DATA_DIR_ENV = 'PUSHCONSOLE_DATA_DIR';
+const APP_FOLDER = 'push-install-console';
+
+/**
+ * PUSHCONSOLE_DATA_DIR wins (tests use it); then Electron's userData when running in Electron;
+ * otherwise the XDG data folder ($XDG_DATA_HOME or ~/.local/share), or %APPDATA% on Windows.
+ */
+export function resolveDataDir(options: {
+  env?: NodeJS.ProcessEnv;
+  electronUserData?: string;
+  platform?: NodeJS.Platform;
+  home?: string;
+} = {}): string {
+  const env = options.env ?? process.env;
+  const override = env[DATA_DIR_ENV];
+  if (override && override.trim() !== '') return path.resolve(override);
+  if (options.electronUserData) return options.electronUserData;
+  const home = options.home ?? os.homedir();
+  if ((options.platform ?? process.platform) === 'win32') {
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_FOLDER);
+  }
+  const xdg = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
+  return path.join(xdg, APP_FOLDER);
+}

@@ -1,0 +1,214 @@
+// The browser shell's server: the renderer's files and a WebSocket bridge that carries the same
+// IPC contract as Electron's ipcMain, to the same router. It listens on 127.0.0.1 only and
+// trusts nothing by address alone:
+// - a random token per launch is required on the page load (?token=, which then sets a
+//   same-site HttpOnly cookie for the page's own assets and reloads) and inside every message;
+// - Host must name this server (DNS-rebinding guard) and Origin, when sent, must be this server.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EventBus } from '../ipc/eventBus.js';
+import type { IpcRouter } from '../ipc/router.js';
+import { bridgeError, parseClientMessage, type ServerMessage } from '../ipc/bridgeProtocol.js';
+
+export const TOKEN_COOKIE = 'pic_token';
+export const BRIDGE_PATH = '/bridge';
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface BridgeServerOptions {
+  readonly router: (origin: string) => IpcRouter;
+  readonly events: EventBus;
+  /** Folder holding the built renderer (index.html and its assets). */
+  readonly rendererDir: string;
+  readonly port?: number;
+  /** Tests may fix the token; a launch never does. */
+  readonly token?: string;
+}
+
+export interface BridgeServer {
+  readonly origin: string;
+  readonly token: string;
+  /** The URL to open: origin + token. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+function tokensEqual(expected: string, actual: unknown): boolean {
+  if (typeof actual !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(actual);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return rest.join('=');
+  }
+  return undefined;
+}
+
+export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
+  const token = options.token ?? crypto.randomBytes(24).toString('base64url');
+  const rendererDir = path.resolve(options.rendererDir);
+  const indexFile = path.join(rendererDir, 'index.html');
+  if (!fs.existsSync(indexFile)) {
+    throw new Error(`The renderer is not built (${indexFile} is missing). Run: npm run build`);
+  }
+  let origin = '';
+  let hostHeader = '';
+
+  /** Host must be this server; Origin, when the browser sends one, must be this server too. */
+  const checkHostAndOrigin = (req: http.IncomingMessage): string | null => {
+    if (req.headers.host !== hostHeader) return `Host "${req.headers.host ?? ''}" is not this console`;
+    const requestOrigin = req.headers.origin;
+    if (requestOrigin !== undefined && requestOrigin !== origin) return `Origin "${requestOrigin}" is not this console`;
+    return null;
+  };
+
+  const refuse = (res: http.ServerResponse, status: number, why: string) => {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`${status}: ${why}\n`);
+  };
+
+  const server = http.createServer((req, res) => {
+    const problem = checkHostAndOrigin(req);
+    if (problem) return refuse(res, 403, problem);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
+    const url = new URL(req.url ?? '/', origin);
+    const queryToken = url.searchParams.get('token');
+    const hasCookie = tokensEqual(token, cookieToken(req.headers.cookie));
+
+    if (url.pathname === '/' || url.pathname === '/index.html') {
+      if (queryToken !== null) {
+        if (!tokensEqual(token, queryToken)) return refuse(res, 403, 'wrong token: open the URL the console printed');
+        // Trade the token in the URL for a cookie, so it leaves the address bar and history.
+        res.writeHead(303, {
+          location: '/',
+          'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+          'cache-control': 'no-store',
+        });
+        return res.end();
+      }
+      if (!hasCookie) return refuse(res, 403, 'a token is required: open the URL the console printed');
+      const html = fs
+        .readFileSync(indexFile, 'utf8')
+        .replace('<head>', `<head><meta name="pic-bridge-token" content="${token}">`);
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES['.html']!,
+        'cache-control': 'no-store',
+        'content-security-policy':
+          "default-src 'self'; connect-src 'self' ws://" + hostHeader + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+      });
+      return res.end(req.method === 'HEAD' ? undefined : html);
+    }
+
+    if (!hasCookie) return refuse(res, 403, 'a token is required');
+    const file = path.resolve(rendererDir, '.' + decodeURIComponent(url.pathname));
+    if (!file.startsWith(rendererDir + path.sep)) return refuse(res, 404, 'not found');
+    fs.stat(file, (err, stat) => {
+      if (err || !stat.isFile()) return refuse(res, 404, 'not found');
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': stat.size,
+        'cache-control': 'no-store',
+      });
+      if (req.method === 'HEAD') return res.end();
+      fs.createReadStream(file).pipe(res);
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const clients = new Set<WebSocket>();
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', origin || 'http://127.0.0.1');
+    const problem =
+      checkHostAndOrigin(req) ??
+      (req.headers.origin === undefined ? 'Origin is required' : null) ??
+      (url.pathname !== BRIDGE_PATH ? 'not the bridge' : null) ??
+      (tokensEqual(token, cookieToken(req.headers.cookie)) || tokensEqual(token, url.searchParams.get('token'))
+        ? null
+        : 'a token is required');
+    if (problem) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${problem}\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws) => {
+    clients.add(ws);
+    const send = (message: ServerMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    };
+    const router = options.router(origin);
+    ws.on('message', (data, isBinary) => {
+      const message = parseClientMessage(isBinary ? null : data.toString());
+      if (!message.ok) {
+        send({ type: 'result', id: message.id, envelope: { ok: false, error: message.error } });
+        return;
+      }
+      if (!tokensEqual(token, message.value.token)) {
+        // A message without the launch's token is refused and the connection ends.
+        send({
+          type: 'result',
+          id: message.value.id,
+          envelope: { ok: false, error: bridgeError('bridge-token', 'The message did not carry this launch\'s token.') },
+        });
+        ws.close(1008, 'token required');
+        return;
+      }
+      const { id, channel, payload } = message.value;
+      void router
+        .dispatch(channel, payload, { shell: 'browser', url: origin })
+        .then((envelope) => send({ type: 'result', id, envelope }));
+    });
+    ws.on('close', () => clients.delete(ws));
+  });
+
+  const unsubscribe = options.events.subscribe((event, payload) => {
+    const text = JSON.stringify({ type: 'event', event, payload } satisfies ServerMessage);
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  hostHeader = `127.0.0.1:${port}`;
+  origin = `http://${hostHeader}`;
+
+  return {
+    origin,
+    token,
+    port,
+    url: `${origin}/?token=${token}`,
+    async close() {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

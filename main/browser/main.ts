@@ -1,0 +1,64 @@
+// The browser shell: the console's main-process services with the renderer served on
+// 127.0.0.1 and the IPC contract carried over a WebSocket bridge. `npm start` runs this when
+// the Electron binary is absent. Options: --port N (default: a free port), --no-open.
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from '../app/dataDir.js';
+import { rendererDir } from '../app/product.js';
+import { createConsoleServices } from '../app/services.js';
+import { originSenderPolicy } from '../ipc/router.js';
+import { startBridgeServer } from './bridgeServer.js';
+
+function browserOpener(): string[] | null {
+  if (process.platform === 'win32') return ['cmd', '/c', 'start', '""'];
+  if (process.platform === 'darwin') return ['open'];
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return null;
+  return ['xdg-open'];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
+  });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not ${values.port}`);
+
+  const dataDir = resolveDataDir();
+  const services = createConsoleServices({ dataDir, shell: 'browser' });
+  const server = await startBridgeServer({
+    router: (origin) => services.router(originSenderPolicy(origin)),
+    events: services.events,
+    rendererDir: rendererDir(),
+    port,
+  });
+  // One line a script can read (the end-to-end test does), one the admin reads.
+  console.log(`PUSHCONSOLE_URL=${server.url}`);
+  console.log(`Push Install Console is running in your browser at ${server.url}`);
+  console.log(`Data folder: ${dataDir}. Press Ctrl+C to stop.`);
+
+  const opener = values['no-open'] ? null : browserOpener();
+  if (opener) {
+    const [cmd, ...args] = opener as [string, ...string[]];
+    const child = spawn(cmd, [...args, server.url], { detached: true, stdio: 'ignore' });
+    child.on('error', () => console.log(`Could not open a browser (${cmd}); open the URL above yourself.`));
+    child.unref();
+  } else if (!values['no-open']) {
+    console.log('No desktop session found to open a browser in; open the URL above yourself.');
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    services.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`Push Install Console could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+// The Electron shell: one window over the shared services, the contract on ipcMain, the
+// application menu, a single-instance lock, data in userData. Built by scripts/build.mjs into
+// dist/electron/main.js (the package's "main").
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, shell } from 'electron';
+import ElectronStore from 'electron-store';
+import { resolveDataDir } from '../app/dataDir.js';
+import { PRODUCT_NAME, rendererDir } from '../app/product.js';
+import { createConsoleServices, type ConsoleServices } from '../app/services.js';
+import { fileSenderPolicy } from '../ipc/router.js';
+import { SETTINGS_FILE_NAME } from '../store/settings.js';
+import { forwardEvents, registerContract } from './ipcWiring.js';
+import { buildApplicationMenu } from './menu.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let mainWindow: BrowserWindow | null = null;
+let services: ConsoleServices | null = null;
+
+function createWindow(indexFile: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: PRODUCT_NAME,
+    show: false,
+    webPreferences: {
+      preload: path.join(here, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  // The window shows the console and nothing else: no navigation, no popups; links open outside.
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https:')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadFile(indexFile);
+  return win;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+
+  void app.whenReady().then(() => {
+    const dataDir = resolveDataDir({ electronUserData: app.getPath('userData') });
+    const settingsBackend = new ElectronStore<Record<string, unknown>>({ name: SETTINGS_FILE_NAME, cwd: dataDir });
+    services = createConsoleServices({ dataDir, shell: 'electron', settingsBackend });
+    const indexFile = path.join(rendererDir(), 'index.html');
+    registerContract(services.router(fileSenderPolicy(pathToFileURL(indexFile).href)));
+    forwardEvents(services.events, () => BrowserWindow.getAllWindows());
+    const bus = services.events;
+    app.applicationMenu = buildApplicationMenu((command) => bus.emit('menu.command', { command }));
+    mainWindow = createWindow(indexFile);
+    mainWindow.on('closed', () => (mainWindow = null));
+  });
+
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => services?.close());
+}

@@ -1,0 +1,49 @@
+// The browser shell's wire format over the WebSocket bridge: the IPC contract in JSON frames.
+// Runtime-neutral: the bridge server (Node) and the renderer's transport (browser) share it.
+import type { ChannelName, Envelope, EventName, IpcError } from './contract.js';
+
+/** Renderer → main. `token` is the launch's token; every message carries it. */
+export interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly id: number;
+  readonly token: string;
+  readonly channel: ChannelName | string;
+  readonly payload: unknown;
+}
+
+export type ServerMessage =
+  | { readonly type: 'result'; readonly id: number | null; readonly envelope: Envelope<unknown> }
+  | { readonly type: 'event'; readonly event: EventName; readonly payload: unknown };
+
+export function bridgeError(errorClass: string, message: string): IpcError {
+  return {
+    class: errorClass,
+    code: null,
+    message,
+    advice: 'Open the console from the URL it printed at start, in a browser on the same computer.',
+  };
+}
+
+type Parsed =
+  | { ok: true; value: { id: number; token: unknown; channel: unknown; payload: unknown } }
+  | { ok: false; id: number | null; error: IpcError };
+
+/** Checks a frame's shape only; the token, channel and payload are judged by their owners. */
+export function parseClientMessage(text: string | null): Parsed {
+  if (text === null) return { ok: false, id: null, error: bridgeError('bridge-message', 'Binary frames are not part of the bridge protocol.') };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, id: null, error: bridgeError('bridge-message', 'The message is not JSON.') };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, id: null, error: bridgeError('bridge-message', 'The message is not an object.') };
+  }
+  const m = value as Record<string, unknown>;
+  const id = typeof m.id === 'number' && Number.isSafeInteger(m.id) ? m.id : null;
+  if (m.type !== 'invoke' || id === null) {
+    return { ok: false, id, error: bridgeError('bridge-message', 'Only invoke messages with a numeric id are accepted.') };
+  }
+  return { ok: true, value: { id, token: m.token, channel: m.channel, payload: m.payload } };
+}

@@ -1,0 +1,37 @@
+// Errors are data with context (STYLE.md habit 6). Every failure that crosses IPC is reduced to
+// `{class, code, message, advice}`; the renderer shows the advice, never a stack trace.
+import type { IpcError } from './contract.js';
+
+export class ConsoleError extends Error {
+  readonly errorClass: string;
+  readonly code: string | null;
+  readonly advice: string;
+
+  constructor(errorClass: string, message: string, advice: string, code: string | null = null) {
+    super(message);
+    this.name = 'ConsoleError';
+    this.errorClass = errorClass;
+    this.code = code;
+    this.advice = advice;
+  }
+
+  toIpcError(): IpcError {
+    return { class: this.errorClass, code: this.code, message: this.message, advice: this.advice };
+  }
+
+  static fromIpcError(error: IpcError): ConsoleError {
+    return new ConsoleError(error.class, error.message, error.advice, error.code);
+  }
+}
+
+/** Anything thrown by a handler becomes an IpcError; unknown errors keep their message only. */
+export function toIpcError(error: unknown): IpcError {
+  if (error instanceof ConsoleError) return error.toIpcError();
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    class: 'internal',
+    code: null,
+    message,
+    advice: 'This is a bug in the console. Export the logs and report it.',
+  };
+}

@@ -1,0 +1,90 @@
+// Versioned schema migrations. A migration is applied once, in order, inside a transaction, and
+// its number is recorded in `PRAGMA user_version`; an applied migration is never edited — a
+// change is a new entry at the end.
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'computers, credential references, packages, tasks, targets, step logs',
+    sql: `
+      CREATE TABLE computers (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+        address     TEXT,
+        domain      TEXT,
+        os          TEXT,
+        group_name  TEXT,
+        last_result TEXT,
+        created_at  TEXT NOT NULL
+      );
+
+      -- A credential reference: who and where the secret lives, never the secret itself.
+      CREATE TABLE credentials (
+        id         INTEGER PRIMARY KEY,
+        label      TEXT NOT NULL,
+        domain     TEXT,
+        username   TEXT NOT NULL,
+        secret_ref TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE packages (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL,
+        msi_file_name   TEXT NOT NULL,
+        msi_path        TEXT NOT NULL,
+        msi_size        INTEGER NOT NULL,
+        msi_sha256      TEXT NOT NULL,
+        product_name    TEXT,
+        product_version TEXT,
+        manufacturer    TEXT,
+        product_code    TEXT,
+        config_file_name TEXT,
+        config_path     TEXT,
+        parameters      TEXT NOT NULL DEFAULT '',
+        created_at      TEXT NOT NULL
+      );
+
+      CREATE TABLE tasks (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        package_id   INTEGER REFERENCES packages(id) ON DELETE RESTRICT,
+        scheduled_at TEXT,
+        options_json TEXT NOT NULL DEFAULT '{}',
+        created_at   TEXT NOT NULL
+      );
+
+      CREATE TABLE task_targets (
+        id            INTEGER PRIMARY KEY,
+        task_id       INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        computer_id   INTEGER REFERENCES computers(id) ON DELETE SET NULL,
+        computer_name TEXT NOT NULL,
+        credential_id INTEGER REFERENCES credentials(id) ON DELETE SET NULL,
+        state         TEXT NOT NULL DEFAULT 'queued',
+        outcome       TEXT,
+        error_class   TEXT,
+        error_code    TEXT,
+        progress      REAL,
+        started_at    TEXT,
+        finished_at   TEXT
+      );
+      CREATE INDEX task_targets_by_task ON task_targets(task_id);
+      CREATE INDEX task_targets_in_flight ON task_targets(state) WHERE state <> 'done';
+
+      CREATE TABLE step_logs (
+        id        INTEGER PRIMARY KEY,
+        target_id INTEGER NOT NULL REFERENCES task_targets(id) ON DELETE CASCADE,
+        at        TEXT NOT NULL,
+        step      TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        code      TEXT
+      );
+      CREATE INDEX step_logs_by_target ON step_logs(target_id, id);
+    `,
+  },
+];

@@ -1,0 +1,75 @@
+// Installation packages (DESIGN.md §4). Creating one from an .msi is issue #8's; this is storage.
+import type { Package } from '../ipc/contract.js';
+import type { Db } from './database.js';
+
+interface PackageRow {
+  id: number;
+  name: string;
+  msi_file_name: string;
+  msi_path: string;
+  msi_size: number;
+  msi_sha256: string;
+  product_name: string | null;
+  product_version: string | null;
+  manufacturer: string | null;
+  product_code: string | null;
+  config_file_name: string | null;
+  config_path: string | null;
+  parameters: string;
+  created_at: string;
+}
+
+export interface NewPackage {
+  readonly name: string;
+  readonly msiFileName: string;
+  readonly msiPath: string;
+  readonly msiSize: number;
+  readonly msiSha256: string;
+  readonly productName?: string | null;
+  readonly productVersion?: string | null;
+  readonly manufacturer?: string | null;
+  readonly productCode?: string | null;
+  readonly configFileName?: string | null;
+  readonly configPath?: string | null;
+  readonly parameters?: string;
+}
+
+function toPackage(row: PackageRow): Package {
+  return {
+    id: row.id,
+    name: row.name,
+    msiFileName: row.msi_file_name,
+    msiSize: row.msi_size,
+    msiSha256: row.msi_sha256,
+    productName: row.product_name,
+    productVersion: row.product_version,
+    manufacturer: row.manufacturer,
+    productCode: row.product_code,
+    configFileName: row.config_file_name,
+    parameters: row.parameters,
+    createdAt: row.created_at,
+  };
+}
+
+export class PackagesRepo {
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
+
+  list(): Package[] {
+    return (this.db.prepare('SELECT * FROM packages ORDER BY name, id').all() as PackageRow[]).map(toPackage);
+  }
+
+  add(p: NewPackage): Package {
+    const row = this.db
+      .prepare(
+        `INSERT INTO packages (name, msi_file_name, msi_path, msi_size, msi_sha256, product_name, product_version,
+           manufacturer, product_code, config_file_name, config_path, parameters, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(
+        p.name, p.msiFileName, p.msiPath, p.msiSize, p.msiSha256, p.productName ?? null, p.productVersion ?? null,
+        p.manufacturer ?? null, p.productCode ?? null, p.configFileName ?? null, p.configPath ?? null,
+        p.parameters ?? '', this.now().toISOString(),
+      ) as PackageRow;
+    return toPackage(row);
+  }
+}
