@@ -20,7 +20,9 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   const file =
     options.location === ':memory:' ? ':memory:' : path.join(options.location, DATABASE_FILE_NAME);
   if (file !== ':memory:') fs.mkdirSync(options.location, { recursive: true });
-  const db = new Database(file);
+  // Electron needs better-sqlite3 built for its own ABI: scripts/start.mjs builds it and names it here.
+  const nativeBinding = process.env.PUSHCONSOLE_SQLITE_BINDING;
+  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
   try {
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before it returns, so "committed" survives power loss, not only a kill.

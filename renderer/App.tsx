@@ -1,0 +1,104 @@
+// The console's frame: title bar, the four tabs, the activity line and the error notice.
+import { AppBar, Box, Chip, Tab, Tabs, Toolbar, Typography } from '@mui/material';
+import { useEffect } from 'react';
+import { ErrorNotice } from './components/ErrorNotice';
+import { PropertiesDialog } from './components/PropertiesDialog';
+import { loadAll, subscribeToMain } from './state/actions';
+import { selectHasPropertiesTarget, useConsole, type TabId } from './state/store';
+import { ComputersTab } from './tabs/ComputersTab';
+import { ConfigurationTab } from './tabs/ConfigurationTab';
+import { HistoryTab } from './tabs/HistoryTab';
+import { PackagesTab } from './tabs/PackagesTab';
+
+const tabs: readonly { id: TabId; label: string; shortcut: string }[] = [
+  { id: 'computers', label: 'Computers', shortcut: 'Ctrl+1' },
+  { id: 'history', label: 'Installation History', shortcut: 'Ctrl+2' },
+  { id: 'packages', label: 'Packages', shortcut: 'Ctrl+3' },
+  { id: 'configuration', label: 'Configuration', shortcut: 'Ctrl+4' },
+];
+
+function useKeyboardShortcuts() {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const s = useConsole.getState();
+      if (event.key === 'F4' && !event.altKey) {
+        event.preventDefault();
+        if (selectHasPropertiesTarget(s)) s.propertiesRequested();
+        return;
+      }
+      // Electron's menu owns Ctrl+1..4; in a browser they are the browser's, so Alt+1..4 too.
+      if ((event.ctrlKey || event.altKey) && /^[1-4]$/.test(event.key)) {
+        const tab = tabs[Number(event.key) - 1];
+        if (tab) {
+          event.preventDefault();
+          s.tabChosen(tab.id);
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+export function App() {
+  const activeTab = useConsole((s) => s.activeTab);
+  const tabChosen = useConsole((s) => s.tabChosen);
+  const info = useConsole((s) => s.info);
+  const error = useConsole((s) => s.error);
+  const errorDismissed = useConsole((s) => s.errorDismissed);
+  const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
+
+  useEffect(() => {
+    const unsubscribe = subscribeToMain();
+    void loadAll();
+    return unsubscribe;
+  }, []);
+  useKeyboardShortcuts();
+
+  return (
+    <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column' }}>
+      <AppBar position="static" elevation={0}>
+        <Toolbar variant="dense" sx={{ gap: 2 }}>
+          <Typography variant="h6" component="h1" sx={{ fontSize: 16, fontWeight: 600 }}>
+            Push Install Console
+          </Typography>
+          {info && (
+            <Chip
+              size="small"
+              label={info.shell === 'electron' ? `v${info.version}` : `v${info.version} · browser shell`}
+              sx={{ color: 'inherit', borderColor: 'rgba(255,255,255,0.5)' }}
+              variant="outlined"
+            />
+          )}
+        </Toolbar>
+      </AppBar>
+      <Tabs value={activeTab} onChange={(_, v: TabId) => tabChosen(v)} sx={{ bgcolor: 'background.paper', borderBottom: 1, borderColor: 'divider', px: 1 }}>
+        {tabs.map((t) => (
+          <Tab key={t.id} value={t.id} label={t.label} title={`${t.label} (${t.shortcut})`} />
+        ))}
+      </Tabs>
+      {error && (
+        <Box sx={{ px: 2, pt: 1 }}>
+          <ErrorNotice error={error} onClose={errorDismissed} />
+        </Box>
+      )}
+      <Box component="main" role="tabpanel" aria-label={tabs.find((t) => t.id === activeTab)?.label} sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', p: 2 }}>
+        {activeTab === 'computers' && <ComputersTab />}
+        {activeTab === 'history' && <HistoryTab />}
+        {activeTab === 'packages' && <PackagesTab />}
+        {activeTab === 'configuration' && <ConfigurationTab />}
+      </Box>
+      <Box component="footer" sx={{ px: 2, py: 0.5, borderTop: 1, borderColor: 'divider', bgcolor: 'background.paper', display: 'flex', gap: 2 }}>
+        <Typography variant="caption" color="text.secondary" data-testid="activity-line" sx={{ flex: 1 }}>
+          {lastLine ? `${new Date(lastLine.at).toLocaleTimeString()}  ${lastLine.message}` : 'Ready.'}
+        </Typography>
+        {info && (
+          <Typography variant="caption" color="text.secondary">
+            Data: {info.dataDir}
+          </Typography>
+        )}
+      </Box>
+      <PropertiesDialog />
+    </Box>
+  );
+}
