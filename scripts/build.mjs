@@ -33,6 +33,7 @@ export async function buildAll({ quiet = false } = {}) {
     build({ ...node, entryPoints: [path.join(root, 'main/browser/main.ts')], outfile: path.join(dist, 'browser/main.js'), format: 'esm', packages: 'external' }),
   ]);
   fs.copyFileSync(path.join(root, 'renderer/index.html'), path.join(dist, 'renderer/index.html'));
+  fs.copyFileSync(path.join(root, 'assets/icon.png'), path.join(dist, 'renderer/assets/icon.png'));
   if (!quiet) console.log(`built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

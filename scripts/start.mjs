@@ -6,9 +6,9 @@
 //   npm start -- --port 8080 --no-open   browser-shell options
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinaryPath } from './electronBinary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -21,13 +21,9 @@ function run(command, commandArgs) {
 /** Why Electron cannot run here, or null when it can. */
 function electronUnavailable() {
   if (args.includes('--browser')) return 'the browser shell was asked for (--browser)';
-  let binary;
-  try {
-    binary = createRequire(import.meta.url)('electron');
-  } catch {
-    return 'the Electron binary is not installed (npm installs electron without its binary here)';
+  if (!electronBinaryPath()) {
+    return 'the Electron binary is not installed (npm installs the electron package without it where its download is unreachable)';
   }
-  if (typeof binary !== 'string' || !fs.existsSync(binary)) return 'the Electron binary is not installed';
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return 'there is no display (DISPLAY/WAYLAND_DISPLAY unset)';
   }
@@ -59,8 +55,7 @@ let child;
 if (why === null) {
   const electronVersion = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
   const binding = electronSqliteBinding(electronVersion);
-  const binary = createRequire(import.meta.url)('electron');
-  child = spawn(binary, [root], { cwd: root, stdio: 'inherit', env: { ...process.env, PUSHCONSOLE_SQLITE_BINDING: binding } });
+  child = spawn(electronBinaryPath(), [root], { cwd: root, stdio: 'inherit', env: { ...process.env, PUSHCONSOLE_SQLITE_BINDING: binding } });
 } else {
   console.log(`Starting the browser shell instead of Electron: ${why}.`);
   const shellArgs = args.filter((a) => a !== '--browser');

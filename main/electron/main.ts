@@ -24,6 +24,7 @@ function createWindow(indexFile: string): BrowserWindow {
     minWidth: 900,
     minHeight: 600,
     title: PRODUCT_NAME,
+    icon: path.join(rendererDir(), 'assets', 'icon.png'),
     show: false,
     webPreferences: {
       preload: path.join(here, 'preload.cjs'),

@@ -35,9 +35,12 @@ const targetColumns: readonly Column<TaskTarget>[] = [
   { key: 'code', header: 'Code', render: (t) => t.errorCode ?? '—' },
 ];
 
+// Selectors must return a stable reference: a fresh [] per call makes zustand re-render forever.
+const NO_TARGETS: TaskTarget[] = [];
+
 function TaskProperties() {
   const task = useConsole(selectSelectedTask);
-  const targets = useConsole((s) => (task ? s.targetsByTask[task.id] ?? [] : []));
+  const targets = useConsole((s) => (task ? s.targetsByTask[task.id] ?? NO_TARGETS : NO_TARGETS));
   const logs = useConsole((s) => s.logsByTarget);
   const [view, setView] = useState(0);
   const [selectedTargets, setSelectedTargets] = useState<number[]>([]);

@@ -140,10 +140,11 @@ export const useConsole = create<ConsoleState>()((...a) => ({
 
 // ---- selectors -------------------------------------------------------------------------
 
-export const selectVisibleComputers = (s: ConsoleState): Computer[] => {
-  const q = s.computerFilter.trim().toLowerCase();
-  if (!q) return s.computers;
-  return s.computers.filter((c) =>
+/** Not a selector: it builds a new array, so components call it inside useMemo. */
+export const filterComputers = (computers: Computer[], filter: string): Computer[] => {
+  const q = filter.trim().toLowerCase();
+  if (!q) return computers;
+  return computers.filter((c) =>
     [c.name, c.address, c.domain, c.os, c.groupName].some((v) => v?.toLowerCase().includes(q)),
   );
 };

@@ -1,10 +1,10 @@
 // Computers: the machines targeted for remote installation.
 import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField, Tooltip, Typography } from '@mui/material';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Computer } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { addComputers, removeComputers } from '../state/actions';
-import { selectVisibleComputers, useConsole } from '../state/store';
+import { filterComputers, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
   { key: 'name', header: 'Computer', width: '22%', render: (c) => c.name },
@@ -65,10 +65,11 @@ function AddComputersDialog(props: { open: boolean; onClose: () => void }) {
 }
 
 export function ComputersTab() {
-  const rows = useConsole(selectVisibleComputers);
-  const total = useConsole((s) => s.computers.length);
-  const selected = useConsole((s) => s.selectedComputerIds);
+  const computers = useConsole((s) => s.computers);
   const filter = useConsole((s) => s.computerFilter);
+  const rows = useMemo(() => filterComputers(computers, filter), [computers, filter]);
+  const total = computers.length;
+  const selected = useConsole((s) => s.selectedComputerIds);
   const computersSelected = useConsole((s) => s.computersSelected);
   const computerFilterChanged = useConsole((s) => s.computerFilterChanged);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);

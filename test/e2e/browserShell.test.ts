@@ -1,0 +1,190 @@
+// End to end: the browser shell as `npm start` runs it, in Debian's Chromium through
+// playwright-core. Visits every tab, asserts what each shows from the real services and
+// database, and saves a screenshot of each under test-output/e2e/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { openDatabase } from '../../main/store/database.js';
+import { PackagesRepo } from '../../main/store/packagesRepo.js';
+import { TasksRepo } from '../../main/store/tasksRepo.js';
+import { launchChromium, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+
+const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
+
+/** A history the UI must show: one task, one target succeeded, one failed with access-denied. */
+function seed(dataDir: string) {
+  const db = openDatabase({ location: dataDir });
+  try {
+    const pkg = new PackagesRepo(db).add({
+      name: 'Endpoint Agent',
+      msiFileName: 'endpoint-agent.msi',
+      msiPath: path.join(dataDir, 'packages', 'endpoint-agent.msi'),
+      msiSize: 3_481_600,
+      msiSha256: 'a'.repeat(64),
+      productName: 'Endpoint Agent',
+      productVersion: '11.0.2044.0',
+      manufacturer: 'Example Security',
+      productCode: '{6F1C3A52-0000-4C1D-9A3E-1234567890AB}',
+      configFileName: 'cfg.xml',
+      parameters: 'REBOOT=ReallySuppress',
+    });
+    const tasks = new TasksRepo(db);
+    const { targetIds } = tasks.create({
+      name: 'Deploy Endpoint Agent',
+      packageId: pkg.id,
+      scheduledAt: null,
+      targets: [
+        { computerId: null, computerName: 'WS-ACCT-01' },
+        { computerId: null, computerName: 'WS-ACCT-02' },
+      ],
+    });
+    const [ok, denied] = targetIds as [number, number];
+    db.prepare(`UPDATE task_targets SET state = 'done', outcome = 'succeeded', progress = 100 WHERE id = ?`).run(ok);
+    db.prepare(`UPDATE task_targets SET state = 'done', outcome = 'failed', error_class = 'access-denied', error_code = 'STATUS_ACCESS_DENIED' WHERE id = ?`).run(denied);
+    tasks.appendStep(ok, 'copying', 'Copied the agent to ADMIN$ (100 %)');
+    tasks.appendStep(ok, 'installing', 'msiexec exited with 0');
+    tasks.appendStep(denied, 'connecting', 'TREE_CONNECT \\\\WS-ACCT-02\\ADMIN$ refused', 'STATUS_ACCESS_DENIED');
+  } finally {
+    db.close();
+  }
+}
+
+describe('browser shell in Chromium', () => {
+  let dataDir: string;
+  let shell: RunningShell;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    fs.mkdirSync(shots, { recursive: true });
+    dataDir = tempDir('pic-e2e-');
+    seed(dataDir);
+    shell = await startBrowserShell(dataDir);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1366, height: 820 } });
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(shell.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shell?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
+  const row = (text: string) => page.getByRole('row').filter({ hasText: text });
+
+  test('the page loads with the token, which then leaves the address bar', async () => {
+    await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+    assert.equal(new URL(page.url()).search, '');
+    for (const name of ['Computers', 'Installation History', 'Packages', 'Configuration']) {
+      assert.equal(await tab(name).count(), 1, `tab ${name}`);
+    }
+    await page.getByText('browser shell').waitFor();
+  });
+
+  test('Computers: adding names and addresses lists them; an invalid entry shows class, message and advice', async () => {
+    await tab('Computers').click();
+    await page.getByTestId('empty-state').getByText('No computers yet').waitFor();
+    await page.getByRole('button', { name: 'Add Computers…' }).click();
+    await page.getByTestId('add-computers-input').fill('pc01, 127.0.10.1\nfileserver.corp.example');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await row('PC01').waitFor();
+    await row('127.0.10.1').waitFor();
+    await row('fileserver.corp.example').waitFor();
+    assert.match(await page.getByTestId('computers-count').innerText(), /^3 computer\(s\)/);
+    await page.getByTestId('activity-line').getByText('Added 3 computer(s).').waitFor();
+
+    await page.getByRole('button', { name: 'Add Computers…' }).click();
+    await page.getByTestId('add-computers-input').fill('300.1.2.3 bad|name');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const notice = page.getByTestId('error-notice');
+    await notice.waitFor();
+    assert.equal(await notice.getAttribute('data-error-class'), 'invalid-computer');
+    assert.match(await notice.innerText(), /What to do: Enter a NetBIOS name/);
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await notice.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('Computers: the filter narrows the grid and clearing it brings every row back', async () => {
+    const filter = page.getByPlaceholder('Filter computers');
+    await filter.fill('corp.example');
+    await row('fileserver.corp.example').waitFor();
+    await row('PC01').waitFor({ state: 'detached' });
+    await filter.fill('');
+    await row('PC01').waitFor();
+    assert.equal(await page.getByRole('row').count(), 4); // header + 3 computers
+  });
+
+  test('Computers: F4 opens Properties of the selected computer', async () => {
+    await row('PC01').click();
+    await page.keyboard.press('F4');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Computer Properties').waitFor();
+    await dialog.getByRole('cell', { name: 'PC01', exact: true }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'computers-properties.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.screenshot({ path: path.join(shots, 'computers.png') });
+  });
+
+  test('Installation History: the task, its targets with error class, and View All Logs', async () => {
+    await tab('Installation History').click();
+    const taskRow = row('Deploy Endpoint Agent');
+    await taskRow.getByText('1 succeeded').waitFor();
+    await taskRow.getByText('1 failed').waitFor();
+    await taskRow.click();
+    await page.keyboard.press('F4');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Task: Deploy Endpoint Agent').waitFor();
+    await dialog.getByRole('row').filter({ hasText: 'WS-ACCT-02' }).getByText('access-denied').waitFor();
+    await dialog.getByRole('button', { name: 'View All Logs' }).click();
+    const log = dialog.getByTestId('log-view');
+    await log.getByText(/WS-ACCT-01\s+installing\s+msiexec exited with 0/).waitFor();
+    assert.match(await log.innerText(), /WS-ACCT-02\s+connecting\s+TREE_CONNECT .*\[STATUS_ACCESS_DENIED\]/);
+    await page.screenshot({ path: path.join(shots, 'history-properties.png') });
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: path.join(shots, 'history.png') });
+  });
+
+  test('Packages: the stored package with its product details', async () => {
+    await tab('Packages').click();
+    const pkgRow = row('Endpoint Agent 11.0.2044.0');
+    await pkgRow.getByText('Example Security').waitFor();
+    await pkgRow.getByText('endpoint-agent.msi (3.3 MB)').waitFor();
+    await page.screenshot({ path: path.join(shots, 'packages.png') });
+  });
+
+  test('Configuration: a saved setting persists across a reload; an invalid one is refused with advice', async () => {
+    await tab('Configuration').click();
+    const field = page.getByTestId('setting-maxConcurrentPushes');
+    assert.equal(await field.inputValue(), '20');
+    await field.fill('35');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('settings-saved').waitFor();
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')) as { maxConcurrentPushes: number };
+    assert.equal(onDisk.maxConcurrentPushes, 35);
+
+    await page.reload();
+    await tab('Configuration').click();
+    assert.equal(await page.getByTestId('setting-maxConcurrentPushes').inputValue(), '35');
+
+    await page.getByTestId('setting-maxConcurrentPushes').fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const notice = page.getByTestId('error-notice');
+    await notice.waitFor();
+    assert.equal(await notice.getAttribute('data-error-class'), 'invalid-request');
+    assert.match(await notice.innerText(), /maxConcurrentPushes/);
+    await page.screenshot({ path: path.join(shots, 'configuration.png') });
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')) as { maxConcurrentPushes: number }).maxConcurrentPushes, 35);
+  });
+
+  test('no script error reached the page while the tabs were used', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,85 @@
+// Starts the real browser shell (dist/browser/main.js, as `npm start` does without Electron) on
+// a free 127.0.0.1 port with its own data folder, and Debian's Chromium through playwright-core.
+// Both are stopped, by PID, in the returned `stop`, whatever the test did.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = process.env.PUSHCONSOLE_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface RunningShell {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startBrowserShell(dataDir: string, timeoutMs = 20_000): Promise<RunningShell> {
+  const entry = path.join(repoRoot, 'dist/browser/main.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`);
+  const child = spawn(process.execPath, [entry, '--port', '0', '--no-open'], {
+    cwd: repoRoot,
+    env: { ...process.env, PUSHCONSOLE_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid!, 'SIGTERM');
+    const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`browser shell printed no URL in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+      const check = () => {
+        const match = /^PUSHCONSOLE_URL=(\S+)$/m.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`browser shell exited with ${code}:\n${output}`));
+      });
+    });
+    return { url, child, output: () => output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Debian's Chromium, headless, with no traffic beyond loopback. Missing Chromium fails loudly. */
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the end-to-end tests need Debian's chromium (scripts/setup.sh installs it)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}

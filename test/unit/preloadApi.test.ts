@@ -1,0 +1,188 @@
+// The preload's window API over a fake ipcRenderer, and the whole loop (api → transport →
+// router → real services) in memory.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createConsoleServices } from '../../main/app/services.js';
+import { createApi, type ApiTransport } from '../../main/ipc/apiClient.js';
+import { IPC_EVENT_PREFIX, IPC_INVOKE_PREFIX, type ChannelName, type Envelope, type EventName, type EventPayloadOf } from '../../main/ipc/contract.js';
+import { ConsoleError } from '../../main/ipc/errors.js';
+import { fileSenderPolicy } from '../../main/ipc/router.js';
+import { createPreloadApi, type IpcRendererLike } from '../../preload/exposedApi.js';
+import { tempDirFor } from '../support/tempDir.js';
+
+type IpcListener = (event: unknown, ...args: unknown[]) => void;
+
+/** A stand-in for Electron's ipcRenderer that records what the API does with it. */
+function fakeIpcRenderer(reply: (channel: string, request: unknown) => unknown = () => ({ ok: true, result: [] })) {
+  const invokes: { channel: string; args: unknown[] }[] = [];
+  const listeners = new Map<string, Set<IpcListener>>();
+  const removed: { channel: string; listener: IpcListener }[] = [];
+  const ipc: IpcRendererLike = {
+    invoke(channel, ...args) {
+      invokes.push({ channel, args });
+      return Promise.resolve(reply(channel, args[0]));
+    },
+    on(channel, listener) {
+      const set = listeners.get(channel) ?? new Set<IpcListener>();
+      set.add(listener);
+      listeners.set(channel, set);
+      return ipc;
+    },
+    removeListener(channel, listener) {
+      removed.push({ channel, listener });
+      listeners.get(channel)?.delete(listener);
+      return ipc;
+    },
+  };
+  /** What main's webContents.send(channel, payload) would do. */
+  const send = (channel: string, payload: unknown) => {
+    for (const listener of listeners.get(channel) ?? []) listener({ sender: 'ipc-event' }, payload);
+  };
+  return { ipc, invokes, listeners, removed, send };
+}
+
+describe('createPreloadApi', () => {
+  test("invoke('computers.list', {}) calls ipcRenderer.invoke with 'pic:invoke:computers.list' and resolves with the result", async () => {
+    const result = [{ id: 1, name: 'PC01' }];
+    const fake = fakeIpcRenderer(() => ({ ok: true, result }));
+    const api = createPreloadApi(fake.ipc);
+    const listed = await api.invoke('computers.list', {});
+    assert.deepEqual(fake.invokes, [{ channel: 'pic:invoke:computers.list', args: [{}] }]);
+    assert.equal(IPC_INVOKE_PREFIX + 'computers.list', 'pic:invoke:computers.list');
+    assert.deepEqual(listed, result);
+
+    await api.invoke('computers.add', { entries: ['pc02'], groupName: 'Lab' });
+    assert.deepEqual(fake.invokes[1], { channel: 'pic:invoke:computers.add', args: [{ entries: ['pc02'], groupName: 'Lab' }] });
+  });
+
+  test('an {ok:false,error} envelope rejects with a ConsoleError carrying class, code, message and advice', async () => {
+    const error = { class: 'smb-access', code: '0xC0000022', message: 'Access denied on ADMIN$.', advice: 'Check the credentials.' };
+    const fake = fakeIpcRenderer(() => ({ ok: false, error }));
+    const api = createPreloadApi(fake.ipc);
+    await assert.rejects(api.invoke('packages.list', {}), (thrown: unknown) => {
+      assert.ok(thrown instanceof ConsoleError);
+      assert.equal(thrown.errorClass, 'smb-access');
+      assert.equal(thrown.code, '0xC0000022');
+      assert.equal(thrown.message, 'Access denied on ADMIN$.');
+      assert.equal(thrown.advice, 'Check the credentials.');
+      assert.deepEqual(thrown.toIpcError(), error);
+      return true;
+    });
+    assert.equal(fake.invokes.length, 1);
+  });
+
+  test('an unknown channel rejects with ipc-contract without calling ipcRenderer.invoke', async () => {
+    const fake = fakeIpcRenderer();
+    const api = createPreloadApi(fake.ipc);
+    for (const channel of ['shell.openExternal', 'toString', '__proto__']) {
+      await assert.rejects(
+        api.invoke(channel as ChannelName, {} as never),
+        (thrown: unknown) => thrown instanceof ConsoleError && thrown.errorClass === 'ipc-contract',
+        channel,
+      );
+    }
+    assert.equal(fake.invokes.length, 0);
+  });
+
+  test("on subscribes 'pic:event:<name>', passes the payload without the IPC event, and the returned function removes that same listener", () => {
+    const fake = fakeIpcRenderer();
+    const api = createPreloadApi(fake.ipc);
+    const received: unknown[] = [];
+    const off = api.on('task.progress', (payload) => received.push(payload));
+    const channel = IPC_EVENT_PREFIX + 'task.progress';
+    assert.equal(channel, 'pic:event:task.progress');
+    assert.deepEqual([...fake.listeners.keys()], [channel]);
+    const registered = [...fake.listeners.get(channel)!];
+    assert.equal(registered.length, 1);
+
+    const payload = { taskId: 1, targetId: 2, state: 'copying', outcome: null, progress: 10 };
+    fake.send(channel, payload);
+    fake.send('pic:event:log.line', { at: 'x', level: 'info', message: 'not subscribed' });
+    assert.deepEqual(received, [payload]);
+
+    off();
+    assert.equal(fake.removed.length, 1);
+    assert.equal(fake.removed[0]!.channel, channel);
+    assert.equal(fake.removed[0]!.listener, registered[0], 'the very function that was registered is removed');
+    assert.equal(fake.listeners.get(channel)?.size, 0);
+    fake.send(channel, payload);
+    assert.equal(received.length, 1, 'no delivery after unsubscribing');
+  });
+
+  test('on with an unknown event throws ipc-contract and subscribes nothing', () => {
+    const fake = fakeIpcRenderer();
+    const api = createPreloadApi(fake.ipc);
+    assert.throws(
+      () => api.on('shell.command' as EventName, () => {}),
+      (thrown: unknown) => thrown instanceof ConsoleError && thrown.errorClass === 'ipc-contract',
+    );
+    assert.equal(fake.listeners.size, 0);
+  });
+
+  test("the exposed object's keys are exactly ['invoke','on'], both functions, and it is frozen", () => {
+    const fake = fakeIpcRenderer();
+    const api = createPreloadApi(fake.ipc);
+    assert.deepEqual(Object.keys(api).sort(), ['invoke', 'on']);
+    assert.deepEqual(Reflect.ownKeys(api).sort(), ['invoke', 'on']);
+    assert.equal(typeof api.invoke, 'function');
+    assert.equal(typeof api.on, 'function');
+    assert.ok(Object.isFrozen(api));
+    assert.throws(() => {
+      (api as unknown as Record<string, unknown>).ipcRenderer = fake.ipc;
+    }, TypeError);
+    assert.throws(() => {
+      (api as unknown as Record<string, unknown>).invoke = () => 'hijacked';
+    }, TypeError);
+    assert.ok(!Object.values(api).includes(fake.ipc));
+  });
+});
+
+describe('createApi over an in-memory transport to the real router', () => {
+  test('the full loop adds a computer, lists it, surfaces errors as ConsoleError and delivers events', async (t) => {
+    const dir = tempDirFor(t, 'pic-loop-');
+    const services = createConsoleServices({ dataDir: dir, shell: 'electron' });
+    t.after(() => services.close());
+    const indexUrl = pathToFileURL(path.join(dir, 'renderer', 'index.html')).href;
+    const router = services.router(fileSenderPolicy(indexUrl));
+    // Like Electron: requests and results cross by structured clone, events by subscription.
+    const transport: ApiTransport = {
+      invoke: async (channel, request) =>
+        structuredClone(await router.dispatch(channel, structuredClone(request), { shell: 'electron', url: indexUrl })) as Envelope<unknown>,
+      subscribe: (event, listener) =>
+        services.events.subscribe((name, payload) => {
+          if (name === event) listener(structuredClone(payload));
+        }),
+    };
+    const api = createApi(transport);
+
+    const lines: EventPayloadOf<'log.line'>[] = [];
+    const off = api.on('log.line', (payload) => lines.push(payload));
+    t.after(off);
+
+    const added = await api.invoke('computers.add', { entries: ['loop-pc01', '10.9.8.7', 'LOOP-PC01'] });
+    assert.deepEqual(added.added.map((c) => c.name).sort(), ['10.9.8.7', 'LOOP-PC01']);
+    assert.deepEqual(added.duplicates, ['LOOP-PC01']);
+    assert.deepEqual(added.invalid, []);
+
+    const listed = await api.invoke('computers.list', {});
+    assert.deepEqual(listed.map((c) => [c.name, c.address]), [['10.9.8.7', '10.9.8.7'], ['LOOP-PC01', null]]);
+    assert.deepEqual(services.computers.list().map((c) => c.id).sort(), listed.map((c) => c.id).sort(), 'the real store holds them');
+
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!.message, /Added 2 computer/);
+
+    await assert.rejects(
+      api.invoke('computers.add', { entries: ['300.1.1.1'] }),
+      (thrown: unknown) => thrown instanceof ConsoleError && thrown.errorClass === 'invalid-computer' && thrown.advice.length > 0,
+    );
+    await assert.rejects(
+      api.invoke('computers.remove', { ids: [] }),
+      (thrown: unknown) => thrown instanceof ConsoleError && thrown.errorClass === 'invalid-request',
+    );
+    const removed = await api.invoke('computers.remove', { ids: listed.map((c) => c.id) });
+    assert.equal(removed.removed, 2);
+    assert.deepEqual(await api.invoke('computers.list', {}), []);
+  });
+});
