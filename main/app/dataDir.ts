@@ -21,7 +21,9 @@ export function resolveDataDir(options: {
   if (options.electronUserData) return options.electronUserData;
   const home = options.home ?? os.homedir();
   if ((options.platform ?? process.platform) === 'win32') {
-    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_FOLDER);
+    // An empty or relative %APPDATA% would put the data wherever the console was started from.
+    const appData = env.APPDATA && path.win32.isAbsolute(env.APPDATA) ? env.APPDATA : path.join(home, 'AppData', 'Roaming');
+    return path.join(appData, APP_FOLDER);
   }
   const xdg = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
   return path.join(xdg, APP_FOLDER);

@@ -78,6 +78,10 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     if (req.headers.host !== hostHeader) return `Host "${req.headers.host ?? ''}" is not this console`;
     const requestOrigin = req.headers.origin;
     if (requestOrigin !== undefined && requestOrigin !== origin) return `Origin "${requestOrigin}" is not this console`;
+    // Browsers say where a request comes from even when they send no Origin (navigations):
+    // only a typed/opened URL ("none") or the console's own page ("same-origin") may load it.
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'none' && site !== 'same-origin') return `a ${site} request is not allowed`;
     return null;
   };
 
@@ -86,11 +90,23 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     res.end(`${status}: ${why}\n`);
   };
 
+  /** The request's URL, or null for one no browser sends (a malformed target or escape, a NUL). */
+  const requestUrl = (req: http.IncomingMessage): URL | null => {
+    try {
+      const url = new URL(req.url ?? '/', origin);
+      const decoded = decodeURIComponent(url.pathname);
+      return decoded.includes('\0') ? null : url;
+    } catch {
+      return null;
+    }
+  };
+
   const server = http.createServer((req, res) => {
     const problem = checkHostAndOrigin(req);
     if (problem) return refuse(res, 403, problem);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
-    const url = new URL(req.url ?? '/', origin);
+    const url = requestUrl(req);
+    if (!url) return refuse(res, 400, 'malformed request');
     const queryToken = url.searchParams.get('token');
     const hasCookie = tokensEqual(token, cookieToken(req.headers.cookie));
 
@@ -138,12 +154,13 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   const clients = new Set<WebSocket>();
 
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', origin || 'http://127.0.0.1');
+    const url = requestUrl(req);
     const problem =
+      (url === null ? 'malformed request' : null) ??
       checkHostAndOrigin(req) ??
       (req.headers.origin === undefined ? 'Origin is required' : null) ??
-      (url.pathname !== BRIDGE_PATH ? 'not the bridge' : null) ??
-      (tokensEqual(token, cookieToken(req.headers.cookie)) || tokensEqual(token, url.searchParams.get('token'))
+      (url?.pathname !== BRIDGE_PATH ? 'not the bridge' : null) ??
+      (tokensEqual(token, cookieToken(req.headers.cookie)) || tokensEqual(token, url?.searchParams.get('token'))
         ? null
         : 'a token is required');
     if (problem) {

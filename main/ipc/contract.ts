@@ -110,20 +110,38 @@ export const StepLogEntrySchema = z.object({
 });
 export type StepLogEntry = z.infer<typeof StepLogEntrySchema>;
 
-/** Remote Install settings (DESIGN.md §1.5). Defaults live with the schema so both shells agree. */
-export const SettingsSchema = z.object({
-  maxConcurrentPushes: z.number().int().min(1).max(200).default(20),
-  connectTimeoutSeconds: z.number().int().min(1).max(60).default(5),
-  agentCallbackTimeoutSeconds: z.number().int().min(10).max(3600).default(120),
-  installTimeoutMinutes: z.number().int().min(1).max(720).default(60),
-  packageServerPort: z.number().int().min(1).max(65535).default(2224),
-  callbackAddress: z.string().max(253).default(''),
-  retryCount: z.number().int().min(0).max(20).default(0),
-  retryIntervalMinutes: z.number().int().min(1).max(1440).default(15),
-  logRetentionDays: z.number().int().min(1).max(3650).default(90),
-  encryptWhenSupported: z.boolean().default(true),
-});
+/** Remote Install settings (DESIGN.md §1.5): each field's rule, without defaults. */
+const settingsShape = {
+  maxConcurrentPushes: z.number().int().min(1).max(200),
+  connectTimeoutSeconds: z.number().int().min(1).max(60),
+  agentCallbackTimeoutSeconds: z.number().int().min(10).max(3600),
+  installTimeoutMinutes: z.number().int().min(1).max(720),
+  packageServerPort: z.number().int().min(1).max(65535),
+  callbackAddress: z.string().max(253),
+  retryCount: z.number().int().min(0).max(20),
+  retryIntervalMinutes: z.number().int().min(1).max(1440),
+  logRetentionDays: z.number().int().min(1).max(3650),
+  encryptWhenSupported: z.boolean(),
+};
+export const SettingsSchema = z.object(settingsShape);
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** What a console that was never configured uses; both shells agree because both read this. */
+export const defaultSettings: Readonly<Settings> = Object.freeze({
+  maxConcurrentPushes: 20,
+  connectTimeoutSeconds: 5,
+  agentCallbackTimeoutSeconds: 120,
+  installTimeoutMinutes: 60,
+  packageServerPort: 2224,
+  callbackAddress: '',
+  retryCount: 0,
+  retryIntervalMinutes: 15,
+  logRetentionDays: 90,
+  encryptWhenSupported: true,
+});
+
+/** A change to some settings: only the keys sent, each by its rule (no defaults filled in). */
+export const SettingsChangesSchema = SettingsSchema.partial().strict();
 
 export const AppInfoSchema = z.object({
   productName: z.string(),
@@ -173,7 +191,7 @@ export const channels = {
   },
   'settings.get': { request: NoRequest, result: SettingsSchema },
   'settings.update': {
-    request: SettingsSchema.partial().strict(),
+    request: SettingsChangesSchema,
     result: SettingsSchema,
   },
 } as const satisfies Record<string, { request: z.ZodType; result: z.ZodType }>;

@@ -14,7 +14,14 @@ export function createEventBus(): EventBus {
   return {
     emit(event, payload) {
       const checked = events[event].parse(payload);
-      for (const listener of listeners) listener(event, checked);
+      // A window that fails to take an event must not turn the caller's committed work into an error.
+      for (const listener of listeners) {
+        try {
+          listener(event, checked);
+        } catch (error) {
+          console.error(`An ${event} listener failed:`, error);
+        }
+      }
     },
     subscribe(listener) {
       listeners.add(listener);

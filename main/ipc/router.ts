@@ -76,7 +76,7 @@ export function fileSenderPolicy(rendererIndexUrl: string): SenderPolicy {
     } catch {
       return false;
     }
-    return actual.protocol === 'file:' && actual.pathname === expected.pathname;
+    return actual.protocol === 'file:' && actual.host === expected.host && actual.pathname === expected.pathname;
   };
 }
 

@@ -57,8 +57,10 @@ describe('bridge server', { timeout: 60_000 }, () => {
   });
 
   /** Opens a bridge socket; resolves when open, rejects with the handshake error. */
-  function connect(options: { cookie?: string; origin?: string; host?: string; path?: string } = {}): Promise<WebSocket> {
-    const headers: Record<string, string> = {};
+  function connect(
+    options: { cookie?: string; origin?: string; host?: string; path?: string; headers?: Record<string, string> } = {},
+  ): Promise<WebSocket> {
+    const headers: Record<string, string> = { ...options.headers };
     if (options.cookie) headers.cookie = options.cookie;
     if (options.host) headers.host = options.host;
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}${options.path ?? BRIDGE_PATH}`, {
@@ -167,6 +169,21 @@ describe('bridge server', { timeout: 60_000 }, () => {
       }
     });
 
+    test('a navigation the browser marks cross-site or same-site (Sec-Fetch-Site) is 403 even with the token or cookie', async () => {
+      for (const site of ['cross-site', 'same-site']) {
+        const withToken = await httpGet(server.port, `/?token=${server.token}`, { 'sec-fetch-site': site });
+        assert.equal(withToken.status, 403, site);
+        assert.equal(cookieFrom(withToken, TOKEN_COOKIE), null, site);
+        const withCookie = await httpGet(server.port, '/', { 'sec-fetch-site': site, cookie });
+        assert.equal(withCookie.status, 403, site);
+        assert.ok(!withCookie.body.includes(server.token), site);
+        assert.equal((await httpGet(server.port, '/assets/app.js', { 'sec-fetch-site': site, cookie })).status, 403, site);
+      }
+      // A typed URL ("none") and the console's own page ("same-origin") load.
+      assert.equal((await httpGet(server.port, `/?token=${server.token}`, { 'sec-fetch-site': 'none' })).status, 303);
+      assert.equal((await httpGet(server.port, '/', { 'sec-fetch-site': 'same-origin', cookie })).status, 200);
+    });
+
     test('a POST is refused with 405', async () => {
       assert.equal((await httpGet(server.port, '/', { cookie }, 'POST')).status, 405);
     });
@@ -270,11 +287,12 @@ describe('bridge server', { timeout: 60_000 }, () => {
       await assert.rejects(connect({ cookie }), /403/);
     });
 
-    test('an upgrade without the cookie or with a wrong Host, or on another path, is refused with 403', async () => {
+    test('an upgrade without the cookie, with a wrong Host, on another path or marked cross-site is refused with 403', async () => {
       await assert.rejects(connect({ origin: server.origin }), /403/);
       await assert.rejects(connect({ origin: server.origin, cookie: `${TOKEN_COOKIE}=nope` }), /403/);
       await assert.rejects(connect({ cookie, origin: server.origin, host: `evil.example:${server.port}` }), /403/);
       await assert.rejects(connect({ cookie, origin: server.origin, path: '/not-the-bridge' }), /403/);
+      await assert.rejects(connect({ cookie, origin: server.origin, headers: { 'sec-fetch-site': 'cross-site' } }), /403/);
       // Control: the same request with everything right opens.
       const ws = await connect({ cookie, origin: server.origin });
       assert.equal(ws.readyState, WebSocket.OPEN);
@@ -379,7 +397,6 @@ describe('bridge server lifecycle', { timeout: 60_000 }, () => {
 
   test(
     'a malformed percent-escape or NUL in an asset path is answered 4xx and the server process survives',
-    { todo: 'BUG main/browser/bridgeServer.ts:123/125 (and :93) throw inside the request handler and kill the process' },
     async (t) => {
       const dir = tempDirFor(t, 'pic-bridge-crash-');
       const rendererDir = writeRendererFixture(dir);

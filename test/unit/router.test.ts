@@ -209,7 +209,6 @@ describe('fileSenderPolicy', () => {
 
   test(
     'fileSenderPolicy rejects the same path on another host (file://server/… is a UNC share on Windows)',
-    { todo: 'BUG main/ipc/router.ts:79 compares only protocol and pathname, not host' },
     () => {
       const pathname = new URL(indexUrl).pathname;
       assert.equal(policy({ shell: 'electron', url: `file://evil-server${pathname}` }), false);

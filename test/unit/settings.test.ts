@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DATA_DIR_ENV, resolveDataDir } from '../../main/app/dataDir.js';
 import { createConsoleServices } from '../../main/app/services.js';
-import { SettingsSchema, type Settings } from '../../main/ipc/contract.js';
+import { defaultSettings, SettingsSchema, type Settings } from '../../main/ipc/contract.js';
 import { fileSenderPolicy } from '../../main/ipc/router.js';
 import { createConfSettingsBackend, createSettingsStore, SETTINGS_FILE_NAME } from '../../main/store/settings.js';
 import { tempDirFor } from '../support/tempDir.js';
@@ -25,7 +25,7 @@ describe('createSettingsStore over conf', () => {
     assert.equal(settings.maxConcurrentPushes, 20);
     assert.equal(settings.packageServerPort, 2224);
     assert.equal(settings.connectTimeoutSeconds, 5);
-    assert.deepEqual(settings, SettingsSchema.parse({}));
+    assert.deepEqual(settings, defaultSettings);
     assert.deepEqual(Object.keys(settings).sort(), Object.keys(SettingsSchema.shape).sort());
   });
 
@@ -93,7 +93,6 @@ describe('createSettingsStore over conf', () => {
 
   test(
     'settings.update through the router changes only the keys sent and keeps the others',
-    { todo: "BUG main/ipc/contract.ts:176 SettingsSchema.partial() keeps .default(): zod fills every omitted key with its default" },
     async (t) => {
       const dir = tempDirFor(t, 'pic-settings-ipc-');
       const services = createConsoleServices({ dataDir: dir, shell: 'electron' });
@@ -110,6 +109,24 @@ describe('createSettingsStore over conf', () => {
       assert.equal(now.maxConcurrentPushes, 50, 'the earlier change survives a later update of another key');
     },
   );
+});
+
+describe('a config.json that is not JSON', () => {
+  test('is moved aside with a warning naming it, and the console starts from the defaults', (t) => {
+    const dir = tempDirFor(t, 'pic-settings-corrupt-');
+    const file = path.join(dir, `${SETTINGS_FILE_NAME}.json`);
+    fs.writeFileSync(file, '{"maxConcurrentPushes": 35,');
+    const warnings: string[] = [];
+    const store = createSettingsStore(createConfSettingsBackend(dir, (m) => warnings.push(m)));
+    assert.deepEqual(store.get(), defaultSettings);
+    const aside = fs.readdirSync(dir).filter((f) => f.startsWith(`${SETTINGS_FILE_NAME}.json.corrupt-`));
+    assert.equal(aside.length, 1);
+    assert.equal(fs.readFileSync(path.join(dir, aside[0]!), 'utf8'), '{"maxConcurrentPushes": 35,');
+    assert.equal(warnings.length, 1);
+    assert.ok(warnings[0]!.includes(file) && warnings[0]!.includes(aside[0]!), warnings[0]);
+    store.update({ retryCount: 2 });
+    assert.equal(createSettingsStore(createConfSettingsBackend(dir)).get().retryCount, 2);
+  });
 });
 
 describe('resolveDataDir', () => {
@@ -151,6 +168,16 @@ describe('resolveDataDir', () => {
     assert.equal(resolveDataDir({ env: { APPDATA: '/users/admin/appdata/roaming' }, platform: 'win32', home }), path.join('/users/admin/appdata/roaming', 'push-install-console'));
     assert.equal(resolveDataDir({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'win32', home }), path.join(home, 'AppData', 'Roaming', 'push-install-console'));
   });
+
+  test(
+    'on win32 an empty or relative %APPDATA% never yields a relative data folder',
+    () => {
+      for (const APPDATA of ['', 'relative\\roaming']) {
+        const dir = resolveDataDir({ env: { APPDATA }, platform: 'win32', home });
+        assert.ok(path.isAbsolute(dir), `APPDATA=${JSON.stringify(APPDATA)} gave ${JSON.stringify(dir)}`);
+      }
+    },
+  );
 
   test('with no options it reads process.env', (t) => {
     const saved = process.env[DATA_DIR_ENV];
