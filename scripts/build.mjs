@@ -31,6 +31,7 @@ export async function buildAll({ quiet = false } = {}) {
     // A sandboxed preload must be one CommonJS file that requires nothing but electron.
     build({ ...node, entryPoints: [path.join(root, 'preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs'), format: 'cjs', external: ['electron'] }),
     build({ ...node, entryPoints: [path.join(root, 'main/browser/main.ts')], outfile: path.join(dist, 'browser/main.js'), format: 'esm', packages: 'external' }),
+    build({ ...node, entryPoints: [path.join(root, 'main/cli/entry.ts')], outfile: path.join(dist, 'cli/pushctl.js'), format: 'esm', packages: 'external' }),
   ]);
   fs.copyFileSync(path.join(root, 'renderer/index.html'), path.join(dist, 'renderer/index.html'));
   fs.copyFileSync(path.join(root, 'assets/icon.png'), path.join(dist, 'renderer/assets/icon.png'));

@@ -41,7 +41,8 @@ step('lint', 'npx', ['eslint', '.', '--max-warnings=0']);
 step('build', 'node', ['scripts/build.mjs']);
 
 const requested = process.argv.slice(2);
-const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('e2e')];
+// Fast unit and vector tests first, then interop against real peers, then the browser.
+const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('interop'), ...testFiles('e2e')];
 if (files.length === 0) {
   console.log('\nTests: 0 passed, 1 failed (no test files found)');
   process.exit(1);

@@ -1,0 +1,115 @@
+// `pushctl diagnose`: the pre-flight checks of DESIGN.md §3 for one computer, without installing:
+// reachable on 445, dialect, signing, encryption, names, OS version (credential-free), then with
+// credentials: authentication and whether ADMIN$ is writable (a probe file written and deleted).
+import crypto from 'node:crypto';
+import { ConsoleError, toIpcError } from '../ipc/errors.js';
+import type { IpcError } from '../ipc/contract.js';
+import { SmbConnection } from '../smb/connection.js';
+import { getHostInfo, type HostInfo } from '../smb/hostInfo.js';
+import { SmbSession, type SmbCredentials } from '../smb/session.js';
+import { SmbTree } from '../smb/tree.js';
+
+export interface DiagnoseTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface DiagnoseOptions {
+  readonly credentials?: SmbCredentials;
+  readonly connectTimeoutMs: number;
+  readonly encryptWhenSupported: boolean;
+}
+
+export interface DiagnoseReport {
+  target: string;
+  reachable: boolean;
+  dialect: string | null;
+  signingRequired: boolean | null;
+  /** The cipher the server shares, and whether the authenticated session used it. */
+  cipher: string | null;
+  sessionEncrypted: boolean | null;
+  serverName: string | null;
+  domain: string | null;
+  dnsName: string | null;
+  osVersion: string | null;
+  authentication: 'ok' | 'failed' | 'not-checked';
+  adminShareWritable: boolean | null;
+  errors: (IpcError & { step: string })[];
+  ok: boolean;
+}
+
+export function parseTarget(spec: string, defaultPort = 445): DiagnoseTarget {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2] ? Number(bracketed[2]) : defaultPort };
+  const parts = spec.split(':');
+  if (parts.length === 2 && /^\d+$/.test(parts[1]!)) return { host: parts[0]!, port: Number(parts[1]) };
+  if (parts.length > 2) return { host: spec, port: defaultPort }; // a bare IPv6 address
+  return { host: spec, port: defaultPort };
+}
+
+export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions): Promise<DiagnoseReport> {
+  const report: DiagnoseReport = {
+    target: `${target.host}:${target.port}`,
+    reachable: false,
+    dialect: null,
+    signingRequired: null,
+    cipher: null,
+    sessionEncrypted: null,
+    serverName: null,
+    domain: null,
+    dnsName: null,
+    osVersion: null,
+    authentication: 'not-checked',
+    adminShareWritable: null,
+    errors: [],
+    ok: false,
+  };
+  const fail = (step: string, error: unknown) => report.errors.push({ step, ...toIpcError(error) });
+  const connectionOptions = { host: target.host, port: target.port, connectTimeoutMs: options.connectTimeoutMs };
+
+  let info: HostInfo;
+  try {
+    info = await getHostInfo(connectionOptions);
+  } catch (error) {
+    fail('probe', error);
+    report.reachable = error instanceof ConsoleError && !['offline', 'port-blocked', 'name-not-resolved'].includes(error.errorClass);
+    return report;
+  }
+  report.reachable = true;
+  report.dialect = info.dialect;
+  report.signingRequired = info.signingRequired;
+  report.cipher = info.cipher;
+  report.serverName = info.netbiosName;
+  report.domain = info.netbiosDomain;
+  report.dnsName = info.dnsName;
+  report.osVersion = info.osVersion;
+
+  if (options.credentials) {
+    let connection: SmbConnection | null = null;
+    try {
+      connection = await SmbConnection.connect(connectionOptions);
+      const session = await SmbSession.setup(connection, options.credentials, { targetHost: target.host, encryptWhenSupported: options.encryptWhenSupported });
+      report.authentication = 'ok';
+      report.sessionEncrypted = session.encrypted;
+      try {
+        const tree = await SmbTree.connect(session, target.host, 'ADMIN$');
+        const probe = `PushInstall-probe-${crypto.randomBytes(6).toString('hex')}.tmp`;
+        await tree.writeFile(probe, Buffer.from('Push Install Console write probe; safe to delete.\r\n'));
+        await tree.delete(probe);
+        report.adminShareWritable = true;
+        await tree.disconnect();
+      } catch (error) {
+        report.adminShareWritable = false;
+        fail('admin-share', error);
+      }
+      await session.logoff().catch(() => undefined);
+    } catch (error) {
+      if (report.authentication === 'not-checked') report.authentication = 'failed';
+      fail('authentication', error);
+    } finally {
+      connection?.close();
+    }
+  }
+  report.ok = report.errors.length === 0;
+  return report;
+}

@@ -1,0 +1,103 @@
+// pushctl: the console's engine from a terminal, for automation and benchmarks (DESIGN.md §5).
+//   pushctl [--data DIR] diagnose <host[:port]>… [--user U] [--password-env VAR] [--json]
+// The password comes only from the environment variable named by --password-env (or, later, the
+// keychain): never from the command line, where other users can read it.
+import { parseArgs } from 'node:util';
+import { resolveDataDir, DATA_DIR_ENV } from '../app/dataDir.js';
+import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
+import type { SmbCredentials } from '../smb/session.js';
+import { diagnose, parseTarget, type DiagnoseReport } from './diagnose.js';
+
+const USAGE = `usage: pushctl [--data DIR] <command> …
+
+commands:
+  diagnose <host[:port]>… [--user USER] [--password-env VAR] [--json]
+      Checks each computer without installing: reachable on TCP 445, SMB dialect, signing,
+      encryption, names, OS version; with --user, authentication and whether ADMIN$ is writable.
+      USER is DOMAIN\\user, user@domain or a local user; the password is read from the
+      environment variable VAR. Exit code 0 when every check passed.
+
+options:
+  --data DIR   the console's data folder (default: ${DATA_DIR_ENV}, else the app's own)
+`;
+
+function line(report: DiagnoseReport): string {
+  const out: string[] = [];
+  const head = [report.target, report.reachable ? 'reachable' : 'NOT reachable'];
+  if (report.dialect) head.push(`SMB ${report.dialect}`);
+  if (report.signingRequired !== null) head.push(report.signingRequired ? 'signing required' : 'signing enabled');
+  if (report.cipher) head.push(`cipher ${report.cipher}${report.sessionEncrypted ? ' (session encrypted)' : ''}`);
+  out.push(head.join('  '));
+  if (report.serverName || report.osVersion) {
+    out.push(`  server ${report.serverName ?? '?'}  domain ${report.domain ?? '?'}  dns ${report.dnsName ?? '?'}  OS version ${report.osVersion ?? '?'}`);
+  }
+  if (report.authentication !== 'not-checked') {
+    out.push(`  authentication ${report.authentication}${report.adminShareWritable === null ? '' : `; ADMIN$ ${report.adminShareWritable ? 'writable' : 'NOT writable'}`}`);
+  }
+  for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
+  out.push(report.ok ? '  ✓ all checks passed' : '  ✗ some checks failed');
+  return out.join('\n');
+}
+
+async function runDiagnose(args: string[], dataDir: string): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { user: { type: 'string' }, 'password-env': { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length === 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let credentials: SmbCredentials | undefined;
+  if (values.user !== undefined) {
+    const variable = values['password-env'];
+    if (!variable) {
+      process.stderr.write('pushctl: --user needs --password-env VAR (the password is never taken from the command line)\n');
+      return 2;
+    }
+    const password = process.env[variable];
+    if (password === undefined) {
+      process.stderr.write(`pushctl: the environment variable ${variable} is not set\n`);
+      return 2;
+    }
+    credentials = { user: values.user, password };
+  }
+  const settings = createSettingsStore(createConfSettingsBackend(dataDir)).get();
+  const reports = await Promise.all(
+    positionals.map((spec) =>
+      diagnose(parseTarget(spec), {
+        ...(credentials ? { credentials } : {}),
+        connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
+        encryptWhenSupported: settings.encryptWhenSupported,
+      }),
+    ),
+  );
+  if (values.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
+  else process.stdout.write(reports.map(line).join('\n\n') + '\n');
+  return reports.every((r) => r.ok) ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals, tokens } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: { data: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  const commandToken = tokens.find((t) => t.kind === 'positional');
+  if (values.help || !commandToken) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const dataDir = typeof values.data === 'string' ? values.data : resolveDataDir();
+  const rest = argv.slice(commandToken.index + 1);
+  switch (positionals[0]) {
+    case 'diagnose':
+      return runDiagnose(rest, dataDir);
+    default:
+      process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,104 @@
+// MS-SMB2 2.2.1: the 64-byte SMB2 packet header (sync 2.2.1.2 and async 2.2.1.1 forms).
+import { Reader, SmbFormatError, Writer } from './wire.js';
+
+export const SMB2_PROTOCOL_ID = Buffer.from([0xfe, 0x53, 0x4d, 0x42]);
+export const SMB2_HEADER_SIZE = 64;
+export const SIGNATURE_OFFSET = 48;
+
+export const Command = {
+  NEGOTIATE: 0x0000,
+  SESSION_SETUP: 0x0001,
+  LOGOFF: 0x0002,
+  TREE_CONNECT: 0x0003,
+  TREE_DISCONNECT: 0x0004,
+  CREATE: 0x0005,
+  CLOSE: 0x0006,
+  FLUSH: 0x0007,
+  READ: 0x0008,
+  WRITE: 0x0009,
+  IOCTL: 0x000b,
+  CANCEL: 0x000c,
+  ECHO: 0x000d,
+  QUERY_INFO: 0x0010,
+  SET_INFO: 0x0011,
+} as const;
+export type CommandCode = (typeof Command)[keyof typeof Command];
+
+export const HeaderFlags = {
+  SERVER_TO_REDIR: 0x00000001,
+  ASYNC_COMMAND: 0x00000002,
+  RELATED_OPERATIONS: 0x00000004,
+  SIGNED: 0x00000008,
+} as const;
+
+export interface Smb2Header {
+  creditCharge: number;
+  /** NTSTATUS in responses; ChannelSequence/Reserved (0) in requests. */
+  status: number;
+  command: number;
+  /** CreditRequest in a request, CreditResponse in a response. */
+  credits: number;
+  flags: number;
+  nextCommand: number;
+  messageId: bigint;
+  /** Sync form only. */
+  treeId: number;
+  /** Async form only (ASYNC_COMMAND flag). */
+  asyncId: bigint;
+  sessionId: bigint;
+  signature: Buffer;
+}
+
+export function encodeHeader(h: Smb2Header): Buffer {
+  const w = new Writer()
+    .bytes(SMB2_PROTOCOL_ID)
+    .u16(SMB2_HEADER_SIZE)
+    .u16(h.creditCharge)
+    .u32(h.status)
+    .u16(h.command)
+    .u16(h.credits)
+    .u32(h.flags)
+    .u32(h.nextCommand)
+    .u64(h.messageId);
+  if (h.flags & HeaderFlags.ASYNC_COMMAND) w.u64(h.asyncId);
+  else w.u32(0).u32(h.treeId);
+  w.u64(h.sessionId);
+  if (h.signature.length !== 16) throw new SmbFormatError('signature must be 16 bytes');
+  w.bytes(h.signature);
+  return w.toBuffer();
+}
+
+export function decodeHeader(message: Buffer): Smb2Header {
+  const r = new Reader(message);
+  const protocol = r.bytes(4, 'ProtocolId');
+  if (!protocol.equals(SMB2_PROTOCOL_ID)) throw new SmbFormatError(`not an SMB2 message (ProtocolId ${protocol.toString('hex')})`);
+  const structureSize = r.u16('StructureSize');
+  if (structureSize !== SMB2_HEADER_SIZE) throw new SmbFormatError(`header StructureSize ${structureSize}, expected 64`);
+  const creditCharge = r.u16('CreditCharge');
+  const status = r.u32('Status');
+  const command = r.u16('Command');
+  const credits = r.u16('CreditResponse');
+  const flags = r.u32('Flags');
+  const nextCommand = r.u32('NextCommand');
+  const messageId = r.u64('MessageId');
+  let treeId = 0;
+  let asyncId = 0n;
+  if (flags & HeaderFlags.ASYNC_COMMAND) asyncId = r.u64('AsyncId');
+  else {
+    r.u32('Reserved');
+    treeId = r.u32('TreeId');
+  }
+  const sessionId = r.u64('SessionId');
+  const signature = Buffer.from(r.bytes(16, 'Signature'));
+  return { creditCharge, status, command, credits, flags, nextCommand, messageId, treeId, asyncId, sessionId, signature };
+}
+
+/** The body after the header, checked against the command's fixed StructureSize. */
+export function responseBody(message: Buffer, structureSize: number, what: string): Reader {
+  const r = new Reader(message, SMB2_HEADER_SIZE);
+  const size = r.u16(`${what} StructureSize`);
+  if (size !== structureSize) throw new SmbFormatError(`${what}: StructureSize ${size}, expected ${structureSize}`);
+  // An odd StructureSize counts one byte of the variable buffer (MS-SMB2 2.2): the fixed part is the even part.
+  r.need((structureSize & ~1) - 2, `${what} fixed part`);
+  return r;
+}

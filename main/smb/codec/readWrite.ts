@@ -1,0 +1,39 @@
+// MS-SMB2 2.2.19/2.2.20 READ and 2.2.21/2.2.22 WRITE.
+import { Writer, sliceAt } from './wire.js';
+import { SMB2_HEADER_SIZE, responseBody } from './header.js';
+import { writeFileId, type FileId } from './create.js';
+
+export function encodeReadRequest(req: { fileId: FileId; offset: bigint; length: number; minimumCount?: number }): Buffer {
+  const w = new Writer()
+    .u16(49)
+    .u8(0x50) // Padding: where the server should place the data (after header + 16)
+    .u8(0)
+    .u32(req.length)
+    .u64(req.offset);
+  return writeFileId(w, req.fileId).u32(req.minimumCount ?? 0).u32(0).u32(0).u16(0).u16(0).u8(0).toBuffer();
+}
+
+export function decodeReadResponse(message: Buffer): { data: Buffer; remaining: number } {
+  const r = responseBody(message, 17, 'READ response');
+  const offset = r.u8('DataOffset');
+  r.u8('Reserved');
+  const length = r.u32('DataLength');
+  const remaining = r.u32('DataRemaining');
+  return { data: sliceAt(message, offset, length, 'READ data'), remaining };
+}
+
+/** The WRITE request body with its data; the data sits right after the 48-byte fixed part. */
+export function encodeWriteRequest(req: { fileId: FileId; offset: bigint; data: Uint8Array }): Buffer {
+  const w = new Writer()
+    .u16(49)
+    .u16(SMB2_HEADER_SIZE + 48)
+    .u32(req.data.length)
+    .u64(req.offset);
+  return writeFileId(w, req.fileId).u32(0).u32(0).u16(0).u16(0).u32(0).bytes(req.data).toBuffer();
+}
+
+export function decodeWriteResponse(message: Buffer): { count: number } {
+  const r = responseBody(message, 17, 'WRITE response');
+  r.u16('Reserved');
+  return { count: r.u32('Count') };
+}

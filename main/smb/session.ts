@@ -1,0 +1,150 @@
+// MS-SMB2 3.2.1.3 Session: NTLMv2 inside SPNEGO over two SESSION_SETUP legs (3.2.4.2.3,
+// 3.2.5.3), key derivation (3.2.5.3.1: 2.x signs with the session key; 3.x derives signing and
+// cipher keys, 3.1.1 over the preauth integrity hash), encryption when the server or the share
+// requires it or the console asks for it, and LOGOFF.
+import crypto from 'node:crypto';
+import {
+  NegotiateFlag, buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature, parseUserName,
+  type ChallengeMessage,
+} from './auth/ntlm.js';
+import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from './auth/spnego.js';
+import { deriveSmb3Keys } from './crypto/kdf.js';
+import { Command } from './codec/header.js';
+import { Cipher, Dialect, SecurityMode } from './codec/negotiate.js';
+import { SessionFlags, decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from './codec/sessionSetup.js';
+import { extendPreauthHash, type SessionSecurity, type SmbConnection } from './connection.js';
+import { SmbProtocolError, SmbStatusError } from './errors.js';
+import { Status } from './ntstatus.js';
+
+export interface SmbCredentials {
+  /** `DOMAIN\user`, `user@domain`, or a local `user`. */
+  readonly user: string;
+  readonly password?: string;
+  /** The NT hash (MD4 of the UTF-16LE password) held instead of the password. */
+  readonly ntHash?: Buffer;
+  readonly workstation?: string;
+}
+
+export interface SessionOptions {
+  /** Encrypt whenever the server supports SMB 3 encryption, not only when it requires it. */
+  readonly encryptWhenSupported?: boolean;
+  /** The name the console used for the server (MsvAvTargetName `cifs/<host>`). */
+  readonly targetHost: string;
+}
+
+export class SmbSession {
+  private constructor(
+    readonly connection: SmbConnection,
+    readonly security: SessionSecurity,
+    /** The server's NTLM CHALLENGE: names, domain and OS version for Get Info. */
+    readonly challenge: ChallengeMessage,
+  ) {}
+
+  get sessionId(): bigint {
+    return this.security.sessionId;
+  }
+
+  get encrypted(): boolean {
+    return this.security.encryptData;
+  }
+
+  static async setup(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions): Promise<SmbSession> {
+    const hash = credentials.ntHash ?? (credentials.password !== undefined ? ntHash(credentials.password) : null);
+    if (!hash) throw new SmbProtocolError('No password or NT hash was given for the session.', 'logon-failure', 'Set the credentials for this computer (Set Credentials…).');
+    const { user, domain } = parseUserName(credentials.user);
+    const dialect = connection.dialect;
+    const securityMode = SecurityMode.SIGNING_ENABLED;
+
+    const negotiateMessage = encodeNegotiateMessage();
+    const first = await connection.request(
+      Command.SESSION_SETUP,
+      encodeSessionSetupRequest({ securityMode, capabilities: 0, securityBuffer: encodeNegTokenInit(negotiateMessage) }),
+    );
+    if (first.header.status !== Status.MORE_PROCESSING_REQUIRED) throw new SmbStatusError(first.header.status, 'SESSION_SETUP');
+    let preauth = connection.preauthHash;
+    if (dialect === Dialect.SMB311) preauth = extendPreauthHash(extendPreauthHash(preauth, first.request), first.message);
+    const challengeToken = decodeNegTokenResp(decodeSessionSetupResponse(first.message).securityBuffer).responseToken;
+    if (!challengeToken) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
+    const challenge = decodeChallengeMessage(challengeToken);
+
+    const auth = buildAuthenticateMessage({
+      negotiateMessage,
+      challengeMessage: challengeToken,
+      challenge,
+      user,
+      domain,
+      workstation: credentials.workstation ?? '',
+      ntHash: hash,
+      clientChallenge: connection.random(8),
+      exportedSessionKey: connection.random(16),
+      targetSpn: `cifs/${options.targetHost}`,
+    });
+    const security: SessionSecurity = {
+      sessionId: first.header.sessionId,
+      signingKey: null,
+      signingAlgorithm: connection.signingAlgorithm,
+      signingRequired: true,
+      encryptData: false,
+      encryptionKey: null,
+      decryptionKey: null,
+    };
+    // SPNEGO mechListMIC (MS-SPNG 3.3.5.1): Samba and Windows expect it once the NTLM MIC is sent.
+    const keyExchange = (challenge.flags & NegotiateFlag.KEY_EXCH) !== 0;
+    const mechListMic = ntlmMessageSignature(auth.exportedSessionKey, encodeMechTypeList(), { sender: 'client', keyExchange });
+    const cipher = connection.cipher;
+    const deriveKeys = (lastRequest: Buffer) => {
+      const sessionKey = auth.exportedSessionKey;
+      if (dialect < Dialect.SMB300) {
+        security.signingKey = sessionKey;
+        return;
+      }
+      const keys = deriveSmb3Keys({
+        dialect: dialect as 0x0300 | 0x0302 | 0x0311,
+        sessionKey,
+        ...(dialect === Dialect.SMB311 ? { preauthHash: extendPreauthHash(preauth, lastRequest) } : {}),
+        cipherKeyBits: cipher === Cipher.AES256_CCM || cipher === Cipher.AES256_GCM ? 256 : 128,
+      });
+      security.signingKey = keys.signingKey;
+      security.encryptionKey = keys.encryptionKey;
+      security.decryptionKey = keys.decryptionKey;
+    };
+    connection.registerSession(security);
+    try {
+      const second = await connection.request(
+        Command.SESSION_SETUP,
+        encodeSessionSetupRequest({ securityMode, capabilities: 0, securityBuffer: encodeNegTokenResp(auth.message, mechListMic, NegState.ACCEPT_INCOMPLETE) }),
+        { session: security, beforeSend: deriveKeys },
+      );
+      if (second.header.status !== Status.SUCCESS) throw new SmbStatusError(second.header.status, 'SESSION_SETUP', `as ${credentials.user}`);
+      const { sessionFlags, securityBuffer } = decodeSessionSetupResponse(second.message);
+      const serverMic = securityBuffer.length > 0 ? decodeNegTokenResp(securityBuffer).mechListMic : undefined;
+      if (serverMic) {
+        const expected = ntlmMessageSignature(auth.exportedSessionKey, encodeMechTypeList(), { sender: 'server', keyExchange });
+        if (serverMic.length !== expected.length || !crypto.timingSafeEqual(serverMic, expected)) {
+          throw new SmbProtocolError('The server\'s SPNEGO mechListMIC does not verify.', 'smb-integrity', 'Something between the console and the computer tampers with the logon; check the network path.');
+        }
+      }
+      if (sessionFlags & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) {
+        throw new SmbStatusError(Status.LOGON_FAILURE, 'SESSION_SETUP', `the server logged ${credentials.user} on as a guest`);
+      }
+      const serverWantsEncryption = (sessionFlags & SessionFlags.ENCRYPT_DATA) !== 0;
+      security.encryptData = serverWantsEncryption || (options.encryptWhenSupported === true && cipher !== null && security.encryptionKey !== null);
+      if (serverWantsEncryption && (cipher === null || !security.encryptionKey)) {
+        throw new SmbProtocolError('The server requires encryption but shares no cipher with the console.', 'smb-negotiate', 'Enable AES-128-GCM/CCM or AES-256 SMB encryption on the computer.');
+      }
+      return new SmbSession(connection, security, challenge);
+    } catch (error) {
+      connection.forgetSession(security.sessionId);
+      throw error;
+    }
+  }
+
+  async logoff(): Promise<void> {
+    if (this.connection.isClosed) return;
+    try {
+      await this.connection.request(Command.LOGOFF, encodeEmptyRequest(), { session: this.security, timeoutMs: 5000 });
+    } finally {
+      this.connection.forgetSession(this.sessionId);
+    }
+  }
+}

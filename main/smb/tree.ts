@@ -1,0 +1,260 @@
+// MS-SMB2 3.2.1.4 TreeConnect and 3.2.1.6 Open: a share (ADMIN$, IPC$) and the file operations
+// the push needs — create/overwrite and write with pipelined large writes, read, size, delete on
+// close, folders — plus named pipes on IPC$ (FSCTL_PIPE_TRANSCEIVE, READ after BUFFER_OVERFLOW).
+import fs from 'node:fs/promises';
+import { Command } from './codec/header.js';
+import { encodeEmptyRequest } from './codec/sessionSetup.js';
+import { ShareFlags, ShareType, decodeTreeConnectResponse, encodeTreeConnectRequest } from './codec/treeConnect.js';
+import {
+  Access, CreateOptions, Disposition, FileAttributes, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
+  type CreateRequest, type FileId,
+} from './codec/create.js';
+import { decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest } from './codec/readWrite.js';
+import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
+import {
+  FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, decodeSetInfoResponse, encodeQueryInfoRequest,
+  encodeSetInfoRequest, fileDispositionInformation,
+} from './codec/info.js';
+import type { Response } from './connection.js';
+import { SmbProtocolError, SmbStatusError } from './errors.js';
+import { Status } from './ntstatus.js';
+import type { SmbSession } from './session.js';
+
+export type CopyProgress = (bytesDone: number, bytesTotal: number) => void;
+
+/** How many WRITE requests a copy keeps in flight (credits permitting). */
+const WRITES_IN_FLIGHT = 8;
+const WRITE_CHUNK_CAP = 1024 * 1024;
+
+export class SmbTree {
+  private constructor(
+    readonly session: SmbSession,
+    readonly path: string,
+    readonly treeId: number,
+    readonly shareType: number,
+    readonly encryptData: boolean,
+  ) {}
+
+  /** `share` is `ADMIN$`, `IPC$`, …; the path sent is `\\host\share`. */
+  static async connect(session: SmbSession, host: string, share: string): Promise<SmbTree> {
+    const path = `\\\\${host}\\${share}`;
+    const response = await session.connection.request(Command.TREE_CONNECT, encodeTreeConnectRequest(path), { session: session.security });
+    if (response.header.status !== Status.SUCCESS) throw new SmbStatusError(response.header.status, 'TREE_CONNECT', path);
+    const tc = decodeTreeConnectResponse(response.message);
+    const encrypt = (tc.shareFlags & ShareFlags.ENCRYPT_DATA) !== 0;
+    if (encrypt && !session.security.encryptionKey) {
+      throw new SmbProtocolError(`${path} requires encryption, which this session cannot do.`, 'smb-negotiate', 'Enable SMB 3 on the computer; the share requires encryption.');
+    }
+    return new SmbTree(session, path, response.header.treeId, tc.shareType, encrypt);
+  }
+
+  get isPipeShare(): boolean {
+    return this.shareType === ShareType.PIPE;
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.session.connection.isClosed) return;
+    await this.request(Command.TREE_DISCONNECT, encodeEmptyRequest());
+  }
+
+  async request(command: number, body: Buffer, payloadSize = 0): Promise<Response> {
+    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize });
+  }
+
+  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = []): Promise<Response> {
+    const response = await this.request(command, body, payloadSize);
+    const status = response.header.status;
+    if (status !== Status.SUCCESS && !allowed.includes(status)) throw new SmbStatusError(status, what, this.path);
+    return response;
+  }
+
+  async create(req: CreateRequest): Promise<FileId> {
+    const response = await this.expect(Command.CREATE, encodeCreateRequest(req), `CREATE ${req.name}`);
+    return decodeCreateResponse(response.message).fileId;
+  }
+
+  async close(fileId: FileId): Promise<void> {
+    await this.expect(Command.CLOSE, encodeCloseRequest(fileId), 'CLOSE');
+  }
+
+  /** Creates or overwrites `name` with `data` (a Buffer or a local file's path). */
+  async writeFile(name: string, data: Buffer | { path: string }, onProgress?: CopyProgress): Promise<number> {
+    const fileId = await this.create({
+      name,
+      desiredAccess: Access.GENERIC_WRITE | Access.GENERIC_READ | Access.DELETE,
+      fileAttributes: FileAttributes.NORMAL,
+      shareAccess: ShareAccess.READ,
+      disposition: Disposition.OVERWRITE_IF,
+      createOptions: CreateOptions.NON_DIRECTORY_FILE,
+    });
+    try {
+      return Buffer.isBuffer(data) ? await this.writeAll(fileId, data.length, async (offset, length) => data.subarray(offset, offset + length), onProgress) : await this.writeLocalFile(fileId, data.path, onProgress);
+    } finally {
+      await this.close(fileId);
+    }
+  }
+
+  private async writeLocalFile(fileId: FileId, localPath: string, onProgress?: CopyProgress): Promise<number> {
+    const handle = await fs.open(localPath, 'r');
+    try {
+      const { size } = await handle.stat();
+      return await this.writeAll(
+        fileId,
+        size,
+        async (offset, length) => {
+          const chunk = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(chunk, 0, length, offset);
+          if (bytesRead !== length) throw new Error(`${localPath} changed while it was copied`);
+          return chunk;
+        },
+        onProgress,
+      );
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Pipelined WRITEs (MS-SMB2 3.2.4.7): several chunks of up to MaxWriteSize in flight at once. */
+  private async writeAll(fileId: FileId, total: number, chunkAt: (offset: number, length: number) => Promise<Buffer>, onProgress?: CopyProgress): Promise<number> {
+    const connection = this.session.connection;
+    const chunkSize = connection.largeMtu ? Math.min(connection.maxWriteSize, WRITE_CHUNK_CAP) : Math.min(connection.maxWriteSize, 65536);
+    let next = 0;
+    let done = 0;
+    onProgress?.(0, total);
+    const worker = async () => {
+      while (next < total) {
+        const offset = next;
+        const length = Math.min(chunkSize, total - offset);
+        next += length;
+        const data = await chunkAt(offset, length);
+        const response = await this.expect(Command.WRITE, encodeWriteRequest({ fileId, offset: BigInt(offset), data }), 'WRITE', length);
+        const { count } = decodeWriteResponse(response.message);
+        if (count !== length) throw new SmbProtocolError(`WRITE wrote ${count} of ${length} bytes at offset ${offset}.`, 'copy-blocked', 'The computer accepted only part of the file (disk full or quota); free space and retry.');
+        done += length;
+        onProgress?.(done, total);
+      }
+    };
+    await Promise.all(Array.from({ length: total === 0 ? 0 : WRITES_IN_FLIGHT }, worker));
+    return done;
+  }
+
+  async readFile(name: string): Promise<Buffer> {
+    const fileId = await this.create({
+      name,
+      desiredAccess: Access.GENERIC_READ,
+      fileAttributes: 0,
+      shareAccess: ShareAccess.READ | ShareAccess.WRITE,
+      disposition: Disposition.OPEN,
+      createOptions: CreateOptions.NON_DIRECTORY_FILE,
+    });
+    try {
+      const size = Number(await this.querySize(fileId));
+      const chunks: Buffer[] = [];
+      const chunkSize = Math.min(this.session.connection.maxReadSize, this.session.connection.largeMtu ? WRITE_CHUNK_CAP : 65536);
+      for (let offset = 0; offset < size; ) {
+        const length = Math.min(chunkSize, size - offset);
+        const response = await this.expect(Command.READ, encodeReadRequest({ fileId, offset: BigInt(offset), length }), 'READ', length, [Status.END_OF_FILE]);
+        if (response.header.status === Status.END_OF_FILE) break;
+        const { data } = decodeReadResponse(response.message);
+        if (data.length === 0) break;
+        chunks.push(Buffer.from(data));
+        offset += data.length;
+      }
+      return Buffer.concat(chunks);
+    } finally {
+      await this.close(fileId);
+    }
+  }
+
+  async querySize(fileId: FileId): Promise<bigint> {
+    const response = await this.expect(Command.QUERY_INFO, encodeQueryInfoRequest({ fileId, infoClass: FileInfoClass.STANDARD, outputLength: 24 }), 'QUERY_INFO');
+    return decodeFileStandardInformation(decodeQueryInfoResponse(response.message)).endOfFile;
+  }
+
+  async fileSize(name: string): Promise<bigint> {
+    const fileId = await this.create({ name, desiredAccess: Access.FILE_READ_ATTRIBUTES, fileAttributes: 0, shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE, disposition: Disposition.OPEN, createOptions: 0 });
+    try {
+      return await this.querySize(fileId);
+    } finally {
+      await this.close(fileId);
+    }
+  }
+
+  /** Deletes a file or an empty folder: open with DELETE, set the disposition, close (MS-FSCC 2.4.11). */
+  async delete(name: string, options: { directory?: boolean } = {}): Promise<void> {
+    const fileId = await this.create({
+      name,
+      desiredAccess: Access.DELETE | Access.FILE_READ_ATTRIBUTES,
+      fileAttributes: 0,
+      shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE,
+      disposition: Disposition.OPEN,
+      createOptions: options.directory ? CreateOptions.DIRECTORY_FILE : CreateOptions.NON_DIRECTORY_FILE,
+    });
+    try {
+      const response = await this.expect(Command.SET_INFO, encodeSetInfoRequest({ fileId, infoClass: FileInfoClass.DISPOSITION, buffer: fileDispositionInformation(true) }), `SET_INFO delete ${name}`);
+      decodeSetInfoResponse(response.message);
+    } finally {
+      await this.close(fileId);
+    }
+  }
+
+  /** Creates a folder, or opens it when it exists already. */
+  async mkdir(name: string): Promise<void> {
+    const fileId = await this.create({
+      name,
+      desiredAccess: Access.FILE_READ_ATTRIBUTES | Access.SYNCHRONIZE,
+      fileAttributes: FileAttributes.DIRECTORY,
+      shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE,
+      disposition: Disposition.OPEN_IF,
+      createOptions: CreateOptions.DIRECTORY_FILE,
+    });
+    await this.close(fileId);
+  }
+
+  /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`), as impacket opens it (REFERENCE.md §1.3 A). */
+  async openPipe(name: string): Promise<SmbPipe> {
+    const fileId = await this.create({
+      name,
+      desiredAccess: 0x0012019f,
+      fileAttributes: FileAttributes.NORMAL,
+      shareAccess: ShareAccess.READ | ShareAccess.WRITE,
+      disposition: Disposition.OPEN,
+      createOptions: CreateOptions.NON_DIRECTORY_FILE,
+    });
+    return new SmbPipe(this, fileId, name);
+  }
+
+  /** @internal used by SmbPipe */
+  pipeRequest(command: number, body: Buffer, what: string, payloadSize: number): Promise<Response> {
+    return this.expect(command, body, what, payloadSize, [Status.BUFFER_OVERFLOW]);
+  }
+}
+
+/** A named pipe: one transceive per DCE/RPC call, reassembling answers larger than one response. */
+export class SmbPipe {
+  constructor(readonly tree: SmbTree, readonly fileId: FileId, readonly name: string) {}
+
+  async transceive(request: Buffer, maxResponse = 65536): Promise<Buffer> {
+    const response = await this.tree.pipeRequest(
+      Command.IOCTL,
+      encodeIoctlRequest({ ctlCode: FSCTL_PIPE_TRANSCEIVE, fileId: this.fileId, input: request, maxOutputResponse: maxResponse }),
+      `IOCTL ${this.name}`,
+      Math.max(request.length, maxResponse),
+    );
+    const parts = [Buffer.from(decodeIoctlResponse(response.message).output)];
+    let status = response.header.status;
+    // STATUS_BUFFER_OVERFLOW: the answer continues; READ the rest (MS-SMB2 3.3.5.15.9 / 3.2.5.14).
+    for (let rounds = 0; status === Status.BUFFER_OVERFLOW; rounds++) {
+      if (rounds > 1024) throw new SmbProtocolError(`the ${this.name} pipe never finished its answer`);
+      const more = await this.tree.pipeRequest(Command.READ, encodeReadRequest({ fileId: this.fileId, offset: 0n, length: maxResponse }), `READ ${this.name}`, maxResponse);
+      parts.push(Buffer.from(decodeReadResponse(more.message).data));
+      status = more.header.status;
+    }
+    return Buffer.concat(parts);
+  }
+
+  async close(): Promise<void> {
+    if (this.tree.session.connection.isClosed) return;
+    await this.tree.close(this.fileId);
+  }
+}
