@@ -157,31 +157,60 @@ function run(
 /**
  * argv: the smbd command line. Becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER), runs
  * smbd, forwards SIGTERM to it (smbd also signals its whole process group, the reaper included,
- * when it exits), reaps every process reparented to it, and exits with smbd's status once nothing
- * is left to reap.
+ * when it exits) and reaps every process reparented to it. Once smbd itself has exited, it
+ * terminates the orphans it inherited (SIGTERM, SIGKILL after 2 s); it exits with smbd's status
+ * when nothing is left to reap. PR_SET_PDEATHSIG: if the test process dies (even SIGKILL), the
+ * reaper gets SIGTERM and takes smbd down with it.
  */
 const REAPER_SCRIPT = `
-import ctypes, os, signal, sys
-if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+import ctypes, os, signal, sys, time
+libc, parent = ctypes.CDLL(None, use_errno=True), os.getppid()
+if libc.prctl(36, 1, 0, 0, 0) != 0:
     sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+libc.prctl(1, signal.SIGTERM, 0, 0, 0)
+if os.getppid() != parent:
+    sys.exit("the test process is gone")
 smbd = os.fork()
 if smbd == 0:
     os.execv(sys.argv[1], sys.argv[1:])
+smbd_done = False
 def forward(*_):
-    try:
-        os.kill(smbd, signal.SIGTERM)
-    except OSError:
-        pass
+    if not smbd_done:
+        try:
+            os.kill(smbd, signal.SIGTERM)
+        except OSError:
+            pass
 signal.signal(signal.SIGTERM, forward)
-status = 1
+def orphans():
+    me, found = os.getpid(), []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                if int(st[st.rindex(")") + 2:].split()[1]) == me:
+                    found.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return found
+status, since = 1, None
 while True:
     try:
-        pid, raw = os.waitpid(-1, 0)
+        pid, raw = os.waitpid(-1, os.WNOHANG if smbd_done else 0)
     except ChildProcessError:
         break
     if pid == smbd:
+        smbd_done, since = True, time.monotonic()
         code = os.waitstatus_to_exitcode(raw)
         status = code if code >= 0 else 128 - code
+    if smbd_done and pid == 0:
+        sig = signal.SIGKILL if time.monotonic() - since > 2 else signal.SIGTERM
+        for orphan in orphans():
+            try:
+                os.kill(orphan, sig)
+            except OSError:
+                pass
+        time.sleep(0.05)
 sys.exit(status)
 `;
 

@@ -200,18 +200,22 @@ function readAvPairs(info: Buffer): AvPair[] {
   }
 }
 
+type AvName = 'netbiosComputerName' | 'netbiosDomainName' | 'dnsComputerName' | 'dnsDomainName' | 'dnsTreeName';
+
+const AV_NAMES: Partial<Record<number, AvName>> = {
+  [AvId.NB_COMPUTER_NAME]: 'netbiosComputerName',
+  [AvId.NB_DOMAIN_NAME]: 'netbiosDomainName',
+  [AvId.DNS_COMPUTER_NAME]: 'dnsComputerName',
+  [AvId.DNS_DOMAIN_NAME]: 'dnsDomainName',
+  [AvId.DNS_TREE_NAME]: 'dnsTreeName',
+};
+
+/** The first occurrence of each pair counts; unknown pairs are kept only in the raw TargetInfo. */
 function interpretAvPairs(pairs: AvPair[]): AvPairs {
   const result: AvPairs = {};
-  const names: Partial<Record<number, keyof AvPairs>> = {
-    [AvId.NB_COMPUTER_NAME]: 'netbiosComputerName',
-    [AvId.NB_DOMAIN_NAME]: 'netbiosDomainName',
-    [AvId.DNS_COMPUTER_NAME]: 'dnsComputerName',
-    [AvId.DNS_DOMAIN_NAME]: 'dnsDomainName',
-    [AvId.DNS_TREE_NAME]: 'dnsTreeName',
-  };
   for (const { id, value } of pairs) {
-    const name = names[id];
-    if (name !== undefined && name !== 'timestamp' && name !== 'flags') {
+    const name = AV_NAMES[id];
+    if (name !== undefined) {
       result[name] ??= decodeUtf16(value, `AV pair ${id}`);
     } else if (id === AvId.TIMESTAMP) {
       if (value.length !== 8) throw new NtlmFormatError(`MsvAvTimestamp is ${value.length} bytes, not 8`);
