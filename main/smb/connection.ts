@@ -7,10 +7,12 @@ import { decryptMessage, encryptMessage, createNonceSource, type CipherId } from
 import { signMessage, verifySignature, type SigningAlgorithm } from './crypto/signing.js';
 import { Command, HeaderFlags, decodeHeader, encodeHeader, type Smb2Header } from './codec/header.js';
 import {
-  ALL_DIALECTS, Capabilities, Cipher, Dialect, SecurityMode, SigningAlg, decodeNegotiateResponse, encodeNegotiateRequest,
+  ALL_DIALECTS, Capabilities, Cipher, Dialect, HASH_SHA512, SecurityMode, SigningAlg, decodeNegotiateResponse, encodeNegotiateRequest,
   type NegotiateResponse,
 } from './codec/negotiate.js';
 import { SmbFormatError } from './codec/wire.js';
+import { SmbIntegrityError } from './crypto/errors.js';
+import { ConsoleError } from '../ipc/errors.js';
 import { SmbNegotiateError, SmbProtocolError, SmbStatusError, SmbTransportError } from './errors.js';
 import { Status } from './ntstatus.js';
 import { SmbTransport, type TransportOptions } from './transport.js';
@@ -81,7 +83,8 @@ export class SmbConnection {
   preauthHash: Buffer = Buffer.alloc(64);
   private nextMessageId = 0n;
   private credits = 1;
-  private creditWaiters: (() => void)[] = [];
+  /** Each returns true once it has taken its credits (or failed) and may be dropped. */
+  private creditWaiters: (() => boolean)[] = [];
   private readonly pending = new Map<bigint, Pending>();
   private readonly sessions = new Map<bigint, SessionSecurity>();
   private nextNonce: (() => Buffer) | null = null;
@@ -179,6 +182,18 @@ export class SmbConnection {
         'The computer may only speak SMB1, which the console does not use (Windows removed it); enable SMB2/3 on it.',
       );
     }
+    if (negotiated.dialect === Dialect.SMB311) {
+      const offeredCiphers: readonly number[] = Object.values(Cipher);
+      if (negotiated.cipher !== null && negotiated.cipher !== 0 && !offeredCiphers.includes(negotiated.cipher)) {
+        throw new SmbProtocolError(`The server chose cipher 0x${negotiated.cipher.toString(16)}, which the console did not offer.`);
+      }
+      if (negotiated.signingAlgorithm !== null && !(negotiated.signingAlgorithm in signingAlgorithmNames)) {
+        throw new SmbProtocolError(`The server chose signing algorithm 0x${negotiated.signingAlgorithm.toString(16)}, which the console did not offer.`);
+      }
+      if (negotiated.preauthHashAlgorithm !== HASH_SHA512) {
+        throw new SmbProtocolError(`The server chose preauth hash 0x${(negotiated.preauthHashAlgorithm ?? 0).toString(16)}, not SHA-512.`);
+      }
+    }
     this.negotiated = negotiated;
     if (negotiated.dialect === Dialect.SMB311) {
       this.preauthHash = extendPreauthHash(extendPreauthHash(this.preauthHash, response.request), response.message);
@@ -265,24 +280,34 @@ export class SmbConnection {
       this.credits -= need;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const tryTake = () => {
-        if (this.closedError || this.credits >= need) {
-          if (!this.closedError) this.credits -= need;
-          resolve();
+    // Only a response can grant credits: with none outstanding, waiting would never end (3.2.4.1.5).
+    if (this.pending.size === 0) {
+      return Promise.reject(new SmbProtocolError(`The computer granted no credits for the next request (needs ${need}, has ${this.credits}).`));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.creditWaiters = this.creditWaiters.filter((w) => w !== waiter);
+        reject(new SmbTransportError('timeout', 'The computer granted no credits for the next request in time.', 'The computer or the network is overloaded or stalled; retry.'));
+      }, this.requestTimeoutMs);
+      const waiter = () => {
+        if (!this.closedError && this.credits < need) {
+          if (this.pending.size > 0) return false;
+          clearTimeout(timer);
+          reject(new SmbProtocolError(`The computer granted no credits for the next request (needs ${need}, has ${this.credits}).`));
           return true;
         }
-        return false;
+        clearTimeout(timer);
+        if (!this.closedError) this.credits -= need;
+        resolve();
+        return true;
       };
-      this.creditWaiters.push(() => void tryTake());
+      this.creditWaiters.push(waiter);
     });
   }
 
   private grantCredits(n: number): void {
     this.credits += n;
-    const waiters = this.creditWaiters;
-    this.creditWaiters = [];
-    for (const waiter of waiters) waiter();
+    this.creditWaiters = this.creditWaiters.filter((waiter) => !waiter());
   }
 
   private timeOut(messageId: bigint): void {
@@ -300,8 +325,7 @@ export class SmbConnection {
     try {
       this.dispatch(raw);
     } catch (error) {
-      const err = error instanceof SmbFormatError ? new SmbProtocolError(`The computer sent a malformed message: ${error.message}`) : (error as Error);
-      this.shutdown(err);
+      this.shutdown(asProtocolError(error));
       this.transport.close();
     }
   }
@@ -320,16 +344,20 @@ export class SmbConnection {
     const header = decodeHeader(message);
     if (!(header.flags & HeaderFlags.SERVER_TO_REDIR)) throw new SmbFormatError('a message from the server without SMB2_FLAGS_SERVER_TO_REDIR');
     if (header.nextCommand !== 0) throw new SmbFormatError('compounded responses to uncompounded requests');
-    this.grantCredits(header.credits);
     const pending = this.pending.get(header.messageId);
-    if (!pending) return; // e.g. an oplock break (MessageId 0xFFFFFFFFFFFFFFFF): the console takes none.
+    if (!pending) {
+      this.grantCredits(header.credits); // e.g. an oplock break (MessageId 0xFFFFFFFFFFFFFFFF): the console takes none.
+      return;
+    }
     if (header.status === Status.PENDING && header.flags & HeaderFlags.ASYNC_COMMAND) {
       clearTimeout(pending.timer);
       pending.timer = setTimeout(() => this.timeOut(header.messageId), pending.timeoutMs);
+      this.grantCredits(header.credits);
       return;
     }
     this.pending.delete(header.messageId);
     clearTimeout(pending.timer);
+    this.grantCredits(header.credits);
     const problem = this.checkIntegrity(pending, header, message, encrypted);
     if (problem) {
       pending.reject(problem);
@@ -366,6 +394,15 @@ export class SmbConnection {
     this.pending.clear();
     this.grantCredits(0);
   }
+}
+
+/** Whatever a server's bytes make a decoder or a cipher throw becomes a typed protocol error. */
+export function asProtocolError(error: unknown): ConsoleError {
+  if (error instanceof ConsoleError) return error;
+  if (error instanceof SmbIntegrityError) {
+    return new SmbProtocolError(`An encrypted message from the computer does not verify: ${error.message}`, 'smb-integrity', 'Something between the console and the computer tampers with SMB traffic; check the network path.');
+  }
+  return new SmbProtocolError(`The computer sent a malformed message: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 export function extendPreauthHash(hash: Buffer, message: Buffer): Buffer {

@@ -5,7 +5,7 @@ import { decodeNegTokenResp, encodeNegTokenInit } from './auth/spnego.js';
 import { Command } from './codec/header.js';
 import { Cipher, Dialect, SecurityMode } from './codec/negotiate.js';
 import { decodeSessionSetupResponse, encodeSessionSetupRequest } from './codec/sessionSetup.js';
-import { SmbConnection, type ConnectionOptions } from './connection.js';
+import { SmbConnection, asProtocolError, type ConnectionOptions } from './connection.js';
 import { SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
 
@@ -46,26 +46,32 @@ export function cipherName(cipher: number | null): string | null {
 export async function getHostInfo(options: ConnectionOptions): Promise<HostInfo> {
   const connection = await SmbConnection.connect(options);
   try {
-    const response = await connection.request(
-      Command.SESSION_SETUP,
-      encodeSessionSetupRequest({ securityMode: SecurityMode.SIGNING_ENABLED, capabilities: 0, securityBuffer: encodeNegTokenInit(encodeNegotiateMessage()) }),
-    );
-    if (response.header.status !== Status.MORE_PROCESSING_REQUIRED) throw new SmbStatusError(response.header.status, 'SESSION_SETUP');
-    const token = decodeNegTokenResp(decodeSessionSetupResponse(response.message).securityBuffer).responseToken;
-    if (!token) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
-    const challenge = decodeChallengeMessage(token);
-    const av = challenge.avPairs;
-    return {
-      dialect: dialectName(connection.dialect),
-      signingRequired: connection.serverRequiresSigning,
-      cipher: cipherName(connection.cipher),
-      netbiosName: av.netbiosComputerName ?? null,
-      netbiosDomain: av.netbiosDomainName ?? null,
-      dnsName: av.dnsComputerName ?? null,
-      dnsDomain: av.dnsDomainName ?? null,
-      osVersion: challenge.version ? `${challenge.version.major}.${challenge.version.minor}.${challenge.version.build}` : null,
-    };
+    return await readHostInfo(connection);
+  } catch (error) {
+    throw asProtocolError(error);
   } finally {
     connection.close();
   }
+}
+
+async function readHostInfo(connection: SmbConnection): Promise<HostInfo> {
+  const response = await connection.request(
+    Command.SESSION_SETUP,
+    encodeSessionSetupRequest({ securityMode: SecurityMode.SIGNING_ENABLED, capabilities: 0, securityBuffer: encodeNegTokenInit(encodeNegotiateMessage()) }),
+  );
+  if (response.header.status !== Status.MORE_PROCESSING_REQUIRED) throw new SmbStatusError(response.header.status, 'SESSION_SETUP');
+  const token = decodeNegTokenResp(decodeSessionSetupResponse(response.message).securityBuffer).responseToken;
+  if (!token) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
+  const challenge = decodeChallengeMessage(token);
+  const av = challenge.avPairs;
+  return {
+    dialect: dialectName(connection.dialect),
+    signingRequired: connection.serverRequiresSigning,
+    cipher: cipherName(connection.cipher),
+    netbiosName: av.netbiosComputerName ?? null,
+    netbiosDomain: av.netbiosDomainName ?? null,
+    dnsName: av.dnsComputerName ?? null,
+    dnsDomain: av.dnsDomainName ?? null,
+    osVersion: challenge.version ? `${challenge.version.major}.${challenge.version.minor}.${challenge.version.build}` : null,
+  };
 }

@@ -12,7 +12,7 @@ import { deriveSmb3Keys } from './crypto/kdf.js';
 import { Command } from './codec/header.js';
 import { Cipher, Dialect, SecurityMode } from './codec/negotiate.js';
 import { SessionFlags, decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from './codec/sessionSetup.js';
-import { extendPreauthHash, type SessionSecurity, type SmbConnection } from './connection.js';
+import { asProtocolError, extendPreauthHash, type SessionSecurity, type SmbConnection } from './connection.js';
 import { SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
 
@@ -49,6 +49,14 @@ export class SmbSession {
   }
 
   static async setup(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions): Promise<SmbSession> {
+    try {
+      return await SmbSession.authenticate(connection, credentials, options);
+    } catch (error) {
+      throw asProtocolError(error);
+    }
+  }
+
+  private static async authenticate(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions): Promise<SmbSession> {
     const hash = credentials.ntHash ?? (credentials.password !== undefined ? ntHash(credentials.password) : null);
     if (!hash) throw new SmbProtocolError('No password or NT hash was given for the session.', 'logon-failure', 'Set the credentials for this computer (Set Credentials…).');
     const { user, domain } = parseUserName(credentials.user);

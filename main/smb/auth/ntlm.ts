@@ -411,7 +411,7 @@ const SEAL_MAGIC = {
 /**
  * NTLMSSP_MESSAGE_SIGNATURE with extended session security (MS-NLMP 3.4.4.2): Version 1 ‖
  * Checksum ‖ SeqNum, Checksum = first 8 bytes of HMAC-MD5(SignKey, SeqNum ‖ message), RC4-sealed
- * when KEY_EXCH was negotiated. SPNEGO's mechListMIC (RFC 4178 §5, MS-SPNG 3.3.5.1) is this MAC
+ * when KEY_EXCH was negotiated. SPNEGO's mechListMIC (RFC 4178 §5) is this MAC
  * over the DER MechTypeList with SeqNum 0, from a fresh sealing handle. Assumes NEGOTIATE_128.
  */
 export function ntlmMessageSignature(

@@ -1,8 +1,11 @@
 // Bounds-checked little-endian reading and writing for SMB2 codecs (STYLE.md habit 3): a read
 // past the end throws SmbFormatError, never a RangeError, and never returns garbage.
-export class SmbFormatError extends Error {
+import { ConsoleError } from '../../ipc/errors.js';
+
+/** Malformed bytes from the server: a typed error the engine and the UI can show as is. */
+export class SmbFormatError extends ConsoleError {
   constructor(message: string) {
-    super(message);
+    super('smb-protocol', message, 'The computer sent a malformed SMB message; check that it is a Windows computer or a compatible SMB server, then report it.');
     this.name = 'SmbFormatError';
   }
 }
