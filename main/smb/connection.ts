@@ -53,6 +53,8 @@ export interface RequestOptions {
   /** Payload size, for the credit charge of large READ/WRITE/IOCTL (3.1.5.2). */
   readonly payloadSize?: number;
   readonly timeoutMs?: number;
+  /** The body starts with 64 bytes of room the header is written into (large WRITEs: no copy). */
+  readonly headerRoom?: boolean;
   /** Sees the plaintext request just before it is sent (the last SESSION_SETUP derives keys from it). */
   readonly beforeSend?: (message: Buffer) => void;
 }
@@ -224,7 +226,8 @@ export class SmbConnection {
       sessionId: session?.sessionId ?? 0n,
       signature: Buffer.alloc(16),
     });
-    const message = Buffer.concat([header, body]);
+    const message = options.headerRoom ? body : Buffer.concat([header, body]);
+    if (options.headerRoom) header.copy(message, 0);
     options.beforeSend?.(message);
     const encrypt = session !== undefined && command !== Command.SESSION_SETUP && command !== Command.NEGOTIATE && (session.encryptData || options.encrypt === true);
     let wire: Buffer = message;

@@ -69,7 +69,11 @@ export class SmbTransport {
     if (message.length > 0xffffff) throw new SmbProtocolError(`message of ${message.length} bytes is larger than SMB2 direct TCP allows`);
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(message.length);
-    this.socket.write(Buffer.concat([prefix, message]));
+    // Two writes under cork: one segment stream, no copy of a multi-megabyte WRITE.
+    this.socket.cork();
+    this.socket.write(prefix);
+    this.socket.write(message);
+    this.socket.uncork();
   }
 
   close(): void {

@@ -2,14 +2,14 @@
 // the push needs — create/overwrite and write with pipelined large writes, read, size, delete on
 // close, folders — plus named pipes on IPC$ (FSCTL_PIPE_TRANSCEIVE, READ after BUFFER_OVERFLOW).
 import fs from 'node:fs/promises';
-import { Command } from './codec/header.js';
+import { Command, SMB2_HEADER_SIZE } from './codec/header.js';
 import { encodeEmptyRequest } from './codec/sessionSetup.js';
 import { ShareFlags, ShareType, decodeTreeConnectResponse, encodeTreeConnectRequest } from './codec/treeConnect.js';
 import {
   Access, CreateOptions, Disposition, FileAttributes, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
   type CreateRequest, type FileId,
 } from './codec/create.js';
-import { decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest } from './codec/readWrite.js';
+import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRequest, writeWriteRequestFixed } from './codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
 import {
   FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, decodeSetInfoResponse, encodeQueryInfoRequest,
@@ -57,12 +57,12 @@ export class SmbTree {
     await this.request(Command.TREE_DISCONNECT, encodeEmptyRequest());
   }
 
-  async request(command: number, body: Buffer, payloadSize = 0): Promise<Response> {
-    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize });
+  async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false): Promise<Response> {
+    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize, headerRoom });
   }
 
-  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = []): Promise<Response> {
-    const response = await this.request(command, body, payloadSize);
+  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = [], headerRoom = false): Promise<Response> {
+    const response = await this.request(command, body, payloadSize, headerRoom);
     const status = response.header.status;
     if (status !== Status.SUCCESS && !allowed.includes(status)) throw new SmbStatusError(status, what, this.path);
     return response;
@@ -88,7 +88,9 @@ export class SmbTree {
       createOptions: CreateOptions.NON_DIRECTORY_FILE,
     });
     try {
-      return Buffer.isBuffer(data) ? await this.writeAll(fileId, data.length, async (offset, length) => data.subarray(offset, offset + length), onProgress) : await this.writeLocalFile(fileId, data.path, onProgress);
+      return Buffer.isBuffer(data)
+        ? await this.writeAll(fileId, data.length, async (target, at, offset, length) => void data.copy(target, at, offset, offset + length), onProgress)
+        : await this.writeLocalFile(fileId, data.path, onProgress);
     } finally {
       await this.close(fileId);
     }
@@ -101,11 +103,9 @@ export class SmbTree {
       return await this.writeAll(
         fileId,
         size,
-        async (offset, length) => {
-          const chunk = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(chunk, 0, length, offset);
-          if (bytesRead !== length) throw new Error(`${localPath} changed while it was copied`);
-          return chunk;
+        async (target, at, offset, length) => {
+          const { bytesRead } = await handle.read(target, at, length, offset);
+          if (bytesRead !== length) throw new SmbProtocolError(`${localPath} changed while it was copied`, 'copy-failed', 'Do not change the package while it is being pushed; retry.');
         },
         onProgress,
       );
@@ -114,8 +114,16 @@ export class SmbTree {
     }
   }
 
-  /** Pipelined WRITEs (MS-SMB2 3.2.4.7): several chunks of up to MaxWriteSize in flight at once. */
-  private async writeAll(fileId: FileId, total: number, chunkAt: (offset: number, length: number) => Promise<Buffer>, onProgress?: CopyProgress): Promise<number> {
+  /**
+   * Pipelined WRITEs (MS-SMB2 3.2.4.7): several chunks of up to MaxWriteSize in flight at once.
+   * `fill` puts a chunk's bytes straight into the request buffer, behind its header and fixed part.
+   */
+  private async writeAll(
+    fileId: FileId,
+    total: number,
+    fill: (target: Buffer, at: number, offset: number, length: number) => Promise<void>,
+    onProgress?: CopyProgress,
+  ): Promise<number> {
     const connection = this.session.connection;
     const chunkSize = connection.largeMtu ? Math.min(connection.maxWriteSize, WRITE_CHUNK_CAP) : Math.min(connection.maxWriteSize, 65536);
     let next = 0;
@@ -126,8 +134,10 @@ export class SmbTree {
         const offset = next;
         const length = Math.min(chunkSize, total - offset);
         next += length;
-        const data = await chunkAt(offset, length);
-        const response = await this.expect(Command.WRITE, encodeWriteRequest({ fileId, offset: BigInt(offset), data }), 'WRITE', length);
+        const message = Buffer.allocUnsafe(SMB2_HEADER_SIZE + WRITE_FIXED_SIZE + length);
+        writeWriteRequestFixed(message, SMB2_HEADER_SIZE, { fileId, offset: BigInt(offset), length });
+        await fill(message, SMB2_HEADER_SIZE + WRITE_FIXED_SIZE, offset, length);
+        const response = await this.expect(Command.WRITE, message, 'WRITE', length, [], true);
         const { count } = decodeWriteResponse(response.message);
         if (count !== length) throw new SmbProtocolError(`WRITE wrote ${count} of ${length} bytes at offset ${offset}.`, 'copy-blocked', 'The computer accepted only part of the file (disk full or quota); free space and retry.');
         done += length;
