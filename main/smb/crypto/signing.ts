@@ -3,6 +3,7 @@
 // Signature field zeroed; never the 4-byte Direct TCP prefix.
 import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { aesCmac } from './aesCmac.js';
+import { Command, HeaderFlags, SIGNATURE_OFFSET, SMB2_HEADER_SIZE } from '../codec/header.js';
 
 export type SigningAlgorithm = 'hmac-sha256' | 'aes-cmac' | 'aes-gmac';
 
@@ -15,15 +16,14 @@ export interface GmacNonceInput {
 }
 
 // MS-SMB2 2.2.1.2: SMB2 header layout.
-const HEADER_BYTES = 64;
+const HEADER_BYTES = SMB2_HEADER_SIZE;
 const COMMAND_OFFSET = 12;
 const FLAGS_OFFSET = 16;
 const MESSAGE_ID_OFFSET = 24;
-const SIGNATURE_OFFSET = 48;
 const SIGNATURE_BYTES = 16;
-const SMB2_FLAGS_SERVER_TO_REDIR = 0x1;
-const SMB2_FLAGS_SIGNED = 0x8;
-const SMB2_CANCEL = 0x000c;
+const SMB2_FLAGS_SERVER_TO_REDIR = HeaderFlags.SERVER_TO_REDIR;
+const SMB2_FLAGS_SIGNED = HeaderFlags.SIGNED;
+const SMB2_CANCEL = Command.CANCEL;
 
 const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 
