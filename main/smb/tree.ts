@@ -9,7 +9,7 @@ import {
   Access, CreateOptions, Disposition, FileAttributes, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
   type CreateRequest, type FileId,
 } from './codec/create.js';
-import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRequest, writeWriteRequestFixed } from './codec/readWrite.js';
+import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest, writeWriteRequestFixed } from './codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
 import {
   FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, decodeSetInfoResponse, encodeQueryInfoRequest,
@@ -251,16 +251,28 @@ export class SmbPipe {
       `IOCTL ${this.name}`,
       Math.max(request.length, maxResponse),
     );
-    const parts = [Buffer.from(decodeIoctlResponse(response.message).output)];
-    let status = response.header.status;
+    const first = Buffer.from(decodeIoctlResponse(response.message).output);
     // STATUS_BUFFER_OVERFLOW: the answer continues; READ the rest (MS-SMB2 3.3.5.15.9 / 3.2.5.14).
-    for (let rounds = 0; status === Status.BUFFER_OVERFLOW; rounds++) {
-      if (rounds > 1024) throw new SmbProtocolError(`the ${this.name} pipe never finished its answer`);
-      const more = await this.tree.pipeRequest(Command.READ, encodeReadRequest({ fileId: this.fileId, offset: 0n, length: maxResponse }), `READ ${this.name}`, maxResponse);
-      parts.push(Buffer.from(decodeReadResponse(more.message).data));
-      status = more.header.status;
+    if (response.header.status !== Status.BUFFER_OVERFLOW) return first;
+    return Buffer.concat([first, await this.read(maxResponse)]);
+  }
+
+  /** Writes one message into the pipe (a DCE/RPC fragment that is not the last). */
+  async write(data: Buffer): Promise<void> {
+    const response = await this.tree.pipeRequest(Command.WRITE, encodeWriteRequest({ fileId: this.fileId, offset: 0n, data }), `WRITE ${this.name}`, data.length);
+    const { count } = decodeWriteResponse(response.message);
+    if (count !== data.length) throw new SmbProtocolError(`the ${this.name} pipe took ${count} of ${data.length} bytes`);
+  }
+
+  /** Reads the next message from the pipe, all of it (READ again after STATUS_BUFFER_OVERFLOW). */
+  async read(maxResponse = 65536): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let rounds = 0; ; rounds++) {
+      if (rounds > 1024) throw new SmbProtocolError(`the ${this.name} pipe never finished its message`);
+      const response = await this.tree.pipeRequest(Command.READ, encodeReadRequest({ fileId: this.fileId, offset: 0n, length: maxResponse }), `READ ${this.name}`, maxResponse);
+      parts.push(Buffer.from(decodeReadResponse(response.message).data));
+      if (response.header.status !== Status.BUFFER_OVERFLOW) return Buffer.concat(parts);
     }
-    return Buffer.concat(parts);
   }
 
   async close(): Promise<void> {
