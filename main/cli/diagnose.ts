@@ -8,6 +8,8 @@ import { SmbConnection } from '../smb/connection.js';
 import { getHostInfo, type HostInfo } from '../smb/hostInfo.js';
 import { SmbSession, type SmbCredentials } from '../smb/session.js';
 import { SmbTree } from '../smb/tree.js';
+import { ScmrClient } from '../rpc/scmr.js';
+import { checkScmAccess } from '../rpc/serviceLifecycle.js';
 
 export interface DiagnoseTarget {
   readonly host: string;
@@ -34,6 +36,8 @@ export interface DiagnoseReport {
   osVersion: string | null;
   authentication: 'ok' | 'failed' | 'not-checked';
   adminShareWritable: boolean | null;
+  /** OpenSCManager with SC_MANAGER_CREATE_SERVICE over \pipe\svcctl: what the push needs next. */
+  scmAccess: boolean | null;
   errors: (IpcError & { step: string })[];
   ok: boolean;
 }
@@ -61,6 +65,7 @@ export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions)
     osVersion: null,
     authentication: 'not-checked',
     adminShareWritable: null,
+    scmAccess: null,
     errors: [],
     ok: false,
   };
@@ -101,6 +106,19 @@ export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions)
       } catch (error) {
         report.adminShareWritable = false;
         fail('admin-share', error);
+      }
+      try {
+        const ipc = await SmbTree.connect(session, target.host, 'IPC$');
+        const pipe = await ipc.openPipe('svcctl');
+        try {
+          await checkScmAccess(await ScmrClient.bind(pipe));
+          report.scmAccess = true;
+        } finally {
+          await pipe.close().catch(() => undefined);
+        }
+      } catch (error) {
+        report.scmAccess = false;
+        fail('scm-access', error);
       }
       await session.logoff().catch(() => undefined);
     } catch (error) {

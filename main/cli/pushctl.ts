@@ -13,7 +13,8 @@ const USAGE = `usage: pushctl [--data DIR] <command> …
 commands:
   diagnose <host[:port]>… [--user USER] [--password-env VAR] [--json]
       Checks each computer without installing: reachable on TCP 445, SMB dialect, signing,
-      encryption, names, OS version; with --user, authentication and whether ADMIN$ is writable.
+      encryption, names, OS version; with --user, authentication, whether ADMIN$ is writable and
+      whether the Service Control Manager lets the account create services.
       USER is DOMAIN\\user, user@domain or a local user; the password is read from the
       environment variable VAR. Exit code 0 when every check passed.
 
@@ -32,7 +33,11 @@ function line(report: DiagnoseReport): string {
     out.push(`  server ${report.serverName ?? '?'}  domain ${report.domain ?? '?'}  dns ${report.dnsName ?? '?'}  OS version ${report.osVersion ?? '?'}`);
   }
   if (report.authentication !== 'not-checked') {
-    out.push(`  authentication ${report.authentication}${report.adminShareWritable === null ? '' : `; ADMIN$ ${report.adminShareWritable ? 'writable' : 'NOT writable'}`}`);
+    out.push(
+      `  authentication ${report.authentication}` +
+        (report.adminShareWritable === null ? '' : `; ADMIN$ ${report.adminShareWritable ? 'writable' : 'NOT writable'}`) +
+        (report.scmAccess === null ? '' : `; Service Control Manager ${report.scmAccess ? 'may create services' : 'NOT available'}`),
+    );
   }
   for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
   out.push(report.ok ? '  ✓ all checks passed' : '  ✗ some checks failed');

@@ -14,6 +14,8 @@ import { getHostInfo } from '../../main/smb/hostInfo.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { SmbTree } from '../../main/smb/tree.js';
 import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ScmrClient } from '../../main/rpc/scmr.js';
+import { checkScmAccess } from '../../main/rpc/serviceLifecycle.js';
 import { startSamba, type SambaOptions, type SambaServer } from '../support/samba.js';
 
 const COPY_BYTES = 100 * 1024 * 1024;
@@ -137,6 +139,8 @@ describe('errors from a real peer map to the console\'s classes', () => {
         { name: 'pushviewer', password: 'Viewer-Pa55' },
       ],
       shares: [{ name: 'ADMIN$', writableBy: ['pushadmin'] }, { name: 'public', readOnly: true }],
+      // Samba's svcctl lets only administrators create services; this makes pushadmin one.
+      globalOptions: { 'admin users': 'pushadmin' },
     });
   });
   after(() => server?.stop());
@@ -204,6 +208,28 @@ describe('errors from a real peer map to the console\'s classes', () => {
     }
   });
 
+  test('Samba\'s svcctl: OpenSCManager works for an administrator, is access-denied for another user, and CreateServiceW is service-create', async () => {
+    for (const [user, password, expectDenied] of [['pushadmin', 'Secret-Pa55', false], ['pushviewer', 'Viewer-Pa55', true]] as const) {
+      const { connection, session } = await open(server, { user, password });
+      try {
+        const ipc = await SmbTree.connect(session, server.address, 'IPC$');
+        const scmr = await ScmrClient.bind(await ipc.openPipe('svcctl'));
+        if (expectDenied) {
+          await expectClass(checkScmAccess(scmr), 'access-denied', 'ERROR_ACCESS_DENIED');
+          continue;
+        }
+        await checkScmAccess(scmr);
+        const scm = await scmr.openSCManager();
+        assert.equal(await scmr.openService(scm, 'PushInstallAgent-none'), null, 'a missing service opens as null (1060)');
+        const error = await expectClass(scmr.createService({ scm, serviceName: 'PushInstallAgent-x', displayName: 'x', binaryPath: '%SystemRoot%\\x.exe' }), 'service-create');
+        assert.match(error.message, /nca_s_op_rng_error/);
+        await scmr.closeServiceHandle(scm);
+      } finally {
+        connection.close();
+      }
+    }
+  });
+
   test('Get Info reads dialect, signing, names and OS version without credentials', async () => {
     const info = await getHostInfo({ host: server.address, port: server.port, connectTimeoutMs: 3000 });
     assert.equal(info.dialect, '3.1.1');
@@ -230,6 +256,7 @@ describe('errors from a real peer map to the console\'s classes', () => {
       assert.equal(report.signingRequired, true);
       assert.equal(report.authentication, 'ok');
       assert.equal(report.adminShareWritable, true);
+      assert.equal((report as { scmAccess?: boolean }).scmAccess, true);
       assert.deepEqual(report.errors, []);
       assert.deepEqual(fs.readdirSync(server.shareDir('ADMIN$')), [], 'the probe file was deleted');
       assert.ok(!good.stdout.includes('Secret-Pa55') && !good.stderr.includes('Secret-Pa55'), 'the password is never printed');
