@@ -139,8 +139,8 @@ const isZeroHandle = (h: Handle) => h.length === CONTEXT_HANDLE_SIZE && h.every(
 export class ScmrClient {
   private constructor(private readonly rpc: DceRpcClient) {}
 
-  static async bind(pipe: RpcPipe): Promise<ScmrClient> {
-    return new ScmrClient(await DceRpcClient.bind(pipe, SVCCTL));
+  static async bind(pipe: RpcPipe, options: { maxFrag?: number } = {}): Promise<ScmrClient> {
+    return new ScmrClient(await DceRpcClient.bind(pipe, SVCCTL, options));
   }
 
   private async handleCall(opnum: number, stub: Buffer, call: string, stepClass: string): Promise<Handle> {
@@ -170,7 +170,7 @@ export class ScmrClient {
     return status;
   }
 
-  /** Returns the Win32 code instead of throwing for the two the lifecycle handles (1073, 1072). */
+  /** Returns the Win32 code instead of throwing for those the lifecycle handles (1073, 1072, 1078). */
   async createService(req: CreateServiceRequest): Promise<{ handle: Handle | null; code: number }> {
     let stub: Buffer;
     try {
@@ -185,7 +185,7 @@ export class ScmrClient {
       if (isZeroHandle(handle)) throw new RpcProtocolError('RCreateServiceW succeeded with a null handle');
       return { handle, code };
     }
-    if (code === Win32.SERVICE_EXISTS || code === Win32.SERVICE_MARKED_FOR_DELETE) return { handle: null, code };
+    if (code === Win32.SERVICE_EXISTS || code === Win32.SERVICE_MARKED_FOR_DELETE || code === Win32.DUPLICATE_SERVICE_NAME) return { handle: null, code };
     throw new Win32Error(code, 'RCreateServiceW', 'service-create', req.serviceName);
   }
 

@@ -83,7 +83,9 @@ export async function createService(
   let name = spec.name;
   let removedExisting = false;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const { handle, code } = await scmr.createService({ scm, serviceName: name, displayName: spec.displayName, binaryPath: spec.binaryPath });
+    // Display names must be unique too (ERROR_DUPLICATE_SERVICE_NAME): each carries its service name.
+    const displayName = `${spec.displayName} (${name})`;
+    const { handle, code } = await scmr.createService({ scm, serviceName: name, displayName, binaryPath: spec.binaryPath });
     if (handle) return { scm, service: handle, name, skippedNames: skipped };
     if (code === Win32.SERVICE_EXISTS && !removedExisting) {
       const existing = await scmr.openService(scm, name);
@@ -91,7 +93,7 @@ export async function createService(
       removedExisting = true;
       continue;
     }
-    // ERROR_SERVICE_MARKED_FOR_DELETE (or EXISTS again): that name is taken until handles close.
+    // ERROR_SERVICE_MARKED_FOR_DELETE, DUPLICATE_SERVICE_NAME (or EXISTS again): that name is taken.
     skipped.push(name);
     name = `${spec.name}-${(options.random ?? crypto.randomBytes)(2).toString('hex')}`;
   }
