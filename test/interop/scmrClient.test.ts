@@ -5,13 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConsoleError } from '../../main/ipc/errors.js';
 import { ScmrClient, ServiceState } from '../../main/rpc/scmr.js';
 import { checkScmAccess, createService, startAndWait, stopAndDelete, uniqueServiceName } from '../../main/rpc/serviceLifecycle.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { SmbTree } from '../../main/smb/tree.js';
 import { startScmrPeer, type ScmrPeer } from '../support/scmrPeer.js';
+import { expectClass } from '../support/expectError.js';
 
 const FAST = { pollIntervalMs: 50, startTimeoutMs: 5000, stopTimeoutMs: 5000 };
 
@@ -31,18 +31,6 @@ async function scmrTo(peer: ScmrPeer, maxFrag?: number) {
   const ipc = await SmbTree.connect(session, peer.address, 'IPC$');
   const scmr = await ScmrClient.bind(await ipc.openPipe('svcctl'), maxFrag ? { maxFrag } : {});
   return { connection, session, scmr };
-}
-
-async function expectClass(promise: Promise<unknown>, errorClass: string, code?: string): Promise<ConsoleError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConsoleError, `expected a ConsoleError, got ${String(error)}`);
-    assert.equal(error.errorClass, errorClass, error.message);
-    if (code) assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${errorClass}, but it succeeded`);
 }
 
 describe('MS-SCMR against the impacket peer behind smbd (3.1.1, signing and encryption required)', () => {

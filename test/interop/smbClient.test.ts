@@ -8,7 +8,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { ConsoleError } from '../../main/ipc/errors.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { getHostInfo } from '../../main/smb/hostInfo.js';
 import { SmbSession } from '../../main/smb/session.js';
@@ -17,6 +16,7 @@ import { ntHash } from '../../main/smb/auth/ntlm.js';
 import { ScmrClient } from '../../main/rpc/scmr.js';
 import { checkScmAccess } from '../../main/rpc/serviceLifecycle.js';
 import { startSamba, type SambaOptions, type SambaServer } from '../support/samba.js';
+import { expectClass } from '../support/expectError.js';
 
 const COPY_BYTES = 100 * 1024 * 1024;
 let payloadPath = '';
@@ -57,19 +57,6 @@ async function open(server: SambaServer, options: { user?: string; password?: st
     connection.close();
     throw error;
   }
-}
-
-async function expectClass(promise: Promise<unknown>, errorClass: string, code?: string): Promise<ConsoleError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConsoleError, `expected a ConsoleError, got ${String(error)}`);
-    assert.equal(error.errorClass, errorClass, error.message);
-    if (code) assert.equal(error.code, code);
-    assert.ok(error.advice.length > 10, 'carries advice');
-    return error;
-  }
-  assert.fail(`expected ${errorClass}, but it succeeded`);
 }
 
 interface MatrixCase {

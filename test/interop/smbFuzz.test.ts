@@ -13,32 +13,12 @@ import { ConsoleError } from '../../main/ipc/errors.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { SmbTree } from '../../main/smb/tree.js';
+import { deterministicRandom, prng } from '../support/prng.js';
 import { startSamba, type SambaServer } from '../support/samba.js';
 
 const RUNS_PER_SEED = Number(process.env.PIC_FUZZ_RUNS ?? 5200);
 const CONCURRENCY = Number(process.env.PIC_FUZZ_CONCURRENCY ?? 48);
 const RUN_BOUND_MS = 3000;
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
-function deterministicRandom(seed: number): (n: number) => Buffer {
-  const next = prng(seed);
-  return (n) => {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-    return b;
-  };
-}
 
 /** The whole client flow a push starts with: negotiate, log on, ADMIN$, write and read a file, log off. */
 async function clientFlow(port: number, options: { encrypt: boolean; timeoutMs: number }): Promise<void> {

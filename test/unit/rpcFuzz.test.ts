@@ -8,6 +8,7 @@ import { ConsoleError } from '../../main/ipc/errors.js';
 import { ScmrClient } from '../../main/rpc/scmr.js';
 import { createService, startAndWait, stopAndDelete } from '../../main/rpc/serviceLifecycle.js';
 import { ScriptedPipe } from '../support/fakePipe.js';
+import { prng } from '../support/prng.js';
 import { hex } from '../support/wire.js';
 
 const RUNS = 12_000;
@@ -38,17 +39,6 @@ const seed: Buffer[] = [
   response(9, Buffer.concat([Buffer.alloc(20), u32(0)])),
   response(10, Buffer.concat([Buffer.alloc(20), u32(0)])),
 ];
-
-function prng(seedValue: number): () => number {
-  let x = seedValue >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
 
 const mutations: ((b: Buffer, r: () => number) => Buffer)[] = [
   (b, r) => b.subarray(0, r() % b.length),
