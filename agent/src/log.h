@@ -1,0 +1,16 @@
+/* A tiny line logger: UTF-8 lines with a UTC timestamp, to stderr (--console) and/or a file. */
+#ifndef PUSHINSTALL_LOG_H
+#define PUSHINSTALL_LOG_H
+
+#include <windows.h>
+
+void log_to_stderr(int on);
+/* Appends to path (created if missing). Returns FALSE if it cannot be opened. */
+BOOL log_to_file(const wchar_t *path);
+void log_close(void);
+void agent_log(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+
+/* UTF-16 -> UTF-8 into out (always NUL-terminated, truncated if needed). */
+void utf8_from_wide(const wchar_t *in, char *out, int outlen);
+
+#endif

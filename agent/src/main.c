@@ -1,0 +1,210 @@
+/* PushInstallAgent.exe: wmain, the service plumbing and --console mode.
+ *
+ * As a service: wmain -> StartServiceCtrlDispatcherW -> service_main, which registers the control
+ * handler, reports SERVICE_RUNNING at once, runs work_run() on a worker thread, and reports
+ * SERVICE_STOPPED with the result (exitcodes.h). SERVICE_CONTROL_STOP / SHUTDOWN set the stop event
+ * at any point; the worker is given STOP_GRACE_MS to finish, after which the service reports
+ * STOPPED (AGENT_EXIT_STOPPED) regardless. */
+#include <windows.h>
+
+#include <stdio.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "work.h"
+
+#define STOP_GRACE_MS 10000u
+
+static agent_options g_opts;
+static HANDLE g_stop_event;
+static SERVICE_STATUS_HANDLE g_status_handle;
+static SERVICE_STATUS g_status;
+static CRITICAL_SECTION g_status_lock;
+static volatile DWORD g_work_result = AGENT_EXIT_INTERNAL;
+
+static void report_status(DWORD state, DWORD result, DWORD wait_hint)
+{
+    EnterCriticalSection(&g_status_lock);
+    if (g_status.dwCurrentState == SERVICE_STOPPED && state != SERVICE_STOPPED && g_status.dwServiceType != 0) {
+        LeaveCriticalSection(&g_status_lock);
+        return;
+    }
+    g_status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    g_status.dwCurrentState = state;
+    g_status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+    if (state == SERVICE_STOPPED && result != AGENT_EXIT_OK) {
+        g_status.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
+        g_status.dwServiceSpecificExitCode = result;
+    } else {
+        g_status.dwWin32ExitCode = NO_ERROR;
+        g_status.dwServiceSpecificExitCode = 0;
+    }
+    g_status.dwCheckPoint = (state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING) ? g_status.dwCheckPoint + 1 : 0;
+    g_status.dwWaitHint = wait_hint;
+    if (g_status_handle != NULL && !SetServiceStatus(g_status_handle, &g_status))
+        agent_log("SetServiceStatus(%lu) failed: %lu", (unsigned long)state, (unsigned long)GetLastError());
+    LeaveCriticalSection(&g_status_lock);
+}
+
+static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID event_data, LPVOID context)
+{
+    (void)event_type;
+    (void)event_data;
+    (void)context;
+    switch (control) {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN:
+        agent_log("control %lu: stopping", (unsigned long)control);
+        SetEvent(g_stop_event);
+        EnterCriticalSection(&g_status_lock);
+        if (g_status.dwCurrentState == SERVICE_RUNNING) report_status(SERVICE_STOP_PENDING, 0, STOP_GRACE_MS + 2000u);
+        LeaveCriticalSection(&g_status_lock);
+        return NO_ERROR;
+    case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+    default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+}
+
+static DWORD WINAPI worker_thread(LPVOID arg)
+{
+    (void)arg;
+    g_work_result = work_run(&g_opts, g_stop_event);
+    return 0;
+}
+
+/* Runs the work on a worker thread; returns its result, or AGENT_EXIT_STOPPED if a stop was asked
+ * and the worker did not finish within STOP_GRACE_MS. */
+static DWORD run_work_bounded(void)
+{
+    HANDLE thread = CreateThread(NULL, 0, worker_thread, NULL, 0, NULL);
+    HANDLE both[2];
+    DWORD w, result;
+    if (thread == NULL) {
+        agent_log("CreateThread failed: %lu", (unsigned long)GetLastError());
+        return AGENT_EXIT_INTERNAL;
+    }
+    both[0] = thread;
+    both[1] = g_stop_event;
+    w = WaitForMultipleObjects(2, both, FALSE, INFINITE);
+    if (w == WAIT_OBJECT_0) {
+        result = g_work_result;
+    } else if (WaitForSingleObject(thread, STOP_GRACE_MS) == WAIT_OBJECT_0) {
+        result = g_work_result;
+    } else {
+        agent_log("the work did not end within %u ms of the stop request", STOP_GRACE_MS);
+        result = AGENT_EXIT_STOPPED;
+    }
+    CloseHandle(thread);
+    return result;
+}
+
+static void WINAPI service_main(DWORD argc, LPWSTR *argv)
+{
+    const wchar_t *name = (argc > 0 && argv != NULL && argv[0] != NULL) ? argv[0] : L"";
+    char name8[256];
+    DWORD result;
+
+    g_status_handle = RegisterServiceCtrlHandlerExW(name, control_handler, NULL);
+    if (g_status_handle == NULL) {
+        agent_log("RegisterServiceCtrlHandlerExW failed: %lu", (unsigned long)GetLastError());
+        return;
+    }
+    report_status(SERVICE_RUNNING, 0, 0);
+    utf8_from_wide(name, name8, (int)sizeof name8);
+    agent_log("service '%s' running (pid %lu)", name8, (unsigned long)GetCurrentProcessId());
+    result = run_work_bounded();
+    agent_log("service stopping with result %lu", (unsigned long)result);
+    log_close();
+    report_status(SERVICE_STOPPED, result, 0);
+}
+
+static BOOL WINAPI console_ctrl(DWORD type)
+{
+    (void)type;
+    SetEvent(g_stop_event);
+    return TRUE;
+}
+
+static void usage(void)
+{
+    fputws(L"PushInstallAgent - the Push Install Console's agent, a Windows service.\n"
+           L"usage: PushInstallAgent.exe [--console] [--job <path>] [--log <path>] [--test-hold-ms <n>]\n"
+           L"  (no --console)  run as a service; must be started by the Service Control Manager\n"
+           L"  --console       run the same work without the SCM; the result is the exit code\n"
+           L"  --job <path>    the job file (default: <this exe's path>.job)\n"
+           L"  --log <path>    append the log here (default: <exe>.log as a service, stderr with --console)\n"
+           L"  --test-hold-ms  after validating the job, wait n ms or until stopped (tests only)\n"
+           L"exit codes: agent/README.md\n",
+           stderr);
+}
+
+static int parse_args(int argc, wchar_t **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const wchar_t *a = argv[i];
+        if (wcscmp(a, L"--console") == 0) {
+            g_opts.console_mode = 1;
+        } else if (wcscmp(a, L"--job") == 0 && i + 1 < argc) {
+            g_opts.job_path = argv[++i];
+        } else if (wcscmp(a, L"--log") == 0 && i + 1 < argc) {
+            g_opts.log_path = argv[++i];
+        } else if (wcscmp(a, L"--test-hold-ms") == 0 && i + 1 < argc) {
+            wchar_t *end = NULL;
+            unsigned long v = wcstoul(argv[++i], &end, 10);
+            if (end == NULL || *end != L'\0' || v > 3600000ul) return -1;
+            g_opts.test_hold_ms = (DWORD)v;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int wmain(int argc, wchar_t **argv)
+{
+    static SERVICE_TABLE_ENTRYW table[] = {{(LPWSTR)L"", service_main}, {NULL, NULL}};
+    DWORD result;
+
+    if (parse_args(argc, argv) != 0) {
+        usage();
+        return (int)AGENT_EXIT_USAGE;
+    }
+    InitializeCriticalSection(&g_status_lock);
+    g_stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (g_stop_event == NULL) return (int)AGENT_EXIT_INTERNAL;
+
+    if (g_opts.log_path != NULL) {
+        log_to_file(g_opts.log_path);
+    } else if (!g_opts.console_mode) {
+        wchar_t *p = exe_path_with_suffix(L".log");
+        if (p != NULL) {
+            log_to_file(p);
+            HeapFree(GetProcessHeap(), 0, p);
+        }
+    }
+
+    if (g_opts.console_mode) {
+        log_to_stderr(1);
+        SetConsoleCtrlHandler(console_ctrl, TRUE);
+        agent_log("console mode (pid %lu)", (unsigned long)GetCurrentProcessId());
+        result = run_work_bounded();
+        agent_log("result %lu", (unsigned long)result);
+        log_close();
+        return (int)result;
+    }
+
+    if (!StartServiceCtrlDispatcherW(table)) {
+        DWORD e = GetLastError();
+        agent_log("StartServiceCtrlDispatcherW failed: %lu", (unsigned long)e);
+        log_close();
+        if (e == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+            log_to_stderr(1);
+            usage();
+        }
+        return (int)AGENT_EXIT_USAGE;
+    }
+    log_close();
+    return 0;
+}

@@ -1,0 +1,21 @@
+/* The agent's work, the same with and without the SCM. */
+#ifndef PUSHINSTALL_WORK_H
+#define PUSHINSTALL_WORK_H
+
+#include <windows.h>
+
+typedef struct {
+    int console_mode;         /* --console: run without the SCM, result = process exit code */
+    const wchar_t *job_path;  /* --job <path>; NULL -> "<exe path>.job" */
+    const wchar_t *log_path;  /* --log <path>; NULL -> "<exe path>.log" as a service, stderr with --console */
+    DWORD test_hold_ms;       /* --test-hold-ms <n>: after the job is validated, wait n ms or until stopped */
+} agent_options;
+
+/* Runs the work on the calling thread. stop_event is set when the SCM (or Ctrl+C) asks to stop;
+ * the work checks it at every step and returns AGENT_EXIT_STOPPED promptly. */
+DWORD work_run(const agent_options *opts, HANDLE stop_event);
+
+/* "<exe path><suffix>" in a HeapAlloc'ed buffer (free with HeapFree), or NULL. */
+wchar_t *exe_path_with_suffix(const wchar_t *suffix);
+
+#endif
