@@ -15,7 +15,7 @@ mkdir -p "$here/dist"
   -D_WIN32_WINNT=0x0601 -DWIN32_LEAN_AND_MEAN -DUNICODE -D_UNICODE \
   -ffunction-sections -fdata-sections -Wl,--gc-sections \
   -Wl,--dynamicbase -Wl,--nxcompat -Wl,--high-entropy-va \
-  -o "$out.tmp" "$here"/src/*.c -ladvapi32 -lkernel32
+  -o "$out.tmp" "$here"/src/*.c -lwinhttp -lcrypt32 -ladvapi32 -lkernel32
 mv -f "$out.tmp" "$out"
 
 size=$(stat -c %s "$out")

@@ -10,16 +10,23 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" != "--npm" ]; then
   missing=()
-  while read -r pkg; do
+  lean=()
+  while read -r pkg flag; do
     [ -z "$pkg" ] && continue
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "setup: installing Debian packages: ${missing[*]}"
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && continue
+    if [ "${flag:-}" = "--no-install-recommends" ]; then lean+=("$pkg"); else missing+=("$pkg"); fi
+  done < <(sed -e 's/#.*//' scripts/debian-packages.txt)
+  if [ "${#missing[@]}" -gt 0 ] || [ "${#lean[@]}" -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]} ${lean[*]}"
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ "${#missing[@]}" -gt 0 ]; then
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if [ "${#lean[@]}" -gt 0 ]; then
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
+    fi
   fi
 fi
 

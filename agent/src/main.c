@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "console.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "work.h"
@@ -90,7 +91,7 @@ static DWORD run_work_bounded(void)
     w = WaitForMultipleObjects(2, both, FALSE, INFINITE);
     if (w == WAIT_OBJECT_0) {
         result = g_work_result;
-    } else if (WaitForSingleObject(thread, STOP_GRACE_MS) == WAIT_OBJECT_0) {
+    } else if (console_abort(), WaitForSingleObject(thread, STOP_GRACE_MS) == WAIT_OBJECT_0) {
         result = g_work_result;
     } else {
         agent_log("the work did not end within %u ms of the stop request", STOP_GRACE_MS);

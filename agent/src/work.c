@@ -1,5 +1,6 @@
 #include "work.h"
 
+#include "console.h"
 #include "exitcodes.h"
 #include "jobfile.h"
 #include "log.h"
@@ -97,6 +98,8 @@ DWORD work_run(const agent_options *opts, HANDLE stop_event)
     result = AGENT_EXIT_OK;
     if (stop_requested(stop_event)) {
         result = AGENT_EXIT_STOPPED;
+    } else if ((result = console_hello(&job, stop_event, &i)) != AGENT_EXIT_OK) {
+        /* unreachable, fingerprint mismatch or stopped: result says which */
     } else if (opts->test_hold_ms > 0) {
         /* Placeholder for connect/download/install (later slices): wait, stoppable. */
         agent_log("holding for %lu ms (--test-hold-ms)", (unsigned long)opts->test_hold_ms);
