@@ -2,7 +2,6 @@
 // bare TLS server that pipes the same file to each socket (fs stream → socket), in one run.
 // Prints aggregate throughput, the ratio, and peak RSS of this process (server and clients).
 //   npx tsx bench/packageServe.ts [--agents 20] [--mb 500]
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import type net from 'node:net';
@@ -13,18 +12,14 @@ import { parseArgs } from 'node:util';
 import { loadOrCreateCertificate } from '../main/server/certificate.js';
 import { GrantStore } from '../main/server/grants.js';
 import { startPackageServer } from '../main/server/packageServer.js';
+import { writeRandomFile } from '../test/support/payload.js';
 
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '20' }, mb: { type: 'string', default: '500' } } });
 const agents = Number(values.agents);
 const size = Number(values.mb) * 1024 * 1024;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-bench-serve-'));
 const file = path.join(dir, 'p.msi');
-{
-  const fd = fs.openSync(file, 'w');
-  const block = crypto.randomBytes(4 * 1024 * 1024);
-  for (let n = 0; n < size; n += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, size - n));
-  fs.closeSync(fd);
-}
+writeRandomFile(file, size);
 let peak = 0;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
 const mibps = (ms: number) => (agents * size) / 1024 / 1024 / (ms / 1000);

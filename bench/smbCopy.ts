@@ -2,7 +2,6 @@
 // client and with Samba's own smbclient, same dialect, signing and encryption, several rounds
 // alternating, in one run; print both throughputs and their ratio.
 //   npx tsx bench/smbCopy.ts [--mb 1024] [--rounds 3] [--encrypt] [--protocol SMB3_11]
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { SmbConnection } from '../main/smb/connection.js';
 import { SmbSession } from '../main/smb/session.js';
 import { SmbTree } from '../main/smb/tree.js';
 import { smbclient, startSamba } from '../test/support/samba.js';
+import { writeRandomFile } from '../test/support/payload.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,12 +29,7 @@ const mbps = (seconds: number) => bytes / 1024 / 1024 / seconds;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-bench-'));
 const local = path.join(work, 'payload.bin');
-{
-  const fd = fs.openSync(local, 'w');
-  const block = crypto.randomBytes(8 * 1024 * 1024);
-  for (let n = 0; n < bytes; n += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, bytes - n));
-  fs.closeSync(fd);
-}
+writeRandomFile(local, bytes);
 const server = await startSamba({ address: '127.0.0.60', maxProtocol: protocol, signing: 'mandatory', encrypt: values.encrypt ? 'required' : 'off' });
 const remote = path.join(server.shareDir('ADMIN$'), 'payload.bin');
 const ours: number[] = [];

@@ -10,21 +10,14 @@ import path from 'node:path';
 import { loadOrCreateCertificate } from '../../main/server/certificate.js';
 import { GrantStore } from '../../main/server/grants.js';
 import { startPackageServer } from '../../main/server/packageServer.js';
+import { writeRandomFile } from '../support/payload.js';
 
 test('50 agents download a 200 MB package at once; every copy is whole and memory stays flat', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-pkgload-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const size = 200 * 1024 * 1024;
   const file = path.join(dir, 'big.msi');
-  const block = crypto.randomBytes(1024 * 1024);
-  const fd = fs.openSync(file, 'w');
-  const hash = crypto.createHash('sha256');
-  for (let i = 0; i < 200; i++) {
-    fs.writeSync(fd, block);
-    hash.update(block);
-  }
-  fs.closeSync(fd);
-  const sha = hash.digest('hex');
+  const sha = writeRandomFile(file, size);
   const grants = new GrantStore();
   const server = await startPackageServer({ certificate: await loadOrCreateCertificate(dir), grants, port: 0, host: '127.0.0.1', credentialFor: async () => null });
   t.after(() => server.close());

@@ -17,6 +17,7 @@ import { ScmrClient } from '../../main/rpc/scmr.js';
 import { checkScmAccess } from '../../main/rpc/serviceLifecycle.js';
 import { startSamba, type SambaOptions, type SambaServer } from '../support/samba.js';
 import { expectClass } from '../support/expectError.js';
+import { writeRandomFile } from '../support/payload.js';
 
 const COPY_BYTES = 100 * 1024 * 1024;
 let payloadPath = '';
@@ -25,15 +26,7 @@ let payloadSha = '';
 before(() => {
   // 100 MB of incompressible bytes, written once, copied under every configuration.
   payloadPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pic-smb-payload-')), 'payload.bin');
-  const handle = fs.openSync(payloadPath, 'w');
-  const hash = crypto.createHash('sha256');
-  const block = crypto.randomBytes(4 * 1024 * 1024);
-  for (let written = 0; written < COPY_BYTES; written += block.length) {
-    fs.writeSync(handle, block);
-    hash.update(block);
-  }
-  fs.closeSync(handle);
-  payloadSha = hash.digest('hex');
+  payloadSha = writeRandomFile(payloadPath, COPY_BYTES);
 });
 
 after(() => {
