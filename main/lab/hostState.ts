@@ -1,0 +1,117 @@
+// The simulated lab's shared vocabulary (issue #7): what one simulated Windows host is configured
+// as (its profile) and what it holds (files on ADMIN$, registered services), so the SMB server
+// (main/lab/smb/), the SCM server and simulated agent (main/lab/rpc/, main/lab/agent/) and the
+// tests all look at the same state. Plain Node, no Electron.
+
+/** How a host behaves for a push (issue #7 "behaves according to its profile"). */
+export const LAB_PROFILES = [
+  'healthy',
+  'offline-refused', // nothing listens on its address: connect is refused at once
+  'offline-silent', // SYNs go unanswered: connect hangs until the client's bound
+  'slow-link', // bandwidth cap (LabHostConfig.bandwidthBytesPerSec) both ways, SMB and agent download
+  'wrong-credentials', // no account matches: SESSION_SETUP → STATUS_LOGON_FAILURE
+  'uac-filtered', // logon ok; TREE_CONNECT ADMIN$ → ACCESS_DENIED; ROpenSCManagerW → 5
+  'admin-share-missing', // TREE_CONNECT ADMIN$ → STATUS_BAD_NETWORK_NAME
+  'antivirus-blocks-copy', // writing an .exe → STATUS_VIRUS_INFECTED; the file does not stay
+  'service-start-timeout', // RStartServiceW → 1053 ERROR_SERVICE_REQUEST_TIMEOUT (after LabHostConfig.startTimeoutMs)
+  'agent-no-callback', // the service runs, the agent never reaches the console (firewall on 2224)
+  'msi-1603', // msiexec exits 1603 (fatal error during installation)
+  'msi-1618', // msiexec exits 1618 (another installation is in progress)
+  'reboot-required', // msiexec exits 3010
+  'cut-mid-copy', // the TCP connection is cut after LabHostConfig.cutAfterBytes of a file write
+  'already-installed', // msiexec exits 1638 (another version of this product is already installed)
+] as const;
+export type LabProfile = (typeof LAB_PROFILES)[number];
+
+export interface LabAccount {
+  readonly user: string;
+  readonly password: string;
+  /** '' or the host's own name = a local account; else a domain account. */
+  readonly domain: string;
+}
+
+export interface LabHostConfig {
+  /** NetBIOS-style computer name, upper case: LAB-PC-001. */
+  readonly name: string;
+  /** Its own loopback address (127.x.y.z); the SMB listener binds here, the agent connects from here. */
+  readonly address: string;
+  readonly port: number;
+  /** NetBIOS domain name the host reports in NTLM CHALLENGE target info. */
+  readonly domain: string;
+  readonly dnsDomain: string;
+  readonly osVersion: { major: number; minor: number; build: number };
+  readonly accounts: readonly LabAccount[];
+  readonly profile: LabProfile;
+  /** slow-link: bytes per second each way. */
+  readonly bandwidthBytesPerSec?: number;
+  /** How long the simulated msiexec takes. */
+  readonly installTimeMs: number;
+  /** service-start-timeout: how long RStartServiceW takes before it answers 1053 (Windows: 30 s). */
+  readonly startTimeoutMs?: number;
+  /** cut-mid-copy: bytes of a file write after which the connection is cut. */
+  readonly cutAfterBytes?: number;
+}
+
+export type LabServiceState = 'stopped' | 'start-pending' | 'running' | 'stop-pending';
+
+export interface LabService {
+  readonly name: string;
+  displayName: string;
+  /** As given to RCreateServiceW, e.g. %SystemRoot%\PushInstall\<run>\PushInstallAgent.exe */
+  binaryPath: string;
+  state: LabServiceState;
+  win32ExitCode: number;
+  serviceSpecificExitCode: number;
+  markedForDelete: boolean;
+  /** Open handles to it; a service marked for delete goes when the last one closes. */
+  openHandles: number;
+  /** Set while a simulated agent runs: stop it (STOP control). */
+  stop?: () => void;
+}
+
+/** Normalised ADMIN$-relative path: backslashes, no leading backslash, lower case for lookup. */
+export function labPathKey(path: string): string {
+  return path.replace(/\//g, '\\').replace(/^\\+/, '').replace(/\\+$/, '').toLowerCase();
+}
+
+/** Maps a service binary path on the host (C:\Windows\…, %SystemRoot%\…, %windir%\…) to an ADMIN$ key, or null. */
+export function adminSharePathOf(binaryPath: string): string | null {
+  const unquoted = binaryPath.trim().replace(/^"([^"]*)".*$/, '$1').split(/\s+--?/)[0]!.trim();
+  const m = /^(?:%systemroot%|%windir%|c:\\windows)\\(.+)$/i.exec(unquoted);
+  return m ? labPathKey(m[1]!) : null;
+}
+
+export class LabHostState {
+  /** ADMIN$ files by labPathKey; the original-case name is kept in `names`. */
+  readonly files = new Map<string, Buffer>();
+  readonly names = new Map<string, string>();
+  readonly directories = new Set<string>();
+  readonly services = new Map<string, LabService>(); // key: lower-case service name
+  /** Authenticated SMB sessions open right now. */
+  sessions = 0;
+  /** Simulated agents running right now. */
+  agentsRunning = 0;
+  /** Counters the tests and the UI read. */
+  readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0 };
+
+  constructor(readonly config: LabHostConfig, private readonly onBusyChange: (host: LabHostState) => void = () => undefined) {}
+
+  /** Busy = in a push: a session open, one of our services registered, or an agent running. */
+  get busy(): boolean {
+    return this.sessions > 0 || this.services.size > 0 || this.agentsRunning > 0;
+  }
+
+  /** Call after changing sessions, services or agentsRunning: the lab counts busy hosts at every change. */
+  changed(): void {
+    this.onBusyChange(this);
+  }
+
+  /** Files and services left behind (tests assert both empty after a push). */
+  leftovers(): { files: string[]; directories: string[]; services: string[] } {
+    return {
+      files: [...this.files.keys()].map((k) => this.names.get(k) ?? k),
+      directories: [...this.directories],
+      services: [...this.services.values()].map((s) => s.name),
+    };
+  }
+}
