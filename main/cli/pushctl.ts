@@ -1,5 +1,6 @@
 // pushctl: the console's engine from a terminal, for automation and benchmarks (DESIGN.md §5).
 //   pushctl [--data DIR] diagnose <host[:port]>… [--user U] [--password-env VAR] [--json]
+//   pushctl [--data DIR] push <host[:port]>… --msi FILE … (main/cli/push.ts)
 // The password comes only from the environment variable named by --password-env (or, later, the
 // keychain): never from the command line, where other users can read it.
 import { parseArgs } from 'node:util';
@@ -7,6 +8,7 @@ import { resolveDataDir, DATA_DIR_ENV } from '../app/dataDir.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import type { SmbCredentials } from '../smb/session.js';
 import { diagnose, parseTarget, type DiagnoseReport } from './diagnose.js';
+import { PUSH_USAGE, runPush } from './push.js';
 
 const USAGE = `usage: pushctl [--data DIR] <command> …
 
@@ -17,7 +19,7 @@ commands:
       whether the Service Control Manager lets the account create services.
       USER is DOMAIN\\user, user@domain or a local user; the password is read from the
       environment variable VAR. Exit code 0 when every check passed.
-
+${PUSH_USAGE}
 options:
   --data DIR   the console's data folder (default: ${DATA_DIR_ENV}, else the app's own)
 `;
@@ -101,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (positionals[0]) {
     case 'diagnose':
       return runDiagnose(rest, dataDir);
+    case 'push':
+      return runPush(rest, dataDir);
     default:
       process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
       return 2;

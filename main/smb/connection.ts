@@ -152,6 +152,11 @@ export class SmbConnection {
     return this.dialect > Dialect.SMB202 && (this.negotiated.capabilities & Capabilities.LARGE_MTU) !== 0;
   }
 
+  /** The console's address as the computer sees it (the default agent callback address). */
+  get localAddress(): string | null {
+    return this.transport.localAddress;
+  }
+
   registerSession(session: SessionSecurity): void {
     this.sessions.set(session.sessionId, session);
   }

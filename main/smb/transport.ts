@@ -64,6 +64,11 @@ export class SmbTransport {
     return this.closedError !== null;
   }
 
+  /** The console's own address on this connection: the address the computer reaches it at. */
+  get localAddress(): string | null {
+    return this.socket.localAddress ?? null;
+  }
+
   send(message: Buffer): void {
     if (this.closedError) throw this.closedError;
     if (message.length > 0xffffff) throw new SmbProtocolError(`message of ${message.length} bytes is larger than SMB2 direct TCP allows`);

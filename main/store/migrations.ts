@@ -87,4 +87,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX step_logs_by_target ON step_logs(target_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'push engine: task status, where each target was reached, its run, service, result and leftovers',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'; -- pending | running | finished | cancelled
+      ALTER TABLE tasks ADD COLUMN started_at TEXT;
+      ALTER TABLE tasks ADD COLUMN finished_at TEXT;
+
+      ALTER TABLE task_targets ADD COLUMN address TEXT;      -- host name or IP the push connects to
+      ALTER TABLE task_targets ADD COLUMN port INTEGER;       -- SMB port (445 unless given)
+      ALTER TABLE task_targets ADD COLUMN run_id TEXT;        -- names the files and service on the target
+      ALTER TABLE task_targets ADD COLUMN service_name TEXT;
+      ALTER TABLE task_targets ADD COLUMN exit_code INTEGER;  -- the agent's result code (100000 + msiexec code)
+      ALTER TABLE task_targets ADD COLUMN reboot_required INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE task_targets ADD COLUMN error_message TEXT;
+      ALTER TABLE task_targets ADD COLUMN advice TEXT;
+      ALTER TABLE task_targets ADD COLUMN leftovers TEXT;     -- JSON: what cleanup could not remove
+      ALTER TABLE task_targets ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE task_targets ADD COLUMN msi_log TEXT;       -- tail of the MSI verbose log the agent sent
+    `,
+  },
 ];

@@ -72,4 +72,14 @@ export class PackagesRepo {
       ) as PackageRow;
     return toPackage(row);
   }
+
+  /** The files behind a package, for the package server (paths never leave main). */
+  source(id: number): { msiFileName: string; msiPath: string; msiSize: number; msiSha256: string; configFileName: string | null; configPath: string | null; parameters: string; name: string } | undefined {
+    const row = this.db.prepare('SELECT * FROM packages WHERE id = ?').get(id) as PackageRow | undefined;
+    if (!row) return undefined;
+    return {
+      name: row.name, msiFileName: row.msi_file_name, msiPath: row.msi_path, msiSize: row.msi_size, msiSha256: row.msi_sha256,
+      configFileName: row.config_file_name, configPath: row.config_path, parameters: row.parameters,
+    };
+  }
 }

@@ -7,8 +7,54 @@ export interface NewTask {
   readonly packageId: number | null;
   readonly scheduledAt: string | null;
   readonly options?: Record<string, unknown>;
-  readonly targets: readonly { computerId: number | null; computerName: string; credentialId?: number | null }[];
+  readonly targets: readonly { computerId: number | null; computerName: string; credentialId?: number | null; address?: string | null; port?: number | null }[];
 }
+
+/** Every column of a target the engine reads and writes. */
+export interface TargetRecord {
+  id: number;
+  task_id: number;
+  computer_id: number | null;
+  computer_name: string;
+  credential_id: number | null;
+  state: TargetState;
+  outcome: TaskTarget['outcome'];
+  error_class: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  advice: string | null;
+  progress: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  address: string | null;
+  port: number | null;
+  run_id: string | null;
+  service_name: string | null;
+  exit_code: number | null;
+  reboot_required: number;
+  leftovers: string | null;
+  attempts: number;
+  msi_log: string | null;
+}
+
+export type TargetChanges = Partial<Omit<TargetRecord, 'id' | 'task_id' | 'computer_id' | 'computer_name'>>;
+
+export interface TaskRecord {
+  id: number;
+  name: string;
+  package_id: number | null;
+  scheduled_at: string | null;
+  options_json: string;
+  created_at: string;
+  status: 'pending' | 'running' | 'finished' | 'cancelled';
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const TARGET_COLUMNS = new Set([
+  'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
+  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log',
+]);
 
 interface TargetRow {
   id: number;
@@ -36,10 +82,10 @@ export class TasksRepo {
           .run(task.name, task.packageId, task.scheduledAt, JSON.stringify(task.options ?? {}), createdAt).lastInsertRowid,
       );
       const insertTarget = this.db.prepare(
-        'INSERT INTO task_targets (task_id, computer_id, computer_name, credential_id) VALUES (?, ?, ?, ?)',
+        'INSERT INTO task_targets (task_id, computer_id, computer_name, credential_id, address, port) VALUES (?, ?, ?, ?, ?, ?)',
       );
       const targetIds = task.targets.map((t) =>
-        Number(insertTarget.run(taskId, t.computerId, t.computerName, t.credentialId ?? null).lastInsertRowid),
+        Number(insertTarget.run(taskId, t.computerId, t.computerName, t.credentialId ?? null, t.address ?? null, t.port ?? null).lastInsertRowid),
       );
       return { taskId, targetIds };
     })();
@@ -92,8 +138,7 @@ export class TasksRepo {
     }));
   }
 
-  appendStep(targetId: number, step: string, detail: string, code: string | null = null): StepLogEntry {
-    const at = this.now().toISOString();
+  appendStep(targetId: number, step: string, detail: string, code: string | null = null, at: string = this.now().toISOString()): StepLogEntry {
     const id = Number(
       this.db.prepare('INSERT INTO step_logs (target_id, at, step, detail, code) VALUES (?, ?, ?, ?, ?)').run(targetId, at, step, detail, code)
         .lastInsertRowid,
@@ -105,5 +150,53 @@ export class TasksRepo {
     return this.db
       .prepare('SELECT id, target_id AS targetId, at, step, detail, code FROM step_logs WHERE target_id = ? ORDER BY id')
       .all(targetId) as StepLogEntry[];
+  }
+
+  task(taskId: number): TaskRecord | undefined {
+    return this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRecord | undefined;
+  }
+
+  /** Tasks not finished or cancelled: the engine's work at start-up. */
+  openTasks(): TaskRecord[] {
+    return this.db.prepare("SELECT * FROM tasks WHERE status IN ('pending', 'running') ORDER BY id").all() as TaskRecord[];
+  }
+
+  setTaskStatus(taskId: number, status: TaskRecord['status']): void {
+    const at = this.now().toISOString();
+    if (status === 'running') this.db.prepare('UPDATE tasks SET status = ?, started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?').run(status, at, taskId);
+    else if (status === 'pending') this.db.prepare('UPDATE tasks SET status = ? WHERE id = ?').run(status, taskId);
+    else this.db.prepare('UPDATE tasks SET status = ?, finished_at = ? WHERE id = ?').run(status, at, taskId);
+  }
+
+  targetRecords(taskId: number): TargetRecord[] {
+    return this.db.prepare('SELECT * FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as TargetRecord[];
+  }
+
+  targetRecord(targetId: number): TargetRecord | undefined {
+    return this.db.prepare('SELECT * FROM task_targets WHERE id = ?').get(targetId) as TargetRecord | undefined;
+  }
+
+  /** Targets a push was working on (not queued, not done): after a crash these are interrupted. */
+  inFlightTargets(): TargetRecord[] {
+    return this.db.prepare("SELECT * FROM task_targets WHERE state NOT IN ('queued', 'done') ORDER BY id").all() as TargetRecord[];
+  }
+
+  /** Targets with leftovers recorded by a push or a recovery. */
+  targetsWithLeftovers(): TargetRecord[] {
+    return this.db.prepare('SELECT * FROM task_targets WHERE leftovers IS NOT NULL ORDER BY id').all() as TargetRecord[];
+  }
+
+  updateTarget(targetId: number, changes: TargetChanges): void {
+    const keys = Object.keys(changes).filter((k) => TARGET_COLUMNS.has(k));
+    if (keys.length === 0) return;
+    const values = keys.map((k) => (changes as Record<string, unknown>)[k] ?? null);
+    this.db.prepare(`UPDATE task_targets SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...values, targetId);
+  }
+
+  /** Runs a batch of writes in one transaction (one fsync): the engine's journal. */
+  batch(writes: readonly (() => void)[]): void {
+    this.db.transaction(() => {
+      for (const write of writes) write();
+    })();
   }
 }

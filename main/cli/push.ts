@@ -1,0 +1,160 @@
+// `pushctl push`: one installation task from a terminal, through the same engine as the app: the
+// task and its history go to the data folder's database, the package server listens on --port,
+// progress is printed per target, and `--json` prints one final document. Exit code 0 only when
+// every target succeeded.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Settings } from '../ipc/contract.js';
+import { createEventBus } from '../ipc/eventBus.js';
+import { startPushRuntime } from '../engine/runtime.js';
+import { openDatabase } from '../store/database.js';
+import { PackagesRepo } from '../store/packagesRepo.js';
+import { TasksRepo } from '../store/tasksRepo.js';
+import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
+import { parseTarget } from './diagnose.js';
+
+export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] --user USER --password-env VAR
+       [--as user|system] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
+      Installs the .msi on each computer now: copies the agent over SMB, starts it as a service,
+      serves the package on --port (the agent calls back to ADDRESS, default the console's
+      address as each computer sees it), waits for the result, then removes the service and files.
+      --as user (default) runs msiexec under USER; --as system under LocalSystem.
+      Exit code 0 only when every computer succeeded.
+`;
+
+interface JsonTarget {
+  target: string;
+  outcome: string | null;
+  errorClass: string | null;
+  code: string | null;
+  message: string | null;
+  advice: string | null;
+  exitCode: number | null;
+  rebootRequired: boolean;
+  durationMs: number | null;
+  leftovers: unknown;
+  steps: { at: string; step: string; detail: string; code: string | null }[];
+}
+
+function sha256File(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+export async function runPush(args: string[], dataDir: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      msi: { type: 'string' },
+      config: { type: 'string' },
+      params: { type: 'string', default: '' },
+      user: { type: 'string' },
+      'password-env': { type: 'string' },
+      as: { type: 'string', default: 'user' },
+      concurrency: { type: 'string' },
+      callback: { type: 'string' },
+      port: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const fail = (message: string) => {
+    err.write(`pushctl push: ${message}\n`);
+    return 2;
+  };
+  if (positionals.length === 0) return fail('name at least one computer');
+  if (!values.msi) return fail('--msi FILE is required');
+  if (!fs.existsSync(values.msi)) return fail(`${values.msi} does not exist`);
+  if (values.config && !fs.existsSync(values.config)) return fail(`${values.config} does not exist`);
+  if (!values.user) return fail('--user USER is required');
+  if (!values['password-env']) return fail('--password-env VAR is required (the password is never taken from the command line)');
+  const password = process.env[values['password-env']];
+  if (password === undefined) return fail(`the environment variable ${values['password-env']} is not set`);
+  if (values.as !== 'user' && values.as !== 'system') return fail('--as must be user or system');
+  const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return fail('--concurrency must be 1..200');
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return fail('--port must be 0..65535');
+
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase({ location: dataDir });
+  const tasks = new TasksRepo(db);
+  const packages = new PackagesRepo(db);
+  const stored = createSettingsStore(createConfSettingsBackend(dataDir)).get();
+  const settings: Settings = {
+    ...stored,
+    ...(concurrency !== undefined ? { maxConcurrentPushes: concurrency } : {}),
+    ...(values.callback !== undefined ? { callbackAddress: values.callback } : {}),
+  };
+  const events = createEventBus();
+  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, settings: () => settings, events, ...(port !== undefined ? { port } : {}) });
+  try {
+    const msiPath = path.resolve(values.msi);
+    const pkg = packages.add({
+      name: path.basename(msiPath),
+      msiFileName: path.basename(msiPath),
+      msiPath,
+      msiSize: fs.statSync(msiPath).size,
+      msiSha256: sha256File(msiPath),
+      ...(values.config ? { configFileName: path.basename(values.config), configPath: path.resolve(values.config) } : {}),
+      parameters: values.params,
+    });
+    const credentialId = runtime.vault.put(`pushctl ${values.user}`, values.user, password);
+    const targets = positionals.map((spec) => {
+      const t = parseTarget(spec);
+      return { computerName: spec, address: t.host, port: t.port, credentialId };
+    });
+    const names = new Map<number, string>();
+    const started = new Map<number, number>();
+    const tty = !values.json;
+    if (tty) out.write(`Package server on port ${runtime.server.port} (certificate ${runtime.certificate.fingerprint.slice(0, 16)}…); ${targets.length} computer(s), ${settings.maxConcurrentPushes} at a time.\n`);
+    events.subscribe((event, payload) => {
+      if (!tty || event !== 'task.progress') return;
+      const p = payload as { targetId: number; state: string; outcome: string | null; progress: number | null };
+      if (!started.has(p.targetId)) started.set(p.targetId, Date.now());
+      const name = names.get(p.targetId) ?? String(p.targetId);
+      if ((p.state === 'copying' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
+      const time = new Date().toISOString().slice(11, 19);
+      out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
+    });
+    const taskId = runtime.engine.submit({
+      name: `pushctl ${path.basename(msiPath)}`,
+      packageId: pkg.id,
+      options: { runAs: values.as === 'system' ? 'system' : 'admin' },
+      targets,
+    });
+    for (const t of tasks.targetRecords(taskId)) names.set(t.id, t.computer_name);
+    await runtime.engine.waitForTask(taskId);
+    runtime.engine.flush();
+    const records = tasks.targetRecords(taskId);
+    const report: JsonTarget[] = records.map((t) => ({
+      target: t.computer_name,
+      outcome: t.outcome,
+      errorClass: t.error_class,
+      code: t.error_code,
+      message: t.error_message,
+      advice: t.advice,
+      exitCode: t.exit_code,
+      rebootRequired: t.reboot_required === 1,
+      durationMs: t.started_at && t.finished_at ? Date.parse(t.finished_at) - Date.parse(t.started_at) : null,
+      leftovers: t.leftovers ? (JSON.parse(t.leftovers) as unknown) : null,
+      steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
+    }));
+    if (values.json) {
+      out.write(JSON.stringify({ taskId, targets: report }, null, 2) + '\n');
+    } else {
+      out.write('\n');
+      for (const r of report) {
+        const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';
+        out.write(`${ok ? '✓' : '✗'} ${r.target}: ${r.outcome}${r.errorClass && !ok ? ` (${r.errorClass}${r.code ? ` ${r.code}` : ''})` : ''}${r.durationMs !== null ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : ''}\n`);
+        if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
+        if (r.rebootRequired) out.write('    restart required to finish the installation\n');
+      }
+    }
+    return report.every((r) => r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required') ? 0 : 1;
+  } finally {
+    await runtime.close();
+    db.close();
+  }
+}

@@ -1,0 +1,495 @@
+// The push engine (issue #6, DESIGN.md §2, §5): installation tasks become pushes, one state
+// machine per target, at most `maxConcurrentPushes` at once (read again whenever a slot frees, so
+// a change in settings applies while tasks run), the rest queued in order. Tasks are persisted
+// before anything runs; every state change and step is journalled (batched into one transaction
+// per tick, so hundreds of targets do not cost hundreds of fsyncs) and emitted as events.
+// Scheduled tasks start at their time, or at the next launch if the console was closed then.
+// After a crash, in-flight targets are marked interrupted and cleaned up.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Settings, TargetState } from '../ipc/contract.js';
+import { ConsoleError } from '../ipc/errors.js';
+import type { EventBus } from '../ipc/eventBus.js';
+import type { GrantStore, PackageFile } from '../server/grants.js';
+import type { PackagesRepo } from '../store/packagesRepo.js';
+import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
+import type { AgentHub } from './agentHub.js';
+import { qualifiedUser, type CredentialVault } from './credentials.js';
+import { everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
+import type { Outcome } from './results.js';
+
+export interface TaskOptions {
+  /** Install under the task's administrator account (default) or as SYSTEM. */
+  readonly runAs?: 'admin' | 'system';
+  /** Offline / port-blocked targets are retried this many times (default: settings.retryCount). */
+  readonly retryCount?: number;
+}
+
+export interface NewTaskInput {
+  readonly name: string;
+  readonly packageId: number;
+  /** ISO time; null or a past time = now. */
+  readonly scheduledAt?: string | null;
+  readonly options?: TaskOptions;
+  readonly targets: readonly { computerId?: number | null; computerName: string; address?: string | null; port?: number | null; credentialId: number | null }[];
+}
+
+export interface EngineOptions {
+  readonly tasks: TasksRepo;
+  readonly packages: PackagesRepo;
+  readonly settings: () => Settings;
+  readonly vault: CredentialVault;
+  readonly grants: GrantStore;
+  readonly hub: AgentHub;
+  /** The package server's port and certificate fingerprint (for job files). */
+  readonly callback: { port: number; fingerprint: string };
+  /** The agent executable copied to each target. */
+  readonly agentPath: string;
+  readonly events?: EventBus;
+  readonly now?: () => Date;
+  /** Tests and the lab shorten the bounds the settings give in seconds and minutes. */
+  readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number };
+  /** Called with each line of the console's own log (recovery, schedules). */
+  readonly log?: (line: string) => void;
+}
+
+export interface TargetOutcome {
+  readonly targetId: number;
+  readonly target: string;
+  readonly outcome: Outcome;
+  readonly errorClass: string | null;
+  readonly code: string | null;
+  readonly message: string;
+  readonly advice: string;
+  readonly exitCode: number | null;
+  readonly rebootRequired: boolean;
+  readonly durationMs: number;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly taskId: number;
+}
+
+const MAX_TIMER = 2 ** 31 - 1;
+
+export class PushEngine {
+  private readonly queue: { targetId: number; taskId: number }[] = [];
+  private readonly running = new Map<number, Running>();
+  private readonly waiters = new Map<number, (() => void)[]>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly cancelledTasks = new Set<number>();
+  private readonly fileHashes = new Map<string, { size: number; sha256: string; mtimeMs: number }>();
+  private pending: (() => void)[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** The most pushes that ran at once (tests and benchmarks read it). */
+  peakConcurrent = 0;
+
+  constructor(private readonly o: EngineOptions) {}
+
+  private get now(): Date {
+    return this.o.now?.() ?? new Date();
+  }
+
+  private log(line: string): void {
+    this.o.log?.(line);
+    this.o.events?.emit('log.line', { at: this.now.toISOString(), level: 'info', message: line });
+  }
+
+  // ---- journal: batched writes -------------------------------------------------------------
+
+  private write(fn: () => void): void {
+    this.pending.push(fn);
+    this.flushTimer ??= setTimeout(() => this.flush(), 50);
+  }
+
+  /** Commits every queued write in one transaction. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const writes = this.pending;
+    this.pending = [];
+    if (writes.length) this.o.tasks.batch(writes);
+  }
+
+  private update(targetId: number, changes: TargetChanges): void {
+    this.write(() => this.o.tasks.updateTarget(targetId, changes));
+  }
+
+  private step(taskId: number, targetId: number, step: string, detail: string, code: string | null = null): void {
+    const at = this.now.toISOString();
+    this.write(() => this.o.tasks.appendStep(targetId, step, detail, code, at));
+    const level = step === 'error' ? 'error' : code === 'LEFTOVERS' || step === 'interrupted' ? 'warning' : 'info';
+    this.o.events?.emit('log.line', { at, level, message: `${step}: ${detail}`, taskId, targetId });
+  }
+
+  /** A line for a target's step log from outside a push (the package server). */
+  note(targetId: number, step: string, detail: string): void {
+    const target = this.o.tasks.targetRecord(targetId);
+    if (target) this.step(target.task_id, targetId, step, detail);
+  }
+
+  private progress(taskId: number, targetId: number, state: TargetState, outcome: Outcome | null, progress: number | null): void {
+    this.o.events?.emit('task.progress', { taskId, targetId, state, outcome, progress });
+  }
+
+  // ---- start-up: recovery and schedules ----------------------------------------------------
+
+  /** Crash recovery, then every open task: due ones start now (late ones say so), future ones at their time. */
+  start(): { interrupted: number; resumed: number } {
+    const interrupted = this.recover();
+    let resumed = 0;
+    for (const task of this.o.tasks.openTasks()) {
+      const due = task.scheduled_at ? Date.parse(task.scheduled_at) : 0;
+      if (due > this.now.getTime()) {
+        this.schedule(task.id, due);
+        continue;
+      }
+      if (task.status === 'pending' && task.scheduled_at) {
+        this.log(`Task "${task.name}" was scheduled for ${task.scheduled_at} while the console was closed; starting it now.`);
+        for (const t of this.o.tasks.targetRecords(task.id)) this.step(task.id, t.id, 'schedule', `scheduled for ${task.scheduled_at}; the console was closed then, so it starts late`);
+      }
+      resumed += this.begin(task.id);
+    }
+    this.flush();
+    return { interrupted, resumed };
+  }
+
+  private recover(): number {
+    const inFlight = this.o.tasks.inFlightTargets();
+    for (const t of inFlight) {
+      const leftovers = t.run_id ? everythingOf(t.run_id, t.service_name) : null;
+      this.o.tasks.batch([
+        () => this.o.tasks.appendStep(t.id, 'interrupted', `the console stopped while this target was ${t.state}; its agent token is revoked`),
+        () =>
+          this.o.tasks.updateTarget(t.id, {
+            state: 'done', outcome: 'interrupted', error_class: 'interrupted', error_message: `The console stopped while this target was ${t.state}.`,
+            advice: 'Retry failed to push it again; leftovers on the computer are removed automatically when its credentials are available.',
+            finished_at: this.now.toISOString(), leftovers: leftovers ? JSON.stringify(leftovers) : null,
+          }),
+      ]);
+      // Tokens live only in this process's GrantStore: a restarted console has none of the old ones.
+      this.o.grants.revokeTarget(t.id);
+      if (leftovers) void this.removeLeftovers(t.id).catch(() => undefined);
+    }
+    if (inFlight.length) this.log(`Recovered from an unexpected stop: ${inFlight.length} target(s) marked interrupted; cleaning up after them.`);
+    return inFlight.length;
+  }
+
+  private schedule(taskId: number, dueMs: number): void {
+    const delay = Math.max(0, dueMs - this.now.getTime());
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (delay > MAX_TIMER) this.schedule(taskId, dueMs);
+      else this.begin(taskId);
+    }, Math.min(delay, MAX_TIMER));
+    this.timers.add(timer);
+  }
+
+  // ---- tasks ------------------------------------------------------------------------------
+
+  /** Persists the task and its targets, then runs it now or schedules it. */
+  submit(input: NewTaskInput): number {
+    if (!this.o.packages.source(input.packageId)) throw new ConsoleError('package', `Package ${input.packageId} does not exist.`, 'Pick an existing package.');
+    if (input.targets.length === 0) throw new ConsoleError('task', 'The task has no computers.', 'Select at least one computer.');
+    const { taskId } = this.o.tasks.create({
+      name: input.name,
+      packageId: input.packageId,
+      scheduledAt: input.scheduledAt ?? null,
+      options: { ...(input.options ?? {}) },
+      targets: input.targets.map((t) => ({ computerId: t.computerId ?? null, computerName: t.computerName, credentialId: t.credentialId, address: t.address ?? null, port: t.port ?? null })),
+    });
+    const due = input.scheduledAt ? Date.parse(input.scheduledAt) : 0;
+    if (due > this.now.getTime()) {
+      this.log(`Task "${input.name}" scheduled for ${input.scheduledAt}.`);
+      this.schedule(taskId, due);
+    } else {
+      this.begin(taskId);
+    }
+    return taskId;
+  }
+
+  private begin(taskId: number): number {
+    if (this.closed) return 0;
+    const queued = this.o.tasks.targetRecords(taskId).filter((t) => t.state === 'queued');
+    this.o.tasks.setTaskStatus(taskId, 'running');
+    for (const t of queued) this.queue.push({ targetId: t.id, taskId });
+    if (queued.length === 0) this.finishTaskIfDone(taskId);
+    this.pump();
+    return queued.length;
+  }
+
+  /** Cancels a task: queued targets end cancelled at once, running ones stop their agent and clean up. */
+  cancelTask(taskId: number): void {
+    this.cancelledTasks.add(taskId);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const entry = this.queue[i]!;
+      if (entry.taskId !== taskId) continue;
+      this.queue.splice(i, 1);
+      this.finishCancelledQueued(entry.taskId, entry.targetId);
+    }
+    for (const t of this.o.tasks.targetRecords(taskId)) if (t.state === 'queued' && !this.running.has(t.id)) this.finishCancelledQueued(taskId, t.id);
+    for (const [, run] of this.running) if (run.taskId === taskId) run.controller.abort();
+    this.finishTaskIfDone(taskId);
+  }
+
+  cancelTarget(targetId: number): void {
+    const index = this.queue.findIndex((e) => e.targetId === targetId);
+    if (index >= 0) {
+      const [entry] = this.queue.splice(index, 1);
+      this.finishCancelledQueued(entry!.taskId, targetId);
+      this.finishTaskIfDone(entry!.taskId);
+    }
+    this.running.get(targetId)?.controller.abort();
+  }
+
+  private finishCancelledQueued(taskId: number, targetId: number): void {
+    this.step(taskId, targetId, 'cancelled', 'cancelled before it started');
+    this.update(targetId, { state: 'done', outcome: 'cancelled', error_class: 'cancelled', finished_at: this.now.toISOString() });
+    this.progress(taskId, targetId, 'done', 'cancelled', null);
+    this.flush();
+  }
+
+  /** A new task with the failed (or interrupted) targets of this one, same package and options. */
+  retryFailed(taskId: number): number | null {
+    return this.copyTask(taskId, (t) => t.outcome === 'failed' || t.outcome === 'interrupted' || t.outcome === 'cancelled', 'Retry of');
+  }
+
+  /** A new task with every target of this one. */
+  redeploy(taskId: number): number | null {
+    return this.copyTask(taskId, () => true, 'Redeploy of');
+  }
+
+  private copyTask(taskId: number, which: (t: TargetRecord) => boolean, prefix: string): number | null {
+    const task = this.o.tasks.task(taskId);
+    if (!task || task.package_id === null) throw new ConsoleError('task', `Task ${taskId} does not exist or has no package.`, 'Pick another task.');
+    const targets = this.o.tasks.targetRecords(taskId).filter(which);
+    if (targets.length === 0) return null;
+    return this.submit({
+      name: `${prefix} ${task.name}`,
+      packageId: task.package_id,
+      options: JSON.parse(task.options_json) as TaskOptions,
+      targets: targets.map((t) => ({ computerId: t.computer_id, computerName: t.computer_name, address: t.address, port: t.port, credentialId: t.credential_id })),
+    });
+  }
+
+  /** Resolves when every target of the task is done. */
+  waitForTask(taskId: number): Promise<void> {
+    const task = this.o.tasks.task(taskId);
+    if (!task || task.status === 'finished' || task.status === 'cancelled') return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(taskId) ?? [];
+      list.push(resolve);
+      this.waiters.set(taskId, list);
+    });
+  }
+
+  /** Where a queued target stands in the queue (1 = next), or null when it is not queued. */
+  queuePosition(targetId: number): number | null {
+    const index = this.queue.findIndex((e) => e.targetId === targetId);
+    return index < 0 ? null : index + 1;
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  private finishTaskIfDone(taskId: number): void {
+    this.flush();
+    const targets = this.o.tasks.targetRecords(taskId);
+    if (targets.some((t) => t.state !== 'done') || [...this.running.values()].some((r) => r.taskId === taskId)) return;
+    this.o.tasks.setTaskStatus(taskId, this.cancelledTasks.has(taskId) ? 'cancelled' : 'finished');
+    const ok = targets.filter((t) => t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required').length;
+    this.log(`Task ${taskId} finished: ${ok} of ${targets.length} succeeded.`);
+    for (const resolve of this.waiters.get(taskId) ?? []) resolve();
+    this.waiters.delete(taskId);
+  }
+
+  // ---- the queue ----------------------------------------------------------------------------
+
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0 && this.running.size < this.o.settings().maxConcurrentPushes) {
+      const next = this.queue.shift()!;
+      const controller = new AbortController();
+      this.running.set(next.targetId, { controller, taskId: next.taskId });
+      this.peakConcurrent = Math.max(this.peakConcurrent, this.running.size);
+      void this.runTarget(next.taskId, next.targetId, controller.signal)
+        .catch((error: unknown) => {
+          this.step(next.taskId, next.targetId, 'error', `internal: ${error instanceof Error ? error.message : String(error)}`);
+          this.update(next.targetId, { state: 'done', outcome: 'failed', error_class: 'internal', finished_at: this.now.toISOString() });
+        })
+        .finally(() => {
+          this.running.delete(next.targetId);
+          this.finishTaskIfDone(next.taskId);
+          this.pump();
+        });
+    }
+  }
+
+  private fileInfo(path: string): { size: number; sha256: string } {
+    const stat = fs.statSync(path);
+    const cached = this.fileHashes.get(path);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(path)).digest('hex');
+    const info = { size: stat.size, sha256, mtimeMs: stat.mtimeMs };
+    this.fileHashes.set(path, info);
+    return info;
+  }
+
+  private timeouts(settings: Settings): PushTimeouts {
+    const t = this.o.timeouts ?? {};
+    return {
+      connectMs: t.connectMs ?? settings.connectTimeoutSeconds * 1000,
+      agentCallbackMs: t.agentCallbackMs ?? settings.agentCallbackTimeoutSeconds * 1000,
+      installMs: t.installMs ?? settings.installTimeoutMinutes * 60_000,
+      pollMs: t.pollMs ?? 1000,
+      serviceStartMs: t.serviceStartMs ?? 30_000,
+      serviceStopMs: t.serviceStopMs ?? 30_000,
+    };
+  }
+
+  private async runTarget(taskId: number, targetId: number, signal: AbortSignal): Promise<void> {
+    const target = this.o.tasks.targetRecord(targetId)!;
+    const task = this.o.tasks.task(taskId)!;
+    const options = JSON.parse(task.options_json) as TaskOptions;
+    const settings = this.o.settings();
+    const started = Date.now();
+    const startedAt = this.now.toISOString();
+    const attempts = target.attempts + 1;
+    const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
+    this.update(targetId, { state: 'probing', started_at: startedAt, finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
+
+    const finish = (verdict: { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean }, extra: TargetChanges = {}) => {
+      this.update(targetId, {
+        state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
+        advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now.toISOString(), progress: null, ...extra,
+      });
+      this.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
+      this.progress(taskId, targetId, 'done', verdict.outcome, null);
+    };
+
+    const credential = target.credential_id !== null ? this.o.vault.get(target.credential_id) : null;
+    if (!credential) {
+      finish({ outcome: 'failed', errorClass: 'credentials-missing', code: null, message: 'No credentials are set for this computer (or they were not remembered).', advice: 'Use Set Credentials in the task wizard, then retry failed.' });
+      return;
+    }
+    const source = task.package_id !== null ? this.o.packages.source(task.package_id) : undefined;
+    if (!source) {
+      finish({ outcome: 'failed', errorClass: 'package', code: null, message: 'The task\'s package no longer exists.', advice: 'Create the package again and redeploy.' });
+      return;
+    }
+    let files: PackageFile[];
+    try {
+      const msi = this.fileInfo(source.msiPath);
+      files = [{ name: source.msiFileName, path: source.msiPath, size: msi.size, sha256: msi.sha256, role: 'msi' }];
+      if (msi.sha256 !== source.msiSha256.toLowerCase()) throw new ConsoleError('package', `The package file ${source.msiFileName} changed since the package was created.`, 'Recreate the package from the current .msi.');
+      if (source.configPath && source.configFileName) {
+        const cfg = this.fileInfo(source.configPath);
+        files.push({ name: source.configFileName, path: source.configPath, size: cfg.size, sha256: cfg.sha256, role: 'config' });
+      }
+      fs.accessSync(this.o.agentPath, fs.constants.R_OK);
+    } catch (error) {
+      const e = error instanceof ConsoleError ? error : new ConsoleError('package', `A file the push needs cannot be read: ${(error as Error).message}`, 'Check the package files and that the agent is built (npm run build:agent).');
+      finish({ outcome: 'failed', errorClass: e.errorClass, code: e.code, message: e.message, advice: e.advice });
+      return;
+    }
+
+    const host = target.address ?? target.computer_name;
+    const port = target.port ?? 445;
+    this.step(taskId, targetId, 'start', `push ${attempts > 1 ? `attempt ${attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${qualifiedUser(credential)} (run ${runId})`);
+    const callbackHosts = settings.callbackAddress.trim() ? settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
+    const result = await pushTarget(
+      {
+        targetId, host, port, runId,
+        credentials: { user: qualifiedUser(credential), password: credential.password },
+        agentPath: this.o.agentPath,
+        packageId: `pkg-${task.package_id}`,
+        files,
+        parameters: source.parameters,
+        runAs: options.runAs ?? 'admin',
+        callbackHosts,
+        callbackPort: this.o.callback.port,
+        fingerprint: this.o.callback.fingerprint,
+        timeouts: this.timeouts(settings),
+        encryptWhenSupported: settings.encryptWhenSupported,
+      },
+      {
+        state: (state, progress) => {
+          if (state !== 'copying' && state !== 'downloading') this.update(targetId, { state, progress });
+          else if (progress === 0 || progress === null) this.update(targetId, { state, progress });
+          this.progress(taskId, targetId, state, null, progress);
+        },
+        step: (step, detail, code) => this.step(taskId, targetId, step, detail, code ?? null),
+        remote: (leftovers, serviceName) => this.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) }),
+      },
+      { grants: this.o.grants, hub: this.o.hub, signal },
+    );
+
+    const retries = options.retryCount ?? settings.retryCount;
+    if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.cancelledTasks.has(taskId)) {
+      const interval = this.o.timeouts?.retryIntervalMs ?? settings.retryIntervalMinutes * 60_000;
+      this.step(taskId, targetId, 'retry', `${result.message} Retry ${attempts} of ${retries} in ${Math.round(interval / 1000)} s.`, result.code);
+      this.update(targetId, { state: 'queued', progress: null, error_class: result.errorClass, error_message: result.message, leftovers: null });
+      this.progress(taskId, targetId, 'queued', null, null);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.cancelledTasks.has(taskId)) return;
+        this.queue.push({ targetId, taskId });
+        this.pump();
+      }, interval);
+      this.timers.add(timer);
+      return;
+    }
+    finish(result, {
+      exit_code: result.exitCode,
+      msi_log: result.msiLog,
+      leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null,
+    });
+  }
+
+  /** Retries the cleanup of a target's leftovers (after a failed cleanup or a crash). */
+  async removeLeftovers(targetId: number): Promise<Leftovers | null> {
+    const target = this.o.tasks.targetRecord(targetId);
+    if (!target?.leftovers) return null;
+    const leftovers = JSON.parse(target.leftovers) as Leftovers;
+    const credential = target.credential_id !== null ? this.o.vault.get(target.credential_id) : null;
+    if (!credential) {
+      this.o.tasks.appendStep(targetId, 'cleanup', 'leftovers stay until credentials for this computer are set: use "Remove leftovers" then', 'LEFTOVERS');
+      return leftovers;
+    }
+    const left = await removeLeftovers(
+      {
+        host: target.address ?? target.computer_name,
+        port: target.port ?? 445,
+        credentials: { user: qualifiedUser(credential), password: credential.password },
+        timeouts: this.timeouts(this.o.settings()),
+        encryptWhenSupported: this.o.settings().encryptWhenSupported,
+      },
+      leftovers,
+      {
+        step: (step, detail, code) => this.step(target.task_id, targetId, step, detail, code ?? null),
+        remote: (l) => this.update(targetId, { leftovers: JSON.stringify(l) }),
+      },
+    );
+    this.update(targetId, { leftovers: left ? JSON.stringify(left) : null });
+    this.flush();
+    return left;
+  }
+
+  /** Stops timers; running pushes are cancelled (and clean up) unless `abandon` (tests of a crash). */
+  async close(options: { abandon?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    if (!options.abandon) {
+      for (const run of this.running.values()) run.controller.abort();
+      while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.flush();
+  }
+}

@@ -1,0 +1,77 @@
+// What an agent's result code means for the admin (agent/README.md "Exit codes", DESIGN.md §3):
+// the outcome, the error class, the raw code and one sentence of advice. msiexec's own codes
+// (carried as 100000 + N) get their Windows Installer meaning.
+import type { TaskTarget } from '../ipc/contract.js';
+
+export type Outcome = NonNullable<TaskTarget['outcome']>;
+
+export interface PushVerdict {
+  readonly outcome: Outcome;
+  readonly errorClass: string | null;
+  readonly code: string | null;
+  readonly message: string;
+  readonly advice: string;
+  readonly rebootRequired: boolean;
+}
+
+/** Windows Installer exit codes (MsiExec.exe and InstMsi.exe error messages). */
+export const MSI_CODES: Readonly<Record<number, { meaning: string; advice: string }>> = {
+  1601: { meaning: 'the Windows Installer service could not be accessed', advice: 'Start the "Windows Installer" service on the computer (or repair it), then retry.' },
+  1602: { meaning: 'the installation was cancelled', advice: 'Something on the computer cancelled the installation; retry.' },
+  1603: { meaning: 'a fatal error occurred during installation', advice: 'Open the MSI log (View Selected Logs) and search for "Return value 3" to find the failing action.' },
+  1605: { meaning: 'the product is not installed', advice: 'Nothing to change on this computer for this action.' },
+  1612: { meaning: 'the installation source is not available', advice: 'Retry; the package may have been removed from the console meanwhile.' },
+  1618: { meaning: 'another installation is already in progress', advice: 'Wait until the other installation (often Windows Update) finishes, then retry failed.' },
+  1619: { meaning: 'the installation package could not be opened', advice: 'The package is damaged or unreadable; recreate it from the original .msi.' },
+  1620: { meaning: 'the installation package could not be opened (invalid package)', advice: 'The file is not a valid Windows Installer package; recreate it from the original .msi.' },
+  1624: { meaning: 'the transform could not be applied', advice: 'Check the TRANSFORMS parameter of the package.' },
+  1625: { meaning: 'the installation is forbidden by system policy', advice: 'A Group Policy forbids this installation; ask your domain administrator.' },
+  1633: { meaning: 'the package is not supported on this platform', advice: 'Use the package built for this computer\'s architecture (x64/x86/ARM64).' },
+  1638: { meaning: 'another version of this product is already installed', advice: 'Uninstall the other version first, or use a package that upgrades it.' },
+  1639: { meaning: 'the command line is invalid', advice: 'Check the package\'s command-line parameters.' },
+  1641: { meaning: 'the installation succeeded and a restart was started', advice: 'The computer is restarting.' },
+  3010: { meaning: 'the installation succeeded; a restart is required', advice: 'Restart the computer to finish the installation.' },
+};
+
+export function msiMeaning(code: number): string {
+  return MSI_CODES[code]?.meaning ?? `Windows Installer error ${code}`;
+}
+
+const AGENT_CODES: Readonly<Record<number, { errorClass: string; message: string; advice: string }>> = {
+  1: { errorClass: 'agent-internal', message: 'The agent failed internally (out of memory or a system call).', advice: 'Retry; if it repeats, send the task\'s logs to support.' },
+  2: { errorClass: 'service-start', message: 'The agent was not started as a service.', advice: 'Retry the push; check the computer\'s event log (Service Control Manager events).' },
+  10: { errorClass: 'agent-job', message: 'The agent could not read its job file.', advice: 'The job file was damaged or removed (antivirus?); retry the push.' },
+  11: { errorClass: 'agent-no-callback', message: 'The agent could not reach the console on the callback port.', advice: 'Allow inbound TCP 2224 on the console\'s firewall and outbound on the computer\'s, or set the callback address in Configuration.' },
+  12: { errorClass: 'agent-certificate', message: 'The agent reached a server whose certificate is not the console\'s.', advice: 'Something between the computer and the console intercepts TLS (a proxy or TLS inspection); exempt TCP 2224 from it.' },
+  13: { errorClass: 'integrity', message: 'The package the agent received does not match its SHA-256; nothing was installed.', advice: 'Retry; if it repeats, something alters the download, or the package file changed on the console.' },
+  14: { errorClass: 'cancelled', message: 'The agent was stopped before it finished.', advice: 'Retry when ready.' },
+  15: { errorClass: 'agent-token', message: 'The console refused the agent\'s token (expired or already used).', advice: 'Retry the push; the token may have expired while the computer was busy.' },
+  16: { errorClass: 'download', message: 'The agent could not download the package.', advice: 'Check the computer\'s free disk space and the network, then retry.' },
+  17: { errorClass: 'already-done', message: 'This run already finished on the computer; the agent did not install twice.', advice: 'Use Redeploy to install again.' },
+  18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.', advice: 'Check that the account may log on as a batch job on the computer, or install as SYSTEM.' },
+};
+
+/** The verdict for an agent result code (0, 10..18, 100000 + msiexec code). */
+export function verdictForAgentCode(code: number): PushVerdict {
+  if (code === 0) return { outcome: 'succeeded', errorClass: null, code: '0', message: 'Installed.', advice: '', rebootRequired: false };
+  if (code >= 100000) {
+    const msi = code - 100000;
+    const meaning = MSI_CODES[msi];
+    if (msi === 3010 || msi === 1641) {
+      return { outcome: 'succeeded-reboot-required', errorClass: null, code: `MSI ${msi}`, message: `Installed; msiexec returned ${msi}: ${meaning!.meaning}.`, advice: meaning!.advice, rebootRequired: true };
+    }
+    return {
+      outcome: 'failed',
+      errorClass: 'msi-failed',
+      code: `MSI ${msi}`,
+      message: `msiexec returned ${msi}: ${msiMeaning(msi)}.`,
+      advice: meaning?.advice ?? 'Open the MSI log (View Selected Logs) to see why.',
+      rebootRequired: false,
+    };
+  }
+  const known = AGENT_CODES[code];
+  if (known) {
+    return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, message: known.message, advice: known.advice, rebootRequired: false };
+  }
+  return { outcome: 'failed', errorClass: 'agent-internal', code: `AGENT ${code}`, message: `The agent ended with an unknown code ${code}.`, advice: 'The agent on the computer may be from another console version; retry.', rebootRequired: false };
+}

@@ -1,0 +1,98 @@
+// The push runtime: the package server on TCP 2224 (its certificate from the data folder), the
+// grants behind its tokens, the hub that routes agent events, the credential vault and the engine
+// — put together once, the same way for the CLI, both app shells and the tests.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Settings } from '../ipc/contract.js';
+import type { EventBus } from '../ipc/eventBus.js';
+import { loadOrCreateCertificate, type ConsoleCertificate } from '../server/certificate.js';
+import { GrantStore } from '../server/grants.js';
+import { startPackageServer, type PackageServer } from '../server/packageServer.js';
+import type { PackagesRepo } from '../store/packagesRepo.js';
+import type { TasksRepo } from '../store/tasksRepo.js';
+import { AgentHub } from './agentHub.js';
+import { MemoryVault, type CredentialVault } from './credentials.js';
+import { PushEngine, type EngineOptions } from './engine.js';
+import type { Db } from '../store/database.js';
+
+export interface PushRuntime {
+  readonly engine: PushEngine;
+  readonly vault: CredentialVault;
+  readonly server: PackageServer;
+  readonly certificate: ConsoleCertificate;
+  close(options?: { abandon?: boolean }): Promise<void>;
+}
+
+export interface PushRuntimeOptions {
+  readonly dataDir: string;
+  readonly db: Db;
+  readonly tasks: TasksRepo;
+  readonly packages: PackagesRepo;
+  readonly settings: () => Settings;
+  readonly events?: EventBus;
+  /** Overrides settings.packageServerPort (tests: 0 = any free port). */
+  readonly port?: number;
+  /** Address the package server binds; default all (agents come from the network). */
+  readonly host?: string;
+  readonly agentPath?: string;
+  readonly vault?: CredentialVault;
+  readonly timeouts?: EngineOptions['timeouts'];
+  readonly log?: (line: string) => void;
+}
+
+/** Where `npm run build:agent` puts the agent (inside a packaged app: resources/agent). */
+export function defaultAgentPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // main/engine/*.ts and dist/<shell>/*.js both sit two folders below the repository.
+  return process.env.PUSHCONSOLE_AGENT ?? path.resolve(here, '..', '..', 'agent', 'dist', 'PushInstallAgent.exe');
+}
+
+export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRuntime> {
+  const certificate = await loadOrCreateCertificate(o.dataDir);
+  const grants = new GrantStore();
+  const hub = new AgentHub();
+  const vault = o.vault ?? new MemoryVault(o.db);
+  let engineRef: PushEngine | null = null;
+  const server = await startPackageServer({
+    certificate,
+    grants,
+    port: o.port ?? o.settings().packageServerPort,
+    ...(o.host ? { host: o.host } : {}),
+    onEvent: hub.publish,
+    credentialFor: (grant) => {
+      // Decrypted only for this hand-off to the agent over TLS.
+      const target = o.tasks.targetRecord(grant.targetId);
+      const id = target?.credential_id ?? null;
+      const c = id !== null ? vault.get(id) : null;
+      return Promise.resolve(c ? { user: c.user, domain: c.domain, password: c.password } : null);
+    },
+    onLog: (targetId, detail) => {
+      if (targetId !== null) engineRef?.note(targetId, 'package-server', detail);
+      else o.log?.(detail);
+    },
+  });
+  const engine = new PushEngine({
+    tasks: o.tasks,
+    packages: o.packages,
+    settings: o.settings,
+    vault,
+    grants,
+    hub,
+    callback: { port: server.port, fingerprint: certificate.fingerprint },
+    agentPath: o.agentPath ?? defaultAgentPath(),
+    ...(o.events ? { events: o.events } : {}),
+    ...(o.timeouts ? { timeouts: o.timeouts } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  engineRef = engine;
+  return {
+    engine,
+    vault,
+    server,
+    certificate,
+    close: async (options) => {
+      await engine.close(options);
+      await server.close();
+    },
+  };
+}
