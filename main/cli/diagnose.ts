@@ -38,6 +38,8 @@ export interface DiagnoseReport {
   adminShareWritable: boolean | null;
   /** OpenSCManager with SC_MANAGER_CREATE_SERVICE over \pipe\svcctl: what the push needs next. */
   scmAccess: boolean | null;
+  /** Whether the computer can reach the console's package server (TCP 2224) is only known once an agent runs there. */
+  callback: 'untestable-until-an-agent-runs';
   errors: (IpcError & { step: string })[];
   ok: boolean;
 }
@@ -66,6 +68,7 @@ export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions)
     authentication: 'not-checked',
     adminShareWritable: null,
     scmAccess: null,
+    callback: 'untestable-until-an-agent-runs',
     errors: [],
     ok: false,
   };

@@ -41,6 +41,7 @@ function line(report: DiagnoseReport): string {
         (report.scmAccess === null ? '' : `; Service Control Manager ${report.scmAccess ? 'may create services' : 'NOT available'}`),
     );
   }
+  out.push('  callback to the console (TCP 2224): untestable until an agent runs on the computer');
   for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
   out.push(report.ok ? '  ✓ all checks passed' : '  ✗ some checks failed');
   return out.join('\n');

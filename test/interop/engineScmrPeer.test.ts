@@ -7,6 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { REPO_ROOT } from '../support/childProcess.js';
+import { tempDirFor } from '../support/tempDir.js';
 import { startScmrPeer, type ScmrPeer } from '../support/scmrPeer.js';
 import { startEngineFixture, type EngineFixture } from '../support/engineFixture.js';
 
@@ -171,6 +176,46 @@ describe('push engine against Samba + the impacket SCM peer', () => {
     assert.ok(maxSeen <= 2);
     const rows = fx.tasks.targetRecords(taskId);
     assert.deepEqual(rows.map((r) => r.error_class), Array(5).fill('agent-no-callback'));
+    await clean(peer);
+  });
+
+  test('raising the concurrency limit while a task runs lets more pushes start as soon as it changes', async (t) => {
+    peer.setConfig({ startCommand: ['sh', '-c', 'sleep 1; exit 11'] });
+    const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 1 } });
+    const taskId = fx.runtime.engine.submit({ name: 'raise', packageId: fx.packageId, targets: Array.from({ length: 4 }, (_, i) => target(fx, undefined, `PEER84-R${i}`)) });
+    await until('the first push to start', () => fx.runtime.engine.activeCount === 1 || null);
+    assert.equal(fx.runtime.engine.queuedCount, 3);
+    fx.settings.maxConcurrentPushes = 4;
+    await fx.runtime.engine.waitForTask(taskId);
+    assert.ok(fx.runtime.engine.peakConcurrent >= 3, `peak ${fx.runtime.engine.peakConcurrent}: the new limit took effect when the first slot freed`);
+    await clean(peer);
+  });
+
+  test('pushctl push --json prints one document with each target\'s outcome and steps, and exits 1 when a target failed', async (t) => {
+    peer.setConfig({ startCommand: ['sh', '-c', 'sleep 0.2; exit 12'] });
+    const dir = tempDirFor(t, 'pic-pushctl-push-');
+    const msi = path.join(dir, 'product.msi');
+    fs.writeFileSync(msi, crypto.randomBytes(10_000));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'main/cli/entry.ts', '--data', path.join(dir, 'data'), 'push', `${peer.address}:${peer.port}`, '127.0.0.86:9', '--msi', msi, '--user', peer.users[0]!.name, '--password-env', 'PIC_PUSH_PASSWORD', '--port', '0', '--callback', '127.0.0.1', '--json'],
+      { cwd: REPO_ROOT, env: { ...process.env, PIC_PUSH_PASSWORD: peer.users[0]!.password, PUSHCONSOLE_AGENT: msi }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1, stderr);
+    const doc = JSON.parse(stdout) as { targets: { target: string; outcome: string; errorClass: string; exitCode: number | null; rebootRequired: boolean; durationMs: number; steps: { step: string }[] }[] };
+    const [reached, refused] = doc.targets;
+    assert.equal(reached!.outcome, 'failed');
+    assert.equal(reached!.errorClass, 'agent-certificate');
+    assert.ok(reached!.steps.some((s) => s.step === 'cleanup'));
+    assert.equal(refused!.errorClass, 'port-blocked');
+    assert.equal(typeof refused!.durationMs, 'number');
+    assert.ok(!stdout.includes(peer.users[0]!.password), 'the password is not in the output');
     await clean(peer);
   });
 });
