@@ -9,6 +9,11 @@ import type { ComputersRepo } from '../store/computersRepo.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { SettingsStore } from '../store/settings.js';
 import type { TasksRepo } from '../store/tasksRepo.js';
+import type { CredentialVault } from '../engine/credentials.js';
+import { qualifiedUser } from '../engine/credentials.js';
+import type { PushRuntime } from '../engine/runtime.js';
+import { diagnose } from '../cli/diagnose.js';
+import type { CredentialCheck } from '../ipc/contract.js';
 
 export interface HandlerDeps {
   readonly appInfo: () => AppInfo;
@@ -17,13 +22,44 @@ export interface HandlerDeps {
   readonly tasks: TasksRepo;
   readonly settings: SettingsStore;
   readonly events: EventBus;
+  readonly vault: CredentialVault;
+  /** The push runtime (package server + engine) once started; null while starting or when it could not. */
+  readonly runtime: () => PushRuntime | null;
+  /** Why the runtime is not running, for the error the admin sees. */
+  readonly runtimeProblem?: () => string | null;
   readonly now?: () => Date;
+}
+
+/** Runs `work` over items, at most `limit` at once. */
+async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
   const info = (message: string) =>
     deps.events.emit('log.line', { at: now().toISOString(), level: 'info', message });
+
+  const engine = () => {
+    const runtime = deps.runtime();
+    if (!runtime) {
+      throw new ConsoleError(
+        'package-server',
+        `The package server is not running${deps.runtimeProblem?.() ? `: ${deps.runtimeProblem()}` : ''}.`,
+        'Free TCP port 2224 (or choose another port in Configuration) and restart the console.',
+      );
+    }
+    return runtime.engine;
+  };
 
   return {
     'app.info': () => deps.appInfo(),
@@ -66,7 +102,72 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'packages.list': () => deps.packages.list(),
     'tasks.list': () => deps.tasks.list(),
-    'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId),
+    'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
+    'credentials.list': () => deps.vault.list(),
+    'credentials.set': ({ label, user, password }) => {
+      const id = deps.vault.put(label || user, user, password);
+      info(`Credentials for ${user} set.`);
+      return deps.vault.list().find((c) => c.id === id)!;
+    },
+    'credentials.remove': ({ id }) => {
+      const existed = deps.vault.list().some((c) => c.id === id);
+      deps.vault.remove(id);
+      return { removed: existed };
+    },
+    'credentials.test': async ({ credentialId, computerIds }) => {
+      const credential = deps.vault.get(credentialId);
+      if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+      const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
+      const settings = deps.settings.get();
+      return eachLimited(computerIds, 20, async (computerId): Promise<CredentialCheck> => {
+        const computer = byId.get(computerId);
+        if (!computer) return { computerId, ok: false, logon: null, adminShareWritable: null, scmAccess: null, error: { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' } };
+        const report = await diagnose(
+          { host: computer.address ?? computer.name, port: 445 },
+          { credentials: { user: qualifiedUser(credential), password: credential.password }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+        );
+        const first = report.errors[0];
+        return {
+          computerId,
+          ok: report.ok,
+          logon: report.authentication === 'not-checked' ? null : report.authentication === 'ok',
+          adminShareWritable: report.adminShareWritable,
+          scmAccess: report.scmAccess,
+          error: first ? { class: first.class, code: first.code, message: first.message, advice: first.advice } : null,
+        };
+      });
+    },
+    'tasks.create': ({ name, packageId, scheduledAt, runAs, targets }) => {
+      const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
+      const missing = targets.filter((t) => !byId.has(t.computerId));
+      if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
+      const taskId = engine().submit({
+        name,
+        packageId,
+        scheduledAt,
+        options: { runAs },
+        targets: targets.map((t) => {
+          const c = byId.get(t.computerId)!;
+          return { computerId: c.id, computerName: c.name, address: c.address, credentialId: t.credentialId };
+        }),
+      });
+      return { taskId };
+    },
+    'tasks.cancel': ({ taskId }) => {
+      engine().cancelTask(taskId);
+      return { ok: true };
+    },
+    'tasks.retryFailed': ({ taskId }) => ({ taskId: engine().retryFailed(taskId) }),
+    'tasks.redeploy': ({ taskId }) => ({ taskId: engine().redeploy(taskId) }),
+    'targets.cancel': ({ targetId }) => {
+      engine().cancelTarget(targetId);
+      return { ok: true };
+    },
+    'targets.removeLeftovers': async ({ targetId }) => {
+      const left = await engine().removeLeftovers(targetId);
+      return { remaining: left ? JSON.stringify(left) : null };
+    },
+    'targets.msiLog': ({ targetId }) => ({ log: deps.tasks.targetRecord(targetId)?.msi_log ?? null }),
     'targets.log': ({ targetId }) => deps.tasks.log(targetId),
     'settings.get': () => deps.settings.get(),
     'settings.update': (changes) => {

@@ -9,6 +9,8 @@ import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore, type SettingsBackend, type SettingsStore } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
+import { MemoryVault, type CredentialVault } from '../engine/credentials.js';
+import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
 
 export interface ConsoleServices {
   readonly dataDir: string;
@@ -19,8 +21,15 @@ export interface ConsoleServices {
   readonly settings: SettingsStore;
   readonly events: EventBus;
   readonly handlers: Handlers;
+  readonly vault: CredentialVault;
   router(policy: SenderPolicy): IpcRouter;
-  close(): void;
+  /**
+   * Starts the package server and the engine (crash recovery, scheduled tasks). A failure (port
+   * 2224 taken) is returned, not thrown: the console still opens and says why pushing is off.
+   */
+  startPush(options?: { port?: number; host?: string }): Promise<PushRuntime | Error>;
+  runtime(): PushRuntime | null;
+  close(): Promise<void>;
 }
 
 export interface ConsoleServicesOptions {
@@ -37,7 +46,13 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const tasks = new TasksRepo(db);
   const settings = createSettingsStore(options.settingsBackend ?? createConfSettingsBackend(options.dataDir));
   const events = createEventBus();
+  const vault = new MemoryVault(db);
+  let runtime: PushRuntime | null = null;
+  let runtimeProblem: string | null = 'it is starting';
   const handlers = createHandlers({
+    vault,
+    runtime: () => runtime,
+    runtimeProblem: () => runtimeProblem,
     appInfo: () => ({
       productName: PRODUCT_NAME,
       version: PRODUCT_VERSION,
@@ -60,7 +75,36 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     settings,
     events,
     handlers,
+    vault,
     router: (policy) => createRouter(handlers, policy),
-    close: () => db.close(),
+    runtime: () => runtime,
+    startPush: async (o = {}) => {
+      try {
+        const envPort = process.env.PUSHCONSOLE_PACKAGE_PORT;
+        runtime = await startPushRuntime({
+          dataDir: options.dataDir, db, tasks, packages, events, vault,
+          settings: () => settings.get(),
+          ...(o.port !== undefined ? { port: o.port } : envPort !== undefined ? { port: Number(envPort) } : {}),
+          ...(o.host ? { host: o.host } : {}),
+          log: (line) => events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: line }),
+        });
+        runtimeProblem = null;
+        runtime.engine.start();
+        return runtime;
+      } catch (error) {
+        runtimeProblem = error instanceof Error ? error.message : String(error);
+        events.emit('log.line', { at: new Date().toISOString(), level: 'error', message: `The package server could not start: ${runtimeProblem}. Pushing is off until it can.` });
+        return error instanceof Error ? error : new Error(runtimeProblem);
+      }
+    },
+    close: () => {
+      const current = runtime;
+      runtime = null;
+      if (!current) {
+        db.close();
+        return Promise.resolve();
+      }
+      return current.close().finally(() => db.close());
+    },
   };
 }

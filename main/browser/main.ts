@@ -25,6 +25,9 @@ async function main(): Promise<void> {
 
   const dataDir = resolveDataDir();
   const services = createConsoleServices({ dataDir, shell: 'browser' });
+  const push = await services.startPush();
+  if (push instanceof Error) console.log(`The package server could not start (${push.message}); pushing is off until it can.`);
+  else console.log(`Package server on TCP ${push.server.port} (certificate SHA-256 ${push.certificate.fingerprint.slice(0, 16)}…).`);
   const server = await startBridgeServer({
     router: (origin) => services.router(originSenderPolicy(origin)),
     events: services.events,
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await server.close();
-    services.close();
+    await services.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

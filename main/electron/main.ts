@@ -65,8 +65,9 @@ if (!app.requestSingleInstanceLock()) {
     app.applicationMenu = buildApplicationMenu((command) => bus.emit('menu.command', { command }));
     mainWindow = createWindow(indexFile);
     mainWindow.on('closed', () => (mainWindow = null));
+    void services.startPush();
   });
 
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => services?.close());
+  app.on('will-quit', () => void services?.close());
 }

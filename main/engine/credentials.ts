@@ -18,6 +18,8 @@ export interface CredentialVault {
   put(label: string, user: string, password: string): number;
   get(id: number): StoredCredential | null;
   remove(id: number): void;
+  /** Every stored credential, without secrets; `available` says whether its secret is held. */
+  list(): { id: number; label: string; user: string; domain: string; available: boolean }[];
 }
 
 export class MemoryVault implements CredentialVault {
@@ -44,6 +46,11 @@ export class MemoryVault implements CredentialVault {
     const password = this.secrets.get(row.secret_ref);
     if (password === undefined) return null;
     return { id: row.id, user: row.username, domain: row.domain ?? '', password };
+  }
+
+  list(): { id: number; label: string; user: string; domain: string; available: boolean }[] {
+    const rows = this.db.prepare('SELECT id, label, domain, username, secret_ref FROM credentials ORDER BY id').all() as { id: number; label: string; domain: string | null; username: string; secret_ref: string }[];
+    return rows.map((r) => ({ id: r.id, label: r.label, user: r.username, domain: r.domain ?? '', available: this.secrets.has(r.secret_ref) }));
   }
 
   remove(id: number): void {

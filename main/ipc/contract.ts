@@ -73,12 +73,17 @@ export const PackageSchema = z.object({
 });
 export type Package = z.infer<typeof PackageSchema>;
 
+export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
+
 export const TaskSummarySchema = z.object({
   id: Id,
   name: z.string(),
   packageName: z.string().nullable(),
   scheduledAt: IsoTime.nullable(),
   createdAt: IsoTime,
+  status: TaskStatusSchema,
+  startedAt: IsoTime.nullable(),
+  finishedAt: IsoTime.nullable(),
   targets: z.number().int().nonnegative(),
   succeeded: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
@@ -97,6 +102,17 @@ export const TaskTargetSchema = z.object({
   progress: z.number().min(0).max(100).nullable(),
   startedAt: IsoTime.nullable(),
   finishedAt: IsoTime.nullable(),
+  /** What the admin reads: the failure in a sentence, and what to do about it. */
+  errorMessage: z.string().nullable(),
+  advice: z.string().nullable(),
+  /** The agent's result code (100000 + the msiexec code when msiexec failed). */
+  exitCode: z.number().int().nullable(),
+  rebootRequired: z.boolean(),
+  /** What cleanup could not remove (service, files), for "Remove leftovers". */
+  leftovers: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  /** 1 = next to start; null when not queued. */
+  queuePosition: z.number().int().positive().nullable(),
 });
 export type TaskTarget = z.infer<typeof TaskTargetSchema>;
 
@@ -109,6 +125,28 @@ export const StepLogEntrySchema = z.object({
   code: z.string().nullable(),
 });
 export type StepLogEntry = z.infer<typeof StepLogEntrySchema>;
+
+/** A stored credential: who, never the password. */
+export const CredentialSchema = z.object({
+  id: Id,
+  label: z.string(),
+  user: z.string(),
+  domain: z.string(),
+  /** false: the secret is gone (not remembered across a restart); set it again before pushing. */
+  available: z.boolean(),
+});
+export type Credential = z.infer<typeof CredentialSchema>;
+
+/** One computer's administrator-rights check (the wizard's Test button, Diagnostics). */
+export const CredentialCheckSchema = z.object({
+  computerId: Id,
+  ok: z.boolean(),
+  logon: z.boolean().nullable(),
+  adminShareWritable: z.boolean().nullable(),
+  scmAccess: z.boolean().nullable(),
+  error: IpcErrorSchema.nullable(),
+});
+export type CredentialCheck = z.infer<typeof CredentialCheckSchema>;
 
 /** Remote Install settings (DESIGN.md §1.5): each field's rule, without defaults. */
 const settingsShape = {
@@ -189,6 +227,43 @@ export const channels = {
     request: z.object({ targetId: Id }).strict(),
     result: z.array(StepLogEntrySchema),
   },
+  'credentials.list': { request: NoRequest, result: z.array(CredentialSchema) },
+  'credentials.set': {
+    request: z
+      .object({
+        label: z.string().trim().max(128).optional(),
+        /** DOMAIN\\user, user@domain or a local user. */
+        user: z.string().trim().min(1).max(256),
+        password: z.string().max(256),
+        remember: z.boolean(),
+      })
+      .strict(),
+    result: CredentialSchema,
+  },
+  'credentials.remove': { request: z.object({ id: Id }).strict(), result: z.object({ removed: z.boolean() }) },
+  'credentials.test': {
+    request: z.object({ credentialId: Id, computerIds: z.array(Id).min(1).max(500) }).strict(),
+    result: z.array(CredentialCheckSchema),
+  },
+  'tasks.create': {
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(128),
+        packageId: Id,
+        /** null = now. */
+        scheduledAt: IsoTime.nullable(),
+        runAs: z.enum(['admin', 'system']),
+        targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
+      })
+      .strict(),
+    result: z.object({ taskId: Id }),
+  },
+  'tasks.cancel': { request: z.object({ taskId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  'tasks.retryFailed': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
+  'tasks.redeploy': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
+  'targets.cancel': { request: z.object({ targetId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  'targets.removeLeftovers': { request: z.object({ targetId: Id }).strict(), result: z.object({ remaining: z.string().nullable() }) },
+  'targets.msiLog': { request: z.object({ targetId: Id }).strict(), result: z.object({ log: z.string().nullable() }) },
   'settings.get': { request: NoRequest, result: SettingsSchema },
   'settings.update': {
     request: SettingsChangesSchema,

@@ -67,6 +67,11 @@ export interface LabService {
   openHandles: number;
   /** Set while a simulated agent runs: stop it (STOP control). */
   stop?: () => void;
+  /** As given to RCreateServiceW (MS-SCMR 2.2.15); absent = own process (0x10), demand start (3), LocalSystem. */
+  serviceType?: number;
+  startType?: number;
+  errorControl?: number;
+  startName?: string;
 }
 
 /** Normalised ADMIN$-relative path: backslashes, no leading backslash, lower case for lookup. */

@@ -112,6 +112,47 @@ export class NdrReader {
     return this.buf.length - this.pos;
   }
 
+  /** Where the reader stands, counted from the start of the stub. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  u16(field: string): number {
+    this.align(2).need(2, field);
+    const v = this.buf.readUInt16LE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  bytes(n: number, field: string): Buffer {
+    this.need(n, field);
+    const v = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return v;
+  }
+
+  /** A [unique] or embedded pointer's referent id: false for NULL. */
+  pointer(field: string): boolean {
+    return this.u32(`${field} referent`) !== 0;
+  }
+
+  /**
+   * A [string] wchar_t* pointee (the server side of NdrWriter.conformantVaryingString): offset 0,
+   * actual_count <= max_count <= maxChars + 1, and the last character the NUL terminator, as the
+   * NDR engine checks a [string] (C706 14.3.4). Returned without the NUL.
+   */
+  conformantVaryingString(field: string, maxChars: number): string {
+    const max = this.u32(`${field} max_count`);
+    const offset = this.u32(`${field} offset`);
+    const actual = this.u32(`${field} actual_count`);
+    if (offset !== 0 || actual > max || actual < 1 || max > maxChars + 1) {
+      throw new RpcProtocolError(`${this.what}: ${field} has max_count ${max}, offset ${offset}, actual_count ${actual} (at most ${maxChars} characters)`);
+    }
+    const chars = this.bytes(actual * 2, field);
+    if (chars.readUInt16LE(chars.length - 2) !== 0) throw new RpcProtocolError(`${this.what}: ${field} is not NUL-terminated`);
+    return chars.subarray(0, chars.length - 2).toString('utf16le');
+  }
+
   /** The method's return value: the last DWORD, and nothing after it. */
   returnCode(): number {
     const v = this.u32('return value');

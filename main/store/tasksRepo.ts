@@ -56,19 +56,6 @@ const TARGET_COLUMNS = new Set([
   'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log',
 ]);
 
-interface TargetRow {
-  id: number;
-  task_id: number;
-  computer_name: string;
-  state: TargetState;
-  outcome: TaskTarget['outcome'];
-  error_class: string | null;
-  error_code: string | null;
-  progress: number | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
 export class TasksRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
@@ -98,7 +85,8 @@ export class TasksRepo {
                 COUNT(tt.id) AS targets,
                 COALESCE(SUM(tt.outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded,
                 COALESCE(SUM(tt.outcome = 'failed'), 0) AS failed,
-                COALESCE(SUM(tt.state NOT IN ('queued', 'done')), 0) AS running
+                COALESCE(SUM(tt.state NOT IN ('queued', 'done')), 0) AS running,
+                t.status, t.started_at, t.finished_at
            FROM tasks t
            LEFT JOIN packages p ON p.id = t.package_id
            LEFT JOIN task_targets tt ON tt.task_id = t.id
@@ -108,6 +96,7 @@ export class TasksRepo {
       .all() as {
       id: number; name: string; package_name: string | null; scheduled_at: string | null; created_at: string;
       targets: number; succeeded: number; failed: number; running: number;
+      status: TaskRecord['status']; started_at: string | null; finished_at: string | null;
     }[];
     return rows.map((r) => ({
       id: r.id,
@@ -119,11 +108,14 @@ export class TasksRepo {
       succeeded: r.succeeded,
       failed: r.failed,
       running: r.running,
+      status: r.status,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
     }));
   }
 
-  targets(taskId: number): TaskTarget[] {
-    const rows = this.db.prepare('SELECT * FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as TargetRow[];
+  targets(taskId: number, queuePosition: (targetId: number) => number | null = () => null): TaskTarget[] {
+    const rows = this.db.prepare('SELECT * FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as TargetRecord[];
     return rows.map((r) => ({
       id: r.id,
       taskId: r.task_id,
@@ -135,6 +127,13 @@ export class TasksRepo {
       progress: r.progress,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      errorMessage: r.error_message,
+      advice: r.advice,
+      exitCode: r.exit_code,
+      rebootRequired: r.reboot_required === 1,
+      leftovers: r.leftovers,
+      attempts: r.attempts,
+      queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
     }));
   }
 

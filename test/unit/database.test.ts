@@ -219,6 +219,9 @@ describe('TasksRepo', () => {
         succeeded: 2,
         failed: 1,
         running: 2,
+        status: 'pending',
+        startedAt: null,
+        finishedAt: null,
       },
     );
     const none = list.find((s) => s.id === empty.taskId)!;
