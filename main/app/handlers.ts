@@ -123,7 +123,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const computer = byId.get(computerId);
         if (!computer) return { computerId, ok: false, logon: null, adminShareWritable: null, scmAccess: null, error: { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' } };
         const report = await diagnose(
-          { host: computer.address ?? computer.name, port: 445 },
+          { host: computer.address ?? computer.name, port: computer.port ?? 445 },
           { credentials: { user: qualifiedUser(credential), password: credential.password }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
         );
         const first = report.errors[0];
@@ -148,7 +148,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         options: { runAs },
         targets: targets.map((t) => {
           const c = byId.get(t.computerId)!;
-          return { computerId: c.id, computerName: c.name, address: c.address, credentialId: t.credentialId };
+          return { computerId: c.id, computerName: c.name, address: c.address, port: c.port, credentialId: t.credentialId };
         }),
       });
       return { taskId };

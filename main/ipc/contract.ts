@@ -49,6 +49,8 @@ export const ComputerSchema = z.object({
   id: Id,
   name: z.string(),
   address: z.string().nullable(),
+  /** SMB port when not 445 (simulated lab hosts without root). */
+  port: z.number().int().min(1).max(65535).nullable(),
   domain: z.string().nullable(),
   os: z.string().nullable(),
   groupName: z.string().nullable(),

@@ -9,6 +9,7 @@ interface ComputerRow {
   domain: string | null;
   os: string | null;
   group_name: string | null;
+  port: number | null;
   last_result: string | null;
   created_at: string;
 }
@@ -18,6 +19,7 @@ function toComputer(row: ComputerRow): Computer {
     id: row.id,
     name: row.name,
     address: row.address,
+    port: row.port,
     domain: row.domain,
     os: row.os,
     groupName: row.group_name,
@@ -29,6 +31,7 @@ function toComputer(row: ComputerRow): Computer {
 export interface NewComputer {
   readonly name: string;
   readonly address?: string | null;
+  readonly port?: number | null;
   readonly groupName?: string | null;
 }
 
@@ -43,7 +46,7 @@ export class ComputersRepo {
   /** Adds in one transaction; names already present (case-insensitive) come back as duplicates. */
   addMany(computers: readonly NewComputer[]): { added: Computer[]; duplicates: string[] } {
     const insert = this.db.prepare(
-      `INSERT INTO computers (name, address, group_name, created_at) VALUES (?, ?, ?, ?)
+      `INSERT INTO computers (name, address, port, group_name, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(name) DO NOTHING RETURNING *`,
     );
     const added: Computer[] = [];
@@ -51,7 +54,7 @@ export class ComputersRepo {
     const createdAt = this.now().toISOString();
     this.db.transaction(() => {
       for (const c of computers) {
-        const row = insert.get(c.name, c.address ?? null, c.groupName ?? null, createdAt) as ComputerRow | undefined;
+        const row = insert.get(c.name, c.address ?? null, c.port ?? null, c.groupName ?? null, createdAt) as ComputerRow | undefined;
         if (row) added.push(toComputer(row));
         else duplicates.push(c.name);
       }

@@ -91,6 +91,7 @@ export const migrations: readonly Migration[] = [
     version: 2,
     name: 'push engine: task status, where each target was reached, its run, service, result and leftovers',
     sql: `
+      ALTER TABLE computers ADD COLUMN port INTEGER;          -- SMB port when not 445 (the simulated lab, tests)
       ALTER TABLE tasks ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'; -- pending | running | finished | cancelled
       ALTER TABLE tasks ADD COLUMN started_at TEXT;
       ALTER TABLE tasks ADD COLUMN finished_at TEXT;

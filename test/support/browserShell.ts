@@ -23,7 +23,7 @@ export async function startBrowserShell(dataDir: string, timeoutMs = 20_000): Pr
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`);
   const child = spawn(process.execPath, [entry, '--port', '0', '--no-open'], {
     cwd: repoRoot,
-    env: { ...process.env, PUSHCONSOLE_DATA_DIR: dataDir },
+    env: { ...process.env, PUSHCONSOLE_DATA_DIR: dataDir, PUSHCONSOLE_PACKAGE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -159,6 +159,7 @@ describe('createRouter over the real console services', () => {
       domain: 'CORP',
       os: null,
       groupName: null,
+      port: null,
       lastResult: null,
       createdAt: '2025-01-01T00:00:00.000Z',
       password: 'hunter2',
