@@ -1,0 +1,354 @@
+// A simulated Windows Service Control Manager over one lab host's state (MS-SCMR 3.1.4, as
+// Windows behaves): one ScmSession per pipe open holds that association's context handles; the
+// services themselves live in LabHostState, shared with the SMB server, the simulated agent and
+// the tests. Access rights are checked the way the SCM does (generic rights mapped, then the
+// right each call needs), and the UAC-filtered profile gets only what a non-admin gets.
+import crypto from 'node:crypto';
+import { Win32 } from '../../rpc/win32.js';
+import { ServiceState, type ServiceStatus } from '../../rpc/scmr.js';
+import { adminSharePathOf, type LabHostState, type LabService } from '../hostState.js';
+
+/** Win32 codes the SCM returns beyond those main/rpc/win32.ts names (MS-ERREF 2.2). */
+export const ScmCode = {
+  ...Win32,
+  INSUFFICIENT_BUFFER: 122,
+  INVALID_SERVICE_CONTROL: 1052,
+  DATABASE_DOES_NOT_EXIST: 1065,
+  SERVICE_SPECIFIC_ERROR: 1066,
+} as const;
+
+// MS-SCMR 2.2.x access masks.
+const GENERIC_READ = 0x80000000;
+const GENERIC_WRITE = 0x40000000;
+const GENERIC_EXECUTE = 0x20000000;
+const GENERIC_ALL = 0x10000000;
+const MAXIMUM_ALLOWED = 0x02000000;
+const READ_CONTROL = 0x00020000;
+const DELETE = 0x00010000;
+export const ScmRight = { CONNECT: 0x1, CREATE_SERVICE: 0x2, ENUMERATE_SERVICE: 0x4, LOCK: 0x8, QUERY_LOCK_STATUS: 0x10, ALL: 0xf003f } as const;
+export const ServiceRight = { QUERY_CONFIG: 0x1, CHANGE_CONFIG: 0x2, QUERY_STATUS: 0x4, START: 0x10, STOP: 0x20, INTERROGATE: 0x80, DELETE, ALL: 0xf01ff } as const;
+
+/** What an unelevated (UAC-filtered) token may hold on the SCM: connect, enumerate, read. */
+const FILTERED_SCM_RIGHTS = ScmRight.CONNECT | ScmRight.ENUMERATE_SERVICE | ScmRight.QUERY_LOCK_STATUS | READ_CONTROL;
+
+function mapGeneric(access: number, all: number, read: number, write: number, execute: number): number {
+  let granted = access & 0x00ffffff & ~MAXIMUM_ALLOWED;
+  if (access & (GENERIC_ALL | MAXIMUM_ALLOWED)) granted |= all;
+  if (access & GENERIC_READ) granted |= read;
+  if (access & GENERIC_WRITE) granted |= write;
+  if (access & GENERIC_EXECUTE) granted |= execute;
+  return granted >>> 0;
+}
+const scmRights = (access: number) => mapGeneric(access >>> 0, ScmRight.ALL, READ_CONTROL | ScmRight.ENUMERATE_SERVICE | ScmRight.QUERY_LOCK_STATUS, READ_CONTROL | ScmRight.CREATE_SERVICE | 0x20, READ_CONTROL | ScmRight.CONNECT | ScmRight.LOCK);
+const serviceRights = (access: number) => mapGeneric(access >>> 0, ServiceRight.ALL, READ_CONTROL | 0x8d, READ_CONTROL | ServiceRight.CHANGE_CONFIG, READ_CONTROL | 0x170);
+
+const SERVICE_WIN32_OWN_PROCESS = 0x10;
+const SERVICE_WIN32_SHARE_PROCESS = 0x20;
+const SERVICE_INTERACTIVE_PROCESS = 0x100;
+const SERVICE_DEMAND_START = 3;
+const SERVICE_DISABLED = 4;
+/** The real agent accepts STOP and SHUTDOWN while it runs (agent/src/main.c). */
+const ACCEPTS_WHILE_RUNNING = 0x1 | 0x4;
+export const Control = { STOP: 1, INTERROGATE: 4 } as const;
+
+const STATE_CODES: Record<LabService['state'], number> = {
+  stopped: ServiceState.STOPPED,
+  'start-pending': ServiceState.START_PENDING,
+  'stop-pending': ServiceState.STOP_PENDING,
+  running: ServiceState.RUNNING,
+};
+
+/** SERVICE_STATUS as the SCM reports it (MS-SCMR 2.2.47). */
+export function serviceStatusOf(service: LabService): ServiceStatus {
+  const pending = service.state === 'start-pending' || service.state === 'stop-pending';
+  return {
+    serviceType: service.serviceType ?? SERVICE_WIN32_OWN_PROCESS,
+    currentState: STATE_CODES[service.state],
+    controlsAccepted: service.state === 'running' ? ACCEPTS_WHILE_RUNNING : 0,
+    win32ExitCode: service.win32ExitCode,
+    serviceSpecificExitCode: service.serviceSpecificExitCode,
+    checkPoint: pending ? 1 : 0,
+    waitHint: pending ? 2000 : 0,
+  };
+}
+
+/** A service marked for delete goes once it is stopped and its last handle is closed (MS-SCMR 3.1.4.4). */
+export function removeIfDeletable(state: LabHostState, service: LabService): void {
+  const key = service.name.toLowerCase();
+  if (service.markedForDelete && service.openHandles <= 0 && service.state === 'stopped' && state.services.get(key) === service) {
+    state.services.delete(key);
+    state.counters.servicesDeleted++;
+    state.changed();
+  }
+}
+
+/**
+ * The service's process ended with `exitCode` (the agent's result): STOPPED with 0, or
+ * ERROR_SERVICE_SPECIFIC_ERROR (1066) and the code in dwServiceSpecificExitCode, as the real
+ * agent reports it (agent/README.md "Exit codes").
+ */
+export function reportServiceStopped(state: LabHostState, service: LabService, exitCode: number): void {
+  service.state = 'stopped';
+  service.win32ExitCode = exitCode === 0 ? 0 : ScmCode.SERVICE_SPECIFIC_ERROR;
+  service.serviceSpecificExitCode = exitCode === 0 ? 0 : exitCode;
+  delete service.stop;
+  removeIfDeletable(state, service);
+  state.changed();
+}
+
+export interface ScmHooks {
+  /** The service's process starts: run the simulated agent (it sets service.stop and reports its end). */
+  readonly startAgent: (service: LabService) => void;
+}
+
+export interface ScmOptions {
+  /** service-start-timeout: how long RStartServiceW waits before 1053 (Windows 30 s; the lab 2 s unless the host says). */
+  readonly defaultStartTimeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+type HandleEntry = { kind: 'scm'; rights: number } | { kind: 'service'; rights: number; service: LabService };
+
+export const NULL_HANDLE = Buffer.alloc(20);
+const MAX_NAME = 256;
+
+export interface CreateServiceSpec {
+  readonly name: string;
+  readonly displayName: string | null;
+  readonly access: number;
+  readonly serviceType: number;
+  readonly startType: number;
+  readonly errorControl: number;
+  readonly binaryPath: string;
+  readonly startName: string | null;
+}
+
+export interface ServiceConfig {
+  readonly serviceType: number;
+  readonly startType: number;
+  readonly errorControl: number;
+  readonly binaryPath: string;
+  readonly loadOrderGroup: string;
+  readonly dependencies: string;
+  readonly startName: string;
+  readonly displayName: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The context handles of one association (one open of \pipe\svcctl) and the calls on them. */
+export class ScmSession {
+  private readonly handles = new Map<string, HandleEntry>();
+
+  constructor(
+    private readonly state: LabHostState,
+    private readonly hooks: ScmHooks,
+    private readonly options: ScmOptions = {},
+  ) {}
+
+  get openHandleCount(): number {
+    return this.handles.size;
+  }
+
+  private add(entry: HandleEntry): Buffer {
+    const handle = Buffer.concat([Buffer.alloc(4), crypto.randomBytes(16)]);
+    this.handles.set(handle.toString('hex'), entry);
+    if (entry.kind === 'service') entry.service.openHandles++;
+    return handle;
+  }
+
+  private serviceEntry(handle: Buffer): Extract<HandleEntry, { kind: 'service' }> | null {
+    const entry = this.handles.get(handle.toString('hex'));
+    return entry?.kind === 'service' ? entry : null;
+  }
+
+  private scmEntry(handle: Buffer): Extract<HandleEntry, { kind: 'scm' }> | null {
+    const entry = this.handles.get(handle.toString('hex'));
+    return entry?.kind === 'scm' ? entry : null;
+  }
+
+  /** 0 RCloseServiceHandle */
+  close(handle: Buffer): number {
+    const key = handle.toString('hex');
+    const entry = this.handles.get(key);
+    if (!entry) return ScmCode.INVALID_HANDLE;
+    this.handles.delete(key);
+    if (entry.kind === 'service') {
+      entry.service.openHandles--;
+      removeIfDeletable(this.state, entry.service);
+    }
+    return ScmCode.SUCCESS;
+  }
+
+  /** 1 RControlService: STOP and INTERROGATE; the status is returned whatever the code. */
+  control(handle: Buffer, control: number): { code: number; status: ServiceStatus | null } {
+    const entry = this.serviceEntry(handle);
+    if (!entry) return { code: ScmCode.INVALID_HANDLE, status: null };
+    const service = entry.service;
+    const needed = control === Control.STOP ? ServiceRight.STOP : control === Control.INTERROGATE ? ServiceRight.INTERROGATE : 0x100;
+    const answer = (code: number) => ({ code, status: serviceStatusOf(service) });
+    if (!(entry.rights & needed)) return answer(ScmCode.ACCESS_DENIED);
+    if (service.state === 'stopped') return answer(ScmCode.SERVICE_NOT_ACTIVE);
+    if (control === Control.INTERROGATE) return answer(ScmCode.SUCCESS);
+    if (control !== Control.STOP) return answer(ScmCode.INVALID_SERVICE_CONTROL);
+    if (service.state !== 'running') return answer(ScmCode.SERVICE_CANNOT_ACCEPT_CTRL);
+    if (service.stop) {
+      // The agent's control handler: it answers STOP_PENDING now and reports STOPPED when it ends.
+      service.state = 'stop-pending';
+      service.stop();
+    } else {
+      reportServiceStopped(this.state, service, 0);
+    }
+    return answer(ScmCode.SUCCESS);
+  }
+
+  /** 2 RDeleteService: marks it; it goes when stopped and its last handle closes. */
+  delete(handle: Buffer): number {
+    const entry = this.serviceEntry(handle);
+    if (!entry) return ScmCode.INVALID_HANDLE;
+    if (!(entry.rights & ServiceRight.DELETE)) return ScmCode.ACCESS_DENIED;
+    if (entry.service.markedForDelete) return ScmCode.SERVICE_MARKED_FOR_DELETE;
+    entry.service.markedForDelete = true;
+    entry.service.startType = SERVICE_DISABLED;
+    removeIfDeletable(this.state, entry.service);
+    return ScmCode.SUCCESS;
+  }
+
+  /** 6 RQueryServiceStatus */
+  queryStatus(handle: Buffer): { code: number; status: ServiceStatus | null } {
+    const entry = this.serviceEntry(handle);
+    if (!entry) return { code: ScmCode.INVALID_HANDLE, status: null };
+    if (!(entry.rights & ServiceRight.QUERY_STATUS)) return { code: ScmCode.ACCESS_DENIED, status: null };
+    return { code: ScmCode.SUCCESS, status: serviceStatusOf(entry.service) };
+  }
+
+  /** 12 RCreateServiceW */
+  create(scm: Buffer, spec: CreateServiceSpec): { code: number; handle: Buffer } {
+    const fail = (code: number) => ({ code, handle: NULL_HANDLE });
+    const entry = this.scmEntry(scm);
+    if (!entry) return fail(ScmCode.INVALID_HANDLE);
+    if (!(entry.rights & ScmRight.CREATE_SERVICE)) return fail(ScmCode.ACCESS_DENIED);
+    if (!validName(spec.name)) return fail(ScmCode.INVALID_NAME);
+    const existing = this.state.services.get(spec.name.toLowerCase());
+    if (existing) return fail(existing.markedForDelete ? ScmCode.SERVICE_MARKED_FOR_DELETE : ScmCode.SERVICE_EXISTS);
+    const baseType = spec.serviceType & ~SERVICE_INTERACTIVE_PROCESS;
+    if (
+      spec.binaryPath.trim() === '' ||
+      (baseType !== SERVICE_WIN32_OWN_PROCESS && baseType !== SERVICE_WIN32_SHARE_PROCESS) ||
+      ![2, 3, 4].includes(spec.startType) ||
+      ![0, 1, 2, 3].includes(spec.errorControl)
+    ) {
+      return fail(ScmCode.INVALID_PARAMETER);
+    }
+    const displayName = spec.displayName || spec.name;
+    const taken = displayName.toLowerCase();
+    for (const other of this.state.services.values()) {
+      if (other.displayName.toLowerCase() === taken || other.name.toLowerCase() === taken) return fail(ScmCode.DUPLICATE_SERVICE_NAME);
+    }
+    const service: LabService = {
+      name: spec.name,
+      displayName,
+      binaryPath: spec.binaryPath,
+      state: 'stopped',
+      win32ExitCode: ScmCode.SERVICE_NEVER_STARTED,
+      serviceSpecificExitCode: 0,
+      markedForDelete: false,
+      openHandles: 0,
+      serviceType: spec.serviceType,
+      startType: spec.startType,
+      errorControl: spec.errorControl,
+      startName: spec.startName || 'LocalSystem',
+    };
+    this.state.services.set(spec.name.toLowerCase(), service);
+    this.state.counters.servicesCreated++;
+    this.state.changed();
+    return { code: ScmCode.SUCCESS, handle: this.add({ kind: 'service', rights: serviceRights(spec.access), service }) };
+  }
+
+  /** 15 ROpenSCManagerW */
+  openSCManager(database: string | null, access: number): { code: number; handle: Buffer } {
+    if (database !== null && database.toLowerCase() !== 'servicesactive') return { code: ScmCode.DATABASE_DOES_NOT_EXIST, handle: NULL_HANDLE };
+    const rights = scmRights(access);
+    // KB951016: a local administrator's network logon carries a filtered token; asking for more
+    // than a standard user may have (CREATE_SERVICE, say) is ERROR_ACCESS_DENIED.
+    if (this.state.config.profile === 'uac-filtered' && rights & ~FILTERED_SCM_RIGHTS) return { code: ScmCode.ACCESS_DENIED, handle: NULL_HANDLE };
+    return { code: ScmCode.SUCCESS, handle: this.add({ kind: 'scm', rights: rights | ScmRight.CONNECT }) };
+  }
+
+  /** 16 ROpenServiceW: a service marked for delete still opens (MS-SCMR lists no 1072 here). */
+  openService(scm: Buffer, name: string, access: number): { code: number; handle: Buffer } {
+    const fail = (code: number) => ({ code, handle: NULL_HANDLE });
+    const entry = this.scmEntry(scm);
+    if (!entry) return fail(ScmCode.INVALID_HANDLE);
+    if (!validName(name)) return fail(ScmCode.INVALID_NAME);
+    const service = this.state.services.get(name.toLowerCase());
+    if (!service) return fail(ScmCode.SERVICE_DOES_NOT_EXIST);
+    const rights = serviceRights(access);
+    if (this.state.config.profile === 'uac-filtered' && rights & ~(ServiceRight.QUERY_CONFIG | ServiceRight.QUERY_STATUS | ServiceRight.INTERROGATE | 0x8 | READ_CONTROL)) {
+      return fail(ScmCode.ACCESS_DENIED);
+    }
+    return { code: ScmCode.SUCCESS, handle: this.add({ kind: 'service', rights, service }) };
+  }
+
+  /** 17 RQueryServiceConfigW */
+  queryConfig(handle: Buffer): { code: number; config: ServiceConfig | null } {
+    const entry = this.serviceEntry(handle);
+    if (!entry) return { code: ScmCode.INVALID_HANDLE, config: null };
+    if (!(entry.rights & ServiceRight.QUERY_CONFIG)) return { code: ScmCode.ACCESS_DENIED, config: null };
+    const s = entry.service;
+    return {
+      code: ScmCode.SUCCESS,
+      config: {
+        serviceType: s.serviceType ?? SERVICE_WIN32_OWN_PROCESS,
+        startType: s.startType ?? SERVICE_DEMAND_START,
+        errorControl: s.errorControl ?? 0,
+        binaryPath: s.binaryPath,
+        loadOrderGroup: '',
+        dependencies: '',
+        startName: s.startName ?? 'LocalSystem',
+        displayName: s.displayName,
+      },
+    };
+  }
+
+  /**
+   * 19 RStartServiceW. The binary must be on the host (ADMIN$ = %SystemRoot%); the
+   * service-start-timeout profile keeps the caller waiting, then answers 1053 with the service
+   * STOPPED, as Windows does when the process never reaches StartServiceCtrlDispatcher.
+   */
+  async start(handle: Buffer): Promise<number> {
+    const entry = this.serviceEntry(handle);
+    if (!entry) return ScmCode.INVALID_HANDLE;
+    const service = entry.service;
+    if (!(entry.rights & ServiceRight.START)) return ScmCode.ACCESS_DENIED;
+    if (service.markedForDelete) return ScmCode.SERVICE_MARKED_FOR_DELETE;
+    if (service.state !== 'stopped') return ScmCode.SERVICE_ALREADY_RUNNING;
+    if (service.startType === SERVICE_DISABLED) return ScmCode.SERVICE_DISABLED;
+    const file = adminSharePathOf(service.binaryPath);
+    if (file === null || !this.state.files.has(file)) return ScmCode.FILE_NOT_FOUND;
+    if (this.state.config.profile === 'service-start-timeout') {
+      service.state = 'start-pending';
+      service.win32ExitCode = 0;
+      service.serviceSpecificExitCode = 0;
+      await (this.options.sleep ?? defaultSleep)(this.state.config.startTimeoutMs ?? this.options.defaultStartTimeoutMs ?? 2000);
+      service.state = 'stopped';
+      service.win32ExitCode = ScmCode.SERVICE_NEVER_STARTED;
+      removeIfDeletable(this.state, service);
+      return ScmCode.SERVICE_REQUEST_TIMEOUT;
+    }
+    service.state = 'running';
+    service.win32ExitCode = 0;
+    service.serviceSpecificExitCode = 0;
+    this.hooks.startAgent(service);
+    return ScmCode.SUCCESS;
+  }
+
+  /** The pipe closed: its context handles run down (MS-RPCE 3.3.3.2.2), as if each were closed. */
+  rundown(): void {
+    for (const key of [...this.handles.keys()]) this.close(Buffer.from(key, 'hex'));
+  }
+}
+
+function validName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME && !/[\\/]/.test(name);
+}
