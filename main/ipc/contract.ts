@@ -72,6 +72,12 @@ export const PackageSchema = z.object({
   configFileName: z.string().nullable(),
   parameters: z.string(),
   createdAt: IsoTime,
+  /** Issue #8: how the package installs by default (a task may choose otherwise). */
+  runAs: z.enum(['admin', 'system']).optional(),
+  /** Issue #8: the MSI property that names the configuration file, when the XML is applied through one. */
+  configProperty: z.string().nullable().optional(),
+  /** Issue #8: how many tasks use it (a used package cannot be deleted). */
+  usedByTasks: z.number().int().nonnegative().optional(),
 });
 export type Package = z.infer<typeof PackageSchema>;
 
@@ -192,6 +198,88 @@ export const AppInfoSchema = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
+
+// ---- shapes of the console's windows (issue #8) ------------------------------------------
+
+/** A line the XML parser refused, where it is (1-based). */
+export const XmlProblemSchema = z.object({ message: z.string(), line: z.number().int().nullable(), column: z.number().int().nullable() });
+export type XmlProblem = z.infer<typeof XmlProblemSchema>;
+
+/** What an .msi says about itself (its Property table). */
+export const MsiInfoSchema = z.object({
+  productName: z.string().nullable(),
+  productVersion: z.string().nullable(),
+  manufacturer: z.string().nullable(),
+  productCode: z.string().nullable(),
+  upgradeCode: z.string().nullable(),
+  productLanguage: z.string().nullable(),
+  propertyCount: z.number().int().nonnegative(),
+});
+export type MsiInfo = z.infer<typeof MsiInfoSchema>;
+
+export const PackageInspectionSchema = z.object({
+  msiFileName: z.string(),
+  msiSize: z.number().int().nonnegative(),
+  msi: MsiInfoSchema,
+  config: z.object({ fileName: z.string(), size: z.number().int().nonnegative(), problem: XmlProblemSchema.nullable() }).nullable(),
+});
+export type PackageInspection = z.infer<typeof PackageInspectionSchema>;
+
+/** A folder's entries for the server-side file chooser: names and sizes, never contents. */
+export const FolderListingSchema = z.object({
+  path: z.string(),
+  parent: z.string().nullable(),
+  entries: z.array(z.object({ name: z.string(), kind: z.enum(['file', 'folder']), size: z.number().int().nonnegative().nullable() })),
+  places: z.array(z.object({ label: z.string(), path: z.string() })),
+  truncated: z.boolean(),
+});
+export type FolderListing = z.infer<typeof FolderListingSchema>;
+
+/** What a paste, a range, a CIDR block or a file would add to Computers, before anything is added. */
+export const ComputerImportPreviewSchema = z.object({
+  entries: z.array(z.object({ line: z.number().int(), name: z.string(), address: z.string().nullable() })),
+  duplicates: z.array(z.object({ line: z.number().int(), entry: z.string(), existing: z.boolean() })),
+  invalid: z.array(z.object({ line: z.number().int(), entry: z.string(), reason: z.string() })),
+  lines: z.number().int().nonnegative(),
+});
+export type ComputerImportPreview = z.infer<typeof ComputerImportPreviewSchema>;
+
+/** Get Info: what a computer tells without credentials. */
+export const HostInfoResultSchema = z.object({
+  computerId: Id,
+  ok: z.boolean(),
+  serverName: z.string().nullable(),
+  domain: z.string().nullable(),
+  dnsName: z.string().nullable(),
+  osVersion: z.string().nullable(),
+  dialect: z.string().nullable(),
+  signingRequired: z.boolean().nullable(),
+  cipher: z.string().nullable(),
+  error: IpcErrorSchema.nullable(),
+});
+export type HostInfoResult = z.infer<typeof HostInfoResultSchema>;
+
+/** Diagnostics: the pre-flight checks of DESIGN.md §3, one row per check. */
+export const DiagnosticsResultSchema = z.object({
+  computerId: Id,
+  ok: z.boolean(),
+  checks: z.array(z.object({ check: z.string(), ok: z.boolean().nullable(), detail: z.string() })),
+  errors: z.array(IpcErrorSchema.extend({ step: z.string() })),
+});
+export type DiagnosticsResult = z.infer<typeof DiagnosticsResultSchema>;
+
+/** A computer found in the directory (Active Directory import). */
+export const DirectoryComputerSchema = z.object({
+  name: z.string(),
+  dnsName: z.string().nullable(),
+  os: z.string().nullable(),
+  dn: z.string(),
+});
+export type DirectoryComputer = z.infer<typeof DirectoryComputerSchema>;
+
+const FilePath = z.string().trim().min(1).max(4096);
+const ScanId = z.string().regex(/^[a-z0-9-]{1,40}$/);
+
 // ---- channels --------------------------------------------------------------------------
 
 const NoRequest = z.object({}).strict();
@@ -266,6 +354,98 @@ export const channels = {
   'targets.cancel': { request: z.object({ targetId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
   'targets.removeLeftovers': { request: z.object({ targetId: Id }).strict(), result: z.object({ remaining: z.string().nullable() }) },
   'targets.msiLog': { request: z.object({ targetId: Id }).strict(), result: z.object({ log: z.string().nullable() }) },
+  // ---- issue #8: the console's windows ----
+  'files.list': {
+    request: z.object({ path: FilePath.optional(), extensions: z.array(z.string().regex(/^[a-z0-9]{1,8}$/i)).max(8).optional() }).strict(),
+    result: FolderListingSchema,
+  },
+  /** Electron's open dialog where the shell has one; `supported: false` in the browser shell. */
+  'files.chooseNative': {
+    request: z.object({ title: z.string().max(128), extensions: z.array(z.string().regex(/^[a-z0-9]{1,8}$/i)).max(8) }).strict(),
+    result: z.object({ supported: z.boolean(), path: z.string().nullable() }),
+  },
+  'packages.inspect': {
+    request: z.object({ msiPath: FilePath, configPath: FilePath.optional() }).strict(),
+    result: PackageInspectionSchema,
+  },
+  'packages.create': {
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(128),
+        msiPath: FilePath,
+        configPath: FilePath.optional(),
+        /** The name the XML gets beside the MSI on the target (default cfg.xml). */
+        configFileName: z.string().trim().regex(/^[A-Za-z0-9 _.-]{1,64}\.xml$/i).optional(),
+        /** An MSI property that receives the configuration file's name (e.g. CONFIGFILE). */
+        configProperty: z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,71}$/).optional(),
+        parameters: z.string().max(2048),
+        runAs: z.enum(['admin', 'system']),
+      })
+      .strict(),
+    result: PackageSchema,
+  },
+  'packages.duplicate': {
+    request: z
+      .object({ id: Id, name: z.string().trim().min(1).max(128), parameters: z.string().max(2048).optional(), runAs: z.enum(['admin', 'system']).optional() })
+      .strict(),
+    result: PackageSchema,
+  },
+  'packages.remove': { request: z.object({ id: Id }).strict(), result: z.object({ removed: z.boolean() }) },
+  'computers.preview': {
+    request: z.object({ text: z.string().max(4_000_000) }).strict(),
+    result: ComputerImportPreviewSchema,
+  },
+  'computers.previewFile': {
+    request: z.object({ path: FilePath }).strict(),
+    result: ComputerImportPreviewSchema.extend({ fileName: z.string() }),
+  },
+  'computers.setGroup': {
+    request: z.object({ ids: z.array(Id).min(1).max(10_000), groupName: z.string().trim().min(1).max(64).nullable() }).strict(),
+    result: z.object({ changed: z.number().int().nonnegative() }),
+  },
+  'computers.getInfo': {
+    request: z.object({ ids: z.array(Id).min(1).max(1000) }).strict(),
+    result: z.array(HostInfoResultSchema),
+  },
+  'computers.diagnose': {
+    request: z.object({ ids: z.array(Id).min(1).max(200), credentialId: Id }).strict(),
+    result: z.array(DiagnosticsResultSchema),
+  },
+  'computers.removeLeftovers': {
+    request: z.object({ ids: z.array(Id).min(1).max(10_000) }).strict(),
+    result: z.object({ targets: z.number().int().nonnegative(), cleaned: z.number().int().nonnegative(), remaining: z.number().int().nonnegative() }),
+  },
+  /** A TCP 445 probe of a range; progress arrives as scan.progress events. */
+  'scan.start': {
+    request: z.object({ range: z.string().trim().min(1).max(200), port: z.number().int().min(1).max(65535).optional() }).strict(),
+    result: z.object({ scanId: ScanId, total: z.number().int().positive() }),
+  },
+  'scan.cancel': { request: z.object({ scanId: ScanId }).strict(), result: z.object({ ok: z.boolean() }) },
+  'directory.search': {
+    request: z
+      .object({
+        /** ldap://host:port or ldaps://host:port */
+        url: z.string().trim().regex(/^ldaps?:\/\/[^\s/]+\/?$/i),
+        baseDn: z.string().trim().min(1).max(1024),
+        bindDn: z.string().trim().max(1024),
+        password: z.string().max(256),
+        /** An OU (DN) under the base to search instead, optional. */
+        ou: z.string().trim().max(1024).optional(),
+        /** LDAPS: accept a self-signed certificate (lab directories). */
+        allowUntrusted: z.boolean().optional(),
+      })
+      .strict(),
+    result: z.object({ computers: z.array(DirectoryComputerSchema), truncated: z.boolean() }),
+  },
+  'history.exportCsv': {
+    request: z.object({ taskId: Id }).strict(),
+    result: z.object({ fileName: z.string(), text: z.string() }),
+  },
+  /** A ZIP of the step logs and MSI logs of a task's targets (or the chosen ones). */
+  'history.exportLogs': {
+    request: z.object({ taskId: Id, targetIds: z.array(Id).max(10_000).optional() }).strict(),
+    result: z.object({ fileName: z.string(), base64: z.string(), bytes: z.number().int().nonnegative(), entries: z.number().int().nonnegative() }),
+  },
   'settings.get': { request: NoRequest, result: SettingsSchema },
   'settings.update': {
     request: SettingsChangesSchema,
@@ -300,6 +480,15 @@ export const events = {
     message: z.string(),
     taskId: Id.optional(),
     targetId: Id.optional(),
+  }),
+  /** Issue #8: a network scan moved on; `found` are the addresses that answered since the last event. */
+  'scan.progress': z.object({
+    scanId: ScanId,
+    done: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+    found: z.array(z.string()),
+    finished: z.boolean(),
+    cancelled: z.boolean(),
   }),
   /** The application menu (Electron) asks the renderer to act: switch tab, open Properties. */
   'menu.command': z.object({ command: MenuCommandSchema }),
