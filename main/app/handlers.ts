@@ -14,6 +14,7 @@ import { qualifiedUser } from '../engine/credentials.js';
 import type { PushRuntime } from '../engine/runtime.js';
 import { diagnose } from '../cli/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
+import { createWindowHandlers } from './windowHandlers.js';
 
 export interface HandlerDeps {
   readonly appInfo: () => AppInfo;
@@ -28,6 +29,10 @@ export interface HandlerDeps {
   /** Why the runtime is not running, for the error the admin sees. */
   readonly runtimeProblem?: () => string | null;
   readonly now?: () => Date;
+  /** Issue #8: Electron's open dialog (absent in the browser shell, which lists folders instead). */
+  readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
+  /** Issue #8: network-scan bounds (tests shorten them). */
+  readonly scan?: { timeoutMs?: number; concurrency?: number; progressMs?: number };
 }
 
 /** Runs `work` over items, at most `limit` at once. */
@@ -60,6 +65,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     }
     return runtime.engine;
   };
+
+  // Issue #8: the channels of the console's windows (packages.list adds each package's options and use).
+  const windows = createWindowHandlers({
+    dataDir: () => deps.appInfo().dataDir,
+    computers: deps.computers,
+    packages: deps.packages,
+    tasks: deps.tasks,
+    settings: deps.settings,
+    events: deps.events,
+    vault: deps.vault,
+    runtime: deps.runtime,
+    ...(deps.chooseFile ? { chooseFile: deps.chooseFile } : {}),
+    ...(deps.scan ? { scan: deps.scan } : {}),
+  });
 
   return {
     'app.info': () => deps.appInfo(),
@@ -100,7 +119,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       info(`Removed ${removed} computer(s).`);
       return { removed };
     },
-    'packages.list': () => deps.packages.list(),
     'tasks.list': () => deps.tasks.list(),
     'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'credentials.list': () => deps.vault.list(),
@@ -175,5 +193,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       info(`Settings saved (${Object.keys(changes).join(', ') || 'no changes'}).`);
       return next;
     },
+    ...windows,
   };
 }

@@ -1,9 +1,40 @@
 // A reader of the OLE compound file format ([MS-CFB]), the container of every .msi: header
 // (2.2), FAT and DIFAT sector chains (2.3, 2.5), the mini stream and mini FAT (2.4), and the
-// directory's red-black tree of storages and streams (2.6). Reads from a buffer it is given;
+// directory's red-black tree of storages and streams (2.6). Reads sectors on demand from a
+// buffer or an open file, so a 1 GB package costs its FAT and the streams asked for, not 1 GB;
 // every offset and chain is checked before use, so a damaged file ends in MsiFormatError — never
 // an out-of-range read, an endless chain or an unbounded allocation.
+import fs from 'node:fs';
 import { MsiFormatError } from './errors.js';
+
+/** Random access to the file's bytes. */
+export interface ByteSource {
+  readonly length: number;
+  read(offset: number, length: number): Buffer;
+}
+
+export function bufferSource(data: Buffer): ByteSource {
+  return { length: data.length, read: (offset, length) => data.subarray(offset, offset + length) };
+}
+
+/** Reads from an open file descriptor (the caller closes it). */
+export function fileSource(fd: number): ByteSource {
+  const length = fs.fstatSync(fd).size;
+  return {
+    length,
+    read(offset, want) {
+      const n = Math.max(0, Math.min(want, length - offset));
+      const out = Buffer.alloc(n);
+      let done = 0;
+      while (done < n) {
+        const got = fs.readSync(fd, out, done, n - done, offset + done);
+        if (got === 0) break;
+        done += got;
+      }
+      return out.subarray(0, done);
+    },
+  };
+}
 
 const SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const MAXREGSECT = 0xfffffffa;
@@ -38,7 +69,11 @@ export class CompoundFile {
   readonly entries: readonly DirectoryEntry[];
   private miniStream: Buffer | null = null;
 
-  constructor(private readonly data: Buffer) {
+  private readonly length: number;
+
+  constructor(private readonly source: ByteSource) {
+    this.length = source.length;
+    const data = source.read(0, 512);
     if (data.length < 512 || !data.subarray(0, 8).equals(SIGNATURE)) {
       throw new MsiFormatError('not-a-compound-file', 'The file is not an OLE compound file (an .msi starts with D0 CF 11 E0).');
     }
@@ -55,7 +90,7 @@ export class CompoundFile {
     this.miniCutoff = data.readUInt32LE(0x38);
     if (this.miniCutoff !== 4096) throw corrupt(`Unexpected mini stream cutoff ${this.miniCutoff}.`);
 
-    const sectorCount = Math.max(0, Math.floor((data.length - this.sectorSize) / this.sectorSize) + (data.length % this.sectorSize ? 1 : 0));
+    const sectorCount = Math.max(0, Math.ceil((this.length - this.sectorSize) / this.sectorSize));
     const fatSectors = data.readUInt32LE(0x2c);
     if (fatSectors > sectorCount) throw corrupt(`The header claims ${fatSectors} FAT sectors in a file of ${sectorCount}.`);
 
@@ -67,16 +102,16 @@ export class CompoundFile {
     const perDifat = this.sectorSize / 4 - 1;
     for (let n = 0; n < difatCount && fatLocations.length < fatSectors; n++) {
       if (difat > MAXREGSECT || difat >= sectorCount) throw corrupt(`DIFAT sector ${difat} is outside the file.`);
-      const base = this.offsetOf(difat);
-      for (let i = 0; i < perDifat && fatLocations.length < fatSectors; i++) fatLocations.push(data.readUInt32LE(base + i * 4));
-      difat = data.readUInt32LE(base + perDifat * 4);
+      const sector = this.sector(difat);
+      for (let i = 0; i < perDifat && fatLocations.length < fatSectors; i++) fatLocations.push(sector.readUInt32LE(i * 4));
+      difat = sector.readUInt32LE(perDifat * 4);
     }
     if (fatLocations.length < fatSectors) throw corrupt('The DIFAT ends before every FAT sector is listed.');
     this.fat = new Uint32Array(fatSectors * (this.sectorSize / 4));
     fatLocations.forEach((sector, i) => {
       if (sector > MAXREGSECT || sector >= sectorCount) throw corrupt(`FAT sector ${sector} is outside the file.`);
-      const base = this.offsetOf(sector);
-      for (let j = 0; j < this.sectorSize / 4; j++) this.fat[i * (this.sectorSize / 4) + j] = data.readUInt32LE(base + j * 4);
+      const bytes = this.sector(sector);
+      for (let j = 0; j < this.sectorSize / 4; j++) this.fat[i * (this.sectorSize / 4) + j] = bytes.readUInt32LE(j * 4);
     });
 
     const miniFatStart = data.readUInt32LE(0x3c);
@@ -84,13 +119,13 @@ export class CompoundFile {
     this.entries = this.readDirectory(data.readUInt32LE(0x30));
   }
 
-  /** Where a sector starts; metadata sectors (FAT, DIFAT) must be whole, a stream's last may be short. */
-  private offsetOf(sector: number, whole = true): number {
+  /** A sector's bytes; metadata sectors (FAT, DIFAT) must be whole, a stream's last may be short. */
+  private sector(sector: number, whole = true): Buffer {
     const offset = (sector + 1) * this.sectorSize;
-    if (offset >= this.data.length || (whole && offset + this.sectorSize > this.data.length)) {
+    if (offset >= this.length || (whole && offset + this.sectorSize > this.length)) {
       throw corrupt(`Sector ${sector} is past the end of the file.`);
     }
-    return offset;
+    return this.source.read(offset, this.sectorSize);
   }
 
   /** The sectors of a FAT chain, concatenated; `size` (when known) trims and bounds it. */
@@ -105,8 +140,7 @@ export class CompoundFile {
       if (sector > MAXREGSECT || sector >= this.fat.length) throw corrupt(`A sector chain points at ${sector === FREESECT ? 'a free sector' : `sector ${sector}`}.`);
       if (seen.has(sector)) throw corrupt(`A sector chain loops back to sector ${sector}.`);
       seen.add(sector);
-      const offset = this.offsetOf(sector, false);
-      parts.push(this.data.subarray(offset, Math.min(offset + this.sectorSize, this.data.length)));
+      parts.push(this.sector(sector, false));
       if (wanted !== null && parts.length >= wanted) break;
       sector = this.fat[sector]!;
     }
@@ -131,8 +165,8 @@ export class CompoundFile {
       // Version 3 files keep only the low 32 bits of the size (MS-CFB 2.6.3).
       const high = e.readUInt32LE(0x7c);
       const size = this.sectorSize === 512 ? e.readUInt32LE(0x78) : high * 2 ** 32 + e.readUInt32LE(0x78);
-      if (size > this.data.length) {
-        if (type === 1 || type === 2 || type === 5) throw corrupt(`Directory entry "${name}" claims ${size} bytes in a file of ${this.data.length}.`);
+      if (size > this.length && (type === 1 || type === 2 || type === 5)) {
+        throw corrupt(`Directory entry "${name}" claims ${size} bytes in a file of ${this.length}.`);
       }
       entries.push({ index: i, name, type, left: e.readUInt32LE(0x44), right: e.readUInt32LE(0x48), child: e.readUInt32LE(0x4c), start: e.readUInt32LE(0x74), size });
     }

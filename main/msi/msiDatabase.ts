@@ -2,6 +2,7 @@
 // per UTF-16 unit, tables prefixed with U+4840), the string pool (_StringPool lengths and
 // reference counts, _StringData bytes in the database's code page) and tables stored column by
 // column. Only what reading a table of string columns needs, bounded like the container below.
+import { TextDecoder } from 'node:util';
 import { CompoundFile, type DirectoryEntry } from './compoundFile.js';
 import { MsiFormatError } from './errors.js';
 

@@ -2,15 +2,15 @@
 // Manufacturer, ProductCode from its Property table, read by our own reader of the format.
 import fs from 'node:fs';
 import type { MsiInfo } from '../ipc/contract.js';
-import { CompoundFile } from './compoundFile.js';
+import { bufferSource, CompoundFile, fileSource } from './compoundFile.js';
 import { MsiFormatError } from './errors.js';
 import { MsiDatabase } from './msiDatabase.js';
 
-/** Installer packages are read whole; bigger ones are refused before they are read. */
-export const MAX_MSI_BYTES = 2 * 1024 ** 3 - 1;
+/** Larger files are refused before a byte is read (a FAT of 2 GB is 16 MB). */
+export const MAX_MSI_BYTES = 2 * 1024 ** 3;
 
-export function readMsiProperties(bytes: Buffer): Map<string, string> {
-  const db = new MsiDatabase(new CompoundFile(bytes));
+function propertiesOf(file: CompoundFile): Map<string, string> {
+  const db = new MsiDatabase(file);
   const properties = new Map<string, string>();
   for (const [name, value] of db.stringTable('Property', 2)) {
     if (name) properties.set(name, value ?? '');
@@ -18,8 +18,11 @@ export function readMsiProperties(bytes: Buffer): Map<string, string> {
   return properties;
 }
 
-export function msiInfoFromBytes(bytes: Buffer): MsiInfo {
-  const properties = readMsiProperties(bytes);
+export function readMsiProperties(bytes: Buffer): Map<string, string> {
+  return propertiesOf(new CompoundFile(bufferSource(bytes)));
+}
+
+function infoOf(properties: Map<string, string>): MsiInfo {
   if (properties.size === 0) throw new MsiFormatError('not-an-msi', 'The installer database has no Property table.');
   const get = (name: string) => properties.get(name) ?? null;
   return {
@@ -33,8 +36,18 @@ export function msiInfoFromBytes(bytes: Buffer): MsiInfo {
   };
 }
 
-export async function readMsiInfo(file: string): Promise<MsiInfo> {
-  const stat = await fs.promises.stat(file);
-  if (stat.size > MAX_MSI_BYTES) throw new MsiFormatError('too-large', `The file is ${stat.size} bytes; packages up to 2 GB are supported.`);
-  return msiInfoFromBytes(await fs.promises.readFile(file));
+export function msiInfoFromBytes(bytes: Buffer): MsiInfo {
+  return infoOf(readMsiProperties(bytes));
+}
+
+/** Reads only the sectors the Property table needs, from the file on disk. */
+export function readMsiInfo(file: string): MsiInfo {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > MAX_MSI_BYTES) throw new MsiFormatError('too-large', `The file is ${size} bytes; packages up to 2 GB are supported.`);
+    return infoOf(propertiesOf(new CompoundFile(fileSource(fd))));
+  } finally {
+    fs.closeSync(fd);
+  }
 }

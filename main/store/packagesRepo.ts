@@ -82,4 +82,20 @@ export class PackagesRepo {
       configFileName: row.config_file_name, configPath: row.config_path, parameters: row.parameters,
     };
   }
+
+  /** Issue #8: how many tasks refer to each package. */
+  usage(): Map<number, number> {
+    const rows = this.db.prepare('SELECT package_id AS id, COUNT(*) AS n FROM tasks WHERE package_id IS NOT NULL GROUP BY package_id').all() as { id: number; n: number }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  /** Issue #8: removes a package no task uses; returns false when it does not exist. */
+  remove(id: number): boolean {
+    return this.db.prepare('DELETE FROM packages WHERE id = ?').run(id).changes > 0;
+  }
+
+  /** Issue #8: how many packages share a stored file (duplicates share their files). */
+  filesInUse(path: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM packages WHERE msi_path = ? OR config_path = ?').get(path, path) as { n: number }).n;
+  }
 }

@@ -1,0 +1,84 @@
+// Installation History exports: the results of a task as CSV (one row per target, what the
+// admin reads in the grid) and a ZIP of each target's step log and MSI log. Neither ever holds a
+// password: secrets never enter step logs, and every text is also scrubbed of the task's own
+// credential secrets before it is written, in case a remote message echoed one back.
+import type { TasksRepo, TargetRecord } from '../store/tasksRepo.js';
+import { ConsoleError } from '../ipc/errors.js';
+import { writeZip, type ZipEntry } from './zipWriter.js';
+
+export const REDACTED = '********';
+
+const CSV_COLUMNS = [
+  'Computer', 'Address', 'State', 'Outcome', 'Error class', 'Error code', 'Message', 'Advice', 'Exit code',
+  'Reboot required', 'Attempts', 'Started', 'Finished', 'Duration (s)', 'Leftovers',
+] as const;
+
+/** RFC 4180 quoting, and a leading quote mark on cells a spreadsheet would run as a formula. */
+export function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function durationSeconds(t: TargetRecord): number | null {
+  if (!t.started_at || !t.finished_at) return null;
+  return Math.round((Date.parse(t.finished_at) - Date.parse(t.started_at)) / 100) / 10;
+}
+
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 1) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+function safeFilePart(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'target';
+}
+
+export interface ExportDeps {
+  readonly tasks: TasksRepo;
+  /** The passwords of the credentials the task's targets used (to scrub, never to write). */
+  readonly secretsOf: (credentialIds: readonly number[]) => string[];
+}
+
+function taskOrThrow(deps: ExportDeps, taskId: number) {
+  const task = deps.tasks.task(taskId);
+  if (!task) throw new ConsoleError('not-found', `Task ${taskId} does not exist.`, 'Refresh Installation History.');
+  return task;
+}
+
+export function exportCsv(deps: ExportDeps, taskId: number): { fileName: string; text: string } {
+  const task = taskOrThrow(deps, taskId);
+  const targets = deps.tasks.targetRecords(taskId);
+  const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
+  const rows = targets.map((t) =>
+    [
+      t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
+      t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers,
+    ].map(csvCell).join(','),
+  );
+  const text = scrub(`${CSV_COLUMNS.join(',')}\r\n${rows.map((r) => `${r}\r\n`).join('')}`, secrets);
+  return { fileName: `task-${taskId}-${safeFilePart(task.name)}-results.csv`, text };
+}
+
+export function exportLogsZip(deps: ExportDeps, taskId: number, targetIds?: readonly number[]): { fileName: string; data: Buffer; entries: number } {
+  const task = taskOrThrow(deps, taskId);
+  const wanted = targetIds ? new Set(targetIds) : null;
+  const targets = deps.tasks.targetRecords(taskId).filter((t) => !wanted || wanted.has(t.id));
+  const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
+  const entries: ZipEntry[] = [];
+  const text = (s: string) => Buffer.from(scrub(s, secrets), 'utf8');
+  entries.push({ name: 'results.csv', data: text(exportCsv(deps, taskId).text) });
+  for (const t of targets) {
+    const folder = `${safeFilePart(t.computer_name)}-${t.id}`;
+    const steps = deps.tasks.log(t.id).map((e) => `${e.at}\t${e.step}\t${e.detail}${e.code ? `\t[${e.code}]` : ''}`);
+    entries.push({ name: `${folder}/steps.log`, data: text(`${steps.join('\r\n')}\r\n`) });
+    if (t.msi_log) entries.push({ name: `${folder}/msi.log`, data: text(t.msi_log) });
+  }
+  entries.push({
+    name: 'README.txt',
+    data: Buffer.from(`Push Install Console: logs of task ${taskId} "${task.name}", ${targets.length} computer(s), exported ${new Date().toISOString()}.\r\nEach folder holds a computer's step log (steps.log) and, when the agent sent one, the MSI verbose log (msi.log).\r\n`, 'utf8'),
+  });
+  return { fileName: `task-${taskId}-${safeFilePart(task.name)}-logs.zip`, data: writeZip(entries), entries: entries.length };
+}
