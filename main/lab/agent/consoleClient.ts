@@ -1,0 +1,149 @@
+// The simulated agent's HTTPS client for the console's package server: every connection goes out
+// from the lab host's own address, and its certificate's SHA-256 (of the DER) is compared with the
+// job file's fingerprint right after the TLS handshake — before a single HTTP byte, so a wrong
+// console never sees the token (agent/README.md "Reaching the console"). The CA chain is not
+// checked: the console's certificate is self-signed and pinned. Connections are kept alive and
+// reused, each pinned when it is made.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+
+export class CertificatePinError extends Error {
+  constructor(readonly presented: string | null) {
+    super(`the console's certificate SHA-256 is ${presented ?? 'missing'}, not the job file's fingerprint`);
+    this.name = 'CertificatePinError';
+  }
+}
+
+/** The console answered with a status other than 2xx. */
+export class ConsoleStatusError extends Error {
+  constructor(readonly status: number, what: string) {
+    super(`${what}: HTTP ${status}`);
+    this.name = 'ConsoleStatusError';
+  }
+}
+
+export interface ConsoleClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** SHA-256 of the certificate's DER, lower-case hex. */
+  readonly fingerprint: string;
+  readonly localAddress?: string;
+  readonly token: string;
+  readonly connectTimeoutMs: number;
+  /** A connection with nothing on it for this long is dropped (a stalled console). */
+  readonly idleTimeoutMs: number;
+  readonly tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'localAddress' | 'rejectUnauthorized' | 'checkServerIdentity'>;
+  readonly signal: AbortSignal;
+}
+
+const MAX_JSON_BODY = 256 * 1024;
+
+class PinnedAgent extends http.Agent {
+  private readonly pending = new Set<tls.TLSSocket>();
+
+  constructor(private readonly opts: ConsoleClientOptions) {
+    super({ keepAlive: true, maxSockets: 2, maxFreeSockets: 2, timeout: opts.idleTimeoutMs });
+  }
+
+  override createConnection(_options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const { host, port, localAddress, fingerprint, connectTimeoutMs } = this.opts;
+    // tls.connect hands the options to net.Socket#connect, which binds localAddress (@types/node omits it).
+    const connectOptions: tls.ConnectionOptions & { localAddress?: string } = { ...this.opts.tls, host, port, localAddress, rejectUnauthorized: false };
+    const socket = tls.connect(connectOptions);
+    this.pending.add(socket);
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      this.pending.delete(socket);
+      socket.setTimeout(0);
+      socket.removeListener('error', onError);
+      if (error) socket.destroy();
+      callback?.(error, socket);
+    };
+    const onError = (error: Error) => settle(error);
+    socket.once('error', onError);
+    socket.setTimeout(connectTimeoutMs, () => settle(Object.assign(new Error(`no TLS handshake with ${host}:${port} within ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    socket.once('secureConnect', () => {
+      const presented = socket.getPeerX509Certificate()?.fingerprint256.replace(/:/g, '').toLowerCase() ?? null;
+      settle(presented === fingerprint ? null : new CertificatePinError(presented));
+    });
+    return undefined;
+  }
+
+  override destroy(): void {
+    for (const socket of this.pending) socket.destroy();
+    this.pending.clear();
+    super.destroy();
+  }
+}
+
+export class ConsoleClient {
+  private readonly agent: PinnedAgent;
+
+  constructor(private readonly opts: ConsoleClientOptions) {
+    this.agent = new PinnedAgent(opts);
+  }
+
+  get address(): string {
+    return `${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}`;
+  }
+
+  /** One request; resolves with the response once its headers are in. */
+  request(method: string, path: string, options: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        agent: this.agent,
+        host: this.opts.host,
+        port: this.opts.port,
+        method,
+        path,
+        signal: this.opts.signal,
+        headers: {
+          authorization: `Bearer ${this.opts.token}`,
+          ...(options.body ? { 'content-type': 'application/json', 'content-length': String(options.body.length) } : {}),
+          ...options.headers,
+        },
+      });
+      req.once('response', resolve);
+      req.once('error', reject);
+      req.end(options.body);
+    });
+  }
+
+  async getJson(path: string): Promise<unknown> {
+    const res = await this.request('GET', path);
+    const body = await readSmall(res, path);
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ConsoleStatusError(res.statusCode ?? 0, `${path} answered something that is not JSON`);
+    }
+  }
+
+  async postJson(path: string, value: unknown): Promise<void> {
+    const res = await this.request('POST', path, { body: Buffer.from(JSON.stringify(value)) });
+    await readSmall(res, path);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function readSmall(res: http.IncomingMessage, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) {
+      res.destroy();
+      throw new ConsoleStatusError(res.statusCode ?? 0, `${what} answered more than ${MAX_JSON_BODY} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) throw new ConsoleStatusError(status, what);
+  return Buffer.concat(chunks);
+}
