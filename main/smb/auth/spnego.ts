@@ -171,6 +171,8 @@ function fieldsByTag(sequence: Buffer, what: string): Map<number, Tlv> {
 export interface NegTokenInitInfo {
   /** Mechanisms the server offers, as dotted OIDs, in its order of preference. */
   mechTypes: string[];
+  /** The DER MechTypeList exactly as sent (SEQUENCE tag included): what a mechListMIC covers (RFC 4178 §5). */
+  mechTypesDer?: Buffer;
   mechToken?: Buffer;
 }
 
@@ -206,6 +208,7 @@ export function decodeNegTokenInit(bytes: Uint8Array): NegTokenInitInfo {
   const mechTokenField = fields.get(context(2));
   return {
     mechTypes,
+    ...(mechTypesField ? { mechTypesDer: Buffer.from(mechTypesField.value) } : {}),
     ...(mechTokenField ? { mechToken: Buffer.from(unwrap(mechTokenField, TAG_OCTET_STRING, 'mechToken')) } : {}),
   };
 }

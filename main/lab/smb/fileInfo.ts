@@ -1,0 +1,153 @@
+// MS-FSCC information classes the lab answers in QUERY_INFO (2.4 file, 2.5 file system) and
+// QUERY_DIRECTORY (2.4 directory entries): what smbclient, impacket and the console's client ask.
+import { Writer, utf16 } from '../../smb/codec/wire.js';
+import type { FileAttributesInfo } from './responses.js';
+
+export const FileClass = {
+  DIRECTORY: 1,
+  FULL_DIRECTORY: 2,
+  BOTH_DIRECTORY: 3,
+  BASIC: 4,
+  STANDARD: 5,
+  INTERNAL: 6,
+  EA: 7,
+  ACCESS: 8,
+  NAME: 9,
+  RENAME: 10,
+  NAMES: 12,
+  DISPOSITION: 13,
+  POSITION: 14,
+  MODE: 16,
+  ALIGNMENT: 17,
+  ALL: 18,
+  ALLOCATION: 19,
+  END_OF_FILE: 20,
+  STREAM: 22,
+  NETWORK_OPEN: 34,
+  ATTRIBUTE_TAG: 35,
+  ID_BOTH_DIRECTORY: 37,
+  ID_FULL_DIRECTORY: 38,
+  DISPOSITION_EX: 64,
+} as const;
+
+export const FsClass = { VOLUME: 1, SIZE: 3, DEVICE: 4, ATTRIBUTE: 5, FULL_SIZE: 7, SECTOR_SIZE: 11 } as const;
+
+export const FileAttribute = { DIRECTORY: 0x10, ARCHIVE: 0x20, NORMAL: 0x80 } as const;
+
+/** What one file or folder looks like to the information classes. */
+export interface NodeInfo extends FileAttributesInfo {
+  /** IndexNumber / FileId (MS-FSCC 2.4.20). */
+  id: bigint;
+  directory: boolean;
+  deletePending: boolean;
+}
+
+function times(w: Writer, n: FileAttributesInfo): Writer {
+  return w.u64(n.creationTime).u64(n.lastAccessTime).u64(n.lastWriteTime).u64(n.changeTime);
+}
+
+/** Answer of a fixed-size class, or of a variable one whose fixed part is `minimum` bytes. */
+export interface InfoAnswer {
+  data: Buffer;
+  /** Bytes the caller's buffer must hold at least; less is STATUS_INFO_LENGTH_MISMATCH, less than `data` is BUFFER_OVERFLOW. */
+  minimum: number;
+}
+
+const fixed = (data: Buffer): InfoAnswer => ({ data, minimum: data.length });
+
+function basic(n: NodeInfo): Buffer {
+  return times(new Writer(), n).u32(n.attributes).u32(0).toBuffer();
+}
+
+function standard(n: NodeInfo): Buffer {
+  return new Writer().u64(n.allocationSize).u64(n.endOfFile).u32(1).u8(n.deletePending ? 1 : 0).u8(n.directory ? 1 : 0).u16(0).toBuffer();
+}
+
+/** MS-FSCC 2.4 file information for QUERY_INFO (InfoType 1); null = class not supported. */
+export function fileInformation(infoClass: number, n: NodeInfo, fullName: string, access: number): InfoAnswer | null {
+  const name = utf16(fullName);
+  switch (infoClass) {
+    case FileClass.BASIC:
+      return fixed(basic(n));
+    case FileClass.STANDARD:
+      return fixed(standard(n));
+    case FileClass.INTERNAL:
+      return fixed(new Writer().u64(n.id).toBuffer());
+    case FileClass.EA:
+      return fixed(Buffer.alloc(4));
+    case FileClass.ACCESS:
+      return fixed(new Writer().u32(access).toBuffer());
+    case FileClass.POSITION:
+      return fixed(Buffer.alloc(8));
+    case FileClass.MODE:
+      return fixed(Buffer.alloc(4));
+    case FileClass.ALIGNMENT:
+      return fixed(Buffer.alloc(4));
+    case FileClass.NAME:
+      return { data: new Writer().u32(name.length).bytes(name).toBuffer(), minimum: 4 };
+    case FileClass.ALL: {
+      const w = new Writer().bytes(basic(n)).bytes(standard(n)).u64(n.id).u32(0).u32(access).u64(0n).u32(0).u32(0).u32(name.length).bytes(name);
+      return { data: w.toBuffer(), minimum: 100 };
+    }
+    case FileClass.NETWORK_OPEN:
+      return fixed(times(new Writer(), n).u64(n.allocationSize).u64(n.endOfFile).u32(n.attributes).u32(0).toBuffer());
+    case FileClass.ATTRIBUTE_TAG:
+      return fixed(new Writer().u32(n.attributes).u32(0).toBuffer());
+    case FileClass.STREAM: {
+      if (n.directory) return { data: Buffer.alloc(0), minimum: 0 };
+      const stream = utf16('::$DATA');
+      return { data: new Writer().u32(0).u32(stream.length).u64(n.endOfFile).u64(n.allocationSize).bytes(stream).toBuffer(), minimum: 24 };
+    }
+    default:
+      return null;
+  }
+}
+
+/** MS-FSCC 2.5 file system information for QUERY_INFO (InfoType 2); null = class not supported. */
+export function fsInformation(infoClass: number, volumeCreated: bigint, serial: number, totalUnits: bigint, freeUnits: bigint): InfoAnswer | null {
+  const sectorsPerUnit = 8;
+  const bytesPerSector = 512;
+  switch (infoClass) {
+    case FsClass.VOLUME: {
+      const label = utf16('Windows');
+      return { data: new Writer().u64(volumeCreated).u32(serial).u32(label.length).u8(0).u8(0).bytes(label).toBuffer(), minimum: 18 };
+    }
+    case FsClass.SIZE:
+      return fixed(new Writer().u64(totalUnits).u64(freeUnits).u32(sectorsPerUnit).u32(bytesPerSector).toBuffer());
+    case FsClass.DEVICE:
+      return fixed(new Writer().u32(0x07 /* FILE_DEVICE_DISK */).u32(0x20 /* FILE_DEVICE_IS_MOUNTED */).toBuffer());
+    case FsClass.ATTRIBUTE: {
+      const name = utf16('NTFS');
+      // Case-sensitive search, case-preserved and Unicode names, persistent ACLs, named streams.
+      return { data: new Writer().u32(0x0004000f).u32(255).u32(name.length).bytes(name).toBuffer(), minimum: 12 };
+    }
+    case FsClass.FULL_SIZE:
+      return fixed(new Writer().u64(totalUnits).u64(freeUnits).u64(freeUnits).u32(sectorsPerUnit).u32(bytesPerSector).toBuffer());
+    case FsClass.SECTOR_SIZE:
+      return fixed(new Writer().u32(bytesPerSector).u32(bytesPerSector).u32(bytesPerSector).u32(bytesPerSector).u32(0x3).u32(0).u32(0).toBuffer());
+    default:
+      return null;
+  }
+}
+
+/** A minimal self-relative security descriptor with no owner and a NULL DACL (MS-DTYP 2.4.6). */
+export function nullDaclSecurityDescriptor(): Buffer {
+  return new Writer().u8(1).u8(0).u16(0x8004 /* SE_SELF_RELATIVE | SE_DACL_PRESENT */).u32(0).u32(0).u32(0).u32(0).toBuffer();
+}
+
+export const DIRECTORY_CLASSES: readonly number[] = [
+  FileClass.DIRECTORY, FileClass.FULL_DIRECTORY, FileClass.BOTH_DIRECTORY, FileClass.NAMES, FileClass.ID_BOTH_DIRECTORY, FileClass.ID_FULL_DIRECTORY,
+];
+
+/** One directory entry of `infoClass` (MS-FSCC 2.4.8, 2.4.14, 2.4.17, 2.4.18, 2.4.26, 2.4.28), NextEntryOffset 0. */
+export function directoryEntry(infoClass: number, n: NodeInfo, leafName: string, index: number): Buffer {
+  const name = utf16(leafName);
+  const w = new Writer().u32(0).u32(index);
+  if (infoClass === FileClass.NAMES) return w.u32(name.length).bytes(name).toBuffer();
+  times(w, n).u64(n.endOfFile).u64(n.allocationSize).u32(n.attributes).u32(name.length);
+  if (infoClass !== FileClass.DIRECTORY) w.u32(0); // EaSize
+  if (infoClass === FileClass.BOTH_DIRECTORY || infoClass === FileClass.ID_BOTH_DIRECTORY) w.u8(0).u8(0).zeros(24); // no 8.3 short name
+  if (infoClass === FileClass.ID_BOTH_DIRECTORY) w.u16(0).u64(n.id);
+  if (infoClass === FileClass.ID_FULL_DIRECTORY) w.u32(0).u64(n.id);
+  return w.bytes(name).toBuffer();
+}

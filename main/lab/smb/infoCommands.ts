@@ -1,0 +1,214 @@
+// QUERY_INFO (MS-SMB2 3.3.5.20), SET_INFO (3.3.5.21) and QUERY_DIRECTORY (3.3.5.18) on ADMIN$
+// and IPC$: the MS-FSCC classes smbclient, impacket and the console's client use — sizes, times,
+// delete disposition, end of file, rename, directory listings with Windows wildcards.
+import { Reader, SmbFormatError } from '../../smb/codec/wire.js';
+import { labPathKey } from '../hostState.js';
+import { parentKey, validPath } from './adminShare.js';
+import {
+  DIRECTORY_CLASSES, FileAttribute, FileClass, directoryEntry, fileInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
+} from './fileInfo.js';
+import type { LabOpen, Request, Result } from './model.js';
+import { decodeQueryDirectoryRequest, decodeQueryInfoRequest, decodeRenameInformation, decodeSetInfoRequest } from './requests.js';
+import { encodeOutputBufferResponse, encodeSetInfoResponse } from './responses.js';
+import { LabStatus } from './status.js';
+import type { CommandContext } from './treeCommands.js';
+
+const InfoType = { FILE: 1, FILESYSTEM: 2, SECURITY: 3, QUOTA: 4 } as const;
+const QueryDirectoryFlags = { RESTART_SCANS: 0x01, RETURN_SINGLE_ENTRY: 0x02, REOPEN: 0x10 } as const;
+const DELETE = 0x10000;
+const WRITE_DATA = 0x2;
+const WRITE_ATTRIBUTES = 0x100;
+const MAX_PATTERN = 512;
+const VOLUME_SERIAL = 0x5aa5_1e10;
+
+function malformed(error: unknown): Result {
+  if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
+  throw error;
+}
+
+function pipeInfo(open: LabOpen): NodeInfo {
+  return { id: open.id, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttribute.NORMAL, directory: false, deletePending: true };
+}
+
+function answer(a: InfoAnswer | null, outputLength: number): Result {
+  if (!a) return { status: LabStatus.INVALID_INFO_CLASS };
+  if (outputLength < a.minimum) return { status: LabStatus.INFO_LENGTH_MISMATCH };
+  if (a.data.length > outputLength) return { status: LabStatus.BUFFER_OVERFLOW, body: encodeOutputBufferResponse(a.data.subarray(0, outputLength)) };
+  return { status: LabStatus.SUCCESS, body: encodeOutputBufferResponse(a.data) };
+}
+
+export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
+  let q;
+  try {
+    q = decodeQueryInfoRequest(req.message);
+  } catch (error) {
+    return malformed(error);
+  }
+  const open = req.open(q.fileId);
+  if (typeof open === 'number') return { status: open };
+  const share = ctx.host.share;
+  const outputLength = Math.min(q.outputLength, ctx.negotiated.maxIoSize);
+  switch (q.infoType) {
+    case InfoType.FILE: {
+      const info = open.pipe ? pipeInfo(open) : share.info(open.key);
+      const fullName = open.pipe ? `\\${open.key}` : `\\${ctx.host.state.names.get(open.key) ?? open.key}`;
+      return answer(fileInformation(q.infoClass, info, fullName, open.access), outputLength);
+    }
+    case InfoType.FILESYSTEM: {
+      const quota = BigInt(share.quotaBytes) / 4096n;
+      const free = BigInt(Math.max(0, share.quotaBytes - share.usedBytes())) / 4096n;
+      return answer(fsInformation(q.infoClass, share.info('').creationTime, VOLUME_SERIAL, quota, free), outputLength);
+    }
+    case InfoType.SECURITY:
+      return answer({ data: nullDaclSecurityDescriptor(), minimum: 20 }, outputLength);
+    case InfoType.QUOTA:
+      return { status: LabStatus.NOT_SUPPORTED };
+    default:
+      return { status: LabStatus.INVALID_PARAMETER };
+  }
+}
+
+export function handleSetInfo(ctx: CommandContext, req: Request): Result {
+  let s;
+  try {
+    s = decodeSetInfoRequest(req.message);
+  } catch (error) {
+    return malformed(error);
+  }
+  const open = req.open(s.fileId);
+  if (typeof open === 'number') return { status: open };
+  const ok: Result = { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() };
+  if (s.infoType === InfoType.SECURITY) return ok;
+  if (s.infoType !== InfoType.FILE) return { status: LabStatus.NOT_SUPPORTED };
+  if (open.pipe) return { status: LabStatus.NOT_SUPPORTED };
+  const share = ctx.host.share;
+  const r = new Reader(s.buffer);
+  try {
+    switch (s.infoClass) {
+      case FileClass.DISPOSITION:
+      case FileClass.DISPOSITION_EX: {
+        const flag = s.infoClass === FileClass.DISPOSITION ? r.u8('DeletePending') !== 0 : (r.u32('Flags') & 1) !== 0;
+        if (!(open.access & DELETE) || open.key === '') return { status: LabStatus.ACCESS_DENIED };
+        if (flag && share.kind(open.key) === 'dir' && share.hasChildren(open.key)) return { status: LabStatus.DIRECTORY_NOT_EMPTY };
+        share.setDeletePending(open.key, flag);
+        return ok;
+      }
+      case FileClass.END_OF_FILE: {
+        const size = r.u64('EndOfFile');
+        if (open.kind === 'dir') return { status: LabStatus.INVALID_PARAMETER };
+        if (!(open.access & WRITE_DATA)) return { status: LabStatus.ACCESS_DENIED };
+        if (size > BigInt(share.quotaBytes) || !share.setEndOfFile(open.key, Number(size))) return { status: LabStatus.DISK_FULL };
+        return ok;
+      }
+      case FileClass.BASIC: {
+        if (!(open.access & WRITE_ATTRIBUTES)) return { status: LabStatus.ACCESS_DENIED };
+        const b = { creationTime: r.u64('CreationTime'), lastAccessTime: r.u64('LastAccessTime'), lastWriteTime: r.u64('LastWriteTime'), changeTime: r.u64('ChangeTime'), attributes: r.u32('FileAttributes') };
+        share.setBasic(open.key, b);
+        return ok;
+      }
+      case FileClass.RENAME:
+        return rename(ctx, open, s.buffer);
+      case FileClass.ALLOCATION:
+      case FileClass.POSITION:
+      case FileClass.MODE:
+        return ok;
+      default:
+        return { status: LabStatus.INVALID_INFO_CLASS };
+    }
+  } catch (error) {
+    if (error instanceof SmbFormatError) return { status: LabStatus.INFO_LENGTH_MISMATCH };
+    throw error;
+  }
+}
+
+function rename(ctx: CommandContext, open: LabOpen, buffer: Buffer): Result {
+  const target = decodeRenameInformation(buffer);
+  if (!(open.access & DELETE) || open.key === '') return { status: LabStatus.ACCESS_DENIED };
+  if (target.name.startsWith('\\') ? !validPath(target.name.slice(1)) : !validPath(target.name)) return { status: LabStatus.OBJECT_NAME_INVALID };
+  const share = ctx.host.share;
+  const toKey = labPathKey(target.name);
+  if (toKey === '' || toKey === open.key) return toKey === open.key ? { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() } : { status: LabStatus.ACCESS_DENIED };
+  if (toKey.startsWith(`${open.key}\\`)) return { status: LabStatus.INVALID_PARAMETER };
+  if (share.kind(parentKey(toKey)) !== 'dir') return { status: LabStatus.OBJECT_PATH_NOT_FOUND };
+  const existing = share.kind(toKey);
+  if (existing !== null) {
+    if (!target.replaceIfExists) return { status: LabStatus.OBJECT_NAME_COLLISION };
+    if (existing === 'dir') return { status: LabStatus.ACCESS_DENIED };
+    share.remove(toKey);
+  }
+  share.rename(open.key, toKey, target.name);
+  open.key = toKey;
+  return { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() };
+}
+
+/**
+ * Windows wildcard match (FsRtlIsNameInExpression, case-insensitive): `*` any run, `?` one character,
+ * and the DOS forms `<` `>` `"` read as `*` `?` `.`. Greedy with one backtrack point: O(n·m), no regex.
+ */
+export function wildcardMatch(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase().replace(/</g, '*').replace(/>/g, '?').replace(/"/g, '.');
+  const n = name.toLowerCase();
+  let pi = 0;
+  let ni = 0;
+  let star = -1;
+  let mark = 0;
+  while (ni < n.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+      pi++;
+      ni++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ni;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ni = ++mark;
+    } else return false;
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+export function handleQueryDirectory(ctx: CommandContext, req: Request): Result {
+  let q;
+  try {
+    q = decodeQueryDirectoryRequest(req.message);
+  } catch (error) {
+    return malformed(error);
+  }
+  const open = req.open(q.fileId);
+  if (typeof open === 'number') return { status: open };
+  if (open.kind !== 'dir') return { status: LabStatus.INVALID_PARAMETER };
+  if (!DIRECTORY_CLASSES.includes(q.infoClass)) return { status: LabStatus.INVALID_INFO_CLASS };
+  if (q.pattern.length > MAX_PATTERN) return { status: LabStatus.OBJECT_NAME_INVALID };
+  const share = ctx.host.share;
+  const restart = (q.flags & (QueryDirectoryFlags.RESTART_SCANS | QueryDirectoryFlags.REOPEN)) !== 0;
+  let firstQuery = false;
+  if (!open.search || restart || (q.pattern !== '' && q.pattern !== open.search.pattern)) {
+    const pattern = q.pattern === '' ? '*' : q.pattern;
+    const all = [{ key: open.key, name: '.' }, { key: parentKey(open.key), name: '..' }, ...share.children(open.key)];
+    open.search = { pattern, entries: all.filter((e) => wildcardMatch(pattern, e.name)), cursor: 0 };
+    firstQuery = true;
+  }
+  const search = open.search;
+  if (search.cursor >= search.entries.length) return { status: firstQuery ? LabStatus.NO_SUCH_FILE : LabStatus.NO_MORE_FILES };
+  const limit = Math.min(q.outputLength, ctx.negotiated.maxIoSize);
+  const parts: Buffer[] = [];
+  let used = 0;
+  while (search.cursor < search.entries.length) {
+    const e = search.entries[search.cursor]!;
+    const entry = directoryEntry(q.infoClass, share.info(e.key), e.name, 0);
+    const pad = (8 - (used % 8)) % 8;
+    if (used + pad + entry.length > limit) break;
+    if (parts.length > 0) {
+      const previous = parts[parts.length - 1]!;
+      previous.writeUInt32LE(previous.length + pad, 0);
+      parts[parts.length - 1] = Buffer.concat([previous, Buffer.alloc(pad)]);
+    }
+    parts.push(entry);
+    used += pad + entry.length;
+    search.cursor++;
+    if (q.flags & QueryDirectoryFlags.RETURN_SINGLE_ENTRY) break;
+  }
+  if (parts.length === 0) return { status: LabStatus.INFO_LENGTH_MISMATCH };
+  return { status: LabStatus.SUCCESS, body: encodeOutputBufferResponse(Buffer.concat(parts)) };
+}

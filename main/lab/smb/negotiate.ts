@@ -1,0 +1,157 @@
+// NEGOTIATE as a Windows 11 24H2 server answers it (MS-SMB2 3.3.5.3, 3.3.5.4): the highest common
+// dialect of 2.0.2 … 3.1.1, signing required, large MTU, 3.1.1 preauth integrity (SHA-512),
+// encryption and signing capabilities, and the SMB1 multi-protocol negotiate answered with an SMB2
+// NEGOTIATE response (dialect 2.??? or 2.0.2) so a client that starts with SMB1 moves on to SMB2.
+import crypto from 'node:crypto';
+import { Capabilities, Cipher, Dialect, HASH_SHA512, SecurityMode, SigningAlg } from '../../smb/codec/negotiate.js';
+import { SmbFormatError } from '../../smb/codec/wire.js';
+import type { CipherId } from '../../smb/crypto/encryption.js';
+import type { SigningAlgorithm } from '../../smb/crypto/signing.js';
+import { filetimeNow } from './adminShare.js';
+import { decodeNegotiateRequest } from './requests.js';
+import { encodeNegotiateResponse } from './responses.js';
+import { encodeNegTokenInit2Hint } from './spnegoServer.js';
+import { LabStatus } from './status.js';
+import type { Result } from './model.js';
+
+export const SERVER_DIALECTS = [Dialect.SMB311, Dialect.SMB302, Dialect.SMB300, Dialect.SMB210, Dialect.SMB202] as const;
+export const DIALECT_WILDCARD = 0x02ff;
+export const MAX_IO_SIZE = 8 * 1024 * 1024;
+export const SMB202_MAX_IO_SIZE = 65536;
+export const SERVER_SECURITY_MODE = SecurityMode.SIGNING_ENABLED | SecurityMode.SIGNING_REQUIRED;
+
+/** Server preference (MS-SMB2 3.3.5.4: the server picks among the client's ciphers). */
+const CIPHER_PREFERENCE: readonly number[] = [Cipher.AES128_GCM, Cipher.AES128_CCM, Cipher.AES256_GCM, Cipher.AES256_CCM];
+const SIGNING_PREFERENCE: readonly number[] = [SigningAlg.AES_GMAC, SigningAlg.AES_CMAC, SigningAlg.HMAC_SHA256];
+const SIGNING_NAMES: Record<number, SigningAlgorithm> = {
+  [SigningAlg.HMAC_SHA256]: 'hmac-sha256',
+  [SigningAlg.AES_CMAC]: 'aes-cmac',
+  [SigningAlg.AES_GMAC]: 'aes-gmac',
+};
+
+/** What NEGOTIATE settles for the connection (MS-SMB2 3.3.1.7 Connection). */
+export interface NegotiatedConnection {
+  dialect: number;
+  clientDialects: number[];
+  clientGuid: Buffer;
+  clientSecurityMode: number;
+  clientCapabilities: number;
+  serverCapabilities: number;
+  cipher: CipherId | null;
+  /** 3.1.1 signing algorithm; 3.0/3.0.2 always sign with AES-CMAC, 2.x with HMAC-SHA256. */
+  signingAlgorithm: SigningAlgorithm;
+  maxIoSize: number;
+  /** 3.1.1: SHA-512 over the NEGOTIATE request and response. */
+  preauth: Buffer;
+}
+
+export function extendPreauth(hash: Buffer, message: Buffer): Buffer {
+  return crypto.createHash('sha512').update(hash).update(message).digest();
+}
+
+function serverCapabilities(dialect: number, clientCapabilities: number): number {
+  let caps = 0;
+  if (dialect !== Dialect.SMB202 && dialect !== DIALECT_WILDCARD) caps |= Capabilities.LARGE_MTU;
+  // The ENCRYPTION capability is for 3.0 / 3.0.2; 3.1.1 negotiates its cipher in a context.
+  if ((dialect === Dialect.SMB300 || dialect === Dialect.SMB302) && clientCapabilities & Capabilities.ENCRYPTION) caps |= Capabilities.ENCRYPTION;
+  return caps;
+}
+
+function responseBody(dialect: number, serverGuid: Buffer, caps: number, contexts?: { cipher: number; signingAlgorithm: number | null }): Buffer {
+  const maxIo = dialect === Dialect.SMB202 || dialect === DIALECT_WILDCARD ? SMB202_MAX_IO_SIZE : MAX_IO_SIZE;
+  return encodeNegotiateResponse({
+    securityMode: SERVER_SECURITY_MODE,
+    dialect,
+    serverGuid,
+    capabilities: caps,
+    maxTransactSize: maxIo,
+    maxReadSize: maxIo,
+    maxWriteSize: maxIo,
+    systemTime: filetimeNow(),
+    securityBuffer: encodeNegTokenInit2Hint(),
+    ...(contexts ? { contexts: { salt: crypto.randomBytes(32), ...contexts } } : {}),
+  });
+}
+
+/**
+ * The SMB2 NEGOTIATE request. `settle` receives the connection's negotiated state once the response
+ * is sent (its bytes complete the 3.1.1 preauth hash).
+ */
+export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n: NegotiatedConnection) => void): Result {
+  let req;
+  try {
+    req = decodeNegotiateRequest(message);
+  } catch (error) {
+    if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
+    throw error;
+  }
+  if (req.dialects.length === 0) return { status: LabStatus.INVALID_PARAMETER };
+  const dialect = SERVER_DIALECTS.find((d) => req.dialects.includes(d));
+  if (dialect === undefined) return { status: LabStatus.NOT_SUPPORTED };
+  const caps = serverCapabilities(dialect, req.capabilities);
+  let cipher: CipherId | null = null;
+  let signingAlgorithm: SigningAlgorithm = dialect >= Dialect.SMB300 ? 'aes-cmac' : 'hmac-sha256';
+  let contexts: { cipher: number; signingAlgorithm: number | null } | undefined;
+  if (dialect === Dialect.SMB311) {
+    if (req.duplicateContext || req.preauthHashes === null) return { status: LabStatus.INVALID_PARAMETER };
+    if (!req.preauthHashes.includes(HASH_SHA512)) return { status: LabStatus.NO_PREAUTH_INTEGRITY_HASH_OVERLAP };
+    const offered = req.ciphers ?? [];
+    const chosenCipher = CIPHER_PREFERENCE.find((c) => offered.includes(c)) ?? 0;
+    cipher = chosenCipher === 0 ? null : (chosenCipher as CipherId);
+    let chosenSigning: number | null = null;
+    if (req.signingAlgorithms !== null) {
+      const list = req.signingAlgorithms;
+      chosenSigning = SIGNING_PREFERENCE.find((a) => list.includes(a)) ?? SigningAlg.AES_CMAC;
+      signingAlgorithm = SIGNING_NAMES[chosenSigning] ?? 'aes-cmac';
+    }
+    contexts = { cipher: chosenCipher, signingAlgorithm: chosenSigning };
+  } else if (caps & Capabilities.ENCRYPTION) {
+    cipher = Cipher.AES128_CCM;
+  }
+  const body = responseBody(dialect, serverGuid, caps, contexts);
+  const requestHash = dialect === Dialect.SMB311 ? extendPreauth(Buffer.alloc(64), message) : Buffer.alloc(64);
+  return {
+    status: LabStatus.SUCCESS,
+    body,
+    sent: (response) =>
+      settle({
+        dialect,
+        clientDialects: req.dialects,
+        clientGuid: req.clientGuid,
+        clientSecurityMode: req.securityMode,
+        clientCapabilities: req.capabilities,
+        serverCapabilities: caps,
+        cipher,
+        signingAlgorithm,
+        maxIoSize: dialect === Dialect.SMB202 ? SMB202_MAX_IO_SIZE : MAX_IO_SIZE,
+        preauth: dialect === Dialect.SMB311 ? extendPreauth(requestHash, response) : Buffer.alloc(64),
+      }),
+  };
+}
+
+/**
+ * The SMB1 multi-protocol NEGOTIATE (MS-SMB2 3.3.5.3.1): "SMB 2.???" gets dialect 0x02FF (the client
+ * follows with an SMB2 NEGOTIATE), "SMB 2.002" alone gets 2.0.2. Null: no SMB2 dialect offered, or
+ * not a well-formed SMB_COM_NEGOTIATE — the connection ends, as on Windows without SMB1.
+ */
+export function smb1NegotiateDialect(frame: Buffer): number | null {
+  const SMB1_HEADER = 32;
+  if (frame.length < SMB1_HEADER + 3 || frame.readUInt32BE(0) !== 0xff534d42 || frame[4] !== 0x72) return null;
+  const wordCount = frame[SMB1_HEADER] ?? 0;
+  const byteCountAt = SMB1_HEADER + 1 + wordCount * 2;
+  if (frame.length < byteCountAt + 2) return null;
+  const byteCount = frame.readUInt16LE(byteCountAt);
+  const data = frame.subarray(byteCountAt + 2, Math.min(frame.length, byteCountAt + 2 + byteCount));
+  const dialects = data
+    .toString('latin1')
+    .split('\x02')
+    .map((d) => d.replace(/\0.*$/s, ''));
+  if (dialects.includes('SMB 2.???')) return DIALECT_WILDCARD;
+  if (dialects.includes('SMB 2.002')) return Dialect.SMB202;
+  return null;
+}
+
+/** The SMB2 NEGOTIATE response body to an SMB1 multi-protocol negotiate. */
+export function smb1NegotiateResponseBody(dialect: number, serverGuid: Buffer): Buffer {
+  return responseBody(dialect, serverGuid, serverCapabilities(dialect, 0));
+}

@@ -1,0 +1,94 @@
+// One simulated Windows 11 24H2 host's SMB2/3 server (issue #7): listens on the host's own
+// loopback address and serves NEGOTIATE … LOGOFF, ADMIN$ (in memory, LabHostState) and IPC$
+// named pipes (handed to the RPC server through PipeFactory), behaving as the host's profile says.
+// A lab runs up to 1000 of these in one process: an idle host is a listening socket and a few
+// small objects — no timers, no buffers until a client connects.
+import crypto from 'node:crypto';
+import net from 'node:net';
+import type { LabHostState } from '../hostState.js';
+import type { PipeFactory } from '../pipe.js';
+import { AdminShare } from './adminShare.js';
+import { LabSmbConnection } from './connection.js';
+import type { LabHostContext } from './model.js';
+import { startSilentListener } from './silentListener.js';
+import { LinkThrottle } from './throttle.js';
+
+export interface LabSmbHostOptions {
+  /** The RPC server behind `\pipe\<name>` on IPC$ (null → STATUS_OBJECT_NAME_NOT_FOUND). */
+  readonly pipes: PipeFactory;
+  /** Disk shares besides IPC$, all backed by the host's one in-memory tree. Default ['ADMIN$']. */
+  readonly shares?: readonly string[];
+  readonly log?: (line: string) => void;
+  /**
+   * Delay before STATUS_LOGON_FAILURE: Windows 11 24H2's SMB authentication rate limiter waits
+   * 2 s after each failed NTLM logon. Default 2000.
+   */
+  readonly logonFailureDelayMs?: number;
+  /** ADMIN$ capacity: writes beyond it get STATUS_DISK_FULL. Default 64 MiB. */
+  readonly maxShareBytes?: number;
+  /** Connections open at once; more are closed at accept. Default 64. */
+  readonly maxConnections?: number;
+}
+
+export interface LabSmbHost {
+  /** Stops listening, ends every connection (their sessions end, delete-on-close applies). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SHARE_BYTES = 64 * 1024 * 1024;
+
+export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOptions): Promise<LabSmbHost> {
+  const config = state.config;
+  const sink = options.log;
+  const log = sink ? (line: string) => sink(`${config.name} ${config.address}: ${line}`) : () => undefined;
+  // Nothing listens: the kernel answers the SYN with RST (connection refused).
+  if (config.profile === 'offline-refused') return { close: () => Promise.resolve() };
+  if (config.profile === 'offline-silent') return startSilentListener(config.address, config.port);
+
+  const sessionPrefix = BigInt(crypto.randomInt(1, 0xffff)) << 32n;
+  let sessionCounter = 0n;
+  const host: LabHostContext = {
+    state,
+    pipes: options.pipes,
+    diskShares: new Set((options.shares ?? ['ADMIN$']).map((s) => s.toUpperCase())),
+    share: new AdminShare(state, options.maxShareBytes ?? DEFAULT_SHARE_BYTES),
+    serverGuid: crypto.randomBytes(16),
+    throttle: config.profile === 'slow-link' ? new LinkThrottle(config.bandwidthBytesPerSec ?? 64 * 1024) : null,
+    logonFailureDelayMs: options.logonFailureDelayMs ?? 2000,
+    log,
+    newSessionId: () => sessionPrefix + ++sessionCounter,
+  };
+  const maxConnections = options.maxConnections ?? 64;
+  const connections = new Set<LabSmbConnection>();
+  let closing = false;
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    if (closing || connections.size >= maxConnections) {
+      socket.destroy();
+      return;
+    }
+    state.counters.connections++;
+    const connection: LabSmbConnection = new LabSmbConnection(host, socket, () => connections.delete(connection));
+    connections.add(connection);
+  });
+  server.on('error', (error) => log(`listener error: ${error.message}`));
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(new Error(`cannot listen on ${config.address}:${config.port}: ${error.message}`));
+    server.once('error', failed);
+    server.listen({ host: config.address, port: config.port }, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        for (const c of [...connections]) c.drop('the lab host is closing');
+      });
+      return closed;
+    },
+  };
+}
