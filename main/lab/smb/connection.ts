@@ -11,6 +11,8 @@ import type { FileId } from '../../smb/codec/create.js';
 import { decryptMessage, encryptMessage } from '../../smb/crypto/encryption.js';
 import { signMessage, verifySignature } from '../../smb/crypto/signing.js';
 import { MAX_FRAME } from '../../smb/transport.js';
+import { cipherName, dialectName } from '../../smb/hostInfo.js';
+import { commandName } from '../../smb/connection.js';
 import { finishFileOpen, handleClose, handleCreate, handleFlush, handleIoctl, handleRead, handleWrite, isAllOnes } from './fileCommands.js';
 import { handleQueryDirectory, handleQueryInfo, handleSetInfo } from './infoCommands.js';
 import type { LabHostContext, LabOpen, LabSession, LabTree, Outcome, Request, Result } from './model.js';
@@ -216,6 +218,10 @@ export class LabSmbConnection implements CommandContext {
       } catch {
         throw new ConnectionDropped('a message that does not decrypt');
       }
+      if (!session.clientEncrypts) {
+        session.clientEncrypts = true;
+        this.host.log(`${this.remote}: session 0x${session.id.toString(16)} encrypts (${cipherName(cipher) ?? cipher})`);
+      }
       return this.handleChain(message, session);
     }
     if (protocol !== PROTOCOL_SMB2) throw new ConnectionDropped(`protocol id 0x${protocol.toString(16)}`);
@@ -226,7 +232,7 @@ export class LabSmbConnection implements CommandContext {
     const dialect = this.negotiated.dialect === 0 ? smb1NegotiateDialect(frame) : null;
     if (dialect === null) throw new ConnectionDropped('SMB1 (only its multi-protocol NEGOTIATE naming an SMB2 dialect is answered)');
     this.negotiated.dialect = dialect;
-    if (dialect !== DIALECT_WILDCARD) this.negotiated.maxIoSize = 65536;
+    this.host.log(`${this.remote}: SMB1 multi-protocol negotiate answered with dialect 0x${dialect.toString(16)}`);
     this.balance = Math.max(0, this.balance - 1);
     const grant = this.grant(1);
     const header = this.responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, LabStatus.SUCCESS, grant, 0n, 0);
@@ -396,6 +402,7 @@ export class LabSmbConnection implements CommandContext {
         return;
       }
       const asyncId = this.nextAsyncId++;
+      this.host.log(`${this.remote}: STATUS_PENDING for ${commandName(el.header.command)} (AsyncId ${asyncId})`);
       const interim = this.responseHeader(el.header, LabStatus.PENDING, grant, sessionId, treeId, asyncId);
       this.sendChain([{ header: interim, body: encodeErrorBody(), signer: null }], encryptedBy);
       void done.then((r) => finish(r, asyncId));
@@ -410,6 +417,7 @@ export class LabSmbConnection implements CommandContext {
       if (this.negotiated.dialect !== 0 && this.negotiated.dialect !== DIALECT_WILDCARD) return { status: LabStatus.INVALID_PARAMETER, drop: true };
       return handleNegotiate(el.bytes, this.host.serverGuid, (n) => {
         this.negotiated = n;
+        this.host.log(`${this.remote}: negotiated ${dialectName(n.dialect)}, signing ${n.signingAlgorithm}, cipher ${cipherName(n.cipher) ?? 'none'}`);
       });
     }
     if (h.command === Command.SESSION_SETUP) return handleSessionSetup(this, { sessionId }, el.bytes);

@@ -22,6 +22,7 @@ export const FileClass = {
   ALL: 18,
   ALLOCATION: 19,
   END_OF_FILE: 20,
+  ALTERNATE_NAME: 21,
   STREAM: 22,
   NETWORK_OPEN: 34,
   ATTRIBUTE_TAG: 35,

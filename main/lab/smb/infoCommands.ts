@@ -50,6 +50,7 @@ export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
   const outputLength = Math.min(q.outputLength, ctx.negotiated.maxIoSize);
   switch (q.infoType) {
     case InfoType.FILE: {
+      if (q.infoClass === FileClass.ALTERNATE_NAME) return alternateName(ctx, open, outputLength);
       const info = open.pipe ? pipeInfo(open) : share.info(open.key);
       const fullName = open.pipe ? `\\${open.key}` : `\\${ctx.host.state.names.get(open.key) ?? open.key}`;
       return answer(fileInformation(q.infoClass, info, fullName, open.access), outputLength);
@@ -66,6 +67,21 @@ export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
     default:
       return { status: LabStatus.INVALID_PARAMETER };
   }
+}
+
+/**
+ * FileAlternateNameInformation: NTFS with 8dot3 creation off (the default on new volumes) has a
+ * short name only for names that are 8.3 already; others have none (STATUS_OBJECT_NAME_NOT_FOUND).
+ */
+function alternateName(ctx: CommandContext, open: LabOpen, outputLength: number): Result {
+  const full = open.pipe ? open.key : ctx.host.state.names.get(open.key) ?? open.key;
+  const leaf = full.slice(full.lastIndexOf('\\') + 1);
+  if (!/^[^.\s]{1,8}(\.[^.\s]{1,3})?$/.test(leaf) || open.key === '') return { status: LabStatus.OBJECT_NAME_NOT_FOUND };
+  const name = Buffer.from(leaf.toUpperCase(), 'utf16le');
+  const data = Buffer.alloc(4 + name.length);
+  data.writeUInt32LE(name.length, 0);
+  name.copy(data, 4);
+  return answer({ data, minimum: 4 }, outputLength);
 }
 
 export function handleSetInfo(ctx: CommandContext, req: Request): Result {

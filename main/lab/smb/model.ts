@@ -48,6 +48,8 @@ export interface LabSession {
   /** Client → server (the client's EncryptionKey). */
   decryptKey: Buffer | null;
   nextNonce: (() => Buffer) | null;
+  /** The client has sent an encrypted request (it then gets encrypted answers). */
+  clientEncrypts: boolean;
   readonly trees: Map<number, LabTree>;
   nextTreeId: number;
 }

@@ -60,7 +60,7 @@ export function candidateAccounts(config: LabHostConfig, user: string, domain: s
 function newSession(id: bigint, preauth: Buffer): LabSession {
   return {
     id, phase: 'new', preauth, ntlm: null, pendingMechTypesDer: null, user: '', domain: '',
-    signingKey: null, signingAlgorithm: 'hmac-sha256', encryptKey: null, decryptKey: null, nextNonce: null, trees: new Map(), nextTreeId: 1,
+    signingKey: null, signingAlgorithm: 'hmac-sha256', encryptKey: null, decryptKey: null, nextNonce: null, clientEncrypts: false, trees: new Map(), nextTreeId: 1,
   };
 }
 
