@@ -103,7 +103,7 @@ describe('impacket (python3-impacket) against a lab host', () => {
     const { code, steps, stderr } = await runImpacket(plan);
     const transcript = `${steps.map((s) => JSON.stringify(s)).join('\n')}\n${stderr}\nagent:\n${agentLines.join('\n')}`;
     assert.equal(code, 0, transcript);
-    if (process.env.LAB_IMPACKET_VERBOSE) console.log(transcript);
+    if (process.env.LAB_IMPACKET_VERBOSE) console.log(transcript); // LAB_IMPACKET_VERBOSE=1 prints impacket's steps and the agent log
     const find = (step: string, service?: string) => steps.filter((s) => s.step === step && (service === undefined || s.service === service));
 
     const login = find('login')[0]!;
