@@ -108,15 +108,7 @@ export class LabSmbConnection implements CommandContext {
     const throttle = this.host.throttle;
     if (throttle) {
       const wait = throttle.book('in', chunk.length);
-      if (wait > 1) {
-        this.throttledUntil = Date.now() + wait;
-        if (!this.throttleTimer) {
-          this.throttleTimer = setTimeout(() => {
-            this.throttleTimer = null;
-            this.flow();
-          }, wait);
-        }
-      }
+      if (wait > 1) this.throttledUntil = Date.now() + wait;
     }
     this.chunks.push(chunk);
     this.chunkBytes += chunk.length;
@@ -146,8 +138,15 @@ export class LabSmbConnection implements CommandContext {
 
   private flow(): void {
     if (this.closed) return;
-    const pause =
-      this.throttledUntil > Date.now() || this.frameBytes > MAX_BUFFERED || this.socket.writableLength > MAX_BUFFERED || this.outBytes > MAX_BUFFERED;
+    const throttled = this.throttledUntil - Date.now();
+    if (throttled > 0 && !this.throttleTimer) {
+      // slow-link: reading resumes when the bytes already read would have crossed the link.
+      this.throttleTimer = setTimeout(() => {
+        this.throttleTimer = null;
+        this.flow();
+      }, throttled);
+    }
+    const pause = throttled > 0 || this.frameBytes > MAX_BUFFERED || this.socket.writableLength > MAX_BUFFERED || this.outBytes > MAX_BUFFERED;
     if (pause && !this.socket.isPaused()) this.socket.pause();
     else if (!pause && this.socket.isPaused()) this.socket.resume();
   }
