@@ -1,0 +1,130 @@
+// The simulated Windows lab (issue #7): N hosts in this process, each on its own loopback
+// address, each a real SMB2/3 server (main/lab/smb/) with ADMIN$, IPC$ and \pipe\svcctl
+// (main/lab/rpc/) whose StartService runs a simulated agent (main/lab/agent/) that speaks the
+// real agent protocol to the console's package server. Each host behaves as its profile says.
+// The lab counts busy hosts (in a push) at every change, so tests can prove the engine's limit.
+import type { LabAccount, LabHostConfig, LabProfile } from './hostState.js';
+import { LabHostState } from './hostState.js';
+import { labPipeFactory } from './agent/labPipes.js';
+import { startLabSmbHost, type LabSmbHost } from './smb/server.js';
+import { assignProfiles, labAddresses, type ProfileSpec } from './profiles.js';
+
+export const LAB_DOMAIN = 'LAB';
+export const LAB_DNS_DOMAIN = 'lab.example';
+/** The lab's administrator account (every host but the wrong-credentials ones accepts it). */
+export const LAB_ADMIN: Readonly<LabAccount> = Object.freeze({ user: 'labadmin', password: 'Lab-Passw0rd!', domain: LAB_DOMAIN });
+
+export interface LabOptions {
+  readonly hosts: number;
+  /** First loopback address; default 127.0.10.1. */
+  readonly first?: string;
+  /** SMB port every host listens on; default 445 (needs root), the demo uses 10445. */
+  readonly port?: number;
+  readonly profile?: 'mixed' | LabProfile | ProfileSpec;
+  /** Simulated msiexec time per host; default 3000 ms. */
+  readonly installTimeMs?: number;
+  /** slow-link hosts' bandwidth each way; default 256 KiB/s. */
+  readonly slowLinkBytesPerSec?: number;
+  /** Delay before STATUS_LOGON_FAILURE (Windows 11 24H2 rate limiter: 2 s). */
+  readonly logonFailureDelayMs?: number;
+  /** RStartServiceW's wait before 1053 on service-start-timeout hosts; default 2000 ms. */
+  readonly startTimeoutMs?: number;
+  /** cut-mid-copy hosts cut the connection after this many bytes of a file; default 16 KiB. */
+  readonly cutAfterBytes?: number;
+  readonly namePrefix?: string;
+  readonly seed?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Lab {
+  readonly hosts: readonly LabHostState[];
+  readonly port: number;
+  readonly account: Readonly<LabAccount>;
+  /** Hosts in a push right now, and the most there ever were at once. */
+  readonly busyNow: number;
+  readonly peakBusy: number;
+  host(nameOrAddress: string): LabHostState | undefined;
+  /** Files, folders and services left on any host. */
+  leftovers(): { host: string; files: string[]; directories: string[]; services: string[] }[];
+  close(): Promise<void>;
+}
+
+export async function startLab(options: LabOptions): Promise<Lab> {
+  if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > 5000) throw new Error('--hosts must be 1..5000');
+  const port = options.port ?? 445;
+  const addresses = labAddresses(options.first ?? '127.0.10.1', options.hosts);
+  const prefix = options.namePrefix ?? 'LAB-PC-';
+  const names = addresses.map((_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
+  const profiles = assignProfiles(names, options.profile ?? 'mixed', options.seed);
+  const busy = new Set<LabHostState>();
+  let peakBusy = 0;
+  const onChange = (host: LabHostState) => {
+    if (host.busy) busy.add(host);
+    else busy.delete(host);
+    peakBusy = Math.max(peakBusy, busy.size);
+  };
+  const hosts = addresses.map((address, i) => {
+    const profile = profiles[i]!;
+    const config: LabHostConfig = {
+      name: names[i]!,
+      address,
+      port,
+      domain: LAB_DOMAIN,
+      dnsDomain: LAB_DNS_DOMAIN,
+      osVersion: { major: 10, minor: 0, build: 26100 },
+      accounts: profile === 'wrong-credentials' ? [{ ...LAB_ADMIN, password: `${LAB_ADMIN.password}-rotated` }] : [LAB_ADMIN],
+      profile,
+      installTimeMs: options.installTimeMs ?? 3000,
+      bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024,
+      startTimeoutMs: options.startTimeoutMs ?? 2000,
+      cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
+    };
+    return new LabHostState(config, onChange);
+  });
+  const pipes = labPipeFactory({ agent: { retry: { rounds: 2, backoffMs: 200 }, ...(options.log ? { log: options.log } : {}) } });
+  const servers: LabSmbHost[] = [];
+  try {
+    // Start in batches: a thousand listeners at once is fine, but errors stay readable.
+    for (let i = 0; i < hosts.length; i += 100) {
+      servers.push(
+        ...(await Promise.all(
+          hosts.slice(i, i + 100).map((state) =>
+            startLabSmbHost(state, {
+              pipes,
+              ...(options.logonFailureDelayMs !== undefined ? { logonFailureDelayMs: options.logonFailureDelayMs } : {}),
+              ...(options.log ? { log: options.log } : {}),
+            }),
+          ),
+        )),
+      );
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw error;
+  }
+  const byKey = new Map<string, LabHostState>();
+  for (const h of hosts) {
+    byKey.set(h.config.name.toLowerCase(), h);
+    byKey.set(h.config.address, h);
+  }
+  return {
+    hosts,
+    port,
+    account: LAB_ADMIN,
+    get busyNow() {
+      return busy.size;
+    },
+    get peakBusy() {
+      return peakBusy;
+    },
+    host: (key) => byKey.get(key.toLowerCase()),
+    leftovers: () =>
+      hosts
+        .map((h) => ({ host: h.config.name, ...h.leftovers() }))
+        .filter((l) => l.files.length || l.directories.length || l.services.length),
+    close: async () => {
+      for (const h of hosts) for (const s of h.services.values()) s.stop?.();
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The engine against the simulated lab (issues #6, #7): hosts that speak real SMB2/3, MS-SCMR
+// and the agent protocol, each with a profile. Every host must end in the outcome its profile
+// dictates, the lab's own busy counter must never exceed the engine's limit, and every host must
+// be clean afterwards (no agent file, no folder, no service).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLab, type Lab } from '../../main/lab/lab.js';
+import { EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
+import type { LabProfile } from '../../main/lab/hostState.js';
+import { startEngineFixture } from '../support/engineFixture.js';
+
+async function pushToLab(t: Parameters<typeof startEngineFixture>[0], lab: Lab, concurrency: number) {
+  const fx = await startEngineFixture(t, {
+    settings: { maxConcurrentPushes: concurrency },
+    timeouts: { connectMs: 1500, agentCallbackMs: 4000, pollMs: 100, serviceStartMs: 5000 },
+  });
+  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
+  const t0 = Date.now();
+  const taskId = fx.runtime.engine.submit({
+    name: 'lab push',
+    packageId: fx.packageId,
+    targets: lab.hosts.map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId })),
+  });
+  await fx.runtime.engine.waitForTask(taskId);
+  return { fx, taskId, seconds: (Date.now() - t0) / 1000 };
+}
+
+function checkOutcomes(lab: Lab, rows: { computer_name: string; outcome: string | null; error_class: string | null; error_code: string | null; error_message: string | null }[]) {
+  const wrong: string[] = [];
+  const byProfile = new Map<LabProfile, number>();
+  for (const row of rows) {
+    const host = lab.host(row.computer_name)!;
+    const profile = host.config.profile;
+    byProfile.set(profile, (byProfile.get(profile) ?? 0) + 1);
+    const expected = EXPECTED_OUTCOME[profile];
+    const ok = row.outcome === expected.outcome && row.error_class === expected.errorClass && (!expected.code || row.error_code === expected.code);
+    if (!ok) wrong.push(`${row.computer_name} (${profile}): got ${row.outcome}/${row.error_class}/${row.error_code} — ${row.error_message}; expected ${expected.outcome}/${expected.errorClass}/${expected.code ?? ''}`);
+  }
+  assert.deepEqual(wrong, [], wrong.join('\n'));
+  return byProfile;
+}
+
+test('every profile of the mixed lab ends in its own outcome, and each host is left clean (30 hosts, 10 at once)', async (t) => {
+  const lab = await startLab({ hosts: 30, first: '127.0.21.1', port: 14451, profile: 'mixed', installTimeMs: 300, logonFailureDelayMs: 200, startTimeoutMs: 300, seed: 3 });
+  t.after(() => lab.close());
+  const { fx, taskId } = await pushToLab(t, lab, 10);
+  const rows = fx.tasks.targetRecords(taskId);
+  const byProfile = checkOutcomes(lab, rows);
+  assert.ok(byProfile.size >= 12, `most profiles are present: ${[...byProfile.keys()].join(', ')}`);
+  assert.deepEqual(lab.leftovers(), []);
+  assert.ok(lab.peakBusy <= 10, `peak busy ${lab.peakBusy}`);
+  const healthy = rows.find((r) => lab.host(r.computer_name)!.config.profile === 'healthy')!;
+  assert.match(healthy.msi_log ?? '', /Installation completed successfully|success/i, 'the MSI log came back with the result');
+  const steps = fx.tasks.log(healthy.id).map((s) => s.step);
+  for (const step of ['probe', 'logon', 'copy', 'job', 'service', 'agent', 'result', 'cleanup', 'done']) assert.ok(steps.includes(step), `${step} in ${steps.join(',')}`);
+});
+
+test('200 mixed hosts at concurrency 20: outcomes by profile, never more than 20 hosts busy, nothing left behind', async (t) => {
+  const lab = await startLab({ hosts: 200, first: '127.0.22.1', port: 14451, profile: 'mixed', installTimeMs: 500, logonFailureDelayMs: 200, startTimeoutMs: 300, seed: 11 });
+  t.after(() => lab.close());
+  const { fx, taskId, seconds } = await pushToLab(t, lab, 20);
+  checkOutcomes(lab, fx.tasks.targetRecords(taskId));
+  assert.ok(lab.peakBusy <= 20, `the lab saw ${lab.peakBusy} hosts busy at once`);
+  assert.ok(lab.peakBusy >= 15, `the limit was used (${lab.peakBusy})`);
+  assert.ok(fx.runtime.engine.peakConcurrent <= 20);
+  assert.deepEqual(lab.leftovers(), []);
+  t.diagnostic(`200 hosts in ${seconds.toFixed(1)} s; lab peak busy ${lab.peakBusy}`);
+});
