@@ -11,11 +11,13 @@ max_bytes=$((200 * 1024))
 allowed='^(advapi32|kernel32|msvcrt|winhttp|ws2_32|bcrypt|crypt32|userenv)\.dll$'
 
 mkdir -p "$here/dist"
+# No -fdata-sections: with it mingw-w64's gcc puts zero-initialised statics into .data$name
+# sections that take room in the file (the agent's 64 KiB log buffer alone would).
 "$CC" -std=c11 -municode -Os -s -Wall -Wextra -Werror \
   -D_WIN32_WINNT=0x0601 -DWIN32_LEAN_AND_MEAN -DUNICODE -D_UNICODE \
-  -ffunction-sections -fdata-sections -Wl,--gc-sections \
+  -ffunction-sections -Wl,--gc-sections \
   -Wl,--dynamicbase -Wl,--nxcompat -Wl,--high-entropy-va \
-  -o "$out.tmp" "$here"/src/*.c -lwinhttp -lcrypt32 -ladvapi32 -lkernel32
+  -o "$out.tmp" "$here"/src/*.c -lwinhttp -lcrypt32 -lbcrypt -luserenv -ladvapi32 -lkernel32
 mv -f "$out.tmp" "$out"
 
 size=$(stat -c %s "$out")

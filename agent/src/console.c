@@ -1,132 +1,318 @@
 #include "console.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <wincrypt.h>
-#include <winhttp.h>
 
 #include "exitcodes.h"
+#include "hash.h"
 #include "log.h"
 
-/* The request in flight, so a stop can abort it from another thread (console_abort). */
+/* The requests in flight (a progress post may go out while a download is open), so a stop can
+ * abort them from another thread (console_abort). */
+#define MAX_IN_FLIGHT 4
 static SRWLOCK g_lock = SRWLOCK_INIT;
-static HINTERNET g_request;
+static HINTERNET g_requests[MAX_IN_FLIGHT];
 static int g_aborted;
+
+static unsigned char g_pin[32];
+static wchar_t g_auth[32 + JOB_MAX_TOKEN_CHARS];
+static console_pin_failure_fn g_on_pin_failure;
+static volatile LONG g_pinned;
+static char g_current[JOB_MAX_HOST_CHARS + 16]; /* "host:port" of the console being talked to */
 
 void console_abort(void)
 {
     AcquireSRWLockExclusive(&g_lock);
     g_aborted = 1;
-    if (g_request != NULL) {
-        WinHttpCloseHandle(g_request);
-        g_request = NULL;
+    for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+        if (g_requests[i] != NULL) WinHttpCloseHandle(g_requests[i]);
+        g_requests[i] = NULL;
     }
     ReleaseSRWLockExclusive(&g_lock);
 }
 
-typedef enum { TRY_OK, TRY_UNREACHABLE, TRY_MISMATCH } try_result;
+void console_allow_requests(void)
+{
+    AcquireSRWLockExclusive(&g_lock);
+    g_aborted = 0;
+    ReleaseSRWLockExclusive(&g_lock);
+}
 
-static try_result try_one(const job_t *job, const job_console *c)
+long console_pinned_requests(void) { return g_pinned; }
+
+void console_forget_token(void) { SecureZeroMemory(g_auth, sizeof g_auth); }
+
+void console_init(const job_t *job, console_pin_failure_fn on_pin_failure)
+{
+    static const wchar_t head[] = L"Authorization: Bearer ";
+    size_t n = sizeof head / sizeof head[0] - 1, i;
+    memcpy(g_pin, job->fingerprint, sizeof g_pin);
+    g_on_pin_failure = on_pin_failure;
+    memcpy(g_auth, head, n * sizeof(wchar_t));
+    /* The token is printable ASCII (jobfile.c checks it). */
+    for (i = 0; job->token[i] != '\0'; i++) g_auth[n++] = (wchar_t)(unsigned char)job->token[i];
+    g_auth[n++] = L'\r';
+    g_auth[n++] = L'\n';
+    g_auth[n] = L'\0';
+}
+
+/* SHA-256 of the server certificate (DER) of the connection the request is about to use. */
+static int server_cert_hash(HINTERNET req, unsigned char out[32])
+{
+    PCCERT_CONTEXT cert = NULL;
+    DWORD len = sizeof cert;
+    int ok;
+    if (!WinHttpQueryOption(req, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &len) || cert == NULL) return 0;
+    ok = sha256_of(cert->pbCertEncoded, cert->cbCertEncoded, out);
+    CertFreeCertificateContext(cert);
+    return ok;
+}
+
+/* WinHTTP calls this on the sending thread after the connection (and its TLS handshake) is up and
+ * before the request's first byte goes out — for every request, on new and reused connections. */
+static void CALLBACK status_callback(HINTERNET h, DWORD_PTR context, DWORD status, LPVOID info, DWORD info_len)
+{
+    unsigned char got[32];
+    char got_hex[65], want_hex[65];
+    (void)context;
+    (void)info;
+    (void)info_len;
+    if (status != WINHTTP_CALLBACK_STATUS_SENDING_REQUEST) return;
+    if (server_cert_hash(h, got) && memcmp(got, g_pin, sizeof got) == 0) {
+        InterlockedIncrement(&g_pinned);
+        return;
+    }
+    job_hex32(got, got_hex);
+    job_hex32(g_pin, want_hex);
+    agent_log("console %s: certificate SHA-256 %s does not match the job's %s: nothing is sent", g_current, got_hex,
+              want_hex);
+    g_on_pin_failure(); /* does not return */
+    for (;;) Sleep(INFINITE);
+}
+
+static int begin_request(HINTERNET req)
+{
+    int ok = 0;
+    AcquireSRWLockExclusive(&g_lock);
+    for (int i = 0; !g_aborted && i < MAX_IN_FLIGHT; i++) {
+        if (g_requests[i] == NULL) {
+            g_requests[i] = req;
+            ok = 1;
+            break;
+        }
+    }
+    ReleaseSRWLockExclusive(&g_lock);
+    return ok;
+}
+
+/* Closes req unless console_abort already did. */
+static void end_request(HINTERNET req)
+{
+    AcquireSRWLockExclusive(&g_lock);
+    for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+        if (g_requests[i] == req) {
+            WinHttpCloseHandle(req);
+            g_requests[i] = NULL;
+        }
+    }
+    ReleaseSRWLockExclusive(&g_lock);
+}
+
+static int aborted(void)
+{
+    int a;
+    AcquireSRWLockShared(&g_lock);
+    a = g_aborted;
+    ReleaseSRWLockShared(&g_lock);
+    return a;
+}
+
+net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
+                        const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
+                        console_sink_fn sink, void *ctx, DWORD *win_error)
+{
+    enum { CHUNK = 64 * 1024 };
+    BYTE *chunk = NULL;
+    HINTERNET req;
+    DWORD flags, len, got;
+    net_rc rc = NET_TRANSPORT;
+
+    *win_error = 0;
+    resp->status = 0;
+    resp->content_length = ~0ull;
+    resp->content_range[0] = L'\0';
+    req = WinHttpOpenRequest(c->connect, verb, path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    if (req == NULL) {
+        *win_error = GetLastError();
+        return NET_TRANSPORT;
+    }
+    if (!begin_request(req)) {
+        WinHttpCloseHandle(req);
+        return NET_STOPPED;
+    }
+    /* The console's certificate is self-signed: trust comes from the pinned fingerprint (checked in
+     * status_callback before the request is sent), not from a CA. */
+    flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
+            SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+    if (!WinHttpSetOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags)) goto fail;
+    flags = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
+    WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &flags, sizeof flags);
+    if (!WinHttpAddRequestHeaders(req, g_auth, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
+        goto fail;
+    if (headers != NULL &&
+        !WinHttpAddRequestHeaders(req, headers, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
+        goto fail;
+    if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (LPVOID)body, body_len, body_len, 0)) goto fail;
+    if (!WinHttpReceiveResponse(req, NULL)) goto fail;
+
+    len = sizeof resp->status;
+    WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX,
+                        &resp->status, &len, WINHTTP_NO_HEADER_INDEX);
+    {
+        wchar_t num[32];
+        len = sizeof num;
+        if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX, num, &len,
+                                WINHTTP_NO_HEADER_INDEX)) {
+            wchar_t *end = NULL;
+            unsigned long long v = _wcstoui64(num, &end, 10);
+            if (end != num && end != NULL && *end == L'\0') resp->content_length = v;
+        }
+    }
+    len = sizeof resp->content_range;
+    if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_RANGE, WINHTTP_HEADER_NAME_BY_INDEX, resp->content_range, &len,
+                             WINHTTP_NO_HEADER_INDEX))
+        resp->content_range[0] = L'\0';
+    if (on_head != NULL && on_head(ctx, resp) != 0) {
+        rc = NET_OK;
+        goto done;
+    }
+    chunk = HeapAlloc(GetProcessHeap(), 0, CHUNK);
+    if (chunk == NULL) {
+        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+        goto fail;
+    }
+    for (;;) {
+        if (!WinHttpReadData(req, chunk, CHUNK, &got)) goto fail;
+        if (got == 0) break;
+        if (sink != NULL && sink(ctx, chunk, got) != 0) {
+            rc = NET_SINK;
+            goto done;
+        }
+    }
+    rc = NET_OK;
+    goto done;
+
+fail:
+    *win_error = GetLastError();
+    rc = aborted() ? NET_STOPPED : NET_TRANSPORT;
+done:
+    if (chunk != NULL) HeapFree(GetProcessHeap(), 0, chunk);
+    end_request(req);
+    return rc;
+}
+
+typedef struct {
+    buf_t *out;
+} collect_ctx;
+
+static int collect(void *ctx, const BYTE *data, DWORD n)
+{
+    collect_ctx *cc = ctx;
+    buf_add(cc->out, data, n);
+    return cc->out->failed ? 1 : 0;
+}
+
+net_rc console_fetch(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
+                     buf_t *out, DWORD *win_error)
+{
+    console_response r;
+    collect_ctx cc = {out};
+    net_rc rc = console_exchange(c, verb, path, json_body != NULL ? L"Content-Type: application/json\r\n" : NULL,
+                                 json_body, json_body != NULL ? (DWORD)strlen(json_body) : 0, &r, NULL, collect, &cc,
+                                 win_error);
+    *status = r.status;
+    return rc;
+}
+
+void console_close(console_t *c)
+{
+    if (c->connect != NULL) WinHttpCloseHandle(c->connect);
+    if (c->session != NULL) WinHttpCloseHandle(c->session);
+    c->connect = c->session = NULL;
+}
+
+static int open_one(const job_console *jc, console_t *c)
 {
     wchar_t host[JOB_MAX_HOST_CHARS + 3];
-    char fp_got[65], fp_want[65];
-    HINTERNET session = NULL, conn = NULL, req = NULL;
-    PCCERT_CONTEXT cert = NULL;
-    DWORD flags, len, status = 0, e;
-    BYTE hash[32];
-    try_result r = TRY_UNREACHABLE;
     int n;
-
+    c->session = c->connect = NULL;
     /* WinHTTP takes an IPv6 literal in brackets, as in a URL. */
-    n = MultiByteToWideChar(CP_UTF8, 0, c->host, -1, host + (c->is_ipv6 ? 1 : 0), JOB_MAX_HOST_CHARS + 1);
-    if (n <= 0) return TRY_UNREACHABLE;
-    if (c->is_ipv6) {
+    n = MultiByteToWideChar(CP_UTF8, 0, jc->host, -1, host + (jc->is_ipv6 ? 1 : 0), JOB_MAX_HOST_CHARS + 1);
+    if (n <= 0) return 0;
+    if (jc->is_ipv6) {
         host[0] = L'[';
         host[n] = L']';
         host[n + 1] = L'\0';
     }
-
-    session = WinHttpOpen(L"PushInstallAgent/0.1", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
-                          WINHTTP_NO_PROXY_BYPASS, 0);
-    if (session == NULL) goto fail;
-    WinHttpSetTimeouts(session, CONSOLE_TIMEOUT_MS, CONSOLE_TIMEOUT_MS, CONSOLE_TIMEOUT_MS, CONSOLE_TIMEOUT_MS);
-    conn = WinHttpConnect(session, host, c->port, 0);
-    if (conn == NULL) goto fail;
-    req = WinHttpOpenRequest(conn, L"GET", L"/agent/v1/hello", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-                             WINHTTP_FLAG_SECURE);
-    if (req == NULL) goto fail;
-    AcquireSRWLockExclusive(&g_lock);
-    if (g_aborted) {
-        WinHttpCloseHandle(req);
-        req = NULL;
-    } else {
-        g_request = req;
-    }
-    ReleaseSRWLockExclusive(&g_lock);
-    if (req == NULL) goto fail;
-    /* The console's certificate is self-signed: trust comes from the pinned fingerprint, not a CA. */
-    flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
-            SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
-    if (!WinHttpSetOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags)) goto fail;
-    if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0)) goto fail;
-    if (!WinHttpReceiveResponse(req, NULL)) goto fail;
-
-    len = sizeof cert;
-    if (!WinHttpQueryOption(req, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &len) || cert == NULL) goto fail;
-    len = sizeof hash;
-    if (!CertGetCertificateContextProperty(cert, CERT_SHA256_HASH_PROP_ID, hash, &len) || len != sizeof hash) {
-        /* Older systems: hash the DER ourselves. */
-        len = sizeof hash;
-        if (!CryptHashCertificate2(BCRYPT_SHA256_ALGORITHM, 0, NULL, cert->pbCertEncoded, cert->cbCertEncoded, hash, &len))
-            goto fail;
-    }
-    job_hex32(hash, fp_got);
-    if (memcmp(hash, job->fingerprint, sizeof hash) != 0) {
-        job_hex32(job->fingerprint, fp_want);
-        agent_log("console %s:%u: certificate SHA-256 %s does not match the job's %s", c->host, (unsigned)c->port, fp_got,
-                  fp_want);
-        r = TRY_MISMATCH;
-        goto done;
-    }
-    len = sizeof status;
-    WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX, &status,
-                        &len, WINHTTP_NO_HEADER_INDEX);
-    agent_log("console %s:%u: TLS ok, certificate %s matches, HTTP %lu", c->host, (unsigned)c->port, fp_got,
-              (unsigned long)status);
-    r = TRY_OK;
-    goto done;
-
-fail:
-    e = GetLastError();
-    agent_log("console %s:%u: not reached (WinHTTP error %lu)", c->host, (unsigned)c->port, (unsigned long)e);
-done:
-    if (cert != NULL) CertFreeCertificateContext(cert);
-    if (req != NULL) {
-        AcquireSRWLockExclusive(&g_lock);
-        if (g_request == req) {
-            WinHttpCloseHandle(req);
-            g_request = NULL;
-        }
-        ReleaseSRWLockExclusive(&g_lock);
-    }
-    if (conn != NULL) WinHttpCloseHandle(conn);
-    if (session != NULL) WinHttpCloseHandle(session);
-    return r;
+    c->session = WinHttpOpen(L"PushInstallAgent/1", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
+                             WINHTTP_NO_PROXY_BYPASS, 0);
+    if (c->session == NULL) return 0;
+    WinHttpSetTimeouts(c->session, CONSOLE_CONNECT_TIMEOUT_MS, CONSOLE_CONNECT_TIMEOUT_MS, CONSOLE_SEND_TIMEOUT_MS,
+                       CONSOLE_RECEIVE_TIMEOUT_MS);
+    if (WinHttpSetStatusCallback(c->session, status_callback, WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0) ==
+        WINHTTP_INVALID_STATUS_CALLBACK)
+        return 0;
+    c->connect = WinHttpConnect(c->session, host, jc->port, 0);
+    return c->connect != NULL;
 }
 
-DWORD console_hello(const job_t *job, HANDLE stop_event, int *which)
+DWORD console_open(const job_t *job, HANDLE stop_event, console_t *c, buf_t *body)
 {
     for (int round = 0; round < CONSOLE_ROUNDS; round++) {
         for (int i = 0; i < job->console_count; i++) {
-            try_result r;
+            const job_console *jc = &job->consoles[i];
+            DWORD status = 0, e = 0;
+            net_rc rc;
             if (WaitForSingleObject(stop_event, 0) == WAIT_OBJECT_0) return AGENT_EXIT_STOPPED;
-            r = try_one(job, &job->consoles[i]);
-            if (r == TRY_OK) {
-                *which = i;
-                return AGENT_EXIT_OK;
+            snprintf(g_current, sizeof g_current, "%s%s%s:%u", jc->is_ipv6 ? "[" : "", jc->host, jc->is_ipv6 ? "]" : "",
+                     (unsigned)jc->port);
+            if (!open_one(jc, c)) {
+                agent_log("console %s: cannot set up WinHTTP (error %lu)", g_current, (unsigned long)GetLastError());
+                console_close(c);
+                continue;
             }
-            if (r == TRY_MISMATCH) return AGENT_EXIT_FINGERPRINT;
+            body->len = 0;
+            body->limit = 64 * 1024;
+            rc = console_fetch(c, L"GET", L"/v1/job", NULL, &status, body, &e);
+            if (rc == NET_STOPPED) {
+                console_close(c);
+                return AGENT_EXIT_STOPPED;
+            }
+            if (rc == NET_TRANSPORT) {
+                agent_log("console %s: not reached (WinHTTP error %lu)", g_current, (unsigned long)e);
+                console_close(c);
+                continue;
+            }
+            if (status == 401 || status == 403) {
+                agent_log("console %s: certificate matches; the token was refused (HTTP %lu)", g_current,
+                          (unsigned long)status);
+                console_close(c);
+                return AGENT_EXIT_TOKEN_REFUSED;
+            }
+            if (rc != NET_OK || status != 200) {
+                agent_log("console %s: GET /v1/job answered HTTP %lu%s", g_current, (unsigned long)status,
+                          rc == NET_SINK ? " with a body over 64 KiB" : "");
+                console_close(c);
+                return AGENT_EXIT_DOWNLOAD;
+            }
+            c->index = i;
+            agent_log("console %s: TLS ok, certificate matches the job's fingerprint, token accepted, job fetched (%lu bytes)",
+                      g_current, (unsigned long)body->len);
+            return AGENT_EXIT_OK;
         }
-        if (round + 1 < CONSOLE_ROUNDS &&
-            WaitForSingleObject(stop_event, 1000u << round) == WAIT_OBJECT_0)
+        if (round + 1 < CONSOLE_ROUNDS && WaitForSingleObject(stop_event, 1000u << round) == WAIT_OBJECT_0)
             return AGENT_EXIT_STOPPED;
     }
     agent_log("no console answered after %d rounds", CONSOLE_ROUNDS);

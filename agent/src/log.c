@@ -2,9 +2,41 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static HANDLE g_file = INVALID_HANDLE_VALUE;
 static int g_stderr;
+/* The last LOG_MEMORY_BYTES of the log, for the result the agent posts to the console. */
+static char g_mem[LOG_MEMORY_BYTES];
+static size_t g_mem_len;
+static SRWLOCK g_mem_lock = SRWLOCK_INIT;
+
+size_t log_memory(char *out, size_t cap)
+{
+    size_t n;
+    AcquireSRWLockShared(&g_mem_lock);
+    n = g_mem_len < cap ? g_mem_len : cap;
+    memcpy(out, g_mem + (g_mem_len - n), n);
+    ReleaseSRWLockShared(&g_mem_lock);
+    return n;
+}
+
+static void remember(const char *line, size_t n)
+{
+    AcquireSRWLockExclusive(&g_mem_lock);
+    if (n > sizeof g_mem) n = sizeof g_mem;
+    if (g_mem_len + n > sizeof g_mem) {
+        /* Drop the oldest lines: keep the newest half, cut at a line start. */
+        size_t keep_from = g_mem_len - sizeof g_mem / 2;
+        while (keep_from < g_mem_len && g_mem[keep_from - 1] != '\n') keep_from++;
+        memmove(g_mem, g_mem + keep_from, g_mem_len - keep_from);
+        g_mem_len -= keep_from;
+        if (g_mem_len + n > sizeof g_mem) g_mem_len = 0;
+    }
+    memcpy(g_mem + g_mem_len, line, n);
+    g_mem_len += n;
+    ReleaseSRWLockExclusive(&g_mem_lock);
+}
 
 void log_to_stderr(int on) { g_stderr = on; }
 
@@ -59,4 +91,5 @@ void agent_log(const char *fmt, ...)
     buf[n++] = '\n';
     if (g_stderr) WriteFile(GetStdHandle(STD_ERROR_HANDLE), buf, (DWORD)n, &written, NULL);
     if (g_file != INVALID_HANDLE_VALUE) WriteFile(g_file, buf, (DWORD)n, &written, NULL);
+    remember(buf, (size_t)n);
 }

@@ -8,6 +8,10 @@ void log_to_stderr(int on);
 /* Appends to path (created if missing). Returns FALSE if it cannot be opened. */
 BOOL log_to_file(const wchar_t *path);
 void log_close(void);
+/* Copies the newest (at most cap) bytes of the log kept in memory into out; returns the count.
+ * The memory keeps the last LOG_MEMORY_BYTES, cut at line starts. */
+#define LOG_MEMORY_BYTES (64u * 1024u)
+size_t log_memory(char *out, size_t cap);
 void agent_log(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 
 /* UTF-16 -> UTF-8 into out (always NUL-terminated, truncated if needed). */

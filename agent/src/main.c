@@ -3,8 +3,8 @@
  * As a service: wmain -> StartServiceCtrlDispatcherW -> service_main, which registers the control
  * handler, reports SERVICE_RUNNING at once, runs work_run() on a worker thread, and reports
  * SERVICE_STOPPED with the result (exitcodes.h). SERVICE_CONTROL_STOP / SHUTDOWN set the stop event
- * at any point; the worker is given STOP_GRACE_MS to finish, after which the service reports
- * STOPPED (AGENT_EXIT_STOPPED) regardless. */
+ * at any point; the worker is given STOP_GRACE_MS (longer while msiexec runs) to finish, after
+ * which the service reports STOPPED (AGENT_EXIT_STOPPED) regardless. */
 #include <windows.h>
 
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "console.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "main.h"
 #include "work.h"
 
 #define STOP_GRACE_MS 10000u
@@ -22,6 +23,19 @@ static SERVICE_STATUS_HANDLE g_status_handle;
 static SERVICE_STATUS g_status;
 static CRITICAL_SECTION g_status_lock;
 static volatile DWORD g_work_result = AGENT_EXIT_INTERNAL;
+static volatile LONG g_grace_ms = STOP_GRACE_MS;
+static DWORD g_worker_tid;
+static HANDLE g_abandon_event; /* set by agent_abandon_work on a thread other than the worker */
+
+void agent_set_stop_grace(DWORD ms) { InterlockedExchange(&g_grace_ms, (LONG)(ms == 0 ? STOP_GRACE_MS : ms)); }
+
+void agent_abandon_work(DWORD result)
+{
+    g_work_result = result;
+    if (GetCurrentThreadId() == g_worker_tid) ExitThread(0);
+    SetEvent(g_abandon_event);
+    for (;;) Sleep(INFINITE);
+}
 
 static void report_status(DWORD state, DWORD result, DWORD wait_hint)
 {
@@ -58,7 +72,7 @@ static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID even
         agent_log("control %lu: stopping", (unsigned long)control);
         SetEvent(g_stop_event);
         EnterCriticalSection(&g_status_lock);
-        if (g_status.dwCurrentState == SERVICE_RUNNING) report_status(SERVICE_STOP_PENDING, 0, STOP_GRACE_MS + 2000u);
+        if (g_status.dwCurrentState == SERVICE_RUNNING) report_status(SERVICE_STOP_PENDING, 0, (DWORD)g_grace_ms + 2000u);
         LeaveCriticalSection(&g_status_lock);
         return NO_ERROR;
     case SERVICE_CONTROL_INTERROGATE:
@@ -76,26 +90,45 @@ static DWORD WINAPI worker_thread(LPVOID arg)
 }
 
 /* Runs the work on a worker thread; returns its result, or AGENT_EXIT_STOPPED if a stop was asked
- * and the worker did not finish within STOP_GRACE_MS. */
+ * and the worker did not finish within the grace time (STOP_GRACE_MS, longer while msiexec runs). */
 static DWORD run_work_bounded(void)
 {
-    HANDLE thread = CreateThread(NULL, 0, worker_thread, NULL, 0, NULL);
-    HANDLE both[2];
-    DWORD w, result;
+    HANDLE thread, waits[3];
+    DWORD w, result, waited = 0;
+
+    g_abandon_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (g_abandon_event == NULL) return AGENT_EXIT_INTERNAL;
+    thread = CreateThread(NULL, 0, worker_thread, NULL, CREATE_SUSPENDED, &g_worker_tid);
     if (thread == NULL) {
         agent_log("CreateThread failed: %lu", (unsigned long)GetLastError());
         return AGENT_EXIT_INTERNAL;
     }
-    both[0] = thread;
-    both[1] = g_stop_event;
-    w = WaitForMultipleObjects(2, both, FALSE, INFINITE);
-    if (w == WAIT_OBJECT_0) {
-        result = g_work_result;
-    } else if (console_abort(), WaitForSingleObject(thread, STOP_GRACE_MS) == WAIT_OBJECT_0) {
+    ResumeThread(thread);
+    waits[0] = thread;
+    waits[1] = g_abandon_event;
+    waits[2] = g_stop_event;
+    w = WaitForMultipleObjects(3, waits, FALSE, INFINITE);
+    if (w == WAIT_OBJECT_0 || w == WAIT_OBJECT_0 + 1) {
         result = g_work_result;
     } else {
-        agent_log("the work did not end within %u ms of the stop request", STOP_GRACE_MS);
-        result = AGENT_EXIT_STOPPED;
+        console_abort();
+        /* Wait for the worker in slices: the grace may grow while we wait (msiexec running). */
+        for (;;) {
+            w = WaitForMultipleObjects(2, waits, FALSE, 250);
+            if (w == WAIT_OBJECT_0 || w == WAIT_OBJECT_0 + 1) {
+                result = g_work_result;
+                break;
+            }
+            waited += 250;
+            /* Still stopping: a fresh checkpoint and wait hint every 2 s, so the SCM sees progress. */
+            if (waited % 2000 == 0 && g_status_handle != NULL)
+                report_status(SERVICE_STOP_PENDING, 0, (DWORD)g_grace_ms - (waited < (DWORD)g_grace_ms ? waited : 0) + 2000u);
+            if (waited >= (DWORD)g_grace_ms) {
+                agent_log("the work did not end within %lu ms of the stop request", (unsigned long)waited);
+                result = AGENT_EXIT_STOPPED;
+                break;
+            }
+        }
     }
     CloseHandle(thread);
     return result;
@@ -131,12 +164,13 @@ static BOOL WINAPI console_ctrl(DWORD type)
 static void usage(void)
 {
     fputws(L"PushInstallAgent - the Push Install Console's agent, a Windows service.\n"
-           L"usage: PushInstallAgent.exe [--console] [--job <path>] [--log <path>] [--test-hold-ms <n>]\n"
+           L"usage: PushInstallAgent.exe [--console] [--job <path>] [--log <path>] [--test-hold-ms <n>] [--test-self-token]\n"
            L"  (no --console)  run as a service; must be started by the Service Control Manager\n"
            L"  --console       run the same work without the SCM; the result is the exit code\n"
            L"  --job <path>    the job file (default: <this exe's path>.job)\n"
            L"  --log <path>    append the log here (default: <exe>.log as a service, stderr with --console)\n"
-           L"  --test-hold-ms  after validating the job, wait n ms or until stopped (tests only)\n"
+           L"  --test-hold-ms  after fetching the job, wait n ms or until stopped (tests only)\n"
+           L"  --test-self-token  run as admin with the agent's own token after LogonUserW (tests only: Wine)\n"
            L"exit codes: agent/README.md\n",
            stderr);
 }
@@ -156,6 +190,8 @@ static int parse_args(int argc, wchar_t **argv)
             unsigned long v = wcstoul(argv[++i], &end, 10);
             if (end == NULL || *end != L'\0' || v > 3600000ul) return -1;
             g_opts.test_hold_ms = (DWORD)v;
+        } else if (wcscmp(a, L"--test-self-token") == 0) {
+            g_opts.test_self_token = 1;
         } else {
             return -1;
         }

@@ -8,7 +8,8 @@ typedef struct {
     int console_mode;         /* --console: run without the SCM, result = process exit code */
     const wchar_t *job_path;  /* --job <path>; NULL -> "<exe path>.job" */
     const wchar_t *log_path;  /* --log <path>; NULL -> "<exe path>.log" as a service, stderr with --console */
-    DWORD test_hold_ms;       /* --test-hold-ms <n>: after the job is validated, wait n ms or until stopped */
+    DWORD test_hold_ms;       /* --test-hold-ms <n>: after the job is fetched, wait n ms or until stopped */
+    int test_self_token;      /* --test-self-token: see install.h (tests only: Wine's LogonUserW is a stub) */
 } agent_options;
 
 /* Runs the work on the calling thread. stop_event is set when the SCM (or Ctrl+C) asks to stop;
