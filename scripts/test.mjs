@@ -1,5 +1,6 @@
-// The README's test command (npm test): set-up, typecheck, lint, build, then every test —
-// fast unit tests first, then the end-to-end test in Debian's Chromium — and one summary line.
+// The README's test command (npm test): set-up, typecheck, lint, build (the app and the native
+// agent), then every test — fast unit tests first, then interop against real peers, the agent
+// under Wine, and the end-to-end test in Debian's Chromium — and one summary line.
 //   npm test                    everything
 //   npm test -- test/unit/x.test.ts   only the named test files (after typecheck, lint, build)
 import { spawnSync } from 'node:child_process';
@@ -39,10 +40,11 @@ step('typecheck (main, preload, tests)', 'npx', ['tsc', '-p', 'tsconfig.json']);
 step('typecheck (renderer)', 'npx', ['tsc', '-p', 'renderer/tsconfig.json']);
 step('lint', 'npx', ['eslint', '.', '--max-warnings=0']);
 step('build', 'node', ['scripts/build.mjs']);
+step('build the agent (mingw-w64)', 'bash', ['agent/build.sh']);
 
 const requested = process.argv.slice(2);
-// Fast unit and vector tests first, then interop against real peers, then the browser.
-const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('interop'), ...testFiles('e2e')];
+// Fast unit and vector tests first, then interop against real peers, the agent under Wine, then the browser.
+const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('interop'), ...testFiles('agent'), ...testFiles('e2e')];
 if (files.length === 0) {
   console.log('\nTests: 0 passed, 1 failed (no test files found)');
   process.exit(1);
