@@ -12,7 +12,7 @@
 #ifndef PUSHINSTALL_EXITCODES_H
 #define PUSHINSTALL_EXITCODES_H
 
-/* Installed (msiexec returned 0), or — in this slice — the job file was valid and the work ended. */
+/* Installed (msiexec returned 0). */
 #define AGENT_EXIT_OK 0u
 /* Unexpected local failure: out of memory, a thread or event could not be created. */
 #define AGENT_EXIT_INTERNAL 1u
@@ -23,17 +23,20 @@
 #define AGENT_EXIT_BAD_JOB 10u
 /* No console address answered within the bounded retries. */
 #define AGENT_EXIT_UNREACHABLE 11u
-/* The console's TLS certificate SHA-256 differs from the job file's fingerprint. Nothing downloaded. */
+/* The console's TLS certificate SHA-256 differs from the job file's fingerprint: the request (and
+ * so the token) was not sent; the work ended there. */
 #define AGENT_EXIT_FINGERPRINT 12u
-/* The downloaded package's size or SHA-256 differs from the job file. Nothing installed. */
+/* A package file's size or SHA-256 differs from the job (file or console). Nothing installed. */
 #define AGENT_EXIT_INTEGRITY 13u
 /* SERVICE_CONTROL_STOP / SHUTDOWN (or Ctrl+C with --console) before the work finished. */
 #define AGENT_EXIT_STOPPED 14u
 /* The console refused the token (401/403): unknown, reused, expired or run already finished. */
 #define AGENT_EXIT_TOKEN_REFUSED 15u
-/* Connected, but the download failed (I/O error, disk full, protocol error) after bounded retries. */
+/* Connected, but the download failed (I/O error, disk full) after bounded retries, or the
+ * console's answer was not understood (protocol). */
 #define AGENT_EXIT_DOWNLOAD 16u
-/* This run id already finished on this machine: a second start does not install twice. */
+/* This run id is being handled by another agent process, or already finished on this machine
+ * (<exe>.done): a second start does nothing. */
 #define AGENT_EXIT_ALREADY_RAN 17u
 /* msiexec could not be started (LogonUserW / CreateProcessAsUserW / CreateProcessW failed). */
 #define AGENT_EXIT_MSIEXEC_LAUNCH 18u
