@@ -573,6 +573,27 @@ describe('compounds and credits', () => {
     assert.equal((await raw.next()).kind, 'closed');
   });
 
+  test('a pipe READ that waits inside a chain: last in the chain it goes asynchronous; in the middle it fails after a bounded wait; the connection never stalls', async () => {
+    const quiet: PipeEndpoint = { write: async () => Buffer.alloc(0), close: () => undefined };
+    const h = await startHost('healthy', {}, { pipes: () => quiet });
+    const raw = await RawSmb.connect(h.config.address, PORT);
+    assert.equal(await raw.logon(USER, PASSWORD), 0);
+    const ipc = (await raw.request({ command: Command.TREE_CONNECT, body: encodeTreeConnectRequest(`\\\\${h.config.address}\\IPC$`) }))!.header.treeId;
+    const c = await raw.request({ command: Command.CREATE, treeId: ipc, body: encodeCreateRequest({ name: 'svcctl', desiredAccess: 0x0012019f, fileAttributes: 0, shareAccess: 3, disposition: Disposition.OPEN, createOptions: CreateOptions.NON_DIRECTORY_FILE }) });
+    const fileId = decodeCreateResponse(c!.message).fileId;
+    const read = () => ({ command: Command.READ, body: encodeReadRequest({ fileId, offset: 0n, length: 1024 }) });
+    raw.sendFrame(chain(raw, [{ command: Command.ECHO, body: encodeEmptyRequest() }, read()], ipc));
+    const first = split(((await raw.next()) as { data: Buffer }).data);
+    assert.deepEqual(first.map((p) => [p.command, p.status]), [[Command.ECHO, 0], [Command.READ, Status.PENDING]]);
+    assert.ok(first[1]!.flags & HeaderFlags.ASYNC_COMMAND);
+    const t0 = Date.now();
+    raw.sendFrame(chain(raw, [read(), { command: Command.ECHO, body: encodeEmptyRequest() }], ipc));
+    const second = split(((await raw.next(3000)) as { data: Buffer }).data);
+    assert.deepEqual(second.map((p) => [p.command, p.status]), [[Command.READ, 0xc00000e5], [Command.ECHO, 0]], 'STATUS_INTERNAL_ERROR, then the ECHO');
+    assert.ok(Date.now() - t0 < 2000);
+    raw.close();
+  });
+
   test('a WRITE larger than its credit charge covers is STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.2.5)', async () => {
     const h = await startHost();
     const { raw, treeId } = await rawAdmin(h);
@@ -588,7 +609,7 @@ describe('compounds and credits', () => {
 
 function signRaw(key: Buffer, message: Buffer): void {
   const hmac = crypto.createHmac('sha256', key);
-  message.writeUInt32LE(message.readUInt32LE(16) | HeaderFlags.SIGNED, 16);
+  message.writeUInt32LE((message.readUInt32LE(16) | HeaderFlags.SIGNED) >>> 0, 16);
   message.fill(0, 48, 64);
   hmac.update(message).digest().subarray(0, 16).copy(message, 48);
 }

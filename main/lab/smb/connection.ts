@@ -33,6 +33,9 @@ const PROTOCOL_TRANSFORM = 0xfd534d42;
 const PROTOCOL_SMB1 = 0xff534d42;
 const TRANSFORM_HEADER_BYTES = 52;
 const COMMAND_QUERY_DIRECTORY = 0x000e;
+const CHAIN_ASYNC_WAIT_MS = 1000;
+/** Before any logon only NEGOTIATE and SESSION_SETUP come: a stranger cannot make the host buffer megabytes. */
+const PRE_LOGON_MAX_FRAME = 64 * 1024;
 
 interface Element {
   header: Smb2Header;
@@ -57,6 +60,26 @@ interface Outgoing {
 
 class ConnectionDropped extends Error {}
 
+/** The promise's value if it settles within `ms` (0: by the next turn of the event loop), else null. */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  return new Promise((resolve) => {
+    let done = false;
+    const timer = ms > 0 ? setTimeout(finish, ms) : null;
+    const immediate = ms > 0 ? null : setImmediate(finish);
+    function finish(): void {
+      if (!done) resolve(null);
+      done = true;
+    }
+    void promise.then((value) => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      resolve(value);
+    });
+  });
+}
+
 export class LabSmbConnection implements CommandContext {
   negotiated: NegotiatedConnection = {
     dialect: 0, clientDialects: [], clientGuid: Buffer.alloc(16), clientSecurityMode: 0, clientCapabilities: 0, serverCapabilities: 0,
@@ -77,6 +100,7 @@ export class LabSmbConnection implements CommandContext {
   private running = false;
   private closed = false;
   private cleanedUp = false;
+  private authenticated = false;
   private throttledUntil = 0;
   private throttleTimer: NodeJS.Timeout | null = null;
   private outQueue: { at: number; data: Buffer }[] = [];
@@ -118,7 +142,8 @@ export class LabSmbConnection implements CommandContext {
         const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
         if (head[0] !== 0) return this.drop(`not a direct-TCP message (type 0x${head[0]!.toString(16)})`);
         const length = head.readUInt32BE(0) & 0xffffff;
-        if (length > MAX_FRAME) return this.drop(`a ${length}-byte message exceeds the ${MAX_FRAME}-byte cap`);
+        const cap = this.authenticated ? MAX_FRAME : PRE_LOGON_MAX_FRAME;
+        if (length > cap) return this.drop(`a ${length}-byte message exceeds the ${cap}-byte cap`);
         if (length < 4) return this.drop(`a ${length}-byte message`);
         this.expected = length;
       }
@@ -283,11 +308,26 @@ export class LabSmbConnection implements CommandContext {
       const outcome = related && i === 0 ? { status: LabStatus.INVALID_PARAMETER } : await this.process(el, sessionId, treeId, chain, encryptedBy !== null);
       let result: Result;
       if ('pending' in outcome) {
-        if (elements.length === 1) {
-          this.goAsync(el, sessionId, treeId, grant, outcome.pending, encryptedBy);
-          return;
+        const pending = outcome.pending.catch((error: unknown) => {
+          this.host.log(`${this.remote}: pipe operation failed: ${error instanceof Error ? error.message : String(error)}`);
+          return { status: LabStatus.PIPE_BROKEN } as Result;
+        });
+        if (i === elements.length - 1) {
+          // MS-SMB2 3.3.4.2: the last request of a chain (or a lone one) may go asynchronous.
+          const early = await settledWithin(pending, 0);
+          if (!early) {
+            const asyncId = this.nextAsyncId++;
+            this.host.log(`${this.remote}: STATUS_PENDING for ${commandName(h.command)} (AsyncId ${asyncId})`);
+            out.push({ header: this.responseHeader(h, LabStatus.PENDING, grant, sessionId, treeId, asyncId), body: encodeErrorBody(), signer: null });
+            void pending.then((final) => this.sendFinal(el, sessionId, treeId, asyncId, final, encryptedBy));
+            break;
+          }
+          result = early;
+        } else {
+          // MS-SMB2 3.3.5.2.7: a server may fail asynchronous work inside a chain; a short wait keeps
+          // a fast pipe answer working, and a pipe that never answers cannot stall the connection.
+          result = (await settledWithin(pending, CHAIN_ASYNC_WAIT_MS)) ?? { status: LabStatus.INTERNAL_ERROR };
         }
-        result = await outcome.pending;
       } else result = outcome;
       if (result.drop) throw new ConnectionDropped(result.status === LabStatus.SUCCESS ? 'the profile cuts it' : 'the request demands it');
       chain.sessionId = result.sessionId ?? sessionId;
@@ -374,38 +414,15 @@ export class LabSmbConnection implements CommandContext {
     return encryptMessage(cipher, session.encryptKey, session.id, session.nextNonce(), message);
   }
 
-  /** MS-SMB2 3.3.4.2: an interim STATUS_PENDING response now (unsigned), the final one when the pipe answers. */
-  private goAsync(el: Element, sessionId: bigint, treeId: number, grant: number, pending: Promise<Result>, encryptedBy: LabSession | null): void {
-    let settled: Result | null = null;
-    let failed = false;
-    const done = pending.then(
-      (r) => {
-        settled = r;
-        return r;
-      },
-      (error: unknown) => {
-        failed = true;
-        this.host.log(`${this.remote}: pipe operation failed: ${error instanceof Error ? error.message : String(error)}`);
-        return { status: LabStatus.PIPE_BROKEN } as Result;
-      },
-    );
-    setImmediate(() => {
-      if (this.closed) return;
-      const finish = (result: Result, asyncId?: bigint) => {
-        if (this.closed) return;
-        const header = this.responseHeader(el.header, result.status, asyncId === undefined ? grant : 0, sessionId, treeId, asyncId);
-        this.sendChain([{ header, body: this.bodyOf(result), signer: this.signerFor(result, sessionId, el.header) }], encryptedBy);
-      };
-      if (settled || failed) {
-        void done.then((r) => finish(r));
-        return;
-      }
-      const asyncId = this.nextAsyncId++;
-      this.host.log(`${this.remote}: STATUS_PENDING for ${commandName(el.header.command)} (AsyncId ${asyncId})`);
-      const interim = this.responseHeader(el.header, LabStatus.PENDING, grant, sessionId, treeId, asyncId);
-      this.sendChain([{ header: interim, body: encodeErrorBody(), signer: null }], encryptedBy);
-      void done.then((r) => finish(r, asyncId));
-    });
+  /** The final answer of a request that went asynchronous: ASYNC flag and AsyncId, no credits (the interim granted them). */
+  private sendFinal(el: Element, sessionId: bigint, treeId: number, asyncId: bigint, result: Result, encryptedBy: LabSession | null): void {
+    if (this.closed) return;
+    try {
+      const header = this.responseHeader(el.header, result.status, 0, sessionId, treeId, asyncId);
+      this.sendChain([{ header, body: this.bodyOf(result), signer: this.signerFor(result, sessionId, el.header) }], encryptedBy);
+    } catch (error) {
+      this.drop(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   // ---- per-request gatekeeping and dispatch ------------------------------------------------
@@ -484,6 +501,7 @@ export class LabSmbConnection implements CommandContext {
   // ---- CommandContext ----------------------------------------------------------------------
 
   established(session: LabSession): void {
+    this.authenticated = true;
     const state = this.host.state;
     state.counters.logons++;
     state.sessions++;

@@ -5,6 +5,10 @@
 import type { PipeEndpoint } from '../pipe.js';
 import { LabStatus } from './status.js';
 
+/** Reads waiting on an empty pipe, and writes queued behind a busy endpoint, per open (hostile-client bound). */
+const MAX_WAITING_READS = 16;
+const MAX_QUEUED_WRITES = 64;
+
 export interface PipeRead {
   status: number;
   data: Buffer;
@@ -16,11 +20,14 @@ export class NamedPipeOpen {
   private waiters: (() => void)[] = [];
   private broken = false;
   private closed = false;
+  private queuedWrites = 0;
 
   constructor(readonly name: string, private readonly endpoint: PipeEndpoint) {}
 
   /** Hands `data` to the endpoint; the answer (if any) is queued as one message. Writes keep their order. */
   write(data: Buffer): Promise<number> {
+    if (this.queuedWrites >= MAX_QUEUED_WRITES) return Promise.resolve(LabStatus.INSUFFICIENT_RESOURCES);
+    this.queuedWrites++;
     const done = this.writes.then(async () => {
       if (this.broken) return LabStatus.PIPE_BROKEN;
       try {
@@ -31,6 +38,7 @@ export class NamedPipeOpen {
         this.broken = true;
         return LabStatus.PIPE_BROKEN;
       } finally {
+        this.queuedWrites--;
         this.wake();
       }
     });
@@ -51,6 +59,7 @@ export class NamedPipeOpen {
         return { status: LabStatus.BUFFER_OVERFLOW, data: next.subarray(0, max) };
       }
       if (this.broken) return { status: LabStatus.PIPE_BROKEN, data: Buffer.alloc(0) };
+      if (this.waiters.length >= MAX_WAITING_READS) return { status: LabStatus.INSUFFICIENT_RESOURCES, data: Buffer.alloc(0) };
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
