@@ -284,6 +284,7 @@ DWORD console_open(const job_t *job, HANDLE stop_event, console_t *c, buf_t *bod
                 continue;
             }
             body->len = 0;
+            body->failed = 0;
             body->limit = 64 * 1024;
             rc = console_fetch(c, L"GET", L"/v1/job", NULL, &status, body, &e);
             if (rc == NET_STOPPED) {

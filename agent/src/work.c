@@ -630,13 +630,15 @@ static int already_done(void)
     return done;
 }
 
-static void mark_done(DWORD result)
+/* result: the agent's result, or -1 while msiexec runs ("result=installing"). */
+static void mark_done(long result)
 {
     char text[160];
     wchar_t *p = done_path();
     DWORD e;
     if (p == NULL) return;
-    snprintf(text, sizeof text, "run=%s\r\nresult=%lu\r\n", W.job.run, (unsigned long)result);
+    if (result < 0) snprintf(text, sizeof text, "run=%s\r\nresult=installing\r\n", W.job.run);
+    else snprintf(text, sizeof text, "run=%s\r\nresult=%ld\r\n", W.job.run, result);
     e = write_small_file(p, text);
     if (e != 0) agent_log("could not write the .done marker: Win32 error %lu", (unsigned long)e);
     HeapFree(GetProcessHeap(), 0, p);
@@ -712,7 +714,7 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
     spec.password = C.password;
     spec.test_self_token = opts->test_self_token;
     /* From here on this run counts as done on this machine: a second start will not install again. */
-    mark_done(AGENT_EXIT_OK);
+    mark_done(-1);
     *installed_or_reported = 1;
     r = install_run(&spec, W.stop_event);
     wipe_credential();
@@ -792,7 +794,7 @@ DWORD work_run(const agent_options *opts, HANDLE stop_event)
     }
 
     result = stop_requested() ? AGENT_EXIT_STOPPED : run_job(opts, &finished);
-    if (finished && result != AGENT_EXIT_STOPPED) mark_done(result);
+    if (finished && result != AGENT_EXIT_STOPPED) mark_done((long)result);
     if (W.con_open) console_close(&W.con);
     agent_log("%lu requests sent to the console, each after its certificate matched the fingerprint",
               (unsigned long)console_pinned_requests());

@@ -532,6 +532,8 @@ test('PushInstallAgent.exe under Wine, against the real package server, installi
       assert.ok(Date.now() < deadline, `msiexec never started:\n${agentLog(c)}`);
       await sleep(100);
     }
+    // From msiexec's start this run counts as done on this machine (a crash now must not install twice).
+    assert.equal(fs.readFileSync(path.join(c.dirUnix, 'PushInstallAgent.exe.done'), 'utf8'), `run=${c.run}\r\nresult=installing\r\n`);
     const t1 = Date.now();
     const stop = await sc(['stop', name]);
     assert.equal(stop.status, 0, `${stop.stdout}${stop.stderr}\n${agentLog(c)}`);
@@ -549,6 +551,7 @@ test('PushInstallAgent.exe under Wine, against the real package server, installi
     assert.match(log, /stop requested while msiexec runs: waiting up to 60 s for it to finish/);
     assert.match(log, /msiexec exited with 0/);
     assert.equal(resultOf(c)?.exitCode, 0, 'the result went to the console after the stop');
+    assert.match(fs.readFileSync(path.join(c.dirUnix, 'PushInstallAgent.exe.done'), 'utf8'), new RegExp(`^run=${c.run}\r\nresult=0\r\n$`));
     assert.equal(fs.readFileSync(path.join(programFiles(msi.variant), 'hello.txt'), 'utf8'), HELLO_TEXT);
     assertCleanedUp(c);
   });
