@@ -3,6 +3,7 @@ import { AppBar, Box, Chip, Tab, Tabs, Toolbar, Typography } from '@mui/material
 import { useEffect } from 'react';
 import { ErrorNotice } from './components/ErrorNotice';
 import { PropertiesDialog } from './components/PropertiesDialog';
+import { NewTaskWizard } from './wizard/NewTaskWizard';
 import { loadAll, subscribeToMain } from './state/actions';
 import { selectHasPropertiesTarget, useConsole, type TabId } from './state/store';
 import { ComputersTab } from './tabs/ComputersTab';
@@ -21,9 +22,32 @@ function useKeyboardShortcuts() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const s = useConsole.getState();
+      // A dialog (wizard, Properties, log viewer) owns the keyboard while it is open.
+      const inDialog = document.querySelector('[role="dialog"]') !== null;
       if (event.key === 'F4' && !event.altKey) {
         event.preventDefault();
-        if (selectHasPropertiesTarget(s)) s.propertiesRequested();
+        if (!inDialog && selectHasPropertiesTarget(s)) s.propertiesRequested();
+        return;
+      }
+      const ctrl = event.ctrlKey || event.metaKey;
+      // Ctrl+N: New Installation Task on the selected computers (Alt+N too: browsers keep Ctrl+N).
+      if ((ctrl || event.altKey) && !event.shiftKey && event.key.toLowerCase() === 'n' && !inDialog) {
+        event.preventDefault();
+        if (s.activeTab === 'computers' && s.selectedComputerIds.length > 0) s.wizardOpened(s.selectedComputerIds);
+        else {
+          s.tabChosen('computers');
+          s.logLineReceived({ at: new Date().toISOString(), level: 'info', message: 'Select the computers to install on, then New Installation Task… (Ctrl+N).' });
+        }
+        return;
+      }
+      // Ctrl+F: the current window's search field.
+      if (ctrl && event.key.toLowerCase() === 'f' && !inDialog) {
+        const field = document.querySelector<HTMLInputElement>('[data-search-field]');
+        if (field) {
+          event.preventDefault();
+          field.focus();
+          field.select();
+        }
         return;
       }
       // Electron's menu owns Ctrl+1..4; in a browser they are the browser's, so Alt+1..4 too.
@@ -47,6 +71,7 @@ export function App() {
   const error = useConsole((s) => s.error);
   const errorDismissed = useConsole((s) => s.errorDismissed);
   const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
+  const wizardComputerIds = useConsole((s) => s.wizardComputerIds);
 
   useEffect(() => {
     const unsubscribe = subscribeToMain();
@@ -89,16 +114,20 @@ export function App() {
         {activeTab === 'configuration' && <ConfigurationTab />}
       </Box>
       <Box component="footer" sx={{ px: 2, py: 0.5, borderTop: 1, borderColor: 'divider', bgcolor: 'background.paper', display: 'flex', gap: 2 }}>
-        <Typography variant="caption" color="text.secondary" data-testid="activity-line" sx={{ flex: 1 }}>
+        <Typography variant="caption" color="text.secondary" data-testid="activity-line" sx={{ flex: 1 }} noWrap>
           {lastLine ? `${new Date(lastLine.at).toLocaleTimeString()}  ${lastLine.message}` : 'Ready.'}
         </Typography>
+        <Typography variant="caption" color="text.secondary" sx={{ flexShrink: 0 }}>
+          F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search
+        </Typography>
         {info && (
-          <Typography variant="caption" color="text.secondary">
+          <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
             Data: {info.dataDir}
           </Typography>
         )}
       </Box>
       <PropertiesDialog />
+      {wizardComputerIds && <NewTaskWizard computerIds={wizardComputerIds} />}
     </Box>
   );
 }

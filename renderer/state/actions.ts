@@ -1,11 +1,11 @@
 // What the user does, as calls to main through the contract; results land in the store as
 // events. Errors become the store's `{class, code, message, advice}` for the error notice.
 import { ConsoleError } from '../../main/ipc/errors';
-import type { IpcError, Settings } from '../../main/ipc/contract';
+import type { ChannelName, IpcError, RequestOf, ResultOf, Settings } from '../../main/ipc/contract';
 import { api } from '../api';
-import { useConsole } from './store';
+import { useConsole, type ProgressEvent } from './store';
 
-function asIpcError(error: unknown): IpcError {
+export function asIpcError(error: unknown): IpcError {
   if (error instanceof ConsoleError) return error.toIpcError();
   return { class: 'internal', code: null, message: String(error), advice: 'Reload the window; if it happens again, report it.' };
 }
@@ -20,27 +20,103 @@ async function attempt<T>(call: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** One call whose failure the caller shows itself (inside a dialog): never raises the global notice. */
+export async function request<C extends ChannelName>(channel: C, body: RequestOf<C>): Promise<{ ok: true; result: ResultOf<C> } | { ok: false; error: IpcError }> {
+  try {
+    return { ok: true, result: await api.invoke(channel, body) };
+  } catch (error) {
+    return { ok: false, error: asIpcError(error) };
+  }
+}
+
+/** A call whose failure raises the global error notice. */
+export function invoke<C extends ChannelName>(channel: C, body: RequestOf<C>): Promise<ResultOf<C> | undefined> {
+  return attempt(() => api.invoke(channel, body));
+}
+
 export async function loadAll(): Promise<void> {
   const s = useConsole.getState();
-  const [info, computers, tasks, packages, settings] = await Promise.all([
+  const [info, computers, tasks, packages, settings, credentials] = await Promise.all([
     attempt(() => api.invoke('app.info', {})),
     attempt(() => api.invoke('computers.list', {})),
     attempt(() => api.invoke('tasks.list', {})),
     attempt(() => api.invoke('packages.list', {})),
     attempt(() => api.invoke('settings.get', {})),
+    attempt(() => api.invoke('credentials.list', {})),
   ]);
   if (info) s.appInfoReceived(info);
   if (computers) s.computersLoaded(computers);
   if (tasks) s.tasksLoaded(tasks);
   if (packages) s.packagesLoaded(packages);
   if (settings) s.settingsLoaded(settings);
+  if (credentials) s.credentialsLoaded(credentials);
+}
+
+// ---- live progress, batched ------------------------------------------------------------
+// A push of 5 000 targets sends tens of thousands of task.progress events. Each event only
+// lands in a buffer (the latest per target); once per animation frame the buffer is applied to
+// the store in one update, so React renders once per frame whatever the event rate. Finished
+// targets (an outcome) bring their error class and advice with a throttled reload of the task.
+
+const progressBuffer = new Map<number, ProgressEvent>();
+let flushScheduled = false;
+const tasksToReload = new Set<number>();
+let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+const RELOAD_MS = 400;
+
+function flushProgress(): void {
+  flushScheduled = false;
+  if (progressBuffer.size === 0) return;
+  const events = [...progressBuffer.values()];
+  progressBuffer.clear();
+  const s = useConsole.getState();
+  s.targetsProgressed(events);
+  for (const e of events) {
+    if (e.outcome !== null || !s.targetsByTask[e.taskId]) tasksToReload.add(e.taskId);
+  }
+  // Counts in the task grid (running, succeeded, failed) come from main: reload it now and then.
+  tasksToReload.add(-1);
+  reloadTimer ??= setTimeout(() => void reloadChanged(), RELOAD_MS);
+}
+
+async function reloadChanged(): Promise<void> {
+  reloadTimer = null;
+  const ids = [...tasksToReload];
+  tasksToReload.clear();
+  const s = useConsole.getState();
+  const tasks = await request('tasks.list', {});
+  if (tasks.ok) s.tasksLoaded(tasks.result);
+  for (const taskId of ids) {
+    if (taskId < 0 || (taskId !== useConsole.getState().selectedTaskId && !useConsole.getState().targetsByTask[taskId])) continue;
+    const targets = await request('tasks.targets', { taskId });
+    if (targets.ok) useConsole.getState().targetsLoaded(taskId, targets.result);
+  }
+  if (ids.some((id) => id >= 0)) {
+    const computers = await request('computers.list', {});
+    if (computers.ok) useConsole.getState().computersLoaded(computers.result);
+  }
+}
+
+export function progressReceived(event: ProgressEvent): void {
+  progressBuffer.set(event.targetId, event);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // A hidden page gets no animation frames: a timer flushes then, at a slower pace.
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    flushProgress();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 250);
 }
 
 export function subscribeToMain(): () => void {
   const s = useConsole.getState();
   const offs = [
     api.on('log.line', (line) => s.logLineReceived(line)),
-    api.on('task.progress', (event) => s.targetProgressed(event)),
+    api.on('task.progress', progressReceived),
     api.on('menu.command', ({ command }) => {
       if (command === 'properties') useConsole.getState().propertiesRequested();
       else useConsole.getState().tabChosen(command.slice('tab.'.length) as 'computers');
@@ -49,18 +125,30 @@ export function subscribeToMain(): () => void {
   return () => offs.forEach((off) => off());
 }
 
+// ---- computers ---------------------------------------------------------------------------
+
+export async function reloadComputers(): Promise<void> {
+  const computers = await attempt(() => api.invoke('computers.list', {}));
+  if (computers) useConsole.getState().computersLoaded(computers);
+}
+
 export async function addComputers(entries: string[], groupName?: string) {
   const result = await attempt(() => api.invoke('computers.add', groupName ? { entries, groupName } : { entries }));
   if (!result) return undefined;
-  const computers = await attempt(() => api.invoke('computers.list', {}));
-  if (computers) useConsole.getState().computersLoaded(computers);
+  await reloadComputers();
   return result;
 }
 
 export async function removeComputers(ids: number[]): Promise<void> {
   if ((await attempt(() => api.invoke('computers.remove', { ids }))) === undefined) return;
-  const computers = await attempt(() => api.invoke('computers.list', {}));
-  if (computers) useConsole.getState().computersLoaded(computers);
+  await reloadComputers();
+}
+
+// ---- history -----------------------------------------------------------------------------
+
+export async function reloadTasks(): Promise<void> {
+  const tasks = await attempt(() => api.invoke('tasks.list', {}));
+  if (tasks) useConsole.getState().tasksLoaded(tasks);
 }
 
 export async function openTask(taskId: number): Promise<void> {
@@ -69,11 +157,29 @@ export async function openTask(taskId: number): Promise<void> {
   if (targets) useConsole.getState().targetsLoaded(taskId, targets);
 }
 
-export async function loadTargetLogs(targetIds: number[]): Promise<void> {
-  for (const targetId of targetIds) {
-    const entries = await attempt(() => api.invoke('targets.log', { targetId }));
-    if (entries) useConsole.getState().targetLogLoaded(targetId, entries);
-  }
+export async function loadTargetLogs(targetIds: number[], withMsiLog = false): Promise<void> {
+  await Promise.all(
+    targetIds.map(async (targetId) => {
+      const entries = await attempt(() => api.invoke('targets.log', { targetId }));
+      if (entries) useConsole.getState().targetLogLoaded(targetId, entries);
+      if (withMsiLog) {
+        const msi = await attempt(() => api.invoke('targets.msiLog', { targetId }));
+        if (msi) useConsole.getState().msiLogLoaded(targetId, msi.log);
+      }
+    }),
+  );
+}
+
+// ---- credentials, packages, settings --------------------------------------------------------
+
+export async function reloadCredentials(): Promise<void> {
+  const credentials = await attempt(() => api.invoke('credentials.list', {}));
+  if (credentials) useConsole.getState().credentialsLoaded(credentials);
+}
+
+export async function reloadPackages(): Promise<void> {
+  const packages = await attempt(() => api.invoke('packages.list', {}));
+  if (packages) useConsole.getState().packagesLoaded(packages);
 }
 
 export async function saveSettings(changes: Partial<Settings>): Promise<boolean> {
@@ -81,4 +187,24 @@ export async function saveSettings(changes: Partial<Settings>): Promise<boolean>
   if (!settings) return false;
   useConsole.getState().settingsLoaded(settings);
   return true;
+}
+
+/** Saves text or bytes as a download (the browser shell and Electron alike). */
+export function saveFile(fileName: string, content: string | Uint8Array, type: string): void {
+  const blob = new Blob([typeof content === 'string' ? content : new Uint8Array(content)], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function base64ToBytes(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }

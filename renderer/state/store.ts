@@ -4,6 +4,7 @@ import { create, type StateCreator } from 'zustand';
 import type {
   AppInfo,
   Computer,
+  Credential,
   EventPayloadOf,
   IpcError,
   Package,
@@ -16,6 +17,8 @@ import type {
 export type TabId = 'computers' | 'history' | 'packages' | 'configuration';
 export type LogLine = EventPayloadOf<'log.line'>;
 export type ProgressEvent = EventPayloadOf<'task.progress'>;
+/** Which History grid F4 describes: the task, or the targets selected under it. */
+export type HistoryFocus = 'task' | 'target';
 
 interface ShellSlice {
   info: AppInfo | null;
@@ -23,6 +26,10 @@ interface ShellSlice {
   error: IpcError | null;
   activity: LogLine[];
   propertiesOpen: boolean;
+  /** On History: whether the open Properties window describes the task or a target (fixed when it opens). */
+  propertiesFocus: HistoryFocus;
+  /** The computers the New Installation Task wizard opened with; null when it is closed. */
+  wizardComputerIds: number[] | null;
   appInfoReceived(info: AppInfo): void;
   tabChosen(tab: TabId): void;
   errorRaised(error: IpcError): void;
@@ -30,27 +37,40 @@ interface ShellSlice {
   logLineReceived(line: LogLine): void;
   propertiesRequested(): void;
   propertiesClosed(): void;
+  wizardOpened(computerIds: number[]): void;
+  wizardClosed(): void;
 }
 
 interface ComputersSlice {
   computers: Computer[];
   selectedComputerIds: number[];
   computerFilter: string;
+  /** null: every group; '' : computers in no group. */
+  groupFilter: string | null;
   computersLoaded(computers: Computer[]): void;
   computersSelected(ids: number[]): void;
   computerFilterChanged(filter: string): void;
+  groupFilterChanged(group: string | null): void;
 }
 
 interface HistorySlice {
   tasks: TaskSummary[];
   selectedTaskId: number | null;
+  selectedTargetIds: number[];
+  historyFocus: HistoryFocus;
   targetsByTask: Record<number, TaskTarget[]>;
   logsByTarget: Record<number, StepLogEntry[]>;
+  msiLogsByTarget: Record<number, string | null>;
   tasksLoaded(tasks: TaskSummary[]): void;
   taskSelected(taskId: number | null): void;
+  targetsSelected(ids: number[]): void;
+  historyFocused(focus: HistoryFocus): void;
   targetsLoaded(taskId: number, targets: TaskTarget[]): void;
   targetLogLoaded(targetId: number, entries: StepLogEntry[]): void;
+  msiLogLoaded(targetId: number, log: string | null): void;
   targetProgressed(event: ProgressEvent): void;
+  /** A batch of progress events (coalesced per animation frame by actions.ts) applied at once. */
+  targetsProgressed(events: readonly ProgressEvent[]): void;
 }
 
 interface PackagesSlice {
@@ -60,12 +80,17 @@ interface PackagesSlice {
   packageSelected(id: number | null): void;
 }
 
+interface CredentialsSlice {
+  credentials: Credential[];
+  credentialsLoaded(credentials: Credential[]): void;
+}
+
 interface SettingsSlice {
   settings: Settings | null;
   settingsLoaded(settings: Settings): void;
 }
 
-export type ConsoleState = ShellSlice & ComputersSlice & HistorySlice & PackagesSlice & SettingsSlice;
+export type ConsoleState = ShellSlice & ComputersSlice & HistorySlice & PackagesSlice & CredentialsSlice & SettingsSlice;
 type Slice<T> = StateCreator<ConsoleState, [], [], T>;
 
 const MAX_ACTIVITY = 200;
@@ -76,46 +101,79 @@ const shellSlice: Slice<ShellSlice> = (set) => ({
   error: null,
   activity: [],
   propertiesOpen: false,
+  propertiesFocus: 'task',
+  wizardComputerIds: null,
   appInfoReceived: (info) => set({ info }),
   tabChosen: (tab) => set({ activeTab: tab, propertiesOpen: false }),
   errorRaised: (error) => set({ error }),
   errorDismissed: () => set({ error: null }),
   logLineReceived: (line) => set((s) => ({ activity: [...s.activity, line].slice(-MAX_ACTIVITY) })),
-  propertiesRequested: () => set({ propertiesOpen: true }),
+  propertiesRequested: () => set((s) => ({ propertiesOpen: true, propertiesFocus: s.historyFocus })),
   propertiesClosed: () => set({ propertiesOpen: false }),
+  wizardOpened: (computerIds) => set({ wizardComputerIds: computerIds }),
+  wizardClosed: () => set({ wizardComputerIds: null }),
 });
 
 const computersSlice: Slice<ComputersSlice> = (set) => ({
   computers: [],
   selectedComputerIds: [],
   computerFilter: '',
+  groupFilter: null,
   computersLoaded: (computers) =>
-    set((s) => ({
-      computers,
-      selectedComputerIds: s.selectedComputerIds.filter((id) => computers.some((c) => c.id === id)),
-    })),
+    set((s) => {
+      const ids = new Set(computers.map((c) => c.id));
+      return { computers, selectedComputerIds: s.selectedComputerIds.filter((id) => ids.has(id)) };
+    }),
   computersSelected: (ids) => set({ selectedComputerIds: ids }),
   computerFilterChanged: (computerFilter) => set({ computerFilter }),
+  groupFilterChanged: (groupFilter) => set({ groupFilter, selectedComputerIds: [] }),
 });
+
+/** Applies progress events to a task's targets: one array copy per task, whatever the batch size. */
+export function applyProgress(targetsByTask: Record<number, TaskTarget[]>, events: readonly ProgressEvent[]): Record<number, TaskTarget[]> {
+  const byTask = new Map<number, Map<number, ProgressEvent>>();
+  for (const e of events) {
+    if (!targetsByTask[e.taskId]) continue;
+    let latest = byTask.get(e.taskId);
+    if (!latest) byTask.set(e.taskId, (latest = new Map()));
+    latest.set(e.targetId, e);
+  }
+  if (byTask.size === 0) return targetsByTask;
+  const next = { ...targetsByTask };
+  for (const [taskId, latest] of byTask) {
+    next[taskId] = targetsByTask[taskId]!.map((t) => {
+      const e = latest.get(t.id);
+      if (!e) return t;
+      return {
+        ...t,
+        state: e.state,
+        outcome: e.outcome,
+        progress: e.progress,
+        queuePosition: e.state === 'queued' ? t.queuePosition : null,
+      };
+    });
+  }
+  return next;
+}
 
 const historySlice: Slice<HistorySlice> = (set) => ({
   tasks: [],
   selectedTaskId: null,
+  selectedTargetIds: [],
+  historyFocus: 'task',
   targetsByTask: {},
   logsByTarget: {},
+  msiLogsByTarget: {},
   tasksLoaded: (tasks) => set({ tasks }),
-  taskSelected: (selectedTaskId) => set({ selectedTaskId }),
+  taskSelected: (selectedTaskId) =>
+    set((s) => (s.selectedTaskId === selectedTaskId ? { historyFocus: 'task' } : { selectedTaskId, selectedTargetIds: [], historyFocus: 'task' })),
+  targetsSelected: (selectedTargetIds) => set({ selectedTargetIds, historyFocus: 'target' }),
+  historyFocused: (historyFocus) => set({ historyFocus }),
   targetsLoaded: (taskId, targets) => set((s) => ({ targetsByTask: { ...s.targetsByTask, [taskId]: targets } })),
   targetLogLoaded: (targetId, entries) => set((s) => ({ logsByTarget: { ...s.logsByTarget, [targetId]: entries } })),
-  targetProgressed: (e) =>
-    set((s) => {
-      const targets = s.targetsByTask[e.taskId];
-      if (!targets) return {};
-      const next = targets.map((t) =>
-        t.id === e.targetId ? { ...t, state: e.state, outcome: e.outcome, progress: e.progress } : t,
-      );
-      return { targetsByTask: { ...s.targetsByTask, [e.taskId]: next } };
-    }),
+  msiLogLoaded: (targetId, log) => set((s) => ({ msiLogsByTarget: { ...s.msiLogsByTarget, [targetId]: log } })),
+  targetProgressed: (e) => set((s) => ({ targetsByTask: applyProgress(s.targetsByTask, [e]) })),
+  targetsProgressed: (events) => set((s) => ({ targetsByTask: applyProgress(s.targetsByTask, events) })),
 });
 
 const packagesSlice: Slice<PackagesSlice> = (set) => ({
@@ -123,6 +181,11 @@ const packagesSlice: Slice<PackagesSlice> = (set) => ({
   selectedPackageId: null,
   packagesLoaded: (packages) => set({ packages }),
   packageSelected: (selectedPackageId) => set({ selectedPackageId }),
+});
+
+const credentialsSlice: Slice<CredentialsSlice> = (set) => ({
+  credentials: [],
+  credentialsLoaded: (credentials) => set({ credentials }),
 });
 
 const settingsSlice: Slice<SettingsSlice> = (set) => ({
@@ -135,22 +198,32 @@ export const useConsole = create<ConsoleState>()((...a) => ({
   ...computersSlice(...a),
   ...historySlice(...a),
   ...packagesSlice(...a),
+  ...credentialsSlice(...a),
   ...settingsSlice(...a),
 }));
 
 // ---- selectors -------------------------------------------------------------------------
 
 /** Not a selector: it builds a new array, so components call it inside useMemo. */
-export const filterComputers = (computers: Computer[], filter: string): Computer[] => {
+export const filterComputers = (computers: Computer[], filter: string, group: string | null = null): Computer[] => {
   const q = filter.trim().toLowerCase();
-  if (!q) return computers;
-  return computers.filter((c) =>
-    [c.name, c.address, c.domain, c.os, c.groupName].some((v) => v?.toLowerCase().includes(q)),
+  return computers.filter(
+    (c) =>
+      (group === null || (group === '' ? c.groupName === null : c.groupName === group)) &&
+      (!q || [c.name, c.address, c.domain, c.os, c.groupName, c.lastResult].some((v) => v?.toLowerCase().includes(q))),
   );
 };
 
+/** Not a selector either (new array): the groups in use, sorted. */
+export const groupsOf = (computers: Computer[]): string[] =>
+  [...new Set(computers.flatMap((c) => (c.groupName ? [c.groupName] : [])))].sort((a, b) => a.localeCompare(b));
+
 export const selectSelectedTask = (s: ConsoleState): TaskSummary | null =>
   s.tasks.find((t) => t.id === s.selectedTaskId) ?? null;
+
+const NO_TARGETS: TaskTarget[] = [];
+export const selectSelectedTaskTargets = (s: ConsoleState): TaskTarget[] =>
+  s.selectedTaskId === null ? NO_TARGETS : s.targetsByTask[s.selectedTaskId] ?? NO_TARGETS;
 
 /** Whether F4 has something to show on the current tab. */
 export const selectHasPropertiesTarget = (s: ConsoleState): boolean => {

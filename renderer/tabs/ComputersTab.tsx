@@ -1,63 +1,57 @@
-// Computers: the machines targeted for remote installation.
-import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField, Tooltip, Typography } from '@mui/material';
-import { useMemo, useState } from 'react';
+// Computers: the machines targeted for remote installation — a virtualised grid with groups,
+// search, multi-select, the ways to add computers (names, ranges, file, scan, Active
+// Directory) and what to do with the selection (New Installation Task…, Get Info, Diagnostics,
+// group, remove, remove leftovers), from the toolbar, the context menu or the keyboard.
+import {
+  Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Divider, List, ListItemButton, ListItemText, Menu, MenuItem, Stack, TextField,
+  Tooltip, Typography,
+} from '@mui/material';
+import { useMemo, useState, type MouseEvent } from 'react';
 import type { Computer } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
-import { addComputers, removeComputers } from '../state/actions';
-import { filterComputers, useConsole } from '../state/store';
+import { AddComputersDialog } from '../computers/AddComputersDialog';
+import { DirectoryImportDialog } from '../computers/DirectoryImportDialog';
+import { DiagnosticsDialog, GetInfoDialog } from '../computers/HostChecksDialog';
+import { NetworkScanDialog } from '../computers/NetworkScanDialog';
+import { reloadComputers, removeComputers, request } from '../state/actions';
+import { filterComputers, groupsOf, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
-  { key: 'name', header: 'Computer', width: '22%', render: (c) => c.name },
-  { key: 'address', header: 'Address', render: (c) => c.address ?? '—' },
-  { key: 'domain', header: 'Domain', render: (c) => c.domain ?? '—' },
-  { key: 'os', header: 'Operating system', render: (c) => c.os ?? 'not queried yet' },
-  { key: 'group', header: 'Group', render: (c) => c.groupName ?? '—' },
-  { key: 'last', header: 'Last result', render: (c) => c.lastResult ?? 'never pushed' },
+  { key: 'name', header: 'Computer', width: '20%', render: (c) => c.name },
+  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? `${c.address}${c.port ? `:${c.port}` : ''}` : '—') },
+  { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain ?? '—' },
+  { key: 'os', header: 'Operating system', width: '16%', render: (c) => c.os ?? 'not queried yet' },
+  { key: 'group', header: 'Group', width: '12%', render: (c) => c.groupName ?? '—' },
+  { key: 'last', header: 'Last result', render: (c) => c.lastResult ?? 'never pushed', title: (c) => c.lastResult },
 ];
 
-function AddComputersDialog(props: { open: boolean; onClose: () => void }) {
-  const [text, setText] = useState('');
-  const [group, setGroup] = useState('');
-  const [report, setReport] = useState<string | null>(null);
+type DialogKind = 'add' | 'scan' | 'directory' | 'info' | 'diagnose' | 'group' | 'remove' | null;
 
-  const submit = async () => {
-    const entries = text.split(/[\s,;]+/).filter((e) => e.length > 0);
-    if (entries.length === 0) return;
-    const result = await addComputers(entries, group.trim() || undefined);
-    if (!result) return;
-    const parts = [`Added ${result.added.length} computer(s).`];
-    if (result.duplicates.length) parts.push(`Already listed: ${result.duplicates.join(', ')}.`);
-    if (result.invalid.length) parts.push(`Not valid: ${result.invalid.map((i) => `${i.entry} (${i.reason})`).join(', ')}.`);
-    setReport(parts.join(' '));
-    if (result.invalid.length === 0 && result.duplicates.length === 0) {
-      setText('');
-      props.onClose();
-    }
+function GroupDialog(props: { ids: number[]; groups: string[]; onClose: () => void }) {
+  const [name, setName] = useState('');
+  const apply = async (groupName: string | null) => {
+    await request('computers.setGroup', { ids: props.ids, groupName });
+    await reloadComputers();
+    props.onClose();
   };
-
   return (
-    <Dialog open={props.open} onClose={props.onClose} fullWidth maxWidth="sm">
-      <DialogTitle>Add Computers</DialogTitle>
-      <DialogContent>
-        <Stack spacing={2} sx={{ pt: 1 }}>
-          <TextField
-            label="Computer names or IP addresses"
-            helperText="One per line, or separated by commas or spaces. NetBIOS names, DNS names, IPv4 and IPv6 addresses."
-            multiline
-            minRows={5}
-            autoFocus
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            slotProps={{ htmlInput: { 'data-testid': 'add-computers-input' } }}
-          />
-          <TextField label="Group (optional)" value={group} onChange={(e) => setGroup(e.target.value)} />
-          {report && <Alert severity="info" data-testid="add-report">{report}</Alert>}
+    <Dialog open onClose={props.onClose} maxWidth="xs" fullWidth aria-label="Move to Group">
+      <DialogTitle>Move {props.ids.length} computer(s) to a group</DialogTitle>
+      <DialogContent dividers>
+        <Stack spacing={1}>
+          {props.groups.map((g) => (
+            <Button key={g} variant="outlined" onClick={() => void apply(g)}>
+              {g}
+            </Button>
+          ))}
+          <TextField label="New group" value={name} autoFocus onChange={(e) => setName(e.target.value)} slotProps={{ htmlInput: { maxLength: 64, 'data-testid': 'new-group' } }} />
         </Stack>
       </DialogContent>
       <DialogActions>
-        <Button onClick={props.onClose}>Close</Button>
-        <Button variant="contained" onClick={() => void submit()} disabled={text.trim() === ''}>
-          Add
+        <Button onClick={() => void apply(null)}>No Group</Button>
+        <Button onClick={props.onClose}>Cancel</Button>
+        <Button variant="contained" disabled={!name.trim()} onClick={() => void apply(name.trim())}>
+          Move
         </Button>
       </DialogActions>
     </Dialog>
@@ -67,53 +61,152 @@ function AddComputersDialog(props: { open: boolean; onClose: () => void }) {
 export function ComputersTab() {
   const computers = useConsole((s) => s.computers);
   const filter = useConsole((s) => s.computerFilter);
-  const rows = useMemo(() => filterComputers(computers, filter), [computers, filter]);
-  const total = computers.length;
+  const group = useConsole((s) => s.groupFilter);
+  const rows = useMemo(() => filterComputers(computers, filter, group), [computers, filter, group]);
+  const groups = useMemo(() => groupsOf(computers), [computers]);
   const selected = useConsole((s) => s.selectedComputerIds);
   const computersSelected = useConsole((s) => s.computersSelected);
   const computerFilterChanged = useConsole((s) => s.computerFilterChanged);
+  const groupFilterChanged = useConsole((s) => s.groupFilterChanged);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);
-  const [adding, setAdding] = useState(false);
+  const wizardOpened = useConsole((s) => s.wizardOpened);
+  const [dialog, setDialog] = useState<DialogKind>(null);
+  const [addMenu, setAddMenu] = useState<HTMLElement | null>(null);
+  const [context, setContext] = useState<{ x: number; y: number } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const none = selected.length === 0;
+
+  const removeLeftovers = async () => {
+    const r = await request('computers.removeLeftovers', { ids: selected });
+    setNotice(r.ok ? (r.result.targets === 0 ? 'No leftovers are recorded for the selected computers.' : `Leftovers: ${r.result.cleaned} of ${r.result.targets} push(es) cleaned, ${r.result.remaining} remaining.`) : `${r.error.class}: ${r.error.message} ${r.error.advice}`);
+  };
+
+  const actions: { label: string; shortcut?: string; disabled: boolean; run: () => void }[] = [
+    { label: 'New Installation Task…', shortcut: 'Ctrl+N', disabled: none, run: () => wizardOpened(selected) },
+    { label: 'Get Info', disabled: none, run: () => setDialog('info') },
+    { label: 'Diagnostics…', disabled: none, run: () => setDialog('diagnose') },
+    { label: 'Move to Group…', disabled: none, run: () => setDialog('group') },
+    { label: 'Remove Leftovers', disabled: none, run: () => void removeLeftovers() },
+    { label: 'Remove', shortcut: 'Delete', disabled: none, run: () => setDialog('remove') },
+    { label: 'Properties', shortcut: 'F4', disabled: none, run: propertiesRequested },
+  ];
 
   return (
-    <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, flex: 1, minHeight: 0 }}>
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
-        <Button variant="contained" onClick={() => setAdding(true)}>
-          Add Computers…
-        </Button>
-        <Button disabled={selected.length === 0} onClick={() => void removeComputers(selected)}>
-          Remove
-        </Button>
-        <Tooltip title="F4">
-          <span>
-            <Button disabled={selected.length === 0} onClick={propertiesRequested}>
-              Properties (F4)
+    <Box sx={{ display: 'flex', gap: 1, flex: 1, minHeight: 0 }}>
+      <Box sx={{ width: 180, flexShrink: 0, border: 1, borderColor: 'divider', bgcolor: 'background.paper', overflow: 'auto' }}>
+        <Typography variant="caption" sx={{ px: 1.5, pt: 1, display: 'block', color: 'text.secondary', fontWeight: 600 }}>
+          GROUPS
+        </Typography>
+        <List dense aria-label="Groups">
+          <ListItemButton selected={group === null} onClick={() => groupFilterChanged(null)}>
+            <ListItemText primary={`All computers (${computers.length})`} />
+          </ListItemButton>
+          {groups.map((g) => (
+            <ListItemButton key={g} selected={group === g} onClick={() => groupFilterChanged(g)}>
+              <ListItemText primary={`${g} (${computers.filter((c) => c.groupName === g).length})`} />
+            </ListItemButton>
+          ))}
+          {groups.length > 0 && (
+            <ListItemButton selected={group === ''} onClick={() => groupFilterChanged('')}>
+              <ListItemText primary="No group" />
+            </ListItemButton>
+          )}
+        </List>
+      </Box>
+      <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, flex: 1, minWidth: 0 }}>
+        <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1 }}>
+          <Button variant="contained" onClick={(e) => setAddMenu(e.currentTarget)} aria-haspopup="menu">
+            Add Computers ▾
+          </Button>
+          <Menu anchorEl={addMenu} open={addMenu !== null} onClose={() => setAddMenu(null)}>
+            <MenuItem onClick={() => { setAddMenu(null); setDialog('add'); }}>Names, Addresses, Ranges or File…</MenuItem>
+            <MenuItem onClick={() => { setAddMenu(null); setDialog('scan'); }}>Network Scan…</MenuItem>
+            <MenuItem onClick={() => { setAddMenu(null); setDialog('directory'); }}>Active Directory…</MenuItem>
+          </Menu>
+          <Tooltip title="Ctrl+N">
+            <span>
+              <Button variant="contained" color="secondary" disabled={none} onClick={() => wizardOpened(selected)}>
+                New Installation Task…
+              </Button>
+            </span>
+          </Tooltip>
+          <Button disabled={none} onClick={() => setDialog('info')}>Get Info</Button>
+          <Button disabled={none} onClick={() => setDialog('diagnose')}>Diagnostics…</Button>
+          <Tooltip title="Delete">
+            <span>
+              <Button disabled={none} onClick={() => setDialog('remove')}>Remove</Button>
+            </span>
+          </Tooltip>
+          <Tooltip title="F4">
+            <span>
+              <Button disabled={none} onClick={propertiesRequested}>Properties</Button>
+            </span>
+          </Tooltip>
+          <Box sx={{ flex: 1 }} />
+          <TextField
+            placeholder="Filter computers (Ctrl+F)"
+            value={filter}
+            onChange={(e) => computerFilterChanged(e.target.value)}
+            slotProps={{ htmlInput: { 'data-search-field': 'computers', 'aria-label': 'Filter computers' } }}
+          />
+        </Stack>
+        {notice && (
+          <Alert severity="info" onClose={() => setNotice(null)} data-testid="computers-notice">
+            {notice}
+          </Alert>
+        )}
+        <DataTable
+          label="Computers"
+          testId="computers-grid"
+          columns={columns}
+          rows={rows}
+          selected={selected}
+          onSelect={computersSelected}
+          onDelete={() => setDialog('remove')}
+          onOpen={(c) => {
+            computersSelected([c.id]);
+            propertiesRequested();
+          }}
+          onContextMenu={(e: MouseEvent) => setContext({ x: e.clientX, y: e.clientY })}
+          empty={
+            computers.length === 0
+              ? 'No computers yet. Choose "Add Computers" to list the machines to install on: by name, range, file, network scan or Active Directory.'
+              : 'No computer matches the filter.'
+          }
+        />
+        <Typography variant="caption" color="text.secondary" data-testid="computers-count">
+          {computers.length} computer(s), {rows.length} shown, {selected.length} selected
+        </Typography>
+      </Box>
+      <Menu open={context !== null} onClose={() => setContext(null)} anchorReference="anchorPosition" anchorPosition={context ? { top: context.y, left: context.x } : undefined}>
+        {actions.map((a, i) => [
+          i === 4 ? <Divider key={`d${i}`} /> : null,
+          <MenuItem key={a.label} disabled={a.disabled} onClick={() => { setContext(null); a.run(); }}>
+            <ListItemText>{a.label}</ListItemText>
+            {a.shortcut && <Typography variant="caption" color="text.secondary" sx={{ ml: 3 }}>{a.shortcut}</Typography>}
+          </MenuItem>,
+        ])}
+      </Menu>
+      {dialog === 'add' && <AddComputersDialog onClose={() => setDialog(null)} />}
+      {dialog === 'scan' && <NetworkScanDialog onClose={() => setDialog(null)} />}
+      {dialog === 'directory' && <DirectoryImportDialog onClose={() => setDialog(null)} />}
+      {dialog === 'info' && <GetInfoDialog computerIds={selected} onClose={() => setDialog(null)} />}
+      {dialog === 'diagnose' && <DiagnosticsDialog computerIds={selected} onClose={() => setDialog(null)} />}
+      {dialog === 'group' && <GroupDialog ids={selected} groups={groups} onClose={() => setDialog(null)} />}
+      {dialog === 'remove' && (
+        <Dialog open onClose={() => setDialog(null)} aria-label="Remove computers">
+          <DialogTitle>Remove {selected.length} computer(s)?</DialogTitle>
+          <DialogContent>
+            <Typography>They leave the Computers list; their installation history stays.</Typography>
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={() => setDialog(null)}>Cancel</Button>
+            <Button variant="contained" color="error" autoFocus onClick={() => { setDialog(null); void removeComputers(selected); }}>
+              Remove
             </Button>
-          </span>
-        </Tooltip>
-        <Box sx={{ flex: 1 }} />
-        <TextField placeholder="Filter computers" value={filter} onChange={(e) => computerFilterChanged(e.target.value)} />
-      </Stack>
-      <DataTable
-        label="Computers"
-        columns={columns}
-        rows={rows}
-        selected={selected}
-        onSelect={computersSelected}
-        onOpen={(c) => {
-          computersSelected([c.id]);
-          propertiesRequested();
-        }}
-        empty={
-          total === 0
-            ? 'No computers yet. Choose "Add Computers…" to list the machines to install on.'
-            : 'No computer matches the filter.'
-        }
-      />
-      <Typography variant="caption" color="text.secondary" data-testid="computers-count">
-        {total} computer(s), {selected.length} selected
-      </Typography>
-      <AddComputersDialog open={adding} onClose={() => setAdding(false)} />
+          </DialogActions>
+        </Dialog>
+      )}
     </Box>
   );
 }

@@ -62,7 +62,7 @@ describe('browser shell in Chromium', () => {
     fs.mkdirSync(shots, { recursive: true });
     dataDir = tempDir('pic-e2e-');
     seed(dataDir);
-    shell = await startBrowserShell(dataDir);
+    shell = await startBrowserShell(dataDir, 20_000, { PUSHCONSOLE_LAB: '0' });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 820 } });
     page.setDefaultTimeout(10_000);
@@ -88,10 +88,15 @@ describe('browser shell in Chromium', () => {
     await page.getByText('browser shell').waitFor();
   });
 
-  test('Computers: adding names and addresses lists them; an invalid entry shows class, message and advice', async () => {
+  const openAdd = async () => {
+    await page.getByRole('button', { name: 'Add Computers ▾' }).click();
+    await page.getByRole('menuitem', { name: 'Names, Addresses, Ranges or File…' }).click();
+  };
+
+  test('Computers: adding names and addresses lists them; invalid entries are shown with line and reason, nothing added', async () => {
     await tab('Computers').click();
     await page.getByTestId('empty-state').getByText('No computers yet').waitFor();
-    await page.getByRole('button', { name: 'Add Computers…' }).click();
+    await openAdd();
     await page.getByTestId('add-computers-input').fill('pc01, 127.0.10.1\nfileserver.corp.example');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await row('PC01').waitFor();
@@ -100,15 +105,17 @@ describe('browser shell in Chromium', () => {
     assert.match(await page.getByTestId('computers-count').innerText(), /^3 computer\(s\)/);
     await page.getByTestId('activity-line').getByText('Added 3 computer(s).').waitFor();
 
-    await page.getByRole('button', { name: 'Add Computers…' }).click();
+    await openAdd();
     await page.getByTestId('add-computers-input').fill('300.1.2.3 bad|name');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
-    const notice = page.getByTestId('error-notice');
-    await notice.waitFor();
-    assert.equal(await notice.getAttribute('data-error-class'), 'invalid-computer');
-    assert.match(await notice.innerText(), /What to do: Enter a NetBIOS name/);
-    await page.getByRole('button', { name: 'Close', exact: true }).click();
-    await notice.getByRole('button', { name: 'Close' }).click();
+    const invalid = page.getByTestId('invalid-line');
+    await invalid.first().waitFor();
+    assert.deepEqual(await invalid.allInnerTexts(), [
+      '✗ line 1: 300.1.2.3 — not a valid IPv4 address',
+      '✗ line 1: bad|name — contains a character Windows does not allow in a computer name',
+    ]);
+    await page.getByRole('dialog', { name: 'Add Computers' }).getByRole('button', { name: 'Close', exact: true }).click();
+    assert.match(await page.getByTestId('computers-count').innerText(), /^3 computer\(s\)/);
   });
 
   test('Computers: the filter narrows the grid and clearing it brings every row back', async () => {
@@ -124,8 +131,8 @@ describe('browser shell in Chromium', () => {
   test('Computers: F4 opens Properties of the selected computer', async () => {
     await row('PC01').click();
     await page.keyboard.press('F4');
-    const dialog = page.getByRole('dialog');
-    await dialog.getByText('Computer Properties').waitFor();
+    const dialog = page.getByRole('dialog', { name: 'Computer Properties' });
+    await dialog.waitFor();
     await dialog.getByRole('cell', { name: 'PC01', exact: true }).waitFor();
     await page.screenshot({ path: path.join(shots, 'computers-properties.png') });
     await page.keyboard.press('Escape');
@@ -136,19 +143,22 @@ describe('browser shell in Chromium', () => {
   test('Installation History: the task, its targets with error class, and View All Logs', async () => {
     await tab('Installation History').click();
     const taskRow = row('Deploy Endpoint Agent');
-    await taskRow.getByText('1 succeeded').waitFor();
-    await taskRow.getByText('1 failed').waitFor();
+    await taskRow.getByText('1 succeeded · 1 failed / 2').waitFor();
     await taskRow.click();
     await page.keyboard.press('F4');
-    const dialog = page.getByRole('dialog');
-    await dialog.getByText('Task: Deploy Endpoint Agent').waitFor();
+    const dialog = page.getByRole('dialog', { name: 'Task: Deploy Endpoint Agent' });
+    await dialog.waitFor();
     await dialog.getByRole('row').filter({ hasText: 'WS-ACCT-02' }).getByText('access-denied').waitFor();
     await dialog.getByRole('button', { name: 'View All Logs' }).click();
-    const log = dialog.getByTestId('log-view');
+    const viewer = page.getByRole('dialog', { name: /^Logs of 2 computer\(s\)/ });
+    const log = viewer.getByTestId('log-view');
     await log.getByText(/WS-ACCT-01\s+installing\s+msiexec exited with 0/).waitFor();
     assert.match(await log.innerText(), /WS-ACCT-02\s+connecting\s+TREE_CONNECT .*\[STATUS_ACCESS_DENIED\]/);
     await page.screenshot({ path: path.join(shots, 'history-properties.png') });
     await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     await page.screenshot({ path: path.join(shots, 'history.png') });
   });
 

@@ -18,12 +18,12 @@ export interface RunningShell {
   stop(): Promise<void>;
 }
 
-export async function startBrowserShell(dataDir: string, timeoutMs = 20_000): Promise<RunningShell> {
+export async function startBrowserShell(dataDir: string, timeoutMs = 20_000, extraEnv: Record<string, string> = {}): Promise<RunningShell> {
   const entry = path.join(repoRoot, 'dist/browser/main.js');
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`);
   const child = spawn(process.execPath, [entry, '--port', '0', '--no-open'], {
     cwd: repoRoot,
-    env: { ...process.env, PUSHCONSOLE_DATA_DIR: dataDir, PUSHCONSOLE_PACKAGE_PORT: '0' },
+    env: { ...process.env, PUSHCONSOLE_DATA_DIR: dataDir, PUSHCONSOLE_PACKAGE_PORT: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

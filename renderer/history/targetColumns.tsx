@@ -1,0 +1,71 @@
+// The columns of a task's targets, shared by Installation History and the Properties window.
+import { Box, LinearProgress, Typography } from '@mui/material';
+import type { TaskTarget } from '../../main/ipc/contract';
+import type { Column } from '../components/DataTable';
+import { OUTCOME_COLORS } from './OutcomeChart';
+
+export function when(iso: string | null): string {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+export function duration(from: string | null, to: string | null): string {
+  if (!from || !to) return '—';
+  const s = Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
+  return s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+const STATE_LABELS: Record<TaskTarget['state'], string> = {
+  queued: 'queued',
+  probing: 'probing',
+  connecting: 'connecting',
+  authenticating: 'authenticating',
+  copying: 'copying',
+  starting: 'starting service',
+  'waiting-for-agent': 'waiting for agent',
+  downloading: 'downloading',
+  installing: 'installing',
+  'cleaning-up': 'cleaning up',
+  done: 'done',
+};
+
+function outcomeColor(t: TaskTarget): string {
+  if (t.outcome === 'succeeded') return OUTCOME_COLORS.succeeded;
+  if (t.outcome === 'succeeded-reboot-required') return OUTCOME_COLORS.reboot;
+  if (t.outcome === 'failed') return OUTCOME_COLORS.failed;
+  if (t.outcome === 'cancelled') return OUTCOME_COLORS.cancelled;
+  return OUTCOME_COLORS.interrupted;
+}
+
+export function TargetState(props: { target: TaskTarget }) {
+  const t = props.target;
+  if (t.state === 'done') {
+    return (
+      <Typography component="span" sx={{ color: outcomeColor(t), fontWeight: 600, fontSize: 'inherit' }} data-testid="target-outcome">
+        {t.outcome === 'succeeded-reboot-required' ? 'succeeded (reboot)' : t.outcome ?? 'done'}
+      </Typography>
+    );
+  }
+  const determinate = (t.state === 'copying' || t.state === 'downloading') && t.progress !== null;
+  const busy = t.state !== 'queued';
+  return (
+    <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
+      <Typography component="span" sx={{ fontSize: 'inherit', width: 118, flexShrink: 0 }}>
+        {STATE_LABELS[t.state]}
+        {determinate ? ` ${Math.round(t.progress!)} %` : ''}
+        {t.state === 'queued' && t.queuePosition !== null ? ` #${t.queuePosition}` : ''}
+      </Typography>
+      {busy && <LinearProgress sx={{ flex: 1, minWidth: 40 }} variant={determinate ? 'determinate' : 'indeterminate'} value={determinate ? t.progress! : undefined} />}
+    </Box>
+  );
+}
+
+export const targetColumns: readonly Column<TaskTarget>[] = [
+  { key: 'computer', header: 'Computer', width: '14%', render: (t) => t.computerName },
+  { key: 'state', header: 'State', width: '19%', render: (t) => <TargetState target={t} /> },
+  { key: 'queue', header: 'Queue', width: '6%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
+  { key: 'class', header: 'Error class', width: '11%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—') },
+  { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
+  { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—') },
+  { key: 'started', header: 'Started', width: '11%', render: (t) => when(t.startedAt) },
+  { key: 'duration', header: 'Duration', width: '7%', align: 'right', render: (t) => duration(t.startedAt, t.finishedAt) },
+];
