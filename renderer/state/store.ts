@@ -12,7 +12,7 @@ import type {
   StepLogEntry,
   TaskSummary,
   TaskTarget,
-} from '../../main/ipc/contract';
+} from '../../main/ipc/contract.js';
 
 export type TabId = 'computers' | 'history' | 'packages' | 'configuration';
 export type LogLine = EventPayloadOf<'log.line'>;
