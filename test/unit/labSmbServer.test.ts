@@ -22,6 +22,7 @@ import { encodeTreeConnectRequest } from '../../main/smb/codec/treeConnect.js';
 import { encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
 import { FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, encodeQueryInfoRequest, encodeSetInfoRequest } from '../../main/smb/codec/info.js';
 import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
+import { decodeIoctlResponse, encodeIoctlRequest } from '../../main/smb/codec/ioctl.js';
 import { Status } from '../../main/smb/ntstatus.js';
 import { SmbStatusError } from '../../main/smb/errors.js';
 import { expectClass } from '../support/expectError.js';
@@ -407,6 +408,51 @@ class ScriptedEndpoint implements PipeEndpoint {
     this.closed++;
   }
 }
+
+describe('FSCTL_VALIDATE_NEGOTIATE_INFO', () => {
+  function validateInput(connection: SmbConnection, dialects: number[], securityMode = SecurityMode.SIGNING_ENABLED): Buffer {
+    const head = Buffer.alloc(24);
+    head.writeUInt32LE(Capabilities.LARGE_MTU | Capabilities.ENCRYPTION, 0);
+    connection.clientGuid.copy(head, 4);
+    head.writeUInt16LE(securityMode, 20);
+    head.writeUInt16LE(dialects.length, 22);
+    const list = Buffer.alloc(2 * dialects.length);
+    dialects.forEach((d, i) => list.writeUInt16LE(d, 2 * i));
+    return Buffer.concat([head, list]);
+  }
+  const ALL_ONES = { persistent: 0xffff_ffff_ffff_ffffn, volatile: 0xffff_ffff_ffff_ffffn };
+  const offered = [0x0202, 0x0210, 0x0300, 0x0302];
+
+  test('on 3.0.2 it answers the server side of the NEGOTIATE (capabilities, GUID, signing required, dialect), signed', async () => {
+    const h = await startHost();
+    const { connection, session } = await logon(h, USER, PASSWORD, offered);
+    try {
+      const ipc = await SmbTree.connect(session, h.config.address, 'IPC$');
+      const r = await ipc.request(Command.IOCTL, encodeIoctlRequest({ ctlCode: 0x00140204, fileId: ALL_ONES, input: validateInput(connection, offered), maxOutputResponse: 24 }));
+      assert.equal(r.header.status, 0);
+      const out = decodeIoctlResponse(r.message).output;
+      assert.equal(out.readUInt32LE(0), connection.negotiated.capabilities);
+      assert.deepEqual(out.subarray(4, 20), connection.negotiated.serverGuid);
+      assert.equal(out.readUInt16LE(20), connection.negotiated.securityMode);
+      assert.equal(out.readUInt16LE(22), 0x0302);
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('a mismatch (a downgraded dialect list) ends the connection, and so does any VALIDATE on 3.1.1 (MS-SMB2 3.3.5.15.12)', async () => {
+    const h = await startHost();
+    for (const [dialects, claimed] of [[offered, [0x0202, 0x0210]], [undefined, [0x0202, 0x0210, 0x0300, 0x0302, 0x0311]]] as const) {
+      const { connection, session } = await logon(h, USER, PASSWORD, dialects ? [...dialects] : undefined);
+      try {
+        const ipc = await SmbTree.connect(session, h.config.address, 'IPC$');
+        await expectClass(ipc.request(Command.IOCTL, encodeIoctlRequest({ ctlCode: 0x00140204, fileId: ALL_ONES, input: validateInput(connection, [...claimed]), maxOutputResponse: 24 })), 'connection-lost');
+      } finally {
+        connection.close();
+      }
+    }
+  });
+});
 
 describe('named pipes on IPC$', () => {
   function pipeHost(endpoints: ScriptedEndpoint[], answer: (data: Buffer) => Promise<Buffer> | Buffer, seen: { name: string; user: string; domain: string }[] = []) {
