@@ -313,6 +313,11 @@ export const channels = {
     request: z.object({ taskId: Id }).strict(),
     result: z.array(TaskTargetSchema),
   },
+  /** Issue #8: only the given targets of a task (History reloads the ones that just finished). */
+  'tasks.targetsById': {
+    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000) }).strict(),
+    result: z.array(TaskTargetSchema),
+  },
   'targets.log': {
     request: z.object({ targetId: Id }).strict(),
     result: z.array(StepLogEntrySchema),

@@ -4,7 +4,7 @@
 // ids, open counts, delete-pending — and grows file storage by doubling, so a large copy in
 // 1 MiB writes is not quadratic. Another component may add or remove entries in `state` directly;
 // every lookup re-reads it.
-import { labPathKey, type LabHostState } from '../hostState.js';
+import type { LabHostState } from '../hostState.js';
 import { FileAttribute, type NodeInfo } from './fileInfo.js';
 
 const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
@@ -248,10 +248,5 @@ export class AdminShare {
   setDeletePending(key: string, pending: boolean): void {
     if (pending) this.deletePending.add(key);
     else this.deletePending.delete(key);
-  }
-
-  /** Path normalisation shared with the rest of the lab. */
-  static key(name: string): string {
-    return labPathKey(name);
   }
 }

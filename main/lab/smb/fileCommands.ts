@@ -52,7 +52,7 @@ export function grantedAccess(desired: number): number {
   return access >>> 0;
 }
 
-const isAllOnes = (id: FileId): boolean => id.persistent === ALL_ONES_FILE_ID.persistent && id.volatile === ALL_ONES_FILE_ID.volatile;
+export const isAllOnes = (id: FileId): boolean => id.persistent === ALL_ONES_FILE_ID.persistent && id.volatile === ALL_ONES_FILE_ID.volatile;
 
 function malformed(error: unknown): Result {
   if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
@@ -323,5 +323,3 @@ export function handleIoctl(ctx: CommandContext, req: Request): Outcome {
       .then(({ status, data }) => (status === LabStatus.PIPE_BROKEN ? { status } : { status, body: encodeIoctlResponse(ctlCode, fileId, data) })),
   };
 }
-
-export { isAllOnes };
