@@ -11,6 +11,9 @@ import { createHandlers } from './handlers.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 import { MemoryVault, type CredentialVault } from '../engine/credentials.js';
 import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
+import type { Lab } from '../lab/lab.js';
+import { LAB_GROUP, startLabDemo } from './labDemo.js';
+import { PackageService } from './packageService.js';
 
 export interface ConsoleServices {
   readonly dataDir: string;
@@ -29,6 +32,8 @@ export interface ConsoleServices {
    */
   startPush(options?: { port?: number; host?: string }): Promise<PushRuntime | Error>;
   runtime(): PushRuntime | null;
+  /** The simulated lab when the `simulatedLab` setting has it running. */
+  lab(): Lab | null;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,27 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const vault = new MemoryVault(db);
   let runtime: PushRuntime | null = null;
   let runtimeProblem: string | null = 'it is starting';
-  const handlers = createHandlers({
+  let lab: Lab | null = null;
+  let labChange: Promise<void> = Promise.resolve();
+  const log = (line: string, level: 'info' | 'error' = 'info') => events.emit('log.line', { at: new Date().toISOString(), level, message: line });
+  /** Starts or stops the simulated lab to match the setting (one change at a time). */
+  const applyLabSetting = (): Promise<void> =>
+    (labChange = labChange.then(async () => {
+      const wanted = settings.get().simulatedLab && process.env.PUSHCONSOLE_LAB !== '0';
+      if (wanted && !lab) {
+        try {
+          lab = await startLabDemo({ computers, packages: new PackageService(options.dataDir, packages), vault, log });
+        } catch (error) {
+          log(`The simulated lab could not start: ${error instanceof Error ? error.message : String(error)}.`, 'error');
+        }
+      } else if (!wanted && lab) {
+        const closing = lab;
+        lab = null;
+        await closing.close();
+        log('Simulated lab stopped (turned off in Configuration).');
+      }
+    }));
+  const baseHandlers = createHandlers({
     vault,
     runtime: () => runtime,
     runtimeProblem: () => runtimeProblem,
@@ -59,6 +84,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
       shell: options.shell,
       dataDir: options.dataDir,
       databaseSchemaVersion: schemaVersion(db),
+      lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
     }),
     computers,
     packages,
@@ -66,6 +92,14 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     settings,
     events,
   });
+  const handlers: Handlers = {
+    ...baseHandlers,
+    'settings.update': async (changes) => {
+      const next = await baseHandlers['settings.update'](changes);
+      if ('simulatedLab' in changes) await applyLabSetting();
+      return next;
+    },
+  };
   return {
     dataDir: options.dataDir,
     db,
@@ -78,6 +112,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     vault,
     router: (policy) => createRouter(handlers, policy),
     runtime: () => runtime,
+    lab: () => lab,
     startPush: async (o = {}) => {
       try {
         const envPort = process.env.PUSHCONSOLE_PACKAGE_PORT;
@@ -90,6 +125,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
         });
         runtimeProblem = null;
         runtime.engine.start();
+        await applyLabSetting();
         return runtime;
       } catch (error) {
         runtimeProblem = error instanceof Error ? error.message : String(error);
@@ -99,12 +135,15 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     },
     close: () => {
       const current = runtime;
+      const currentLab = lab;
       runtime = null;
-      if (!current) {
+      lab = null;
+      if (!current && !currentLab) {
         db.close();
         return Promise.resolve();
       }
-      return current.close().finally(() => db.close());
+      const closeDb = () => void db.close();
+      return Promise.all([current?.close(), currentLab?.close()]).then(closeDb, closeDb);
     },
   };
 }

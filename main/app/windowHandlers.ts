@@ -27,7 +27,7 @@ import { PackageService } from './packageService.js';
 type WindowChannel =
   | 'files.list' | 'files.chooseNative' | 'packages.list' | 'packages.inspect' | 'packages.create' | 'packages.duplicate' | 'packages.remove'
   | 'computers.preview' | 'computers.previewFile' | 'computers.setGroup' | 'computers.getInfo' | 'computers.diagnose' | 'computers.removeLeftovers'
-  | 'scan.start' | 'scan.cancel' | 'directory.search' | 'history.exportCsv' | 'history.exportLogs';
+  | 'scan.start' | 'scan.cancel' | 'directory.search' | 'history.exportCsv' | 'history.exportLogs' | 'tasks.targetsById';
 
 export interface WindowHandlerDeps {
   readonly dataDir: () => string;
@@ -69,6 +69,14 @@ function trackLastResults(deps: WindowHandlerDeps): void {
   let timer: NodeJS.Timeout | null = null;
   const apply = () => {
     timer = null;
+    try {
+      applyFinished();
+    } catch (error) {
+      // The console closed (database shut) between the event and this timer: nothing to keep.
+      if (!(error instanceof TypeError && /not open/.test(error.message))) throw error;
+    }
+  };
+  const applyFinished = () => {
     for (const targetId of finished) {
       const t = deps.tasks.targetRecord(targetId);
       if (!t || t.computer_id === null || t.state !== 'done') continue;
@@ -209,6 +217,10 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
 
     'directory.search': (q) => searchDirectoryComputers(q),
 
+    'tasks.targetsById': ({ taskId, targetIds }) => {
+      const wanted = new Set(targetIds);
+      return deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null).filter((t) => wanted.has(t.id));
+    },
     'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
     'history.exportLogs': ({ taskId, targetIds }) => {
       const zip = exportLogsZip(exportDeps(deps), taskId, targetIds);

@@ -9,6 +9,7 @@ import { createConfSettingsBackend, createSettingsStore } from '../store/setting
 import type { SmbCredentials } from '../smb/session.js';
 import { diagnose, parseTarget, type DiagnoseReport } from './diagnose.js';
 import { PUSH_USAGE, runPush } from './push.js';
+import { LAB_USAGE, runLab } from './lab.js';
 
 const USAGE = `usage: pushctl [--data DIR] <command> …
 
@@ -19,7 +20,7 @@ commands:
       whether the Service Control Manager lets the account create services.
       USER is DOMAIN\\user, user@domain or a local user; the password is read from the
       environment variable VAR. Exit code 0 when every check passed.
-${PUSH_USAGE}
+${PUSH_USAGE}${LAB_USAGE}
 options:
   --data DIR   the console's data folder (default: ${DATA_DIR_ENV}, else the app's own)
 `;
@@ -106,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       return runDiagnose(rest, dataDir);
     case 'push':
       return runPush(rest, dataDir);
+    case 'lab':
+      return runLab(rest);
     default:
       process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
       return 2;

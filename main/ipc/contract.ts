@@ -168,6 +168,8 @@ const settingsShape = {
   retryIntervalMinutes: z.number().int().min(1).max(1440),
   logRetentionDays: z.number().int().min(1).max(3650),
   encryptWhenSupported: z.boolean(),
+  /** Run the simulated lab of Windows hosts inside the console (the first-run demo, issue #7). */
+  simulatedLab: z.boolean(),
 };
 export const SettingsSchema = z.object(settingsShape);
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -184,6 +186,7 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   retryIntervalMinutes: 15,
   logRetentionDays: 90,
   encryptWhenSupported: true,
+  simulatedLab: true,
 });
 
 /** A change to some settings: only the keys sent, each by its rule (no defaults filled in). */
@@ -195,6 +198,11 @@ export const AppInfoSchema = z.object({
   shell: z.enum(['electron', 'browser']),
   dataDir: z.string(),
   databaseSchemaVersion: z.number().int(),
+  /** The simulated lab when it runs: its hosts and its (simulated, not secret) administrator account. */
+  lab: z
+    .object({ hosts: z.number().int(), group: z.string(), user: z.string(), password: z.string(), port: z.number().int() })
+    .nullable()
+    .optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 

@@ -86,6 +86,16 @@ export function ConfigurationTab() {
             }
             label="Encrypt SMB traffic whenever the computer supports SMB 3"
           />
+          <FormControlLabel
+            control={
+              <Switch
+                checked={draft.simulatedLab === true}
+                onChange={(e) => setDraft({ ...draft, simulatedLab: e.target.checked })}
+                slotProps={{ input: { 'aria-label': 'Run the simulated lab' } }}
+              />
+            }
+            label="Run the simulated lab (50 simulated Windows hosts on this computer, for trying the console)"
+          />
         </Box>
         <Stack direction="row" spacing={1} sx={{ mt: 2, alignItems: 'center' }}>
           <Button variant="contained" disabled={!dirty} onClick={() => void save()}>

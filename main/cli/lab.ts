@@ -1,0 +1,68 @@
+// `pushctl lab`: starts a simulated lab of Windows hosts on loopback addresses (issue #7) and
+// keeps it running until Ctrl+C, so the console (or `pushctl push`) can push to it.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { LAB_PROFILES, type LabProfile } from '../lab/hostState.js';
+import { startLab } from '../lab/lab.js';
+import { isLabProfile, parseProfileSpec, type ProfileSpec } from '../lab/profiles.js';
+
+export const LAB_USAGE = `  lab --hosts N [--first 127.0.10.1] [--profile mixed|healthy|<profile>|FILE.json] [--port 445]
+      [--install-ms 3000] [--json]
+      Starts N simulated Windows hosts, each on its own loopback address, speaking SMB2/3 (signing
+      required), MS-SCMR and the agent protocol; each behaves as its profile says (profiles:
+      ${LAB_PROFILES.join(', ')}). Runs until Ctrl+C. Port 445 needs root; any port works.
+`;
+
+export async function runLab(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      hosts: { type: 'string' },
+      first: { type: 'string', default: '127.0.10.1' },
+      profile: { type: 'string', default: 'mixed' },
+      port: { type: 'string', default: '445' },
+      'install-ms': { type: 'string', default: '3000' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const hosts = Number(values.hosts);
+  const port = Number(values.port);
+  const installTimeMs = Number(values['install-ms']);
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 5000) return (err.write('pushctl lab: --hosts must be 1..5000\n'), 2);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return (err.write('pushctl lab: --port must be 1..65535\n'), 2);
+  if (!Number.isInteger(installTimeMs) || installTimeMs < 0) return (err.write('pushctl lab: --install-ms must be a whole number of ms\n'), 2);
+  let profile: 'mixed' | LabProfile | ProfileSpec;
+  if (values.profile === 'mixed' || isLabProfile(values.profile)) profile = values.profile;
+  else if (fs.existsSync(values.profile)) {
+    try {
+      profile = parseProfileSpec(fs.readFileSync(values.profile, 'utf8'));
+    } catch (error) {
+      return (err.write(`pushctl lab: ${values.profile}: ${(error as Error).message}\n`), 2);
+    }
+  } else return (err.write(`pushctl lab: --profile "${values.profile}" is neither mixed, a profile (${LAB_PROFILES.join(', ')}) nor a file\n`), 2);
+
+  let lab;
+  try {
+    lab = await startLab({ hosts, first: values.first, port, profile, installTimeMs });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const hint = e.code === 'EACCES' ? ' (ports below 1024 need root: use --port 10445)' : e.code === 'EADDRINUSE' ? ' (another server listens there: pick another --first or --port)' : '';
+    return (err.write(`pushctl lab: ${e.message}${hint}\n`), 1);
+  }
+  const counts = new Map<string, number>();
+  for (const h of lab.hosts) counts.set(h.config.profile, (counts.get(h.config.profile) ?? 0) + 1);
+  if (values.json) {
+    out.write(JSON.stringify({ port, account: { user: `LAB\\${lab.account.user}`, password: lab.account.password }, hosts: lab.hosts.map((h) => ({ name: h.config.name, address: h.config.address, profile: h.config.profile })) }) + '\n');
+  } else {
+    out.write(`Simulated lab: ${hosts} hosts from ${lab.hosts[0]!.config.address} to ${lab.hosts.at(-1)!.config.address}, SMB port ${port}.\n`);
+    out.write(`Administrator account: LAB\\${lab.account.user} / ${lab.account.password}\n`);
+    out.write(`Profiles: ${[...counts].map(([p, n]) => `${p} ${n}`).join(', ')}\n`);
+    out.write('Press Ctrl+C to stop.\n');
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await lab.close();
+  return 0;
+}
