@@ -60,8 +60,10 @@ export async function loadAll(): Promise<void> {
 
 const progressBuffer = new Map<number, ProgressEvent>();
 let flushScheduled = false;
-const tasksToReload = new Set<number>();
+/** Targets that finished since the last reload, by task: their error class and advice are fetched. */
+const finishedByTask = new Map<number, Set<number>>();
 let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+let reloading = false;
 const RELOAD_MS = 400;
 
 function flushProgress(): void {
@@ -72,28 +74,52 @@ function flushProgress(): void {
   const s = useConsole.getState();
   s.targetsProgressed(events);
   for (const e of events) {
-    if (e.outcome !== null || !s.targetsByTask[e.taskId]) tasksToReload.add(e.taskId);
+    if (e.outcome === null) continue;
+    const set = finishedByTask.get(e.taskId) ?? new Set<number>();
+    set.add(e.targetId);
+    finishedByTask.set(e.taskId, set);
   }
-  // Counts in the task grid (running, succeeded, failed) come from main: reload it now and then.
-  tasksToReload.add(-1);
+  // Counts in the task grid (running, succeeded, failed) come from main: reloaded at most every 400 ms.
+  scheduleReload();
+}
+
+function scheduleReload(): void {
   reloadTimer ??= setTimeout(() => void reloadChanged(), RELOAD_MS);
 }
 
 async function reloadChanged(): Promise<void> {
-  reloadTimer = null;
-  const ids = [...tasksToReload];
-  tasksToReload.clear();
-  const s = useConsole.getState();
-  const tasks = await request('tasks.list', {});
-  if (tasks.ok) s.tasksLoaded(tasks.result);
-  for (const taskId of ids) {
-    if (taskId < 0 || (taskId !== useConsole.getState().selectedTaskId && !useConsole.getState().targetsByTask[taskId])) continue;
-    const targets = await request('tasks.targets', { taskId });
-    if (targets.ok) useConsole.getState().targetsLoaded(taskId, targets.result);
+  if (reloading) {
+    reloadTimer = null;
+    scheduleReload();
+    return;
   }
-  if (ids.some((id) => id >= 0)) {
-    const computers = await request('computers.list', {});
-    if (computers.ok) useConsole.getState().computersLoaded(computers.result);
+  reloading = true;
+  try {
+    const finished = [...finishedByTask].map(([taskId, ids]) => ({ taskId, targetIds: [...ids] }));
+    finishedByTask.clear();
+    const tasks = await request('tasks.list', {});
+    if (tasks.ok) useConsole.getState().tasksLoaded(tasks.result);
+    for (const { taskId, targetIds } of finished) {
+      if (!useConsole.getState().targetsByTask[taskId]) continue;
+      for (let i = 0; i < targetIds.length; i += 10_000) {
+        const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + 10_000) });
+        if (r.ok) useConsole.getState().targetsUpdated(taskId, r.result);
+      }
+    }
+    // A task that just finished: one full reload settles queue positions and timings.
+    const s = useConsole.getState();
+    if (tasks.ok && s.selectedTaskId !== null) {
+      const selected = tasks.result.find((t) => t.id === s.selectedTaskId);
+      const loaded = s.targetsByTask[s.selectedTaskId];
+      if (selected && selected.status !== 'running' && loaded?.some((t) => t.state !== 'done' && selected.status === 'finished')) await openTask(selected.id);
+    }
+    if (finished.length > 0) {
+      const computers = await request('computers.list', {});
+      if (computers.ok) useConsole.getState().computersLoaded(computers.result);
+    }
+  } finally {
+    reloading = false;
+    reloadTimer = null;
   }
 }
 

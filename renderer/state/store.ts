@@ -66,6 +66,8 @@ interface HistorySlice {
   targetsSelected(ids: number[]): void;
   historyFocused(focus: HistoryFocus): void;
   targetsLoaded(taskId: number, targets: TaskTarget[]): void;
+  /** Some targets of a task reloaded (those that just finished): merged by id. */
+  targetsUpdated(taskId: number, targets: TaskTarget[]): void;
   targetLogLoaded(targetId: number, entries: StepLogEntry[]): void;
   msiLogLoaded(targetId: number, log: string | null): void;
   targetProgressed(event: ProgressEvent): void;
@@ -129,7 +131,11 @@ const computersSlice: Slice<ComputersSlice> = (set) => ({
   groupFilterChanged: (groupFilter) => set({ groupFilter, selectedComputerIds: [] }),
 });
 
-/** Applies progress events to a task's targets: one array copy per task, whatever the batch size. */
+/**
+ * Applies progress events to the loaded tasks' targets: one array copy per changed task, whatever
+ * the batch size. Targets that leave the queue move everyone behind them forward (the engine's
+ * queue is one line across tasks), so queue positions stay right between reloads.
+ */
 export function applyProgress(targetsByTask: Record<number, TaskTarget[]>, events: readonly ProgressEvent[]): Record<number, TaskTarget[]> {
   const byTask = new Map<number, Map<number, ProgressEvent>>();
   for (const e of events) {
@@ -139,21 +145,54 @@ export function applyProgress(targetsByTask: Record<number, TaskTarget[]>, event
     latest.set(e.targetId, e);
   }
   if (byTask.size === 0) return targetsByTask;
-  const next = { ...targetsByTask };
+  const left: number[] = [];
   for (const [taskId, latest] of byTask) {
-    next[taskId] = targetsByTask[taskId]!.map((t) => {
+    for (const t of targetsByTask[taskId]!) {
       const e = latest.get(t.id);
-      if (!e) return t;
-      return {
-        ...t,
-        state: e.state,
-        outcome: e.outcome,
-        progress: e.progress,
-        queuePosition: e.state === 'queued' ? t.queuePosition : null,
-      };
+      if (e && e.state !== 'queued' && t.queuePosition !== null) left.push(t.queuePosition);
+    }
+  }
+  left.sort((a, b) => a - b);
+  /** How many of the positions that left are ahead of `p`. */
+  const ahead = (p: number) => {
+    let lo = 0;
+    let hi = left.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (left[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const next = { ...targetsByTask };
+  for (const [taskId, targets] of Object.entries(targetsByTask)) {
+    const latest = byTask.get(Number(taskId));
+    if (!latest && left.length === 0) continue;
+    let changed = false;
+    const updated = targets.map((t) => {
+      const e = latest?.get(t.id);
+      if (e) {
+        changed = true;
+        return { ...t, state: e.state, outcome: e.outcome, progress: e.progress, queuePosition: e.state === 'queued' ? t.queuePosition : null };
+      }
+      if (t.queuePosition !== null && left.length > 0) {
+        const shift = ahead(t.queuePosition);
+        if (shift > 0) {
+          changed = true;
+          return { ...t, queuePosition: t.queuePosition - shift };
+        }
+      }
+      return t;
     });
+    if (changed) next[Number(taskId)] = updated;
   }
   return next;
+}
+
+/** Merges reloaded targets into a task's list by id. */
+export function mergeTargets(current: readonly TaskTarget[], fresh: readonly TaskTarget[]): TaskTarget[] {
+  const byId = new Map(fresh.map((t) => [t.id, t]));
+  return current.map((t) => byId.get(t.id) ?? t);
 }
 
 const historySlice: Slice<HistorySlice> = (set) => ({
@@ -170,6 +209,8 @@ const historySlice: Slice<HistorySlice> = (set) => ({
   targetsSelected: (selectedTargetIds) => set({ selectedTargetIds, historyFocus: 'target' }),
   historyFocused: (historyFocus) => set({ historyFocus }),
   targetsLoaded: (taskId, targets) => set((s) => ({ targetsByTask: { ...s.targetsByTask, [taskId]: targets } })),
+  targetsUpdated: (taskId, targets) =>
+    set((s) => (s.targetsByTask[taskId] ? { targetsByTask: { ...s.targetsByTask, [taskId]: mergeTargets(s.targetsByTask[taskId]!, targets) } } : {})),
   targetLogLoaded: (targetId, entries) => set((s) => ({ logsByTarget: { ...s.logsByTarget, [targetId]: entries } })),
   msiLogLoaded: (targetId, log) => set((s) => ({ msiLogsByTarget: { ...s.msiLogsByTarget, [targetId]: log } })),
   targetProgressed: (e) => set((s) => ({ targetsByTask: applyProgress(s.targetsByTask, [e]) })),

@@ -6,7 +6,7 @@ import {
   Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Divider, List, ListItemButton, ListItemText, Menu, MenuItem, Stack, TextField,
   Tooltip, Typography,
 } from '@mui/material';
-import { useMemo, useState, type MouseEvent } from 'react';
+import { useEffect, useMemo, useState, type MouseEvent } from 'react';
 import type { Computer } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { AddComputersDialog } from '../computers/AddComputersDialog';
@@ -75,6 +75,10 @@ export function ComputersTab() {
   const [context, setContext] = useState<{ x: number; y: number } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const none = selected.length === 0;
+  // Last results change while pushes run on other tabs: the list is fresh whenever the tab shows.
+  useEffect(() => {
+    void reloadComputers();
+  }, []);
 
   const removeLeftovers = async () => {
     const r = await request('computers.removeLeftovers', { ids: selected });

@@ -14,7 +14,7 @@ function targets(taskId: number, n: number, firstId: number): TaskTarget[] {
 }
 
 test('a batch applies the latest event per target and leaves other tasks\' arrays untouched', () => {
-  const other = targets(2, 3, 100);
+  const other = targets(2, 3, 100).map((t) => ({ ...t, state: 'installing' as const, queuePosition: null }));
   const before = { 1: targets(1, 3, 1), 2: other };
   const events: ProgressEvent[] = [
     { taskId: 1, targetId: 2, state: 'copying', outcome: null, progress: 10 },
@@ -52,4 +52,24 @@ test('5 000 targets: 20 batches of 5 000 progress events each apply within 50 ms
   const p95 = times[Math.floor(times.length * 0.95) - 1]!;
   console.log(`applying 5 000 progress events: median ${times[10]!.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times[19]!.toFixed(2)} ms`);
   assert.ok(p95 < 50, `p95 ${p95} ms`);
+});
+
+test('targets leaving the queue move everyone behind them forward, across tasks', () => {
+  const a = targets(1, 5, 1); // positions 1..5
+  const b = targets(2, 3, 10).map((t, i) => ({ ...t, queuePosition: 6 + i })); // positions 6..8
+  const after = applyProgress({ 1: a, 2: b }, [
+    { taskId: 1, targetId: 1, state: 'probing', outcome: null, progress: null },
+    { taskId: 2, targetId: 10, state: 'connecting', outcome: null, progress: null },
+  ]);
+  assert.deepEqual(after[1]!.map((t) => t.queuePosition), [null, 1, 2, 3, 4]);
+  assert.deepEqual(after[2]!.map((t) => t.queuePosition), [null, 5, 6]);
+});
+
+test('reloaded targets merge by id into the loaded list', () => {
+  const list = targets(1, 3, 1);
+  useConsole.getState().targetsLoaded(7, list);
+  useConsole.getState().targetsUpdated(7, [{ ...list[1]!, state: 'done', outcome: 'failed', errorClass: 'port-blocked', advice: 'Open TCP 445.' }]);
+  const merged = useConsole.getState().targetsByTask[7]!;
+  assert.equal(merged[0], list[0]);
+  assert.deepEqual([merged[1]!.errorClass, merged[1]!.advice], ['port-blocked', 'Open TCP 445.']);
 });
