@@ -75,7 +75,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       accounts: profile === 'wrong-credentials' ? [{ ...LAB_ADMIN, password: `${LAB_ADMIN.password}-rotated` }] : [LAB_ADMIN],
       profile,
       installTimeMs: options.installTimeMs ?? 3000,
-      bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024,
+      // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
+      ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
       startTimeoutMs: options.startTimeoutMs ?? 2000,
       cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
     };
