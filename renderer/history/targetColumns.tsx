@@ -4,8 +4,17 @@ import type { TaskTarget } from '../../main/ipc/contract';
 import type { Column } from '../components/DataTable';
 import { OUTCOME_COLORS } from './OutcomeChart';
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Compact, sortable-looking times for dense grids: "22:58:07" today, "2026-11-21 22:58" before. */
 export function when(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleString() : '—';
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const today = new Date();
+  if (d.toDateString() === today.toDateString()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time.slice(0, 5)}`;
 }
 
 export function duration(from: string | null, to: string | null): string {
@@ -66,6 +75,6 @@ export const targetColumns: readonly Column<TaskTarget>[] = [
   { key: 'class', header: 'Error class', width: '11%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—') },
   { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
   { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—') },
-  { key: 'started', header: 'Started', width: '11%', render: (t) => when(t.startedAt) },
+  { key: 'started', header: 'Started', width: '10%', render: (t) => when(t.startedAt), title: (t) => (t.startedAt ? new Date(t.startedAt).toLocaleString() : null) },
   { key: 'duration', header: 'Duration', width: '7%', align: 'right', render: (t) => duration(t.startedAt, t.finishedAt) },
 ];

@@ -20,26 +20,26 @@ function statusLabel(t: TaskSummary): string {
 const STATUS_COLORS = { pending: 'default', running: 'info', finished: 'success', cancelled: 'warning' } as const;
 
 const taskColumns: readonly Column<TaskSummary>[] = [
-  { key: 'name', header: 'Task', width: '24%', render: (t) => t.name, title: (t) => t.name },
+  { key: 'name', header: 'Task', width: '22%', render: (t) => t.name, title: (t) => t.name },
   { key: 'package', header: 'Package', width: '13%', render: (t) => t.packageName ?? '—' },
   { key: 'status', header: 'Status', width: '11%', render: (t) => <Chip size="small" variant="outlined" color={STATUS_COLORS[t.status]} label={statusLabel(t)} /> },
   {
     key: 'result',
     header: 'Result',
-    width: '22%',
+    width: '28%',
     render: (t) => (
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <Box sx={{ width: 70, flexShrink: 0 }}>
           <TaskOutcomeBar task={t} />
         </Box>
-        <span>
+        <span style={{ overflow: 'hidden', textOverflow: 'ellipsis' }}>
           {t.succeeded} succeeded · {t.failed} failed{t.running ? ` · ${t.running} running` : ''} / {t.targets}
         </span>
       </Stack>
     ),
   },
-  { key: 'started', header: 'Started', width: '12%', render: (t) => when(t.startedAt) },
-  { key: 'finished', header: 'Finished', width: '12%', render: (t) => when(t.finishedAt) },
+  { key: 'started', header: 'Started', width: '10%', render: (t) => when(t.startedAt) },
+  { key: 'finished', header: 'Finished', width: '10%', render: (t) => when(t.finishedAt) },
   { key: 'duration', header: 'Duration', render: (t) => duration(t.startedAt, t.finishedAt) },
 ];
 
