@@ -217,10 +217,7 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
 
     'directory.search': (q) => searchDirectoryComputers(q),
 
-    'tasks.targetsById': ({ taskId, targetIds }) => {
-      const wanted = new Set(targetIds);
-      return deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null).filter((t) => wanted.has(t.id));
-    },
+    'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
     'history.exportLogs': ({ taskId, targetIds }) => {
       const zip = exportLogsZip(exportDeps(deps), taskId, targetIds);

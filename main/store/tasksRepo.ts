@@ -56,6 +56,28 @@ const TARGET_COLUMNS = new Set([
   'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log',
 ]);
 
+function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => number | null): TaskTarget {
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    computerName: r.computer_name,
+    state: r.state,
+    outcome: r.outcome,
+    errorClass: r.error_class,
+    errorCode: r.error_code,
+    progress: r.progress,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    errorMessage: r.error_message,
+    advice: r.advice,
+    exitCode: r.exit_code,
+    rebootRequired: r.reboot_required === 1,
+    leftovers: r.leftovers,
+    attempts: r.attempts,
+    queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
+  };
+}
+
 export class TasksRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
@@ -116,25 +138,16 @@ export class TasksRepo {
 
   targets(taskId: number, queuePosition: (targetId: number) => number | null = () => null): TaskTarget[] {
     const rows = this.db.prepare('SELECT * FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as TargetRecord[];
-    return rows.map((r) => ({
-      id: r.id,
-      taskId: r.task_id,
-      computerName: r.computer_name,
-      state: r.state,
-      outcome: r.outcome,
-      errorClass: r.error_class,
-      errorCode: r.error_code,
-      progress: r.progress,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      errorMessage: r.error_message,
-      advice: r.advice,
-      exitCode: r.exit_code,
-      rebootRequired: r.reboot_required === 1,
-      leftovers: r.leftovers,
-      attempts: r.attempts,
-      queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
-    }));
+    return rows.map((r) => toTaskTarget(r, queuePosition));
+  }
+
+  /** Issue #8: only the given targets of a task (History reloads the ones that just finished). */
+  targetsByIds(taskId: number, targetIds: readonly number[], queuePosition: (targetId: number) => number | null = () => null): TaskTarget[] {
+    const select = this.db.prepare('SELECT * FROM task_targets WHERE id = ? AND task_id = ?');
+    return targetIds.flatMap((id) => {
+      const r = select.get(id, taskId) as TargetRecord | undefined;
+      return r ? [toTaskTarget(r, queuePosition)] : [];
+    });
   }
 
   appendStep(targetId: number, step: string, detail: string, code: string | null = null, at: string = this.now().toISOString()): StepLogEntry {

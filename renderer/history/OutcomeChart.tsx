@@ -60,7 +60,8 @@ export function TargetOutcomeChart(props: { targets: readonly TaskTarget[] }) {
     else if (t.outcome === 'succeeded-reboot-required') bump('reboot', 'succeeded, reboot required', OUTCOME_COLORS.reboot);
     else if (t.outcome === 'failed') {
       bump('failed', 'failed', OUTCOME_COLORS.failed);
-      failedClasses.set(t.errorClass ?? 'unknown', (failedClasses.get(t.errorClass ?? 'unknown') ?? 0) + 1);
+      // The class arrives with the target's reload a moment after its outcome event.
+      if (t.errorClass) failedClasses.set(t.errorClass, (failedClasses.get(t.errorClass) ?? 0) + 1);
     } else if (t.outcome === 'cancelled') bump('cancelled', 'cancelled', OUTCOME_COLORS.cancelled);
     else bump('interrupted', 'interrupted', OUTCOME_COLORS.interrupted);
   }

@@ -64,6 +64,7 @@ let flushScheduled = false;
 const finishedByTask = new Map<number, Set<number>>();
 let reloadTimer: ReturnType<typeof setTimeout> | null = null;
 let reloading = false;
+let computersReloadedAt = 0;
 const RELOAD_MS = 400;
 
 function flushProgress(): void {
@@ -113,7 +114,9 @@ async function reloadChanged(): Promise<void> {
       const loaded = s.targetsByTask[s.selectedTaskId];
       if (selected && selected.status !== 'running' && loaded?.some((t) => t.state !== 'done' && selected.status === 'finished')) await openTask(selected.id);
     }
-    if (finished.length > 0) {
+    // Last results: only while Computers is on screen, and at most every 2 s (5 000 rows cost).
+    if (finished.length > 0 && useConsole.getState().activeTab === 'computers' && Date.now() - computersReloadedAt > 2000) {
+      computersReloadedAt = Date.now();
       const computers = await request('computers.list', {});
       if (computers.ok) useConsole.getState().computersLoaded(computers.result);
     }

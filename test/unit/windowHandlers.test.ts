@@ -128,6 +128,9 @@ describe('window channels', () => {
     // A remote message that echoed the secret back: the export must scrub it.
     services.tasks.appendStep(b, 'authenticating', `server said: bad password ${PASSWORD}`, 'STATUS_LOGON_FAILURE');
 
+    const some = await call('tasks.targetsById', { taskId, targetIds: [b, 999_999] });
+    assert.deepEqual(some.map((t) => [t.id, t.errorClass]), [[b, 'access-denied']], 'only the asked targets of this task');
+
     const csv = await call('history.exportCsv', { taskId });
     assert.match(csv.fileName, /^task-\d+-Deploy_agent_phase_1-results\.csv$/);
     const lines = csv.text.trim().split('\r\n');
