@@ -88,6 +88,19 @@ function scheduleReload(): void {
   reloadTimer ??= setTimeout(() => void reloadChanged(), RELOAD_MS);
 }
 
+/** How often a finished target was fetched before main's journal had its result (bounded). */
+const refetches = new Map<number, number>();
+const MAX_REFETCHES = 10;
+
+function refetchLater(taskId: number, targetId: number): void {
+  const n = refetches.get(targetId) ?? 0;
+  if (n >= MAX_REFETCHES) return;
+  refetches.set(targetId, n + 1);
+  const set = finishedByTask.get(taskId) ?? new Set<number>();
+  set.add(targetId);
+  finishedByTask.set(taskId, set);
+}
+
 async function reloadChanged(): Promise<void> {
   if (reloading) {
     reloadTimer = null;
@@ -98,21 +111,37 @@ async function reloadChanged(): Promise<void> {
   try {
     const finished = [...finishedByTask].map(([taskId, ids]) => ({ taskId, targetIds: [...ids] }));
     finishedByTask.clear();
+    const before = new Map(useConsole.getState().tasks.map((t) => [t.id, t.status]));
     const tasks = await request('tasks.list', {});
     if (tasks.ok) useConsole.getState().tasksLoaded(tasks.result);
     for (const { taskId, targetIds } of finished) {
-      if (!useConsole.getState().targetsByTask[taskId]) continue;
+      const s = useConsole.getState();
+      // Not on screen yet: the task's list, when it loads, reads main's state then; the selected
+      // task's ids wait for it (its list is loading), others are dropped.
+      if (!s.targetsByTask[taskId]) {
+        if (taskId === s.selectedTaskId) for (const id of targetIds) refetchLater(taskId, id);
+        continue;
+      }
       for (let i = 0; i < targetIds.length; i += 10_000) {
         const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + 10_000) });
-        if (r.ok) useConsole.getState().targetsUpdated(taskId, r.result);
+        if (!r.ok) continue;
+        useConsole.getState().targetsUpdated(taskId, r.result);
+        // Main journals in batches: a result not written yet is fetched again on the next round.
+        for (const t of r.result) {
+          if (t.state !== 'done' || (t.outcome === 'failed' && t.errorClass === null)) refetchLater(taskId, t.id);
+          else refetches.delete(t.id);
+        }
       }
     }
-    // A task that just finished: one full reload settles queue positions and timings.
-    const s = useConsole.getState();
-    if (tasks.ok && s.selectedTaskId !== null) {
-      const selected = tasks.result.find((t) => t.id === s.selectedTaskId);
-      const loaded = s.targetsByTask[s.selectedTaskId];
-      if (selected && selected.status !== 'running' && loaded?.some((t) => t.state !== 'done' && selected.status === 'finished')) await openTask(selected.id);
+    // A task that just ended: one full reload settles queue positions, timings and classes.
+    if (tasks.ok) {
+      for (const t of tasks.result) {
+        const was = before.get(t.id);
+        if (was === 'running' && t.status !== 'running' && useConsole.getState().targetsByTask[t.id]) {
+          const r = await request('tasks.targets', { taskId: t.id });
+          if (r.ok) useConsole.getState().targetsLoaded(t.id, r.result);
+        }
+      }
     }
     // Last results: only while Computers is on screen, and at most every 2 s (5 000 rows cost).
     if (finished.length > 0 && useConsole.getState().activeTab === 'computers' && Date.now() - computersReloadedAt > 2000) {
@@ -123,6 +152,7 @@ async function reloadChanged(): Promise<void> {
   } finally {
     reloading = false;
     reloadTimer = null;
+    if (finishedByTask.size > 0) scheduleReload();
   }
 }
 
