@@ -202,9 +202,10 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
         { port: port ?? 445, timeoutMs: deps.scan?.timeoutMs ?? 1500, concurrency: deps.scan?.concurrency ?? 64, progressMs: deps.scan?.progressMs ?? 200, signal: controller.signal },
         (p) => deps.events.emit('scan.progress', { scanId, done: p.done, total, found: p.found, finished: false, cancelled: false }),
       )
-        .then((found) => {
-          deps.events.emit('scan.progress', { scanId, done: total, total, found: [], finished: true, cancelled: controller.signal.aborted });
-          deps.events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: `Network scan of ${range}: ${found.length} of ${total} address(es) answer on TCP ${port ?? 445}${controller.signal.aborted ? ' (cancelled)' : ''}.` });
+        .then(({ found, probed }) => {
+          const cancelled = probed < total;
+          deps.events.emit('scan.progress', { scanId, done: probed, total, found: [], finished: true, cancelled });
+          deps.events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: `Network scan of ${range}: ${found.length} of ${probed} probed address(es) answer on TCP ${port ?? 445}${cancelled ? ` (cancelled after ${probed} of ${total})` : ''}.` });
         })
         .finally(() => scans.delete(scanId));
       return { scanId, total };

@@ -47,8 +47,8 @@ export function probe(address: string, port: number, timeoutMs: number): Promise
   });
 }
 
-/** Probes every address; resolves with those that answered, in range order. */
-export async function scanRange(addresses: readonly string[], o: ScanOptions, report: (p: ScanProgress) => void): Promise<string[]> {
+/** Probes every address (until cancelled); resolves with those that answered, in range order, and how many were probed. */
+export async function scanRange(addresses: readonly string[], o: ScanOptions, report: (p: ScanProgress) => void): Promise<{ found: string[]; probed: number }> {
   const open: boolean[] = new Array<boolean>(addresses.length).fill(false);
   let next = 0;
   let done = 0;
@@ -75,5 +75,5 @@ export async function scanRange(addresses: readonly string[], o: ScanOptions, re
     clearInterval(timer);
     flush();
   }
-  return addresses.filter((_, i) => open[i]);
+  return { found: addresses.filter((_, i) => open[i]), probed: done };
 }

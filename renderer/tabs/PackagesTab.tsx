@@ -66,11 +66,12 @@ export function PackagesTab() {
   const selectedPackageId = useConsole((s) => s.selectedPackageId);
   const packageSelected = useConsole((s) => s.packageSelected);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);
-  const [dialog, setDialog] = useState<'create' | 'duplicate' | null>(null);
+  const [dialog, setDialog] = useState<'create' | 'duplicate' | 'delete' | null>(null);
   const [error, setError] = useState<IpcError | null>(null);
   const selected = packages.find((p) => p.id === selectedPackageId) ?? null;
 
   const remove = async () => {
+    setDialog(null);
     if (!selected) return;
     setError(null);
     const r = await request('packages.remove', { id: selected.id });
@@ -90,7 +91,7 @@ export function PackagesTab() {
         </Button>
         <Tooltip title={selected && (selected.usedByTasks ?? 0) > 0 ? `Used by ${selected.usedByTasks} task(s): cannot be deleted` : 'Delete'}>
           <span>
-            <Button disabled={!selected} onClick={() => void remove()}>
+            <Button disabled={!selected} onClick={() => setDialog('delete')}>
               Delete
             </Button>
           </span>
@@ -112,7 +113,7 @@ export function PackagesTab() {
         selected={selectedPackageId === null ? [] : [selectedPackageId]}
         multiSelect={false}
         onSelect={(ids) => packageSelected(ids[0] ?? null)}
-        onDelete={() => void remove()}
+        onDelete={() => setDialog('delete')}
         onOpen={(p) => {
           packageSelected(p.id);
           propertiesRequested();
@@ -124,6 +125,20 @@ export function PackagesTab() {
       </Typography>
       {dialog === 'create' && <CreatePackageDialog onClose={() => setDialog(null)} onCreated={(p) => packageSelected(p.id)} />}
       {dialog === 'duplicate' && selected && <DuplicateDialog pkg={selected} onClose={() => setDialog(null)} />}
+      {dialog === 'delete' && selected && (
+        <Dialog open onClose={() => setDialog(null)}>
+          <DialogTitle>Delete the package “{selected.name}”?</DialogTitle>
+          <DialogContent>
+            <Typography>Its stored files are removed unless another package shares them. A package a task used cannot be deleted.</Typography>
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={() => setDialog(null)}>Cancel</Button>
+            <Button variant="contained" color="error" autoFocus onClick={() => void remove()}>
+              Delete
+            </Button>
+          </DialogActions>
+        </Dialog>
+      )}
     </Box>
   );
 }

@@ -22,8 +22,9 @@ test('finds exactly the loopback addresses that listen on the port, with batched
     b.close();
   });
   const reports: { done: number; found: string[] }[] = [];
-  const found = await scanRange(scanAddresses('127.0.88.1-127.0.88.20'), { port, timeoutMs: 1000, concurrency: 8, progressMs: 20 }, (p) => reports.push(p));
+  const { found, probed } = await scanRange(scanAddresses('127.0.88.1-127.0.88.20'), { port, timeoutMs: 1000, concurrency: 8, progressMs: 20 }, (p) => reports.push(p));
   assert.deepEqual(found, ['127.0.88.3', '127.0.88.7']);
+  assert.equal(probed, 20);
   assert.deepEqual(reports.flatMap((r) => r.found).sort(), ['127.0.88.3', '127.0.88.7']);
   assert.equal(reports.at(-1)!.done, 20);
 });
@@ -37,9 +38,10 @@ test('cancel stops a scan before every address is probed', async () => {
     reports.push(p.done);
     if (p.done >= 3) controller.abort();
   });
-  const found = await scan;
+  const { found, probed } = await scan;
   assert.deepEqual(found, []);
-  assert.ok(reports.at(-1)! < 254, `stopped after ${reports.at(-1)} of 254`);
+  assert.ok(probed < 254, `stopped after ${probed} of 254`);
+  assert.equal(reports.at(-1), probed, 'the last report says how far it got');
   assert.ok(Date.now() - started < 5000);
 });
 
