@@ -42,6 +42,8 @@ export interface ConsoleServicesOptions {
   readonly shell: 'electron' | 'browser';
   /** electron-store in Electron; defaults to `conf` in the same folder. */
   readonly settingsBackend?: SettingsBackend;
+  /** Issue #8: the shell's own open-file dialog (Electron's); the browser shell has none. */
+  readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
 }
 
 export function createConsoleServices(options: ConsoleServicesOptions): ConsoleServices {
@@ -91,6 +93,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     tasks,
     settings,
     events,
+    ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
   const handlers: Handlers = {
     ...baseHandlers,

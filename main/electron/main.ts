@@ -3,7 +3,7 @@
 // dist/electron/main.js (the package's "main").
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import ElectronStore from 'electron-store';
 import { resolveDataDir } from '../app/dataDir.js';
 import { PRODUCT_NAME, rendererDir } from '../app/product.js';
@@ -57,7 +57,17 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     const dataDir = resolveDataDir({ electronUserData: app.getPath('userData') });
     const settingsBackend = new ElectronStore<Record<string, unknown>>({ name: SETTINGS_FILE_NAME, cwd: dataDir });
-    services = createConsoleServices({ dataDir, shell: 'electron', settingsBackend });
+    services = createConsoleServices({
+      dataDir,
+      shell: 'electron',
+      settingsBackend,
+      // Packages and imports pick files with the system's own dialog (issue #8).
+      chooseFile: async (title, extensions) => {
+        const options = { title, properties: ['openFile' as const], filters: [{ name: extensions.map((e) => `.${e}`).join(', '), extensions: [...extensions] }] };
+        const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+        return result.canceled ? null : result.filePaths[0] ?? null;
+      },
+    });
     const indexFile = path.join(rendererDir(), 'index.html');
     registerContract(services.router(fileSenderPolicy(pathToFileURL(indexFile).href)));
     forwardEvents(services.events, () => BrowserWindow.getAllWindows());

@@ -28,6 +28,7 @@ export function CreatePackageDialog(props: { onClose: () => void; onCreated?: (p
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    setError(null);
     if (!msiPath.trim()) {
       setInspection(null);
       setInspectError(null);

@@ -105,6 +105,25 @@ describe('window channels', () => {
     assert.equal((await call('files.chooseNative', { title: 'x', extensions: ['msi'] })).supported, false);
   });
 
+  test('files.chooseNative uses the shell\'s own dialog when it has one (Electron), with the asked title and extensions', async () => {
+    const asked: unknown[] = [];
+    const electronLike = createConsoleServices({
+      dataDir: path.join(dir, 'data-native'),
+      shell: 'electron',
+      chooseFile: (title, extensions) => {
+        asked.push([title, extensions]);
+        return Promise.resolve('/home/admin/agent.msi');
+      },
+    });
+    try {
+      const envelope = await electronLike.router(() => true).dispatch('files.chooseNative', { title: 'Installer package (.msi)', extensions: ['msi'] }, { shell: 'electron', url: 'file:///x' });
+      assert.deepEqual(envelope, { ok: true, result: { supported: true, path: '/home/admin/agent.msi' } });
+      assert.deepEqual(asked, [['Installer package (.msi)', ['msi']]]);
+    } finally {
+      await electronLike.close();
+    }
+  });
+
   test('computers.preview marks names already listed as existing duplicates', async () => {
     await call('computers.add', { entries: ['PC01'] });
     const p = await call('computers.preview', { text: 'pc01\n127.0.77.1-127.0.77.3' });
