@@ -64,7 +64,8 @@ class SilentListenerPool {
   private nextId = 1;
   private live = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly replies = new Map<number, (error: string | null) => void>();
+  /** Pending replies by sequence number, with the worker they were sent to. */
+  private readonly replies = new Map<number, { worker: Worker; resolve: (error: string | null) => void }>();
 
   /** Serialised: the worker takes one command at a time and blocks between them. */
   private command(cmd: number, id: number, address = '', port = 0): Promise<string | null> {
@@ -78,14 +79,18 @@ class SilentListenerPool {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sab: this.sab } });
       worker.unref();
       worker.on('message', (m: { seq: number; error: string | null }) => {
-        this.replies.get(m.seq)?.(m.error);
+        this.replies.get(m.seq)?.resolve(m.error);
         this.replies.delete(m.seq);
       });
       worker.on('error', () => undefined);
       worker.on('exit', () => {
         if (this.worker === worker) this.worker = null;
-        for (const [, resolve] of this.replies) resolve('the silent-listener thread exited');
-        this.replies.clear();
+        // Only this worker's commands fail: an old worker may exit after a new one took over.
+        for (const [seq, pending] of this.replies) {
+          if (pending.worker !== worker) continue;
+          pending.resolve('the silent-listener thread exited');
+          this.replies.delete(seq);
+        }
       });
       this.worker = worker;
     }
@@ -97,7 +102,8 @@ class SilentListenerPool {
     Atomics.store(this.ctl, 3, port);
     Atomics.store(this.ctl, 4, addr.length);
     const seq = ++this.seq;
-    const reply = new Promise<string | null>((resolve) => this.replies.set(seq, resolve));
+    const worker = this.worker;
+    const reply = new Promise<string | null>((resolve) => this.replies.set(seq, { worker, resolve }));
     Atomics.store(this.ctl, 0, seq);
     Atomics.notify(this.ctl, 0);
     return reply;
