@@ -255,6 +255,9 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     // Subscribe before starting: a quick agent may call back before StartService returns.
     const report = waitForAgent(spec, hooks, deps, scmr, service, () => startAndWait(scmr, service!, installed.name, { startTimeoutMs: spec.timeouts.serviceStartMs, pollIntervalMs: spec.timeouts.pollMs }));
     const outcome = await report;
+    // The agent deletes its work folder after reporting, then stops by itself: give it that
+    // time before cleanup sends STOP (a STOP would cut its own cleanup short).
+    await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, signal);
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
     verdict = verdictForAgentCode(outcome.exitCode);
@@ -284,6 +287,16 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
 
 function describe(l: Leftovers): string {
   return [l.service ? `service ${l.service}` : null, ...l.files.map((f) => `ADMIN$\\${f}`), ...l.directories.map((d) => `ADMIN$\\${d}\\`)].filter(Boolean).join(', ');
+}
+
+/** Polls until the service is STOPPED or the bound passes (then cleanup stops it). */
+async function waitForStop(scmr: ScmrClient, service: Handle, boundMs: number, pollMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (Date.now() < deadline && !signal.aborted) {
+    const status = await scmr.queryServiceStatus(service);
+    if (status.currentState === ServiceState.STOPPED) return;
+    await sleep(Math.min(pollMs, 250), signal);
+  }
 }
 
 interface AgentOutcome {

@@ -24,6 +24,7 @@ export const MSI_CODES: Readonly<Record<number, { meaning: string; advice: strin
   1618: { meaning: 'another installation is already in progress', advice: 'Wait until the other installation (often Windows Update) finishes, then retry failed.' },
   1619: { meaning: 'the installation package could not be opened', advice: 'The package is damaged or unreadable; recreate it from the original .msi.' },
   1620: { meaning: 'the installation package could not be opened (invalid package)', advice: 'The file is not a valid Windows Installer package; recreate it from the original .msi.' },
+  1627: { meaning: 'the function failed during execution (Wine reports this where Windows says 1603 or 1620)', advice: 'Open the MSI log (View Selected Logs) to find the failing action or the damaged package.' },
   1624: { meaning: 'the transform could not be applied', advice: 'Check the TRANSFORMS parameter of the package.' },
   1625: { meaning: 'the installation is forbidden by system policy', advice: 'A Group Policy forbids this installation; ask your domain administrator.' },
   1633: { meaning: 'the package is not supported on this platform', advice: 'Use the package built for this computer\'s architecture (x64/x86/ARM64).' },
