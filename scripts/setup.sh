@@ -5,7 +5,6 @@
 # README's two commands (npm start, npm test), so a fresh clone needs no other step.
 #   scripts/setup.sh          Debian packages + npm packages
 #   scripts/setup.sh --npm    npm packages only (the start command: it needs no browser)
-#   scripts/setup.sh --agent  also the packages for the agent's Wine tests (scripts/debian-packages-agent.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +15,7 @@ if [ "${1:-}" != "--npm" ]; then
     [ -z "$pkg" ] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && continue
     if [ "${flag:-}" = "--no-install-recommends" ]; then lean+=("$pkg"); else missing+=("$pkg"); fi
-  done < <(sed -e 's/#.*//' scripts/debian-packages.txt; [ "${1:-}" = "--agent" ] && sed -e 's/#.*//' scripts/debian-packages-agent.txt)
+  done < <(sed -e 's/#.*//' scripts/debian-packages.txt)
   if [ "${#missing[@]}" -gt 0 ] || [ "${#lean[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]} ${lean[*]}"
     sudo=""
