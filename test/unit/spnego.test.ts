@@ -109,7 +109,8 @@ describe('SPNEGO decoding of the captured server tokens', () => {
   });
 
   test('the client\'s own tokens decode back to their parts', () => {
-    assert.deepEqual(decodeNegTokenInit(CLIENT_NEG_TOKEN_INIT), { mechTypes: [NTLMSSP_OID], mechToken: NTLM_NEGOTIATE });
+    // mechTypesDer: the list exactly as sent, which the server's mechListMIC covers.
+    assert.deepEqual(decodeNegTokenInit(CLIENT_NEG_TOKEN_INIT), { mechTypes: [NTLMSSP_OID], mechToken: NTLM_NEGOTIATE, mechTypesDer: encodeMechTypeList() });
     assert.deepEqual(decodeNegTokenResp(CLIENT_NEG_TOKEN_RESP), {
       negState: NegState.ACCEPT_INCOMPLETE,
       responseToken: NTLM_AUTHENTICATE,
@@ -122,7 +123,7 @@ describe('SPNEGO round trips', () => {
   test('NegTokenInit and NegTokenResp round-trip tokens of 0, 127, 128, 255, 256 and 70 000 bytes', () => {
     for (const size of [0, 127, 128, 255, 256, 70_000]) {
       const token = Buffer.alloc(size, 0x5a);
-      assert.deepEqual(decodeNegTokenInit(encodeNegTokenInit(token)), { mechTypes: [NTLMSSP_OID], mechToken: token }, `init ${size}`);
+      assert.deepEqual(decodeNegTokenInit(encodeNegTokenInit(token)), { mechTypes: [NTLMSSP_OID], mechToken: token, mechTypesDer: encodeMechTypeList() }, `init ${size}`);
       assert.deepEqual(decodeNegTokenResp(encodeNegTokenResp(token)), { responseToken: token }, `resp ${size}`);
       assert.deepEqual(decodeNegTokenResp(encodeNegTokenResp(token, Buffer.alloc(16, 1), NegState.REQUEST_MIC)), {
         negState: NegState.REQUEST_MIC,
