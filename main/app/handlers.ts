@@ -14,7 +14,7 @@ import { qualifiedUser } from '../engine/credentials.js';
 import type { PushRuntime } from '../engine/runtime.js';
 import { diagnose } from '../cli/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
-import { createWindowHandlers } from './windowHandlers.js';
+import { createWindowHandlers, eachLimited } from './windowHandlers.js';
 
 export interface HandlerDeps {
   readonly appInfo: () => AppInfo;
@@ -35,19 +35,6 @@ export interface HandlerDeps {
   readonly scan?: { timeoutMs?: number; concurrency?: number; progressMs?: number };
 }
 
-/** Runs `work` over items, at most `limit` at once. */
-async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
@@ -122,9 +109,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'tasks.list': () => deps.tasks.list(),
     'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'credentials.list': () => deps.vault.list(),
-    'credentials.set': ({ label, user, password }) => {
-      const id = deps.vault.put(label || user, user, password);
-      info(`Credentials for ${user} set.`);
+    'credentials.set': ({ label, user, password, remember }) => {
+      let id: number;
+      try {
+        id = deps.vault.put(label || user, user, password, { remember });
+      } catch (error) {
+        // The keychain's own words (never the password: it is not part of the request it echoes).
+        const why = error instanceof Error ? error.message : String(error);
+        throw new ConsoleError('credentials-storage', `The keychain refused to store the password (${why}).`, 'Unlock the keychain, or set the credentials without "remember".');
+      }
+      const where = remember && deps.vault.storage === 'keychain' ? 'in the keychain' : 'in memory only, until the console stops';
+      info(`Credentials for ${user} set (${where}).`);
       return deps.vault.list().find((c) => c.id === id)!;
     },
     'credentials.remove': ({ id }) => {

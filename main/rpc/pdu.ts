@@ -38,7 +38,8 @@ export function decodeUuid(b: Buffer): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function commonHeader(ptype: number, flags: number, fragLength: number, callId: number): Buffer {
+/** The 16-byte common header of every connection-oriented PDU (MS-RPCE 2.2.2.1), auth length 0. */
+export function commonHeader(ptype: number, flags: number, fragLength: number, callId: number): Buffer {
   const h = Buffer.alloc(COMMON_HEADER_SIZE);
   h[0] = 5;
   h[1] = 0;

@@ -4,7 +4,7 @@
 // client's in main/rpc/pdu.ts, sharing its header and UUID helpers; every decoder checks lengths
 // before it reads and throws RpcProtocolError.
 import { RpcProtocolError } from '../../rpc/errors.js';
-import { COMMON_HEADER_SIZE, PfcFlags, REQUEST_HEADER_SIZE, decodeHeader, decodeUuid, encodeUuid, type PduHeader, type SyntaxId } from '../../rpc/pdu.js';
+import { COMMON_HEADER_SIZE, PfcFlags, commonHeader, REQUEST_HEADER_SIZE, decodeHeader, decodeUuid, encodeUuid, type PduHeader, type SyntaxId } from '../../rpc/pdu.js';
 
 export const ServerPType = {
   REQUEST: 0,
@@ -88,17 +88,6 @@ export function decodeBind(pdu: Buffer): BindPdu {
   return { header, maxXmitFrag: pdu.readUInt16LE(16), maxRecvFrag: pdu.readUInt16LE(18), assocGroupId: pdu.readUInt32LE(20), contexts };
 }
 
-function commonHeader(ptype: number, flags: number, fragLength: number, callId: number): Buffer {
-  const h = Buffer.alloc(COMMON_HEADER_SIZE);
-  h[0] = 5;
-  h[1] = 0;
-  h[2] = ptype;
-  h[3] = flags;
-  h.writeUInt32BE(0x10000000, 4); // packed_drep: little-endian, ASCII, IEEE
-  h.writeUInt16LE(fragLength, 8);
-  h.writeUInt32LE(callId >>> 0, 12);
-  return h;
-}
 
 export interface ContextResult {
   readonly result: number;

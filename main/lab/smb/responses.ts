@@ -2,7 +2,7 @@
 // 64-byte header. Offsets written into them count from the header's start.
 import { Writer } from '../../smb/codec/wire.js';
 import { SMB2_HEADER_SIZE } from '../../smb/codec/header.js';
-import { ContextType, HASH_SHA512 } from '../../smb/codec/negotiate.js';
+import { ContextType, HASH_SHA512, type NegotiateResponse } from '../../smb/codec/negotiate.js';
 import { writeFileId, type FileId } from '../../smb/codec/create.js';
 
 /** MS-SMB2 2.2.2 ERROR response: StructureSize 9, no error contexts, one byte of ErrorData. */
@@ -15,19 +15,11 @@ export function encodeEmptyBody(): Buffer {
   return Buffer.from([4, 0, 0, 0]);
 }
 
-export interface NegotiateResponseInfo {
-  securityMode: number;
-  dialect: number;
-  serverGuid: Buffer;
-  capabilities: number;
-  maxTransactSize: number;
-  maxReadSize: number;
-  maxWriteSize: number;
-  systemTime: bigint;
-  securityBuffer: Buffer;
+/** The response's fixed fields as the client decodes them (codec/negotiate.ts), plus the 3.1.1 contexts the server picked. */
+export type NegotiateResponseInfo = Omit<NegotiateResponse, 'preauthHashAlgorithm' | 'cipher' | 'signingAlgorithm'> & {
   /** 3.1.1 only: the selected cipher (0 = none in common) and signing algorithm (null: context not sent). */
   contexts?: { salt: Buffer; cipher: number; signingAlgorithm: number | null };
-}
+};
 
 /** MS-SMB2 2.2.4 NEGOTIATE response with 2.2.3.1 contexts (each 8-byte aligned) for 3.1.1. */
 export function encodeNegotiateResponse(n: NegotiateResponseInfo): Buffer {

@@ -1,31 +1,8 @@
 // The acceptor's side of SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP: the NegTokenInit2 hint in the
 // NEGOTIATE response (MS-SPNG 2.2.1), NegTokenResp answers with supportedMech, responseToken and
 // mechListMIC, and the client's tokens read with the client's own decoders.
-import { NTLMSSP_OID, SPNEGO_OID, decodeNegTokenInit, decodeNegTokenResp } from '../../smb/auth/spnego.js';
+import { NTLMSSP_OID, SPNEGO_OID, decodeNegTokenInit, decodeNegTokenResp, encodeOid as oid, tlv } from '../../smb/auth/spnego.js';
 import { ntlmMessageSignature } from '../../smb/auth/ntlm.js';
-
-function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.of(length);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([Buffer.of(tag), derLength(body.length), body]);
-}
-
-function oid(dotted: string): Buffer {
-  const [a = 0, b = 0, ...rest] = dotted.split('.').map(Number);
-  const bytes: number[] = [];
-  for (const arc of [a * 40 + b, ...rest]) {
-    const groups = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift((v & 0x7f) | 0x80);
-    bytes.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(bytes));
-}
 
 const ctx = (n: number): number => 0xa0 + n;
 

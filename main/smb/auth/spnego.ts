@@ -33,20 +33,20 @@ const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
 // ---- DER encoding ----
 
-function derLength(length: number): Buffer {
+export function derLength(length: number): Buffer {
   if (length < 0x80) return Buffer.of(length);
   const bytes: number[] = [];
   for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-function tlv(tag: number, ...contents: Buffer[]): Buffer {
+export function tlv(tag: number, ...contents: Buffer[]): Buffer {
   const body = Buffer.concat(contents);
   return Buffer.concat([Buffer.of(tag), derLength(body.length), body]);
 }
 
 /** X.690 §8.19: the first two arcs as 40·a + b, then base-128 with continuation bits. */
-function encodeOid(dotted: string): Buffer {
+export function encodeOid(dotted: string): Buffer {
   const arcs = dotted.split('.').map(Number);
   const [first = 0, second = 0, ...rest] = arcs;
   const bytes: number[] = [];
