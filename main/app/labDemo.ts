@@ -53,7 +53,8 @@ export async function startLabDemo(deps: LabDemoDeps, options: LabDemoOptions = 
       }
     }
     if (!deps.vault.list().some((c) => c.label === LAB_CREDENTIAL_LABEL && c.available)) {
-      deps.vault.put(LAB_CREDENTIAL_LABEL, `LAB\\${lab.account.user}`, lab.account.password);
+      // The lab's simulated account stays out of the admin's real keychain.
+      deps.vault.put(LAB_CREDENTIAL_LABEL, `LAB\\${lab.account.user}`, lab.account.password, { remember: false });
     }
     deps.log(`Simulated lab running: ${lab.hosts.length} hosts from ${lab.hosts[0]!.config.address} (SMB port ${lab.port}); administrator LAB\\${lab.account.user}.`);
     return lab;

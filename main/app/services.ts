@@ -9,7 +9,8 @@ import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore, type SettingsBackend, type SettingsStore } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
-import { MemoryVault, type CredentialVault } from '../engine/credentials.js';
+import type { CredentialVault } from '../engine/credentials.js';
+import { openKeychainVault } from '../engine/keychainVault.js';
 import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
 import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
@@ -44,6 +45,8 @@ export interface ConsoleServicesOptions {
   readonly settingsBackend?: SettingsBackend;
   /** Issue #8: the shell's own open-file dialog (Electron's); the browser shell has none. */
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
+  /** Issue #9: where secrets are kept; default the OS keychain (@napi-rs/keyring), memory when unreachable. Electron passes its safeStorage vault. */
+  readonly createVault?: (db: Db) => CredentialVault;
 }
 
 export function createConsoleServices(options: ConsoleServicesOptions): ConsoleServices {
@@ -53,7 +56,12 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const tasks = new TasksRepo(db);
   const settings = createSettingsStore(options.settingsBackend ?? createConfSettingsBackend(options.dataDir));
   const events = createEventBus();
-  const vault = new MemoryVault(db);
+  const vault = options.createVault ? options.createVault(db) : openKeychainVault(db);
+  if (vault.problem) {
+    // Said on the terminal (nothing listens to the event bus yet) and in the activity log.
+    console.warn(vault.problem);
+    events.emit('log.line', { at: new Date().toISOString(), level: 'warning', message: vault.problem });
+  }
   let runtime: PushRuntime | null = null;
   let runtimeProblem: string | null = 'it is starting';
   let lab: Lab | null = null;

@@ -14,13 +14,17 @@ import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import { parseTarget } from './diagnose.js';
+import { MemoryVault } from '../engine/credentials.js';
+import { openKeychainVault } from '../engine/keychainVault.js';
 
-export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] --user USER --password-env VAR
+export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID)
        [--as user|system] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
       Installs the .msi on each computer now: copies the agent over SMB, starts it as a service,
       serves the package on --port (the agent calls back to ADDRESS, default the console's
       address as each computer sees it), waits for the result, then removes the service and files.
       --as user (default) runs msiexec under USER; --as system under LocalSystem.
+      --credential ID uses credentials the console remembered in the OS keychain (their id in
+      the data folder's database); a --password-env password is used for this run only.
       Exit code 0 only when every computer succeeded.
 `;
 
@@ -52,6 +56,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       params: { type: 'string', default: '' },
       user: { type: 'string' },
       'password-env': { type: 'string' },
+      credential: { type: 'string' },
       as: { type: 'string', default: 'user' },
       concurrency: { type: 'string' },
       callback: { type: 'string' },
@@ -67,10 +72,13 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
   if (!values.msi) return fail('--msi FILE is required');
   if (!fs.existsSync(values.msi)) return fail(`${values.msi} does not exist`);
   if (values.config && !fs.existsSync(values.config)) return fail(`${values.config} does not exist`);
-  if (!values.user) return fail('--user USER is required');
-  if (!values['password-env']) return fail('--password-env VAR is required (the password is never taken from the command line)');
-  const password = process.env[values['password-env']];
-  if (password === undefined) return fail(`the environment variable ${values['password-env']} is not set`);
+  const storedId = values.credential !== undefined ? Number(values.credential) : null;
+  if (storedId !== null && !(Number.isInteger(storedId) && storedId > 0)) return fail('--credential must be a credential id');
+  if (storedId !== null && (values.user || values['password-env'])) return fail('give either --credential or --user with --password-env, not both');
+  if (storedId === null && !values.user) return fail('--user USER is required (or --credential ID)');
+  if (storedId === null && !values['password-env']) return fail('--password-env VAR is required (the password is never taken from the command line)');
+  const password = values['password-env'] ? process.env[values['password-env']] : undefined;
+  if (storedId === null && password === undefined) return fail(`the environment variable ${values['password-env']} is not set`);
   if (values.as !== 'user' && values.as !== 'system') return fail('--as must be user or system');
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return fail('--concurrency must be 1..200');
@@ -88,7 +96,13 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     ...(values.callback !== undefined ? { callbackAddress: values.callback } : {}),
   };
   const events = createEventBus();
-  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, settings: () => settings, events, ...(port !== undefined ? { port } : {}) });
+  // The keychain only when a remembered credential is asked for; a --password-env one stays in memory.
+  const vault = storedId !== null ? openKeychainVault(db, { log: (line) => err.write(`pushctl push: ${line}\n`) }) : new MemoryVault(db);
+  if (storedId !== null && !vault.get(storedId)) {
+    db.close();
+    return fail(`credential ${storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
+  }
+  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, vault, settings: () => settings, events, ...(port !== undefined ? { port } : {}) });
   try {
     const msiPath = path.resolve(values.msi);
     const pkg = packages.add({
@@ -100,7 +114,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       ...(values.config ? { configFileName: path.basename(values.config), configPath: path.resolve(values.config) } : {}),
       parameters: values.params,
     });
-    const credentialId = runtime.vault.put(`pushctl ${values.user}`, values.user, password);
+    const credentialId = storedId ?? runtime.vault.put(`pushctl ${values.user}`, values.user!, password!, { remember: false });
     const targets = positionals.map((spec) => {
       const t = parseTarget(spec);
       return { computerName: spec, address: t.host, port: t.port, credentialId };

@@ -12,10 +12,12 @@ import { fileSenderPolicy } from '../ipc/router.js';
 import { SETTINGS_FILE_NAME } from '../store/settings.js';
 import { forwardEvents, registerContract } from './ipcWiring.js';
 import { buildApplicationMenu } from './menu.js';
+import { SafeStorageVault } from './safeStorageVault.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let mainWindow: BrowserWindow | null = null;
 let services: ConsoleServices | null = null;
+let safeVault: SafeStorageVault | null = null;
 
 function createWindow(indexFile: string): BrowserWindow {
   const win = new BrowserWindow({
@@ -54,13 +56,16 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     const dataDir = resolveDataDir({ electronUserData: app.getPath('userData') });
     const settingsBackend = new ElectronStore<Record<string, unknown>>({ name: SETTINGS_FILE_NAME, cwd: dataDir });
+    let vault: SafeStorageVault | null = null;
     services = createConsoleServices({
       dataDir,
       shell: 'electron',
       settingsBackend,
+      // Issue #9: remembered passwords are encrypted by safeStorage (never Linux's basic_text).
+      createVault: (db) => (vault = new SafeStorageVault(db, (line) => console.warn(line))),
       // Packages and imports pick files with the system's own dialog (issue #8).
       chooseFile: async (title, extensions) => {
         const options = { title, properties: ['openFile' as const], filters: [{ name: extensions.map((e) => `.${e}`).join(', '), extensions: [...extensions] }] };
@@ -75,9 +80,11 @@ if (!app.requestSingleInstanceLock()) {
     app.applicationMenu = buildApplicationMenu((command) => bus.emit('menu.command', { command }));
     mainWindow = createWindow(indexFile);
     mainWindow.on('closed', () => (mainWindow = null));
+    safeVault = vault;
+    await (vault as SafeStorageVault | null)?.ready;
     void services.startPush();
   });
 
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => void services?.close());
+  app.on('will-quit', () => void (safeVault?.flush() ?? Promise.resolve()).then(() => services?.close()));
 }

@@ -142,6 +142,8 @@ export const CredentialSchema = z.object({
   domain: z.string(),
   /** false: the secret is gone (not remembered across a restart); set it again before pushing. */
   available: z.boolean(),
+  /** Issue #9: where the secret is kept — the OS keychain (survives a restart) or memory only. */
+  storage: z.enum(['keychain', 'memory']),
 });
 export type Credential = z.infer<typeof CredentialSchema>;
 

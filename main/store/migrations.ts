@@ -109,4 +109,12 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE task_targets ADD COLUMN msi_log TEXT;       -- tail of the MSI verbose log the agent sent
     `,
   },
+  {
+    version: 3,
+    name: 'credentials: the ciphertext of a remembered secret (Electron safeStorage)',
+    sql: `
+      -- Electron's safeStorage output (OS-protected key); null for keychain and memory secrets.
+      ALTER TABLE credentials ADD COLUMN secret_blob BLOB;
+    `,
+  },
 ];
