@@ -34,6 +34,8 @@ export interface LabOptions {
   readonly namePrefix?: string;
   readonly seed?: number;
   readonly log?: (line: string) => void;
+  /** The administrator's password on every host (default LAB_ADMIN's; the leak test uses a unique one). */
+  readonly password?: string;
 }
 
 export interface Lab {
@@ -56,6 +58,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const prefix = options.namePrefix ?? 'LAB-PC-';
   const names = addresses.map((_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
   const profiles = assignProfiles(names, options.profile ?? 'mixed', options.seed);
+  const account: Readonly<LabAccount> = options.password !== undefined ? Object.freeze({ ...LAB_ADMIN, password: options.password }) : LAB_ADMIN;
   const busy = new Set<LabHostState>();
   let peakBusy = 0;
   const onChange = (host: LabHostState) => {
@@ -72,7 +75,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       domain: LAB_DOMAIN,
       dnsDomain: LAB_DNS_DOMAIN,
       osVersion: { major: 10, minor: 0, build: 26100 },
-      accounts: profile === 'wrong-credentials' ? [{ ...LAB_ADMIN, password: `${LAB_ADMIN.password}-rotated` }] : [LAB_ADMIN],
+      accounts: profile === 'wrong-credentials' ? [{ ...account, password: `${account.password}-rotated` }] : [account],
       profile,
       installTimeMs: options.installTimeMs ?? 3000,
       // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
@@ -111,7 +114,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   return {
     hosts,
     port,
-    account: LAB_ADMIN,
+    account,
     get busyNow() {
       return busy.size;
     },
