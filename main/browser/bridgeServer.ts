@@ -64,7 +64,8 @@ function cookieToken(header: string | undefined): string | undefined {
 }
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
-  const token = options.token ?? crypto.randomBytes(24).toString('base64url');
+  // 256 random bits per launch (issue #9).
+  const token = options.token ?? crypto.randomBytes(32).toString('base64url');
   const rendererDir = path.resolve(options.rendererDir);
   const indexFile = path.join(rendererDir, 'index.html');
   if (!fs.existsSync(indexFile)) {
