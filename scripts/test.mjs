@@ -62,7 +62,9 @@ const run = spawnSync(
     '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...files,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, PUSHCONSOLE_TEST_OUTPUT: outDir } },
+  // PUSHCONSOLE_KEYCHAIN=off: consoles the tests start never write to the developer's own keychain
+  // (test/interop/keychainVault.test.ts runs a private one).
+  { cwd: root, stdio: 'inherit', env: { ...process.env, PUSHCONSOLE_TEST_OUTPUT: outDir, PUSHCONSOLE_KEYCHAIN: 'off' } },
 );
 
 const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';

@@ -9,7 +9,7 @@ import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore, type SettingsBackend, type SettingsStore } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
-import type { CredentialVault } from '../engine/credentials.js';
+import { BackedVault, type CredentialVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
 import type { Lab } from '../lab/lab.js';
@@ -56,8 +56,14 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const tasks = new TasksRepo(db);
   const settings = createSettingsStore(options.settingsBackend ?? createConfSettingsBackend(options.dataDir));
   const events = createEventBus();
-  const vault = options.createVault ? options.createVault(db) : openKeychainVault(db);
-  if (vault.problem) {
+  // PUSHCONSOLE_KEYCHAIN=off: memory only, on purpose (the test runner: never the developer's keychain).
+  const keychainOff = process.env.PUSHCONSOLE_KEYCHAIN === 'off';
+  const vault = options.createVault
+    ? options.createVault(db)
+    : keychainOff
+      ? new BackedVault(db, null, 'The OS keychain is turned off (PUSHCONSOLE_KEYCHAIN=off): credentials are kept in memory only.')
+      : openKeychainVault(db);
+  if (vault.problem && !keychainOff) {
     // Said on the terminal (nothing listens to the event bus yet) and in the activity log.
     console.warn(vault.problem);
     events.emit('log.line', { at: new Date().toISOString(), level: 'warning', message: vault.problem });
