@@ -66,6 +66,7 @@ let reloadTimer: ReturnType<typeof setTimeout> | null = null;
 let reloading = false;
 let computersReloadedAt = 0;
 const RELOAD_MS = 400;
+const RELOAD_SLICE = 500;
 
 function flushProgress(): void {
   flushScheduled = false;
@@ -111,35 +112,26 @@ async function reloadChanged(): Promise<void> {
   try {
     const finished = [...finishedByTask].map(([taskId, ids]) => ({ taskId, targetIds: [...ids] }));
     finishedByTask.clear();
-    const before = new Map(useConsole.getState().tasks.map((t) => [t.id, t.status]));
     const tasks = await request('tasks.list', {});
     if (tasks.ok) useConsole.getState().tasksLoaded(tasks.result);
     for (const { taskId, targetIds } of finished) {
       const s = useConsole.getState();
-      // Not on screen yet: the task's list, when it loads, reads main's state then; the selected
-      // task's ids wait for it (its list is loading), others are dropped.
+      // The task's list is not loaded (yet: Finish opens it a moment after the first events):
+      // its ids wait a few rounds for it, then are dropped (a list loaded later is read fresh).
       if (!s.targetsByTask[taskId]) {
-        if (taskId === s.selectedTaskId) for (const id of targetIds) refetchLater(taskId, id);
+        for (const id of targetIds) refetchLater(taskId, id);
         continue;
       }
-      for (let i = 0; i < targetIds.length; i += 10_000) {
-        const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + 10_000) });
+      // In slices: a cancel ends thousands of targets at once, and one 5 000-row answer would
+      // hold the page for tens of milliseconds; 500 rows parse and merge in a few.
+      for (let i = 0; i < targetIds.length; i += RELOAD_SLICE) {
+        const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + RELOAD_SLICE) });
         if (!r.ok) continue;
         useConsole.getState().targetsUpdated(taskId, r.result);
         // Main journals in batches: a result not written yet is fetched again on the next round.
         for (const t of r.result) {
           if (t.state !== 'done' || (t.outcome === 'failed' && t.errorClass === null)) refetchLater(taskId, t.id);
           else refetches.delete(t.id);
-        }
-      }
-    }
-    // A task that just ended: one full reload settles queue positions, timings and classes.
-    if (tasks.ok) {
-      for (const t of tasks.result) {
-        const was = before.get(t.id);
-        if (was === 'running' && t.status !== 'running' && useConsole.getState().targetsByTask[t.id]) {
-          const r = await request('tasks.targets', { taskId: t.id });
-          if (r.ok) useConsole.getState().targetsLoaded(t.id, r.result);
         }
       }
     }

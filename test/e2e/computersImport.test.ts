@@ -59,7 +59,11 @@ describe('Computers: scan, Active Directory, Diagnostics; Packages: duplicate an
   });
 
   const dialog = (name: string) => page.getByRole('dialog', { name, exact: true });
-  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  // MUI's dialogs fade for 225 ms: wait them out so the picture shows what the admin sees.
+  const shot = async (name: string) => {
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  };
   const addMenu = async (item: string) => {
     await page.getByRole('button', { name: 'Add Computers ▾' }).click();
     await page.getByRole('menuitem', { name: item }).click();

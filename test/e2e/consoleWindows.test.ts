@@ -54,7 +54,11 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
 
   const tab = (name: string) => page.getByRole('tab', { name, exact: true });
   const dialog = (name: string) => page.getByRole('dialog', { name, exact: true });
-  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  // MUI's dialogs fade for 225 ms: wait them out so the picture shows what the admin sees.
+  const shot = async (name: string) => {
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  };
   const files = () => path.join(dir, 'files');
 
   test('Packages: an invalid XML is shown with its line; the file chooser picks the valid one; the MSI\'s product is read', async () => {

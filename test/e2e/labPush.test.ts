@@ -60,7 +60,11 @@ describe('a push to the simulated lab from the browser', () => {
   });
 
   const tab = (name: string) => page.getByRole('tab', { name, exact: true });
-  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  // MUI's dialogs fade for 225 ms: wait them out so the picture shows what the admin sees.
+  const shot = async (name: string) => {
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  };
 
   test('Configuration: the agent callback bound is shortened to 10 s (the lab\'s no-callback hosts wait that long)', async () => {
     await tab('Configuration').click();
