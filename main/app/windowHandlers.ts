@@ -27,7 +27,8 @@ import { PackageService } from './packageService.js';
 type WindowChannel =
   | 'files.list' | 'files.chooseNative' | 'packages.list' | 'packages.inspect' | 'packages.create' | 'packages.duplicate' | 'packages.remove'
   | 'computers.preview' | 'computers.previewFile' | 'computers.setGroup' | 'computers.getInfo' | 'computers.diagnose' | 'computers.removeLeftovers'
-  | 'scan.start' | 'scan.cancel' | 'directory.search' | 'history.exportCsv' | 'history.exportLogs' | 'tasks.targetsById';
+  | 'scan.start' | 'scan.cancel' | 'directory.search' | 'history.exportCsv' | 'history.exportLogs' | 'tasks.targetsById'
+  | 'app.networkAddresses';
 
 export interface WindowHandlerDeps {
   readonly dataDir: () => string;
@@ -112,6 +113,12 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
   };
 
   return {
+    'app.networkAddresses': () =>
+      Object.entries(os.networkInterfaces())
+        .flatMap(([name, list]) => (list ?? []).map((a) => ({ interface: name, address: a.address, family: a.family === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const), internal: a.internal })))
+        // What agents can reach first: external IPv4, external IPv6 (not link-local), then loopback.
+        .filter((a) => !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:')))
+        .sort((a, b) => Number(a.internal) - Number(b.internal) || (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1)),
     'files.list': ({ path: folder, extensions }) => listFolder(folder, extensions, places()),
     'files.chooseNative': async ({ title, extensions }) => {
       if (!deps.chooseFile) return { supported: false, path: null };

@@ -461,6 +461,11 @@ export const channels = {
     request: z.object({ taskId: Id, targetIds: z.array(Id).max(10_000).optional() }).strict(),
     result: z.object({ fileName: z.string(), base64: z.string(), bytes: z.number().int().nonnegative(), entries: z.number().int().nonnegative() }),
   },
+  /** Issue #8: this computer's network addresses, for the agents' callback address (Configuration). */
+  'app.networkAddresses': {
+    request: NoRequest,
+    result: z.array(z.object({ interface: z.string(), address: z.string(), family: z.enum(['IPv4', 'IPv6']), internal: z.boolean() })),
+  },
   'settings.get': { request: NoRequest, result: SettingsSchema },
   'settings.update': {
     request: SettingsChangesSchema,

@@ -1,8 +1,8 @@
 // Configuration Editor: Remote Install settings, validated by main and kept across restarts.
-import { Alert, Box, Button, FormControlLabel, Paper, Stack, Switch, TextField, Typography } from '@mui/material';
+import { Alert, Box, Button, Chip, FormControlLabel, Paper, Stack, Switch, TextField, Typography } from '@mui/material';
 import { useEffect, useState } from 'react';
-import type { Settings } from '../../main/ipc/contract';
-import { saveSettings } from '../state/actions';
+import type { ResultOf, Settings } from '../../main/ipc/contract';
+import { request, saveSettings } from '../state/actions';
 import { useConsole } from '../state/store';
 
 type NumberKey = { [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings];
@@ -22,8 +22,14 @@ function toDraft(settings: Settings): Record<string, string | boolean> {
   return Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, typeof v === 'boolean' ? v : String(v)]));
 }
 
+const defaultConcurrency = 20;
+
 export function ConfigurationTab() {
   const settings = useConsole((s) => s.settings);
+  const [addresses, setAddresses] = useState<ResultOf<'app.networkAddresses'>>([]);
+  useEffect(() => {
+    void request('app.networkAddresses', {}).then((r) => r.ok && setAddresses(r.result));
+  }, []);
   const [draft, setDraft] = useState<Record<string, string | boolean>>({});
   const [saved, setSaved] = useState(false);
 
@@ -44,6 +50,7 @@ export function ConfigurationTab() {
     return out as Partial<Settings>;
   };
   const dirty = Object.keys(changes()).length > 0;
+  const concurrency = Number(draft.maxConcurrentPushes);
 
   const save = async () => {
     setSaved(false);
@@ -71,12 +78,34 @@ export function ConfigurationTab() {
               slotProps={{ htmlInput: { 'data-testid': `setting-${f.key}` } }}
             />
           ))}
-          <TextField
-            label="Address agents call back to"
-            helperText="Empty: the console's address on the interface that reaches the computer."
-            value={draft.callbackAddress ?? ''}
-            onChange={(e) => setDraft({ ...draft, callbackAddress: e.target.value })}
-          />
+          {concurrency > defaultConcurrency && (
+            <Alert severity="warning" sx={{ gridColumn: '1 / -1' }} data-testid="concurrency-warning">
+              Raising the number of concurrent push installations above {defaultConcurrency} can saturate the network links to remote sites and
+              slow down this computer: each push holds an SMB session, a copy of the package in transit and an agent calling back.
+            </Alert>
+          )}
+          <Box>
+            <TextField
+              fullWidth
+              label="Address agents call back to"
+              helperText="Empty: the console's address on the interface that reaches the computer. Several: separated by commas, tried in order."
+              value={draft.callbackAddress ?? ''}
+              onChange={(e) => setDraft({ ...draft, callbackAddress: e.target.value })}
+              slotProps={{ htmlInput: { 'data-testid': 'setting-callbackAddress' } }}
+            />
+            <Stack direction="row" spacing={0.5} sx={{ mt: 0.5, flexWrap: 'wrap', rowGap: 0.5 }} data-testid="detected-addresses">
+              {addresses.map((a) => (
+                <Chip
+                  key={`${a.interface}-${a.address}`}
+                  size="small"
+                  variant="outlined"
+                  label={`${a.address} (${a.interface})`}
+                  title="Use this address"
+                  onClick={() => setDraft({ ...draft, callbackAddress: a.address })}
+                />
+              ))}
+            </Stack>
+          </Box>
           <FormControlLabel
             control={
               <Switch

@@ -175,6 +175,12 @@ describe('browser shell in Chromium', () => {
     const field = page.getByTestId('setting-maxConcurrentPushes');
     assert.equal(await field.inputValue(), '20');
     await field.fill('35');
+    // ERA's warning about raising the number of concurrent pushes.
+    await page.getByTestId('concurrency-warning').getByText(/can saturate the network links/).waitFor();
+    // The detected addresses offer themselves as the agents' callback address.
+    await page.getByTestId('detected-addresses').getByText(/^127\.0\.0\.1 \(lo\)$/).click();
+    assert.equal(await page.getByTestId('setting-callbackAddress').inputValue(), '127.0.0.1');
+    await page.getByTestId('setting-callbackAddress').fill('');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('settings-saved').waitFor();
     const onDisk = JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')) as { maxConcurrentPushes: number };

@@ -70,6 +70,7 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'directory.search': (ids) => ({ url: `ldap://127.0.0.1:${ids.ldapPort}`, baseDn: 'DC=corp,DC=example', bindDn: 'CN=admin,DC=corp,DC=example', password: ids.password }),
   'history.exportCsv': (ids) => ({ taskId: ids.taskId }),
   'history.exportLogs': (ids) => ({ taskId: ids.taskId }),
+  'app.networkAddresses': () => ({}),
   'settings.get': () => ({}),
   'settings.update': () => ({ connectTimeoutSeconds: 1 }),
 };
