@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createConsoleServices, type ConsoleServices } from '../../main/app/services.js';
 import type { ChannelName, RequestOf, ResultOf } from '../../main/ipc/contract.js';
 import type { IpcRouter } from '../../main/ipc/router.js';
+import { everythingOf } from '../../main/engine/pushTarget.js';
 import { LAB_ADMIN, startLab, type Lab } from '../../main/lab/lab.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 
@@ -64,6 +65,27 @@ describe('host checks against lab hosts', () => {
     assert.match(uac!.error!.advice, /LocalAccountTokenFilterPolicy|built-in Administrator|domain account/);
     assert.deepEqual([wrong!.ok, wrong!.logon], [false, false]);
     assert.equal(wrong!.error?.class, 'logon-failure');
+  });
+
+  test('Remove Leftovers on Computers cleans what a push left where the credential works, and says what remains where it does not', async () => {
+    process.env.PUSHCONSOLE_LAB = '0';
+    const runtime = await services.startPush({ port: 0, host: '127.0.0.1' });
+    delete process.env.PUSHCONSOLE_LAB;
+    assert.ok(!(runtime instanceof Error), String(runtime));
+    const pkg = services.packages.add({ name: 'p', msiFileName: 'p.msi', msiPath: path.join(dir, 'p.msi'), msiSize: 1, msiSha256: '0'.repeat(64) });
+    const targets = (['LAB-PC-001', 'LAB-PC-003'] as const).map((name) => {
+      const host = lab.host(name)!.config;
+      return { computerId: ids[name]!, computerName: name, credentialId, address: host.address, port: host.port };
+    });
+    const { targetIds } = services.tasks.create({ name: 'crashed push', packageId: pkg.id, scheduledAt: null, targets });
+    // What a push interrupted mid-copy leaves on record: its run folder, agent and service.
+    for (const [i, id] of targetIds.entries()) {
+      services.tasks.updateTarget(id, { state: 'done', outcome: 'interrupted', leftovers: JSON.stringify(everythingOf(`r1-${id}-1-abc12${i}`, `PushInstallAgent-r1-${id}`)) });
+    }
+    const result = await call('computers.removeLeftovers', { ids: [ids['LAB-PC-001']!, ids['LAB-PC-003']!] });
+    assert.deepEqual(result, { targets: 2, cleaned: 1, remaining: 1 });
+    assert.equal(services.tasks.targetRecord(targetIds[0]!)!.leftovers, null, 'the healthy host is clean');
+    assert.notEqual(services.tasks.targetRecord(targetIds[1]!)!.leftovers, null, 'the rotated password keeps them on record');
   });
 
   test('Diagnostics lists each check: all ok for the healthy host, ADMIN$ refused for the filtered one', async () => {
