@@ -58,6 +58,8 @@ const run = spawnSync(
   [
     '--import', 'tsx',
     '--test',
+    // A safety net: a test that hangs fails after 10 minutes instead of eating CI's 90.
+    '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...files,

@@ -152,8 +152,24 @@ describe('fuzzing the client with mutated smbd responses', () => {
 
   before(async () => {
     samba = await startSamba({ address: '127.0.0.50', encrypt: 'desired', ciphers: 'AES-128-GCM', users: [{ name: 'pushadmin', password: 'Secret-Pa55' }] });
-    seeds.signed = await record(samba, false);
-    seeds.encrypted = await record(samba, true);
+    // A recording is a seed only if its unmutated replay is a valid session. On a loaded machine
+    // smbd may interleave an interim STATUS_PENDING answer, which shifts the replay by one frame:
+    // such a recording is made again (at most three times).
+    for (const kind of ['signed', 'encrypted'] as const) {
+      for (let attempt = 1; ; attempt++) {
+        const recorded = await record(samba, kind === 'encrypted');
+        const clean = await fakeServer(recorded);
+        try {
+          await clientFlow(clean.port, { encrypt: kind === 'encrypted', timeoutMs: 5000 });
+          seeds[kind] = recorded;
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw new Error(`no valid ${kind} recording after 3 attempts: ${String(error)}`);
+        } finally {
+          await clean.close();
+        }
+      }
+    }
   });
   after(() => samba?.stop());
 
@@ -161,11 +177,7 @@ describe('fuzzing the client with mutated smbd responses', () => {
     test(`${RUNS_PER_SEED} mutated ${kind} conversations each end in a typed error or success within ${RUN_BOUND_MS} ms`, async () => {
       const recorded = seeds[kind]!;
       assert.ok(recorded.length >= 10, `recorded ${recorded.length} responses`);
-      // The unmutated replay is a valid session: the harness itself is sound.
-      const clean = await fakeServer(recorded);
-      await clientFlow(clean.port, { encrypt: kind === 'encrypted', timeoutMs: 2000 });
-      await clean.close();
-
+      // (The unmutated replay was proven a valid session when the seed was recorded.)
       const server = await fakeServer(recorded);
       const rand = prng(kind === 'signed' ? 0xc0ffee : 0xbadf00d);
       const outcomes = new Map<string, number>();
