@@ -19,7 +19,7 @@ import { SmbTree } from '../../main/smb/tree.js';
 import { svcctlPipeFactory } from '../../main/lab/rpc/svcctlServer.js';
 import { expectClass } from '../support/expectError.js';
 
-const PORT = 14450;
+const PORT = 14452; // one port per test file: files may run at once
 const USER = 'pushadmin';
 const PASSWORD = 'Secret-Pa55';
 let nextAddress = 100;

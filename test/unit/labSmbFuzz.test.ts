@@ -25,7 +25,7 @@ import { encodeQueryInfoRequest, encodeSetInfoRequest } from '../../main/smb/cod
 import { prng } from '../support/prng.js';
 import { RawSmb, framed } from '../support/labSmbRaw.js';
 
-const PORT = 14450;
+const PORT = 14454; // one port per test file: files may run at once
 const ADDRESS = '127.0.55.90';
 const PRE_AUTH_RUNS = Number(process.env.PIC_LAB_FUZZ_PRE ?? 2200);
 const SESSION_RUNS = Number(process.env.PIC_LAB_FUZZ_SESSION ?? 3400);

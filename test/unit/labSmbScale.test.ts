@@ -9,7 +9,7 @@ import { startLabSmbHost } from '../../main/lab/smb/server.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { expectClass } from '../support/expectError.js';
 
-const PORT = 14450;
+const PORT = 14456; // one port per test file: files may run at once
 
 function config(i: number, profile: LabProfile, subnet: number): LabHostConfig {
   return {
