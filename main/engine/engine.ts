@@ -79,6 +79,8 @@ export class PushEngine {
   private readonly waiters = new Map<number, (() => void)[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly cancelledTasks = new Set<number>();
+  /** Targets of each begun task that are not done yet: a task's end is known without reading all its targets. */
+  private readonly openTargets = new Map<number, Set<number>>();
   private readonly fileHashes = new Map<string, { size: number; sha256: string; mtimeMs: number }>();
   private pending: (() => void)[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
@@ -212,7 +214,9 @@ export class PushEngine {
 
   private begin(taskId: number): number {
     if (this.closed) return 0;
-    const queued = this.o.tasks.targetRecords(taskId).filter((t) => t.state === 'queued');
+    const records = this.o.tasks.targetRecords(taskId);
+    const queued = records.filter((t) => t.state === 'queued');
+    this.openTargets.set(taskId, new Set(records.filter((t) => t.state !== 'done').map((t) => t.id)));
     this.o.tasks.setTaskStatus(taskId, 'running');
     for (const t of queued) this.queue.push({ targetId: t.id, taskId });
     if (queued.length === 0) this.finishTaskIfDone(taskId);
@@ -223,13 +227,15 @@ export class PushEngine {
   /** Cancels a task: queued targets end cancelled at once, running ones stop their agent and clean up. */
   cancelTask(taskId: number): void {
     this.cancelledTasks.add(taskId);
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const entry = this.queue[i]!;
-      if (entry.taskId !== taskId) continue;
-      this.queue.splice(i, 1);
-      this.finishCancelledQueued(entry.taskId, entry.targetId);
-    }
-    for (const t of this.o.tasks.targetRecords(taskId)) if (t.state === 'queued' && !this.running.has(t.id)) this.finishCancelledQueued(taskId, t.id);
+    const cancelled: number[] = [];
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((entry) => entry.taskId !== taskId || (cancelled.push(entry.targetId), false)));
+    // Targets waiting to retry are queued in the database but not in the queue.
+    const inQueue = new Set(cancelled);
+    for (const t of this.o.tasks.targetRecords(taskId)) if (t.state === 'queued' && !this.running.has(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
+    // One transaction for the whole burst, then the events (the windows read what they announce).
+    for (const targetId of cancelled) this.finishCancelledQueued(taskId, targetId);
+    this.flush();
+    for (const targetId of cancelled) this.progress(taskId, targetId, 'done', 'cancelled', null);
     for (const [, run] of this.running) if (run.taskId === taskId) run.controller.abort();
     this.finishTaskIfDone(taskId);
   }
@@ -239,16 +245,18 @@ export class PushEngine {
     if (index >= 0) {
       const [entry] = this.queue.splice(index, 1);
       this.finishCancelledQueued(entry!.taskId, targetId);
+      this.flush();
+      this.progress(entry!.taskId, targetId, 'done', 'cancelled', null);
       this.finishTaskIfDone(entry!.taskId);
     }
     this.running.get(targetId)?.controller.abort();
   }
 
+  /** Journals a queued target as cancelled; the caller flushes and then announces it. */
   private finishCancelledQueued(taskId: number, targetId: number): void {
     this.step(taskId, targetId, 'cancelled', 'cancelled before it started');
     this.update(targetId, { state: 'done', outcome: 'cancelled', error_class: 'cancelled', finished_at: this.now.toISOString() });
-    this.progress(taskId, targetId, 'done', 'cancelled', null);
-    this.flush();
+    this.openTargets.get(taskId)?.delete(targetId);
   }
 
   /** A new task with the failed (or interrupted) targets of this one, same package and options. */
@@ -300,9 +308,13 @@ export class PushEngine {
   }
 
   private finishTaskIfDone(taskId: number): void {
+    const open = this.openTargets.get(taskId);
+    if (open && open.size > 0) return;
+    for (const run of this.running.values()) if (run.taskId === taskId) return;
     this.flush();
     const targets = this.o.tasks.targetRecords(taskId);
-    if (targets.some((t) => t.state !== 'done') || [...this.running.values()].some((r) => r.taskId === taskId)) return;
+    if (targets.some((t) => t.state !== 'done')) return;
+    this.openTargets.delete(taskId);
     this.o.tasks.setTaskStatus(taskId, this.cancelledTasks.has(taskId) ? 'cancelled' : 'finished');
     const ok = targets.filter((t) => t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required').length;
     this.log(`Task ${taskId} finished: ${ok} of ${targets.length} succeeded.`);
@@ -322,6 +334,8 @@ export class PushEngine {
         .catch((error: unknown) => {
           this.step(next.taskId, next.targetId, 'error', `internal: ${error instanceof Error ? error.message : String(error)}`);
           this.update(next.targetId, { state: 'done', outcome: 'failed', error_class: 'internal', finished_at: this.now.toISOString() });
+          this.openTargets.get(next.taskId)?.delete(next.targetId);
+          this.flush();
         })
         .finally(() => {
           this.running.delete(next.targetId);
@@ -370,6 +384,9 @@ export class PushEngine {
         advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now.toISOString(), progress: null, ...extra,
       });
       this.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
+      this.openTargets.get(taskId)?.delete(targetId);
+      // Committed before it is announced: the windows read the row the event speaks of.
+      this.flush();
       this.progress(taskId, targetId, 'done', verdict.outcome, null);
     };
 
