@@ -226,6 +226,8 @@ export class PushEngine {
 
   /** Cancels a task: queued targets end cancelled at once, running ones stop their agent and clean up. */
   cancelTask(taskId: number): void {
+    const status = this.o.tasks.task(taskId)?.status;
+    if (status === 'finished' || status === 'cancelled') return; // nothing left to cancel: its history stays as it ended
     this.cancelledTasks.add(taskId);
     const cancelled: number[] = [];
     this.queue.splice(0, this.queue.length, ...this.queue.filter((entry) => entry.taskId !== taskId || (cancelled.push(entry.targetId), false)));

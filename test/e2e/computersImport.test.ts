@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd, type RunningSlapd } from '../support/slapd.js';
 import { buildMsi } from '../support/wixl.js';
 
@@ -43,11 +43,7 @@ describe('Computers: scan, Active Directory, Diagnostics; Packages: duplicate an
     ], '127.0.45.1');
     shell = await startBrowserShell(path.join(dir, 'data'), 20_000, { PUSHCONSOLE_LAB: '0' });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(shell.url);
-    await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, pageErrors });
   });
 
   after(async () => {

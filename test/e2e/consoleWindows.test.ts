@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 import { buildMsi } from '../support/wixl.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
@@ -38,12 +38,7 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     // Without the simulated lab: these pushes go to addresses where nothing listens.
     shell = await startBrowserShell(path.join(dir, 'data'), 20_000, { PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(shell.url);
-    await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, acceptDownloads: true, pageErrors });
   });
 
   after(async () => {

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 import { buildMsi } from '../support/wixl.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
@@ -43,10 +43,7 @@ describe('Installation History with 5 000 targets', () => {
     fs.writeFileSync(agent, 'MZ stand-in agent');
     shell = await startBrowserShell(path.join(dir, 'data'), 20_000, { PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.setDefaultTimeout(20_000);
-    await page.goto(shell.url);
-    await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+    page = await openConsolePage(browser, shell.url, { timeoutMs: 20_000 });
   });
 
   after(async () => {
@@ -55,7 +52,7 @@ describe('Installation History with 5 000 targets', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('5 000 targets update live, then cancel in one burst, with the page never blocked; every target accounted for', async () => {
+  test('5 000 targets update live to their end with the page never blocked; every target accounted for with its class', async () => {
     await page.getByRole('tab', { name: 'Configuration' }).click();
     await page.getByTestId('setting-maxConcurrentPushes').fill('200');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -101,18 +98,16 @@ describe('Installation History with 5 000 targets', () => {
     await wizard.getByRole('button', { name: 'Finish' }).click();
 
     const taskRow = page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Load: 5000 computers' });
-    // Creating a task of 5 000 targets takes a moment more when the machine is busy.
-    await taskRow.getByText('running', { exact: true }).waitFor({ timeout: 60_000 });
+    // From the task's creation on only updates arrive: measure the page while 5 000 targets run to
+    // their end (refused pushes end in milliseconds, so the whole task takes seconds).
+    await page.evaluate(FRAME_RECORDER);
+    await taskRow.getByText(/^(running|finished)$/).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, 'history-5000-running.png') });
+    await taskRow.getByText('finished', { exact: true }).waitFor({ timeout: 120_000 });
     const targets = page.getByTestId('targets-grid');
     await targets.getByRole('row').filter({ hasText: '127.0.80.1' }).first().waitFor({ timeout: 60_000 });
-    // From here on the 5 000 rows are loaded (a one-off) and only updates arrive: measure those.
-    await page.evaluate(FRAME_RECORDER);
     // The grid is virtualised: 5 000 targets, a screenful of rows in the DOM.
     assert.ok((await targets.getByRole('row').count()) < 80);
-    await page.waitForTimeout(12_000);
-    await page.screenshot({ path: path.join(shots, 'history-5000-running.png') });
-    await page.getByRole('button', { name: 'Cancel Task' }).click();
-    await taskRow.getByText('cancelled', { exact: true }).waitFor({ timeout: 60_000 });
     const seconds = (Date.now() - started) / 1000;
     const frames = (await page.evaluate('window.__stop = true, window.__frames')) as number[];
     const longTasks = (await page.evaluate('window.__long')) as number[];
@@ -120,7 +115,7 @@ describe('Installation History with 5 000 targets', () => {
     const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? Infinity;
     const p50 = sorted[Math.floor(sorted.length * 0.5)] ?? Infinity;
     const chart = page.getByTestId('outcome-chart');
-    await chart.getByText(/^\d+ cancelled$/).waitFor();
+    await chart.getByText(/^\d+ failed$/).waitFor();
     // Classes arrive with the finished targets' reload, a moment after their outcome events.
     const classesOf = (text: string) => [...text.matchAll(/(\d+) (port-blocked|offline)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const failedOf = (text: string) => Number(/(\d+) failed/.exec(text)?.[1] ?? 0);
@@ -131,10 +126,10 @@ describe('Installation History with 5 000 targets', () => {
     }
     const failed = Number(/(\d+) failed/.exec(legend)?.[1] ?? 0);
     const cancelled = Number(/(\d+) cancelled/.exec(legend)?.[1] ?? 0);
-    console.log(`5 000 targets: ${failed} failed (port-blocked) while pushing, ${cancelled} cancelled in one burst, ${seconds.toFixed(1)} s in all; ${frames.length} frames, median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms; ${longTasks.length} long tasks on the page's main thread, ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+    console.log(`5 000 targets: ${failed} failed (port-blocked) while pushing, ${cancelled} cancelled, ${seconds.toFixed(1)} s in all; ${frames.length} frames, median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms; ${longTasks.length} long tasks on the page's main thread, ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
     console.log(`outcome legend: ${legend.replace(/\s+/g, ' ')}`);
     assert.equal(failed + cancelled, 5000, legend);
-    assert.ok(failed > 100, `${failed} pushes ran before the cancel`);
+    assert.equal(failed, 5000, `every target ran to its end: ${legend}`);
     // Refused at once, or (when the console is starved of CPU) not answered within the connect bound.
     assert.equal(classesOf(legend), failed, legend);
     await page.screenshot({ path: path.join(shots, 'history-5000-finished.png') });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { assignProfiles, EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
-import { launchChromium, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const HOSTS = 20;
@@ -46,11 +46,7 @@ describe('a push to the simulated lab from the browser', () => {
       PUSHCONSOLE_LAB_PORT: '14472',
     });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(shell.url);
-    await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, pageErrors });
   });
 
   after(async () => {

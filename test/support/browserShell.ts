@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.PUSHCONSOLE_CHROMIUM ?? '/usr/bin/chromium';
@@ -78,6 +78,27 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * The console's page in a fresh context: the windows' viewport, the test's action timeout, page
+ * errors collected (tests assert none), loaded and showing its heading.
+ */
+export async function openConsolePage(
+  browser: Browser,
+  url: string,
+  options: { timeoutMs: number; acceptDownloads?: boolean; pageErrors?: string[] },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, acceptDownloads: options.acceptDownloads ?? false });
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.timeoutMs);
+  if (options.pageErrors) {
+    const errors = options.pageErrors;
+    page.on('pageerror', (error) => errors.push(error.message));
+  }
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Push Install Console' }).waitFor();
+  return page;
 }
 
 export function tempDir(prefix: string): string {
