@@ -13,6 +13,7 @@ import { SETTINGS_FILE_NAME } from '../store/settings.js';
 import { forwardEvents, registerContract } from './ipcWiring.js';
 import { buildApplicationMenu } from './menu.js';
 import { SafeStorageVault } from './safeStorageVault.js';
+import { attachWindowPolicy, secureWebPreferences } from './windowPolicy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let mainWindow: BrowserWindow | null = null;
@@ -28,20 +29,11 @@ function createWindow(indexFile: string): BrowserWindow {
     title: PRODUCT_NAME,
     icon: path.join(rendererDir(), 'assets', 'icon.png'),
     show: false,
-    webPreferences: {
-      preload: path.join(here, 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
+    webPreferences: secureWebPreferences(path.join(here, 'preload.cjs')),
   });
-  // The window shows the console and nothing else: no navigation, no popups; links open outside.
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  // The window shows the console and nothing else: no navigation, no popups, no <webview>, no
+  // permissions; http(s) links open in the system browser (windowPolicy.ts).
+  attachWindowPolicy(win.webContents, { openExternal: (url) => shell.openExternal(url), appUrl: pathToFileURL(indexFile).href });
   win.once('ready-to-show', () => win.show());
   void win.loadFile(indexFile);
   return win;
