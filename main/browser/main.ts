@@ -3,9 +3,11 @@
 // the Electron binary is absent. Options: --port N (default: a free port), --no-open.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
 import { rendererDir } from '../app/product.js';
 import { createConsoleServices } from '../app/services.js';
+import { redact } from '../app/secretRegistry.js';
 import { originSenderPolicy } from '../ipc/router.js';
 import { startBridgeServer } from './bridgeServer.js';
 
@@ -15,6 +17,10 @@ function browserOpener(): string[] | null {
   if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return null;
   return ['xdg-open'];
 }
+
+// Issue #9: an uncaught exception or unhandled rejection leaves a redacted report in
+// <data folder>/crash-reports/ and a non-zero exit.
+installCrashReporter({ dir: crashReportDir(resolveDataDir()), shell: 'browser' });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -62,6 +68,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`Push Install Console could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(redact(`Push Install Console could not start: ${error instanceof Error ? error.message : String(error)}`));
   process.exit(1);
 });

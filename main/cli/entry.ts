@@ -1,5 +1,19 @@
 // The pushctl process: runs main() and turns its result into the exit code.
+import { parseArgs } from 'node:util';
+import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
+import { resolveDataDir } from '../app/dataDir.js';
+import { registerSecret } from '../app/secretRegistry.js';
 import { main } from './pushctl.js';
+
+// Issue #9: a crash leaves a redacted report in <data folder>/crash-reports/ (the --data folder
+// when given) and exit code 70. The password pushctl reads from --password-env is registered so
+// that no report carries it.
+{
+  const { values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: false, options: { data: { type: 'string' }, 'password-env': { type: 'string' } } });
+  installCrashReporter({ dir: crashReportDir(typeof values.data === 'string' ? values.data : resolveDataDir()), shell: 'pushctl' });
+  const variable = values['password-env'];
+  if (typeof variable === 'string') registerSecret(process.env[variable]);
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, shell } from 'electron';
 import ElectronStore from 'electron-store';
+import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
 import { PRODUCT_NAME, rendererDir } from '../app/product.js';
 import { createConsoleServices, type ConsoleServices } from '../app/services.js';
@@ -38,6 +39,10 @@ function createWindow(indexFile: string): BrowserWindow {
   void win.loadFile(indexFile);
   return win;
 }
+
+// Issue #9: an uncaught exception or unhandled rejection in main leaves a redacted report in
+// <userData>/crash-reports/ and ends the app with a non-zero code.
+installCrashReporter({ dir: crashReportDir(resolveDataDir({ electronUserData: app.getPath('userData') })), shell: 'electron', exit: (code) => app.exit(code) });
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
