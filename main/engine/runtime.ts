@@ -7,7 +7,7 @@ import type { Settings } from '../ipc/contract.js';
 import type { EventBus } from '../ipc/eventBus.js';
 import { loadOrCreateCertificate, type ConsoleCertificate } from '../server/certificate.js';
 import { GrantStore } from '../server/grants.js';
-import { startPackageServer, type PackageServer } from '../server/packageServer.js';
+import { AGENT_CHANNEL_LIMITS, startPackageServer, type PackageServer } from '../server/packageServer.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TasksRepo } from '../store/tasksRepo.js';
 import { AgentHub } from './agentHub.js';
@@ -58,6 +58,8 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
     grants,
     port: o.port ?? o.settings().packageServerPort,
     ...(o.host ? { host: o.host } : {}),
+    // Issue #9: the global connection cap and the per-address rate limit (429 + Retry-After).
+    ...AGENT_CHANNEL_LIMITS,
     onEvent: hub.publish,
     credentialFor: (grant) => {
       // Decrypted only for this hand-off to the agent over TLS.

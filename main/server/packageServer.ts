@@ -4,6 +4,11 @@
 // progress and the result with the MSI log. Hostile input is refused without hurting other
 // agents: bounded headers, bodies and idle time, a per-address connection limit, no filesystem
 // path ever taken from a URL.
+// Issue #9: a global cap on concurrent connections (over it a socket is destroyed at once), a
+// per-address request rate limit (token bucket: 429 with Retry-After before any handler runs),
+// and refusals logged throttled per address (a few lines per window, then one summary line), so
+// a flood from one address neither starves the others nor floods the console's log. Refusal lines
+// name the method, the path without its query and the address: never a token.
 import fs from 'node:fs';
 import https from 'node:https';
 import type http from 'node:http';
@@ -35,15 +40,62 @@ export interface PackageServerOptions {
   /** One line for the target's step log (or, without a target, the console's log). */
   readonly onLog?: (targetId: number | null, detail: string) => void;
   readonly maxConnectionsPerAddress?: number;
+  /** Concurrent connections from all addresses together (default 1024); over it a socket is destroyed at once. */
+  readonly maxConnections?: number;
+  /**
+   * Requests per second per address (token bucket refill). Off unless given: the console's runtime
+   * passes AGENT_CHANNEL_LIMITS. Over it: 429 with Retry-After, and no handler runs.
+   */
+  readonly requestsPerSecondPerAddress?: number;
+  /** The bucket's size: requests an address may make at once (default: 5 s worth of the rate, at least 1). */
+  readonly requestBurstPerAddress?: number;
+  /** Refusal lines logged per address per window before the rest are only counted (default 3 per 10 s). */
+  readonly refusalLogLinesPerWindow?: number;
+  readonly refusalLogWindowMs?: number;
   readonly maxLogBytes?: number;
   readonly headersTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
 }
 
+/** What was refused since the server started (issue #9). */
+export interface RefusalCounts {
+  /** Connections destroyed because the server held maxConnections already. */
+  overGlobalCap: number;
+  /** Connections destroyed because their address held maxConnectionsPerAddress already. */
+  overAddressCap: number;
+  /** Requests answered 429. */
+  rateLimited: number;
+  /** Requests answered 401 (no, unknown, expired or finished token). */
+  badToken: number;
+  /** Refusal lines logged, summaries included, and refusals only counted. */
+  linesLogged: number;
+  linesSuppressed: number;
+}
+
 export interface PackageServer {
   readonly port: number;
+  /** A copy of the counts. */
+  refusals(): RefusalCounts;
   close(): Promise<void>;
 }
+
+/**
+ * The limits the console runs its package server with (main/engine/runtime.ts). A legitimate agent
+ * (agent/src/work.c) makes one request per step: the job, progress `connected`, `downloading 0`,
+ * each file (≤ 8, ≤ 6 attempts each with pauses of 0.5 s × attempt), progress at most once a
+ * second, the credential once, `installing`, the result (≤ 3 attempts, 1 s and 2 s apart): about
+ * 15 requests at its busiest moment and about 1 a second after that. The simulated lab agent
+ * posts progress in 10 % steps: about 20 at once. A bucket of 100 refilled at 20 a second is five
+ * times that, for every agent that shares an address; the per-address connection cap (8) already
+ * bounds what one address can hold. 1024 connections at once serve ~200 pushes at a time with
+ * each agent's keep-alive connection and its retries several times over.
+ */
+export const AGENT_CHANNEL_LIMITS = {
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 8,
+  requestsPerSecondPerAddress: 20,
+  requestBurstPerAddress: 100,
+} as const;
 
 const MAX_SMALL_BODY = 16 * 1024;
 
@@ -112,9 +164,22 @@ export async function startPackageServer(options: PackageServerOptions): Promise
   const emit = options.onEvent ?? (() => undefined);
   const maxPerAddress = options.maxConnectionsPerAddress ?? 8;
   const maxLog = options.maxLogBytes ?? 1024 * 1024;
+  const maxConnections = options.maxConnections ?? AGENT_CHANNEL_LIMITS.maxConnections;
   const perAddress = new Map<string, number>();
   const sockets = new Set<net.Socket>();
   const firstRequestTimers = new WeakMap<net.Socket, NodeJS.Timeout>();
+  const counts: RefusalCounts = { overGlobalCap: 0, overAddressCap: 0, rateLimited: 0, badToken: 0, linesLogged: 0, linesSuppressed: 0 };
+  const refusalLog = throttledRefusalLog(
+    log,
+    options.refusalLogLinesPerWindow ?? 3,
+    options.refusalLogWindowMs ?? 10_000,
+    counts,
+  );
+  const rateLimit = requestRateLimit(options.requestsPerSecondPerAddress, options.requestBurstPerAddress);
+  const refuse = (kind: RefusalKind, address: string, line: string): void => {
+    counts[kind]++;
+    refusalLog.note(kind, address, line);
+  };
 
   const server = https.createServer(
     {
@@ -126,6 +191,20 @@ export async function startPackageServer(options: PackageServerOptions): Promise
       requestTimeout: 0, // downloads may take long on slow links; idle time is bounded instead
     },
     (req, res) => {
+      // The TLS socket wraps the TCP one the 'connection' timer belongs to.
+      const tcp = (req.socket as unknown as { _parent?: net.Socket })._parent ?? req.socket;
+      clearTimeout(firstRequestTimers.get(tcp));
+      // The rate limit comes first: over it, no handler runs and no grant is looked at.
+      const address = req.socket.remoteAddress ?? '?';
+      const retryAfter = rateLimit.take(address);
+      if (retryAfter > 0) {
+        refuse('rateLimited', address, `refused ${describeRequest(req)} from ${address}: over ${rateLimit.describe} (429, retry after ${retryAfter} s)`);
+        const hasBody = Number(req.headers['content-length'] ?? 0) > MAX_SMALL_BODY || req.headers['transfer-encoding'] !== undefined;
+        req.resume();
+        res.writeHead(429, { 'retry-after': String(retryAfter), 'content-type': 'text/plain; charset=utf-8', 'content-length': 4, connection: hasBody ? 'close' : 'keep-alive' });
+        res.end('429\n');
+        return;
+      }
       void handle(req, res).catch((error: unknown) => {
         const status = error instanceof HttpError ? error.status : 500;
         if (!res.headersSent) {
@@ -142,10 +221,15 @@ export async function startPackageServer(options: PackageServerOptions): Promise
   // Count connections per address at the TCP level, before TLS costs anything.
   server.on('connection', (socket: net.Socket) => {
     const address = socket.remoteAddress ?? '?';
+    if (sockets.size >= maxConnections) {
+      socket.destroy();
+      refuse('overGlobalCap', address, `refused a connection from ${address}: the server holds ${maxConnections} connections already`);
+      return;
+    }
     const count = (perAddress.get(address) ?? 0) + 1;
     if (count > maxPerAddress) {
-      log(null, `refused a connection from ${address}: over ${maxPerAddress} at once`);
       socket.destroy();
+      refuse('overAddressCap', address, `refused a connection from ${address}: over ${maxPerAddress} at once`);
       return;
     }
     perAddress.set(address, count);
@@ -165,13 +249,11 @@ export async function startPackageServer(options: PackageServerOptions): Promise
   server.on('tlsClientError', (_error, socket) => socket.destroy());
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // The TLS socket wraps the TCP one the 'connection' timer belongs to.
-    const tcp = (req.socket as unknown as { _parent?: net.Socket })._parent ?? req.socket;
-    clearTimeout(firstRequestTimers.get(tcp));
     const auth = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(req.headers.authorization ?? '');
     const grant = options.grants.check(auth?.[1]);
     if (typeof grant === 'string') {
-      log(null, `refused ${req.method} ${req.url?.slice(0, 80)} from ${req.socket.remoteAddress}: token ${grant}`);
+      const address = req.socket.remoteAddress ?? '?';
+      refuse('badToken', address, `refused ${describeRequest(req)} from ${address}: token ${grant}`);
       req.resume();
       throw new HttpError(401, 'token');
     }
@@ -265,12 +347,116 @@ export async function startPackageServer(options: PackageServerOptions): Promise
   });
   return {
     port: (server.address() as net.AddressInfo).port,
+    refusals: () => ({ ...counts }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
+        // The open windows' summaries are written now, and their timers go.
+        refusalLog.flush();
       }),
   };
+}
+
+type RefusalKind = 'overGlobalCap' | 'overAddressCap' | 'rateLimited' | 'badToken';
+
+const KIND_WORDS: Record<RefusalKind, string> = {
+  overGlobalCap: 'over the connection cap',
+  overAddressCap: 'over the per-address connection cap',
+  rateLimited: 'rate-limited',
+  badToken: 'with a bad token',
+};
+
+/** Addresses with a window of their own at once; the rest share one (memory stays bounded in a spread flood). */
+const MAX_LOG_WINDOWS = 256;
+const OTHERS = 'other addresses';
+
+/**
+ * Refusal lines for the console's log, at most `lines` per address per window; the rest are counted
+ * and summed up in one line when the window closes. Timers are unref'd and go on flush().
+ */
+function throttledRefusalLog(log: (targetId: number | null, detail: string) => void, lines: number, windowMs: number, counts: RefusalCounts) {
+  interface Window { logged: number; suppressed: Map<RefusalKind, number>; timer: NodeJS.Timeout }
+  const windows = new Map<string, Window>();
+  const seconds = Math.round(windowMs / 100) / 10;
+  const close = (key: string): void => {
+    const w = windows.get(key);
+    if (!w) return;
+    clearTimeout(w.timer);
+    windows.delete(key);
+    let total = 0;
+    for (const n of w.suppressed.values()) total += n;
+    if (total === 0) return;
+    const kinds = [...w.suppressed].map(([kind, n]) => `${n} ${KIND_WORDS[kind]}`).join(', ');
+    counts.linesLogged++;
+    log(null, `… and ${total} more refused from ${key} in the last ${seconds} s (${kinds})`);
+  };
+  return {
+    note(kind: RefusalKind, address: string, line: string): void {
+      const key = windows.has(address) || windows.size < MAX_LOG_WINDOWS ? address : OTHERS;
+      let w = windows.get(key);
+      if (!w) {
+        const timer = setTimeout(() => close(key), windowMs);
+        timer.unref();
+        w = { logged: 0, suppressed: new Map(), timer };
+        windows.set(key, w);
+      }
+      if (w.logged < lines) {
+        w.logged++;
+        counts.linesLogged++;
+        log(null, line);
+      } else {
+        w.suppressed.set(kind, (w.suppressed.get(kind) ?? 0) + 1);
+        counts.linesSuppressed++;
+      }
+    },
+    flush(): void {
+      for (const key of [...windows.keys()]) close(key);
+    },
+  };
+}
+
+/**
+ * A token bucket per address: `burst` requests at once, refilled at `rate` a second. take() is 0
+ * when the request may go on, else the seconds to wait (Retry-After). Without a rate (or with a
+ * rate that is not a positive finite number) every request goes on. Buckets that have refilled are
+ * dropped every 10 s, on the next request (no timer).
+ */
+function requestRateLimit(rate: number | undefined, burstOption: number | undefined) {
+  if (rate === undefined || !Number.isFinite(rate) || rate <= 0) return { take: (_address: string): number => 0, describe: 'no limit' };
+  const burst = Math.max(1, Math.floor(burstOption ?? rate * 5));
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let lastSweep = performance.now();
+  return {
+    describe: `${rate} requests a second (burst ${burst})`,
+    take(address: string): number {
+      const now = performance.now();
+      if (now - lastSweep > 10_000) {
+        lastSweep = now;
+        for (const [key, b] of buckets) if (b.tokens + ((now - b.at) / 1000) * rate >= burst) buckets.delete(key);
+      }
+      let bucket = buckets.get(address);
+      if (!bucket) {
+        bucket = { tokens: burst, at: now };
+        buckets.set(address, bucket);
+      }
+      bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+      bucket.at = now;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return 0;
+      }
+      return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
+    },
+  };
+}
+
+/** `GET /v1/job` for a log line: the path without its query (which could carry anything), printable, short. */
+function describeRequest(req: http.IncomingMessage): string {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const pathOnly = (q >= 0 ? url.slice(0, q) : url).slice(0, 80).replace(/[^\x21-\x7e]/g, '?');
+  return `${req.method ?? '?'} ${pathOnly}${q >= 0 ? '?…' : ''}`;
 }
 
 function decodeURIComponentSafe(s: string): string {
