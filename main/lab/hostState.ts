@@ -86,9 +86,59 @@ export function adminSharePathOf(binaryPath: string): string | null {
   return m ? labPathKey(m[1]!) : null;
 }
 
+/** A file that was on the host's ADMIN$, with its last content (LabHostState.recordWrites). */
+export interface LabWrittenFile {
+  /** ADMIN$-relative path in the writer's case (labPathKey when no name was recorded). */
+  readonly path: string;
+  /** Its content when it was deleted (or renamed away), or now when it is still there. */
+  readonly data: Buffer;
+  /** Still on the share. */
+  readonly present: boolean;
+}
+
+/**
+ * ADMIN$'s file map, which can keep the last content of every file that was ever in it. Whoever
+ * writes — the SMB server (main/lab/smb/adminShare.ts), the simulated agent — writes through
+ * set(); a file's life ends at delete(). Off, set() and delete() only test one boolean.
+ */
+class AdminFiles extends Map<string, Buffer> {
+  /** Files on the share now → their latest content (only while recording). */
+  private readonly live = new Map<string, Buffer>();
+  readonly ended: LabWrittenFile[] = [];
+  recording = false;
+
+  constructor(private readonly nameOf: (key: string) => string | undefined) {
+    super();
+  }
+
+  override set(key: string, data: Buffer): this {
+    if (this.recording) this.live.set(key, data);
+    return super.set(key, data);
+  }
+
+  override delete(key: string): boolean {
+    if (this.recording) {
+      const data = this.live.get(key);
+      if (data !== undefined) {
+        this.live.delete(key);
+        this.ended.push({ path: this.nameOf(key) ?? key, data: Buffer.from(data), present: false });
+      }
+    }
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    for (const key of [...this.keys()]) this.delete(key);
+  }
+
+  written(): LabWrittenFile[] {
+    return [...this.ended, ...[...this.live].map(([key, data]) => ({ path: this.nameOf(key) ?? key, data: Buffer.from(data), present: true }))];
+  }
+}
+
 export class LabHostState {
   /** ADMIN$ files by labPathKey; the original-case name is kept in `names`. */
-  readonly files = new Map<string, Buffer>();
+  readonly files: Map<string, Buffer> = new AdminFiles((key) => this.names.get(key));
   readonly names = new Map<string, string>();
   readonly directories = new Set<string>();
   readonly services = new Map<string, LabService>(); // key: lower-case service name
@@ -100,6 +150,24 @@ export class LabHostState {
   readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0 };
 
   constructor(readonly config: LabHostConfig, private readonly onBusyChange: (host: LabHostState) => void = () => undefined) {}
+
+  /**
+   * Issue #9's leak test: keep the last content of every file written to ADMIN$ (the agent, its
+   * job file, anything else; deleted ones too) for writtenFiles(). Off by default: a large lab
+   * keeps nothing. Files already on the share when it is turned on are not recorded.
+   */
+  get recordWrites(): boolean {
+    return (this.files as AdminFiles).recording;
+  }
+
+  set recordWrites(on: boolean) {
+    (this.files as AdminFiles).recording = on;
+  }
+
+  /** Every file written to ADMIN$ while recordWrites was on, in the order their lives ended (those still there last). */
+  writtenFiles(): LabWrittenFile[] {
+    return (this.files as AdminFiles).written();
+  }
 
   /** Busy = in a push: a session open, one of our services registered, or an agent running. */
   get busy(): boolean {

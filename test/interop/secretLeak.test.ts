@@ -3,7 +3,9 @@
 // own services and IPC router, then `pushctl push --json` against lab hosts; afterwards the
 // password, its base64 and its NT hash (bytes, hex in both cases) must appear nowhere: not in the
 // database (nor its WAL), the data folder, step logs, MSI logs, the CSV and ZIP exports, any IPC
-// result or event, nor the CLI's stdout/stderr.
+// result or event, nor the CLI's stdout/stderr — nor any file the pushes wrote to the hosts'
+// ADMIN$ (the agent, its job file, the agent's log and marker, diagnose's probe), recorded by the
+// lab (LabHostState.recordWrites) because cleanup deletes them all.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -12,7 +14,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createConsoleServices } from '../../main/app/services.js';
 import { MemoryVault } from '../../main/engine/credentials.js';
+import type { LabWrittenFile } from '../../main/lab/hostState.js';
 import { startLab } from '../../main/lab/lab.js';
+import { parseJobFile } from '../../main/server/jobFile.js';
 import { REPO_ROOT } from '../support/childProcess.js';
 import { secretForms, secretHits, secretHitsInFolder } from '../support/secretSearch.js';
 import { tempDirFor } from '../support/tempDir.js';
@@ -45,6 +49,8 @@ test('no trace of the password or its NT hash after a successful and two failing
     profile: { default: 'healthy', hosts: { 'LAB-PC-002': 'msi-1603', 'LAB-PC-003': 'wrong-credentials', 'LAB-PC-005': 'wrong-credentials' } },
   });
   t.after(() => lab.close());
+  // Every file written to ADMIN$ is kept (cleanup deletes them all before we could look).
+  for (const host of lab.hosts) host.recordWrites = true;
   const agent = path.join(dir, 'PushInstallAgent.exe');
   fs.writeFileSync(agent, crypto.randomBytes(32 * 1024));
   process.env.PUSHCONSOLE_AGENT = agent;
@@ -133,4 +139,28 @@ test('no trace of the password or its NT hash after a successful and two failing
   }
   assert.deepEqual(secretHitsInFolder(secret, cliData), [], 'pushctl data folder');
   assert.deepEqual(lab.leftovers(), []);
+
+  // ---- what the pushes left on the targets' ADMIN$ (all deleted by cleanup, recorded by the lab) ----
+  const written = new Map<string, LabWrittenFile[]>(lab.hosts.map((h) => [h.config.name, h.writtenFiles()]));
+  const jobs = (name: string) => (written.get(name) ?? []).filter((f) => /\\PushInstallAgent\.exe\.job$/i.test(f.path));
+  const agents = (name: string) => (written.get(name) ?? []).filter((f) => /\\PushInstallAgent\.exe$/i.test(f.path));
+  // The console pushed twice (admin, system) to LAB-PC-001 and -002, pushctl twice to -004; -003
+  // and -005 refuse the logon, so nothing may be written there.
+  for (const name of ['LAB-PC-001', 'LAB-PC-002', 'LAB-PC-004']) {
+    assert.ok(jobs(name).length >= 2, `${name}: a job file per push captured (${jobs(name).length}): ${(written.get(name) ?? []).map((f) => f.path).join(', ')}`);
+    assert.ok(agents(name).length >= 2, `${name}: the agent per push captured (${agents(name).length})`);
+    assert.ok(agents(name).every((f) => f.data.equals(fs.readFileSync(agent))), `${name}: the agent captured whole`);
+  }
+  for (const name of ['LAB-PC-003', 'LAB-PC-005']) assert.deepEqual(written.get(name), [], `${name} refused the logon: nothing written`);
+  const all = [...written.entries()].flatMap(([host, files]) => files.map((f) => ({ host, ...f })));
+  assert.ok(all.every((f) => !f.present), 'cleanup removed every file');
+  for (const { host, path: file, data } of all.filter((f) => /\.job$/i.test(f.path))) {
+    const job = parseJobFile(data);
+    assert.ok(job.token.length >= 16 && job.consoles.length >= 1, `${host} ${file}: a job`);
+    const keys = data.toString('utf8').split(/\r?\n/).filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.slice(0, l.indexOf('=')).trim());
+    assert.deepEqual(keys.filter((k) => /pass|pwd|secret|hash|cred|user/i.test(k)), [], `${host} ${file}: no password-like key (${keys.join(', ')})`);
+  }
+  assert.deepEqual(all.flatMap((f) => secretHits(secret, f.data).map((h) => `${f.host} ${f.path}: ${h}`)), [], 'files written to ADMIN$');
+  const jobCount = all.filter((f) => /\.job$/i.test(f.path)).length;
+  t.diagnostic(`ADMIN$: ${all.length} files captured (${jobCount} job files) on ${[...written.values()].filter((f) => f.length).length} hosts, searched for ${secret.forms.length} forms of the password: ${[...new Set(all.map((f) => f.path.replace(/^.*\\/, '').replace(/^.*?(\.[^.]+)$/, '*$1')))].join(' ')}`);
 });
