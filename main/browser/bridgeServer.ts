@@ -63,6 +63,43 @@ function cookieToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * The page's content security policy (issue #9), the same as renderer/index.html's <meta> but
+ * for what only a header can say: scripts from the console's own files only (no inline script,
+ * no eval), connections to this server and its bridge only, nothing remote, no plugins, frames,
+ * workers, <base> or form posts; the page may not be framed; and a sandbox without
+ * allow-popups, so window.open and target=_blank open nothing (Electron's window denies them in
+ * main/electron/windowPolicy.ts). Styles stay 'unsafe-inline': MUI's emotion writes <style>.
+ */
+export function contentSecurityPolicy(hostHeader: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    `connect-src 'self' ws://${hostHeader}`,
+    "object-src 'none'",
+    "frame-src 'none'",
+    "worker-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    'sandbox allow-scripts allow-same-origin allow-downloads',
+  ].join('; ');
+}
+
+/** Sent with every HTTP response of the server, the page, its assets and refusals alike. */
+function securityHeaders(hostHeader: string): http.OutgoingHttpHeaders {
+  return {
+    'content-security-policy': contentSecurityPolicy(hostHeader),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  };
+}
+
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   // 256 random bits per launch (issue #9).
   const token = options.token ?? crypto.randomBytes(32).toString('base64url');
@@ -87,7 +124,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   };
 
   const refuse = (res: http.ServerResponse, status: number, why: string) => {
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(status, { ...securityHeaders(hostHeader), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(`${status}: ${why}\n`);
   };
 
@@ -116,6 +153,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
         if (!tokensEqual(token, queryToken)) return refuse(res, 403, 'wrong token: open the URL the console printed');
         // Trade the token in the URL for a cookie, so it leaves the address bar and history.
         res.writeHead(303, {
+          ...securityHeaders(hostHeader),
           location: '/',
           'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
           'cache-control': 'no-store',
@@ -127,11 +165,9 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
         .readFileSync(indexFile, 'utf8')
         .replace('<head>', `<head><meta name="pic-bridge-token" content="${token}">`);
       res.writeHead(200, {
+        ...securityHeaders(hostHeader),
         'content-type': CONTENT_TYPES['.html']!,
         'cache-control': 'no-store',
-        'content-security-policy':
-          "default-src 'self'; connect-src 'self' ws://" + hostHeader + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-        'x-frame-options': 'DENY',
       });
       return res.end(req.method === 'HEAD' ? undefined : html);
     }
@@ -142,6 +178,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     fs.stat(file, (err, stat) => {
       if (err || !stat.isFile()) return refuse(res, 404, 'not found');
       res.writeHead(200, {
+        ...securityHeaders(hostHeader),
         'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': stat.size,
         'cache-control': 'no-store',
