@@ -14,6 +14,7 @@ import { loadOrCreateCertificate, type ConsoleCertificate } from '../../main/ser
 import { GrantStore, type Grant } from '../../main/server/grants.js';
 import { AGENT_CHANNEL_LIMITS, startPackageServer, type AgentEvent, type PackageServer, type PackageServerOptions } from '../../main/server/packageServer.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
+import { agentHost, startAgentService } from '../support/labAgentFixture.js';
 
 const HOST = '127.0.74.1';
 const PASSWORD = 'Limits-S3cret!';
@@ -270,6 +271,27 @@ describe('package server limits (issue #9)', { timeout: 180_000 }, () => {
         files: Array.from({ length: 8 }, (_, f) => ({ name: `f${f}.msi`, path: msiPath, size: MSI_BYTES, sha256: msiSha, role: f === 0 ? ('msi' as const) : ('config' as const) })),
       });
     }
+  });
+
+  test('the simulated lab agent, unmodified, installs under the console\'s defaults: 20 hosts at once on their own addresses, then 4 runs back to back from one address', async () => {
+    const h = await start({ ...AGENT_CHANNEL_LIMITS });
+    const run = async (targetId: number, address: string): Promise<number> => {
+      const grant = h.issue('admin', targetId);
+      const state = agentHost('healthy', {
+        consoles: [{ host: HOST, port: h.server.port }], fingerprint: certificate.fingerprint, token: grant.token, runId: grant.runId,
+        packageId: 'limits-test', size: MSI_BYTES, sha256: msiSha,
+      }, { address, installTimeMs: 10 });
+      const { agent } = await startAgentService(state);
+      return agent.done;
+    };
+    const together = await Promise.all(Array.from({ length: 20 }, (_, i) => run(100 + i, `127.0.74.${100 + i}`)));
+    assert.deepEqual(together, Array<number>(20).fill(0), 'every agent ended with 0');
+    const oneAddress: number[] = [];
+    for (let i = 0; i < 4; i++) oneAddress.push(await run(200 + i, '127.0.74.130'));
+    assert.deepEqual(oneAddress, [0, 0, 0, 0]);
+    assert.equal(h.events.filter((e) => e.kind === 'result' && e.exitCode === 0).length, 24);
+    assert.deepEqual(h.server.refusals(), { overGlobalCap: 0, overAddressCap: 0, rateLimited: 0, badToken: 0, linesLogged: 0, linesSuppressed: 0 });
+    await stop(h);
   });
 
   test('a flood of 2 000 bad-token requests logs 3 lines and one summary, and never a token or a query', async () => {
