@@ -109,26 +109,32 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'tasks.list': () => deps.tasks.list(),
     'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'credentials.list': () => deps.vault.list(),
-    'credentials.set': ({ label, user, password, remember }) => {
+    'credentials.set': ({ label, user, password, remember, keep }) => {
       let id: number;
       try {
-        id = deps.vault.put(label || user, user, password, { remember });
+        id = deps.vault.put(label || user, user, password, { remember, keep: keep ?? 'password' });
       } catch (error) {
         // The keychain's own words (never the password: it is not part of the request it echoes).
         const why = error instanceof Error ? error.message : String(error);
         throw new ConsoleError('credentials-storage', `The keychain refused to store the password (${why}).`, 'Unlock the keychain, or set the credentials without "remember".');
       }
       const where = remember && deps.vault.storage === 'keychain' ? 'in the keychain' : 'in memory only, until the console stops';
-      info(`Credentials for ${user} set (${where}).`);
+      info(`Credentials for ${user} set (${where}${keep === 'nt-hash' ? ', NT hash only: installs as SYSTEM' : ''}).`);
       return deps.vault.list().find((c) => c.id === id)!;
     },
     'credentials.remove': ({ id }) => {
       const existed = deps.vault.list().some((c) => c.id === id);
-      deps.vault.remove(id);
+      try {
+        deps.vault.remove(id);
+      } catch (error) {
+        // The credential stays listed, so the admin can try again once the keychain is unlocked.
+        const why = error instanceof Error ? error.message : String(error);
+        throw new ConsoleError('credentials-storage', `The keychain refused to delete the password (${why}); the credentials are still stored.`, 'Unlock the keychain (log in to the desktop session), then remove the credentials again.');
+      }
       return { removed: existed };
     },
     'credentials.test': async ({ credentialId, computerIds }) => {
-      const credential = deps.vault.get(credentialId);
+      const credential = deps.vault.logon(credentialId);
       if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const settings = deps.settings.get();
@@ -137,7 +143,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (!computer) return { computerId, ok: false, logon: null, adminShareWritable: null, scmAccess: null, error: { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' } };
         const report = await diagnose(
           { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-          { credentials: { user: qualifiedUser(credential), password: credential.password }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+          { credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
         );
         const first = report.errors[0];
         return {
@@ -154,6 +160,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const missing = targets.filter((t) => !byId.has(t.computerId));
       if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
+      if (runAs === 'admin') {
+        const hashOnly = deps.vault.list().filter((c) => c.keeps === 'nt-hash' && targets.some((t) => t.credentialId === c.id));
+        if (hashOnly.length) {
+          throw new ConsoleError(
+            'credentials-hash-only',
+            `${hashOnly.map(qualifiedUser).join(', ')}: only the NT hash is kept, and installing as the administrator account needs its password.`,
+            'Install as SYSTEM (Package step), or set these credentials again with "Keep only the NT hash" cleared.',
+          );
+        }
+      }
       const taskId = engine().submit({
         name,
         packageId,

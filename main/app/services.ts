@@ -101,6 +101,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
       dataDir: options.dataDir,
       databaseSchemaVersion: schemaVersion(db),
       lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
+      credentialStorage: { storage: vault.storage, problem: vault.problem },
     }),
     computers,
     packages,

@@ -163,14 +163,14 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
       });
     },
     'computers.diagnose': async ({ ids, credentialId }) => {
-      const credential = deps.vault.get(credentialId);
+      const credential = deps.vault.logon(credentialId);
       if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
       const settings = deps.settings.get();
       return eachLimited(computerById(ids), 16, async ({ id, computer }): Promise<DiagnosticsResult> => {
         if (!computer) return { computerId: id, ok: false, checks: [], errors: [{ ...notFound, step: 'lookup' }] };
         const r = await diagnose(
           { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-          { credentials: { user: qualifiedUser(credential), password: credential.password }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+          { credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
         );
         const checks: DiagnosticsResult['checks'] = [
           { check: 'Reachable on TCP 445', ok: r.reachable, detail: r.reachable ? r.target : r.errors[0]?.message ?? 'no answer' },
@@ -237,9 +237,6 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
 function exportDeps(deps: WindowHandlerDeps) {
   return {
     tasks: deps.tasks,
-    secretsOf: (ids: readonly number[]) => [...new Set(ids)].flatMap((id) => {
-      const c = deps.vault.get(id);
-      return c ? [c.password] : [];
-    }),
+    secretsOf: (ids: readonly number[]) => [...new Set(ids)].flatMap((id) => deps.vault.scrubForms(id)),
   };
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
-import { registerSecret } from '../app/secretRegistry.js';
+import { redact, registerSecret } from '../app/secretRegistry.js';
 import { main } from './pushctl.js';
 
 // Issue #9: a crash leaves a redacted report in <data folder>/crash-reports/ (the --data folder
@@ -18,7 +18,7 @@ import { main } from './pushctl.js';
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`pushctl: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`pushctl: ${redact(error instanceof Error ? error.message : String(error))}\n`);
     process.exit(1);
   },
 );

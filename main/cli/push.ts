@@ -98,7 +98,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
   const events = createEventBus();
   // The keychain only when a remembered credential is asked for; a --password-env one stays in memory.
   const vault = storedId !== null ? openKeychainVault(db, { log: (line) => err.write(`pushctl push: ${line}\n`) }) : new MemoryVault(db);
-  if (storedId !== null && !vault.get(storedId)) {
+  if (storedId !== null && !vault.logon(storedId)) {
     db.close();
     return fail(`credential ${storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
   }
@@ -114,7 +114,8 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       ...(values.config ? { configFileName: path.basename(values.config), configPath: path.resolve(values.config) } : {}),
       parameters: values.params,
     });
-    const credentialId = storedId ?? runtime.vault.put(`pushctl ${values.user}`, values.user!, password!, { remember: false });
+    // Installed as SYSTEM, the run needs only the NT hash: the password is dropped at once.
+    const credentialId = storedId ?? runtime.vault.put(`pushctl ${values.user}`, values.user!, password!, { remember: false, keep: values.as === 'system' ? 'nt-hash' : 'password' });
     const targets = positionals.map((spec) => {
       const t = parseTarget(spec);
       return { computerName: spec, address: t.host, port: t.port, credentialId };

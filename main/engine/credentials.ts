@@ -4,12 +4,33 @@
 // in the browser shell and the CLI), Electron's safeStorage (main/electron/safeStorageVault.ts),
 // or process memory only — a credential the admin chose not to remember, a CLI run, the simulated
 // lab, or a machine with no keychain to talk to.
+//
+// What a credential keeps (issue #9, "where possible hold the NT hash instead of the password"):
+// - 'password': the password, because the agent needs it to run msiexec under this account
+//   (install as admin). The SMB logon still gets only its NT hash (`logon`); the password itself
+//   leaves the vault only for the TLS hand-off to the agent (`installCredential`).
+// - 'nt-hash': only MD4(UTF-16LE(password)); the password is dropped at once. Enough for the SMB
+//   logon, ADMIN$ and the SCM — packages installed as SYSTEM — and never enough to log on
+//   interactively or to install as the account.
 import crypto from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { parseUserName } from '../smb/auth/ntlm.js';
+import { registerSecret } from '../app/secretRegistry.js';
+import { ntHash, parseUserName } from '../smb/auth/ntlm.js';
 
-export interface StoredCredential {
+/** What the vault keeps of a credential's secret. */
+export type SecretKind = 'password' | 'nt-hash';
+
+/** The SMB/NTLM logon material of a credential: the NT hash, never the password. */
+export interface LogonCredential {
   readonly id: number;
+  readonly user: string;
+  readonly domain: string;
+  readonly keeps: SecretKind;
+  readonly ntHash: Buffer;
+}
+
+/** The install-as-user credential, for the agent's TLS hand-off only. */
+export interface InstallCredential {
   readonly user: string;
   readonly domain: string;
   readonly password: string;
@@ -26,11 +47,14 @@ export interface CredentialSummary {
   /** Whether the secret is held right now (a memory-only one is gone after a restart). */
   available: boolean;
   storage: SecretStorage;
+  keeps: SecretKind;
 }
 
 export interface PutOptions {
   /** true (default): keep the secret in the keychain when there is one; false: memory only. */
   readonly remember?: boolean;
+  /** 'password' (default): installs as this account are possible; 'nt-hash': SYSTEM installs only. */
+  readonly keep?: SecretKind;
 }
 
 export interface CredentialVault {
@@ -40,7 +64,12 @@ export interface CredentialVault {
   readonly problem: string | null;
   /** Stores a credential; returns its id. */
   put(label: string, user: string, password: string, options?: PutOptions): number;
-  get(id: number): StoredCredential | null;
+  /** The SMB logon material (the NT hash), or null when the secret is gone. */
+  logon(id: number): LogonCredential | null;
+  /** The password for the agent's TLS hand-off; null when gone or when only the NT hash is kept. */
+  installCredential(id: number): InstallCredential | null;
+  /** Every form of the secret an export must scrub (password and NT hash hex); [] when gone. */
+  scrubForms(id: number): string[];
   /** Forgets the credential, and its secret wherever it is kept. */
   remove(id: number): void;
   /** Every stored credential, without secrets. */
@@ -63,7 +92,11 @@ interface CredentialRow {
   domain: string | null;
   username: string;
   secret_ref: string;
+  secret_kind: SecretKind;
 }
+
+const ROW_COLUMNS = 'id, label, domain, username, secret_ref, secret_kind';
+const HASH_HEX = /^[0-9a-f]{32}$/;
 
 const MEMORY_PREFIX = 'memory:';
 
@@ -88,19 +121,22 @@ export class BackedVault implements CredentialVault {
   put(label: string, user: string, password: string, options: PutOptions = {}): number {
     const { user: name, domain } = parseUserName(user);
     const remember = options.remember ?? true;
+    const keep = options.keep ?? 'password';
+    registerSecret(password);
+    const secret = keep === 'nt-hash' ? ntHash(password).toString('hex') : password;
     let ref = `${MEMORY_PREFIX}${crypto.randomUUID()}`;
     if (remember && this.backend) {
       const keyRef = `${this.backend.prefix}${crypto.randomUUID()}`;
-      this.backend.set(keyRef, password);
+      this.backend.set(keyRef, secret);
       ref = keyRef;
     } else {
-      this.secrets.set(ref, password);
+      this.secrets.set(ref, secret);
     }
     try {
       return Number(
         this.db
-          .prepare('INSERT INTO credentials (label, domain, username, secret_ref, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(label, domain, name, ref, this.now().toISOString()).lastInsertRowid,
+          .prepare('INSERT INTO credentials (label, domain, username, secret_ref, secret_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(label, domain, name, ref, keep, this.now().toISOString()).lastInsertRowid,
       );
     } catch (error) {
       this.forget(ref);
@@ -108,16 +144,32 @@ export class BackedVault implements CredentialVault {
     }
   }
 
-  get(id: number): StoredCredential | null {
+  logon(id: number): LogonCredential | null {
     const row = this.row(id);
-    if (!row) return null;
+    const secret = row ? this.secret(row.secret_ref) : null;
+    if (!row || secret === null) return null;
+    const hash = row.secret_kind === 'nt-hash' ? (HASH_HEX.test(secret) ? Buffer.from(secret, 'hex') : null) : ntHash(secret);
+    if (!hash) return null;
+    return { id: row.id, user: row.username, domain: row.domain ?? '', keeps: row.secret_kind, ntHash: hash };
+  }
+
+  installCredential(id: number): InstallCredential | null {
+    const row = this.row(id);
+    if (!row || row.secret_kind !== 'password') return null;
     const password = this.secret(row.secret_ref);
-    if (password === null) return null;
-    return { id: row.id, user: row.username, domain: row.domain ?? '', password };
+    return password === null ? null : { user: row.username, domain: row.domain ?? '', password };
+  }
+
+  scrubForms(id: number): string[] {
+    const row = this.row(id);
+    const secret = row ? this.secret(row.secret_ref) : null;
+    if (!row || secret === null) return [];
+    const hex = row.secret_kind === 'nt-hash' ? secret : ntHash(secret).toString('hex');
+    return [...(row.secret_kind === 'password' ? [secret] : []), hex, hex.toUpperCase()];
   }
 
   list(): CredentialSummary[] {
-    const rows = this.db.prepare('SELECT id, label, domain, username, secret_ref FROM credentials ORDER BY id').all() as CredentialRow[];
+    const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM credentials ORDER BY id`).all() as CredentialRow[];
     return rows.map((r) => ({
       id: r.id,
       label: r.label,
@@ -125,23 +177,36 @@ export class BackedVault implements CredentialVault {
       domain: r.domain ?? '',
       available: this.holds(r.secret_ref),
       storage: r.secret_ref.startsWith(MEMORY_PREFIX) ? 'memory' : 'keychain',
+      keeps: r.secret_kind,
     }));
   }
 
+  /** Throws (and keeps the credential) when its secret sits in a keychain that cannot be reached now. */
   remove(id: number): void {
     const row = this.row(id);
-    if (row) this.forget(row.secret_ref);
+    if (row) {
+      const reachable = row.secret_ref.startsWith(MEMORY_PREFIX) || (this.backend !== null && row.secret_ref.startsWith(this.backend.prefix));
+      // Forgetting the row alone would leave the password in the keychain for good.
+      if (!reachable) throw new Error(`the keychain that holds this password cannot be reached now${this.problem ? ` — ${this.problem}` : ''}`);
+      this.forget(row.secret_ref);
+    }
     this.db.prepare('DELETE FROM credentials WHERE id = ?').run(id);
   }
 
   private row(id: number): CredentialRow | undefined {
-    return this.db.prepare('SELECT id, label, domain, username, secret_ref FROM credentials WHERE id = ?').get(id) as CredentialRow | undefined;
+    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM credentials WHERE id = ?`).get(id) as CredentialRow | undefined;
   }
 
+  /** A secret as held; every one read is registered, so crash reports and logs redact it. */
   private secret(ref: string): string | null {
-    if (ref.startsWith(MEMORY_PREFIX)) return this.secrets.get(ref) ?? null;
-    if (this.backend && ref.startsWith(this.backend.prefix)) return this.backend.get(ref);
-    return null;
+    let secret: string | null = null;
+    if (ref.startsWith(MEMORY_PREFIX)) secret = this.secrets.get(ref) ?? null;
+    else if (this.backend && ref.startsWith(this.backend.prefix)) secret = this.backend.get(ref);
+    if (secret !== null) {
+      registerSecret(secret);
+      if (HASH_HEX.test(secret)) registerSecret(secret.toUpperCase());
+    }
+    return secret;
   }
 
   private holds(ref: string): boolean {
@@ -164,6 +229,6 @@ export class MemoryVault extends BackedVault {
 }
 
 /** `DOMAIN\user` for SMB, from a stored credential. */
-export function qualifiedUser(c: Pick<StoredCredential, 'user' | 'domain'>): string {
+export function qualifiedUser(c: { readonly user: string; readonly domain: string }): string {
   return c.domain ? `${c.domain}\\${c.user}` : c.user;
 }

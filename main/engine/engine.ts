@@ -392,9 +392,17 @@ export class PushEngine {
       this.progress(taskId, targetId, 'done', verdict.outcome, null);
     };
 
-    const credential = target.credential_id !== null ? this.o.vault.get(target.credential_id) : null;
+    const credential = target.credential_id !== null ? this.o.vault.logon(target.credential_id) : null;
     if (!credential) {
       finish({ outcome: 'failed', errorClass: 'credentials-missing', code: null, message: 'No credentials are set for this computer (or they were not remembered).', advice: 'Use Set Credentials in the task wizard, then retry failed.' });
+      return;
+    }
+    if ((options.runAs ?? 'admin') === 'admin' && credential.keeps === 'nt-hash') {
+      finish({
+        outcome: 'failed', errorClass: 'credentials-hash-only', code: null,
+        message: `Only the NT hash of ${qualifiedUser(credential)} is kept: enough to copy and start the agent, not to install as that account.`,
+        advice: 'Install as SYSTEM, or set the credentials again with "Keep only the NT hash" cleared, then retry failed.',
+      });
       return;
     }
     const source = task.package_id !== null ? this.o.packages.source(task.package_id) : undefined;
@@ -425,7 +433,7 @@ export class PushEngine {
     const result = await pushTarget(
       {
         targetId, host, port, runId,
-        credentials: { user: qualifiedUser(credential), password: credential.password },
+        credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash },
         agentPath: this.o.agentPath,
         packageId: `pkg-${task.package_id}`,
         files,
@@ -476,7 +484,7 @@ export class PushEngine {
     const target = this.o.tasks.targetRecord(targetId);
     if (!target?.leftovers) return null;
     const leftovers = JSON.parse(target.leftovers) as Leftovers;
-    const credential = target.credential_id !== null ? this.o.vault.get(target.credential_id) : null;
+    const credential = target.credential_id !== null ? this.o.vault.logon(target.credential_id) : null;
     if (!credential) {
       this.o.tasks.appendStep(targetId, 'cleanup', 'leftovers stay until credentials for this computer are set: use "Remove leftovers" then', 'LEFTOVERS');
       return leftovers;
@@ -485,7 +493,7 @@ export class PushEngine {
       {
         host: target.address ?? target.computer_name,
         port: target.port ?? 445,
-        credentials: { user: qualifiedUser(credential), password: credential.password },
+        credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash },
         timeouts: this.timeouts(this.o.settings()),
         encryptWhenSupported: this.o.settings().encryptWhenSupported,
       },

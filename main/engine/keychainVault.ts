@@ -43,7 +43,13 @@ export class KeychainBackend implements SecretBackend {
   }
 
   delete(ref: string): void {
-    entry(ref).deleteCredential();
+    try {
+      entry(ref).deleteCredential();
+    } catch (error) {
+      // Already gone (deleted outside the console): the credential can still be forgotten.
+      // Anything else — a locked or unreachable keychain — is the admin's to know.
+      if (this.get(ref) !== null || !/no matching entry|not found/i.test(reason(error))) throw error;
+    }
   }
 
   /** Writes, reads back and deletes a throwaway item: null when the keychain works, else why not. */

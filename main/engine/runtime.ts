@@ -65,8 +65,7 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
       // Decrypted only for this hand-off to the agent over TLS.
       const target = o.tasks.targetRecord(grant.targetId);
       const id = target?.credential_id ?? null;
-      const c = id !== null ? vault.get(id) : null;
-      return Promise.resolve(c ? { user: c.user, domain: c.domain, password: c.password } : null);
+      return Promise.resolve(id !== null ? vault.installCredential(id) : null);
     },
     onLog: (targetId, detail) => {
       if (targetId !== null) engineRef?.note(targetId, 'package-server', detail);

@@ -144,6 +144,8 @@ export const CredentialSchema = z.object({
   available: z.boolean(),
   /** Issue #9: where the secret is kept — the OS keychain (survives a restart) or memory only. */
   storage: z.enum(['keychain', 'memory']),
+  /** Issue #9: the password (installs as this account possible) or only its NT hash (SYSTEM installs). */
+  keeps: z.enum(['password', 'nt-hash']),
 });
 export type Credential = z.infer<typeof CredentialSchema>;
 
@@ -205,6 +207,8 @@ export const AppInfoSchema = z.object({
     .object({ hosts: z.number().int(), group: z.string(), user: z.string(), password: z.string(), port: z.number().int() })
     .nullable()
     .optional(),
+  /** Where remembered credentials go: the OS keychain, or memory only (and why). */
+  credentialStorage: z.object({ storage: z.enum(['keychain', 'memory']), problem: z.string().nullable() }).optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
@@ -341,6 +345,8 @@ export const channels = {
         user: z.string().trim().min(1).max(256),
         password: z.string().max(256),
         remember: z.boolean(),
+        /** 'nt-hash': the password is dropped at once and only its NT hash kept (SYSTEM installs only). */
+        keep: z.enum(['password', 'nt-hash']).optional(),
       })
       .strict(),
     result: CredentialSchema,

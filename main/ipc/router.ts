@@ -9,6 +9,7 @@ import {
   type ParsedRequestOf,
   type ResultOf,
 } from './contract.js';
+import { redact } from '../app/secretRegistry.js';
 import { ConsoleError, toIpcError } from './errors.js';
 
 export type Handlers = {
@@ -59,7 +60,10 @@ export function createRouter(handlers: Handlers, isTrustedSender: SenderPolicy):
         const result = await handler(parsed.data);
         return { ok: true, result: channels[channel].result.parse(result) };
       } catch (error) {
-        return { ok: false, error: toIpcError(error) };
+        // Issue #9: an error that echoes its input (a library's message, a path, a password) is
+        // redacted of every secret this process has seen before it crosses IPC.
+        const e = toIpcError(error);
+        return { ok: false, error: { ...e, message: redact(e.message), advice: redact(e.advice) } };
       }
     },
   };

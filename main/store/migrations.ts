@@ -117,4 +117,12 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE credentials ADD COLUMN secret_blob BLOB;
     `,
   },
+  {
+    version: 4,
+    name: 'credentials: what the secret is — the password, or only its NT hash (SYSTEM installs)',
+    sql: `
+      -- 'password': installs as this account are possible; 'nt-hash': the secret is MD4(UTF-16LE(password)) in hex.
+      ALTER TABLE credentials ADD COLUMN secret_kind TEXT NOT NULL DEFAULT 'password' CHECK (secret_kind IN ('password', 'nt-hash'));
+    `,
+  },
 ];

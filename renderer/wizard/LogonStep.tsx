@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import type { Computer, Credential, CredentialCheck } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { AddComputersDialog } from '../computers/AddComputersDialog';
-import { credentialLabel, SetCredentialsDialog } from '../credentials/SetCredentialsDialog';
+import { CredentialBadges, credentialLabel, SetCredentialsDialog } from '../credentials/SetCredentialsDialog';
 import { request } from '../state/actions';
 import { useConsole } from '../state/store';
 
@@ -39,7 +39,12 @@ const columns: readonly Column<GridRow>[] = [
     width: '16%',
     render: (r) =>
       r.credential ? (
-        r.credential.available ? credentialLabel(r.credential) : <span style={{ color: '#c62828' }}>{credentialLabel(r.credential)} (password not kept)</span>
+        r.credential.available ? (
+          <span>
+            {credentialLabel(r.credential)}
+            <CredentialBadges credential={r.credential} />
+          </span>
+        ) : <span style={{ color: '#c62828' }}>{credentialLabel(r.credential)} (password not kept)</span>
       ) : (
         <span style={{ color: '#c62828' }}>not set</span>
       ),

@@ -73,6 +73,11 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
       if (stale.length) return `The password of ${stale.length} computer(s)' credentials was not kept. Set their credentials again.`;
     }
     if (s === 2 && !pkg) return packages.length ? 'Choose the package to install.' : 'There is no package yet: Create Package… from an .msi.';
+    if (s === 2 && runAs === 'admin') {
+      const hashOnly = new Set(credentials.filter((c) => c.keeps === 'nt-hash').map((c) => c.id));
+      const n = rows.filter((r) => r.credentialId !== null && hashOnly.has(r.credentialId)).length;
+      if (n) return `${n} computer(s) use credentials that keep only the NT hash: they can install as SYSTEM, not as the administrator account. Choose "SYSTEM", or set their credentials again with "Keep only the NT hash" cleared.`;
+    }
     if (s === 3) {
       if (when === 'at') {
         const t = Date.parse(at);

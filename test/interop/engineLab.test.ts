@@ -66,3 +66,27 @@ test('200 mixed hosts at concurrency 20: outcomes by profile, never more than 20
   assert.deepEqual(lab.leftovers(), []);
   t.diagnostic(`200 hosts in ${seconds.toFixed(1)} s; lab peak busy ${lab.peakBusy}`);
 });
+
+test('a credential that keeps only the NT hash installs as SYSTEM over real SMB/SCMR, and an admin install with it is refused before any connection', async (t) => {
+  const lab = await startLab({ hosts: 3, first: '127.0.23.1', port: 14452, profile: 'healthy', installTimeMs: 100, startTimeoutMs: 300 });
+  t.after(() => lab.close());
+  const fx = await startEngineFixture(t, { timeouts: { connectMs: 1500, agentCallbackMs: 4000, pollMs: 100, serviceStartMs: 5000 } });
+  const credentialId = fx.runtime.vault.put('lab hash', `LAB\\${lab.account.user}`, lab.account.password, { remember: false, keep: 'nt-hash' });
+  assert.equal(fx.runtime.vault.installCredential(credentialId), null);
+  const targets = lab.hosts.map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId }));
+
+  const asSystem = fx.runtime.engine.submit({ name: 'as SYSTEM', packageId: fx.packageId, options: { runAs: 'system' }, targets });
+  await fx.runtime.engine.waitForTask(asSystem);
+  const done = fx.tasks.targetRecords(asSystem);
+  assert.deepEqual(done.map((r) => [r.outcome, r.error_class]), done.map(() => ['succeeded', null]), JSON.stringify(done.map((r) => r.error_message)));
+  const logons = lab.hosts.reduce((n, h) => n + h.counters.logons, 0);
+  assert.ok(logons >= 3, `each host accepted an NTLMv2 logon computed from the hash (${logons})`);
+  assert.deepEqual(lab.leftovers(), []);
+
+  const asAdmin = fx.runtime.engine.submit({ name: 'as admin', packageId: fx.packageId, options: { runAs: 'admin' }, targets });
+  await fx.runtime.engine.waitForTask(asAdmin);
+  const refused = fx.tasks.targetRecords(asAdmin);
+  assert.deepEqual(refused.map((r) => [r.outcome, r.error_class]), refused.map(() => ['failed', 'credentials-hash-only']));
+  assert.match(refused[0]!.advice ?? '', /Install as SYSTEM/);
+  assert.equal(lab.hosts.reduce((n, h) => n + h.counters.logons, 0), logons, 'no host was contacted for the refused task');
+});

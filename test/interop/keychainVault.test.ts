@@ -20,6 +20,7 @@ interface ChildResult {
   credential?: { id: number; user: string; domain: string; password: string } | null;
   list?: { id: number; label: string; user: string; domain: string; available: boolean; storage: string }[];
   refs?: { id: number; secret_ref: string }[];
+  error?: string;
 }
 
 function child(env: NodeJS.ProcessEnv, dataDir: string, ...args: string[]): { out: ChildResult; stderr: string } {
@@ -58,7 +59,7 @@ describe('keychain vault (gnome-keyring Secret Service)', () => {
     const id = put.id!;
     const ref = put.refs!.find((r) => r.id === id)!.secret_ref;
     assert.match(ref, /^keychain:[0-9a-f-]{36}$/);
-    assert.deepEqual(put.list!.find((c) => c.id === id), { id, label: 'Domain admin', user: 'pushadmin', domain: 'CORP', available: true, storage: 'keychain' });
+    assert.deepEqual(put.list!.find((c) => c.id === id), { id, label: 'Domain admin', user: 'pushadmin', domain: 'CORP', available: true, storage: 'keychain', keeps: 'password' });
     // The database (and its WAL) and the whole data folder hold the reference, never the secret.
     assert.deepEqual(filesContaining(data, password), []);
     // …while the keyring's own file holds it (encrypted: the plain text is not there either).
@@ -66,7 +67,7 @@ describe('keychain vault (gnome-keyring Secret Service)', () => {
 
     // A new process reads it back, through the vault and straight from the keychain by ref.
     const read = child(env, data, 'get', String(id)).out;
-    assert.deepEqual(read.credential, { id, user: 'pushadmin', domain: 'CORP', password });
+    assert.deepEqual(read.credential, { user: 'pushadmin', domain: 'CORP', password });
     assert.equal(read.list!.find((c) => c.id === id)!.available, true);
     assert.equal(child(env, data, 'raw-get', ref).out.password, password);
 
@@ -87,8 +88,39 @@ describe('keychain vault (gnome-keyring Secret Service)', () => {
     assert.match(put.refs!.find((r) => r.id === id)!.secret_ref, /^memory:/);
     const later = child(env, data, 'get', String(id)).out;
     assert.equal(later.credential, null);
-    assert.deepEqual(later.list!.find((c) => c.id === id), { id, label: 'Once', user: 'localadmin', domain: '', available: false, storage: 'memory' });
+    assert.deepEqual(later.list!.find((c) => c.id === id), { id, label: 'Once', user: 'localadmin', domain: '', available: false, storage: 'memory', keeps: 'password' });
     assert.deepEqual(filesContaining(data, password), []);
+  });
+
+  test('a credential whose keychain item was deleted outside the console can still be removed', (t) => {
+    const data = tempDirFor(t, 'pic-keychain-data-');
+    const env = { ...service.env, PIC_KEYCHAIN_PASSWORD: `Gone-${crypto.randomBytes(8).toString('hex')}` };
+    const put = child(env, data, 'put', 'Gone', 'CORP\\gone', 'true').out;
+    const ref = put.refs!.find((r) => r.id === put.id)!.secret_ref;
+    child(env, data, 'raw-delete', ref);
+    const removed = child(env, data, 'remove', String(put.id)).out;
+    assert.equal(removed.error, undefined);
+    assert.equal(removed.list!.some((c) => c.id === put.id), false);
+  });
+
+  test('a locked keychain: removing a remembered credential is refused with the reason, and the credential and its keychain item stay', async (t) => {
+    const data = tempDirFor(t, 'pic-keychain-data-');
+    const password = `Locked-${crypto.randomBytes(8).toString('hex')}`;
+    const env = { ...service.env, PIC_KEYCHAIN_PASSWORD: password };
+    const put = child(env, data, 'put', 'Locked', 'CORP\\locked', 'true').out;
+    const ref = put.refs!.find((r) => r.id === put.id)!.secret_ref;
+    try {
+      service.lock();
+      const refused = child(env, data, 'remove', String(put.id)).out;
+      assert.match(refused.error ?? '', /keychain that holds this password cannot be reached now/);
+      assert.match(refused.error ?? '', /unlock prompt was dismissed|locked|cannot be used/i);
+      assert.deepEqual(refused.list!.filter((c) => c.id === put.id).map((c) => [c.available, c.storage]), [[false, 'keychain']]);
+    } finally {
+      await service.unlock();
+    }
+    assert.equal(child(env, data, 'raw-get', ref).out.password, password, 'the keychain item is still there');
+    assert.equal(child(env, data, 'remove', String(put.id)).out.error, undefined, 'unlocked, the removal goes through');
+    assert.equal(child(env, data, 'raw-get', ref).out.password, null);
   });
 
   test('no Secret Service reachable: the vault falls back to memory and says why', (t) => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createConsoleServices } from '../../main/app/services.js';
+import { ConsoleError } from '../../main/ipc/errors.js';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
 import { tempDirFor } from '../support/tempDir.js';
@@ -56,6 +57,19 @@ test('a fresh console runs the demo lab: 50 computers, the demo package, the lab
   assert.ok(targets.filter((x) => x.outcome === 'succeeded').length >= 20);
   for (const failed of targets.filter((x) => x.outcome === 'failed')) assert.ok((failed.advice ?? '').length > 10, `${failed.computerName} has advice`);
   assert.deepEqual(lab.leftovers(), []);
+
+  // Issue #9: a credential kept as its NT hash only is refused for an install as the account,
+  // by tasks.create itself (named class, advice), before any task exists.
+  const hashOnly = await h['credentials.set']({ user: 'LAB\\labadmin', password: lab.account.password, remember: false, keep: 'nt-hash' });
+  assert.equal(hashOnly.keeps, 'nt-hash');
+  assert.equal(hashOnly.storage, 'memory');
+  const before = (await h['tasks.list']({})).length;
+  await assert.rejects(
+    Promise.resolve().then(() => h['tasks.create']({ name: 'hash admin', packageId: pkg.id, scheduledAt: null, runAs: 'admin', targets: [{ computerId: computers[0]!.id, credentialId: hashOnly.id }] })),
+    (e: unknown) => e instanceof ConsoleError && e.errorClass === 'credentials-hash-only' && /Install as SYSTEM/.test(e.advice) && /LAB\\labadmin/.test(e.message),
+  );
+  assert.equal((await h['tasks.list']({})).length, before, 'no task was created');
+  assert.equal((await h['app.info']({})).credentialStorage?.storage, 'memory');
 
   await h['settings.update']({ simulatedLab: false });
   assert.equal(services.lab(), null, 'the setting turns the lab off');

@@ -10,6 +10,10 @@ export interface SecretService {
   /** The environment a process needs to reach it (HOME, XDG_*, DBUS_SESSION_BUS_ADDRESS). */
   readonly env: NodeJS.ProcessEnv;
   readonly home: string;
+  /** Locks the login collection (Secret Service Lock), as a screen lock would. */
+  lock(): void;
+  /** Unlocks it again, as a new login would: the daemon restarts and unlocks the stored keyring. */
+  unlock(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,19 +67,34 @@ export async function startSecretService(password = 'PASS'): Promise<SecretServi
       bus.once('exit', (code) => { clearTimeout(timer); reject(new Error(`dbus-daemon exited (${code})`)); });
     });
     env.DBUS_SESSION_BUS_ADDRESS = address;
-    const keyring = spawn(keyringDaemon, ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    children.push(keyring);
-    keyring.stdin!.end(password);
-    // Wait until it owns org.freedesktop.secrets (else the bus would activate another daemon).
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const owner = spawnSync(dbusSend, ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env, encoding: 'utf8', timeout: 5000 });
-      if (/boolean true/.test(owner.stdout)) break;
-      if (keyring.exitCode !== null) throw new Error(`gnome-keyring-daemon exited (${keyring.exitCode})`);
-      if (Date.now() > deadline) throw new Error('gnome-keyring-daemon did not take org.freedesktop.secrets in 15 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return { env, home, close };
+    // gnome-keyring-daemon, unlocked with the password, once it owns org.freedesktop.secrets
+    // (else the bus would activate another daemon).
+    let keyring: ChildProcess;
+    const startKeyring = async () => {
+      keyring = spawn(keyringDaemon, ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+      children.push(keyring);
+      keyring.stdin!.end(password);
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const owner = spawnSync(dbusSend, ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env, encoding: 'utf8', timeout: 5000 });
+        if (/boolean true/.test(owner.stdout)) break;
+        if (keyring.exitCode !== null) throw new Error(`gnome-keyring-daemon exited (${keyring.exitCode})`);
+        if (Date.now() > deadline) throw new Error('gnome-keyring-daemon did not take org.freedesktop.secrets in 15 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await startKeyring();
+    const lock = () => {
+      const r = spawnSync(dbusSend, ['--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login'], { env, encoding: 'utf8', timeout: 10_000 });
+      if (r.status !== 0 || !/collection\/login/.test(r.stdout)) throw new Error(`locking the keyring failed: ${r.stderr || r.stdout}`);
+    };
+    // As after a new login: the daemon is restarted and unlocks the stored login keyring.
+    const unlock = async () => {
+      await stop(keyring);
+      children.splice(children.indexOf(keyring), 1);
+      await startKeyring();
+    };
+    return { env, home, lock, unlock, close };
   } catch (error) {
     await close();
     throw error;

@@ -54,6 +54,28 @@ describe('createRouter over the real console services', () => {
     assert.equal(counted.count('computers.list'), 1);
   });
 
+  test('an error that echoes a password the console has seen crosses IPC redacted (message and advice)', async () => {
+    const password = `Echo-${process.pid}-Pa55!`;
+    // Setting credentials registers the password with the process's redaction list.
+    await services.handlers['credentials.set']({ user: 'CORP\\echo', password, remember: false });
+    const leaky: Handlers = {
+      ...services.handlers,
+      'computers.list': () => {
+        throw new Error(`library said: bad logon for CORP\\echo with ${password} (${Buffer.from(password).toString('base64')})`);
+      },
+      'computers.remove': () => {
+        throw new ConsoleError('storage', 'refused', `retry with password=${password}`);
+      },
+    };
+    const router = createRouter(leaky, fileSenderPolicy(indexUrl));
+    const internal = expectError(await router.dispatch('computers.list', {}, trusted));
+    assert.equal(internal.class, 'internal');
+    assert.match(internal.message, /bad logon for CORP\\echo with \[redacted\] \(\[redacted\]\)/);
+    const advised = expectError(await router.dispatch('computers.remove', { ids: [1] }, trusted));
+    assert.ok(!JSON.stringify([internal, advised]).includes(password), JSON.stringify(advised));
+    assert.ok(!JSON.stringify(advised).includes(Buffer.from(password).toString('base64')));
+  });
+
   test('router refuses a request from an untrusted sender with ipc-sender and the handler never runs', async () => {
     const counted = countingHandlers(services.handlers);
     const router = createRouter(counted.handlers, fileSenderPolicy(indexUrl));
