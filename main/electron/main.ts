@@ -15,6 +15,7 @@ import { forwardEvents, registerContract } from './ipcWiring.js';
 import { buildApplicationMenu } from './menu.js';
 import { SafeStorageVault } from './safeStorageVault.js';
 import { attachWindowPolicy, secureWebPreferences } from './windowPolicy.js';
+import { installOrderlyQuit } from './orderlyQuit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let mainWindow: BrowserWindow | null = null;
@@ -83,5 +84,9 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => void (safeVault?.flush() ?? Promise.resolve()).then(() => services?.close()));
+  // The remembered passwords' ciphertexts are written, then the database closed, before the process ends.
+  installOrderlyQuit(app, async () => {
+    await safeVault?.flush();
+    await services?.close();
+  });
 }
