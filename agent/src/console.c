@@ -20,6 +20,8 @@ static wchar_t g_auth[32 + JOB_MAX_TOKEN_CHARS];
 static console_pin_failure_fn g_on_pin_failure;
 static volatile LONG g_pinned;
 static char g_current[JOB_MAX_HOST_CHARS + 16]; /* "host:port" of the console being talked to */
+static HANDLE g_stop;
+static DWORD g_busy_budget_ms, g_busy_spent_ms; /* back-off after 429/503: allowed and used in this run */
 
 void console_abort(void)
 {
@@ -43,10 +45,13 @@ long console_pinned_requests(void) { return g_pinned; }
 
 void console_forget_token(void) { SecureZeroMemory(g_auth, sizeof g_auth); }
 
-void console_init(const job_t *job, console_pin_failure_fn on_pin_failure)
+void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure)
 {
     static const wchar_t head[] = L"Authorization: Bearer ";
     size_t n = sizeof head / sizeof head[0] - 1, i;
+    g_stop = stop_event;
+    g_busy_budget_ms = busy_budget_s * 1000u;
+    g_busy_spent_ms = 0;
     memcpy(g_pin, job->fingerprint, sizeof g_pin);
     g_on_pin_failure = on_pin_failure;
     memcpy(g_auth, head, n * sizeof(wchar_t));
@@ -128,9 +133,51 @@ static int aborted(void)
     return a;
 }
 
-net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
-                        const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
-                        console_sink_fn sink, void *ctx, DWORD *win_error)
+/* Retry-After as delta-seconds (RFC 9110 §10.2.3), clamped to CONSOLE_BUSY_MIN_S..MAX_S; missing or
+ * anything else (an HTTP-date, a negative or fractional number) -> CONSOLE_BUSY_DEFAULT_S. */
+static DWORD retry_after_s(HINTERNET req)
+{
+    wchar_t v[64];
+    DWORD len = sizeof v, s = 0;
+    const wchar_t *p = v;
+    if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_RETRY_AFTER, WINHTTP_HEADER_NAME_BY_INDEX, v, &len,
+                             WINHTTP_NO_HEADER_INDEX))
+        return CONSOLE_BUSY_DEFAULT_S;
+    while (*p == L' ' || *p == L'\t') p++;
+    if (*p < L'0' || *p > L'9') return CONSOLE_BUSY_DEFAULT_S;
+    for (; *p >= L'0' && *p <= L'9'; p++)
+        if (s < 100000) s = s * 10 + (DWORD)(*p - L'0');
+    while (*p == L' ' || *p == L'\t') p++;
+    if (*p != L'\0') return CONSOLE_BUSY_DEFAULT_S;
+    return s < CONSOLE_BUSY_MIN_S ? CONSOLE_BUSY_MIN_S : s > CONSOLE_BUSY_MAX_S ? CONSOLE_BUSY_MAX_S : s;
+}
+
+/* After a 429/503 to the retry-th try (0 = the first) of verb path: 1 = wait *wait_s and send it
+ * again, 0 = give up (the bounds are spent). Logs either way. */
+static int busy_back_off(DWORD status, DWORD secs, int retry, const wchar_t *verb, const wchar_t *path)
+{
+    char what[160];
+    int n = WideCharToMultiByte(CP_UTF8, 0, verb, -1, what, 16, NULL, NULL);
+    if (n <= 0) n = 1;
+    what[n - 1] = ' ';
+    utf8_from_wide(path, what + n, (int)sizeof what - n);
+    if (retry >= CONSOLE_BUSY_RETRIES || g_busy_spent_ms + secs * 1000u > g_busy_budget_ms) {
+        agent_log("console %s: the console kept refusing: %s (HTTP %lu to %s; %d retries, %lu of %lu s of back-off "
+                  "used in this run, %lu s more asked)",
+                  g_current, status == 429 ? "rate limited" : "unavailable", (unsigned long)status, what, retry,
+                  (unsigned long)(g_busy_spent_ms / 1000u), (unsigned long)(g_busy_budget_ms / 1000u),
+                  (unsigned long)secs);
+        return 0;
+    }
+    agent_log("console %s: %s answered HTTP %lu (%s): backing off %lu s (Retry-After), retry %d of %d", g_current,
+              what, (unsigned long)status, status == 429 ? "rate limited" : "unavailable", (unsigned long)secs,
+              retry + 1, CONSOLE_BUSY_RETRIES);
+    return 1;
+}
+
+static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
+                            const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
+                            console_sink_fn sink, void *ctx, DWORD *win_error, int retry, DWORD *wait_s)
 {
     enum { CHUNK = 64 * 1024 };
     BYTE *chunk = NULL;
@@ -184,6 +231,18 @@ net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, 
     if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_RANGE, WINHTTP_HEADER_NAME_BY_INDEX, resp->content_range, &len,
                              WINHTTP_NO_HEADER_INDEX))
         resp->content_range[0] = L'\0';
+    if (resp->status == 429 || resp->status == 503) {
+        DWORD secs = retry_after_s(req);
+        if (busy_back_off(resp->status, secs, retry, verb, path)) {
+            BYTE skip[512];
+            /* The short refusal body is read so the connection can be used again. */
+            for (int i = 0; i < 16 && WinHttpReadData(req, skip, sizeof skip, &got) && got > 0; i++) {
+            }
+            *wait_s = secs;
+            rc = NET_BUSY;
+            goto done;
+        }
+    }
     if (on_head != NULL && on_head(ctx, resp) != 0) {
         rc = NET_OK;
         goto done;
@@ -211,6 +270,23 @@ done:
     if (chunk != NULL) HeapFree(GetProcessHeap(), 0, chunk);
     end_request(req);
     return rc;
+}
+
+net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
+                        const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
+                        console_sink_fn sink, void *ctx, DWORD *win_error)
+{
+    for (int retry = 0;; retry++) {
+        DWORD secs = 0;
+        net_rc rc = exchange_once(c, verb, path, headers, body, body_len, resp, on_head, sink, ctx, win_error, retry,
+                                  &secs);
+        if (rc != NET_BUSY) return rc;
+        if (g_stop != NULL && WaitForSingleObject(g_stop, secs * 1000u) == WAIT_OBJECT_0) {
+            agent_log("console %s: stop requested during the back-off", g_current);
+            return NET_STOPPED;
+        }
+        g_busy_spent_ms += secs * 1000u;
+    }
 }
 
 typedef struct {

@@ -15,6 +15,15 @@
 #define CONSOLE_SEND_TIMEOUT_MS 15000
 #define CONSOLE_RECEIVE_TIMEOUT_MS 30000 /* per read: the longest silence tolerated */
 
+/* HTTP 429 (the package server's per-address rate limit) or 503 from the console: wait
+ * Retry-After and send the same request again (agent/README.md, "A busy console"). The simulated
+ * agent uses the same numbers: main/server/agentProtocol.ts (AGENT_BUSY_RETRY). */
+#define CONSOLE_BUSY_RETRIES 5    /* retries per request after a 429/503 */
+#define CONSOLE_BUSY_BUDGET_S 300 /* back-off per run, all requests together */
+#define CONSOLE_BUSY_DEFAULT_S 5  /* Retry-After missing or not delta-seconds (an HTTP-date, say) */
+#define CONSOLE_BUSY_MIN_S 1      /* Retry-After is clamped to MIN..MAX seconds */
+#define CONSOLE_BUSY_MAX_S 60
+
 typedef struct {
     HINTERNET session;
     HINTERNET connect;
@@ -31,7 +40,8 @@ typedef enum {
     NET_OK = 0,    /* a response was received (any HTTP status) and its body read */
     NET_TRANSPORT, /* connect / TLS / send / receive failed; win_error says why */
     NET_STOPPED,   /* a stop was asked (console_abort) */
-    NET_SINK       /* the sink asked to stop reading */
+    NET_SINK,      /* the sink asked to stop reading */
+    NET_BUSY       /* console.c only: a 429/503 to be retried after Retry-After */
 } net_rc;
 
 /* Called with the head of the response; return 0 to read the body into the sink, 1 to skip it. */
@@ -43,8 +53,9 @@ typedef int (*console_sink_fn)(void *ctx, const BYTE *data, DWORD n);
  * thread there, so the request, and the token in it, are never sent). */
 typedef void (*console_pin_failure_fn)(void);
 
-/* Remembers the fingerprint and the token (as the Authorization header) for every request. */
-void console_init(const job_t *job, console_pin_failure_fn on_pin_failure);
+/* Remembers the fingerprint and the token (as the Authorization header) for every request, the stop
+ * event (a back-off ends at a stop) and the run's back-off budget in seconds. */
+void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure);
 
 /* Tries each console= address in order, CONSOLE_ROUNDS times with a stoppable back-off, with
  * GET /v1/job. Returns AGENT_EXIT_OK with c open and the job's JSON in body;
@@ -54,7 +65,10 @@ void console_init(const job_t *job, console_pin_failure_fn on_pin_failure);
 DWORD console_open(const job_t *job, HANDLE stop_event, console_t *c, buf_t *body);
 
 /* One request on c. headers: extra request headers ("Name: value\r\n"...), or NULL. With a NULL
- * sink the body is discarded. */
+ * sink the body is discarded. A 429 or 503 is not handed to on_head or the sink: the request is
+ * sent again after Retry-After (stoppable: NET_STOPPED), at most CONSOLE_BUSY_RETRIES times and
+ * within the run's back-off budget; after that the 429/503 is the answer, logged as "the console
+ * kept refusing". */
 net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
                         const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
                         console_sink_fn sink, void *ctx, DWORD *win_error);

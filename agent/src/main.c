@@ -165,12 +165,14 @@ static void usage(void)
 {
     fputws(L"PushInstallAgent - the Push Install Console's agent, a Windows service.\n"
            L"usage: PushInstallAgent.exe [--console] [--job <path>] [--log <path>] [--test-hold-ms <n>] [--test-self-token]\n"
+           L"       [--test-busy-budget-s <n>]\n"
            L"  (no --console)  run as a service; must be started by the Service Control Manager\n"
            L"  --console       run the same work without the SCM; the result is the exit code\n"
            L"  --job <path>    the job file (default: <this exe's path>.job)\n"
            L"  --log <path>    append the log here (default: <exe>.log as a service, stderr with --console)\n"
            L"  --test-hold-ms  after fetching the job, wait n ms or until stopped (tests only)\n"
            L"  --test-self-token  run as admin with the agent's own token after LogonUserW (tests only: Wine)\n"
+           L"  --test-busy-budget-s  the back-off budget after HTTP 429/503, 1..300 s (tests only; default 300)\n"
            L"exit codes: agent/README.md\n",
            stderr);
 }
@@ -190,6 +192,11 @@ static int parse_args(int argc, wchar_t **argv)
             unsigned long v = wcstoul(argv[++i], &end, 10);
             if (end == NULL || *end != L'\0' || v > 3600000ul) return -1;
             g_opts.test_hold_ms = (DWORD)v;
+        } else if (wcscmp(a, L"--test-busy-budget-s") == 0 && i + 1 < argc) {
+            wchar_t *end = NULL;
+            unsigned long v = wcstoul(argv[++i], &end, 10);
+            if (end == NULL || *end != L'\0' || v < 1 || v > 300) return -1;
+            g_opts.test_busy_budget_s = (DWORD)v;
         } else if (wcscmp(a, L"--test-self-token") == 0) {
             g_opts.test_self_token = 1;
         } else {

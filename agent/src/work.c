@@ -607,7 +607,7 @@ static void post_result(DWORD result, const wchar_t *msi_log)
         }
         agent_log("result not delivered (attempt %d of 3: HTTP %lu, WinHTTP error %lu)", attempt, (unsigned long)status,
                   (unsigned long)e);
-        if (rc == NET_OK && status != 200 && status < 500) break;
+        if (rc == NET_STOPPED || (rc == NET_OK && status != 200 && status < 500)) break;
         Sleep(1000u * (DWORD)attempt);
     }
     buf_free(&out);
@@ -656,7 +656,8 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
     install_spec spec;
     DWORD r, e;
 
-    console_init(&W.job, on_pin_failure);
+    console_init(&W.job, W.stop_event, opts->test_busy_budget_s > 0 ? opts->test_busy_budget_s : CONSOLE_BUSY_BUDGET_S,
+                 on_pin_failure);
     r = console_open(&W.job, W.stop_event, &W.con, &jobjson);
     if (r != AGENT_EXIT_OK) {
         buf_free(&jobjson);

@@ -10,6 +10,7 @@ typedef struct {
     const wchar_t *log_path;  /* --log <path>; NULL -> "<exe path>.log" as a service, stderr with --console */
     DWORD test_hold_ms;       /* --test-hold-ms <n>: after the job is fetched, wait n ms or until stopped */
     int test_self_token;      /* --test-self-token: see install.h (tests only: Wine's LogonUserW is a stub) */
+    DWORD test_busy_budget_s; /* --test-busy-budget-s <n>: the run's 429/503 back-off budget (tests only); 0 = 300 s */
 } agent_options;
 
 /* Runs the work on the calling thread. stop_event is set when the SCM (or Ctrl+C) asks to stop;

@@ -6,7 +6,11 @@
 // SHA-256, "runs msiexec" for the host's install time, reports the exit code with an MSI verbose
 // log, deletes its job file and stops with the result as the service's exit code — and behaves
 // per the host's profile. Nothing runs for a host until its service starts: no idle timers.
+// A 429 or 503 from the console is waited out and the request sent again, within the native
+// agent's bounds (AGENT_BUSY_RETRY in main/server/agentProtocol.ts).
 import crypto from 'node:crypto';
+import type http from 'node:http';
+import { AGENT_BUSY_RETRY, retryAfterSeconds } from '../../server/agentProtocol.js';
 import { JobFileError, parseJobFile, type AgentJob } from '../../server/jobFile.js';
 import { adminSharePathOf, labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { reportServiceStopped } from '../rpc/scm.js';
@@ -42,6 +46,8 @@ export interface SimAgentOptions {
   readonly idleTimeoutMs?: number;
   /** slow-link without LabHostConfig.bandwidthBytesPerSec. */
   readonly defaultSlowLinkBytesPerSec?: number;
+  /** The 429/503 back-off bounds; default AGENT_BUSY_RETRY's (5 retries per request, 300 s per run). */
+  readonly busyRetry?: { readonly retriesPerRequest?: number; readonly budgetSeconds?: number };
   readonly now?: () => Date;
 }
 
@@ -101,6 +107,25 @@ const untilStopped = (signal: AbortSignal) =>
     else signal.addEventListener('abort', stop, { once: true });
   });
 
+const MAX_JSON_BODY = 256 * 1024;
+
+/** A small answer's body; a status other than 2xx is a ConsoleStatusError (as ConsoleClient.getJson). */
+async function readSmall(res: http.IncomingMessage, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) {
+      res.destroy();
+      throw new ConsoleStatusError(res.statusCode ?? 0, `${what} answered more than ${MAX_JSON_BODY} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) throw new ConsoleStatusError(status, what);
+  return Buffer.concat(chunks);
+}
+
 const isNetworkError = (e: unknown) => e instanceof Error && !(e instanceof CertificatePinError) && !(e instanceof ConsoleStatusError) && !(e instanceof AgentStop);
 
 export function runSimulatedAgent(state: LabHostState, service: LabService, options: SimAgentOptions = {}): SimAgentHandle {
@@ -132,6 +157,40 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
   state.changed();
   service.stop = () => controller.abort();
   log(`service ${service.name} running (${service.binaryPath})`);
+
+  // HTTP 429/503: wait Retry-After and send the same request again, at most retriesPerRequest
+  // times per request and budgetSeconds of waiting per run; then the refusal is the answer.
+  const busy = { ...AGENT_BUSY_RETRY, ...options.busyRetry };
+  let backoffSpentMs = 0;
+  const send = async (client: ConsoleClient, method: string, path: string, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<http.IncomingMessage> => {
+    for (let retry = 0; ; retry++) {
+      const res = await client.request(method, path, init);
+      const status = res.statusCode ?? 0;
+      if (!busy.statuses.includes(status)) return res;
+      const seconds = retryAfterSeconds(res.headers['retry-after']);
+      const reason = status === 429 ? 'rate limited' : 'unavailable';
+      if (retry >= busy.retriesPerRequest || backoffSpentMs + seconds * 1000 > busy.budgetSeconds * 1000) {
+        log(`${client.address}: the console kept refusing: ${reason} (HTTP ${status} to ${method} ${path}; ${retry} retries, ${backoffSpentMs / 1000} of ${busy.budgetSeconds} s of back-off used in this run, ${seconds} s more asked)`);
+        return res;
+      }
+      res.resume();
+      log(`${client.address}: ${method} ${path} answered HTTP ${status} (${reason}): backing off ${seconds} s (Retry-After), retry ${retry + 1} of ${busy.retriesPerRequest}`);
+      await sleep(seconds * 1000, signal);
+      backoffSpentMs += seconds * 1000;
+    }
+  };
+  const getJson = async (client: ConsoleClient, path: string): Promise<unknown> => {
+    const res = await send(client, 'GET', path);
+    const body = await readSmall(res, path);
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ConsoleStatusError(res.statusCode ?? 0, `${path} answered something that is not JSON`);
+    }
+  };
+  const postJson = async (client: ConsoleClient, path: string, value: unknown): Promise<void> => {
+    await readSmall(await send(client, 'POST', path, { body: Buffer.from(JSON.stringify(value)) }), path);
+  };
 
   let jobRead = false;
   const work = async (): Promise<number> => {
@@ -181,7 +240,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
         if (round > 0) await sleep(retry.backoffMs * 2 ** (round - 1), signal);
         for (const client of clients) {
           try {
-            found = { client, listing: parseListing(await client.getJson('/v1/job')) };
+            found = { client, listing: parseListing(await getJson(client, '/v1/job')) };
             break;
           } catch (error) {
             if (signal.aborted) throw new AgentStop(AgentExit.STOPPED, 'stopped while connecting');
@@ -199,7 +258,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
         // A failure after the console accepted the token is reported to it too (integrity, say), not only on the service.
         if (error instanceof AgentStop && !signal.aborted && REPORTED_FAILURES.has(error.code)) {
           log(error.message);
-          await found.client.postJson('/v1/result', { exitCode: error.code, log: `${lines.join('\r\n')}\r\n` }).catch(() => undefined);
+          await postJson(found.client, '/v1/result', { exitCode: error.code, log: `${lines.join('\r\n')}\r\n` }).catch(() => undefined);
           throw new AgentStop(error.code, 'result reported to the console');
         }
         throw error;
@@ -213,7 +272,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     log(`connected to ${client.address} from ${state.config.address}; certificate pinned`);
     let progressChain: Promise<void> = Promise.resolve();
     const progress = (stage: string, percent: number | null) => {
-      progressChain = progressChain.then(() => client.postJson('/v1/progress', { stage, percent }).catch(() => undefined));
+      progressChain = progressChain.then(() => postJson(client, '/v1/progress', { stage, percent }).catch(() => undefined));
     };
     const refused = (error: unknown, what: string): never => {
       if (signal.aborted) throw new AgentStop(AgentExit.STOPPED, `stopped during ${what}`);
@@ -227,7 +286,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     let runAsUser = 'SYSTEM';
     if (listing.runAs === 'admin') {
       try {
-        const credential = (await client.getJson('/v1/credential')) as { user?: unknown; domain?: unknown };
+        const credential = (await getJson(client, '/v1/credential')) as { user?: unknown; domain?: unknown };
         if (typeof credential?.user !== 'string') throw new Error('no user in the credential');
         runAsUser = typeof credential.domain === 'string' && credential.domain ? `${credential.domain}\\${credential.user}` : credential.user;
       } catch (error) {
@@ -289,7 +348,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     await progressChain;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await client.postJson('/v1/result', { exitCode: agentCode, log: msiLog });
+        await postJson(client, '/v1/result', { exitCode: agentCode, log: msiLog });
         log(`result ${agentCode} reported with ${msiLog.length} characters of MSI log`);
         break;
       } catch (error) {
@@ -308,7 +367,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     let size = 0;
     // An interrupted download resumes where it stopped (HTTP Range), twice at most.
     for (let attempt = 0; ; attempt++) {
-      const res = await client.request('GET', `/v1/files/${encodeURIComponent(name)}`, size > 0 ? { headers: { range: `bytes=${size}-` } } : {});
+      const res = await send(client, 'GET', `/v1/files/${encodeURIComponent(name)}`, size > 0 ? { headers: { range: `bytes=${size}-` } } : {});
       const status = res.statusCode ?? 0;
       if (status !== 200 && status !== 206) {
         res.resume();

@@ -1,0 +1,29 @@
+// What an agent does when the console's package server says "not now" (issue #9): HTTP 429 (the
+// per-address rate limit in packageServer.ts) or 503. The native agent (agent/src/console.h,
+// CONSOLE_BUSY_*) and the simulated lab agent (main/lab/agent/simAgent.ts) follow the same rules:
+// wait Retry-After and send the same request again, a bounded number of times per request and
+// within a back-off budget per run; after that the refusal is the answer, and the agent's existing
+// failure path runs with the reason "the console kept refusing: rate limited".
+
+export const AGENT_BUSY_RETRY = {
+  /** The statuses that mean "wait and ask again". */
+  statuses: [429, 503] as readonly number[],
+  /** Retries per request after a 429/503 (so at most 1 + 5 tries). */
+  retriesPerRequest: 5,
+  /** Back-off per run, all requests together. */
+  budgetSeconds: 300,
+  /** Retry-After missing or not delta-seconds (an HTTP-date, say). */
+  defaultSeconds: 5,
+  /** Retry-After is clamped to min..max seconds. */
+  minSeconds: 1,
+  maxSeconds: 60,
+} as const;
+
+/** The seconds to wait for a Retry-After header value: delta-seconds (RFC 9110 §10.2.3), clamped; anything else the default. */
+export function retryAfterSeconds(header: string | readonly string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  const m = typeof value === 'string' ? /^[ \t]*(\d+)[ \t]*$/.exec(value) : null;
+  if (!m) return AGENT_BUSY_RETRY.defaultSeconds;
+  const seconds = Number(m[1]);
+  return Math.min(AGENT_BUSY_RETRY.maxSeconds, Math.max(AGENT_BUSY_RETRY.minSeconds, seconds));
+}
