@@ -152,7 +152,7 @@ static DWORD retry_after_s(HINTERNET req)
     return s < CONSOLE_BUSY_MIN_S ? CONSOLE_BUSY_MIN_S : s > CONSOLE_BUSY_MAX_S ? CONSOLE_BUSY_MAX_S : s;
 }
 
-/* After a 429/503 to the retry-th try (0 = the first) of verb path: 1 = wait *wait_s and send it
+/* After a 429/503 to the retry-th try (0 = the first) of verb path: 1 = wait secs and send it
  * again, 0 = give up (the bounds are spent). Logs either way. */
 static int busy_back_off(DWORD status, DWORD secs, int retry, const wchar_t *verb, const wchar_t *path)
 {
@@ -177,7 +177,7 @@ static int busy_back_off(DWORD status, DWORD secs, int retry, const wchar_t *ver
 
 static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
                             const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
-                            console_sink_fn sink, void *ctx, DWORD *win_error, int retry, DWORD *wait_s)
+                            console_sink_fn sink, void *ctx, DWORD *win_error, int retry, DWORD *busy_s)
 {
     enum { CHUNK = 64 * 1024 };
     BYTE *chunk = NULL;
@@ -232,13 +232,13 @@ static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *pa
                              WINHTTP_NO_HEADER_INDEX))
         resp->content_range[0] = L'\0';
     if (resp->status == 429 || resp->status == 503) {
-        DWORD secs = retry_after_s(req);
-        if (busy_back_off(resp->status, secs, retry, verb, path)) {
+        *busy_s = retry_after_s(req);
+        /* retry < 0: the caller does not wait (console_fetch_once). */
+        if (retry >= 0 && busy_back_off(resp->status, *busy_s, retry, verb, path)) {
             BYTE skip[512];
             /* The short refusal body is read so the connection can be used again. */
             for (int i = 0; i < 16 && WinHttpReadData(req, skip, sizeof skip, &got) && got > 0; i++) {
             }
-            *wait_s = secs;
             rc = NET_BUSY;
             goto done;
         }
@@ -300,16 +300,30 @@ static int collect(void *ctx, const BYTE *data, DWORD n)
     return cc->out->failed ? 1 : 0;
 }
 
-net_rc console_fetch(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
-                     buf_t *out, DWORD *win_error)
+static net_rc fetch(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
+                    buf_t *out, DWORD *win_error, DWORD *busy_s)
 {
     console_response r;
     collect_ctx cc = {out};
-    net_rc rc = console_exchange(c, verb, path, json_body != NULL ? L"Content-Type: application/json\r\n" : NULL,
-                                 json_body, json_body != NULL ? (DWORD)strlen(json_body) : 0, &r, NULL, collect, &cc,
-                                 win_error);
+    const wchar_t *h = json_body != NULL ? L"Content-Type: application/json\r\n" : NULL;
+    DWORD n = json_body != NULL ? (DWORD)strlen(json_body) : 0;
+    net_rc rc = busy_s != NULL ? exchange_once(c, verb, path, h, json_body, n, &r, NULL, collect, &cc, win_error, -1, busy_s)
+                               : console_exchange(c, verb, path, h, json_body, n, &r, NULL, collect, &cc, win_error);
     *status = r.status;
     return rc;
+}
+
+net_rc console_fetch(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
+                     buf_t *out, DWORD *win_error)
+{
+    return fetch(c, verb, path, json_body, status, out, win_error, NULL);
+}
+
+net_rc console_fetch_once(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
+                          buf_t *out, DWORD *win_error, DWORD *busy_s)
+{
+    *busy_s = 0;
+    return fetch(c, verb, path, json_body, status, out, win_error, busy_s);
 }
 
 void console_close(console_t *c)

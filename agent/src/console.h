@@ -77,6 +77,11 @@ net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, 
 net_rc console_fetch(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
                      buf_t *out, DWORD *win_error);
 
+/* console_fetch without the back-off, for requests a later one supersedes (download progress): a
+ * 429/503 is the answer, and *busy_s its Retry-After in seconds (clamped; 0 for other answers). */
+net_rc console_fetch_once(console_t *c, const wchar_t *verb, const wchar_t *path, const char *json_body, DWORD *status,
+                          buf_t *out, DWORD *win_error, DWORD *busy_s);
+
 void console_close(console_t *c);
 
 /* From another thread, after a stop: closes the request in flight so a blocked WinHTTP call

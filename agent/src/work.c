@@ -48,6 +48,7 @@ static struct {
     int as_admin;
     unsigned long long total_bytes, done_bytes;
     ULONGLONG last_progress_tick;
+    ULONGLONG progress_quiet_until; /* no download progress posts before this tick (a 429/503's Retry-After) */
     int last_progress_percent;
     HANDLE stop_event;
 } W;
@@ -286,27 +287,42 @@ bad:
 
 /* ---- progress ----------------------------------------------------------------------------------- */
 
-static void post_progress(const char *stage, int percent)
+/* Stage posts (connected, downloading 0 and 100, installing) wait out a 429/503 like every request.
+ * The download's percent posts in between (once: 1) do not — the download must not stall for them,
+ * and the next one supersedes a lost one: after a 429/503 they stay quiet for its Retry-After. */
+static void post_progress(const char *stage, int percent, int once)
 {
     char body[96];
     buf_t out = {0};
-    DWORD status = 0, e = 0;
+    DWORD status = 0, e = 0, busy = 0;
+    net_rc rc;
     if (percent >= 0) snprintf(body, sizeof body, "{\"stage\":\"%s\",\"percent\":%d}", stage, percent);
     else snprintf(body, sizeof body, "{\"stage\":\"%s\",\"percent\":null}", stage);
     out.limit = 4096;
-    if (console_fetch(&W.con, L"POST", L"/v1/progress", body, &status, &out, &e) != NET_OK || status != 200)
+    rc = once ? console_fetch_once(&W.con, L"POST", L"/v1/progress", body, &status, &out, &e, &busy)
+              : console_fetch(&W.con, L"POST", L"/v1/progress", body, &status, &out, &e);
+    if (busy > 0) {
+        W.progress_quiet_until = GetTickCount64() + busy * 1000ull;
+        agent_log("progress '%s' %d%% refused (HTTP %lu): no progress posts for %lu s (Retry-After); the download goes on",
+                  stage, percent, (unsigned long)status, (unsigned long)busy);
+    } else if (rc != NET_OK || status != 200) {
         agent_log("progress '%s' not delivered (HTTP %lu, WinHTTP error %lu)", stage, (unsigned long)status, (unsigned long)e);
+    }
     buf_free(&out);
 }
 
+/* During the download: at most once a second, not while the console asked for quiet; 100 % is
+ * download_all's. */
 static void download_progress(void)
 {
     ULONGLONG now = GetTickCount64();
     int percent = W.total_bytes == 0 ? 100 : (int)(W.done_bytes * 100 / W.total_bytes);
-    if (percent == W.last_progress_percent || (now - W.last_progress_tick < 1000 && percent != 100)) return;
+    if (percent == W.last_progress_percent || percent == 100 || now - W.last_progress_tick < 1000 ||
+        now < W.progress_quiet_until)
+        return;
     W.last_progress_tick = now;
     W.last_progress_percent = percent;
-    post_progress("downloading", percent);
+    post_progress("downloading", percent, 1);
 }
 
 /* ---- download ----------------------------------------------------------------------------------- */
@@ -508,7 +524,7 @@ static DWORD download_all(void)
 {
     W.last_progress_percent = -1;
     W.done_bytes = 0;
-    post_progress("downloading", 0);
+    post_progress("downloading", 0, 0);
     W.last_progress_percent = 0;
     W.last_progress_tick = GetTickCount64();
     for (int i = 0; i < W.file_count; i++) {
@@ -525,7 +541,8 @@ static DWORD download_all(void)
             return AGENT_EXIT_DOWNLOAD;
         }
     }
-    download_progress();
+    W.last_progress_percent = 100;
+    post_progress("downloading", 100, 0);
     return AGENT_EXIT_OK;
 }
 
@@ -667,7 +684,7 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
     r = parse_job_json(&jobjson);
     buf_free(&jobjson);
     if (r != AGENT_EXIT_OK) goto report;
-    post_progress("connected", -1);
+    post_progress("connected", -1, 0);
 
     if (opts->test_hold_ms > 0) {
         agent_log("holding for %lu ms (--test-hold-ms)", (unsigned long)opts->test_hold_ms);
@@ -703,7 +720,7 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
     }
     _snwprintf(msi_log, sizeof msi_log / sizeof msi_log[0], L"%ls\\%ls", W.work_dir, MSI_LOG_NAME);
     msi_log[sizeof msi_log / sizeof msi_log[0] - 1] = L'\0';
-    post_progress("installing", -1);
+    post_progress("installing", -1, 0);
     memset(&spec, 0, sizeof spec);
     spec.work_dir = W.work_dir;
     spec.msi_path = msi->path;

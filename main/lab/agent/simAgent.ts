@@ -271,8 +271,25 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
   const transfer = async (job: AgentJob, client: ConsoleClient, listing: JobListing): Promise<number> => {
     log(`connected to ${client.address} from ${state.config.address}; certificate pinned`);
     let progressChain: Promise<void> = Promise.resolve();
-    const progress = (stage: string, percent: number | null) => {
-      progressChain = progressChain.then(() => postJson(client, '/v1/progress', { stage, percent }).catch(() => undefined));
+    // Stage posts wait out a 429/503 like every request; the download's percent posts (once) do not:
+    // after a 429/503 they stay quiet for its Retry-After (the next one supersedes a lost one).
+    let quietUntil = 0;
+    const post = async (stage: string, percent: number | null, once: boolean): Promise<void> => {
+      if (!once) return postJson(client, '/v1/progress', { stage, percent });
+      if (Date.now() < quietUntil) return;
+      const res = await client.request('POST', '/v1/progress', { body: Buffer.from(JSON.stringify({ stage, percent })) });
+      const status = res.statusCode ?? 0;
+      if (!busy.statuses.includes(status)) {
+        await readSmall(res, '/v1/progress');
+        return;
+      }
+      res.resume();
+      const seconds = retryAfterSeconds(res.headers['retry-after']);
+      quietUntil = Date.now() + seconds * 1000;
+      log(`progress '${stage}' ${percent ?? ''}% refused (HTTP ${status}): no progress posts for ${seconds} s (Retry-After); the download goes on`);
+    };
+    const progress = (stage: string, percent: number | null, once = false) => {
+      progressChain = progressChain.then(() => post(stage, percent, once).catch(() => undefined));
     };
     const refused = (error: unknown, what: string): never => {
       if (signal.aborted) throw new AgentStop(AgentExit.STOPPED, `stopped during ${what}`);
@@ -309,7 +326,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
           const percent = total > 0 ? Math.floor(((before + bytes) * 100) / total / 10) * 10 : 100;
           if (percent > reported) {
             reported = percent;
-            progress('downloading', percent);
+            progress('downloading', percent, percent < 100);
           }
         });
       } catch (error) {
