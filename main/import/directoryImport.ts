@@ -5,13 +5,14 @@
 // operatingSystem, so the same query runs against both.
 //
 // Bounded against a broken or hostile server (issue #9; test/interop/ldapFuzz.test.ts): each step
-// (connect, bind, each page) within `timeoutMs` and the whole search within `deadlineMs`; a
-// wire guard reads the framing of every message the server sends before ldapts does and refuses
-// a message over 256 KiB (ldapts would buffer a declared 4 GiB message for ever), an answer to a
-// message the console never sent (ldapts ignores it and waits), more than 10 001 entries (the
-// server ignored the size limit: an endless stream) or more than 32 MiB in all; a connection the
-// server closes is never silently reopened (ldapts would reconnect and search unbound). Every
-// failure is a ConsoleError with a class and advice.
+// (connect, bind, each page) within `timeoutMs` and the whole search within `deadlineMs`. A wire
+// guard stands between the socket and ldapts: it reassembles whole messages and checks each
+// against RFC 4511's grammar before ldapts decodes it (ldapts spins or aborts the process on some
+// malformed answers, see validate()), and refuses a message over 256 KiB (ldapts would buffer a
+// declared 4 GiB message for ever), an answer to a message the console never sent (ldapts ignores
+// it and waits), more than 10 001 entries (the server ignored the size limit: an endless stream)
+// or more than 32 MiB in all. A connection the server closes is never silently reopened (ldapts
+// would reconnect and search unbound). Every failure is a ConsoleError with a class and advice.
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError } from 'ldapts';
@@ -81,55 +82,169 @@ function asConsoleError(error: unknown, q: DirectoryQuery): ConsoleError {
   return protocolError(message || 'unreadable message');
 }
 
-/** The framing of one LDAP message: SEQUENCE { messageID INTEGER, protocolOp [APPLICATION n] … }. */
-interface Frame {
-  readonly total: number; // header + content, or -1 when the header itself is malformed
-  readonly problem?: string;
-  readonly id?: number;
-  readonly op?: number;
+/** One BER element inside a message: tag, content [start, end). */
+interface Element {
+  readonly tag: number;
+  readonly start: number;
+  readonly end: number;
 }
 
-/** Reads a message's framing from its first bytes; null when more bytes are needed. */
-function readFrame(b: Buffer, complete: boolean): Frame | null {
-  if (b.length < 2) return complete ? { total: -1, problem: 'a message shorter than its header' } : null;
-  if (b[0] !== 0x30) return { total: -1, problem: `a message starting with tag 0x${b[0]!.toString(16)} instead of a SEQUENCE` };
+class Malformed extends Error {}
+
+/** The length of a message from its first bytes: null when more are needed. */
+function messageLength(b: Buffer): number | null {
+  if (b.length < 2) return null;
+  if (b[0] !== 0x30) throw new Malformed(`a message starting with tag 0x${b[0]!.toString(16)} instead of a SEQUENCE`);
   const l = b[1]!;
-  let contentLength: number;
-  let at: number;
-  if (l < 0x80) {
-    contentLength = l;
-    at = 2;
-  } else {
-    const n = l & 0x7f;
-    if (n === 0) return { total: -1, problem: 'an indefinite length, which LDAP forbids' };
-    if (n > 4) return { total: -1, problem: `a length of ${n} bytes` };
-    if (b.length < 2 + n) return complete ? { total: -1, problem: 'a truncated length' } : null;
-    contentLength = b.readUIntBE(2, n);
-    at = 2 + n;
-  }
-  const total = at + contentLength;
-  if (contentLength > MAX_DIRECTORY_MESSAGE_BYTES) return { total, problem: `a message of ${contentLength} bytes (at most ${MAX_DIRECTORY_MESSAGE_BYTES} are read)` };
-  // messageID: INTEGER of 1..4 bytes, then the protocolOp's tag; not checked past the message's end.
-  const end = Math.min(b.length, total);
-  if (end < at + 2) return b.length >= total || complete ? { total } : null;
-  if (b[at] !== 0x02 || b[at + 1]! < 1 || b[at + 1]! > 4) return { total };
-  const idLength = b[at + 1]!;
-  if (end < at + 2 + idLength + 1) return b.length >= total || complete ? { total } : null;
-  return { total, id: b.readIntBE(at + 2, idLength), op: b[at + 2 + idLength]! };
+  if (l < 0x80) return 2 + l;
+  const n = l & 0x7f;
+  if (n === 0) throw new Malformed('an indefinite length, which LDAP forbids');
+  if (n > 4) throw new Malformed(`a length field of ${n} bytes`);
+  if (b.length < 2 + n) return null;
+  const length = b.readUIntBE(2, n);
+  if (length > MAX_DIRECTORY_MESSAGE_BYTES) throw new Malformed(`a message of ${length} bytes (at most ${MAX_DIRECTORY_MESSAGE_BYTES} are read)`);
+  return 2 + n + length;
 }
 
-const SEARCH_RESULT_ENTRY = 0x64;
-const SEARCH_RESULT_REFERENCE = 0x73;
-const HEADER_PEEK = 2 + 4 + 2 + 4 + 1;
+/** The elements that exactly fill [start, end): definite lengths only, none running past the end. */
+function elements(b: Buffer, start: number, end: number): Element[] {
+  const out: Element[] = [];
+  for (let at = start; at < end; ) {
+    if (at + 2 > end) throw new Malformed('an element cut short');
+    const tag = b[at]!;
+    const l = b[at + 1]!;
+    let length = l;
+    let content = at + 2;
+    if (l >= 0x80) {
+      const n = l & 0x7f;
+      if (n === 0 || n > 4 || content + n > end) throw new Malformed(`a bad length (0x${l.toString(16)}) in element 0x${tag.toString(16)}`);
+      length = b.readUIntBE(content, n);
+      content += n;
+    }
+    if (length > end - content) throw new Malformed(`element 0x${tag.toString(16)} of ${length} bytes where ${end - content} remain`);
+    out.push({ tag, start: content, end: content + length });
+    at = content + length;
+  }
+  return out;
+}
 
-/** Reads the framing of the server's byte stream ahead of ldapts and counts what it may accept. */
+function expect(e: Element | undefined, tag: number, what: string): Element {
+  if (!e || e.tag !== tag) throw new Malformed(`${what} is ${e ? `tag 0x${e.tag.toString(16)}` : 'missing'}, not 0x${tag.toString(16)}`);
+  return e;
+}
+
+function expectInteger(e: Element | undefined, tag: number, what: string): void {
+  const n = expect(e, tag, what);
+  if (n.end - n.start < 1 || n.end - n.start > 4) throw new Malformed(`${what} of ${n.end - n.start} bytes`);
+}
+
+function allOctetStrings(b: Buffer, e: Element, what: string): void {
+  for (const v of elements(b, e.start, e.end)) expect(v, 0x04, what);
+}
+
+const LDAP_BIND_RESPONSE = 0x61;
+const LDAP_SEARCH_ENTRY = 0x64;
+const LDAP_SEARCH_DONE = 0x65;
+const LDAP_SEARCH_REFERENCE = 0x73;
+const LDAP_EXTENDED_RESPONSE = 0x78;
+const PAGED_RESULTS = '1.2.840.113556.1.4.319';
+/** Response controls ldapts decodes by type; none is asked for, so none may come. */
+const UNREQUESTED_CONTROLS = new Set(['2.16.840.1.113730.3.4.7', '2.16.840.1.113730.3.4.3', '1.2.840.113556.1.4.473']);
+
+/** LDAPResult (RFC 4511 §4.1.9) and the optional fields an operation may add after it. */
+function ldapResult(b: Buffer, parts: Element[], optional: readonly number[]): void {
+  expectInteger(parts[0], 0x0a, 'the result code');
+  expect(parts[1], 0x04, 'the matched DN');
+  expect(parts[2], 0x04, 'the diagnostic message');
+  let next = 0;
+  for (const extra of parts.slice(3)) {
+    const at = optional.indexOf(extra.tag);
+    if (at < next) throw new Malformed(`an unexpected field 0x${extra.tag.toString(16)} in a result`);
+    next = at + 1;
+    if (extra.tag === 0xa3) allOctetStrings(b, extra, 'a referral URI');
+  }
+}
+
+function controls(b: Buffer, e: Element): void {
+  for (const control of elements(b, e.start, e.end)) {
+    const parts = elements(b, expect(control, 0x30, 'a control').start, control.end);
+    const type = b.toString('latin1', expect(parts[0], 0x04, 'a control type').start, parts[0]!.end);
+    let i = 1;
+    if (parts[i]?.tag === 0x01) {
+      if (parts[i]!.end - parts[i]!.start !== 1) throw new Malformed('a criticality that is not one byte');
+      i++;
+    }
+    const value = parts[i] ? expect(parts[i], 0x04, 'a control value') : null;
+    if (parts.length > i + (value ? 1 : 0)) throw new Malformed('a control with extra fields');
+    if (UNREQUESTED_CONTROLS.has(type)) throw new Malformed(`control ${type}, which the console never asked for`);
+    if (type === PAGED_RESULTS && value) {
+      const [sequence, ...more] = elements(b, value.start, value.end);
+      if (more.length) throw new Malformed('a paged-results value with extra fields');
+      const fields = elements(b, expect(sequence, 0x30, 'the paged-results value').start, sequence!.end);
+      expectInteger(fields[0], 0x02, 'the paged-results size');
+      expect(fields[1], 0x04, 'the paged-results cookie');
+      if (fields.length !== 2) throw new Malformed('a paged-results value with extra fields');
+    }
+  }
+}
+
+/**
+ * Checks one whole message against the grammar of the answers the console can get (RFC 4511):
+ * what ldapts then decodes is well-formed, so none of its decoding loops can spin (a BindResponse
+ * whose last string overruns the message made ldapts push empty strings until V8 aborted the
+ * process; an overrun inside an entry or a control made it loop for ever).
+ */
+function validate(b: Buffer): { id: number; op: number } {
+  const [outer, ...after] = elements(b, 0, b.length);
+  if (after.length || !outer || outer.tag !== 0x30) throw new Malformed('bytes after a message');
+  const [id, op, control, ...extra] = elements(b, outer.start, outer.end);
+  expectInteger(id, 0x02, 'the message id');
+  if (!op) throw new Malformed('a message without an operation');
+  if (control) controls(b, expect(control, 0xa0, 'the controls'));
+  if (extra.length) throw new Malformed('a message with extra fields');
+  const parts = op.tag & 0x20 ? elements(b, op.start, op.end) : [];
+  switch (op.tag) {
+    case LDAP_BIND_RESPONSE:
+      ldapResult(b, parts, [0xa3, 0x87]);
+      break;
+    case LDAP_SEARCH_DONE:
+      ldapResult(b, parts, [0xa3]);
+      break;
+    case LDAP_EXTENDED_RESPONSE:
+      ldapResult(b, parts, [0xa3, 0x8a, 0x8b]);
+      break;
+    case LDAP_SEARCH_REFERENCE:
+      if (!parts.length) throw new Malformed('a search reference without a URI');
+      allOctetStrings(b, op, 'a reference URI');
+      break;
+    case LDAP_SEARCH_ENTRY: {
+      expect(parts[0], 0x04, 'the entry\'s DN');
+      const attributes = expect(parts[1], 0x30, 'the entry\'s attributes');
+      if (parts.length !== 2) throw new Malformed('an entry with extra fields');
+      for (const attribute of elements(b, attributes.start, attributes.end)) {
+        const [type, values, ...more] = elements(b, expect(attribute, 0x30, 'an attribute').start, attribute.end);
+        expect(type, 0x04, 'an attribute type');
+        allOctetStrings(b, expect(values, 0x31, 'an attribute\'s values'), 'an attribute value');
+        if (more.length) throw new Malformed('an attribute with extra fields');
+      }
+      break;
+    }
+    default:
+      throw new Malformed(`operation 0x${op.tag.toString(16)}, which is not an answer to a bind or a search`);
+  }
+  return { id: b.readIntBE(id!.start, id!.end - id!.start), op: op.tag };
+}
+
+/**
+ * Stands between the socket and ldapts: reassembles the server's byte stream into whole
+ * messages, checks and counts each, and hands ldapts only checked messages, one at a time.
+ */
 class WireGuard {
   bytes = 0;
   results = 0;
   failure: ConsoleError | null = null;
   private readonly sent = new Set<number>();
-  private head: Buffer = Buffer.alloc(0);
-  private skip = 0;
+  private pending: Buffer = Buffer.alloc(0);
 
   constructor(private readonly onFailure: (error: ConsoleError) => void) {}
 
@@ -139,58 +254,48 @@ class WireGuard {
     this.onFailure(error);
   }
 
-  /** A message the client writes (ldapts writes whole messages). */
+  /** A message the client writes (ldapts writes whole, well-formed messages). */
   outgoing(data: unknown): void {
     if (!Buffer.isBuffer(data)) return;
-    const frame = readFrame(data, true);
-    if (frame?.id !== undefined) this.sent.add(frame.id);
+    try {
+      const [outer] = elements(data, 0, data.length);
+      const [id] = outer ? elements(data, outer.start, outer.end) : [];
+      if (id?.tag === 0x02 && id.end - id.start >= 1 && id.end - id.start <= 4) this.sent.add(data.readIntBE(id.start, id.end - id.start));
+    } catch {
+      // not a message of ours: nothing to expect an answer to
+    }
   }
 
-  incoming(chunk: Buffer): void {
+  incoming(chunk: Buffer, deliver: (message: Buffer) => void): void {
     if (this.failure) return;
     this.bytes += chunk.length;
     if (this.bytes > MAX_DIRECTORY_BYTES) {
-      this.fail(new ConsoleError('directory-too-large', `The directory sent more than ${MAX_DIRECTORY_BYTES / 1024 / 1024} MiB for one search.`, 'Narrow the search base: choose an OU with fewer computers.'));
-      return;
+      return this.fail(new ConsoleError('directory-too-large', `The directory sent more than ${MAX_DIRECTORY_BYTES / 1024 / 1024} MiB for one search.`, 'Narrow the search base: choose an OU with fewer computers.'));
     }
-    this.scan(chunk);
-  }
-
-  private scan(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length && !this.failure) {
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, chunk.length - at);
-        this.skip -= n;
-        at += n;
-        continue;
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (!this.failure) {
+      let message: Buffer;
+      let checked: { id: number; op: number };
+      try {
+        const length = messageLength(this.pending);
+        if (length === null || this.pending.length < length) return;
+        message = this.pending.subarray(0, length);
+        this.pending = this.pending.subarray(length);
+        checked = validate(message);
+      } catch (error) {
+        return this.fail(protocolError(error instanceof Malformed ? error.message : String(error)));
       }
-      const take = Math.min(HEADER_PEEK - this.head.length, chunk.length - at);
-      this.head = Buffer.concat([this.head, chunk.subarray(at, at + take)]);
-      at += take;
-      const frame = readFrame(this.head, this.head.length >= HEADER_PEEK);
-      if (!frame) continue;
-      if (frame.problem) return this.fail(protocolError(frame.problem));
-      this.check(frame);
-      // The peeked bytes may run past a short message into the next ones.
-      const head = this.head;
-      this.head = Buffer.alloc(0);
-      this.skip = Math.max(0, frame.total - head.length);
-      if (head.length > frame.total) this.scan(head.subarray(frame.total));
-    }
-  }
-
-  private check(frame: Frame): void {
-    if (frame.id === undefined || frame.op === undefined) return; // ldapts reports it
-    // Message 0 is an unsolicited notification (e.g. Notice of Disconnection): the close follows.
-    if (frame.id !== 0 && !this.sent.has(frame.id)) {
-      this.fail(protocolError(`an answer to message ${frame.id}, which the console never sent`));
-      return;
-    }
-    if (frame.op === SEARCH_RESULT_ENTRY || frame.op === SEARCH_RESULT_REFERENCE) {
-      this.results++;
-      if (this.results > MAX_DIRECTORY_RESULTS) {
-        this.fail(new ConsoleError('directory-too-large', `The directory sent more than ${MAX_DIRECTORY_RESULTS} entries, past the size limit the console asked for.`, 'Narrow the search base: choose an OU with fewer computers.'));
+      // Message 0 is an unsolicited notification (e.g. Notice of Disconnection): the close follows.
+      if (checked.id !== 0 && !this.sent.has(checked.id)) return this.fail(protocolError(`an answer to message ${checked.id}, which the console never sent`));
+      if (checked.op === LDAP_SEARCH_ENTRY || checked.op === LDAP_SEARCH_REFERENCE) {
+        if (++this.results > MAX_DIRECTORY_RESULTS) {
+          return this.fail(new ConsoleError('directory-too-large', `The directory sent more than ${MAX_DIRECTORY_RESULTS} entries, past the size limit the console asked for.`, 'Narrow the search base: choose an OU with fewer computers.'));
+        }
+      }
+      try {
+        deliver(message);
+      } catch (error) {
+        return this.fail(protocolError(error instanceof Error ? error.message : String(error)));
       }
     }
   }
@@ -225,7 +330,14 @@ export async function searchDirectoryComputers(q: DirectoryQuery): Promise<{ com
     const relisten = () => setImmediate(() => s.listeners('error').includes(ignore) || s.on('error', ignore));
     s.once('connect', relisten);
     s.once('secureConnect', relisten);
-    s.on('data', (chunk: Buffer) => guard.incoming(chunk));
+    // Every 'data' event passes the guard: ldapts only ever sees whole, checked messages.
+    const emit = s.emit.bind(s) as (event: string | symbol, ...args: unknown[]) => boolean;
+    s.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event !== 'data') return emit(event, ...args);
+      const chunk = args[0];
+      guard.incoming(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)), (message) => emit('data', message));
+      return true;
+    }) as typeof s.emit;
     const write = s.write.bind(s) as (...args: unknown[]) => boolean;
     s.write = ((...args: unknown[]) => {
       guard.outgoing(args[0]);
