@@ -63,8 +63,8 @@ describe('credentials in the keychain, NT hash only, from the browser', () => {
   });
 
   const tab = (name: string) => page.getByRole('tab', { name, exact: true });
-
-  test('a remembered NT-hash-only credential shows "keychain" and "NT hash only"; the wizard refuses an admin install; as SYSTEM the host succeeds', async () => {
+  /** Computers → the lab group → the healthy host → Ctrl+N → Logon → Set for All…. */
+  const setForAllOnHealthyHost = async () => {
     await tab('Computers').click();
     await page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
     await page.getByTestId('computers-grid').getByRole('row').filter({ hasText: healthy }).click();
@@ -72,7 +72,11 @@ describe('credentials in the keychain, NT hash only, from the browser', () => {
     const wizard = page.getByRole('dialog', { name: 'New Installation Task' });
     await wizard.getByRole('button', { name: 'Continue' }).click();
     await wizard.getByRole('button', { name: 'Set for All…' }).click();
-    const setAll = page.getByRole('dialog', { name: 'Set for All' });
+    return { wizard, setAll: page.getByRole('dialog', { name: 'Set for All' }) };
+  };
+
+  test('a remembered NT-hash-only credential shows "keychain" and "NT hash only"; the wizard refuses an admin install; as SYSTEM the host succeeds', async () => {
+    const { wizard, setAll } = await setForAllOnHealthyHost();
     await setAll.getByTestId('cred-user').fill(`LAB\\${LAB_ADMIN.user}`);
     await setAll.getByTestId('cred-password').fill(LAB_ADMIN.password);
     await setAll.getByTestId('cred-remember').check();
@@ -124,14 +128,7 @@ describe('credentials in the keychain, NT hash only, from the browser', () => {
     assert.ok(!item.includes(LAB_ADMIN.password));
 
     await open();
-    await tab('Computers').click();
-    await page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
-    await page.getByTestId('computers-grid').getByRole('row').filter({ hasText: healthy }).click();
-    await page.keyboard.press('Control+n');
-    const wizard = page.getByRole('dialog', { name: 'New Installation Task' });
-    await wizard.getByRole('button', { name: 'Continue' }).click();
-    await wizard.getByRole('button', { name: 'Set for All…' }).click();
-    const setAll = page.getByRole('dialog', { name: 'Set for All' });
+    const { wizard, setAll } = await setForAllOnHealthyHost();
     await setAll.getByLabel('Use stored credentials').click();
     const option = page.getByRole('option').filter({ hasText: `LAB\\${LAB_ADMIN.user}` }).filter({ hasText: 'keychain' });
     await option.getByText('NT hash only').waitFor();

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { LabHostState, type LabHostConfig, type LabProfile } from '../../main/lab/hostState.js';
+import { labHostConfig } from '../support/labHost.js';
 import type { PipeFactory } from '../../main/lab/pipe.js';
 import { startLabSmbHost, type LabSmbHost } from '../../main/lab/smb/server.js';
 import { SmbConnection } from '../../main/smb/connection.js';
@@ -38,18 +39,7 @@ after(async () => {
 
 async function startHost(profile: LabProfile = 'healthy', extra: Partial<LabHostConfig> = {}, pipes: PipeFactory = () => null): Promise<LabHost> {
   const n = nextAddress++;
-  const config: LabHostConfig = {
-    name: `LAB-PC-${String(n).padStart(3, '0')}`,
-    address: `127.0.55.${n}`,
-    port: PORT,
-    domain: 'LAB',
-    dnsDomain: 'lab.example',
-    osVersion: { major: 10, minor: 0, build: 26100 },
-    accounts: [{ user: USER, password: PASSWORD, domain: '' }],
-    profile,
-    installTimeMs: 100,
-    ...extra,
-  };
+  const config = labHostConfig(n, '127.0.55', { port: PORT, accounts: [{ user: USER, password: PASSWORD, domain: '' }], profile, installTimeMs: 100, ...extra });
   const state = new LabHostState(config);
   const log: string[] = [];
   const host = await startLabSmbHost(state, { pipes, log: (line) => log.push(line), logonFailureDelayMs: 50 });

@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { LabHostState, type LabHostConfig, type LabProfile } from '../../main/lab/hostState.js';
+import { labHostConfig } from '../support/labHost.js';
 import type { PipeEndpoint, PipeFactory } from '../../main/lab/pipe.js';
 import { startLabSmbHost, type LabSmbHost, type LabSmbHostOptions } from '../../main/lab/smb/server.js';
 import { wildcardMatch } from '../../main/lab/smb/infoCommands.js';
@@ -47,13 +48,8 @@ interface Host {
 
 async function startHost(profile: LabProfile = 'healthy', extra: Partial<LabHostConfig> = {}, options: Partial<LabSmbHostOptions> = {}): Promise<Host> {
   const n = nextAddress++;
-  const config: LabHostConfig = {
-    name: `LAB-PC-${String(n).padStart(3, '0')}`,
-    address: `127.0.55.${n}`,
+  const config = labHostConfig(n, '127.0.55', {
     port: PORT,
-    domain: 'LAB',
-    dnsDomain: 'lab.example',
-    osVersion: { major: 10, minor: 0, build: 26100 },
     accounts: [
       { user: USER, password: PASSWORD, domain: '' },
       { user: 'domadmin', password: 'Domain-Pa55', domain: 'LAB' },
@@ -61,7 +57,7 @@ async function startHost(profile: LabProfile = 'healthy', extra: Partial<LabHost
     profile,
     installTimeMs: 100,
     ...extra,
-  };
+  });
   const busyChanges: number[] = [];
   const state = new LabHostState(config, (h) => busyChanges.push(h.sessions));
   const log: string[] = [];

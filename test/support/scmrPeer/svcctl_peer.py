@@ -591,6 +591,14 @@ def status_json(service):
     }
 
 
+def hand_out(peer, conn, resp, out, field, kind, service=None):
+    """A new handle for this connection, put in the response and the journal: ERROR_SUCCESS."""
+    handle = peer.add_handle(kind, conn.conn_id, service)
+    resp[field] = handle
+    out['handle'] = handle.hex()
+    return ERROR_SUCCESS
+
+
 def lookup(peer, raw, kind):
     """The Handle for a context handle of the given kind, or None (ERROR_INVALID_HANDLE)."""
     handle = peer.handles.get(raw)
@@ -756,10 +764,7 @@ def op_create(peer, conn, stub, config):
             service = Service(name, display if display else name, binary, service_type, start_type, error_control,
                               start_name if start_name else 'LocalSystem')
             peer.services[key] = service
-            handle = peer.add_handle('service', conn.conn_id, service)
-            resp['lpServiceHandle'] = handle
-            out['handle'] = handle.hex()
-            result = ERROR_SUCCESS
+            result = hand_out(peer, conn, resp, out, 'lpServiceHandle', 'service', service)
         resp['ErrorCode'] = result
         return resp, result, args, out
 
@@ -825,10 +830,7 @@ def op_open_scm(peer, conn, stub, config):
     elif database is not None and database.lower() != 'servicesactive':
         result = ERROR_DATABASE_DOES_NOT_EXIST
     else:
-        handle = peer.add_handle('scm', conn.conn_id)
-        resp['lpScHandle'] = handle
-        out['handle'] = handle.hex()
-        result = ERROR_SUCCESS
+        result = hand_out(peer, conn, resp, out, 'lpScHandle', 'scm')
     resp['ErrorCode'] = result
     return resp, result, args, out
 
@@ -854,10 +856,7 @@ def op_open_service(peer, conn, stub, config):
         else:
             # A service marked for delete can still be opened (MS-SCMR 3.1.4.16 has no 1072), so a
             # client can stop it and close its handles; creating it again is what fails (1072).
-            handle = peer.add_handle('service', conn.conn_id, service)
-            resp['lpServiceHandle'] = handle
-            out['handle'] = handle.hex()
-            result = ERROR_SUCCESS
+            result = hand_out(peer, conn, resp, out, 'lpServiceHandle', 'service', service)
         resp['ErrorCode'] = result
         return resp, result, args, out
 
