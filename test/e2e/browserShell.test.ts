@@ -200,6 +200,26 @@ describe('browser shell in Chromium', () => {
     assert.equal((JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')) as { maxConcurrentPushes: number }).maxConcurrentPushes, 35);
   });
 
+  test('the per-launch token is printed once, in the URL to open, and appears in no other output line, no data file and no visible page text', async () => {
+    const token = new URL(shell.url).searchParams.get('token')!;
+    assert.match(token, /^[A-Za-z0-9_-]{43,}$/, 'a 256-bit token');
+    // Refused requests (a wrong token, no token, a foreign Origin) are where a careless log would echo it.
+    const port = new URL(shell.url).port;
+    for (const [pathname, headers] of [[`/?token=${token.slice(0, -2)}xx`, {}], ['/api', {}], ['/', { Origin: 'http://evil.example' }]] as const) {
+      await fetch(`http://127.0.0.1:${port}${pathname}`, { headers, redirect: 'manual' }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    }
+    const lines = shell.output().split('\n').filter((line) => line.includes(token));
+    assert.equal(lines.length, 2, `only the URL lines carry it:\n${lines.join('\n')}`);
+    assert.ok(lines.every((line) => line.includes(`${shell.url}`)), lines.join('\n'));
+    const hits: string[] = [];
+    for (const entry of fs.readdirSync(dataDir, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile() && fs.readFileSync(path.join(entry.parentPath, entry.name)).includes(token)) hits.push(entry.name);
+    }
+    assert.deepEqual(hits, [], 'no file in the data folder holds the token');
+    // The page holds it (a meta tag its WebSocket messages read; the cookie is HttpOnly) but never shows it.
+    assert.ok(!(await page.locator('body').innerText()).includes(token), 'the page does not show it');
+  });
+
   test('no script error reached the page while the tabs were used', () => {
     assert.deepEqual(pageErrors, []);
   });
