@@ -15,7 +15,9 @@ import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import type { AgentHub } from './agentHub.js';
 import { qualifiedUser, type CredentialVault } from './credentials.js';
+import { ProbeAhead } from './probeAhead.js';
 import { everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
+import { SmbTransport } from '../smb/transport.js';
 import type { Outcome } from './results.js';
 
 export interface TaskOptions {
@@ -72,6 +74,8 @@ interface Running {
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
+const PROBE_WINDOW_MIN = 128;
+const PROBE_MAX_ACTIVE = 256;
 
 export class PushEngine {
   private readonly queue: { targetId: number; taskId: number }[] = [];
@@ -87,8 +91,25 @@ export class PushEngine {
   private closed = false;
   /** The most pushes that ran at once (tests and benchmarks read it). */
   peakConcurrent = 0;
+  /** TCP probes of the targets next in line, so offline ones do not hold push slots for the connect bound. */
+  readonly probes: ProbeAhead;
 
-  constructor(private readonly o: EngineOptions) {}
+  constructor(private readonly o: EngineOptions) {
+    this.probes = new ProbeAhead({
+      probe: async (targetId) => {
+        const target = this.o.tasks.targetRecord(targetId);
+        if (!target) return;
+        const transport = await SmbTransport.connect({ host: target.address ?? target.computer_name, port: target.port ?? 445, connectTimeoutMs: this.timeouts(this.o.settings()).connectMs });
+        transport.close();
+      },
+      // Far enough ahead that a window of silent hosts clears in about one connect bound.
+      window: () => Math.max(PROBE_WINDOW_MIN, 4 * this.o.settings().maxConcurrentPushes),
+      maxActive: PROBE_MAX_ACTIVE,
+      onSettled: () => {
+        if (!this.closed) this.probes.fill(this.queue);
+      },
+    });
+  }
 
   private get now(): Date {
     return this.o.now?.() ?? new Date();
@@ -231,6 +252,7 @@ export class PushEngine {
     this.cancelledTasks.add(taskId);
     const cancelled: number[] = [];
     this.queue.splice(0, this.queue.length, ...this.queue.filter((entry) => entry.taskId !== taskId || (cancelled.push(entry.targetId), false)));
+    for (const targetId of cancelled) this.probes.forget(targetId);
     // Targets waiting to retry are queued in the database but not in the queue.
     const inQueue = new Set(cancelled);
     for (const t of this.o.tasks.targetRecords(taskId)) if (t.state === 'queued' && !this.running.has(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
@@ -246,6 +268,7 @@ export class PushEngine {
     const index = this.queue.findIndex((e) => e.targetId === targetId);
     if (index >= 0) {
       const [entry] = this.queue.splice(index, 1);
+      this.probes.forget(targetId);
       this.finishCancelledQueued(entry!.taskId, targetId);
       this.flush();
       this.progress(entry!.taskId, targetId, 'done', 'cancelled', null);
@@ -345,6 +368,7 @@ export class PushEngine {
           this.pump();
         });
     }
+    if (!this.closed) this.probes.fill(this.queue);
   }
 
   private fileInfo(path: string): { size: number; sha256: string } {
@@ -444,6 +468,7 @@ export class PushEngine {
         fingerprint: this.o.callback.fingerprint,
         timeouts: this.timeouts(settings),
         encryptWhenSupported: settings.encryptWhenSupported,
+        probedAhead: this.probes.take(targetId),
       },
       {
         state: (state, progress) => {

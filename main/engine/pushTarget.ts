@@ -19,6 +19,7 @@ import { encodeJobFile } from '../server/jobFile.js';
 import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
+import { probeIsFresh, type ProbeOutcome } from './probeAhead.js';
 
 export const REMOTE_ROOT = 'PushInstall';
 export const AGENT_FILE = 'PushInstallAgent.exe';
@@ -57,6 +58,8 @@ export interface PushTargetSpec {
   readonly fingerprint: string;
   readonly timeouts: PushTimeouts;
   readonly encryptWhenSupported: boolean;
+  /** The TCP probe the engine ran while the target waited in the queue (probeAhead.ts). */
+  readonly probedAhead?: Promise<ProbeOutcome> | null;
 }
 
 export interface PushTargetHooks {
@@ -176,10 +179,16 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   try {
     // 1. Probe: a bare TCP connect, classified at once (refused, unresolved) or at the bound (silent).
     hooks.state('probing', null);
-    const t0 = Date.now();
-    const probe = await SmbTransport.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
-    probe.close();
-    hooks.step('probe', `TCP ${spec.port} answered in ${Date.now() - t0} ms`);
+    const ahead = spec.probedAhead ? await spec.probedAhead : null;
+    if (ahead && probeIsFresh(ahead)) {
+      if (!ahead.ok) throw ahead.error;
+      hooks.step('probe', `TCP ${spec.port} answered in ${ahead.ms} ms (probed while queued)`);
+    } else {
+      const t0 = Date.now();
+      const probe = await SmbTransport.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
+      probe.close();
+      hooks.step('probe', `TCP ${spec.port} answered in ${Date.now() - t0} ms`);
+    }
     checkCancel();
 
     // 2–3. Negotiate and log on.

@@ -1,0 +1,86 @@
+// Probing ahead of the push slots (DESIGN.md §2 step 1). A push begins with a bare TCP connect to
+// port 445; an offline computer that drops SYNs answers nothing, so its push used to hold one of
+// the few push slots for the whole connect bound, and a task with many offline computers
+// advanced one bound per slot-full of them. Here the next targets in the queue are probed while
+// they wait — many at once, but only a bounded window ahead so results are fresh when used — and
+// a push takes its target's probe instead of starting its own: an offline target then frees its
+// slot as soon as it is taken, and the whole window's silent hosts cost one bound together.
+
+export type ProbeOutcome =
+  | { readonly ok: true; readonly ms: number; readonly at: number }
+  | { readonly ok: false; readonly error: unknown; readonly ms: number; readonly at: number };
+
+export interface ProbeAheadOptions {
+  /** A bare connect to the target's SMB port; resolves when it answered, throws the classified error. */
+  readonly probe: (targetId: number) => Promise<void>;
+  /** How many queued targets, from the head, are probed ahead. */
+  readonly window: () => number;
+  /** How many probes run at once. */
+  readonly maxActive: number;
+  /** Called when a probe settles (the engine fills the window again). */
+  readonly onSettled?: () => void;
+  readonly now?: () => number;
+}
+
+/**
+ * How long a probe is trusted when its push begins. An answer is cheap to get again, so an old one
+ * is re-checked; a computer found offline minutes ago is still taken as offline (retry-when-offline
+ * tries it again later), or one long install ahead of it would make it hold a slot for the bound.
+ */
+export const PROBE_FRESH_MS = { answered: 30_000, failed: 5 * 60_000 } as const;
+
+/** Whether a probe may stand in for the push's own. */
+export function probeIsFresh(outcome: ProbeOutcome, now = Date.now()): boolean {
+  return now - outcome.at < (outcome.ok ? PROBE_FRESH_MS.answered : PROBE_FRESH_MS.failed);
+}
+
+export class ProbeAhead {
+  private readonly started = new Map<number, Promise<ProbeOutcome>>();
+  private active = 0;
+  /** The most probes that ran at once (tests read it). */
+  peakActive = 0;
+
+  constructor(private readonly o: ProbeAheadOptions) {}
+
+  private get now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /** Starts probes for the first `window()` targets in line that have none, up to maxActive at once. */
+  fill(queue: readonly { readonly targetId: number }[]): void {
+    const end = Math.min(queue.length, this.o.window());
+    for (let i = 0; i < end && this.active < this.o.maxActive; i++) {
+      const id = queue[i]!.targetId;
+      if (this.started.has(id)) continue;
+      this.active++;
+      this.peakActive = Math.max(this.peakActive, this.active);
+      const t0 = this.now;
+      const outcome = this.o.probe(id).then(
+        (): ProbeOutcome => ({ ok: true, ms: this.now - t0, at: this.now }),
+        (error: unknown): ProbeOutcome => ({ ok: false, error, ms: this.now - t0, at: this.now }),
+      );
+      this.started.set(id, outcome);
+      void outcome.finally(() => {
+        this.active--;
+        this.o.onSettled?.();
+      });
+    }
+  }
+
+  /** The probe started for this target, handed over once (a later attempt probes afresh). */
+  take(targetId: number): Promise<ProbeOutcome> | null {
+    const outcome = this.started.get(targetId) ?? null;
+    this.started.delete(targetId);
+    return outcome;
+  }
+
+  /** Drops a target's probe (cancelled, or requeued for a retry). */
+  forget(targetId: number): void {
+    this.started.delete(targetId);
+  }
+
+  /** Probes held for targets not yet taken (bounded by the window plus cancelled leftovers). */
+  get held(): number {
+    return this.started.size;
+  }
+}
