@@ -110,7 +110,9 @@ async function main(): Promise<void> {
   const silent = off.hosts.filter((h) => h.profile === 'offline-silent').length;
   console.log(`offline hosts     ${offline} (${offline - silent} refused, ${silent} silent; ~${half} each), concurrency ${concurrency}, connect bound ${connectMs} ms`);
   console.log(`classified in     ${(classify / 1000).toFixed(1)} s: ${[...byClass].map(([c, n]) => `${c} ${n}`).join(', ')}`);
-  console.log(`bound-limited min ${((Math.ceil(silent / concurrency) * connectMs) / 1000).toFixed(1)} s (silent hosts hold a slot for the whole bound)`);
+  // Probing in the push slot would cost a bound per slot-full of silent hosts; probed while queued
+  // (main/engine/probeAhead.ts), a window of them costs about one bound.
+  console.log(`if probed in slots ${((Math.ceil(silent / concurrency) * connectMs) / 1000).toFixed(1)} s; one connect bound ${(connectMs / 1000).toFixed(1)} s (probed while queued)`);
   await fx2.close();
 }
 
