@@ -217,8 +217,11 @@ export const MUTATION_NAMES = Object.keys(MUTATIONS);
 export type HostilePlan =
   /** Replay the seed with answer `target` (0: BindResponse, 1..: search answers) mutated. */
   | { readonly kind: 'mutate'; readonly target: number; readonly mutation: string; readonly seed: number }
-  /** Answer the bind (or, with afterBind, the search) with random bytes, framed or not. */
-  | { readonly kind: 'random'; readonly afterBind: boolean; readonly framed: boolean; readonly seed: number }
+  /**
+   * Answer the bind (or, with afterBind, the search) with random bytes: raw, inside a message
+   * (SEQUENCE and message id), or as the content of a response operation inside a message.
+   */
+  | { readonly kind: 'random'; readonly afterBind: boolean; readonly framing: 'raw' | 'message' | 'operation'; readonly seed: number }
   /** The seed as recorded, sent `chunk` bytes at a time. */
   | { readonly kind: 'replay'; readonly chunk?: number }
   /** Answer the bind, then close (a client must not reconnect and search unbound). */
@@ -326,7 +329,8 @@ export async function startHostileLdap(seed: LdapSeed, host = '127.0.76.2'): Pro
     const randomAnswer = async (p: Extract<HostilePlan, { kind: 'random' }>, id: number): Promise<void> => {
       const r = prng(p.seed);
       const body = deterministicRandom(r())(r() % 600);
-      const bytes = p.framed ? tlv(0x30, berInt(id), body) : body;
+      const op = [0x61, 0x64, 0x65, 0x73, 0x78][r() % 5]!;
+      const bytes = p.framing === 'raw' ? body : tlv(0x30, berInt(id), p.framing === 'message' ? body : tlv(op, body));
       await writeAll(socket, bytes);
       if (r() % 2) setTimeout(() => socket.destroy(), 5);
     };
