@@ -2,9 +2,12 @@
 // targets scroll and update as fast as 50. Fixed row height and table layout keep columns still
 // while rows come and go. Selection: click, Ctrl+click, Shift+click, Ctrl+A, arrow keys; Enter
 // or a double-click opens Properties; Delete and the context menu go to the owner. Columns are
-// defined once per window as a stable constant.
+// defined once per window as a stable constant. A column with a sortValue sorts on a header click
+// (again: descending), as a Windows list view does; text compares digit runs as numbers, so
+// 10.0.0.9 comes before 10.0.0.10 and PC-2 before PC-10.
 import { Box, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { sortRows } from './sortRows';
 
 export interface Column<T> {
   readonly key: string;
@@ -14,7 +17,11 @@ export interface Column<T> {
   readonly render: (row: T) => ReactNode;
   /** Plain text for the cell's tooltip when it is cut off. */
   readonly title?: (row: T) => string | null;
+  /** What the column sorts by; without it the header is not a sort button. Nulls sort last. */
+  readonly sortValue?: (row: T) => string | number | null;
 }
+
+type Sort = { readonly key: string; readonly descending: boolean };
 
 export const ROW_HEIGHT = 30;
 const OVERSCAN = 8;
@@ -33,7 +40,12 @@ export function DataTable<T extends { id: number }>(props: {
   empty: ReactNode;
   testId?: string;
 }) {
-  const { rows, selected, onSelect, multiSelect = true } = props;
+  const { selected, onSelect, multiSelect = true } = props;
+  const [sort, setSort] = useState<Sort | null>(null);
+  const rows = useMemo(
+    () => (sort ? sortRows(props.rows, props.columns.find((c) => c.key === sort.key), sort.descending) : props.rows),
+    [props.rows, props.columns, sort],
+  );
   const anchor = useRef<number | null>(null);
   const cursor = useRef<number | null>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -148,11 +160,22 @@ export function DataTable<T extends { id: number }>(props: {
       <Table stickyHeader aria-label={props.label} aria-multiselectable={multiSelect} aria-rowcount={rows.length + 1} sx={{ tableLayout: 'fixed', minWidth: 640 }}>
         <TableHead>
           <TableRow sx={{ height: ROW_HEIGHT }}>
-            {props.columns.map((c) => (
-              <TableCell key={c.key} align={c.align} sx={{ ...cell, width: c.width }}>
-                {c.header}
-              </TableCell>
-            ))}
+            {props.columns.map((c) => {
+              const sorted = sort?.key === c.key ? (sort.descending ? 'descending' : 'ascending') : undefined;
+              return (
+                <TableCell
+                  key={c.key}
+                  align={c.align}
+                  aria-sort={c.sortValue ? (sorted ?? 'none') : undefined}
+                  sx={{ ...cell, width: c.width, ...(c.sortValue ? { cursor: 'pointer', '&:hover': { bgcolor: 'action.hover' } } : {}) }}
+                  onClick={c.sortValue ? () => setSort((s) => ({ key: c.key, descending: s?.key === c.key ? !s.descending : false })) : undefined}
+                  title={c.sortValue ? `Sort by ${c.header.toLowerCase()}` : undefined}
+                >
+                  {c.header}
+                  {sorted && <span aria-hidden>{sorted === 'ascending' ? ' ▲' : ' ▼'}</span>}
+                </TableCell>
+              );
+            })}
           </TableRow>
         </TableHead>
         <TableBody>

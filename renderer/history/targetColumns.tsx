@@ -69,12 +69,12 @@ export function TargetState(props: { target: TaskTarget }) {
 }
 
 export const targetColumns: readonly Column<TaskTarget>[] = [
-  { key: 'computer', header: 'Computer', width: '14%', render: (t) => t.computerName },
+  { key: 'computer', header: 'Computer', width: '14%', render: (t) => t.computerName, sortValue: (t) => t.computerName },
   { key: 'state', header: 'State', width: '19%', render: (t) => <TargetState target={t} /> },
   { key: 'queue', header: 'Queue', width: '6%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
-  { key: 'class', header: 'Error class', width: '11%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—') },
+  { key: 'class', header: 'Error class', width: '11%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—'), sortValue: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : null) },
   { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
-  { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—') },
-  { key: 'started', header: 'Started', width: '10%', render: (t) => when(t.startedAt), title: (t) => (t.startedAt ? new Date(t.startedAt).toLocaleString() : null) },
+  { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—'), sortValue: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : null) },
+  { key: 'started', header: 'Started', width: '10%', render: (t) => when(t.startedAt), title: (t) => (t.startedAt ? new Date(t.startedAt).toLocaleString() : null), sortValue: (t) => t.startedAt },
   { key: 'duration', header: 'Duration', width: '7%', align: 'right', render: (t) => duration(t.startedAt, t.finishedAt) },
 ];

@@ -17,12 +17,12 @@ import { reloadComputers, removeComputers, request } from '../state/actions';
 import { filterComputers, groupsOf, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
-  { key: 'name', header: 'Computer', width: '20%', render: (c) => c.name },
-  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? `${c.address}${c.port ? `:${c.port}` : ''}` : '—') },
-  { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain ?? '—' },
-  { key: 'os', header: 'Operating system', width: '16%', render: (c) => c.os ?? 'not queried yet' },
-  { key: 'group', header: 'Group', width: '12%', render: (c) => c.groupName ?? '—' },
-  { key: 'last', header: 'Last result', render: (c) => c.lastResult ?? 'never pushed', title: (c) => c.lastResult },
+  { key: 'name', header: 'Computer', width: '20%', render: (c) => c.name, sortValue: (c) => c.name },
+  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? `${c.address}${c.port ? `:${c.port}` : ''}` : '—'), sortValue: (c) => c.address },
+  { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain ?? '—', sortValue: (c) => c.domain },
+  { key: 'os', header: 'Operating system', width: '16%', render: (c) => c.os ?? 'not queried yet', sortValue: (c) => c.os },
+  { key: 'group', header: 'Group', width: '12%', render: (c) => c.groupName ?? '—', sortValue: (c) => c.groupName },
+  { key: 'last', header: 'Last result', render: (c) => c.lastResult ?? 'never pushed', title: (c) => c.lastResult, sortValue: (c) => c.lastResult },
 ];
 
 type DialogKind = 'add' | 'scan' | 'directory' | 'info' | 'diagnose' | 'group' | 'remove' | null;

@@ -128,6 +128,32 @@ describe('browser shell in Chromium', () => {
     assert.equal(await page.getByRole('row').count(), 4); // header + 3 computers
   });
 
+  test('Computers: a click on the Address header sorts addresses by their numbers (again: descending); blanks stay last', async () => {
+    await openAdd();
+    await page.getByTestId('add-computers-input').fill('127.0.10.10\n127.0.10.9\n127.0.10.100');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await row('127.0.10.100').waitFor();
+    const grid = page.getByTestId('computers-grid');
+    const header = grid.getByRole('columnheader', { name: /^Address/ });
+    const order = async () => (await grid.locator('tbody tr[data-row-id] td:nth-child(2)').allInnerTexts()).map((t) => t.trim());
+    await header.click();
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await order(), ['127.0.10.1', '127.0.10.9', '127.0.10.10', '127.0.10.100', '—', '—']);
+    await header.click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await order(), ['127.0.10.100', '127.0.10.10', '127.0.10.9', '127.0.10.1', '—', '—']);
+    // Put the list back as the next tests expect it (three computers): Ctrl+click the three added rows.
+    const cellRow = (address: string) => grid.locator('tbody tr[data-row-id]').filter({ has: page.getByRole('cell', { name: address, exact: true }) });
+    await cellRow('127.0.10.9').click();
+    await cellRow('127.0.10.10').click({ modifiers: ['Control'] });
+    await cellRow('127.0.10.100').click({ modifiers: ['Control'] });
+    await page.keyboard.press('Delete');
+    const confirm = page.getByRole('dialog', { name: 'Remove 3 computer(s)?' });
+    await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+    await row('127.0.10.100').waitFor({ state: 'detached' });
+    assert.match(await page.getByTestId('computers-count').innerText(), /^3 computer\(s\)/);
+  });
+
   test('Computers: F4 opens Properties of the selected computer', async () => {
     await row('PC01').click();
     await page.keyboard.press('F4');
