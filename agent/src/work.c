@@ -22,6 +22,11 @@
 #define DOWNLOAD_ATTEMPTS 6 /* per file: the first try and up to 5 resumes */
 #define MSI_LOG_NAME L"PushInstall-msi.log"
 #define MAX_CRED_CHARS 256
+/* In the msiexec parameters, replaced by the work folder (agent/README.md, "The package server
+ * protocol"): lets a property carry the full path of cfg.xml, which custom actions running in the
+ * Windows Installer service (current directory System32) could not find by its bare name. */
+#define WORK_DIR_PLACEHOLDER L"%PUSHINSTALL_DIR%"
+#define WORK_DIR_PLACEHOLDER_CHARS 17
 
 typedef struct {
     char name[128];
@@ -283,6 +288,38 @@ static DWORD parse_job_json(const buf_t *b)
 bad:
     agent_log("the console's job is not understood: %s", why);
     return AGENT_EXIT_DOWNLOAD;
+}
+
+/* Replaces every %PUSHINSTALL_DIR% (ASCII case-insensitive) in the parameters with the work
+ * folder (no trailing backslash). The result must still fit the parameters' limits: fewer than
+ * MAX_PARAMETERS characters, and fewer than MAX_PARAMETERS bytes as UTF-8 (the same 8 KiB the job's
+ * parameters are held to). Returns the number of occurrences replaced, or -1 when too long (the
+ * parameters are left as they were). */
+static int expand_work_dir(void)
+{
+    static wchar_t out[MAX_PARAMETERS];
+    static char out8[MAX_PARAMETERS];
+    size_t dlen = wcslen(W.work_dir), o = 0;
+    int count = 0, n;
+    for (const wchar_t *p = W.params_w; *p != L'\0';) {
+        if (_wcsnicmp(p, WORK_DIR_PLACEHOLDER, WORK_DIR_PLACEHOLDER_CHARS) == 0) {
+            if (o + dlen >= MAX_PARAMETERS) return -1;
+            memcpy(out + o, W.work_dir, dlen * sizeof(wchar_t));
+            o += dlen;
+            p += WORK_DIR_PLACEHOLDER_CHARS;
+            count++;
+        } else {
+            if (o + 1 >= MAX_PARAMETERS) return -1;
+            out[o++] = *p++;
+        }
+    }
+    if (count == 0) return 0;
+    out[o] = L'\0';
+    n = WideCharToMultiByte(CP_UTF8, 0, out, -1, out8, MAX_PARAMETERS, NULL, NULL);
+    if (n <= 0) return -1;
+    memcpy(W.params_w, out, (o + 1) * sizeof(wchar_t));
+    memcpy(W.params, out8, (size_t)n);
+    return count;
 }
 
 /* ---- progress ----------------------------------------------------------------------------------- */
@@ -704,6 +741,18 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
         utf8_from_wide(W.work_dir, dir8, sizeof dir8);
         workdir_describe(W.work_dir, dacl, sizeof dacl);
         agent_log("work folder %s created; its DACL read back: %s", dir8, dacl);
+    }
+    {
+        int n = expand_work_dir();
+        if (n < 0) {
+            agent_log("the console's job is not understood: parameters: longer than 8 KiB once %%PUSHINSTALL_DIR%% is "
+                      "expanded to the work folder");
+            r = AGENT_EXIT_DOWNLOAD;
+            goto report;
+        }
+        if (n > 0)
+            agent_log("msiexec parameters with %%PUSHINSTALL_DIR%% expanded (%d occurrence%s): %s", n, n == 1 ? "" : "s",
+                      W.params);
     }
 
     r = download_all();

@@ -15,6 +15,15 @@ import type { PackagesRepo } from '../store/packagesRepo.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const DEFAULT_CONFIG_FILE_NAME = 'cfg.xml';
+/** The agent replaces it in the msiexec parameters with its work folder on the target, where the
+ * MSI and the configuration are downloaded (agent/README.md, "The msiexec parameters"). */
+export const AGENT_WORK_DIR_PLACEHOLDER = '%PUSHINSTALL_DIR%';
+
+/** `PROP="%PUSHINSTALL_DIR%\cfg.xml"`: the configuration's full path on the target, not its bare
+ * name — custom actions run in the Windows Installer service, whose current folder is System32. */
+export function configPropertyParameter(property: string, configFileName: string): string {
+  return `${property}="${AGENT_WORK_DIR_PLACEHOLDER}\\${configFileName}"`;
+}
 
 interface PackageOptions {
   runAs: 'admin' | 'system';
@@ -152,7 +161,7 @@ export class PackageService {
         configTarget = path.join(folder, configFileName);
         fs.copyFileSync(request.configPath, configTarget, fs.constants.COPYFILE_EXCL);
       }
-      const parameters = [request.parameters.trim(), request.configProperty && configFileName ? `${request.configProperty}="${configFileName}"` : '']
+      const parameters = [request.parameters.trim(), request.configProperty && configFileName ? configPropertyParameter(request.configProperty, configFileName) : '']
         .filter(Boolean)
         .join(' ');
       const stored = this.repo.add({

@@ -65,7 +65,8 @@ describe('window channels', () => {
     });
     assert.equal(pkg.manufacturer, 'Example Security');
     assert.equal(pkg.configFileName, 'cfg.xml');
-    assert.equal(pkg.parameters, 'REBOOT=ReallySuppress CONFIGFILE="cfg.xml"');
+    // The agent expands %PUSHINSTALL_DIR% to its work folder: the property carries cfg.xml's full path.
+    assert.equal(pkg.parameters, 'REBOOT=ReallySuppress CONFIGFILE="%PUSHINSTALL_DIR%\\cfg.xml"');
     assert.equal(pkg.runAs, 'system');
     const source = services.packages.source(pkg.id)!;
     assert.ok(source.msiPath.startsWith(path.join(dir, 'data', 'packages')));

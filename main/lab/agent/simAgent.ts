@@ -32,6 +32,25 @@ export const AgentExit = {
   MSIEXEC_LAUNCH: 18,
 } as const;
 
+/** The native agent's work folder for a run (agent/src/files.c, workdir_create): where the MSI and
+ * cfg.xml are downloaded, and what `%PUSHINSTALL_DIR%` in the parameters stands for. */
+export const simWorkDir = (runId: string): string => `C:\\Windows\\Temp\\PushInstall-${runId}`;
+
+/** Every `%PUSHINSTALL_DIR%` (ASCII case-insensitive) in the msiexec parameters → the work folder,
+ * as the native agent does before it builds msiexec's command line (agent/README.md, "The msiexec
+ * parameters"); the console writes `PROP="%PUSHINSTALL_DIR%\\cfg.xml"` (main/app/packageService.ts). */
+export function expandWorkDir(parameters: string, workDir: string): { parameters: string; count: number } {
+  let count = 0;
+  const expanded = parameters.replace(/%pushinstall_dir%/gi, () => {
+    count++;
+    return workDir;
+  });
+  return { parameters: expanded, count };
+}
+
+/** The native agent's bound on the parameters, before and after the expansion (work.c MAX_PARAMETERS). */
+const MAX_PARAMETERS = 8192;
+
 /** Failures after the token was accepted, reported over 2224 as well as on the service. */
 const REPORTED_FAILURES = new Set<number>([AgentExit.INTEGRITY, AgentExit.DOWNLOAD, AgentExit.MSIEXEC_LAUNCH]);
 
@@ -312,6 +331,18 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
       }
     }
 
+    // The work folder the files go to; %PUSHINSTALL_DIR% in the parameters becomes it (before any
+    // download, as the native agent: parameters too long once expanded → 16, nothing downloaded).
+    const workDir = simWorkDir(job.runId);
+    const expanded = expandWorkDir(listing.parameters, workDir);
+    if (expanded.count > 0) {
+      if (expanded.parameters.length >= MAX_PARAMETERS || Buffer.byteLength(expanded.parameters) >= MAX_PARAMETERS) {
+        throw new AgentStop(AgentExit.DOWNLOAD, 'the console\'s job is not understood: parameters: longer than 8 KiB once %PUSHINSTALL_DIR% is expanded to the work folder');
+      }
+      log(`msiexec parameters with %PUSHINSTALL_DIR% expanded (${expanded.count} occurrence${expanded.count === 1 ? '' : 's'}): ${expanded.parameters}`);
+    }
+    const parameters = expanded.parameters;
+
     // 6. Every file, hashed while it streams; the MSI must match the job file, the rest the listing.
     const msi = listing.files.find((f) => f.role === 'msi');
     if (!msi) throw new AgentStop(AgentExit.DOWNLOAD, 'the console\'s job lists no MSI');
@@ -344,7 +375,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     // 7. msiexec /i <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
     progress('installing', null);
     const startedAt = now();
-    log(`msiexec /i "${msi.name}" /qn /norestart /l*v "${msi.name}.log" ${listing.parameters} (as ${runAsUser})`.trimEnd());
+    log(`msiexec /i "${workDir}\\${msi.name}" /qn /norestart /l*v "${workDir}\\PushInstall-msi.log" ${parameters} (as ${runAsUser})`.trimEnd());
     await sleep(state.config.installTimeMs, signal);
     const msiexecCode = msiexecCodeFor(state.config.profile);
     const agentCode = agentCodeFor(msiexecCode);
@@ -353,8 +384,8 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     const msiLog = msiVerboseLog({
       computerName: state.config.name,
       productName: job.packageId,
-      msiPath: `C:\\Windows\\${exe ? `${exe.replace(/\\[^\\]*$/, '')}\\` : ''}${msi.name}`,
-      parameters: listing.parameters,
+      msiPath: `${workDir}\\${msi.name}`,
+      parameters,
       code: msiexecCode,
       startedAt,
       durationMs: Math.max(state.config.installTimeMs, 1),
