@@ -196,7 +196,7 @@ function PropertiesBody() {
           ['Product code', pkg.productCode],
           ['MSI', `${pkg.msiFileName} (${formatBytes(pkg.msiSize)})`],
           ['SHA-256', pkg.msiSha256],
-          ['Configuration', pkg.configFileName ? `${pkg.configFileName} beside the MSI${pkg.configProperty ? `, and in ${pkg.configProperty}` : ''}` : null],
+          ['Configuration', pkg.configFileName ? `${pkg.configFileName} beside the MSI${pkg.configProperty ? `, its full path in ${pkg.configProperty}` : ''}` : null],
           ['Parameters', pkg.parameters],
           ['Install as', pkg.runAs === 'system' ? 'SYSTEM' : 'the task\'s administrator account'],
           ['Used by tasks', pkg.usedByTasks ?? 0],

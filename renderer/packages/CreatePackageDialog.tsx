@@ -1,6 +1,6 @@
 // Create Package: an .msi (its product read by main from the Property table), an optional .xml
 // configuration (checked by main; an error names its line and column), how the XML is applied
-// (a file beside the MSI, and/or an MSI property naming it), msiexec parameters, run as.
+// (a file beside the MSI, and/or an MSI property given its full path on the target), msiexec parameters, run as.
 import {
   Alert, Box, Button, Checkbox, Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, Radio, RadioGroup, Stack, Table, TableBody,
   TableCell, TableRow, TextField, Typography,
@@ -117,7 +117,7 @@ export function CreatePackageDialog(props: { onClose: () => void; onCreated?: (p
           {configPath.trim() && (
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
               <TextField label="File name beside the MSI" value={configFileName} onChange={(e) => setConfigFileName(e.target.value)} sx={{ width: 220 }} />
-              <FormControlLabel control={<Checkbox checked={useProperty} onChange={(e) => setUseProperty(e.target.checked)} />} label="and pass its name in the MSI property" />
+              <FormControlLabel control={<Checkbox checked={useProperty} onChange={(e) => setUseProperty(e.target.checked)} />} label="and pass its full path on the computer in the MSI property" title={'The agent puts the file in its work folder and gives the property that full path (PROPERTY="%PUSHINSTALL_DIR%\\cfg.xml").'} />
               <TextField label="Property" value={property} disabled={!useProperty} onChange={(e) => setProperty(e.target.value)} sx={{ width: 180 }} />
             </Box>
           )}
