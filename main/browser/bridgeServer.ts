@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../ipc/eventBus.js';
+import { batchEvents } from '../ipc/eventBatch.js';
 import type { IpcRouter } from '../ipc/router.js';
 import { bridgeError, parseClientMessage, type ServerMessage } from '../ipc/bridgeProtocol.js';
 
@@ -190,6 +191,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const clients = new Set<WebSocket>();
+  /** Sends the events batched so far (set up below, with the event subscription). */
+  let flushEvents: () => void = () => undefined;
 
   server.on('upgrade', (req, socket, head) => {
     const url = requestUrl(req);
@@ -211,6 +214,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   wss.on('connection', (ws) => {
     clients.add(ws);
     const send = (message: ServerMessage) => {
+      flushEvents();
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
     const router = options.router(origin);
@@ -238,10 +242,13 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     ws.on('close', () => clients.delete(ws));
   });
 
-  const unsubscribe = options.events.subscribe((event, payload) => {
-    const text = JSON.stringify({ type: 'event', event, payload } satisfies ServerMessage);
+  // A frame's worth of events per message (eventBatch.ts); `send` flushes before each result.
+  const batcher = batchEvents(options.events, (batch) => {
+    const message: ServerMessage = batch.length === 1 ? { type: 'event', ...batch[0]! } : { type: 'events', events: batch };
+    const text = JSON.stringify(message);
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
   });
+  flushEvents = batcher.flush;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -260,7 +267,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     port,
     url: `${origin}/?token=${token}`,
     async close() {
-      unsubscribe();
+      batcher.close();
       for (const ws of clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

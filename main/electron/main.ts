@@ -72,8 +72,8 @@ if (!app.requestSingleInstanceLock()) {
       },
     });
     const indexFile = path.join(rendererDir(), 'index.html');
-    registerContract(services.router(fileSenderPolicy(pathToFileURL(indexFile).href)));
-    forwardEvents(services.events, () => BrowserWindow.getAllWindows());
+    const forwarded = forwardEvents(services.events, () => BrowserWindow.getAllWindows());
+    registerContract(services.router(fileSenderPolicy(pathToFileURL(indexFile).href)), forwarded);
     const bus = services.events;
     app.applicationMenu = buildApplicationMenu((command) => bus.emit('menu.command', { command }));
     mainWindow = createWindow(indexFile);

@@ -13,7 +13,9 @@ export interface InvokeMessage {
 
 export type ServerMessage =
   | { readonly type: 'result'; readonly id: number | null; readonly envelope: Envelope<unknown> }
-  | { readonly type: 'event'; readonly event: EventName; readonly payload: unknown };
+  | { readonly type: 'event'; readonly event: EventName; readonly payload: unknown }
+  /** Events that came within one flush interval, in order (a push of thousands emits many per frame). */
+  | { readonly type: 'events'; readonly events: readonly { readonly event: EventName; readonly payload: unknown }[] };
 
 export function bridgeError(errorClass: string, message: string): IpcError {
   return {

@@ -30,8 +30,10 @@ export function createWebSocketTransport(url: string, token: string): ApiTranspo
       const resolve = message.id === null ? undefined : pending.get(message.id);
       if (message.id !== null) pending.delete(message.id);
       resolve?.(message.envelope);
-    } else {
+    } else if (message.type === 'event') {
       for (const listener of listeners.get(message.event) ?? []) listener(message.payload);
+    } else {
+      for (const { event: name, payload } of message.events) for (const listener of listeners.get(name) ?? []) listener(payload);
     }
   });
   socket.addEventListener('close', () => {

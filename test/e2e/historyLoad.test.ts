@@ -1,14 +1,11 @@
 // Installation History under load, in Chromium through the browser shell: 5 000 computers added
 // from a CIDR block and a range in one paste, one task to all of them with 200 pushes at once.
 // Each target is a loopback address nothing listens on, so every push fails fast (port-blocked):
-// for 15 s targets stream through queued → probing → done, then Cancel Task ends the rest of
-// the 5 000 in one burst of events. The page's frame times and its long tasks (main-thread work
-// of 50 ms or more, the Long Tasks API) are recorded throughout: the page must stay responsive —
-// what the renderer controls — and the grid must account for all 5 000. The frame-time
-// percentiles are printed: on this 2-core machine the console's own process saturates a core
-// while it pushes, so frame gaps there measure CPU contention more than the page.
-// (Running all 5 000 to the end takes the engine minutes: its per-target completion check reads
-// every target of the task, O(n²) — reported to the engine's owner.)
+// targets stream through queued → probing → done until all 5 000 have ended. The page's frame times
+// and its long tasks (main-thread work of 50 ms or more, the Long Tasks API) are recorded
+// throughout: the page must stay responsive — frames at p95 within the 50 ms goal of issue #8 —
+// and the grid must account for all 5 000. (One WebSocket message per event used to starve the
+// page: 28.9 s and 100 ms frames; the bridge now sends a frame's worth of events at once.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -141,5 +138,7 @@ describe('Installation History with 5 000 targets', () => {
     const total = longTasks.reduce((a, b) => a + b, 0);
     const measured = frames.reduce((a, b) => a + b, 0);
     assert.ok(total < 0.05 * measured, `long tasks: ${longTasks.map((d) => Math.round(d)).join(', ')} ms in ${Math.round(measured)} ms`);
+    // Issue #8's goal: the page keeps its frames within 50 ms while 5 000 targets change state.
+    assert.ok(p95 <= 50, `frame p95 ${p95.toFixed(1)} ms (median ${p50.toFixed(1)} ms)`);
   });
 });

@@ -349,6 +349,24 @@ describe('bridge server', { timeout: 60_000 }, () => {
       if (event.type !== 'event') assert.fail('expected an event');
       assert.match((event.payload as { message: string }).message, /Added 1 computer/);
     });
+
+    test('a burst of 1 000 events goes out as few messages, in order, and a result never overtakes the events emitted before it', async () => {
+      const ws = await connect({ cookie, origin: server.origin });
+      const received: ServerMessage[] = [];
+      ws.on('message', (data: WebSocket.RawData) => received.push(JSON.parse(data.toString()) as ServerMessage));
+      const result = nextMessage(ws, (m) => m.type === 'result' && m.id === 31);
+      for (let i = 0; i < 1000; i++) services.events.emit('task.progress', { taskId: 4, targetId: i + 1, state: 'probing', outcome: null, progress: null });
+      // Asked right after the burst: its answer must come after every one of those events.
+      ws.send(JSON.stringify({ type: 'invoke', id: 31, token: server.token, channel: 'computers.list', payload: {} }));
+      await result;
+      const resultAt = received.findIndex((m) => m.type === 'result' && m.id === 31);
+      const before = received.slice(0, resultAt).flatMap((m) => (m.type === 'events' ? m.events : m.type === 'event' ? [m] : []));
+      const ids = before.filter((e) => e.event === 'task.progress').map((e) => (e.payload as { targetId: number }).targetId);
+      assert.deepEqual(ids, Array.from({ length: 1000 }, (_, i) => i + 1), 'all 1 000, in order, before the result');
+      const messages = received.slice(0, resultAt).filter((m) => m.type === 'events' || m.type === 'event').length;
+      assert.ok(messages <= 5, `${messages} messages carried 1 000 events`);
+      ws.close();
+    });
   });
 });
 

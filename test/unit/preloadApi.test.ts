@@ -6,9 +6,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createConsoleServices } from '../../main/app/services.js';
 import { createApi, type ApiTransport } from '../../main/ipc/apiClient.js';
-import { IPC_EVENT_PREFIX, IPC_INVOKE_PREFIX, type ChannelName, type Envelope, type EventName, type EventPayloadOf } from '../../main/ipc/contract.js';
+import { IPC_INVOKE_PREFIX, type ChannelName, type Envelope, type EventName, type EventPayloadOf } from '../../main/ipc/contract.js';
 import { ConsoleError } from '../../main/ipc/errors.js';
 import { fileSenderPolicy } from '../../main/ipc/router.js';
+import { IPC_EVENTS_CHANNEL } from '../../main/ipc/eventBatch.js';
 import { createPreloadApi, type IpcRendererLike } from '../../preload/exposedApi.js';
 import { tempDirFor } from '../support/tempDir.js';
 
@@ -86,29 +87,35 @@ describe('createPreloadApi', () => {
     assert.equal(fake.invokes.length, 0);
   });
 
-  test("on subscribes 'pic:event:<name>', passes the payload without the IPC event, and the returned function removes that same listener", () => {
+  test("on listens on the one batch channel 'pic:events', hands each listener its events' payloads in order, and the last unsubscribe removes that same listener", () => {
     const fake = fakeIpcRenderer();
     const api = createPreloadApi(fake.ipc);
-    const received: unknown[] = [];
-    const off = api.on('task.progress', (payload) => received.push(payload));
-    const channel = IPC_EVENT_PREFIX + 'task.progress';
-    assert.equal(channel, 'pic:event:task.progress');
-    assert.deepEqual([...fake.listeners.keys()], [channel]);
-    const registered = [...fake.listeners.get(channel)!];
-    assert.equal(registered.length, 1);
+    const progress: unknown[] = [];
+    const lines: unknown[] = [];
+    const offProgress = api.on('task.progress', (payload) => progress.push(payload));
+    const offLines = api.on('log.line', (payload) => lines.push(payload));
+    assert.deepEqual([...fake.listeners.keys()], [IPC_EVENTS_CHANNEL]);
+    assert.equal(IPC_EVENTS_CHANNEL, 'pic:events');
+    const registered = [...fake.listeners.get(IPC_EVENTS_CHANNEL)!];
+    assert.equal(registered.length, 1, 'one IPC listener however many subscribers');
 
-    const payload = { taskId: 1, targetId: 2, state: 'copying', outcome: null, progress: 10 };
-    fake.send(channel, payload);
-    fake.send('pic:event:log.line', { at: 'x', level: 'info', message: 'not subscribed' });
-    assert.deepEqual(received, [payload]);
+    const p1 = { taskId: 1, targetId: 2, state: 'copying', outcome: null, progress: 10 };
+    const p2 = { taskId: 1, targetId: 3, state: 'probing', outcome: null, progress: null };
+    const line = { at: 'x', level: 'info', message: 'hello' };
+    fake.send(IPC_EVENTS_CHANNEL, [{ event: 'task.progress', payload: p1 }, { event: 'log.line', payload: line }, { event: 'task.progress', payload: p2 }]);
+    fake.send(IPC_EVENTS_CHANNEL, 'not a batch');
+    assert.deepEqual(progress, [p1, p2]);
+    assert.deepEqual(lines, [line]);
 
-    off();
+    offProgress();
+    offProgress();
+    assert.equal(fake.removed.length, 0, 'still listened to for log.line');
+    fake.send(IPC_EVENTS_CHANNEL, [{ event: 'task.progress', payload: p1 }]);
+    assert.equal(progress.length, 2, 'no delivery after unsubscribing');
+    offLines();
     assert.equal(fake.removed.length, 1);
-    assert.equal(fake.removed[0]!.channel, channel);
+    assert.equal(fake.removed[0]!.channel, IPC_EVENTS_CHANNEL);
     assert.equal(fake.removed[0]!.listener, registered[0], 'the very function that was registered is removed');
-    assert.equal(fake.listeners.get(channel)?.size, 0);
-    fake.send(channel, payload);
-    assert.equal(received.length, 1, 'no delivery after unsubscribing');
   });
 
   test('on with an unknown event throws ipc-contract and subscribes nothing', () => {
