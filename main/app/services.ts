@@ -12,6 +12,7 @@ import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 import { BackedVault, type CredentialVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
+import { startRetention } from './retention.js';
 import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
 import { PackageService } from './packageService.js';
@@ -69,6 +70,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     events.emit('log.line', { at: new Date().toISOString(), level: 'warning', message: vault.problem });
   }
   let runtime: PushRuntime | null = null;
+  let stopRetention: (() => void) | null = null;
   let runtimeProblem: string | null = 'it is starting';
   let lab: Lab | null = null;
   let labChange: Promise<void> = Promise.resolve();
@@ -143,6 +145,11 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
         });
         runtimeProblem = null;
         runtime.engine.start();
+        stopRetention ??= startRetention({
+          tasks,
+          settings: () => settings.get(),
+          log: (line) => events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: line }),
+        });
         await applyLabSetting();
         return runtime;
       } catch (error) {
@@ -152,6 +159,8 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
       }
     },
     close: () => {
+      stopRetention?.();
+      stopRetention = null;
       const current = runtime;
       const currentLab = lab;
       runtime = null;

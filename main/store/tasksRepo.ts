@@ -1,6 +1,16 @@
 // Installation tasks, their targets and each target's step log: the Installation History.
-import type { StepLogEntry, TargetState, TaskSummary, TaskTarget } from '../ipc/contract.js';
+import type { StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget } from '../ipc/contract.js';
 import type { Db } from './database.js';
+
+/** A task's action from its options (`{"action": "uninstall"}`); install when absent (older tasks) or unreadable. */
+export function actionOf(optionsJson: string): TaskAction {
+  try {
+    const action = (JSON.parse(optionsJson) as { action?: unknown } | null)?.action;
+    return action === 'uninstall' || action === 'repair' ? action : 'install';
+  } catch {
+    return 'install';
+  }
+}
 
 export interface NewTask {
   readonly name: string;
@@ -103,7 +113,7 @@ export class TasksRepo {
   list(): TaskSummary[] {
     const rows = this.db
       .prepare(
-        `SELECT t.id, t.name, p.name AS package_name, t.scheduled_at, t.created_at,
+        `SELECT t.id, t.name, p.name AS package_name, t.options_json, t.scheduled_at, t.created_at,
                 COUNT(tt.id) AS targets,
                 COALESCE(SUM(tt.outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded,
                 COALESCE(SUM(tt.outcome = 'failed'), 0) AS failed,
@@ -116,7 +126,7 @@ export class TasksRepo {
           ORDER BY t.id DESC`,
       )
       .all() as {
-      id: number; name: string; package_name: string | null; scheduled_at: string | null; created_at: string;
+      id: number; name: string; package_name: string | null; options_json: string; scheduled_at: string | null; created_at: string;
       targets: number; succeeded: number; failed: number; running: number;
       status: TaskRecord['status']; started_at: string | null; finished_at: string | null;
     }[];
@@ -124,6 +134,7 @@ export class TasksRepo {
       id: r.id,
       name: r.name,
       packageName: r.package_name,
+      action: actionOf(r.options_json),
       scheduledAt: r.scheduled_at,
       createdAt: r.created_at,
       targets: r.targets,
@@ -178,6 +189,31 @@ export class TasksRepo {
     if (status === 'running') this.db.prepare('UPDATE tasks SET status = ?, started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?').run(status, at, taskId);
     else if (status === 'pending') this.db.prepare('UPDATE tasks SET status = ? WHERE id = ?').run(status, taskId);
     else this.db.prepare('UPDATE tasks SET status = ?, finished_at = ? WHERE id = ?').run(status, at, taskId);
+  }
+
+  /**
+   * Log retention (Configuration → Keep logs): removes tasks that ended before `cutoff`, with their
+   * targets and step logs (ON DELETE CASCADE), in one transaction. A task with a target whose
+   * leftovers are still on a computer is kept: Remove leftovers needs its record.
+   */
+  pruneEndedBefore(cutoff: Date): { tasks: number; targets: number } {
+    const ids = (this.db
+      .prepare(
+        `SELECT t.id FROM tasks t WHERE t.status IN ('finished', 'cancelled') AND t.finished_at IS NOT NULL AND t.finished_at < ?
+           AND NOT EXISTS (SELECT 1 FROM task_targets x WHERE x.task_id = t.id AND x.leftovers IS NOT NULL)`,
+      )
+      .all(cutoff.toISOString()) as { id: number }[]).map((r) => r.id);
+    if (ids.length === 0) return { tasks: 0, targets: 0 };
+    return this.db.transaction(() => {
+      let targets = 0;
+      const count = this.db.prepare('SELECT COUNT(*) AS n FROM task_targets WHERE task_id = ?');
+      const remove = this.db.prepare('DELETE FROM tasks WHERE id = ?');
+      for (const id of ids) {
+        targets += (count.get(id) as { n: number }).n;
+        remove.run(id);
+      }
+      return { tasks: ids.length, targets };
+    })();
   }
 
   targetRecords(taskId: number): TargetRecord[] {

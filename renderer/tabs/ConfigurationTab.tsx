@@ -15,7 +15,7 @@ const numberFields: readonly { key: NumberKey; label: string; help: string }[] =
   { key: 'packageServerPort', label: 'Package server port', help: 'TCP port agents download the package from (default 2224).' },
   { key: 'retryCount', label: 'Retries for failed computers', help: 'How many times a failed computer is tried again (0 = never).' },
   { key: 'retryIntervalMinutes', label: 'Retry interval (min)', help: 'Time between retries.' },
-  { key: 'logRetentionDays', label: 'Keep logs (days)', help: 'Installation history and logs older than this are removed.' },
+  { key: 'logRetentionDays', label: 'Keep logs (days)', help: 'Tasks that ended longer ago than this are removed with their logs (checked at start and every 6 hours); a task whose leftovers are still on a computer is kept.' },
 ];
 
 function toDraft(settings: Settings): Record<string, string | boolean> {
