@@ -23,6 +23,7 @@ import type { TasksRepo } from '../store/tasksRepo.js';
 import { listFolder } from './fileChooser.js';
 import { exportCsv, exportLogsZip } from './historyExport.js';
 import { PackageService } from './packageService.js';
+import { registerSecret } from './secretRegistry.js';
 
 type WindowChannel =
   | 'files.list' | 'files.chooseNative' | 'packages.list' | 'packages.inspect' | 'packages.create' | 'packages.duplicate' | 'packages.remove'
@@ -223,7 +224,11 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
       return { ok: controller !== undefined };
     },
 
-    'directory.search': (q) => searchDirectoryComputers(q),
+    'directory.search': (q) => {
+      // The bind password is a secret too: no error, log or crash report may echo it.
+      registerSecret(q.password);
+      return searchDirectoryComputers(q);
+    },
 
     'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
