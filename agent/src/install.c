@@ -7,6 +7,45 @@
 #include "log.h"
 #include "main.h"
 
+const char *install_action_name(install_action a)
+{
+    return a == INSTALL_ACTION_UNINSTALL ? "uninstall" : a == INSTALL_ACTION_REPAIR ? "repair" : "install";
+}
+
+/* /x removes the product the package names (its ProductCode, read from the verified MSI itself).
+ * /fvomus is msiexec's documented default repair list ("omus") plus v: o = reinstall a file that is
+ * missing or older, m/u = rewrite the machine/user registry entries, s = overwrite shortcuts,
+ * v = run from the source (the package just downloaded and verified) and re-cache it, so a
+ * damaged or missing cached copy in C:\Windows\Installer does not fail the repair. */
+const wchar_t *install_action_switch(install_action a)
+{
+    return a == INSTALL_ACTION_UNINSTALL ? L"/x" : a == INSTALL_ACTION_REPAIR ? L"/fvomus" : L"/i";
+}
+
+/* What an msiexec exit code means, for the log (the console's results.ts has the full table). */
+static void msi_code_meaning(DWORD code, install_action a, char *out, size_t cap)
+{
+    const char *done = a == INSTALL_ACTION_UNINSTALL ? "removed" : a == INSTALL_ACTION_REPAIR ? "repaired" : "installed";
+    const char *m = NULL;
+    switch (code) {
+    case 0: m = done; break;
+    case 1602: m = "cancelled"; break;
+    case 1603: m = "fatal error during the operation"; break;
+    case 1605: m = a == INSTALL_ACTION_UNINSTALL ? "the product is not installed: nothing to remove" : "the product is not installed"; break;
+    case 1618: m = "another installation is in progress"; break;
+    case 1619: m = "the package could not be opened"; break;
+    case 1620: m = "the package is invalid"; break;
+    case 1627: m = "function failed"; break;
+    case 1638: m = "another version of this product is already installed"; break;
+    case 1639: m = "invalid command line"; break;
+    default: break;
+    }
+    if (code == 3010 || code == 1641) _snprintf(out, cap, " (%s; %s)", done, code == 3010 ? "a reboot is required" : "a restart was started");
+    else if (m != NULL) _snprintf(out, cap, " (%s)", m);
+    else out[0] = '\0';
+    out[cap - 1] = '\0';
+}
+
 static void wipe_w(wchar_t *s)
 {
     if (s != NULL) SecureZeroMemory(s, wcslen(s) * sizeof(wchar_t));
@@ -79,8 +118,8 @@ DWORD install_run(install_spec *s, HANDLE stop_event)
     cap = wcslen(sys) + wcslen(s->msi_path) + wcslen(s->log_path) + wcslen(s->parameters) + 96;
     cmd = HeapAlloc(GetProcessHeap(), 0, cap * sizeof(wchar_t));
     if (cmd == NULL) return AGENT_EXIT_INTERNAL;
-    _snwprintf(cmd, cap, L"\"%ls\\msiexec.exe\" /i \"%ls\" /qn /norestart /l*v \"%ls\"%ls%ls", sys, s->msi_path,
-               s->log_path, s->parameters[0] ? L" " : L"", s->parameters);
+    _snwprintf(cmd, cap, L"\"%ls\\msiexec.exe\" %ls \"%ls\" /qn /norestart /l*v \"%ls\"%ls%ls", sys,
+               install_action_switch(s->action), s->msi_path, s->log_path, s->parameters[0] ? L" " : L"", s->parameters);
     cmd[cap - 1] = L'\0';
     utf8_from_wide(cmd, cmd8, sizeof cmd8);
 
@@ -149,8 +188,9 @@ DWORD install_run(install_spec *s, HANDLE stop_event)
         w = WaitForSingleObject(pi.hProcess, INSTALL_STOP_WAIT_MS);
     }
     if (w == WAIT_OBJECT_0 && GetExitCodeProcess(pi.hProcess, &code)) {
-        agent_log("msiexec exited with %lu%s", (unsigned long)code,
-                  code == 3010 || code == 1641 ? " (installed; a reboot is required)" : "");
+        char meaning[96];
+        msi_code_meaning(code, s->action, meaning, sizeof meaning);
+        agent_log("msiexec exited with %lu%s [%s]", (unsigned long)code, meaning, install_action_name(s->action));
         result = code == 0 ? AGENT_EXIT_OK : AGENT_EXIT_MSI_BASE + code;
     } else {
         agent_log("msiexec (pid %lu) still runs; the agent stops without its result", (unsigned long)pi.dwProcessId);

@@ -11,7 +11,16 @@
 /* The MSI log's tail kept for the console, in bytes of UTF-8. */
 #define MSI_LOG_TAIL_BYTES (256u * 1024u)
 
+/* What msiexec is asked to do with the package (the console's job, "action"; absent = install). */
+typedef enum { INSTALL_ACTION_INSTALL = 0, INSTALL_ACTION_UNINSTALL = 1, INSTALL_ACTION_REPAIR = 2 } install_action;
+
+/* "install" / "uninstall" / "repair" */
+const char *install_action_name(install_action a);
+/* msiexec's switch for the action: /i, /x or /fvomus (agent/README.md, "Actions"). */
+const wchar_t *install_action_switch(install_action a);
+
 typedef struct {
+    install_action action;
     const wchar_t *work_dir;
     const wchar_t *msi_path;
     const wchar_t *log_path;
@@ -21,7 +30,7 @@ typedef struct {
     int test_self_token;       /* tests only: after LogonUserW, launch with a copy of the agent's own token */
 } install_spec;
 
-/* Launches msiexec /i "<msi>" /qn /norestart /l*v "<log>" <parameters> and waits for it.
+/* Launches msiexec /i|/x|/fvomus "<msi>" /qn /norestart /l*v "<log>" <parameters> and waits for it.
  * Returns AGENT_EXIT_OK (msiexec 0), AGENT_EXIT_MSI_BASE + N (msiexec N), AGENT_EXIT_MSIEXEC_LAUNCH,
  * or AGENT_EXIT_STOPPED (stop asked and msiexec still running after INSTALL_STOP_WAIT_MS). */
 DWORD install_run(install_spec *spec, HANDLE stop_event);

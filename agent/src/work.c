@@ -51,6 +51,7 @@ static struct {
     char params[MAX_PARAMETERS];
     wchar_t params_w[MAX_PARAMETERS];
     int as_admin;
+    install_action action;
     unsigned long long total_bytes, done_bytes;
     ULONGLONG last_progress_tick;
     ULONGLONG progress_quiet_until; /* no download progress posts before this tick (a 429/503's Retry-After) */
@@ -176,7 +177,7 @@ static int to_wide(const char *utf8, wchar_t *out, int cap)
     return n > 0;
 }
 
-/* Parses GET /v1/job: {runId, parameters, runAs, files: [{name, size, sha256, role}]}. */
+/* Parses GET /v1/job: {runId, action?, parameters, runAs, files: [{name, size, sha256, role}]}. */
 static DWORD parse_job_json(const buf_t *b)
 {
     static json_tok t[160];
@@ -215,6 +216,21 @@ static DWORD parse_job_json(const buf_t *b)
         goto bad;
     }
     W.as_admin = strcmp(s, "admin") == 0;
+    /* action: absent or null = install (a console from before the action existed). */
+    W.action = INSTALL_ACTION_INSTALL;
+    v = json_get(b->p, t, 0, "action");
+    if (v >= 0 && t[v].type != JSON_NULL) {
+        if (json_string(b->p, t, v, s, sizeof s) < 0) {
+            why = "action must be \"install\", \"uninstall\" or \"repair\"";
+            goto bad;
+        }
+        if (strcmp(s, "uninstall") == 0) W.action = INSTALL_ACTION_UNINSTALL;
+        else if (strcmp(s, "repair") == 0) W.action = INSTALL_ACTION_REPAIR;
+        else if (strcmp(s, "install") != 0) {
+            why = "action must be \"install\", \"uninstall\" or \"repair\"";
+            goto bad;
+        }
+    }
     files = json_get(b->p, t, 0, "files");
     if (files < 0 || t[files].type != JSON_ARRAY || t[files].count < 1 || t[files].count > MAX_FILES) {
         why = "files: expected an array of 1 to 8 files";
@@ -275,7 +291,8 @@ static DWORD parse_job_json(const buf_t *b)
         agent_log("package file %d: %s (%s, %llu bytes, sha256 %s)", i + 1, W.files[i].name,
                   W.files[i].is_msi ? "msi" : "config", W.files[i].size, hex);
     }
-    agent_log("install as %s; msiexec parameters: %s", W.as_admin ? "the administrator (runAs admin)" : "SYSTEM",
+    agent_log("action: %s (msiexec %ls); run as %s; msiexec parameters: %s", install_action_name(W.action),
+              install_action_switch(W.action), W.as_admin ? "the administrator (runAs admin)" : "SYSTEM",
               W.params[0] ? W.params : "(none)");
     /* The job file (written over SMB) and the console's job must name the same MSI. */
     if (W.files[msi].size != W.job.size || memcmp(W.files[msi].sha256, W.job.sha256, 32) != 0) {
@@ -771,6 +788,7 @@ static DWORD run_job(const agent_options *opts, int *installed_or_reported)
     msi_log[sizeof msi_log / sizeof msi_log[0] - 1] = L'\0';
     post_progress("installing", -1, 0);
     memset(&spec, 0, sizeof spec);
+    spec.action = W.action;
     spec.work_dir = W.work_dir;
     spec.msi_path = msi->path;
     spec.log_path = msi_log;

@@ -156,7 +156,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         };
       });
     },
-    'tasks.create': ({ name, packageId, scheduledAt, runAs, targets }) => {
+    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, targets }) => {
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const missing = targets.filter((t) => !byId.has(t.computerId));
       if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
@@ -174,7 +174,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         name,
         packageId,
         scheduledAt,
-        options: { runAs },
+        options: { runAs, action: action ?? 'install' },
         targets: targets.map((t) => {
           const c = byId.get(t.computerId)!;
           return { computerId: c.id, computerName: c.name, address: c.address, port: c.port, credentialId: t.credentialId };

@@ -18,8 +18,9 @@ import { MemoryVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 
 export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID)
-       [--as user|system] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
-      Installs the .msi on each computer now: copies the agent over SMB, starts it as a service,
+       [--as user|system] [--action install|uninstall|repair] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
+      Installs the .msi on each computer now (--action uninstall: removes its product, msiexec /x;
+      repair: msiexec /fvomus; the .msi is sent and verified either way, it names the product): copies the agent over SMB, starts it as a service,
       serves the package on --port (the agent calls back to ADDRESS, default the console's
       address as each computer sees it), waits for the result, then removes the service and files.
       --as user (default) runs msiexec under USER; --as system under LocalSystem.
@@ -58,6 +59,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       'password-env': { type: 'string' },
       credential: { type: 'string' },
       as: { type: 'string', default: 'user' },
+      action: { type: 'string', default: 'install' },
       concurrency: { type: 'string' },
       callback: { type: 'string' },
       port: { type: 'string' },
@@ -80,6 +82,8 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
   const password = values['password-env'] ? process.env[values['password-env']] : undefined;
   if (storedId === null && password === undefined) return fail(`the environment variable ${values['password-env']} is not set`);
   if (values.as !== 'user' && values.as !== 'system') return fail('--as must be user or system');
+  const action = values.action;
+  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return fail('--action must be install, uninstall or repair');
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return fail('--concurrency must be 1..200');
   const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -134,9 +138,9 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
     });
     const taskId = runtime.engine.submit({
-      name: `pushctl ${path.basename(msiPath)}`,
+      name: `pushctl ${action === 'install' ? '' : `${action} `}${path.basename(msiPath)}`,
       packageId: pkg.id,
-      options: { runAs: values.as === 'system' ? 'system' : 'admin' },
+      options: { runAs: values.as === 'system' ? 'system' : 'admin', action },
       targets,
     });
     for (const t of tasks.targetRecords(taskId)) names.set(t.id, t.computer_name);

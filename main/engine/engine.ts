@@ -19,10 +19,13 @@ import { ProbeAhead } from './probeAhead.js';
 import { everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
 import { SmbTransport } from '../smb/transport.js';
 import type { Outcome } from './results.js';
+import { MSIEXEC_SWITCH, type PushAction } from '../server/agentProtocol.js';
 
 export interface TaskOptions {
   /** Install under the task's administrator account (default) or as SYSTEM. */
   readonly runAs?: 'admin' | 'system';
+  /** What msiexec does with the package: install (default; tasks from before the option), uninstall (/x) or repair (/fvomus). */
+  readonly action?: PushAction;
   /** Offline / port-blocked targets are retried this many times (default: settings.retryCount). */
   readonly retryCount?: number;
 }
@@ -452,7 +455,8 @@ export class PushEngine {
 
     const host = target.address ?? target.computer_name;
     const port = target.port ?? 445;
-    this.step(taskId, targetId, 'start', `push ${attempts > 1 ? `attempt ${attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${qualifiedUser(credential)} (run ${runId})`);
+    const action = options.action ?? 'install';
+    this.step(taskId, targetId, 'start', `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${attempts > 1 ? `attempt ${attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${qualifiedUser(credential)} (run ${runId})`);
     const callbackHosts = settings.callbackAddress.trim() ? settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
     const result = await pushTarget(
       {
@@ -463,6 +467,7 @@ export class PushEngine {
         files,
         parameters: source.parameters,
         runAs: options.runAs ?? 'admin',
+        action,
         callbackHosts,
         callbackPort: this.o.callback.port,
         fingerprint: this.o.callback.fingerprint,

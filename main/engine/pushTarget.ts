@@ -16,6 +16,7 @@ import { ScmrClient, ServiceState, type Handle, type ServiceStatus } from '../rp
 import { createService, startAndWait, stopAndDelete, uniqueServiceName } from '../rpc/serviceLifecycle.js';
 import type { GrantStore, PackageFile } from '../server/grants.js';
 import { encodeJobFile } from '../server/jobFile.js';
+import type { PushAction } from '../server/agentProtocol.js';
 import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
@@ -52,6 +53,8 @@ export interface PushTargetSpec {
   readonly files: readonly PackageFile[];
   readonly parameters: string;
   readonly runAs: 'admin' | 'system';
+  /** What msiexec does with the package (the job's `action`); default install. */
+  readonly action?: PushAction;
   /** host names/addresses the agent calls back to; empty = the console's address on the SMB connection. */
   readonly callbackHosts: readonly string[];
   readonly callbackPort: number;
@@ -225,6 +228,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
       files: spec.files,
       parameters: spec.parameters,
       runAs: spec.runAs,
+      action: spec.action ?? 'install',
       ttlMs: spec.timeouts.agentCallbackMs + spec.timeouts.installMs + 60_000,
     });
     token = grant.token;
@@ -269,7 +273,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, signal);
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
-    verdict = verdictForAgentCode(outcome.exitCode);
+    verdict = verdictForAgentCode(outcome.exitCode, spec.action ?? 'install');
     hooks.step('result', `${verdict.message}${verdict.advice ? ` ${verdict.advice}` : ''}`, verdict.code);
   } catch (error) {
     verdict = verdictOf(error);

@@ -2,6 +2,7 @@
 // the outcome, the error class, the raw code and one sentence of advice. msiexec's own codes
 // (carried as 100000 + N) get their Windows Installer meaning.
 import type { TaskTarget } from '../ipc/contract.js';
+import type { PushAction } from '../server/agentProtocol.js';
 
 export type Outcome = NonNullable<TaskTarget['outcome']>;
 
@@ -52,14 +53,47 @@ const AGENT_CODES: Readonly<Record<number, { errorClass: string; message: string
   18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.', advice: 'Check that the account may log on as a batch job on the computer, or install as SYSTEM.' },
 };
 
-/** The verdict for an agent result code (0, 10..18, 100000 + msiexec code). */
-export function verdictForAgentCode(code: number): PushVerdict {
-  if (code === 0) return { outcome: 'succeeded', errorClass: null, code: '0', message: 'Installed.', advice: '', rebootRequired: false };
+/** What a successful run did, per action: "Installed." / "Removed." / "Repaired.". */
+const DONE: Readonly<Record<PushAction, string>> = { install: 'Installed', uninstall: 'Removed', repair: 'Repaired' };
+
+/** A reboot code's meaning and advice, in the words of the action. */
+const REBOOT: Readonly<Record<PushAction, Readonly<Record<3010 | 1641, { meaning: string; advice: string }>>>> = {
+  install: { 3010: MSI_CODES[3010]!, 1641: MSI_CODES[1641]! },
+  uninstall: {
+    3010: { meaning: 'the product was removed; a restart is required', advice: 'Restart the computer to finish the removal.' },
+    1641: { meaning: 'the product was removed and a restart was started', advice: 'The computer is restarting.' },
+  },
+  repair: {
+    3010: { meaning: 'the repair succeeded; a restart is required', advice: 'Restart the computer to finish the repair.' },
+    1641: { meaning: 'the repair succeeded and a restart was started', advice: 'The computer is restarting.' },
+  },
+};
+
+/**
+ * The verdict for an agent result code (0, 10..18, 100000 + msiexec code) of a run with this
+ * action. 1605 (ERROR_UNKNOWN_PRODUCT: the package's product is not installed) depends on it: an
+ * uninstall of a product that is not there has nothing to do and succeeds (idempotent, as PDQ
+ * Deploy counts it), a repair of it fails with the class `not-installed`.
+ */
+export function verdictForAgentCode(code: number, action: PushAction = 'install'): PushVerdict {
+  if (code === 0) return { outcome: 'succeeded', errorClass: null, code: '0', message: `${DONE[action]}.`, advice: '', rebootRequired: false };
   if (code >= 100000) {
     const msi = code - 100000;
     const meaning = MSI_CODES[msi];
     if (msi === 3010 || msi === 1641) {
-      return { outcome: 'succeeded-reboot-required', errorClass: null, code: `MSI ${msi}`, message: `Installed; msiexec returned ${msi}: ${meaning!.meaning}.`, advice: meaning!.advice, rebootRequired: true };
+      const reboot = REBOOT[action][msi];
+      return { outcome: 'succeeded-reboot-required', errorClass: null, code: `MSI ${msi}`, message: `${DONE[action]}; msiexec returned ${msi}: ${reboot.meaning}.`, advice: reboot.advice, rebootRequired: true };
+    }
+    if (msi === 1605 && action === 'uninstall') {
+      return { outcome: 'succeeded', errorClass: null, code: 'MSI 1605', message: 'The product was not installed: nothing to remove.', advice: '', rebootRequired: false };
+    }
+    if (msi === 1605 && action === 'repair') {
+      return {
+        outcome: 'failed', errorClass: 'not-installed', code: 'MSI 1605',
+        message: 'msiexec returned 1605: the product is not installed, so there is nothing to repair.',
+        advice: 'Install it first (a task with the action Install and this package), then repair if needed.',
+        rebootRequired: false,
+      };
     }
     return {
       outcome: 'failed',

@@ -81,12 +81,18 @@ export const PackageSchema = z.object({
 });
 export type Package = z.infer<typeof PackageSchema>;
 
+/** What a task does with its package on each computer (msiexec /i, /x, /fvomus). */
+export const TaskActionSchema = z.enum(['install', 'uninstall', 'repair']);
+export type TaskAction = z.infer<typeof TaskActionSchema>;
+
 export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
 
 export const TaskSummarySchema = z.object({
   id: Id,
   name: z.string(),
   packageName: z.string().nullable(),
+  /** install for tasks created before the action existed. */
+  action: TaskActionSchema,
   scheduledAt: IsoTime.nullable(),
   createdAt: IsoTime,
   status: TaskStatusSchema,
@@ -364,6 +370,8 @@ export const channels = {
         /** null = now. */
         scheduledAt: IsoTime.nullable(),
         runAs: z.enum(['admin', 'system']),
+        /** Absent = install. */
+        action: TaskActionSchema.optional(),
         targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
       })
       .strict(),

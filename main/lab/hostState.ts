@@ -19,7 +19,8 @@ export const LAB_PROFILES = [
   'msi-1618', // msiexec exits 1618 (another installation is in progress)
   'reboot-required', // msiexec exits 3010
   'cut-mid-copy', // the TCP connection is cut after LabHostConfig.cutAfterBytes of a file write
-  'already-installed', // msiexec exits 1638 (another version of this product is already installed)
+  'already-installed', // msiexec /i exits 1638 (another version of this product is already installed); /x and /f act on it
+  'not-installed', // the package's product is not on the host: /i installs it; /x and /f exit 1605 (ERROR_UNKNOWN_PRODUCT) until then
 ] as const;
 export type LabProfile = (typeof LAB_PROFILES)[number];
 
@@ -146,6 +147,12 @@ export class LabHostState {
   sessions = 0;
   /** Simulated agents running right now. */
   agentsRunning = 0;
+  /**
+   * Which packages' products are on the host, by the job's package id, once a simulated msiexec
+   * changed that (an install adds, an uninstall removes); a package not listed is on every host
+   * but a `not-installed` one. So a second uninstall of the same product ends in 1605.
+   */
+  readonly products = new Map<string, boolean>();
   /** Counters the tests and the UI read. */
   readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0 };
 
@@ -167,6 +174,11 @@ export class LabHostState {
   /** Every file written to ADMIN$ while recordWrites was on, in the order their lives ended (those still there last). */
   writtenFiles(): LabWrittenFile[] {
     return (this.files as AdminFiles).written();
+  }
+
+  /** Whether the package's product is installed on this host (see `products`). */
+  productInstalled(packageId: string): boolean {
+    return this.products.get(packageId) ?? this.config.profile !== 'not-installed';
   }
 
   /** Busy = in a push: a session open, one of our services registered, or an agent running. */

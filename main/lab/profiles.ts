@@ -1,6 +1,7 @@
 // Which profile each simulated host gets (issue #7), and what a push to it must end in. The
 // `mixed` profile spreads the profiles over the hosts in fixed proportions (exact counts by
 // largest remainder, then a seeded shuffle), so a lab of N hosts is the same lab every time.
+import type { PushAction } from '../server/agentProtocol.js';
 import { LAB_PROFILES, type LabProfile } from './hostState.js';
 
 /** Percent of hosts per profile in the `mixed` lab (sums to 100). */
@@ -20,9 +21,18 @@ export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
   'msi-1618': 3,
   'cut-mid-copy': 3,
   'already-installed': 3,
+  // Not in the mixed lab's install figures (it would install like healthy); a profile file or
+  // `--profile not-installed` gives hosts without the product, for uninstall and repair tasks.
+  'not-installed': 0,
 };
 
-/** What the engine must report for a host of each profile: outcome, error class, code. */
+export interface ExpectedOutcome {
+  readonly outcome: string;
+  readonly errorClass: string | null;
+  readonly code?: string;
+}
+
+/** What the engine must report for an install on a (fresh) host of each profile: outcome, error class, code. */
 export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; errorClass: string | null; code?: string }>> = {
   healthy: { outcome: 'succeeded', errorClass: null },
   'slow-link': { outcome: 'succeeded', errorClass: null },
@@ -39,7 +49,25 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
   'service-start-timeout': { outcome: 'failed', errorClass: 'service-start' },
   'cut-mid-copy': { outcome: 'failed', errorClass: 'connection-lost' },
   'already-installed': { outcome: 'failed', errorClass: 'msi-failed', code: 'MSI 1638' },
+  'not-installed': { outcome: 'succeeded', errorClass: null },
 };
+
+/**
+ * What the engine must report for a task with this action on a fresh host of the profile (the
+ * product there as the profile says: on every host but `not-installed` ones). Failures before
+ * msiexec (network, logon, copy, service) do not depend on the action; msiexec's do:
+ * - uninstall: already-installed hosts hold the product → removed; not-installed → 1605, which an
+ *   uninstall counts as succeeded ("was not installed");
+ * - repair: already-installed → repaired; not-installed → 1605, failed with class not-installed.
+ */
+export function expectedOutcome(profile: LabProfile, action: PushAction): ExpectedOutcome {
+  if (action === 'install') return EXPECTED_OUTCOME[profile];
+  if (profile === 'not-installed') {
+    return action === 'uninstall' ? { outcome: 'succeeded', errorClass: null, code: 'MSI 1605' } : { outcome: 'failed', errorClass: 'not-installed', code: 'MSI 1605' };
+  }
+  if (profile === 'already-installed') return { outcome: 'succeeded', errorClass: null, code: '0' };
+  return EXPECTED_OUTCOME[profile];
+}
 
 /** A profile file: `{"default": "healthy", "mix": {"healthy": 80, "msi-1603": 20}, "hosts": {"LAB-PC-003": "uac-filtered"}}`. */
 export interface ProfileSpec {

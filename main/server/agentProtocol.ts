@@ -5,6 +5,17 @@
 // within a back-off budget per run; after that the refusal is the answer, and the agent's existing
 // failure path runs with the reason "the console kept refusing: rate limited".
 
+/**
+ * What the agent asks msiexec to do with the package (`action` in `GET /v1/job`; absent = install,
+ * so an agent and a console of different ages still agree): `/i`, `/x` or `/fvomus` (agent/README.md,
+ * "Actions"). The package's MSI is downloaded and verified for all three: it names the product.
+ */
+export const PUSH_ACTIONS = ['install', 'uninstall', 'repair'] as const;
+export type PushAction = (typeof PUSH_ACTIONS)[number];
+
+/** msiexec's switch per action, as the native agent builds it (agent/src/install.c). */
+export const MSIEXEC_SWITCH: Readonly<Record<PushAction, string>> = { install: '/i', uninstall: '/x', repair: '/fvomus' };
+
 export const AGENT_BUSY_RETRY = {
   /** The statuses that mean "wait and ask again". */
   statuses: [429, 503] as readonly number[],

@@ -266,6 +266,7 @@ export async function startPackageServer(options: PackageServerOptions): Promise
         runId: grant.runId,
         parameters: grant.parameters,
         runAs: grant.runAs,
+        action: grant.action ?? 'install',
         files: grant.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, role: f.role })),
       });
     }

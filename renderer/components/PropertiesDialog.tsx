@@ -114,6 +114,7 @@ function TaskProperties() {
             <Fields
               rows={[
                 ['Task', task.name],
+                ['Action', { install: 'Install (msiexec /i)', uninstall: 'Uninstall (msiexec /x)', repair: 'Repair (msiexec /fvomus)' }[task.action]],
                 ['Package', task.packageName],
                 ['Status', task.status],
                 ['Scheduled', task.scheduledAt ? when(task.scheduledAt) : 'now'],

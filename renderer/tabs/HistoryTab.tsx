@@ -19,14 +19,18 @@ function statusLabel(t: TaskSummary): string {
 }
 const STATUS_COLORS = { pending: 'default', running: 'info', finished: 'success', cancelled: 'warning' } as const;
 
+/** The task's action as History shows it. */
+const ACTION_LABELS = { install: 'Install', uninstall: 'Uninstall', repair: 'Repair' } as const;
+
 const taskColumns: readonly Column<TaskSummary>[] = [
-  { key: 'name', header: 'Task', width: '22%', render: (t) => t.name, title: (t) => t.name },
-  { key: 'package', header: 'Package', width: '13%', render: (t) => t.packageName ?? '—' },
+  { key: 'name', header: 'Task', width: '20%', render: (t) => t.name, title: (t) => t.name },
+  { key: 'action', header: 'Action', width: '7%', render: (t) => ACTION_LABELS[t.action], sortValue: (t) => ACTION_LABELS[t.action] },
+  { key: 'package', header: 'Package', width: '11%', render: (t) => t.packageName ?? '—' },
   { key: 'status', header: 'Status', width: '11%', render: (t) => <Chip size="small" variant="outlined" color={STATUS_COLORS[t.status]} label={statusLabel(t)} /> },
   {
     key: 'result',
     header: 'Result',
-    width: '28%',
+    width: '26%',
     render: (t) => (
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <Box sx={{ width: 70, flexShrink: 0 }}>

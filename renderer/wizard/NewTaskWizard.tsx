@@ -7,7 +7,7 @@ import {
   TextField, Typography,
 } from '@mui/material';
 import { useMemo, useState } from 'react';
-import type { CredentialCheck, IpcError, Package } from '../../main/ipc/contract';
+import type { CredentialCheck, IpcError, Package, TaskAction } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { formatBytes } from '../format';
@@ -26,6 +26,13 @@ const packageColumns: readonly Column<Package>[] = [
   { key: 'config', header: 'Configuration', width: '12%', render: (p) => p.configFileName ?? 'none' },
 ];
 
+/** The words of each action, for the Package step and the summary. */
+const ACTION_WORDS: Readonly<Record<TaskAction, { verb: string; title: string; runAs: string; summary: string; onto: string }>> = {
+  install: { verb: 'Install', title: 'Package to install', runAs: 'Install as', summary: 'install', onto: 'on' },
+  uninstall: { verb: 'Uninstall', title: 'Package to remove', runAs: 'Remove as', summary: 'remove', onto: 'from' },
+  repair: { verb: 'Repair', title: 'Package to repair', runAs: 'Repair as', summary: 'repair', onto: 'on' },
+};
+
 /** A local date-time for <input type="datetime-local">, a minute from now. */
 function inAMinute(): string {
   const d = new Date(Date.now() + 60_000);
@@ -42,7 +49,8 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
 
   const [step, setStep] = useState(0);
   const [kind, setKind] = useState<'push'>('push');
-  const [action, setAction] = useState<'install'>('install');
+  const [action, setAction] = useState<TaskAction>('install');
+  const words = ACTION_WORDS[action];
   const [rows, setRows] = useState<LogonRow[]>(() => props.computerIds.map((computerId) => ({ computerId, credentialId: null })));
   const [checks, setChecks] = useState<Record<number, CredentialCheck | 'testing'>>({});
   const [packageId, setPackageId] = useState<number | null>(packages.length === 1 ? packages[0]!.id : null);
@@ -56,7 +64,7 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
   const [busy, setBusy] = useState(false);
 
   const pkg = packages.find((p) => p.id === packageId) ?? null;
-  const defaultName = useMemo(() => (pkg ? `Install ${pkg.name} on ${rows.length} computer${rows.length === 1 ? '' : 's'}` : ''), [pkg, rows.length]);
+  const defaultName = useMemo(() => (pkg ? `${words.verb} ${pkg.name} ${words.onto} ${rows.length} computer${rows.length === 1 ? '' : 's'}` : ''), [pkg, rows.length, words]);
 
   /** What keeps the step from continuing, in words; null when it may. */
   const validate = (s: number): string | null => {
@@ -72,7 +80,7 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
       const stale = rows.filter((r) => r.credentialId !== null && !available.has(r.credentialId));
       if (stale.length) return `The password of ${stale.length} computer(s)' credentials was not kept. Set their credentials again.`;
     }
-    if (s === 2 && !pkg) return packages.length ? 'Choose the package to install.' : 'There is no package yet: Create Package… from an .msi.';
+    if (s === 2 && !pkg) return packages.length ? `Choose the package to ${words.summary}.` : 'There is no package yet: Create Package… from an .msi.';
     if (s === 2 && runAs === 'admin') {
       const hashOnly = new Set(credentials.filter((c) => c.keeps === 'nt-hash').map((c) => c.id));
       const n = rows.filter((r) => r.credentialId !== null && hashOnly.has(r.credentialId)).length;
@@ -111,6 +119,7 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
       packageId: pkg!.id,
       scheduledAt: when === 'now' ? null : new Date(at).toISOString(),
       runAs,
+      action,
       targets: rows.map((row) => ({ computerId: row.computerId, credentialId: row.credentialId! })),
     });
     setBusy(false);
@@ -141,10 +150,10 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
                 <FormControlLabel value="agent" disabled control={<Radio />} label="Through an installed agent (not available yet)" />
               </RadioGroup>
               <Typography variant="subtitle2">Action</Typography>
-              <RadioGroup value={action} onChange={(e) => setAction(e.target.value as 'install')}>
+              <RadioGroup name="task-action" aria-label="Action" value={action} onChange={(e) => setAction(e.target.value as TaskAction)}>
                 <FormControlLabel value="install" control={<Radio />} label="Install" />
-                <FormControlLabel value="uninstall" disabled control={<Radio />} label="Uninstall (later)" />
-                <FormControlLabel value="repair" disabled control={<Radio />} label="Repair (later)" />
+                <FormControlLabel value="uninstall" control={<Radio />} label="Uninstall (msiexec /x: removes the package's product)" />
+                <FormControlLabel value="repair" control={<Radio />} label="Repair (msiexec /fvomus: restores missing or older files, registry entries and shortcuts)" />
               </RadioGroup>
               <Typography variant="body2" color="text.secondary">
                 {props.computerIds.length} computer(s) selected. You can add more on the next step.
@@ -155,8 +164,8 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
           {step === 2 && (
             <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, height: '100%' }}>
               <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
-                <Typography variant="subtitle2" sx={{ flex: 1 }}>
-                  Installation package
+                <Typography variant="subtitle2" sx={{ flex: 1 }} data-testid="wizard-package-title">
+                  {words.title}
                 </Typography>
                 <Button variant="outlined" onClick={() => setCreatingPackage(true)}>
                   Create Package…
@@ -177,7 +186,12 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
                 }}
                 empty="No packages yet. Create Package… from an .msi."
               />
-              <Typography variant="subtitle2">Install as</Typography>
+              {action !== 'install' && (
+                <Typography variant="body2" color="text.secondary">
+                  The package's .msi is sent to each computer and checked as for an install: it names the product exactly.
+                </Typography>
+              )}
+              <Typography variant="subtitle2">{words.runAs}</Typography>
               <RadioGroup row value={runAs} onChange={(e) => setRunAs(e.target.value as 'admin' | 'system')}>
                 <FormControlLabel value="admin" control={<Radio />} label="the administrator account of each computer's logon" />
                 <FormControlLabel value="system" control={<Radio />} label="SYSTEM" />
@@ -193,7 +207,7 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
               </RadioGroup>
               <TextField type="datetime-local" label="Start at" disabled={when !== 'at'} value={at} onChange={(e) => setAt(e.target.value)} sx={{ width: 280 }} slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'task-start-at' } }} />
               <Alert severity="info">
-                {rows.length} computer(s) · {pkg?.name ?? 'no package'} · as {runAs === 'admin' ? 'the administrator account' : 'SYSTEM'} · {when === 'now' ? 'starts now' : `starts ${new Date(at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
+                <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {pkg?.name ?? 'no package'} {words.onto} {rows.length} computer(s) · as {runAs === 'admin' ? 'the administrator account' : 'SYSTEM'} · {when === 'now' ? 'starts now' : `starts ${new Date(at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
               </Alert>
             </Stack>
           )}

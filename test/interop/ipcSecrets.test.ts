@@ -45,7 +45,7 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'credentials.set': (ids) => ({ label: 'Second', user: 'CORP\\other', password: `${ids.password}-2`, remember: false }),
   'credentials.remove': (ids) => ({ id: ids.credentialId }),
   'credentials.test': (ids) => ({ credentialId: ids.credentialId, computerIds: [ids.computerId] }),
-  'tasks.create': (ids) => ({ name: 'Another', packageId: ids.packageId, scheduledAt: null, runAs: 'system', targets: [{ computerId: ids.computerId, credentialId: ids.credentialId }] }),
+  'tasks.create': (ids) => ({ name: 'Another', packageId: ids.packageId, scheduledAt: null, runAs: 'system', action: 'uninstall', targets: [{ computerId: ids.computerId, credentialId: ids.credentialId }] }),
   'tasks.cancel': (ids) => ({ taskId: ids.taskId }),
   'tasks.retryFailed': (ids) => ({ taskId: ids.taskId }),
   'tasks.redeploy': (ids) => ({ taskId: ids.taskId }),

@@ -60,6 +60,25 @@ test('retry failed makes a new task with only the failed targets; redeploy with 
   assert.equal(fx.tasks.targetRecords(taskId)[0]!.outcome, 'succeeded', 'the first task\'s history is untouched');
 });
 
+test('retry failed and redeploy of an uninstall task keep the action: History lists all three as Uninstall, and the step log says msiexec /x', async (t) => {
+  const fx = await startEngineFixture(t);
+  const taskId = fx.runtime.engine.submit({ name: 'remove it', packageId: fx.packageId, options: { runAs: 'system', action: 'uninstall' }, targets: targets(fx, 2) });
+  await fx.runtime.engine.waitForTask(taskId);
+  const retry = fx.runtime.engine.retryFailed(taskId)!;
+  await fx.runtime.engine.waitForTask(retry);
+  const redeploy = fx.runtime.engine.redeploy(taskId)!;
+  await fx.runtime.engine.waitForTask(redeploy);
+  const listed = new Map(fx.tasks.list().map((s) => [s.id, s.action]));
+  assert.deepEqual([taskId, retry, redeploy].map((id) => listed.get(id)), ['uninstall', 'uninstall', 'uninstall']);
+  assert.deepEqual(JSON.parse(fx.tasks.task(redeploy)!.options_json), { runAs: 'system', action: 'uninstall' });
+  const start = fx.tasks.log(fx.tasks.targetRecords(retry)[0]!.id).find((s) => s.step === 'start');
+  assert.match(start?.detail ?? '', /^uninstall \(msiexec \/x\): push to 127\.0\.0\.87:9/);
+  // A task from before the option (no action in its options) is an install.
+  const old = fx.runtime.engine.submit({ name: 'old', packageId: fx.packageId, targets: targets(fx, 1) });
+  await fx.runtime.engine.waitForTask(old);
+  assert.equal(fx.tasks.list().find((s) => s.id === old)!.action, 'install');
+});
+
 test('cancelling a task with queued targets ends them cancelled without a push; a target alone can be cancelled', async (t) => {
   const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 1 }, timeouts: { retryIntervalMs: 60_000 } });
   // retryCount keeps the first target busy (waiting to retry), so the rest stay queued.

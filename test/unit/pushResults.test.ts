@@ -31,3 +31,28 @@ test('each agent code has its own class; 14 is cancelled; an unknown code is not
   assert.equal(verdictForAgentCode(14).outcome, 'cancelled');
   assert.equal(verdictForAgentCode(99).outcome, 'failed');
 });
+
+test('1605 (the product is not installed) per action: an uninstall succeeds with "nothing to remove", a repair fails as not-installed, an install stays an msiexec failure', () => {
+  const uninstall = verdictForAgentCode(101605, 'uninstall');
+  assert.deepEqual([uninstall.outcome, uninstall.errorClass, uninstall.code, uninstall.rebootRequired], ['succeeded', null, 'MSI 1605', false]);
+  assert.equal(uninstall.message, 'The product was not installed: nothing to remove.');
+  const repair = verdictForAgentCode(101605, 'repair');
+  assert.deepEqual([repair.outcome, repair.errorClass, repair.code], ['failed', 'not-installed', 'MSI 1605']);
+  assert.match(repair.message, /not installed/);
+  assert.match(repair.advice, /^Install it first/);
+  const install = verdictForAgentCode(101605, 'install');
+  assert.deepEqual([install.outcome, install.errorClass], ['failed', 'msi-failed']);
+  assert.deepEqual(verdictForAgentCode(101605), install, 'the action defaults to install');
+});
+
+test('every action names what it did, and 3010/1641 are a reboot for each', () => {
+  assert.deepEqual(['install', 'uninstall', 'repair'].map((a) => verdictForAgentCode(0, a as 'install').message), ['Installed.', 'Removed.', 'Repaired.']);
+  for (const action of ['install', 'uninstall', 'repair'] as const) {
+    for (const code of [103010, 101641]) {
+      const v = verdictForAgentCode(code, action);
+      assert.deepEqual([v.outcome, v.rebootRequired, v.code], ['succeeded-reboot-required', true, `MSI ${code - 100000}`], `${action} ${code}`);
+      assert.match(v.message, new RegExp(`^${{ install: 'Installed', uninstall: 'Removed', repair: 'Repaired' }[action]}; msiexec returned ${code - 100000}`));
+    }
+    assert.equal(verdictForAgentCode(101603, action).errorClass, 'msi-failed', `${action}: other msiexec failures do not depend on the action`);
+  }
+});

@@ -3,15 +3,23 @@
 // format, so the console's log viewer, its size limits and its result mapping see what they
 // would see from a Windows host. The numbers in it are made up; the shape is not.
 import crypto from 'node:crypto';
+import type { PushAction } from '../../server/agentProtocol.js';
 import type { LabProfile } from '../hostState.js';
 
-/** msiexec's exit code by profile (MS docs "MsiExec.exe and InstMsi.exe error messages"). */
-export function msiexecCodeFor(profile: LabProfile): number {
+/**
+ * msiexec's exit code by profile and action (MS docs "MsiExec.exe and InstMsi.exe error messages").
+ * `installed`: whether the package's product is on the host (LabHostState.productInstalled); an
+ * uninstall (/x) or repair (/f) of a product that is not there ends in 1605 (ERROR_UNKNOWN_PRODUCT).
+ * msi-1618 comes first (msiexec cannot even take the execution mutex); already-installed (1638, another
+ * version of the product) concerns only /i — /x and /f act on the installed product.
+ */
+export function msiexecCodeFor(profile: LabProfile, action: PushAction = 'install', installed = profile !== 'not-installed'): number {
+  if (profile === 'msi-1618') return 1618; // ERROR_INSTALL_ALREADY_RUNNING
+  if (action !== 'install' && !installed) return 1605; // ERROR_UNKNOWN_PRODUCT
+  if (profile === 'already-installed' && action !== 'install') return 0;
   switch (profile) {
     case 'msi-1603':
       return 1603; // ERROR_INSTALL_FAILURE
-    case 'msi-1618':
-      return 1618; // ERROR_INSTALL_ALREADY_RUNNING
     case 'reboot-required':
       return 3010; // ERROR_SUCCESS_REBOOT_REQUIRED
     case 'already-installed':
@@ -33,6 +41,8 @@ export interface MsiLogInput {
   readonly startedAt: Date;
   readonly durationMs: number;
   readonly runAsUser: string;
+  /** install (default), uninstall or repair. */
+  readonly action?: PushAction;
 }
 
 const two = (n: number) => String(n).padStart(2, '0');
@@ -60,6 +70,10 @@ export function msiVerboseLog(input: MsiLogInput): string {
   const client = `MSI (c) (A4:9C)`;
   const server = `MSI (s) (D8:5C)`;
   const ok = input.code === 0 || input.code === 3010 || input.code === 1641;
+  const action = input.action ?? 'install';
+  const properties = action === 'uninstall' ? 'ACTION=INSTALL REMOVE=ALL' : action === 'repair' ? 'ACTION=INSTALL REINSTALL=ALL REINSTALLMODE=vomus' : 'ACTION=INSTALL';
+  const completed = action === 'uninstall' ? 'Removal completed successfully.' : action === 'repair' ? 'Configuration completed successfully.' : 'Installation completed successfully.';
+  const failedText = action === 'uninstall' ? 'Removal failed.' : action === 'repair' ? 'Configuration failed.' : 'Installation failed.';
   const lines: string[] = [
     `=== Verbose logging started: ${day(t0)}  ${clock(t0, false)}  Build type: SHIP UNICODE 5.00.10011.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===`,
     `${client} [${clock(t0)}]: Font created.  Charset: Req=0, Ret=0, Font: Req=MS Shell Dlg, Ret=MS Shell Dlg`,
@@ -71,6 +85,16 @@ export function msiVerboseLog(input: MsiLogInput): string {
     `           ******* CommandLine: **********`,
     `${client} [${clock(t0)}]: Client-side and UI is none or basic: Running entire install on the server.`,
   ];
+  if (input.code === 1605) {
+    lines.push(
+      `${client} [${clock(at(0.1))}]: Note: 1: 1708 `,
+      `${client} [${clock(at(0.1))}]: Product: ${product} -- This action is only valid for products that are currently installed.`,
+      `${client} [${clock(end)}]: MainEngineThread is returning 1605`,
+      `=== Verbose logging stopped: ${day(end)}  ${clock(end, false)} ===`,
+      '',
+    );
+    return lines.join('\r\n');
+  }
   if (input.code === 1618) {
     lines.push(
       `${client} [${clock(at(0.1))}]: Grabbed execution mutex.`,
@@ -89,7 +113,7 @@ export function msiVerboseLog(input: MsiLogInput): string {
     `${server} [${clock(at(0.04))}]: Package we're running from ==> C:\\Windows\\Installer\\${crypto.createHash('md5').update(product).digest('hex').slice(0, 6)}.msi`,
     `${server} [${clock(at(0.04))}]: APPCOMPAT: Compatibility mode property overrides found.`,
     `${server} [${clock(at(0.05))}]: Product Code passed to Engine.Initialize:           '${productCode}'`,
-    `${server} [${clock(at(0.05))}]: Command Line: ${input.parameters ? `${input.parameters} ` : ''}CURRENTDIRECTORY=C:\\Windows\\system32 CLIENTUILEVEL=3 CLIENTPROCESSID=4260 USERNAME=${input.runAsUser} ACTION=INSTALL`,
+    `${server} [${clock(at(0.05))}]: Command Line: ${input.parameters ? `${input.parameters} ` : ''}CURRENTDIRECTORY=C:\\Windows\\system32 CLIENTUILEVEL=3 CLIENTPROCESSID=4260 USERNAME=${input.runAsUser} ${properties}`,
     `${server} [${clock(at(0.06))}]: Doing action: INSTALL`,
   );
   if (input.code === 1638) {
@@ -120,7 +144,7 @@ export function msiVerboseLog(input: MsiLogInput): string {
     });
     if (ok) lines.push(`Action ended ${clock(at(0.97), false)}: INSTALL. Return value 1.`);
   }
-  if (input.code !== 1638) lines.push(`${server} [${clock(at(0.98))}]: Product: ${product} -- ${ok ? 'Installation completed successfully.' : 'Installation failed.'}`);
+  if (input.code !== 1638) lines.push(`${server} [${clock(at(0.98))}]: Product: ${product} -- ${ok ? completed : failedText}`);
   lines.push(
     // Windows words it so whatever the outcome; the status carries the result.
     `${server} [${clock(at(0.98))}]: Windows Installer installed the product. Product Name: ${product}. Product Version: 1.0.0. Product Language: 1033. Manufacturer: Push Install Lab. Installation success or error status: ${input.code}.`,

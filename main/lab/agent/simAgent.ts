@@ -10,7 +10,7 @@
 // agent's bounds (AGENT_BUSY_RETRY in main/server/agentProtocol.ts).
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AGENT_BUSY_RETRY, retryAfterSeconds } from '../../server/agentProtocol.js';
+import { AGENT_BUSY_RETRY, MSIEXEC_SWITCH, PUSH_ACTIONS, retryAfterSeconds, type PushAction } from '../../server/agentProtocol.js';
 import { JobFileError, parseJobFile, type AgentJob } from '../../server/jobFile.js';
 import { adminSharePathOf, labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { reportServiceStopped } from '../rpc/scm.js';
@@ -87,6 +87,7 @@ interface JobListing {
   runId: string;
   parameters: string;
   runAs: 'admin' | 'system';
+  action: PushAction;
   files: { name: string; size: number; sha256: string; role: string }[];
 }
 
@@ -99,7 +100,10 @@ function parseListing(value: unknown): JobListing {
   ) {
     throw new AgentStop(AgentExit.DOWNLOAD, 'the console\'s job answer is malformed');
   }
-  return { runId: v.runId, parameters: v.parameters, runAs: v.runAs, files };
+  // action: absent or null = install (a console from before the action); anything else → 16, as the native agent.
+  const action = (v as { action?: unknown }).action ?? 'install';
+  if (!(PUSH_ACTIONS as readonly unknown[]).includes(action)) throw new AgentStop(AgentExit.DOWNLOAD, 'the console\'s job is not understood: action must be "install", "uninstall" or "repair"');
+  return { runId: v.runId, parameters: v.parameters, runAs: v.runAs, action: action as PushAction, files };
 }
 
 /** Resolves after `ms`, or rejects with AgentStop(14) when the signal fires. One timer, only while waiting. */
@@ -372,15 +376,18 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
       log(`downloaded ${file.name}: ${received.size} bytes, SHA-256 verified`);
     }
 
-    // 7. msiexec /i <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
+    // 7. msiexec /i|/x|/fvomus <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
     progress('installing', null);
     const startedAt = now();
-    log(`msiexec /i "${workDir}\\${msi.name}" /qn /norestart /l*v "${workDir}\\PushInstall-msi.log" ${parameters} (as ${runAsUser})`.trimEnd());
+    const action = listing.action;
+    log(`msiexec ${MSIEXEC_SWITCH[action]} "${workDir}\\${msi.name}" /qn /norestart /l*v "${workDir}\\PushInstall-msi.log" ${parameters} (as ${runAsUser})`.trimEnd());
     await sleep(state.config.installTimeMs, signal);
-    const msiexecCode = msiexecCodeFor(state.config.profile);
+    const msiexecCode = msiexecCodeFor(state.config.profile, action, state.productInstalled(job.packageId));
     const agentCode = agentCodeFor(msiexecCode);
+    // What the host holds afterwards: an install or repair that succeeded leaves the product, an uninstall removes it.
+    if (msiexecCode === 0 || msiexecCode === 3010 || msiexecCode === 1641) state.products.set(job.packageId, action !== 'uninstall');
     writeAgentFile('.done', `run=${job.runId}\r\nexit=${agentCode}\r\n`);
-    log(`msiexec exited with ${msiexecCode}`);
+    log(`msiexec exited with ${msiexecCode}${msiexecCode === 1605 ? ' (the product is not installed)' : ''} [${action}]`);
     const msiLog = msiVerboseLog({
       computerName: state.config.name,
       productName: job.packageId,
@@ -390,6 +397,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
       startedAt,
       durationMs: Math.max(state.config.installTimeMs, 1),
       runAsUser,
+      action,
     });
 
     // 8. The result and the log; a few tries, then the result stands anyway (it is on the service).
