@@ -556,7 +556,6 @@ export type Envelope<T> = { ok: true; result: T } | { ok: false; error: IpcError
 
 /** Electron channel names are prefixed so nothing else on ipcMain collides with the contract. */
 export const IPC_INVOKE_PREFIX = 'pic:invoke:';
-export const IPC_EVENT_PREFIX = 'pic:event:';
 
 /** The window API, derived from the contract (renderer/global.d.ts declares window.pushConsole). */
 export interface PushConsoleApi {

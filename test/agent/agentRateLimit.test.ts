@@ -26,6 +26,7 @@ import { REPO_ROOT } from '../support/childProcess.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools, type WineRun } from '../support/wine.js';
 import { HELLO_TEXT, MsiBuilder, sha256File } from './msiFixtures.js';
+import { pairSockets } from '../support/tcpPair.js';
 
 const EXE = path.join(REPO_ROOT, 'agent', 'dist', 'PushInstallAgent.exe');
 const HOST = '127.0.75.1';
@@ -43,15 +44,7 @@ async function startForwarder(targetPort: number, beforeFirst: () => Promise<voi
     sockets.add(client);
     const go = () => {
       const upstream = net.connect({ host: HOST, port: targetPort, localAddress: SOURCE });
-      sockets.add(upstream);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
+      pairSockets(client, upstream, sockets);
       client.pipe(upstream);
       upstream.pipe(client);
     };

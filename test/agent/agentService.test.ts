@@ -26,6 +26,7 @@ import { REPO_ROOT } from '../support/childProcess.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools, type WinePrefix, type WineRun } from '../support/wine.js';
 import { HELLO_TEXT, MsiBuilder, sha256File, type BuiltMsi } from './msiFixtures.js';
+import { pairSockets } from '../support/tcpPair.js';
 
 const EXE = path.join(REPO_ROOT, 'agent', 'dist', 'PushInstallAgent.exe');
 const STOPPED = 1;
@@ -52,18 +53,9 @@ async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const server = net.createServer((client) => {
     stats.connections++;
     const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
     let down = 0;
     const started = Date.now();
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    const end = pairSockets(client, upstream, sockets);
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       down += chunk.length;

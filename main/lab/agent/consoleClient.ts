@@ -132,7 +132,8 @@ export class ConsoleClient {
   }
 }
 
-async function readSmall(res: http.IncomingMessage, what: string): Promise<Buffer> {
+/** A small answer's body (at most 256 KiB); a status other than 2xx is a ConsoleStatusError. */
+export async function readSmall(res: http.IncomingMessage, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {

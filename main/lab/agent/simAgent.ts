@@ -14,7 +14,7 @@ import { AGENT_BUSY_RETRY, MSIEXEC_SWITCH, PUSH_ACTIONS, retryAfterSeconds, type
 import { JobFileError, parseJobFile, type AgentJob } from '../../server/jobFile.js';
 import { adminSharePathOf, labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { reportServiceStopped } from '../rpc/scm.js';
-import { CertificatePinError, ConsoleClient, ConsoleStatusError, type ConsoleClientOptions } from './consoleClient.js';
+import { CertificatePinError, ConsoleClient, ConsoleStatusError, readSmall, type ConsoleClientOptions } from './consoleClient.js';
 import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
 
 /** agent/src/exitcodes.h */
@@ -129,25 +129,6 @@ const untilStopped = (signal: AbortSignal) =>
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
   });
-
-const MAX_JSON_BODY = 256 * 1024;
-
-/** A small answer's body; a status other than 2xx is a ConsoleStatusError (as ConsoleClient.getJson). */
-async function readSmall(res: http.IncomingMessage, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_JSON_BODY) {
-      res.destroy();
-      throw new ConsoleStatusError(res.statusCode ?? 0, `${what} answered more than ${MAX_JSON_BODY} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const status = res.statusCode ?? 0;
-  if (status < 200 || status > 299) throw new ConsoleStatusError(status, what);
-  return Buffer.concat(chunks);
-}
 
 const isNetworkError = (e: unknown) => e instanceof Error && !(e instanceof CertificatePinError) && !(e instanceof ConsoleStatusError) && !(e instanceof AgentStop);
 
