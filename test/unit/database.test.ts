@@ -213,6 +213,7 @@ describe('TasksRepo', () => {
         id: first.taskId,
         name: 'Roll out agent',
         packageName: 'Agent 7.1',
+        action: 'install', // no action in the task's options: an install
         scheduledAt: '2025-06-01T08:00:00.000Z',
         createdAt: summary.createdAt,
         targets: 7,
