@@ -11,7 +11,6 @@
 //   an unknown action → 16 before any download.
 // Needs wine, wine64, wixl and the built agent (npm run build:agent); fails loudly without them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,56 +19,21 @@ import { verdictForAgentCode } from '../../main/engine/results.js';
 import type { PushAction } from '../../main/server/agentProtocol.js';
 import { loadOrCreateCertificate } from '../../main/server/certificate.js';
 import { GrantStore, type PackageFile } from '../../main/server/grants.js';
-import { encodeJobFile } from '../../main/server/jobFile.js';
 import { startPackageServer, type AgentEvent } from '../../main/server/packageServer.js';
-import { REPO_ROOT } from '../support/childProcess.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
-import { createWinePrefix, requireTools, type WineRun } from '../support/wine.js';
+import { createWinePrefix, requireTools } from '../support/wine.js';
+import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop } from './agentHarness.js';
 import { sha256File } from './msiFixtures.js';
 
-const EXE = path.join(REPO_ROOT, 'agent', 'dist', 'PushInstallAgent.exe');
-const STOPPED = 1;
 const HELLO = 'installed by Push Install Console (actions)\r\n';
 
 /** A product with a file (Program Files\PushInstallTest-<variant>\hello.txt) and a registry value
  * (HKLM\Software\PushInstallTest\<variant>, Marker = [MARKER]). */
-function buildMsi(dir: string, variant: string): string {
-  const work = fs.mkdtempSync(path.join(dir, 'wixl-'));
-  fs.writeFileSync(path.join(work, 'hello.txt'), HELLO);
-  const wxs = `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="*" Name="Push Install Test ${variant}" Language="1033" Version="1.0.0"
-           Manufacturer="Push Install Console tests" UpgradeCode="${crypto.randomUUID()}">
-    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine" />
-    <Media Id="1" Cabinet="payload.cab" EmbedCab="yes" />
-    <Property Id="MARKER" Value="none" />
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="ProgramFiles64Folder">
-        <Directory Id="INSTALLDIR" Name="PushInstallTest-${variant}">
-          <Component Id="Main" Guid="${crypto.randomUUID()}" Win64="yes">
-            <File Id="hello" Name="hello.txt" Source="hello.txt" KeyPath="yes" />
-            <RegistryValue Root="HKLM" Key="Software\\PushInstallTest\\${variant}" Name="Marker" Type="string" Value="[MARKER]" />
-          </Component>
-        </Directory>
-      </Directory>
-    </Directory>
-    <Feature Id="All" Level="1"><ComponentRef Id="Main" /></Feature>
-  </Product>
-</Wix>
-`;
-  fs.writeFileSync(path.join(work, 'product.wxs'), wxs);
-  const out = path.join(dir, `${variant}.msi`);
-  const r = spawnSync('wixl', ['-a', 'x64', '-o', out, 'product.wxs'], { cwd: work, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`wixl failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  fs.rmSync(work, { recursive: true, force: true });
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const buildMsi = (dir: string, variant: string) => buildProductMsi(dir, variant, { hello: HELLO, property: 'MARKER', registryName: 'Marker' });
 
 test('install, uninstall, uninstall again and repair of a wixl MSI with the real agent under Wine', { timeout: 400_000 }, async (t) => {
   requireTools(['wine', 'wineserver', 'wineboot', 'wixl']);
-  assert.ok(fs.existsSync(EXE), `${EXE} is missing: run npm run build:agent`);
+  assert.ok(fs.existsSync(AGENT_EXE), `${AGENT_EXE} is missing: run npm run build:agent`);
 
   const wine = await createWinePrefix();
   t.after(() => wine.close());
@@ -100,35 +64,15 @@ test('install, uninstall, uninstall again and repair of a wixl MSI with the real
     return /Marker\s+REG_SZ\s+(.*?)\s*$/m.exec(reg.stdout)?.[1] ?? null;
   };
 
-  const sc = (args: readonly string[]): Promise<WineRun> => wine.run('sc', args, { timeoutMs: 30_000 });
   let nextTarget = 1;
   /** One push the way the console does it, with this action (undefined: the job has no `action`, as from an older console). */
   const push = async (action: PushAction | undefined, parameters = 'MARKER=pushed') => {
     const targetId = nextTarget++;
     const run = `act-${targetId}-${crypto.randomBytes(3).toString('hex')}`;
     const grant = grants.issue({ targetId, runId: run, files, parameters, runAs: 'system', ttlMs: 600_000, ...(action ? { action } : {}) });
-    const dirWin = `C:\\windows\\PushInstall\\${run}`;
-    const dirUnix = wine.unixPath(dirWin);
-    fs.mkdirSync(dirUnix, { recursive: true });
-    fs.copyFileSync(EXE, path.join(dirUnix, 'PushInstallAgent.exe'));
-    fs.writeFileSync(
-      path.join(dirUnix, 'PushInstallAgent.exe.job'),
-      encodeJobFile({ consoles: [{ host: '127.0.0.1', port: server.port }], fingerprint: cert.fingerprint, token: grant.token, runId: run, packageId: 'actions', size: files[0]!.size, sha256: files[0]!.sha256 }),
-    );
-    const name = `PushInstallAgent_${run}`;
-    assert.equal((await sc(['create', name, 'binPath=', `${dirWin}\\PushInstallAgent.exe`])).status, 0);
-    assert.equal((await sc(['start', name])).status, 0);
-    const deadline = Date.now() + 90_000;
-    let query = '';
-    for (;;) {
-      query = (await sc(['query', name])).stdout;
-      if (new RegExp(`STATE\\s*:\\s*${STOPPED}\\b`).test(query)) break;
-      assert.ok(Date.now() < deadline, `${name} not STOPPED after 90 s:\n${query}`);
-      await sleep(250);
-    }
-    assert.equal((await sc(['delete', name])).status, 0);
-    const logFile = path.join(dirUnix, 'PushInstallAgent.exe.log');
-    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+    const agent = placeAgent(wine, { run, console: { host: '127.0.0.1', port: server.port }, fingerprint: cert.fingerprint, token: grant.token, packageId: 'actions', msi: files[0]! });
+    await runServiceToStop(wine, agent);
+    const log = agent.log();
     const result = (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result');
     const code = result?.exitCode ?? -1;
     return { run, log, result, code, verdict: verdictForAgentCode(code, action ?? 'install') };

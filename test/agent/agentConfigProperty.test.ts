@@ -10,7 +10,6 @@
 // And parameters that grow past the agent's 8 KiB once expanded are refused (16, nothing downloaded).
 // Needs wine, wine64, wixl and the built agent (npm run build:agent); fails loudly without them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,42 +17,24 @@ import { test } from 'node:test';
 import { PackageService } from '../../main/app/packageService.js';
 import { loadOrCreateCertificate } from '../../main/server/certificate.js';
 import { GrantStore, type PackageFile } from '../../main/server/grants.js';
-import { encodeJobFile } from '../../main/server/jobFile.js';
 import { startPackageServer, type AgentEvent } from '../../main/server/packageServer.js';
 import { openDatabase } from '../../main/store/database.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
-import { REPO_ROOT } from '../support/childProcess.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
-import { createWinePrefix, requireTools, type WineRun } from '../support/wine.js';
+import { createWinePrefix, requireTools } from '../support/wine.js';
+import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop } from './agentHarness.js';
 import { sha256File } from './msiFixtures.js';
 
-const EXE = path.join(REPO_ROOT, 'agent', 'dist', 'PushInstallAgent.exe');
-const STOPPED = 1;
 const HELLO = 'installed with its configuration\r\n';
 
 /** A product that records [CONFIGFILE] in HKLM\Software\PushInstallTest\<variant> (ConfigFile) and
  * copies the file it names into its install folder as cfg-seen.xml. */
 function buildConfigPropertyMsi(dir: string, variant: string): string {
-  const work = fs.mkdtempSync(path.join(dir, 'wixl-'));
-  fs.writeFileSync(path.join(work, 'hello.txt'), HELLO);
-  const wxs = `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="*" Name="Push Install Test ${variant}" Language="1033" Version="1.0.0"
-           Manufacturer="Push Install Console tests" UpgradeCode="${crypto.randomUUID()}">
-    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine" />
-    <Media Id="1" Cabinet="payload.cab" EmbedCab="yes" />
-    <Property Id="CONFIGFILE" Value="none" />
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="ProgramFiles64Folder">
-        <Directory Id="INSTALLDIR" Name="PushInstallTest-${variant}">
-          <Component Id="Main" Guid="${crypto.randomUUID()}" Win64="yes">
-            <File Id="hello" Name="hello.txt" Source="hello.txt" KeyPath="yes" />
-            <RegistryValue Root="HKLM" Key="Software\\PushInstallTest\\${variant}" Name="ConfigFile" Type="string" Value="[CONFIGFILE]" />
-          </Component>
-        </Directory>
-      </Directory>
-    </Directory>
-    <Feature Id="All" Level="1"><ComponentRef Id="Main" /></Feature>
+  return buildProductMsi(dir, variant, {
+    hello: HELLO,
+    property: 'CONFIGFILE',
+    registryName: 'ConfigFile',
+    extraProductXml: `
     <CustomAction Id="SetCmd" Property="CMDEXE" Value="[System64Folder]cmd.exe" />
     <CustomAction Id="ReadConfig" Property="CMDEXE"
                   ExeCommand="/c copy /y &quot;[CONFIGFILE]&quot; &quot;[INSTALLDIR]cfg-seen.xml&quot;"
@@ -61,23 +42,13 @@ function buildConfigPropertyMsi(dir: string, variant: string): string {
     <InstallExecuteSequence>
       <Custom Action="SetCmd" Before="InstallInitialize">NOT Installed</Custom>
       <Custom Action="ReadConfig" After="InstallFiles">NOT Installed</Custom>
-    </InstallExecuteSequence>
-  </Product>
-</Wix>
-`;
-  fs.writeFileSync(path.join(work, 'product.wxs'), wxs);
-  const out = path.join(dir, `${variant}.msi`);
-  const r = spawnSync('wixl', ['-a', 'x64', '-o', out, 'product.wxs'], { cwd: work, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`wixl failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  fs.rmSync(work, { recursive: true, force: true });
-  return out;
+    </InstallExecuteSequence>`,
+  });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its work folder under Wine', { timeout: 300_000 }, async (t) => {
   requireTools(['wine', 'wineserver', 'wineboot', 'wixl']);
-  assert.ok(fs.existsSync(EXE), `${EXE} is missing: run npm run build:agent`);
+  assert.ok(fs.existsSync(AGENT_EXE), `${AGENT_EXE} is missing: run npm run build:agent`);
 
   const wine = await createWinePrefix();
   t.after(() => wine.close());
@@ -105,7 +76,6 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
   });
   t.after(() => server.close());
 
-  const sc = (args: readonly string[]): Promise<WineRun> => wine.run('sc', args, { timeoutMs: 30_000 });
   let nextTarget = 1;
   /** One push the way the console does it: agent + job file in C:\windows\PushInstall\<run>, a
    * service, STOPPED; returns the service's result, the agent's log and what the server saw. */
@@ -113,31 +83,10 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
     const targetId = nextTarget++;
     const run = `cfgprop-${targetId}-${crypto.randomBytes(3).toString('hex')}`;
     const grant = grants.issue({ targetId, runId: run, files, parameters, runAs: 'system', ttlMs: 600_000 });
-    const dirWin = `C:\\windows\\PushInstall\\${run}`;
-    const dirUnix = wine.unixPath(dirWin);
-    fs.mkdirSync(dirUnix, { recursive: true });
-    fs.copyFileSync(EXE, path.join(dirUnix, 'PushInstallAgent.exe'));
     const msi = files.find((f) => f.role === 'msi')!;
-    fs.writeFileSync(
-      path.join(dirUnix, 'PushInstallAgent.exe.job'),
-      encodeJobFile({ consoles: [{ host: '127.0.0.1', port: server.port }], fingerprint: cert.fingerprint, token: grant.token, runId: run, packageId: 'cfgprop', size: msi.size, sha256: msi.sha256 }),
-    );
-    const name = `PushInstallAgent_${run}`;
-    assert.equal((await sc(['create', name, 'binPath=', `${dirWin}\\PushInstallAgent.exe`])).status, 0);
-    assert.equal((await sc(['start', name])).status, 0);
-    const deadline = Date.now() + 90_000;
-    let query = '';
-    for (;;) {
-      query = (await sc(['query', name])).stdout;
-      if (new RegExp(`STATE\\s*:\\s*${STOPPED}\\b`).test(query)) break;
-      assert.ok(Date.now() < deadline, `${name} not STOPPED after 90 s:\n${query}`);
-      await sleep(250);
-    }
-    assert.equal((await sc(['delete', name])).status, 0);
-    const logFile = path.join(dirUnix, 'PushInstallAgent.exe.log');
-    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
-    const serviceExitCode = Number(/SERVICE_EXIT_CODE\s*:\s*(\d+)/.exec(query)?.[1]);
-    const win32ExitCode = Number(/WIN32_EXIT_CODE\s*:\s*(\d+)/.exec(query)?.[1]);
+    const agent = placeAgent(wine, { run, console: { host: '127.0.0.1', port: server.port }, fingerprint: cert.fingerprint, token: grant.token, packageId: 'cfgprop', msi });
+    const { win32ExitCode, serviceExitCode } = await runServiceToStop(wine, agent);
+    const log = agent.log();
     const result = (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result');
     const served = serverLog.filter((l) => l.target === targetId && l.detail.startsWith('serving ')).map((l) => l.detail);
     return { run, win32ExitCode, serviceExitCode, log, result, served, workUnix: wine.unixPath(`C:\\windows\\Temp\\PushInstall-${run}`) };

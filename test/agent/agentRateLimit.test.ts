@@ -20,13 +20,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadOrCreateCertificate } from '../../main/server/certificate.js';
 import { GrantStore, type PackageFile } from '../../main/server/grants.js';
-import { encodeJobFile } from '../../main/server/jobFile.js';
 import { startPackageServer, type AgentEvent } from '../../main/server/packageServer.js';
 import { REPO_ROOT } from '../support/childProcess.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools, type WineRun } from '../support/wine.js';
 import { HELLO_TEXT, MsiBuilder, sha256File } from './msiFixtures.js';
 import { pairSockets } from '../support/tcpPair.js';
+import { placeAgent } from './agentHarness.js';
 
 const EXE = path.join(REPO_ROOT, 'agent', 'dist', 'PushInstallAgent.exe');
 const HOST = '127.0.75.1';
@@ -82,16 +82,7 @@ test('PushInstallAgent.exe under Wine backs off on HTTP 429 (Retry-After) and in
   /** The agent in C:\windows\PushInstall\<run>\ with its job file naming one console. */
   const prepare = (consolePort: number, msi: PackageFile, tokenFor: (run: string) => string) => {
     const run = `rl-${nextRun++}-${crypto.randomBytes(3).toString('hex')}`;
-    const token = tokenFor(run);
-    const dirWin = `C:\\windows\\PushInstall\\${run}`;
-    const dirUnix = wine.unixPath(dirWin);
-    fs.mkdirSync(dirUnix, { recursive: true });
-    fs.copyFileSync(EXE, path.join(dirUnix, 'PushInstallAgent.exe'));
-    fs.writeFileSync(
-      path.join(dirUnix, 'PushInstallAgent.exe.job'),
-      encodeJobFile({ consoles: [{ host: HOST, port: consolePort }], fingerprint: cert.fingerprint, token, runId: run, packageId: 'rate-limit-test', size: msi.size, sha256: msi.sha256 }),
-    );
-    return { run, dirWin, dirUnix, exeWin: `${dirWin}\\PushInstallAgent.exe`, log: () => fs.readFileSync(path.join(dirUnix, 'PushInstallAgent.exe.log'), 'utf8') };
+    return placeAgent(wine, { run, console: { host: HOST, port: consolePort }, fingerprint: cert.fingerprint, token: tokenFor(run), packageId: 'rate-limit-test', msi });
   };
   const sc = async (args: readonly string[]): Promise<WineRun> => wine.run('sc', args, { timeoutMs: 30_000 });
 
