@@ -5,60 +5,48 @@
 // Installation History update live, F4 → Details → View Selected Logs, export the CSV.
 // The computers are loopback addresses nothing listens on (127.0.77.x, TCP 445 refused), so
 // every push fails fast with port-blocked: the UI must show that class and its advice.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { repoRoot, useConsoleShell } from '../support/browserShell.js';
 import { buildMsi } from '../support/wixl.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const PASSWORD = 'e2e-Secret-never-shown-9';
 
 describe('the console\'s windows in Chromium: the seed workflow', () => {
-  let dir: string;
-  let shell: RunningShell;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    fs.mkdirSync(shots, { recursive: true });
-    dir = tempDir('pic-e2e-windows-');
-    const files = path.join(dir, 'files');
-    fs.mkdirSync(files);
-    buildMsi(files, 'endpoint-agent.msi', { name: 'Endpoint Agent', version: '11.0.2044', manufacturer: 'Example Security', productCode: '{6F1C3A52-0000-4C1D-9A3E-1234567890AB}' });
-    fs.writeFileSync(path.join(files, 'broken.xml'), '<config>\n  <server port="2222">\n</config>\n');
-    fs.writeFileSync(path.join(files, 'cfg.xml'), '<?xml version="1.0"?>\n<config><server port="2222"/></config>\n');
-    fs.writeFileSync(path.join(files, 'hosts.csv'), 'Host Name,Owner\n127.0.77.5,ann\n127.0.77.999,bob\n127.0.77.6,carl\n');
-    // The push fails at TCP 445 before the agent is copied; any readable file stands in for it.
-    const agent = path.join(files, 'agent.exe');
-    fs.writeFileSync(agent, 'MZ stand-in agent');
+  const fx = useConsoleShell({
+    prefix: 'pic-e2e-windows-',
+    startTimeoutMs: 20_000,
+    acceptDownloads: true,
+    setup: (dir) => {
+      fs.mkdirSync(shots, { recursive: true });
+      const files = path.join(dir, 'files');
+      fs.mkdirSync(files);
+      buildMsi(files, 'endpoint-agent.msi', { name: 'Endpoint Agent', version: '11.0.2044', manufacturer: 'Example Security', productCode: '{6F1C3A52-0000-4C1D-9A3E-1234567890AB}' });
+      fs.writeFileSync(path.join(files, 'broken.xml'), '<config>\n  <server port="2222">\n</config>\n');
+      fs.writeFileSync(path.join(files, 'cfg.xml'), '<?xml version="1.0"?>\n<config><server port="2222"/></config>\n');
+      fs.writeFileSync(path.join(files, 'hosts.csv'), 'Host Name,Owner\n127.0.77.5,ann\n127.0.77.999,bob\n127.0.77.6,carl\n');
+      // The push fails at TCP 445 before the agent is copied; any readable file stands in for it.
+      fs.writeFileSync(path.join(files, 'agent.exe'), 'MZ stand-in agent');
+    },
     // Without the simulated lab: these pushes go to addresses where nothing listens.
-    shell = await startBrowserShell(path.join(dir, 'data'), 20_000, { PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' });
-    browser = await launchChromium();
-    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, acceptDownloads: true, pageErrors });
+    env: (dir) => ({ PUSHCONSOLE_AGENT: path.join(dir, 'files', 'agent.exe'), PUSHCONSOLE_LAB: '0' }),
   });
 
-  after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
-  const dialog = (name: string) => page.getByRole('dialog', { name, exact: true });
+  const tab = (name: string) => fx.page.getByRole('tab', { name, exact: true });
+  const dialog = (name: string) => fx.page.getByRole('dialog', { name, exact: true });
   // MUI's dialogs fade for 225 ms: wait them out so the picture shows what the admin sees.
   const shot = async (name: string) => {
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+    await fx.page.waitForTimeout(300);
+    await fx.page.screenshot({ path: path.join(shots, `${name}.png`) });
   };
-  const files = () => path.join(dir, 'files');
+  const files = () => path.join(fx.dir, 'files');
 
   test('Packages: an invalid XML is shown with its line; the file chooser picks the valid one; the MSI\'s product is read', async () => {
     await tab('Packages').click();
-    await page.getByRole('button', { name: 'Create Package…' }).click();
+    await fx.page.getByRole('button', { name: 'Create Package…' }).click();
     const create = dialog('Create Package');
     await create.getByTestId('package-msi').fill(path.join(files(), 'endpoint-agent.msi'));
     await create.getByTestId('msi-info').getByText('Example Security').waitFor();
@@ -85,7 +73,7 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await shot('package-create');
     await create.getByRole('button', { name: 'Create' }).click();
     await create.waitFor({ state: 'detached' });
-    const row = page.getByTestId('packages-grid').getByRole('row').filter({ hasText: 'Endpoint Agent 11.0.2044' });
+    const row = fx.page.getByTestId('packages-grid').getByRole('row').filter({ hasText: 'Endpoint Agent 11.0.2044' });
     await row.getByText('endpoint-agent.msi').waitFor();
     await row.getByText('REBOOT=ReallySuppress').waitFor();
     await shot('packages');
@@ -93,8 +81,8 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
 
   test('Computers: a range is previewed then added; a CSV import reports its invalid line; Get Info shows port-blocked', async () => {
     await tab('Computers').click();
-    await page.getByRole('button', { name: 'Add Computers ▾' }).click();
-    await page.getByRole('menuitem', { name: 'Names, Addresses, Ranges or File…' }).click();
+    await fx.page.getByRole('button', { name: 'Add Computers ▾' }).click();
+    await fx.page.getByRole('menuitem', { name: 'Names, Addresses, Ranges or File…' }).click();
     const add = dialog('Add Computers');
     await add.getByTestId('add-computers-input').fill('127.0.77.1-3');
     await add.getByRole('button', { name: 'Preview' }).click();
@@ -102,8 +90,8 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await add.getByRole('button', { name: 'Add 3' }).click();
     await add.waitFor({ state: 'detached' });
 
-    await page.getByRole('button', { name: 'Add Computers ▾' }).click();
-    await page.getByRole('menuitem', { name: 'Names, Addresses, Ranges or File…' }).click();
+    await fx.page.getByRole('button', { name: 'Add Computers ▾' }).click();
+    await fx.page.getByRole('menuitem', { name: 'Names, Addresses, Ranges or File…' }).click();
     await add.getByRole('tab', { name: 'Import file' }).click();
     await add.getByTestId('import-file-path').fill(path.join(files(), 'hosts.csv'));
     await add.getByTestId('add-computers-group').fill('Branch');
@@ -112,14 +100,14 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await shot('computers-import-preview');
     await add.getByRole('button', { name: 'Add 2' }).click();
     await add.waitFor({ state: 'detached' });
-    assert.match(await page.getByTestId('computers-count').innerText(), /^5 computer\(s\)/);
-    await page.getByRole('button', { name: 'Branch (2)' }).click();
-    assert.match(await page.getByTestId('computers-count').innerText(), /2 shown/);
-    await page.getByRole('button', { name: /^All computers/ }).click();
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), /^5 computer\(s\)/);
+    await fx.page.getByRole('button', { name: 'Branch (2)' }).click();
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), /2 shown/);
+    await fx.page.getByRole('button', { name: /^All computers/ }).click();
 
-    const grid = page.getByTestId('computers-grid');
+    const grid = fx.page.getByTestId('computers-grid');
     await grid.getByRole('row').filter({ hasText: '127.0.77.5' }).click();
-    await page.getByRole('button', { name: 'Get Info' }).click();
+    await fx.page.getByRole('button', { name: 'Get Info' }).click();
     const info = dialog('Get Info');
     await info.getByTestId('getinfo-results').getByText('port-blocked').waitFor();
     await shot('computers-get-info');
@@ -127,12 +115,12 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
   });
 
   test('New Installation Task: each step says what is missing; Set for All, Add Clients Special, Set Credentials, Test, Finish', async () => {
-    const grid = page.getByTestId('computers-grid');
+    const grid = fx.page.getByTestId('computers-grid');
     await grid.getByRole('row').filter({ hasText: '127.0.77.1' }).click();
     await grid.getByRole('row').filter({ hasText: '127.0.77.3' }).click({ modifiers: ['Shift'] });
-    assert.match(await page.getByTestId('computers-count').innerText(), /3 selected/);
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), /3 selected/);
     await grid.getByRole('row').filter({ hasText: '127.0.77.2' }).click({ button: 'right' });
-    await page.getByRole('menuitem', { name: /New Installation Task…/ }).click();
+    await fx.page.getByRole('menuitem', { name: /New Installation Task…/ }).click();
     const wizard = dialog('New Installation Task');
     await wizard.getByLabel('Windows push installation', { exact: false }).isChecked().then((v) => assert.ok(v));
     assert.ok(await wizard.getByLabel('Install', { exact: true }).isChecked());
@@ -167,10 +155,10 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await wizard.getByRole('button', { name: 'Set Credentials…' }).click();
     const setSome = dialog('Set Credentials');
     await setSome.getByLabel('Use stored credentials').click();
-    await page.getByRole('option', { name: 'CORP\\admin' }).click();
+    await fx.page.getByRole('option', { name: 'CORP\\admin' }).click();
     await setSome.getByRole('button', { name: 'OK' }).click();
     await wizard.getByTestId('logon-summary').getByText(/4 computer\(s\); all have credentials/).waitFor();
-    assert.ok(!(await page.content()).includes(PASSWORD), 'the password never comes back to the page');
+    assert.ok(!(await fx.page.content()).includes(PASSWORD), 'the password never comes back to the page');
 
     await wizard.getByRole('button', { name: 'Test' }).click();
     await logon.getByTestId('test-error').first().getByText('port-blocked').waitFor();
@@ -203,9 +191,9 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
 
   test('Installation History: live states end as port-blocked with advice; F4 → Details → View Selected Logs; CSV export', async () => {
     assert.equal(await tab('Installation History').getAttribute('aria-selected'), 'true');
-    const taskRow = page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Deploy Endpoint Agent to the lab' });
+    const taskRow = fx.page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Deploy Endpoint Agent to the lab' });
     await taskRow.waitFor();
-    const targets = page.getByTestId('targets-grid');
+    const targets = fx.page.getByTestId('targets-grid');
     await targets.getByRole('row').nth(4).waitFor();
     await taskRow.getByText('0 succeeded · 4 failed / 4').waitFor({ timeout: 30_000 });
     await taskRow.getByText('finished').waitFor();
@@ -217,12 +205,12 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
       assert.match(text, /port-blocked/);
       assert.match(text, /start the Server service|File and Printer Sharing/);
     }
-    await page.getByTestId('outcome-chart').getByText('4 port-blocked').waitFor();
+    await fx.page.getByTestId('outcome-chart').getByText('4 port-blocked').waitFor();
     await shot('history');
 
     await targets.getByRole('row').filter({ hasText: '127.0.77.2' }).click();
     await taskRow.click();
-    await page.keyboard.press('F4');
+    await fx.page.keyboard.press('F4');
     // A dialog is named by its title: Properties of a task is "Task: <name>".
     const props = dialog('Task: Deploy Endpoint Agent to the lab');
     await props.waitFor();
@@ -233,7 +221,7 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await steps.getByRole('row').filter({ hasText: 'done' }).getByText('ECONNREFUSED').waitFor();
     await shot('properties-details');
     await props.getByRole('button', { name: 'View Selected Logs' }).click();
-    const viewer = page.getByRole('dialog', { name: /^Logs of 1 computer\(s\)/ });
+    const viewer = fx.page.getByRole('dialog', { name: /^Logs of 1 computer\(s\)/ });
     const log = viewer.getByTestId('log-view');
     await log.getByText(/127\.0\.77\.2 — step log/).waitFor();
     assert.match(await log.innerText(), /127\.0\.77\.2\s+start\s+push to 127\.0\.77\.2 as CORP\\admin/);
@@ -244,37 +232,37 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await viewer.getByRole('button', { name: 'Close' }).click();
     await props.getByRole('button', { name: 'Close' }).click();
 
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export Results (CSV)' }).click();
+    const download = fx.page.waitForEvent('download');
+    await fx.page.getByRole('button', { name: 'Export Results (CSV)' }).click();
     const csv = await download;
-    const csvPath = path.join(dir, csv.suggestedFilename());
+    const csvPath = path.join(fx.dir, csv.suggestedFilename());
     await csv.saveAs(csvPath);
     const text = fs.readFileSync(csvPath, 'utf8');
     assert.match(text, /127\.0\.77\.4,127\.0\.77\.4,done,failed,port-blocked/);
     assert.ok(!text.includes(PASSWORD));
-    const zip = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export Logs (ZIP)' }).click();
+    const zip = fx.page.waitForEvent('download');
+    await fx.page.getByRole('button', { name: 'Export Logs (ZIP)' }).click();
     assert.match((await zip).suggestedFilename(), /-logs\.zip$/);
   });
 
   test('Computers show each push\'s last result; keyboard: Ctrl+F searches, Ctrl+A selects all, Delete asks before removing', async () => {
     await tab('Computers').click();
-    const grid = page.getByTestId('computers-grid');
+    const grid = fx.page.getByTestId('computers-grid');
     await grid.getByRole('row').filter({ hasText: '127.0.77.1' }).getByText(/failed \(port-blocked\)/).waitFor();
-    await page.keyboard.press('Control+f');
-    await page.keyboard.type('Branch');
-    assert.match(await page.getByTestId('computers-count').innerText(), /2 shown/);
-    await page.getByLabel('Filter computers').fill('');
+    await fx.page.keyboard.press('Control+f');
+    await fx.page.keyboard.type('Branch');
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), /2 shown/);
+    await fx.page.getByLabel('Filter computers').fill('');
     await grid.getByRole('row').filter({ hasText: '127.0.77.5' }).click();
-    await page.keyboard.press('Control+a');
-    assert.match(await page.getByTestId('computers-count').innerText(), /^6 computer\(s\), 6 shown, 6 selected/);
-    await page.keyboard.press('Delete');
+    await fx.page.keyboard.press('Control+a');
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), /^6 computer\(s\), 6 shown, 6 selected/);
+    await fx.page.keyboard.press('Delete');
     await dialog('Remove 6 computer(s)?').waitFor();
     await shot('computers');
     await dialog('Remove 6 computer(s)?').getByRole('button', { name: 'Cancel' }).click();
   });
 
   test('no script error reached the page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(fx.pageErrors, []);
   });
 });

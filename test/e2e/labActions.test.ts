@@ -4,14 +4,13 @@
 // Uninstall with each host's outcome (removed; the reboot-required host succeeds with a restart), then
 // Redeploy runs the same uninstall again and every host answers msiexec 1605, which History shows as
 // succeeded, "nothing to remove". Properties of the task names the action and msiexec's switch.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { assignProfiles, expectedOutcome } from '../../main/lab/profiles.js';
-import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { repoRoot, useConsoleShell } from '../support/browserShell.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const HOSTS = 5;
@@ -19,54 +18,41 @@ const names = Array.from({ length: HOSTS }, (_, i) => `LAB-PC-${String(i + 1).pa
 const profiles = assignProfiles(names, 'mixed');
 
 describe('an Uninstall task on the simulated lab from the browser', () => {
-  let dir: string;
-  let shell: RunningShell;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    fs.mkdirSync(shots, { recursive: true });
-    dir = tempDir('pic-e2e-actions-');
-    shell = await startBrowserShell(path.join(dir, 'data'), 30_000, {
+  const fx = useConsoleShell({
+    prefix: 'pic-e2e-actions-',
+    startTimeoutMs: 30_000,
+    setup: () => void fs.mkdirSync(shots, { recursive: true }),
+    env: {
       PUSHCONSOLE_LAB: '1',
       PUSHCONSOLE_LAB_HOSTS: String(HOSTS),
       PUSHCONSOLE_LAB_FIRST: '127.0.63.1',
       PUSHCONSOLE_LAB_PORT: '14475',
-    });
-    browser = await launchChromium();
-    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, pageErrors });
+    },
   });
 
-  after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
+  const tab = (name: string) => fx.page.getByRole('tab', { name, exact: true });
 
   test('the wizard: Uninstall chosen with the keyboard, "Package to remove", the summary says Remove', async () => {
     assert.ok(profiles.every((p) => expectedOutcome(p, 'uninstall').outcome.startsWith('succeeded')), `the lab's first hosts all remove: ${profiles.join(', ')}`);
     await tab('Computers').click();
-    await page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
-    await page.getByTestId('computers-grid').getByRole('row').filter({ hasText: 'LAB-PC-001' }).click();
-    await page.keyboard.press('Control+a');
-    await page.keyboard.press('Control+n');
-    const wizard = page.getByRole('dialog', { name: 'New Installation Task' });
+    await fx.page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
+    await fx.page.getByTestId('computers-grid').getByRole('row').filter({ hasText: 'LAB-PC-001' }).click();
+    await fx.page.keyboard.press('Control+a');
+    await fx.page.keyboard.press('Control+n');
+    const wizard = fx.page.getByRole('dialog', { name: 'New Installation Task' });
     const install = wizard.getByRole('radio', { name: 'Install', exact: true });
     const uninstall = wizard.getByRole('radio', { name: /^Uninstall/ });
     assert.equal(await install.isChecked(), true);
     await install.focus();
-    await page.keyboard.press('ArrowDown');
+    await fx.page.keyboard.press('ArrowDown');
     assert.equal(await uninstall.isChecked(), true, 'Uninstall is reachable and chosen with the keyboard');
     assert.equal(await wizard.getByRole('radio', { name: /^Repair/ }).isEnabled(), true);
     await wizard.getByRole('button', { name: 'Continue' }).click();
 
     await wizard.getByRole('button', { name: 'Set for All…' }).click();
-    const setAll = page.getByRole('dialog', { name: 'Set for All' });
+    const setAll = fx.page.getByRole('dialog', { name: 'Set for All' });
     await setAll.getByLabel('Use stored credentials').click();
-    await page.getByRole('option', { name: 'LAB\\labadmin' }).click();
+    await fx.page.getByRole('option', { name: 'LAB\\labadmin' }).click();
     await setAll.getByRole('button', { name: 'OK' }).click();
     await wizard.getByTestId('logon-summary').getByText(new RegExp(`${HOSTS} computer\\(s\\); all have credentials`)).waitFor();
     await wizard.getByRole('button', { name: 'Continue' }).click();
@@ -83,15 +69,15 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
     assert.equal(await wizard.getByTestId('wizard-summary-action').innerText(), 'Remove');
     assert.equal(await wizard.getByTestId('task-name').getAttribute('placeholder'), `Uninstall ${DEMO_PACKAGE_NAME} from ${HOSTS} computers`);
     await wizard.getByTestId('task-name').fill('Lab uninstall');
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, 'lab-uninstall-wizard.png') });
+    await fx.page.waitForTimeout(300);
+    await fx.page.screenshot({ path: path.join(shots, 'lab-uninstall-wizard.png') });
     await wizard.getByRole('button', { name: 'Finish' }).click();
     await wizard.waitFor({ state: 'detached' });
   });
 
   test('History: the task is an Uninstall, each host removed; Redeploy uninstalls again and every host says nothing to remove (MSI 1605)', async () => {
-    const tasks = page.getByTestId('tasks-grid');
-    const grid = page.getByTestId('targets-grid');
+    const tasks = fx.page.getByTestId('tasks-grid');
+    const grid = fx.page.getByTestId('targets-grid');
     const first = tasks.getByRole('row').filter({ hasText: 'Lab uninstall' }).first();
     await first.getByText('Uninstall', { exact: true }).waitFor();
     await first.getByText('finished', { exact: true }).waitFor({ timeout: 30_000 });
@@ -102,7 +88,7 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
       assert.match(text, reboot ? /succeeded \(reboot\)[\s\S]*MSI 3010/ : /succeeded[\s\S]*Removed\./, `${name}: ${text}`);
     }
 
-    await page.getByRole('button', { name: 'Redeploy' }).click();
+    await fx.page.getByRole('button', { name: 'Redeploy' }).click();
     const again = tasks.getByRole('row').filter({ hasText: 'Redeploy of Lab uninstall' });
     await again.getByText('Uninstall', { exact: true }).waitFor();
     await again.getByText('finished', { exact: true }).waitFor({ timeout: 30_000 });
@@ -111,18 +97,18 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
       const text = await grid.getByRole('row').filter({ hasText: name }).innerText();
       assert.match(text, /succeeded[\s\S]*The product was not installed: nothing to remove\.[\s\S]*MSI 1605/, `${name}: ${text}`);
     }
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, 'lab-uninstall-history.png') });
+    await fx.page.waitForTimeout(300);
+    await fx.page.screenshot({ path: path.join(shots, 'lab-uninstall-history.png') });
 
     await again.click();
-    await page.keyboard.press('F4');
-    const props = page.getByRole('dialog', { name: 'Task: Redeploy of Lab uninstall' });
+    await fx.page.keyboard.press('F4');
+    const props = fx.page.getByRole('dialog', { name: 'Task: Redeploy of Lab uninstall' });
     await props.getByRole('tab', { name: 'General' }).click();
     await props.getByRole('row').filter({ hasText: 'Action' }).getByText('Uninstall (msiexec /x)').waitFor();
     await props.getByRole('button', { name: 'Close' }).click();
   });
 
   test('no script error reached the page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(fx.pageErrors, []);
   });
 });

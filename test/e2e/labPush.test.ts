@@ -5,14 +5,13 @@
 // History ends with exactly the outcome each host's profile dictates — successes included —
 // while the page's frame times are measured. F4 → Details → View Selected Logs shows a
 // succeeded host's step log and the MSI log its agent sent.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { assignProfiles, EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
-import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
+import { repoRoot, useConsoleShell } from '../support/browserShell.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const HOSTS = 20;
@@ -30,60 +29,47 @@ const FRAME_RECORDER = `(() => {
 })()`;
 
 describe('a push to the simulated lab from the browser', () => {
-  let dir: string;
-  let shell: RunningShell;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    fs.mkdirSync(shots, { recursive: true });
-    dir = tempDir('pic-e2e-lab-');
-    shell = await startBrowserShell(path.join(dir, 'data'), 30_000, {
+  const fx = useConsoleShell({
+    prefix: 'pic-e2e-lab-',
+    startTimeoutMs: 30_000,
+    setup: () => void fs.mkdirSync(shots, { recursive: true }),
+    env: {
       PUSHCONSOLE_LAB: '1',
       PUSHCONSOLE_LAB_HOSTS: String(HOSTS),
       PUSHCONSOLE_LAB_FIRST: '127.0.34.1',
       PUSHCONSOLE_LAB_PORT: '14472',
-    });
-    browser = await launchChromium();
-    page = await openConsolePage(browser, shell.url, { timeoutMs: 15_000, pageErrors });
+    },
   });
 
-  after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
+  const tab = (name: string) => fx.page.getByRole('tab', { name, exact: true });
   // MUI's dialogs fade for 225 ms: wait them out so the picture shows what the admin sees.
   const shot = async (name: string) => {
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+    await fx.page.waitForTimeout(300);
+    await fx.page.screenshot({ path: path.join(shots, `${name}.png`) });
   };
 
   test('Configuration: the agent callback bound is shortened to 10 s (the lab\'s no-callback hosts wait that long)', async () => {
     await tab('Configuration').click();
-    await page.getByTestId('setting-agentCallbackTimeoutSeconds').fill('10');
-    await page.getByTestId('setting-connectTimeoutSeconds').fill('2');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByTestId('settings-saved').waitFor();
+    await fx.page.getByTestId('setting-agentCallbackTimeoutSeconds').fill('10');
+    await fx.page.getByTestId('setting-connectTimeoutSeconds').fill('2');
+    await fx.page.getByRole('button', { name: 'Save' }).click();
+    await fx.page.getByTestId('settings-saved').waitFor();
   });
 
   test('wizard on the lab group: Ctrl+A, Ctrl+N, Set for All with the lab credential, Test, demo package, Finish', async () => {
     await tab('Computers').click();
-    await page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
-    const grid = page.getByTestId('computers-grid');
+    await fx.page.getByRole('button', { name: `${LAB_GROUP} (${HOSTS})` }).click();
+    const grid = fx.page.getByTestId('computers-grid');
     await grid.getByRole('row').filter({ hasText: 'LAB-PC-001' }).click();
-    await page.keyboard.press('Control+a');
-    assert.match(await page.getByTestId('computers-count').innerText(), new RegExp(`${HOSTS} selected`));
-    await page.keyboard.press('Control+n');
-    const wizard = page.getByRole('dialog', { name: 'New Installation Task' });
+    await fx.page.keyboard.press('Control+a');
+    assert.match(await fx.page.getByTestId('computers-count').innerText(), new RegExp(`${HOSTS} selected`));
+    await fx.page.keyboard.press('Control+n');
+    const wizard = fx.page.getByRole('dialog', { name: 'New Installation Task' });
     await wizard.getByRole('button', { name: 'Continue' }).click();
     await wizard.getByRole('button', { name: 'Set for All…' }).click();
-    const setAll = page.getByRole('dialog', { name: 'Set for All' });
+    const setAll = fx.page.getByRole('dialog', { name: 'Set for All' });
     await setAll.getByLabel('Use stored credentials').click();
-    await page.getByRole('option', { name: 'LAB\\labadmin' }).click();
+    await fx.page.getByRole('option', { name: 'LAB\\labadmin' }).click();
     await setAll.getByRole('button', { name: 'OK' }).click();
     await wizard.getByTestId('logon-summary').getByText(new RegExp(`${HOSTS} computer\\(s\\); all have credentials`)).waitFor();
 
@@ -100,22 +86,22 @@ describe('a push to the simulated lab from the browser', () => {
     await wizard.getByRole('button', { name: 'Continue' }).click();
     await wizard.getByTestId('task-name').fill('Lab push');
     // Frame times from here to the end of the push: the grid must stay smooth while it updates.
-    await page.evaluate(FRAME_RECORDER);
+    await fx.page.evaluate(FRAME_RECORDER);
     await wizard.getByRole('button', { name: 'Finish' }).click();
     await wizard.waitFor({ state: 'detached' });
   });
 
   test('Installation History ends with each host\'s profile outcome and error class, successes included', async () => {
-    const taskRow = page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Lab push' });
+    const taskRow = fx.page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Lab push' });
     await taskRow.getByText('running', { exact: true }).waitFor();
     await shot('lab-history-running');
     await taskRow.getByText('finished', { exact: true }).waitFor({ timeout: 90_000 });
-    const frames = (await page.evaluate('window.__stop = true, window.__frames')) as number[];
+    const frames = (await fx.page.evaluate('window.__stop = true, window.__frames')) as number[];
     const sorted = [...frames].sort((a, b) => a - b);
     const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
     console.log(`lab push of ${HOSTS} hosts: ${frames.length} frames, p95 frame time ${p95.toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms`);
 
-    const grid = page.getByTestId('targets-grid');
+    const grid = fx.page.getByTestId('targets-grid');
     const succeeded = [...expected.values()].filter((e) => e.outcome.startsWith('succeeded')).length;
     await taskRow.getByText(new RegExp(`${succeeded} succeeded · ${HOSTS - succeeded} failed / ${HOSTS}`)).waitFor();
     const mismatches: string[] = [];
@@ -130,13 +116,13 @@ describe('a push to the simulated lab from the browser', () => {
 
     const ok = names.find((_, i) => profiles[i] === 'healthy')!;
     await grid.getByRole('row').filter({ hasText: ok }).click();
-    await page.keyboard.press('F4');
-    const props = page.getByRole('dialog', { name: `Computer ${ok} in task: Lab push` });
+    await fx.page.keyboard.press('F4');
+    const props = fx.page.getByRole('dialog', { name: `Computer ${ok} in task: Lab push` });
     await props.waitFor();
     await props.getByTestId('step-table').getByText(/succeeded/).first().waitFor();
     await shot('lab-properties');
     await props.getByRole('button', { name: 'View Selected Logs' }).click();
-    const viewer = page.getByRole('dialog', { name: /^Logs of 1 computer\(s\)/ });
+    const viewer = fx.page.getByRole('dialog', { name: /^Logs of 1 computer\(s\)/ });
     const log = viewer.getByTestId('log-view');
     await log.getByText(new RegExp(`${ok} — MSI log`)).waitFor();
     const text = await log.innerText();
@@ -146,6 +132,6 @@ describe('a push to the simulated lab from the browser', () => {
   });
 
   test('no script error reached the page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(fx.pageErrors, []);
   });
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,4 +104,42 @@ export async function openConsolePage(
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface ConsoleShellFixture {
+  /** The test's own folder (the console's data folder is `<dir>/data`). */
+  readonly dir: string;
+  readonly shell: RunningShell;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Script errors that reached the page. */
+  readonly pageErrors: string[];
+}
+
+/**
+ * The usual e2e setting, registered as before/after hooks of the enclosing describe: a temp folder
+ * (prepared by `setup`), the browser shell on `<dir>/data` with `env`, Chromium and the console's
+ * page; all stopped and removed after, whatever the tests did.
+ */
+export function useConsoleShell(o: {
+  prefix: string;
+  env: Record<string, string> | ((dir: string) => Record<string, string>);
+  setup?: (dir: string) => void | Promise<void>;
+  startTimeoutMs?: number;
+  acceptDownloads?: boolean;
+}): ConsoleShellFixture {
+  const fx = { dir: '', pageErrors: [] as string[] } as { -readonly [K in keyof ConsoleShellFixture]: ConsoleShellFixture[K] };
+  before(async () => {
+    fx.dir = tempDir(o.prefix);
+    await o.setup?.(fx.dir);
+    fx.shell = await startBrowserShell(path.join(fx.dir, 'data'), o.startTimeoutMs ?? 30_000, typeof o.env === 'function' ? o.env(fx.dir) : o.env);
+    fx.browser = await launchChromium();
+    fx.page = await openConsolePage(fx.browser, fx.shell.url, { timeoutMs: 15_000, pageErrors: fx.pageErrors, ...(o.acceptDownloads ? { acceptDownloads: true } : {}) });
+  });
+  after(async () => {
+    await fx.browser?.close();
+    await fx.shell?.stop();
+    if (fx.dir) fs.rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }
