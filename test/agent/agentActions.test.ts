@@ -17,12 +17,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { verdictForAgentCode } from '../../main/engine/results.js';
 import type { PushAction } from '../../main/server/agentProtocol.js';
-import { loadOrCreateCertificate } from '../../main/server/certificate.js';
-import { GrantStore, type PackageFile } from '../../main/server/grants.js';
-import { startPackageServer, type AgentEvent } from '../../main/server/packageServer.js';
+import type { PackageFile } from '../../main/server/grants.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools } from '../support/wine.js';
-import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop } from './agentHarness.js';
+import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop, startTestConsole } from './agentHarness.js';
 import { sha256File } from './msiFixtures.js';
 
 const HELLO = 'installed by Push Install Console (actions)\r\n';
@@ -40,18 +38,7 @@ test('install, uninstall, uninstall again and repair of a wixl MSI with the real
   const work = makeTempDir('pic-actions-');
   t.after(() => removeDir(work));
 
-  const cert = await loadOrCreateCertificate(path.join(work, 'console'));
-  const grants = new GrantStore();
-  const events = new Map<number, AgentEvent[]>();
-  const server = await startPackageServer({
-    certificate: cert,
-    grants,
-    port: 0,
-    host: '127.0.0.1',
-    credentialFor: async () => ({ user: 'unused', domain: '', password: 'unused' }),
-    onEvent: (e) => events.set(e.targetId, [...(events.get(e.targetId) ?? []), e]),
-  });
-  t.after(() => server.close());
+  const { cert, grants, server, result: resultOf } = await startTestConsole(t, work);
 
   const variant = `act${crypto.randomBytes(3).toString('hex')}`;
   const msiFile = buildMsi(work, variant);
@@ -73,7 +60,7 @@ test('install, uninstall, uninstall again and repair of a wixl MSI with the real
     const agent = placeAgent(wine, { run, console: { host: '127.0.0.1', port: server.port }, fingerprint: cert.fingerprint, token: grant.token, packageId: 'actions', msi: files[0]! });
     await runServiceToStop(wine, agent);
     const log = agent.log();
-    const result = (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result');
+    const result = resultOf(targetId);
     const code = result?.exitCode ?? -1;
     return { run, log, result, code, verdict: verdictForAgentCode(code, action ?? 'install') };
   };

@@ -15,14 +15,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PackageService } from '../../main/app/packageService.js';
-import { loadOrCreateCertificate } from '../../main/server/certificate.js';
-import { GrantStore, type PackageFile } from '../../main/server/grants.js';
-import { startPackageServer, type AgentEvent } from '../../main/server/packageServer.js';
+import type { PackageFile } from '../../main/server/grants.js';
 import { openDatabase } from '../../main/store/database.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools } from '../support/wine.js';
-import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop } from './agentHarness.js';
+import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop, startTestConsole } from './agentHarness.js';
 import { sha256File } from './msiFixtures.js';
 
 const HELLO = 'installed with its configuration\r\n';
@@ -61,20 +59,7 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
   t.after(() => db.close());
   const repo = new PackagesRepo(db);
   const packages = new PackageService(path.join(work, 'data'), repo);
-  const cert = await loadOrCreateCertificate(path.join(work, 'console'));
-  const grants = new GrantStore();
-  const events = new Map<number, AgentEvent[]>();
-  const serverLog: { target: number | null; detail: string }[] = [];
-  const server = await startPackageServer({
-    certificate: cert,
-    grants,
-    port: 0,
-    host: '127.0.0.1',
-    credentialFor: async () => ({ user: 'unused', domain: '', password: 'unused' }),
-    onEvent: (e) => events.set(e.targetId, [...(events.get(e.targetId) ?? []), e]),
-    onLog: (target, detail) => serverLog.push({ target, detail }),
-  });
-  t.after(() => server.close());
+  const { cert, grants, server, serverLog, result: resultOf } = await startTestConsole(t, work);
 
   let nextTarget = 1;
   /** One push the way the console does it: agent + job file in C:\windows\PushInstall\<run>, a
@@ -87,7 +72,7 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
     const agent = placeAgent(wine, { run, console: { host: '127.0.0.1', port: server.port }, fingerprint: cert.fingerprint, token: grant.token, packageId: 'cfgprop', msi });
     const { win32ExitCode, serviceExitCode } = await runServiceToStop(wine, agent);
     const log = agent.log();
-    const result = (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result');
+    const result = resultOf(targetId);
     const served = serverLog.filter((l) => l.target === targetId && l.detail.startsWith('serving ')).map((l) => l.detail);
     return { run, win32ExitCode, serviceExitCode, log, result, served, workUnix: wine.unixPath(`C:\\windows\\Temp\\PushInstall-${run}`) };
   };

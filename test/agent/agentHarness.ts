@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PackageFile } from '../../main/server/grants.js';
+import { loadOrCreateCertificate, type ConsoleCertificate } from '../../main/server/certificate.js';
+import { GrantStore, type PackageFile } from '../../main/server/grants.js';
 import { encodeJobFile } from '../../main/server/jobFile.js';
+import { startPackageServer, type AgentEvent, type PackageServer } from '../../main/server/packageServer.js';
 import { REPO_ROOT } from '../support/childProcess.js';
 import type { WinePrefix, WineRun } from '../support/wine.js';
 
@@ -102,5 +104,39 @@ export async function runServiceToStop(wine: Pick<WinePrefix, 'run'>, agent: Pla
     query,
     win32ExitCode: Number(/WIN32_EXIT_CODE\s*:\s*(\d+)/.exec(query)?.[1]),
     serviceExitCode: Number(/SERVICE_EXIT_CODE\s*:\s*(\d+)/.exec(query)?.[1]),
+  };
+}
+
+export interface TestConsole {
+  readonly cert: ConsoleCertificate;
+  readonly grants: GrantStore;
+  readonly server: PackageServer;
+  /** What each target's agent reported, in order. */
+  readonly events: Map<number, AgentEvent[]>;
+  /** The server's step-log lines. */
+  readonly serverLog: { target: number | null; detail: string }[];
+  /** The agent's result event for a target, if it sent one. */
+  result(targetId: number): Extract<AgentEvent, { kind: 'result' }> | undefined;
+}
+
+/** The console's side of a Wine test: certificate, grants and the real package server on 127.0.0.1 (closed after). */
+export async function startTestConsole(t: { after(fn: () => unknown): void }, work: string): Promise<TestConsole> {
+  const cert = await loadOrCreateCertificate(path.join(work, 'console'));
+  const grants = new GrantStore();
+  const events = new Map<number, AgentEvent[]>();
+  const serverLog: { target: number | null; detail: string }[] = [];
+  const server = await startPackageServer({
+    certificate: cert,
+    grants,
+    port: 0,
+    host: '127.0.0.1',
+    credentialFor: async () => ({ user: 'unused', domain: '', password: 'unused' }),
+    onEvent: (e) => events.set(e.targetId, [...(events.get(e.targetId) ?? []), e]),
+    onLog: (target, detail) => serverLog.push({ target, detail }),
+  });
+  t.after(() => server.close());
+  return {
+    cert, grants, server, events, serverLog,
+    result: (targetId) => (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result'),
   };
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { assignProfiles, expectedOutcome } from '../../main/lab/profiles.js';
-import { repoRoot, useConsoleShell } from '../support/browserShell.js';
+import { repoRoot, setForAllStored, useConsoleShell } from '../support/browserShell.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const HOSTS = 5;
@@ -49,12 +49,7 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
     assert.equal(await wizard.getByRole('radio', { name: /^Repair/ }).isEnabled(), true);
     await wizard.getByRole('button', { name: 'Continue' }).click();
 
-    await wizard.getByRole('button', { name: 'Set for All…' }).click();
-    const setAll = fx.page.getByRole('dialog', { name: 'Set for All' });
-    await setAll.getByLabel('Use stored credentials').click();
-    await fx.page.getByRole('option', { name: 'LAB\\labadmin' }).click();
-    await setAll.getByRole('button', { name: 'OK' }).click();
-    await wizard.getByTestId('logon-summary').getByText(new RegExp(`${HOSTS} computer\\(s\\); all have credentials`)).waitFor();
+    await setForAllStored(fx.page, wizard, 'LAB\\labadmin', HOSTS);
     await wizard.getByRole('button', { name: 'Continue' }).click();
 
     assert.equal(await wizard.getByTestId('wizard-package-title').innerText(), 'Package to remove');

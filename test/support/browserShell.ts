@@ -143,3 +143,13 @@ export function useConsoleShell(o: {
   });
   return fx;
 }
+
+/** In the wizard's Logon step: Set for All… with a stored credential, then waits for "all have credentials". */
+export async function setForAllStored(page: Page, wizard: ReturnType<Page['getByRole']>, credential: string, computers: number): Promise<void> {
+  await wizard.getByRole('button', { name: 'Set for All…' }).click();
+  const setAll = page.getByRole('dialog', { name: 'Set for All' });
+  await setAll.getByLabel('Use stored credentials').click();
+  await page.getByRole('option', { name: credential }).click();
+  await setAll.getByRole('button', { name: 'OK' }).click();
+  await wizard.getByTestId('logon-summary').getByText(new RegExp(`${computers} computer\\(s\\); all have credentials`)).waitFor();
+}
