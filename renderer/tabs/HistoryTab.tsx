@@ -3,13 +3,14 @@
 // by state/actions.ts), queue position, outcome, error class with its advice and timings.
 // Actions: cancel, retry failed, redeploy, remove leftovers, export (CSV, ZIP of logs),
 // Properties (F4) and View Selected Logs.
-import { Alert, Box, Button, Chip, Divider, Menu, MenuItem, Stack, Tooltip, Typography } from '@mui/material';
-import { useState, type MouseEvent } from 'react';
+import { Alert, Box, Button, Chip, Divider, Menu, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
+import { useMemo, useState, type MouseEvent } from 'react';
 import type { TaskSummary } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { LogViewer, type LogSource } from '../components/LogViewer';
 import { TargetOutcomeChart, TaskOutcomeBar } from '../history/OutcomeChart';
 import { duration, targetColumns, when } from '../history/targetColumns';
+import { filterTargets, TARGET_SHOW_LABELS, type TargetShow } from '../history/targetFilter';
 import { base64ToBytes, openTask, reloadTasks, request, saveFile } from '../state/actions';
 import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
 
@@ -50,7 +51,11 @@ const taskColumns: readonly Column<TaskSummary>[] = [
 export function HistoryTab() {
   const tasks = useConsole((s) => s.tasks);
   const task = useConsole(selectSelectedTask);
-  const targets = useConsole(selectSelectedTaskTargets);
+  const allTargets = useConsole(selectSelectedTaskTargets);
+  const [filterText, setFilterText] = useState('');
+  const [show, setShow] = useState<TargetShow>('all');
+  // What the grid shows, what Ctrl+A selects and what the actions work on.
+  const targets = useMemo(() => filterTargets(allTargets, filterText, show), [allTargets, filterText, show]);
   const selectedTargetIds = useConsole((s) => s.selectedTargetIds);
   const targetsSelected = useConsole((s) => s.targetsSelected);
   const historyFocused = useConsole((s) => s.historyFocused);
@@ -121,10 +126,10 @@ export function HistoryTab() {
     { label: 'Properties (F4)', disabled: !task, run: () => { historyFocused('task'); propertiesRequested(); } },
   ];
   const targetActions = [
-    { label: 'View Selected Logs', disabled: selectedTargets.length === 0, run: () => viewLogs(selectedTargetIds) },
+    { label: 'View Selected Logs', disabled: selectedTargets.length === 0, run: () => viewLogs(selectedTargets.map((t) => t.id)) },
     { label: 'Cancel Computer', disabled: !selectedTargets.some((t) => t.state !== 'done'), run: () => void cancelTargets() },
     { label: 'Remove Leftovers', disabled: withLeftovers.length === 0, run: () => void removeLeftovers() },
-    { label: 'Export Selected Logs (ZIP)', disabled: selectedTargets.length === 0, run: () => void exportLogs(selectedTargetIds) },
+    { label: 'Export Selected Logs (ZIP)', disabled: selectedTargets.length === 0, run: () => void exportLogs(selectedTargets.map((t) => t.id)) },
     { label: 'Properties (F4)', disabled: selectedTargets.length === 0, run: () => { historyFocused('target'); propertiesRequested(); } },
   ];
 
@@ -159,10 +164,32 @@ export function HistoryTab() {
       </Box>
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
         <Typography variant="subtitle2" sx={{ flexShrink: 0 }} data-testid="targets-heading">
-          {task ? `${task.name}: ${targets.length} computer(s)` : 'Select a task to see its computers'}
+          {task ? `${task.name}: ${targets.length === allTargets.length ? `${allTargets.length} computer(s)` : `${targets.length} of ${allTargets.length} computer(s) shown`}` : 'Select a task to see its computers'}
         </Typography>
-        {task && <TargetOutcomeChart targets={targets} />}
+        {task && <TargetOutcomeChart targets={allTargets} />}
         <Box sx={{ flex: 1 }} />
+        <TextField
+          select
+          size="small"
+          label="Show"
+          value={show}
+          onChange={(e) => setShow(e.target.value as TargetShow)}
+          sx={{ width: 190 }}
+        >
+          {(Object.keys(TARGET_SHOW_LABELS) as TargetShow[]).map((k) => (
+            <MenuItem key={k} value={k}>
+              {TARGET_SHOW_LABELS[k]}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField
+          size="small"
+          placeholder="Filter: name, class, code (Ctrl+F)"
+          value={filterText}
+          onChange={(e) => setFilterText(e.target.value)}
+          sx={{ width: 240 }}
+          slotProps={{ htmlInput: { 'data-search-field': 'history', 'aria-label': 'Filter the task\'s computers', 'data-testid': 'targets-filter' } }}
+        />
         {targetActions.slice(0, 3).map((a) => (
           <Tooltip key={a.label} title={a.label === 'View Selected Logs' ? 'Step logs and MSI logs of the highlighted computers' : ''}>
             <span>
@@ -184,7 +211,7 @@ export function HistoryTab() {
           onFocus={() => historyFocused('target')}
           onOpen={(t) => { targetsSelected([t.id]); propertiesRequested(); }}
           onContextMenu={(e: MouseEvent, row) => row && setContext({ x: e.clientX, y: e.clientY, kind: 'target' })}
-          empty={task ? 'Loading the computers of this task…' : 'Select a task above.'}
+          empty={!task ? 'Select a task above.' : allTargets.length > 0 ? 'No computer of this task matches the filter.' : 'Loading the computers of this task…'}
         />
       </Box>
       <Typography variant="caption" color="text.secondary">

@@ -109,6 +109,25 @@ describe('a push to the simulated lab from the browser', () => {
     assert.deepEqual(mismatches, []);
     await shot('lab-history-finished');
 
+    // The filter: Ctrl+F goes to it; a class narrows the grid to its hosts; "Failed" keeps the failed.
+    const rowsShown = async () => grid.locator('tbody tr[data-row-id]').count();
+    const byClass = (cls: string) => names.filter((n) => expected.get(n)!.errorClass === cls).length;
+    const cls = [...new Set([...expected.values()].map((e) => e.errorClass).filter((c): c is string => c !== null))].sort((x, y) => byClass(y) - byClass(x))[0]!;
+    await fx.page.keyboard.press('Control+f');
+    await fx.page.keyboard.type(cls);
+    assert.equal(await fx.page.getByTestId('targets-filter').inputValue(), cls, 'Ctrl+F focused the filter: the keys went there');
+    await fx.page.getByTestId('targets-heading').getByText(`${byClass(cls)} of ${HOSTS} computer(s) shown`).waitFor();
+    assert.equal(await rowsShown(), byClass(cls), `rows of class ${cls}`);
+    await fx.page.getByTestId('targets-filter').fill('');
+    await fx.page.getByRole('combobox', { name: 'Show' }).click();
+    await fx.page.getByRole('option', { name: 'Failed or cancelled' }).click();
+    await fx.page.getByTestId('targets-heading').getByText(`${HOSTS - succeeded} of ${HOSTS} computer(s) shown`).waitFor();
+    assert.equal(await rowsShown(), HOSTS - succeeded);
+    await shot('lab-history-filtered');
+    await fx.page.getByRole('combobox', { name: 'Show' }).click();
+    await fx.page.getByRole('option', { name: 'All computers' }).click();
+    await fx.page.getByTestId('targets-heading').getByText(`${HOSTS} computer(s)`).waitFor();
+
     const ok = names.find((_, i) => profiles[i] === 'healthy')!;
     await grid.getByRole('row').filter({ hasText: ok }).click();
     await fx.page.keyboard.press('F4');

@@ -1,0 +1,38 @@
+// Installation History's filter of a task's computers: what an admin looking at thousands of
+// targets asks for — only the failed ones, only those still running, or those whose name, error
+// class, code or advice contains a text (e.g. "logon-failure", "1603", "LAB-PC-01").
+import type { TaskTarget } from '../../main/ipc/contract.js';
+
+export type TargetShow = 'all' | 'failed' | 'succeeded' | 'open';
+
+export const TARGET_SHOW_LABELS: Readonly<Record<TargetShow, string>> = {
+  all: 'All computers',
+  failed: 'Failed or cancelled',
+  succeeded: 'Succeeded',
+  open: 'Not finished',
+};
+
+function shown(t: TaskTarget, show: TargetShow): boolean {
+  switch (show) {
+    case 'all':
+      return true;
+    case 'failed':
+      return t.outcome === 'failed' || t.outcome === 'cancelled' || t.outcome === 'interrupted';
+    case 'succeeded':
+      return t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required';
+    case 'open':
+      return t.state !== 'done';
+  }
+}
+
+/** The targets to show, in their order; the same array when nothing filters. */
+export function filterTargets(targets: readonly TaskTarget[], text: string, show: TargetShow): readonly TaskTarget[] {
+  const needle = text.trim().toLowerCase();
+  if (!needle && show === 'all') return targets;
+  return targets.filter((t) => {
+    if (!shown(t, show)) return false;
+    if (!needle) return true;
+    return [t.computerName, t.errorClass, t.errorCode, t.exitCode === null ? null : String(t.exitCode), t.advice, t.errorMessage]
+      .some((v) => v !== null && v !== undefined && v.toLowerCase().includes(needle));
+  });
+}
