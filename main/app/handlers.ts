@@ -10,7 +10,7 @@ import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { SettingsStore } from '../store/settings.js';
 import type { TasksRepo } from '../store/tasksRepo.js';
 import type { CredentialVault } from '../engine/credentials.js';
-import { qualifiedUser } from '../engine/credentials.js';
+import { hashOnlyRefusal, qualifiedUser } from '../engine/credentials.js';
 import type { PushRuntime } from '../engine/runtime.js';
 import { diagnose } from '../cli/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
@@ -163,11 +163,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (runAs === 'admin') {
         const hashOnly = deps.vault.list().filter((c) => c.keeps === 'nt-hash' && targets.some((t) => t.credentialId === c.id));
         if (hashOnly.length) {
-          throw new ConsoleError(
-            'credentials-hash-only',
-            `${hashOnly.map(qualifiedUser).join(', ')}: only the NT hash is kept, and installing as the administrator account needs its password.`,
-            'Install as SYSTEM (Package step), or set these credentials again with "Keep only the NT hash" cleared.',
-          );
+          const refusal = hashOnlyRefusal(hashOnly.map(qualifiedUser));
+          throw new ConsoleError(refusal.errorClass, refusal.message, refusal.advice);
         }
       }
       const taskId = engine().submit({

@@ -4,6 +4,7 @@
 // credential secrets before it is written, in case a remote message echoed one back.
 import type { TasksRepo, TargetRecord } from '../store/tasksRepo.js';
 import { ConsoleError } from '../ipc/errors.js';
+import { replaceForms } from './secretRegistry.js';
 import { writeZip, type ZipEntry } from './zipWriter.js';
 
 export const REDACTED = '********';
@@ -27,9 +28,7 @@ function durationSeconds(t: TargetRecord): number | null {
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 1) out = out.split(secret).join(REDACTED);
-  return out;
+  return replaceForms(text, secrets, REDACTED);
 }
 
 function safeFilePart(text: string): string {

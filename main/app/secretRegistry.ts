@@ -77,11 +77,16 @@ export function registeredSecretCount(): number {
   return registry().secrets.size;
 }
 
+/** Replaces every occurrence of each of `forms`, in the order given, with `marker`; empty forms are skipped. */
+export function replaceForms(text: string, forms: readonly string[], marker: string = REDACTED): string {
+  let out = text;
+  for (const form of forms) if (form !== '' && out.includes(form)) out = out.split(form).join(marker);
+  return out;
+}
+
 /** Replaces every form of every registered secret in `text` with [redacted]. */
 export function redactSecrets(text: string): string {
-  let out = text;
-  for (const form of registry().forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
-  return out;
+  return replaceForms(text, registry().forms);
 }
 
 // Key names whose values are secrets, in `key=value`, `key: value` and JSON `"key":"value"` form.

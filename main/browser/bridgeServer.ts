@@ -191,8 +191,13 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const clients = new Set<WebSocket>();
-  /** Sends the events batched so far (set up below, with the event subscription). */
-  let flushEvents: () => void = () => undefined;
+  // A frame's worth of events per message (eventBatch.ts); `send` flushes before each result.
+  const batcher = batchEvents(options.events, (batch) => {
+    const message: ServerMessage = batch.length === 1 ? { type: 'event', ...batch[0]! } : { type: 'events', events: batch };
+    const text = JSON.stringify(message);
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
 
   server.on('upgrade', (req, socket, head) => {
     const url = requestUrl(req);
@@ -214,7 +219,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   wss.on('connection', (ws) => {
     clients.add(ws);
     const send = (message: ServerMessage) => {
-      flushEvents();
+      batcher.flush();
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
     const router = options.router(origin);
@@ -241,14 +246,6 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     });
     ws.on('close', () => clients.delete(ws));
   });
-
-  // A frame's worth of events per message (eventBatch.ts); `send` flushes before each result.
-  const batcher = batchEvents(options.events, (batch) => {
-    const message: ServerMessage = batch.length === 1 ? { type: 'event', ...batch[0]! } : { type: 'events', events: batch };
-    const text = JSON.stringify(message);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
-  });
-  flushEvents = batcher.flush;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

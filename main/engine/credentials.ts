@@ -228,6 +228,15 @@ export class MemoryVault extends BackedVault {
   }
 }
 
+/** Why a hash-only credential cannot install as its account (tasks.create and the engine say the same). */
+export function hashOnlyRefusal(users: readonly string[]): { errorClass: 'credentials-hash-only'; message: string; advice: string } {
+  return {
+    errorClass: 'credentials-hash-only',
+    message: `${users.join(', ')}: only the NT hash is kept — enough to copy and start the agent, not to install as the account, which needs its password.`,
+    advice: 'Install as SYSTEM (Package step), or set these credentials again with "Keep only the NT hash" cleared, then retry.',
+  };
+}
+
 /** `DOMAIN\user` for SMB, from a stored credential. */
 export function qualifiedUser(c: { readonly user: string; readonly domain: string }): string {
   return c.domain ? `${c.domain}\\${c.user}` : c.user;

@@ -14,10 +14,9 @@ import type { GrantStore, PackageFile } from '../server/grants.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import type { AgentHub } from './agentHub.js';
-import { qualifiedUser, type CredentialVault } from './credentials.js';
-import { ProbeAhead } from './probeAhead.js';
+import { hashOnlyRefusal, qualifiedUser, type CredentialVault } from './credentials.js';
+import { ProbeAhead, probeSmbPort } from './probeAhead.js';
 import { everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
-import { SmbTransport } from '../smb/transport.js';
 import type { Outcome } from './results.js';
 import { MSIEXEC_SWITCH, type PushAction } from '../server/agentProtocol.js';
 
@@ -101,9 +100,7 @@ export class PushEngine {
     this.probes = new ProbeAhead({
       probe: async (targetId) => {
         const target = this.o.tasks.targetRecord(targetId);
-        if (!target) return;
-        const transport = await SmbTransport.connect({ host: target.address ?? target.computer_name, port: target.port ?? 445, connectTimeoutMs: this.timeouts(this.o.settings()).connectMs });
-        transport.close();
+        if (target) await probeSmbPort(target.address ?? target.computer_name, target.port ?? 445, this.timeouts(this.o.settings()).connectMs);
       },
       // Far enough ahead that a window of silent hosts clears in about one connect bound.
       window: () => Math.max(PROBE_WINDOW_MIN, 4 * this.o.settings().maxConcurrentPushes),
@@ -425,11 +422,7 @@ export class PushEngine {
       return;
     }
     if ((options.runAs ?? 'admin') === 'admin' && credential.keeps === 'nt-hash') {
-      finish({
-        outcome: 'failed', errorClass: 'credentials-hash-only', code: null,
-        message: `Only the NT hash of ${qualifiedUser(credential)} is kept: enough to copy and start the agent, not to install as that account.`,
-        advice: 'Install as SYSTEM, or set the credentials again with "Keep only the NT hash" cleared, then retry failed.',
-      });
+      finish({ outcome: 'failed', code: null, ...hashOnlyRefusal([qualifiedUser(credential)]) });
       return;
     }
     const source = task.package_id !== null ? this.o.packages.source(task.package_id) : undefined;

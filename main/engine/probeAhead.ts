@@ -6,6 +6,14 @@
 // a push takes its target's probe instead of starting its own: an offline target then frees its
 // slot as soon as it is taken, and the whole window's silent hosts cost one bound together.
 
+import { SmbTransport } from '../smb/transport.js';
+
+/** DESIGN.md §2 step 1: a bare TCP connect to the SMB port, closed at once; throws the classified error (refused, unresolved, silent). */
+export async function probeSmbPort(host: string, port: number, connectTimeoutMs: number): Promise<void> {
+  const transport = await SmbTransport.connect({ host, port, connectTimeoutMs });
+  transport.close();
+}
+
 export type ProbeOutcome =
   | { readonly ok: true; readonly ms: number; readonly at: number }
   | { readonly ok: false; readonly error: unknown; readonly ms: number; readonly at: number };

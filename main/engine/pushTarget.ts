@@ -10,7 +10,6 @@ import { dialectName } from '../smb/hostInfo.js';
 import { SmbStatusError } from '../smb/errors.js';
 import { Status } from '../smb/ntstatus.js';
 import { SmbSession, type SmbCredentials } from '../smb/session.js';
-import { SmbTransport } from '../smb/transport.js';
 import { SmbTree, type SmbPipe } from '../smb/tree.js';
 import { ScmrClient, ServiceState, type Handle, type ServiceStatus } from '../rpc/scmr.js';
 import { createService, startAndWait, stopAndDelete, uniqueServiceName } from '../rpc/serviceLifecycle.js';
@@ -20,7 +19,7 @@ import type { PushAction } from '../server/agentProtocol.js';
 import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
-import { probeIsFresh, type ProbeOutcome } from './probeAhead.js';
+import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
 
 export const REMOTE_ROOT = 'PushInstall';
 export const AGENT_FILE = 'PushInstallAgent.exe';
@@ -188,8 +187,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
       hooks.step('probe', `TCP ${spec.port} answered in ${ahead.ms} ms (probed while queued)`);
     } else {
       const t0 = Date.now();
-      const probe = await SmbTransport.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
-      probe.close();
+      await probeSmbPort(spec.host, spec.port, spec.timeouts.connectMs);
       hooks.step('probe', `TCP ${spec.port} answered in ${Date.now() - t0} ms`);
     }
     checkCancel();
