@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { retryAfterSeconds } from '../../server/agentProtocol.js';
 
 export class CertificatePinError extends Error {
   constructor(readonly presented: string | null) {
@@ -35,6 +36,20 @@ export interface ConsoleClientOptions {
   readonly idleTimeoutMs: number;
   readonly tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'localAddress' | 'rejectUnauthorized' | 'checkServerIdentity'>;
   readonly signal: AbortSignal;
+  /** How 429/503 answers are waited out (agentProtocol.ts); without it they are the answer. */
+  readonly busy?: BusyBackoff;
+}
+
+/** A run's back-off on 429/503 (AGENT_BUSY_RETRY's bounds): one per run, shared by its clients. */
+export interface BusyBackoff {
+  readonly statuses: readonly number[];
+  readonly retriesPerRequest: number;
+  readonly budgetSeconds: number;
+  /** Back-off used so far in this run. */
+  spentMs: number;
+  /** The run's stoppable wait. */
+  wait(ms: number): Promise<void>;
+  log(line: string): void;
 }
 
 const MAX_JSON_BODY = 256 * 1024;
@@ -112,8 +127,31 @@ export class ConsoleClient {
     });
   }
 
+  /**
+   * A request whose 429/503 answers are waited out (Retry-After) and sent again, at most
+   * retriesPerRequest times and within the run's back-off budget; then the refusal is the answer.
+   */
+  async send(method: string, path: string, options: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<http.IncomingMessage> {
+    const busy = this.opts.busy;
+    for (let retry = 0; ; retry++) {
+      const res = await this.request(method, path, options);
+      const status = res.statusCode ?? 0;
+      if (!busy || !busy.statuses.includes(status)) return res;
+      const seconds = retryAfterSeconds(res.headers['retry-after']);
+      const reason = status === 429 ? 'rate limited' : 'unavailable';
+      if (retry >= busy.retriesPerRequest || busy.spentMs + seconds * 1000 > busy.budgetSeconds * 1000) {
+        busy.log(`${this.address}: the console kept refusing: ${reason} (HTTP ${status} to ${method} ${path}; ${retry} retries, ${busy.spentMs / 1000} of ${busy.budgetSeconds} s of back-off used in this run, ${seconds} s more asked)`);
+        return res;
+      }
+      res.resume();
+      busy.log(`${this.address}: ${method} ${path} answered HTTP ${status} (${reason}): backing off ${seconds} s (Retry-After), retry ${retry + 1} of ${busy.retriesPerRequest}`);
+      await busy.wait(seconds * 1000);
+      busy.spentMs += seconds * 1000;
+    }
+  }
+
   async getJson(path: string): Promise<unknown> {
-    const res = await this.request('GET', path);
+    const res = await this.send('GET', path);
     const body = await readSmall(res, path);
     try {
       return JSON.parse(body.toString('utf8'));
@@ -123,7 +161,7 @@ export class ConsoleClient {
   }
 
   async postJson(path: string, value: unknown): Promise<void> {
-    const res = await this.request('POST', path, { body: Buffer.from(JSON.stringify(value)) });
+    const res = await this.send('POST', path, { body: Buffer.from(JSON.stringify(value)) });
     await readSmall(res, path);
   }
 

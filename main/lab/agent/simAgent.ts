@@ -9,12 +9,11 @@
 // A 429 or 503 from the console is waited out and the request sent again, within the native
 // agent's bounds (AGENT_BUSY_RETRY in main/server/agentProtocol.ts).
 import crypto from 'node:crypto';
-import type http from 'node:http';
 import { AGENT_BUSY_RETRY, MSIEXEC_SWITCH, PUSH_ACTIONS, retryAfterSeconds, type PushAction } from '../../server/agentProtocol.js';
 import { JobFileError, parseJobFile, type AgentJob } from '../../server/jobFile.js';
 import { adminSharePathOf, labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { reportServiceStopped } from '../rpc/scm.js';
-import { CertificatePinError, ConsoleClient, ConsoleStatusError, readSmall, type ConsoleClientOptions } from './consoleClient.js';
+import { CertificatePinError, ConsoleClient, ConsoleStatusError, readSmall, type BusyBackoff, type ConsoleClientOptions } from './consoleClient.js';
 import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
 
 /** agent/src/exitcodes.h */
@@ -162,39 +161,8 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
   service.stop = () => controller.abort();
   log(`service ${service.name} running (${service.binaryPath})`);
 
-  // HTTP 429/503: wait Retry-After and send the same request again, at most retriesPerRequest
-  // times per request and budgetSeconds of waiting per run; then the refusal is the answer.
-  const busy = { ...AGENT_BUSY_RETRY, ...options.busyRetry };
-  let backoffSpentMs = 0;
-  const send = async (client: ConsoleClient, method: string, path: string, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<http.IncomingMessage> => {
-    for (let retry = 0; ; retry++) {
-      const res = await client.request(method, path, init);
-      const status = res.statusCode ?? 0;
-      if (!busy.statuses.includes(status)) return res;
-      const seconds = retryAfterSeconds(res.headers['retry-after']);
-      const reason = status === 429 ? 'rate limited' : 'unavailable';
-      if (retry >= busy.retriesPerRequest || backoffSpentMs + seconds * 1000 > busy.budgetSeconds * 1000) {
-        log(`${client.address}: the console kept refusing: ${reason} (HTTP ${status} to ${method} ${path}; ${retry} retries, ${backoffSpentMs / 1000} of ${busy.budgetSeconds} s of back-off used in this run, ${seconds} s more asked)`);
-        return res;
-      }
-      res.resume();
-      log(`${client.address}: ${method} ${path} answered HTTP ${status} (${reason}): backing off ${seconds} s (Retry-After), retry ${retry + 1} of ${busy.retriesPerRequest}`);
-      await sleep(seconds * 1000, signal);
-      backoffSpentMs += seconds * 1000;
-    }
-  };
-  const getJson = async (client: ConsoleClient, path: string): Promise<unknown> => {
-    const res = await send(client, 'GET', path);
-    const body = await readSmall(res, path);
-    try {
-      return JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new ConsoleStatusError(res.statusCode ?? 0, `${path} answered something that is not JSON`);
-    }
-  };
-  const postJson = async (client: ConsoleClient, path: string, value: unknown): Promise<void> => {
-    await readSmall(await send(client, 'POST', path, { body: Buffer.from(JSON.stringify(value)) }), path);
-  };
+  // HTTP 429/503: waited out and sent again by each client (ConsoleClient.send), within one budget per run.
+  const busy: BusyBackoff = { ...AGENT_BUSY_RETRY, ...options.busyRetry, spentMs: 0, wait: (ms) => sleep(ms, signal), log };
 
   let jobRead = false;
   const work = async (): Promise<number> => {
@@ -235,6 +203,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
           idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
           tls: options.tls,
           signal,
+          busy,
         }),
     );
     try {
@@ -244,7 +213,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
         if (round > 0) await sleep(retry.backoffMs * 2 ** (round - 1), signal);
         for (const client of clients) {
           try {
-            found = { client, listing: parseListing(await getJson(client, '/v1/job')) };
+            found = { client, listing: parseListing(await client.getJson('/v1/job')) };
             break;
           } catch (error) {
             if (signal.aborted) throw new AgentStop(AgentExit.STOPPED, 'stopped while connecting');
@@ -262,7 +231,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
         // A failure after the console accepted the token is reported to it too (integrity, say), not only on the service.
         if (error instanceof AgentStop && !signal.aborted && REPORTED_FAILURES.has(error.code)) {
           log(error.message);
-          await postJson(found.client, '/v1/result', { exitCode: error.code, log: `${lines.join('\r\n')}\r\n` }).catch(() => undefined);
+          await found.client.postJson('/v1/result', { exitCode: error.code, log: `${lines.join('\r\n')}\r\n` }).catch(() => undefined);
           throw new AgentStop(error.code, 'result reported to the console');
         }
         throw error;
@@ -279,7 +248,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     // after a 429/503 they stay quiet for its Retry-After (the next one supersedes a lost one).
     let quietUntil = 0;
     const post = async (stage: string, percent: number | null, once: boolean): Promise<void> => {
-      if (!once) return postJson(client, '/v1/progress', { stage, percent });
+      if (!once) return client.postJson('/v1/progress', { stage, percent });
       if (Date.now() < quietUntil) return;
       const res = await client.request('POST', '/v1/progress', { body: Buffer.from(JSON.stringify({ stage, percent })) });
       const status = res.statusCode ?? 0;
@@ -307,7 +276,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     let runAsUser = 'SYSTEM';
     if (listing.runAs === 'admin') {
       try {
-        const credential = (await getJson(client, '/v1/credential')) as { user?: unknown; domain?: unknown };
+        const credential = (await client.getJson('/v1/credential')) as { user?: unknown; domain?: unknown };
         if (typeof credential?.user !== 'string') throw new Error('no user in the credential');
         runAsUser = typeof credential.domain === 'string' && credential.domain ? `${credential.domain}\\${credential.user}` : credential.user;
       } catch (error) {
@@ -385,7 +354,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     await progressChain;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await postJson(client, '/v1/result', { exitCode: agentCode, log: msiLog });
+        await client.postJson('/v1/result', { exitCode: agentCode, log: msiLog });
         log(`result ${agentCode} reported with ${msiLog.length} characters of MSI log`);
         break;
       } catch (error) {
@@ -404,7 +373,7 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
     let size = 0;
     // An interrupted download resumes where it stopped (HTTP Range), twice at most.
     for (let attempt = 0; ; attempt++) {
-      const res = await send(client, 'GET', `/v1/files/${encodeURIComponent(name)}`, size > 0 ? { headers: { range: `bytes=${size}-` } } : {});
+      const res = await client.send('GET', `/v1/files/${encodeURIComponent(name)}`, size > 0 ? { headers: { range: `bytes=${size}-` } } : {});
       const status = res.statusCode ?? 0;
       if (status !== 200 && status !== 206) {
         res.resume();
