@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electronBinaryPath } from './electronBinary.mjs';
+import { consoleCrashReportDir, superviseConsole } from './startExit.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -61,5 +62,5 @@ if (why === null) {
   const shellArgs = args.filter((a) => a !== '--browser');
   child = spawn(process.execPath, [path.join(root, 'dist/browser/main.js'), ...shellArgs], { cwd: root, stdio: 'inherit' });
 }
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code) => process.exit(code ?? 0));
+// SIGINT/SIGTERM are passed on; a console that crashes, fails or is killed is said so, not exit 0.
+superviseConsole(child, { crashReportDir: consoleCrashReportDir({ shell: why === null ? 'electron' : 'browser' }) });

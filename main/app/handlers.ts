@@ -15,6 +15,14 @@ import type { PushRuntime } from '../engine/runtime.js';
 import { diagnose } from '../cli/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
 import { createWindowHandlers, eachLimited } from './windowHandlers.js';
+import { leftoverItems, type Leftovers } from '../engine/pushTarget.js';
+
+/** Why Remove Leftovers did not try, as the error the admin reads. */
+export function leftoversRefusal(why: 'credentials-missing' | 'not-ended', computer: string): ConsoleError {
+  return why === 'credentials-missing'
+    ? new ConsoleError('credentials-missing', `${computer}: no credentials are held for it now, so what the push left there cannot be removed.`, 'Use Set Credentials… on this computer: what the push left is then removed at once.')
+    : new ConsoleError('target-running', `${computer}: its push is still running; Remove Leftovers only cleans after pushes that ended.`, 'Wait for the push to end, or Cancel it: a cancelled push cleans up after itself.');
+}
 
 export interface HandlerDeps {
   readonly appInfo: () => AppInfo;
@@ -73,7 +81,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'computers.add': ({ entries, groupName }) => {
       const invalid: { entry: string; reason: string }[] = [];
       const seen = new Set<string>();
-      const valid: { name: string; address: string | null }[] = [];
+      const valid: { name: string; address: string | null; port: number | null }[] = [];
       const duplicates: string[] = [];
       for (const entry of entries) {
         const parsed = parseComputerEntry(entry);
@@ -88,13 +96,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         }
         seen.add(key);
         const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
-        valid.push({ name: parsed.name, address: isAddress ? parsed.name : null });
+        valid.push({ name: parsed.name, address: isAddress ? parsed.name : null, port: parsed.port });
       }
       if (valid.length === 0 && invalid.length > 0) {
         throw new ConsoleError(
           'invalid-computer',
           `None of the entries is a computer name or address: ${invalid.map((i) => `"${i.entry}" (${i.reason})`).join(', ')}.`,
-          'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address.',
+          'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address, with :port after it when SMB is not on 445 ([IPv6]:port).',
         );
       }
       const stored = deps.computers.addMany(valid.map((v) => ({ ...v, groupName: groupName ?? null })));
@@ -190,8 +198,24 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { ok: true };
     },
     'targets.removeLeftovers': async ({ targetId }) => {
-      const left = await engine().removeLeftovers(targetId);
-      return { remaining: left ? JSON.stringify(left) : null };
+      const result = await engine().removeLeftovers(targetId);
+      if (result.refused) throw leftoversRefusal(result.refused, deps.tasks.targetRecord(targetId)?.computer_name ?? `target ${targetId}`);
+      return { remaining: result.left ? JSON.stringify(result.left) : null };
+    },
+    'credentials.rebind': ({ credentialId, targetIds, taskId, computerIds }) =>
+      engine().rebindCredential(targetIds ? { targetIds } : taskId !== undefined ? { taskId } : { computerIds: computerIds ?? [] }, credentialId),
+    'leftovers.list': () => {
+      const names = new Map(deps.tasks.list().map((t) => [t.id, t.name]));
+      return deps.tasks.targetsWithLeftovers().map((t) => ({
+        targetId: t.id,
+        taskId: t.task_id,
+        taskName: names.get(t.task_id) ?? `Task ${t.task_id}`,
+        computerId: t.computer_id,
+        computerName: t.computer_name,
+        items: leftoverItems(JSON.parse(t.leftovers!) as Leftovers),
+        since: t.finished_at,
+        credentialAvailable: t.credential_id !== null && deps.vault.logon(t.credential_id) !== null,
+      }));
     },
     'targets.msiLog': ({ targetId }) => ({ log: deps.tasks.targetRecord(targetId)?.msi_log ?? null }),
     'targets.log': ({ targetId }) => deps.tasks.log(targetId),

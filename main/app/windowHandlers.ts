@@ -194,9 +194,10 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
       if (!runtime) throw new ConsoleError('package-server', 'The push engine is not running.', 'Restart the console.');
       const wanted = new Set(ids);
       const targets = deps.tasks.targetsWithLeftovers().filter((t) => t.computer_id !== null && wanted.has(t.computer_id));
-      const results = await eachLimited(targets, 8, async (t) => (await runtime.engine.removeLeftovers(t.id).catch(() => 'failed')) === null);
-      const cleaned = results.filter(Boolean).length;
-      return { targets: targets.length, cleaned, remaining: targets.length - cleaned };
+      const results = await eachLimited(targets, 8, async (t) => runtime.engine.removeLeftovers(t.id).catch(() => null));
+      const cleaned = results.filter((r) => r !== null && r.left === null).length;
+      const noCredentials = results.filter((r) => r?.refused === 'credentials-missing').length;
+      return { targets: targets.length, cleaned, remaining: targets.length - cleaned, noCredentials };
     },
 
     'scan.start': ({ range, port }) => {

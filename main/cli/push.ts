@@ -13,7 +13,7 @@ import { openDatabase } from '../store/database.js';
 import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
-import { parseTarget } from './diagnose.js';
+import { DEFAULT_SMB_PORT, parseComputerEntry } from '../engine/computerEntry.js';
 import { MemoryVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 
@@ -71,6 +71,13 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     return 2;
   };
   if (positionals.length === 0) return fail('name at least one computer');
+  // The same syntax as Add Computers: host, host:port, [IPv6]:port.
+  const hosts: { spec: string; host: string; port: number }[] = [];
+  for (const spec of positionals) {
+    const parsed = parseComputerEntry(spec);
+    if (!parsed.ok) return fail(`"${spec}" is not a computer name or address: ${parsed.reason}`);
+    hosts.push({ spec, host: parsed.name, port: parsed.port ?? DEFAULT_SMB_PORT });
+  }
   if (!values.msi) return fail('--msi FILE is required');
   if (!fs.existsSync(values.msi)) return fail(`${values.msi} does not exist`);
   if (values.config && !fs.existsSync(values.config)) return fail(`${values.config} does not exist`);
@@ -120,10 +127,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     });
     // Installed as SYSTEM, the run needs only the NT hash: the password is dropped at once.
     const credentialId = storedId ?? runtime.vault.put(`pushctl ${values.user}`, values.user!, password!, { remember: false, keep: values.as === 'system' ? 'nt-hash' : 'password' });
-    const targets = positionals.map((spec) => {
-      const t = parseTarget(spec);
-      return { computerName: spec, address: t.host, port: t.port, credentialId };
-    });
+    const targets = hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
     const names = new Map<number, string>();
     const started = new Map<number, number>();
     const tty = !values.json;

@@ -14,9 +14,9 @@ import type { GrantStore, PackageFile } from '../server/grants.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import type { AgentHub } from './agentHub.js';
-import { hashOnlyRefusal, qualifiedUser, type CredentialVault } from './credentials.js';
+import { hashOnlyRefusal, qualifiedUser, type CredentialVault, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
-import { everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
+import { describeLeftovers, everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
 import type { Outcome } from './results.js';
 import { MSIEXEC_SWITCH, type PushAction } from '../server/agentProtocol.js';
 
@@ -75,6 +75,20 @@ interface Running {
   readonly taskId: number;
 }
 
+/** Which targets Set Credentials… rebinds: exactly one scope. */
+export interface RebindScope {
+  readonly targetIds?: readonly number[];
+  readonly taskId?: number;
+  readonly computerIds?: readonly number[];
+}
+
+/** What Remove Leftovers did: what is still there (null: nothing), or why it did not try. */
+export type LeftoversResult =
+  | { readonly left: Leftovers | null; readonly refused?: undefined }
+  | { readonly left: Leftovers; readonly refused: 'credentials-missing' | 'not-ended' };
+
+const WAITING = 'waiting-for-credentials';
+
 const MAX_TIMER = 2 ** 31 - 1;
 const PROBE_WINDOW_MIN = 128;
 const PROBE_MAX_ACTIVE = 256;
@@ -88,6 +102,10 @@ export class PushEngine {
   /** Targets of each begun task that are not done yet: a task's end is known without reading all its targets. */
   private readonly openTargets = new Map<number, Set<number>>();
   private readonly fileHashes = new Map<string, { size: number; sha256: string; mtimeMs: number }>();
+  /** Cleanups under way, by target: a second Remove Leftovers joins the first instead of racing it. */
+  private readonly cleaning = new Map<number, Promise<LeftoversResult>>();
+  /** Tasks whose waiting for credentials the activity log has announced. */
+  private readonly waitingAnnounced = new Set<number>();
   private pending: (() => void)[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -181,23 +199,122 @@ export class PushEngine {
 
   private recover(): number {
     const inFlight = this.o.tasks.inFlightTargets();
+    let withoutCredentials = 0;
     for (const t of inFlight) {
-      const leftovers = t.run_id ? everythingOf(t.run_id, t.service_name) : null;
+      // Written ahead of every remote change (pushTarget's `remote` hook is committed before the
+      // change is made), so the record names every service and file the push may have created.
+      const recorded = t.leftovers ? (JSON.parse(t.leftovers) as Leftovers) : null;
+      const leftovers = recorded ? withSideFiles(recorded, t.run_id, t.service_name) : null;
+      const canClean = this.logonFor(t) !== null;
+      if (leftovers && !canClean) withoutCredentials += 1;
       this.o.tasks.batch([
         () => this.o.tasks.appendStep(t.id, 'interrupted', `the console stopped while this target was ${t.state}; its agent token is revoked`),
+        ...(leftovers && !canClean
+          ? [() => void this.o.tasks.appendStep(t.id, 'cleanup', `left on the computer until its credentials are set again: ${describeLeftovers(leftovers)}`, 'LEFTOVERS')]
+          : []),
         () =>
           this.o.tasks.updateTarget(t.id, {
             state: 'done', outcome: 'interrupted', error_class: 'interrupted', error_message: `The console stopped while this target was ${t.state}.`,
-            advice: 'Retry failed to push it again; leftovers on the computer are removed automatically when its credentials are available.',
-            finished_at: this.now.toISOString(), leftovers: leftovers ? JSON.stringify(leftovers) : null,
+            advice: !leftovers
+              ? 'Retry failed pushes it again.'
+              : canClean
+                ? 'Retry failed pushes it again. What the push left on the computer is removed now (see its log).'
+                : 'Use Set Credentials… on this computer (Installation History or Computers): what the push left on it is then removed at once. Retry failed pushes it again.',
+            finished_at: this.now.toISOString(), leftovers: leftovers ? JSON.stringify(leftovers) : null, progress: null,
           }),
       ]);
       // Tokens live only in this process's GrantStore: a restarted console has none of the old ones.
       this.o.grants.revokeTarget(t.id);
-      if (leftovers) void this.removeLeftovers(t.id).catch(() => undefined);
+      if (leftovers && canClean) void this.removeLeftovers(t.id).catch(() => undefined);
     }
-    if (inFlight.length) this.log(`Recovered from an unexpected stop: ${inFlight.length} target(s) marked interrupted; cleaning up after them.`);
+    if (inFlight.length) {
+      this.log(
+        `Recovered from an unexpected stop: ${inFlight.length} target(s) marked interrupted; ` +
+          (withoutCredentials ? `${withoutCredentials} left something on their computer and have no credentials now: use Set Credentials… on them (Installation History or Computers, Leftovers).` : 'cleaning up after them.'),
+      );
+    }
     return inFlight.length;
+  }
+
+  private logonFor(t: TargetRecord): LogonCredential | null {
+    return t.credential_id !== null ? this.o.vault.logon(t.credential_id) : null;
+  }
+
+  /**
+   * Why a target cannot be pushed with its credential now (null: it can): `missing` — deleted, or
+   * not held since a restart (the target waits for Set Credentials…); `hash-only` — only the NT
+   * hash is kept where installing as the account needs the password (the target fails: the admin
+   * chose that credential, and Set Credentials… then Retry failed mends it).
+   */
+  private credentialProblem(t: TargetRecord, options: TaskOptions): { kind: 'missing' | 'hash-only'; why: string } | null {
+    if (t.credential_id === null) return { kind: 'missing', why: 'its credentials were deleted' };
+    const logon = this.o.vault.logon(t.credential_id);
+    if (!logon) return { kind: 'missing', why: 'its credentials are not held any more (they were not remembered when the console stopped)' };
+    if ((options.runAs ?? 'admin') === 'admin' && logon.keeps === 'nt-hash') return { kind: 'hash-only', why: `only the NT hash of ${qualifiedUser(logon)} is kept, and installing as the account needs its password` };
+    return null;
+  }
+
+  /** A queued target whose credential is gone waits (it is not failed) until Set Credentials… rebinds it. */
+  private waitForCredentials(taskId: number, targetId: number, why: string): void {
+    const advice = 'Use Set Credentials… on the task (Installation History) or on the computer (Computers); Cancel Task ends it instead.';
+    this.step(taskId, targetId, 'credentials', `waiting for credentials: ${why}`, 'CREDENTIALS');
+    this.update(targetId, { state: WAITING, progress: null, error_class: 'credentials-missing', error_code: null, error_message: `Waiting for credentials: ${why}.`, advice });
+    this.flush();
+    this.progress(taskId, targetId, WAITING, null, null);
+    if (!this.waitingAnnounced.has(taskId)) {
+      this.waitingAnnounced.add(taskId);
+      this.log(`Task ${taskId}: computers wait for credentials (${why}). ${advice}`);
+    }
+  }
+
+  /**
+   * Set Credentials… on targets, a task or computers: the chosen credential replaces the one they
+   * point at. Waiting targets are queued again; ended ones with leftovers are cleaned at once.
+   */
+  rebindCredential(scope: RebindScope, credentialId: number): { rebound: number; resumed: number; cleaning: number } {
+    const credential = this.o.vault.logon(credentialId);
+    if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+    const optionsOf = new Map<number, TaskOptions>();
+    const options = (taskId: number): TaskOptions => {
+      let o = optionsOf.get(taskId);
+      if (!o) optionsOf.set(taskId, (o = JSON.parse(this.o.tasks.task(taskId)?.options_json ?? '{}') as TaskOptions));
+      return o;
+    };
+    let candidates: TargetRecord[];
+    if (scope.targetIds) candidates = scope.targetIds.flatMap((id) => this.o.tasks.targetRecord(id) ?? []);
+    else if (scope.taskId !== undefined) candidates = this.o.tasks.targetRecords(scope.taskId).filter((t) => !(t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required') || t.leftovers !== null);
+    else candidates = this.o.tasks.targetsOfComputers(scope.computerIds ?? []).filter((t) => this.credentialProblem(t, options(t.task_id)) !== null);
+    // A running push keeps the credential it started with.
+    candidates = candidates.filter((t) => !this.running.has(t.id) && (t.state === 'queued' || t.state === WAITING || t.state === 'done'));
+    if (credential.keeps === 'nt-hash') {
+      const needPassword = candidates.filter((t) => t.state !== 'done' && (options(t.task_id).runAs ?? 'admin') === 'admin');
+      if (needPassword.length) {
+        const refusal = hashOnlyRefusal([qualifiedUser(credential)]);
+        throw new ConsoleError(refusal.errorClass, `${needPassword.length} computer(s) install as the account: ${refusal.message}`, refusal.advice);
+      }
+    }
+    const resumed: TargetRecord[] = [];
+    const toClean: number[] = [];
+    for (const t of candidates) {
+      this.step(t.task_id, t.id, 'credentials', `credentials set again: ${qualifiedUser(credential)}`);
+      if (t.state === WAITING) {
+        this.update(t.id, { credential_id: credentialId, state: 'queued', error_class: null, error_code: null, error_message: null, advice: null });
+        resumed.push(t);
+      } else {
+        this.update(t.id, { credential_id: credentialId });
+        if (t.state === 'done' && t.leftovers !== null) toClean.push(t.id);
+      }
+    }
+    this.flush();
+    for (const t of resumed) {
+      this.progress(t.task_id, t.id, 'queued', null, null);
+      this.waitingAnnounced.delete(t.task_id);
+      if (this.o.tasks.task(t.task_id)?.status === 'running' && !this.queue.some((e) => e.targetId === t.id)) this.queue.push({ targetId: t.id, taskId: t.task_id });
+    }
+    for (const id of toClean) void this.removeLeftovers(id).catch(() => undefined);
+    if (candidates.length) this.log(`Credentials ${qualifiedUser(credential)} set for ${candidates.length} target(s): ${resumed.length} resumed, ${toClean.length} being cleaned.`);
+    this.pump();
+    return { rebound: candidates.length, resumed: resumed.length, cleaning: toClean.length };
   }
 
   private schedule(taskId: number, dueMs: number): void {
@@ -236,7 +353,8 @@ export class PushEngine {
   private begin(taskId: number): number {
     if (this.closed) return 0;
     const records = this.o.tasks.targetRecords(taskId);
-    const queued = records.filter((t) => t.state === 'queued');
+    // Targets that waited for credentials are looked at again: a keychain may hold them now.
+    const queued = records.filter((t) => t.state === 'queued' || t.state === WAITING);
     this.openTargets.set(taskId, new Set(records.filter((t) => t.state !== 'done').map((t) => t.id)));
     this.o.tasks.setTaskStatus(taskId, 'running');
     for (const t of queued) this.queue.push({ targetId: t.id, taskId });
@@ -255,7 +373,7 @@ export class PushEngine {
     for (const targetId of cancelled) this.probes.forget(targetId);
     // Targets waiting to retry are queued in the database but not in the queue.
     const inQueue = new Set(cancelled);
-    for (const t of this.o.tasks.targetRecords(taskId)) if (t.state === 'queued' && !this.running.has(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
+    for (const t of this.o.tasks.targetRecords(taskId)) if ((t.state === 'queued' || t.state === WAITING) && !this.running.has(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
     // One transaction for the whole burst, then the events (the windows read what they announce).
     for (const targetId of cancelled) this.finishCancelledQueued(taskId, targetId);
     this.flush();
@@ -273,6 +391,14 @@ export class PushEngine {
       this.flush();
       this.progress(entry!.taskId, targetId, 'done', 'cancelled', null);
       this.finishTaskIfDone(entry!.taskId);
+    } else {
+      const waiting = this.o.tasks.targetRecord(targetId);
+      if (waiting?.state === WAITING && !this.running.has(targetId)) {
+        this.finishCancelledQueued(waiting.task_id, targetId);
+        this.flush();
+        this.progress(waiting.task_id, targetId, 'done', 'cancelled', null);
+        this.finishTaskIfDone(waiting.task_id);
+      }
     }
     this.running.get(targetId)?.controller.abort();
   }
@@ -299,6 +425,16 @@ export class PushEngine {
     if (!task || task.package_id === null) throw new ConsoleError('task', `Task ${taskId} does not exist or has no package.`, 'Pick another task.');
     const targets = this.o.tasks.targetRecords(taskId).filter(which);
     if (targets.length === 0) return null;
+    const options = JSON.parse(task.options_json) as TaskOptions;
+    const missing = targets.filter((t) => this.credentialProblem(t, options) !== null);
+    if (missing.length) {
+      const first = this.credentialProblem(missing[0]!, options)!;
+      throw new ConsoleError(
+        first.kind === 'missing' ? 'credentials-missing' : 'credentials-hash-only',
+        `${missing.length} of the ${targets.length} computer(s) have no usable credentials (${first.why}); nothing was started.`,
+        first.kind === 'missing' ? 'Use Set Credentials… on the task, then try again.' : 'Use Set Credentials… on the task with a credential that keeps the password (or install as SYSTEM), then try again.',
+      );
+    }
     return this.submit({
       name: `${prefix} ${task.name}`,
       packageId: task.package_id,
@@ -397,6 +533,13 @@ export class PushEngine {
     const target = this.o.tasks.targetRecord(targetId)!;
     const task = this.o.tasks.task(taskId)!;
     const options = JSON.parse(task.options_json) as TaskOptions;
+    // Checked before anything is written: a target without usable credentials waits, untouched.
+    const problem = this.credentialProblem(target, options);
+    if (problem?.kind === 'missing') {
+      this.waitForCredentials(taskId, targetId, problem.why);
+      return;
+    }
+    const credential = this.o.vault.logon(target.credential_id!)!;
     const settings = this.o.settings();
     const started = Date.now();
     const startedAt = this.now.toISOString();
@@ -416,12 +559,7 @@ export class PushEngine {
       this.progress(taskId, targetId, 'done', verdict.outcome, null);
     };
 
-    const credential = target.credential_id !== null ? this.o.vault.logon(target.credential_id) : null;
-    if (!credential) {
-      finish({ outcome: 'failed', errorClass: 'credentials-missing', code: null, message: 'No credentials are set for this computer (or they were not remembered).', advice: 'Use Set Credentials in the task wizard, then retry failed.' });
-      return;
-    }
-    if ((options.runAs ?? 'admin') === 'admin' && credential.keeps === 'nt-hash') {
+    if (problem?.kind === 'hash-only') {
       finish({ outcome: 'failed', code: null, ...hashOnlyRefusal([qualifiedUser(credential)]) });
       return;
     }
@@ -475,7 +613,12 @@ export class PushEngine {
           this.progress(taskId, targetId, state, null, progress);
         },
         step: (step, detail, code) => this.step(taskId, targetId, step, detail, code ?? null),
-        remote: (leftovers, serviceName) => this.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) }),
+        // Write-ahead: committed (not batched) before the remote change it announces is made, so a
+        // crash at any point leaves a record that names every service and file on the computer.
+        remote: (leftovers, serviceName) => {
+          this.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
+          this.flush();
+        },
       },
       { grants: this.o.grants, hub: this.o.hub, signal },
     );
@@ -502,33 +645,47 @@ export class PushEngine {
     });
   }
 
-  /** Retries the cleanup of a target's leftovers (after a failed cleanup or a crash). */
-  async removeLeftovers(targetId: number): Promise<Leftovers | null> {
+  /**
+   * Remove Leftovers (and recovery): cleans what an ended push left on its computer. A push still
+   * running is not touched (only Cancel stops it); without credentials nothing is tried.
+   */
+  removeLeftovers(targetId: number): Promise<LeftoversResult> {
+    const under = this.cleaning.get(targetId);
+    if (under) return under;
     const target = this.o.tasks.targetRecord(targetId);
-    if (!target?.leftovers) return null;
+    if (!target?.leftovers) return Promise.resolve({ left: null });
     const leftovers = JSON.parse(target.leftovers) as Leftovers;
-    const credential = target.credential_id !== null ? this.o.vault.logon(target.credential_id) : null;
-    if (!credential) {
-      this.o.tasks.appendStep(targetId, 'cleanup', 'leftovers stay until credentials for this computer are set: use "Remove leftovers" then', 'LEFTOVERS');
-      return leftovers;
-    }
-    const left = await removeLeftovers(
+    if (target.state !== 'done' || this.running.has(targetId)) return Promise.resolve({ left: leftovers, refused: 'not-ended' });
+    const credential = this.logonFor(target);
+    if (!credential) return Promise.resolve({ left: leftovers, refused: 'credentials-missing' });
+    const settings = this.o.settings();
+    const work = removeLeftovers(
       {
         host: target.address ?? target.computer_name,
         port: target.port ?? 445,
         credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash },
-        timeouts: this.timeouts(this.o.settings()),
-        encryptWhenSupported: this.o.settings().encryptWhenSupported,
+        timeouts: this.timeouts(settings),
+        encryptWhenSupported: settings.encryptWhenSupported,
       },
       leftovers,
       {
         step: (step, detail, code) => this.step(target.task_id, targetId, step, detail, code ?? null),
         remote: (l) => this.update(targetId, { leftovers: JSON.stringify(l) }),
       },
-    );
-    this.update(targetId, { leftovers: left ? JSON.stringify(left) : null });
-    this.flush();
-    return left;
+    )
+      .then((left): LeftoversResult => {
+        this.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }) });
+        this.flush();
+        return { left };
+      })
+      .finally(() => this.cleaning.delete(targetId));
+    this.cleaning.set(targetId, work);
+    return work;
+  }
+
+  /** Resolves when no cleanup is under way (tests, an orderly close). */
+  async cleanupsSettled(): Promise<void> {
+    while (this.cleaning.size > 0) await Promise.allSettled([...this.cleaning.values()]);
   }
 
   /** Stops timers; running pushes are cancelled (and clean up) unless `abandon` (tests of a crash). */
@@ -542,4 +699,12 @@ export class PushEngine {
     }
     this.flush();
   }
+}
+
+/** A recorded run's leftovers plus the files its agent may have made beside itself (.log, .done). */
+function withSideFiles(recorded: Leftovers, runId: string | null, serviceName: string | null): Leftovers {
+  if (!runId) return recorded;
+  const all = everythingOf(runId, serviceName ?? recorded.service);
+  const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+  return { service: all.service, files: union(recorded.files, recorded.files.length ? all.files : []), directories: union(recorded.directories, all.directories) };
 }

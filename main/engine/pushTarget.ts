@@ -20,6 +20,7 @@ import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
+import { crashPoint } from './crashPoint.js';
 
 export const REMOTE_ROOT = 'PushInstall';
 export const AGENT_FILE = 'PushInstallAgent.exe';
@@ -203,9 +204,10 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     // 4. Copy the agent and its job file.
     hooks.state('copying', 0);
     const admin = (remote.admin = await SmbTree.connect(session, spec.host, 'ADMIN$'));
-    await admin.mkdir(REMOTE_ROOT);
+    // Each remote change is recorded (write-ahead, committed) before it is made.
     created.directories.push(paths.dir);
     record();
+    await admin.mkdir(REMOTE_ROOT);
     await admin.mkdir(paths.dir);
     created.files.push(paths.exe, ...paths.sideFiles);
     record();
@@ -252,14 +254,18 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     hooks.state('starting', null);
     const { scmr, scm } = await openScm(remote, spec.host);
     const name = uniqueServiceName(spec.runId, deps.random);
-    created.service = name;
-    record();
-    const installed = await createService(scmr, scm, { name, displayName: 'Push Install Agent', binaryPath: `%SystemRoot%\\${paths.exe}` });
+    const installed = await createService(
+      scmr, scm, { name, displayName: 'Push Install Agent', binaryPath: `%SystemRoot%\\${paths.exe}` },
+      {
+        beforeCreate: (tried) => {
+          created.service = tried;
+          record();
+          crashPoint('before-create-service');
+        },
+      },
+    );
+    crashPoint('after-create-service');
     service = installed.service;
-    if (installed.name !== name) {
-      created.service = installed.name;
-      record();
-    }
     if (installed.skippedNames.length) hooks.step('service', `names taken (marked for delete): ${installed.skippedNames.join(', ')}`);
     hooks.step('service', `service ${installed.name} created (LocalSystem, demand start)`);
 
@@ -290,14 +296,20 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   const finalVerdict: PushVerdict =
     verdict.outcome === 'succeeded' || verdict.outcome === 'succeeded-reboot-required'
       ? leftovers
-        ? { ...verdict, code: verdict.code, message: `${verdict.message} Cleanup left ${describe(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
+        ? { ...verdict, code: verdict.code, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
         : verdict
       : verdict;
   return { ...finalVerdict, exitCode, msiLog, leftovers };
 }
 
-function describe(l: Leftovers): string {
-  return [l.service ? `service ${l.service}` : null, ...l.files.map((f) => `ADMIN$\\${f}`), ...l.directories.map((d) => `ADMIN$\\${d}\\`)].filter(Boolean).join(', ');
+/** The leftovers in words, as the step log and the Leftovers window say them. */
+export function describeLeftovers(l: Leftovers): string {
+  return leftoverItems(l).join(', ');
+}
+
+/** Each thing left, one string each: `service X`, `ADMIN$\\PushInstall\\r…\\PushInstallAgent.exe`, `ADMIN$\\PushInstall\\r…\\`. */
+export function leftoverItems(l: Leftovers): string[] {
+  return [l.service ? `service ${l.service}` : null, ...l.files.map((f) => `ADMIN$\\${f}`), ...l.directories.map((d) => `ADMIN$\\${d}\\`)].filter((x): x is string => x !== null);
 }
 
 /** Polls until the service is STOPPED or the bound passes (then cleanup stops it). */
@@ -457,7 +469,7 @@ async function cleanup(spec: PushTargetSpec, hooks: PushTargetHooks, existing: R
       service = null;
     }
   }
-  hooks.step('cleanup', `left on the computer: ${describe(left)}; use "Remove leftovers" later`, 'LEFTOVERS');
+  hooks.step('cleanup', `left on the computer: ${describeLeftovers(left)}; use "Remove leftovers" later`, 'LEFTOVERS');
   return left;
 }
 

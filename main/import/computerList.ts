@@ -1,18 +1,20 @@
 // What an admin pastes or imports into Computers (DESIGN.md §1.1): names and addresses several
-// to a line, IPv4 ranges (10.0.0.1-10.0.0.20 or 10.0.0.1-20), CIDR blocks (10.0.0.0/28) and
-// text/CSV files with a header naming the computer column. Pure: it returns a preview of what
+// to a line, each with an optional SMB port (host:port, [IPv6]:port), IPv4 ranges (10.0.0.1-10.0.0.20
+// or 10.0.0.1-20, a :port after one applies to every address), CIDR blocks (10.0.0.0/28) and
+// text/CSV files with a header naming the computer column (and optionally a port column). Pure: it returns a preview of what
 // would be added, with duplicates and invalid lines, and the caller adds. Bounded: more than
 // 10 000 lines or entries is refused whole, with a clear error, before anything is expanded.
 import net from 'node:net';
 import type { ComputerImportPreview } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
-import { parseComputerEntry } from '../engine/computerEntry.js';
+import { parseComputerEntry, parsePort } from '../engine/computerEntry.js';
 
 export const MAX_IMPORT_LINES = 10_000;
 export const MAX_IMPORT_ENTRIES = 10_000;
 /** One range or block expands to at most this many addresses (a /20). */
 export const MAX_RANGE_ADDRESSES = 4096;
 
+const PORT_COLUMNS = ['port', 'smb port', 'smbport'];
 const NAME_COLUMNS = ['name', 'computer', 'computername', 'computer name', 'host', 'hostname', 'host name', 'dnshostname', 'dns name', 'fqdn', 'address', 'ip', 'ip address', 'ipaddress'];
 
 export function ipv4ToNumber(address: string): number {
@@ -77,17 +79,24 @@ function splitCsvLine(line: string, separator: string): string[] {
   return cells;
 }
 
-/** A CSV header: a separator and the index of the column that names the computer. */
-function csvHeader(line: string): { separator: string; column: number } | null {
+/** A CSV header: a separator, the index of the column that names the computer and of the SMB port's (or null). */
+function csvHeader(line: string): { separator: string; column: number; portColumn: number | null } | null {
   for (const separator of [',', ';', '\t']) {
     if (!line.includes(separator)) continue;
     const cells = splitCsvLine(line, separator).map((c) => c.toLowerCase());
+    const portColumn = cells.findIndex((c) => PORT_COLUMNS.includes(c));
     for (const name of NAME_COLUMNS) {
       const column = cells.indexOf(name);
-      if (column >= 0) return { separator, column };
+      if (column >= 0) return { separator, column, portColumn: portColumn >= 0 ? portColumn : null };
     }
   }
   return null;
+}
+
+/** A range or CIDR block with a :port after it (10.0.0.1-20:10445); null when the text is not one. */
+function rangeWithPort(text: string): { range: string; port: string } | null {
+  const m = /^([^:[\]]+):([^:]*)$/.exec(text);
+  return m && expandRange(m[1]!.trim()) !== null ? { range: m[1]!.trim(), port: m[2]! } : null;
 }
 
 /**
@@ -109,7 +118,8 @@ export function previewComputerList(text: string, existing: ReadonlySet<string> 
   const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
   const header = firstContent >= 0 ? csvHeader(lines[firstContent]!) : null;
 
-  const add = (lineNo: number, token: string) => {
+  // `port`: from a CSV port column or a range's :port (null: 445), over what the token says.
+  const add = (lineNo: number, token: string, port?: number | null) => {
     const parsed = parseComputerEntry(token);
     if (!parsed.ok) {
       preview.invalid.push({ line: lineNo, entry: token, reason: parsed.reason });
@@ -129,16 +139,26 @@ export function previewComputerList(text: string, existing: ReadonlySet<string> 
       );
     }
     const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
-    preview.entries.push({ line: lineNo, name: parsed.name, address: isAddress ? parsed.name : null });
+    preview.entries.push({ line: lineNo, name: parsed.name, address: isAddress ? parsed.name : null, port: port === undefined ? parsed.port : port });
   };
 
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || (header && index === firstContent)) return;
-    const tokens = header
-      ? [splitCsvLine(line, header.separator)[header.column] ?? '']
-      : line.split(/[\s,;]+/).filter(Boolean);
+    const cells = header ? splitCsvLine(line, header.separator) : [];
+    const tokens = header ? [cells[header.column] ?? ''] : line.split(/[\s,;]+/).filter(Boolean);
+    // A CSV port column: an empty cell is the default (or the name's own :port).
+    let columnPort: number | null | undefined;
+    const portCell = header && header.portColumn !== null ? (cells[header.portColumn] ?? '') : '';
+    if (portCell !== '') {
+      const port = parsePort(portCell);
+      if (!port.ok) {
+        preview.invalid.push({ line: lineNo, entry: `${tokens[0] || raw.slice(0, 200)} (port ${portCell.slice(0, 20)})`, reason: port.reason });
+        return;
+      }
+      columnPort = port.port;
+    }
     // A range written with spaces around the dash is one token.
     const joined = !header && /^\S+\s*-\s*\S+$/.test(line) ? [line] : tokens;
     for (const token of joined) {
@@ -146,10 +166,20 @@ export function previewComputerList(text: string, existing: ReadonlySet<string> 
         preview.invalid.push({ line: lineNo, entry: raw.slice(0, 200), reason: 'no computer name in this row' });
         continue;
       }
-      const range = expandRange(token);
-      if (range === null) add(lineNo, token);
+      const suffixed = rangeWithPort(token);
+      let rangePort = columnPort;
+      if (suffixed) {
+        const port = parsePort(suffixed.port);
+        if (!port.ok) {
+          preview.invalid.push({ line: lineNo, entry: token, reason: port.reason });
+          continue;
+        }
+        rangePort = port.port;
+      }
+      const range = expandRange(suffixed ? suffixed.range : token);
+      if (range === null) add(lineNo, token, columnPort);
       else if (!range.ok) preview.invalid.push({ line: lineNo, entry: token, reason: range.reason });
-      else for (const address of range.addresses) add(lineNo, address);
+      else for (const address of range.addresses) add(lineNo, address, rangePort);
     }
   });
   return preview;

@@ -33,6 +33,8 @@ export const TargetStateSchema = z.enum([
   'downloading',
   'installing',
   'cleaning-up',
+  /** Queued, but its credential is gone (not remembered across a restart, deleted, or hash-only where a password is needed): it waits until Set Credentials… rebinds it. */
+  'waiting-for-credentials',
   'done',
 ]);
 export type TargetState = z.infer<typeof TargetStateSchema>;
@@ -102,6 +104,10 @@ export const TaskSummarySchema = z.object({
   succeeded: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   running: z.number().int().nonnegative(),
+  /** Targets waiting for credentials (see TargetState 'waiting-for-credentials'). */
+  waiting: z.number().int().nonnegative(),
+  /** Ended targets whose push left something on the computer (a service, files): the task is kept until they are gone. */
+  leftovers: z.number().int().nonnegative(),
 });
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
@@ -127,6 +133,8 @@ export const TaskTargetSchema = z.object({
   attempts: z.number().int().nonnegative(),
   /** 1 = next to start; null when not queued. */
   queuePosition: z.number().int().positive().nullable(),
+  /** The credential the target uses (null when it was deleted): compare with credentials.list's `available`. */
+  credentialId: Id.nullable(),
 });
 export type TaskTarget = z.infer<typeof TaskTargetSchema>;
 
@@ -165,6 +173,22 @@ export const CredentialCheckSchema = z.object({
   error: IpcErrorSchema.nullable(),
 });
 export type CredentialCheck = z.infer<typeof CredentialCheckSchema>;
+
+/** What a push left on one computer, for the Leftovers window. */
+export const LeftoverSchema = z.object({
+  targetId: Id,
+  taskId: Id,
+  taskName: z.string(),
+  computerId: Id.nullable(),
+  computerName: z.string(),
+  /** Each thing left: `service PushInstallAgent-…`, `ADMIN$\\PushInstall\\…`. */
+  items: z.array(z.string()),
+  /** When the push that left them ended (or was interrupted). */
+  since: IsoTime.nullable(),
+  /** Whether the target's credential is held now (false: Set Credentials… first). */
+  credentialAvailable: z.boolean(),
+});
+export type Leftover = z.infer<typeof LeftoverSchema>;
 
 /** Remote Install settings (DESIGN.md §1.5): each field's rule, without defaults. */
 const settingsShape = {
@@ -257,7 +281,7 @@ export type FolderListing = z.infer<typeof FolderListingSchema>;
 
 /** What a paste, a range, a CIDR block or a file would add to Computers, before anything is added. */
 export const ComputerImportPreviewSchema = z.object({
-  entries: z.array(z.object({ line: z.number().int(), name: z.string(), address: z.string().nullable() })),
+  entries: z.array(z.object({ line: z.number().int(), name: z.string(), address: z.string().nullable(), port: z.number().int().min(1).max(65535).nullable() })),
   duplicates: z.array(z.object({ line: z.number().int(), entry: z.string(), existing: z.boolean() })),
   invalid: z.array(z.object({ line: z.number().int(), entry: z.string(), reason: z.string() })),
   lines: z.number().int().nonnegative(),
@@ -381,6 +405,26 @@ export const channels = {
   'tasks.retryFailed': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
   'tasks.redeploy': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
   'targets.cancel': { request: z.object({ targetId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  /**
+   * Gives targets a credential again (one that is gone: not remembered across a restart, deleted,
+   * or hash-only where a password is needed). Exactly one scope: the given targets, a task's
+   * targets that did not succeed or left something behind, or every target of the given computers
+   * whose credential is gone. Waiting targets are queued again; ended ones with leftovers are cleaned.
+   */
+  'credentials.rebind': {
+    request: z
+      .object({
+        credentialId: Id,
+        targetIds: z.array(Id).min(1).max(10_000).optional(),
+        taskId: Id.optional(),
+        computerIds: z.array(Id).min(1).max(10_000).optional(),
+      })
+      .strict()
+      .refine((r) => [r.targetIds, r.taskId, r.computerIds].filter((x) => x !== undefined).length === 1, { message: 'exactly one of targetIds, taskId, computerIds' }),
+    result: z.object({ rebound: z.number().int().nonnegative(), resumed: z.number().int().nonnegative(), cleaning: z.number().int().nonnegative() }),
+  },
+  /** Everything pushes left on computers, with the target that left it. */
+  'leftovers.list': { request: NoRequest, result: z.array(LeftoverSchema) },
   'targets.removeLeftovers': { request: z.object({ targetId: Id }).strict(), result: z.object({ remaining: z.string().nullable() }) },
   'targets.msiLog': { request: z.object({ targetId: Id }).strict(), result: z.object({ log: z.string().nullable() }) },
   // ---- issue #8: the console's windows ----
@@ -442,7 +486,13 @@ export const channels = {
   },
   'computers.removeLeftovers': {
     request: z.object({ ids: z.array(Id).min(1).max(10_000) }).strict(),
-    result: z.object({ targets: z.number().int().nonnegative(), cleaned: z.number().int().nonnegative(), remaining: z.number().int().nonnegative() }),
+    result: z.object({
+      targets: z.number().int().nonnegative(),
+      cleaned: z.number().int().nonnegative(),
+      remaining: z.number().int().nonnegative(),
+      /** Of the remaining, those whose credentials are gone: Set Credentials… on these computers cleans them. */
+      noCredentials: z.number().int().nonnegative(),
+    }),
   },
   /** A TCP 445 probe of a range; progress arrives as scan.progress events. */
   'scan.start': {

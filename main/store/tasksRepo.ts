@@ -85,6 +85,7 @@ function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => numb
     leftovers: r.leftovers,
     attempts: r.attempts,
     queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
+    credentialId: r.credential_id,
   };
 }
 
@@ -117,7 +118,9 @@ export class TasksRepo {
                 COUNT(tt.id) AS targets,
                 COALESCE(SUM(tt.outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded,
                 COALESCE(SUM(tt.outcome = 'failed'), 0) AS failed,
-                COALESCE(SUM(tt.state NOT IN ('queued', 'done')), 0) AS running,
+                COALESCE(SUM(tt.state NOT IN ('queued', 'done', 'waiting-for-credentials')), 0) AS running,
+                COALESCE(SUM(tt.state = 'waiting-for-credentials'), 0) AS waiting,
+                COALESCE(SUM(tt.leftovers IS NOT NULL AND tt.state = 'done'), 0) AS leftovers,
                 t.status, t.started_at, t.finished_at
            FROM tasks t
            LEFT JOIN packages p ON p.id = t.package_id
@@ -127,7 +130,7 @@ export class TasksRepo {
       )
       .all() as {
       id: number; name: string; package_name: string | null; options_json: string; scheduled_at: string | null; created_at: string;
-      targets: number; succeeded: number; failed: number; running: number;
+      targets: number; succeeded: number; failed: number; running: number; waiting: number; leftovers: number;
       status: TaskRecord['status']; started_at: string | null; finished_at: string | null;
     }[];
     return rows.map((r) => ({
@@ -141,6 +144,8 @@ export class TasksRepo {
       succeeded: r.succeeded,
       failed: r.failed,
       running: r.running,
+      waiting: r.waiting,
+      leftovers: r.leftovers,
       status: r.status,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
@@ -224,14 +229,20 @@ export class TasksRepo {
     return this.db.prepare('SELECT * FROM task_targets WHERE id = ?').get(targetId) as TargetRecord | undefined;
   }
 
-  /** Targets a push was working on (not queued, not done): after a crash these are interrupted. */
+  /** Targets a push was working on (not queued, waiting or done): after a crash these are interrupted. */
   inFlightTargets(): TargetRecord[] {
-    return this.db.prepare("SELECT * FROM task_targets WHERE state NOT IN ('queued', 'done') ORDER BY id").all() as TargetRecord[];
+    return this.db.prepare("SELECT * FROM task_targets WHERE state NOT IN ('queued', 'done', 'waiting-for-credentials') ORDER BY id").all() as TargetRecord[];
   }
 
-  /** Targets with leftovers recorded by a push or a recovery. */
+  /** Ended targets whose push left something on the computer (a running push's record is not a leftover yet). */
   targetsWithLeftovers(): TargetRecord[] {
-    return this.db.prepare('SELECT * FROM task_targets WHERE leftovers IS NOT NULL ORDER BY id').all() as TargetRecord[];
+    return this.db.prepare("SELECT * FROM task_targets WHERE leftovers IS NOT NULL AND state = 'done' ORDER BY id").all() as TargetRecord[];
+  }
+
+  /** Every target of the given computers, in any task. */
+  targetsOfComputers(computerIds: readonly number[]): TargetRecord[] {
+    const select = this.db.prepare('SELECT * FROM task_targets WHERE computer_id = ? ORDER BY id');
+    return computerIds.flatMap((id) => select.all(id) as TargetRecord[]);
   }
 
   updateTarget(targetId: number, changes: TargetChanges): void {

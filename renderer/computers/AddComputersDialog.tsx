@@ -9,6 +9,11 @@ import { FileField } from '../components/FileField';
 import { reloadComputers, request } from '../state/actions';
 import { useConsole } from '../state/store';
 
+/** host:port, [IPv6]:port, or just the host when the port is the default (null). */
+export function hostWithPort(host: string, port: number | null): string {
+  return port === null ? host : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 function PreviewReport(props: { preview: ComputerImportPreview }) {
   const { preview } = props;
   const existing = preview.duplicates.filter((d) => d.existing).length;
@@ -21,7 +26,7 @@ function PreviewReport(props: { preview: ComputerImportPreview }) {
       </Alert>
       <Box sx={{ maxHeight: 160, overflow: 'auto', fontSize: 12, fontFamily: 'monospace', border: 1, borderColor: 'divider', p: 1 }}>
         {preview.entries.slice(0, 200).map((e) => (
-          <div key={`a${e.line}-${e.name}`}>+ {e.name}</div>
+          <div key={`a${e.line}-${e.name}`}>+ {hostWithPort(e.name, e.port)}</div>
         ))}
         {preview.entries.length > 200 && <div>… and {preview.entries.length - 200} more</div>}
         {preview.duplicates.map((d) => (
@@ -69,8 +74,10 @@ export function AddComputersDialog(props: { title?: string; onClose: () => void;
       // Problems the admin has not seen yet are shown first; Add again goes ahead.
       if (!seen && (p.invalid.length > 0 || p.entries.length === 0)) return;
       const names = p.entries.map((e) => e.name);
-      if (names.length > 0) {
-        const r = await request('computers.add', group.trim() ? { entries: names, groupName: group.trim() } : { entries: names });
+      // The port goes with the name (host:port), as typed.
+      const entries = p.entries.map((e) => hostWithPort(e.name, e.port));
+      if (entries.length > 0) {
+        const r = await request('computers.add', group.trim() ? { entries, groupName: group.trim() } : { entries });
         if (!r.ok) {
           setError(r.error);
           return;
@@ -102,7 +109,7 @@ export function AddComputersDialog(props: { title?: string; onClose: () => void;
           {mode === 'paste' ? (
             <TextField
               label="Computer names, IP addresses, ranges or CIDR blocks"
-              helperText="One per line, or separated by commas or spaces: PC01, pc02.corp.example, 10.0.0.5, 10.0.0.10-10.0.0.40, 10.0.1.0/24."
+              helperText="One per line, or separated by commas or spaces: PC01, pc02.corp.example, 10.0.0.5, 10.0.0.10-10.0.0.40, 10.0.1.0/24; SMB not on 445: PC01:10445, [fe80::1]:10445."
               multiline
               minRows={5}
               maxRows={12}
@@ -117,7 +124,7 @@ export function AddComputersDialog(props: { title?: string; onClose: () => void;
               extensions={['txt', 'csv']}
               value={file}
               onChange={(p) => { setFile(p); setPreview(null); }}
-              helperText="One computer per line, or a CSV whose header names the column (Name, Host, DNSHostName, Address…). Up to 10 000 lines."
+              helperText="One computer per line, or a CSV whose header names the column (Name, Host, DNSHostName, Address…) and optionally a Port column. Up to 10 000 lines."
               testId="import-file-path"
             />
           )}

@@ -9,7 +9,7 @@ import {
 import { useEffect, useMemo, useState, type MouseEvent } from 'react';
 import type { Computer } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
-import { AddComputersDialog } from '../computers/AddComputersDialog';
+import { AddComputersDialog, hostWithPort } from '../computers/AddComputersDialog';
 import { DirectoryImportDialog } from '../computers/DirectoryImportDialog';
 import { DiagnosticsDialog, GetInfoDialog } from '../computers/HostChecksDialog';
 import { NetworkScanDialog } from '../computers/NetworkScanDialog';
@@ -18,7 +18,7 @@ import { filterComputers, groupsOf, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
   { key: 'name', header: 'Computer', width: '20%', render: (c) => c.name, sortValue: (c) => c.name },
-  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? `${c.address}${c.port ? `:${c.port}` : ''}` : '—'), sortValue: (c) => c.address },
+  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? hostWithPort(c.address, c.port) : c.port !== null ? `:${c.port}` : '—'), sortValue: (c) => c.address },
   { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain ?? '—', sortValue: (c) => c.domain },
   { key: 'os', header: 'Operating system', width: '16%', render: (c) => c.os ?? 'not queried yet', sortValue: (c) => c.os },
   { key: 'group', header: 'Group', width: '12%', render: (c) => c.groupName ?? '—', sortValue: (c) => c.groupName },

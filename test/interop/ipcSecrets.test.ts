@@ -51,6 +51,8 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'tasks.redeploy': (ids) => ({ taskId: ids.taskId }),
   'targets.cancel': (ids) => ({ targetId: ids.targetId }),
   'targets.removeLeftovers': (ids) => ({ targetId: ids.targetId }),
+  'credentials.rebind': (ids) => ({ credentialId: ids.credentialId, taskId: ids.taskId }),
+  'leftovers.list': () => ({}),
   'targets.msiLog': (ids) => ({ targetId: ids.targetId }),
   'files.list': (ids) => ({ path: ids.dir, extensions: ['msi', 'txt'] }),
   'files.chooseNative': () => ({ title: 'Pick', extensions: ['msi'] }),

@@ -8,6 +8,7 @@ import { defaultSettings, type Settings } from '../../main/ipc/contract.js';
 import { createEventBus, type EventBus } from '../../main/ipc/eventBus.js';
 import type { PushTimeouts } from '../../main/engine/pushTarget.js';
 import { startPushRuntime, type PushRuntime } from '../../main/engine/runtime.js';
+import { MemoryVault } from '../../main/engine/credentials.js';
 import { openDatabase, type Db } from '../../main/store/database.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
 import { TasksRepo } from '../../main/store/tasksRepo.js';
@@ -23,8 +24,12 @@ export interface EngineFixture {
   runtime: PushRuntime;
   readonly packageId: number;
   readonly agentPath: string;
-  /** A new runtime over the same data folder (after `runtime.close({abandon: true})`: a console restart). */
-  restart(): Promise<PushRuntime>;
+  /**
+   * A new runtime over the same data folder (after `runtime.close({abandon: true})`: a console
+   * restart). `forgetSecrets`: the new console holds none of the secrets kept in memory only, as a
+   * real restart (the credential rows stay, their secrets are gone).
+   */
+  restart(options?: { forgetSecrets?: boolean }): Promise<PushRuntime>;
   close(): Promise<void>;
 }
 
@@ -71,8 +76,8 @@ export async function startEngineFixture(t: { after(fn: () => Promise<void> | vo
     dir, db, tasks, packages, events, settings, agentPath,
     runtime: await start(),
     packageId: pkg.id,
-    restart: async () => {
-      fixture.runtime = await start(fixture.runtime.vault);
+    restart: async (o = {}) => {
+      fixture.runtime = await start(o.forgetSecrets ? new MemoryVault(db) : fixture.runtime.vault);
       return fixture.runtime;
     },
     close: async () => {

@@ -1,7 +1,7 @@
 // parseComputerEntry: what an admin may type as a computer.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseComputerEntry, type ComputerEntry } from '../../main/engine/computerEntry.js';
+import { formatComputerEntry, parseComputerEntry, parsePort, type ComputerEntry } from '../../main/engine/computerEntry.js';
 
 function accepted(raw: string): { kind: string; name: string } {
   const parsed: ComputerEntry = parseComputerEntry(raw);
@@ -65,7 +65,8 @@ describe('parseComputerEntry', () => {
   });
 
   test('NetBIOS names with characters Windows forbids are refused', () => {
-    for (const raw of ['pc\\01', 'pc/01', 'pc:01', 'pc*01', 'pc?01', 'pc"01', 'pc<01', 'pc>01', 'pc|01', 'pc 01', 'pc,01', 'pc;01', 'pc=01', 'pc+01', 'pc[01', 'pc]01']) {
+    // pc:01 is PC with port 1 now; two colons are neither a port nor an IPv6 address.
+    for (const raw of ['pc\\01', 'pc/01', 'pc:01:02', 'pc*01', 'pc?01', 'pc"01', 'pc<01', 'pc>01', 'pc|01', 'pc 01', 'pc,01', 'pc;01', 'pc=01', 'pc+01', 'pc[01', 'pc]01']) {
       assert.match(refused(raw), /character Windows does not allow/, raw);
     }
   });
@@ -73,5 +74,71 @@ describe('parseComputerEntry', () => {
   test('an empty or blank entry is refused as empty', () => {
     assert.equal(refused(''), 'empty');
     assert.equal(refused('   \t '), 'empty');
+  });
+
+  test('entries without a port have port null', () => {
+    for (const raw of ['10.0.0.1', 'fe80::1', '[fe80::1]', 'pc01.corp.example', 'PC01']) {
+      const parsed = parseComputerEntry(raw);
+      assert.ok(parsed.ok, raw);
+      assert.equal(parsed.port, null, raw);
+    }
+  });
+});
+
+describe('parseComputerEntry with a port', () => {
+  const withPort = (raw: string) => {
+    const parsed = parseComputerEntry(raw);
+    if (!parsed.ok) assert.fail(`"${raw}" was refused: ${parsed.reason}`);
+    return { kind: parsed.kind, name: parsed.name, port: parsed.port };
+  };
+
+  test('host:port is accepted for IPv4 addresses, DNS names and NetBIOS names', () => {
+    assert.deepEqual(withPort('127.0.10.1:10445'), { kind: 'ipv4', name: '127.0.10.1', port: 10445 });
+    assert.deepEqual(withPort('srv01.corp.example:10445'), { kind: 'dns', name: 'srv01.corp.example', port: 10445 });
+    assert.deepEqual(withPort('SRV01:10445'), { kind: 'netbios', name: 'SRV01', port: 10445 });
+    assert.deepEqual(withPort(' srv01 : 1 '), { kind: 'netbios', name: 'SRV01', port: 1 });
+    assert.deepEqual(withPort('Pc01.Corp.Example.:65535'), { kind: 'dns', name: 'pc01.corp.example', port: 65535 });
+  });
+
+  test('[IPv6]:port is accepted; a bare IPv6 address keeps its colons and has no port', () => {
+    assert.deepEqual(withPort('[::1]:10445'), { kind: 'ipv6', name: '::1', port: 10445 });
+    assert.deepEqual(withPort('[FE80::1]:1445'), { kind: 'ipv6', name: 'fe80::1', port: 1445 });
+    assert.deepEqual(withPort('fe80::1'), { kind: 'ipv6', name: 'fe80::1', port: null });
+    assert.deepEqual(withPort('2001:db8::10:445'), { kind: 'ipv6', name: '2001:db8::10:445', port: null });
+    assert.deepEqual(withPort('::ffff:10.0.0.1'), { kind: 'ipv6', name: '::ffff:10.0.0.1', port: null });
+  });
+
+  test('port 445 given explicitly is stored as null, so host:445 and host are the same computer', () => {
+    assert.deepEqual(withPort('127.0.10.1:445'), { kind: 'ipv4', name: '127.0.10.1', port: null });
+    assert.deepEqual(withPort('[fe80::1]:445'), { kind: 'ipv6', name: 'fe80::1', port: null });
+    assert.deepEqual(withPort('srv01:445'), withPort('SRV01'));
+  });
+
+  test('a bad port is refused with "port must be 1..65535"', () => {
+    for (const raw of ['pc01:0', 'pc01:65536', 'pc01:99999999', 'pc01:', 'pc01:abc', 'pc01:-1', 'pc01:1.5', '10.0.0.1:0x1bd', '[::1]:0', '[::1]:', '[::1]:port', 'srv.corp.example:70000']) {
+      assert.equal(refused(raw), 'port must be 1..65535', raw);
+    }
+  });
+
+  test('a bad host before a good port keeps the host reason; a missing host or a non-IPv6 in brackets says so', () => {
+    assert.match(refused('300.1.1.1:10445'), /not a valid IPv4 address/);
+    assert.match(refused('pc_01.corp.example:10445'), /"pc_01" is not a valid DNS label/);
+    assert.match(refused('this-is-too-long-x:10445'), /longer than 15/);
+    assert.equal(refused(':10445'), 'no computer name before the port');
+    assert.equal(refused('[pc01]:10445'), 'not a valid IPv6 address');
+    assert.equal(refused('[10.0.0.1]:10445'), 'not a valid IPv6 address');
+  });
+
+  test('parsePort and formatComputerEntry round-trip with parseComputerEntry', () => {
+    assert.deepEqual(parsePort('10445'), { ok: true, port: 10445 });
+    assert.deepEqual(parsePort(' 445 '), { ok: true, port: null });
+    assert.deepEqual(parsePort(''), { ok: false, reason: 'port must be 1..65535' });
+    assert.equal(formatComputerEntry('fe80::1', 10445), '[fe80::1]:10445');
+    assert.equal(formatComputerEntry('PC01', 10445), 'PC01:10445');
+    assert.equal(formatComputerEntry('PC01', null), 'PC01');
+    assert.equal(formatComputerEntry('PC01', 445), 'PC01');
+    for (const [name, port] of [['fe80::1', 10445], ['10.0.0.1', 2], ['pc.corp.example', null]] as const) {
+      assert.deepEqual(withPort(formatComputerEntry(name, port)), { ...withPort(name), port });
+    }
   });
 });

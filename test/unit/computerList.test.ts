@@ -65,3 +65,61 @@ test('more than 10 000 lines is refused whole with a clear error; exactly 10 000
   assert.throws(() => previewComputerList(lines(10_001)), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'import-too-large' && /10001 lines/.test(e.message));
   assert.throws(() => previewComputerList('10.0.0.0/20\n10.0.16.0/20\n10.0.32.0/20'), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'import-too-large');
 });
+
+test('host:port and [IPv6]:port in a paste carry the port; a bare IPv6 address has none; :445 is stored as null', () => {
+  const p = previewComputerList('127.0.10.1:10445, srv01.corp.example:10445\nSRV02:10445 [::1]:10445\nfe80::1\n[fe80::2]:445 pc03:445');
+  assert.deepEqual(p.entries.map((e) => [e.line, e.name, e.address, e.port]), [
+    [1, '127.0.10.1', '127.0.10.1', 10445],
+    [1, 'srv01.corp.example', null, 10445],
+    [2, 'SRV02', null, 10445],
+    [2, '::1', '::1', 10445],
+    [3, 'fe80::1', 'fe80::1', null],
+    [4, 'fe80::2', 'fe80::2', null],
+    [4, 'PC03', null, null],
+  ]);
+  assert.deepEqual(p.invalid, []);
+  assert.equal(previewComputerList('pc01').entries[0]!.port, null);
+});
+
+test('a bad port in a paste makes that entry invalid with "port must be 1..65535"; the rest imports', () => {
+  const p = previewComputerList('pc01:0\npc02:65536\n[::1]:x\npc04:10445');
+  assert.deepEqual(p.entries.map((e) => [e.name, e.port]), [['PC04', 10445]]);
+  assert.deepEqual(p.invalid.map((i) => [i.line, i.entry, i.reason]), [
+    [1, 'pc01:0', 'port must be 1..65535'],
+    [2, 'pc02:65536', 'port must be 1..65535'],
+    [3, '[::1]:x', 'port must be 1..65535'],
+  ]);
+});
+
+test('a CSV port column (port, SMB Port, smbport) gives each row its port; empty is 445; a bad one makes the row invalid', () => {
+  const csv = 'Name,Port,Owner\npc01,10445,Ann\npc02,,Bob\npc03,445,Carl\npc04,0,Dan\npc05,70000,Eve\npc06,abc,Fay\n[::1],2445,Gus\n';
+  const p = previewComputerList(csv);
+  assert.deepEqual(p.entries.map((e) => [e.line, e.name, e.port]), [[2, 'PC01', 10445], [3, 'PC02', null], [4, 'PC03', null], [8, '::1', 2445]]);
+  assert.deepEqual(p.invalid.map((i) => [i.line, i.reason]), [[5, 'port must be 1..65535'], [6, 'port must be 1..65535'], [7, 'port must be 1..65535']]);
+  assert.match(p.invalid[0]!.entry, /pc04/);
+  for (const header of ['SMB Port', 'smbport', 'PORT']) {
+    const q = previewComputerList(`Host;${header}\nsrv01.corp.example;10445\n`);
+    assert.deepEqual(q.entries.map((e) => [e.name, e.port]), [['srv01.corp.example', 10445]], header);
+  }
+  // Without a port column, a name cell may carry its own :port.
+  assert.deepEqual(previewComputerList('Name,Owner\npc01:10445,Ann\n').entries.map((e) => [e.name, e.port]), [['PC01', 10445]]);
+});
+
+test('a :port after an IPv4 range or CIDR block applies to every address; a bad one makes it invalid', () => {
+  assert.deepEqual(previewComputerList('127.0.10.1-3:10445').entries.map((e) => [e.name, e.port]), [['127.0.10.1', 10445], ['127.0.10.2', 10445], ['127.0.10.3', 10445]]);
+  assert.deepEqual(previewComputerList('10.0.0.0/30:10445').entries.map((e) => [e.name, e.port]), [['10.0.0.1', 10445], ['10.0.0.2', 10445]]);
+  assert.deepEqual(previewComputerList('10.0.0.1 - 2:445').entries.map((e) => [e.name, e.port]), [['10.0.0.1', null], ['10.0.0.2', null]]);
+  assert.deepEqual(previewComputerList('10.0.0.1-2:0').invalid.map((i) => i.reason), ['port must be 1..65535']);
+});
+
+test('duplicates are found by name with and without a port: pc01, PC01:10445 and pc01:445 are one computer', () => {
+  const p = previewComputerList('pc01:10445\npc01\nPC01:445\n10.0.0.1\n10.0.0.1:10445\n[::1]:10445\n::1\nws-99:10445', new Set(['ws-99']));
+  assert.deepEqual(p.entries.map((e) => [e.name, e.port]), [['PC01', 10445], ['10.0.0.1', null], ['::1', 10445]]);
+  assert.deepEqual(p.duplicates, [
+    { line: 2, entry: 'PC01', existing: false },
+    { line: 3, entry: 'PC01', existing: false },
+    { line: 5, entry: '10.0.0.1', existing: false },
+    { line: 7, entry: '::1', existing: false },
+    { line: 8, entry: 'WS-99', existing: true },
+  ]);
+});

@@ -3,6 +3,7 @@
 // retry failed, redeploy, cancel of queued targets, the history surviving a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConsoleError } from '../../main/ipc/errors.js';
 import { startEngineFixture, type EngineFixture } from '../support/engineFixture.js';
 
 const REFUSED = { address: '127.0.0.87', port: 9 };
@@ -96,11 +97,68 @@ test('cancelling a task with queued targets ends them cancelled without a push; 
   assert.equal(fx.tasks.task(taskId)!.status, 'cancelled');
 });
 
-test('a target without available credentials fails credentials-missing with advice, and the task still finishes', async (t) => {
+test('a target whose credential was deleted waits for credentials instead of failing; the task stays running until Set Credentials on the task resumes it', async (t) => {
   const fx = await startEngineFixture(t);
-  const taskId = fx.runtime.engine.submit({ name: 'nocred', packageId: fx.packageId, targets: [{ computerName: 'X', ...REFUSED, credentialId: null }] });
+  const taskId = fx.runtime.engine.submit({ name: 'nocred', packageId: fx.packageId, targets: [{ computerName: 'X', ...REFUSED, credentialId: null }, { computerName: 'Y', ...REFUSED, credentialId: null }] });
+  await new Promise((r) => setTimeout(r, 150));
+  const waiting = fx.tasks.targetRecords(taskId);
+  assert.deepEqual(waiting.map((r) => [r.state, r.outcome, r.attempts]), [['waiting-for-credentials', null, 0], ['waiting-for-credentials', null, 0]]);
+  assert.equal(waiting[0]!.error_class, 'credentials-missing');
+  assert.match(waiting[0]!.advice ?? '', /Set Credentials… on the task/);
+  assert.ok(fx.tasks.log(waiting[0]!.id).some((s) => s.step === 'credentials' && /waiting for credentials: its credentials were deleted/.test(s.detail)));
+  assert.equal(fx.tasks.task(taskId)!.status, 'running', 'the task waits, it has not finished');
+  const summary = fx.tasks.list().find((x) => x.id === taskId)!;
+  assert.deepEqual([summary.waiting, summary.running, summary.failed], [2, 0, 0]);
+
+  const credentialId = fx.runtime.vault.put('again', 'LAB\\admin', 'pw', { remember: false });
+  const result = fx.runtime.engine.rebindCredential({ taskId }, credentialId);
+  assert.deepEqual(result, { rebound: 2, resumed: 2, cleaning: 0 });
   await fx.runtime.engine.waitForTask(taskId);
-  const [row] = fx.tasks.targetRecords(taskId);
-  assert.equal(row!.error_class, 'credentials-missing');
-  assert.match(row!.advice ?? '', /Set Credentials/);
+  const ended = fx.tasks.targetRecords(taskId);
+  // They ran with the new credential: nothing listens there, so they end port-blocked.
+  assert.deepEqual(ended.map((r) => [r.credential_id, r.outcome, r.error_class, r.attempts]), ended.map(() => [credentialId, 'failed', 'port-blocked', 1]));
+  assert.ok(fx.tasks.log(ended[0]!.id).some((s) => s.step === 'credentials' && /credentials set again: LAB\\admin/.test(s.detail)));
+  assert.equal(fx.tasks.task(taskId)!.status, 'finished');
+});
+
+test('Cancel Task ends targets waiting for credentials as cancelled, and the task as cancelled', async (t) => {
+  const fx = await startEngineFixture(t);
+  const taskId = fx.runtime.engine.submit({ name: 'nocred', packageId: fx.packageId, targets: [{ computerName: 'X', ...REFUSED, credentialId: null }, { computerName: 'Y', ...REFUSED, credentialId: null }] });
+  await new Promise((r) => setTimeout(r, 150));
+  const [first] = fx.tasks.targetRecords(taskId);
+  fx.runtime.engine.cancelTarget(first!.id);
+  assert.equal(fx.tasks.targetRecord(first!.id)!.outcome, 'cancelled', 'Cancel Computer ends one waiting target');
+  fx.runtime.engine.cancelTask(taskId);
+  await fx.runtime.engine.waitForTask(taskId);
+  assert.deepEqual(fx.tasks.targetRecords(taskId).map((r) => [r.state, r.outcome]), [['done', 'cancelled'], ['done', 'cancelled']]);
+  assert.equal(fx.tasks.task(taskId)!.status, 'cancelled');
+});
+
+test('after a restart that lost a credential kept in memory, queued targets wait, Retry failed and Redeploy refuse to start without it, and both use the credential set again', async (t) => {
+  const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 1 } });
+  const credentialId = fx.runtime.vault.put('mem', 'LAB\\admin', 'pw', { remember: false });
+  const first = fx.runtime.engine.submit({ name: 'first', packageId: fx.packageId, targets: [{ computerName: 'A', ...REFUSED, credentialId }] });
+  await fx.runtime.engine.waitForTask(first);
+  const later = fx.runtime.engine.submit({ name: 'later', packageId: fx.packageId, scheduledAt: new Date(Date.now() + 60_000).toISOString(), targets: [{ computerName: 'B', ...REFUSED, credentialId }] });
+  await fx.runtime.close({ abandon: true });
+  fx.db.prepare('UPDATE tasks SET scheduled_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), later);
+
+  const runtime = await fx.restart({ forgetSecrets: true });
+  runtime.engine.start();
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(fx.tasks.targetRecords(later)[0]!.state, 'waiting-for-credentials', 'a scheduled task whose credential is gone at its time waits');
+  for (const retry of [() => runtime.engine.retryFailed(first), () => runtime.engine.redeploy(first)]) {
+    assert.throws(retry, (e: unknown) => e instanceof ConsoleError && e.errorClass === 'credentials-missing' && /Set Credentials/.test(e.advice));
+  }
+  assert.equal(fx.tasks.list().length, 2, 'nothing was started');
+
+  const again = runtime.vault.put('again', 'LAB\\admin', 'pw', { remember: false });
+  assert.deepEqual(runtime.engine.rebindCredential({ taskId: first }, again), { rebound: 1, resumed: 0, cleaning: 0 });
+  const retry = runtime.engine.retryFailed(first)!;
+  assert.equal(fx.tasks.targetRecords(retry)[0]!.credential_id, again, 'Retry failed copies the credential set again');
+  await runtime.engine.waitForTask(retry);
+  assert.equal(fx.tasks.targetRecords(retry)[0]!.error_class, 'port-blocked', 'and it ran');
+  runtime.engine.rebindCredential({ targetIds: [fx.tasks.targetRecords(later)[0]!.id] }, again);
+  await runtime.engine.waitForTask(later);
+  assert.equal(fx.tasks.targetRecords(later)[0]!.error_class, 'port-blocked');
 });
