@@ -90,3 +90,25 @@ test('a credential that keeps only the NT hash installs as SYSTEM over real SMB/
   assert.match(refused[0]!.advice ?? '', /Install as SYSTEM/);
   assert.equal(lab.hosts.reduce((n, h) => n + h.counters.logons, 0), logons, 'no host was contacted for the refused task');
 });
+
+test('Remove Leftovers on a push that is still running does nothing to it: the push ends succeeded and cleans up after itself', async (t) => {
+  const lab = await startLab({ hosts: 1, first: '127.0.183.1', port: 14563, profile: 'healthy', installTimeMs: 2500, startTimeoutMs: 300 });
+  t.after(() => lab.close());
+  const fx = await startEngineFixture(t, { timeouts: { connectMs: 1500, agentCallbackMs: 4000, pollMs: 100, serviceStartMs: 5000 } });
+  const credentialId = fx.runtime.vault.put('lab', lab.account.user.includes('\\') ? lab.account.user : `LAB\\${lab.account.user}`, lab.account.password);
+  const host = lab.hosts[0]!.config;
+  const taskId = fx.runtime.engine.submit({ name: 'running', packageId: fx.packageId, targets: [{ computerName: host.name, address: host.address, port: host.port, credentialId }] });
+  const [target] = fx.tasks.targetRecords(taskId);
+  const deadline = Date.now() + 10_000;
+  while (fx.tasks.targetRecord(target!.id)!.state !== 'installing' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const running = fx.tasks.targetRecord(target!.id)!;
+  assert.equal(running.state, 'installing');
+  assert.ok(running.leftovers && running.service_name, 'a running push has its service and files on record');
+  assert.deepEqual(fx.tasks.targetsWithLeftovers(), [], 'a running push is not listed as leftovers');
+  const refused = await fx.runtime.engine.removeLeftovers(target!.id);
+  assert.equal(refused.refused, 'not-ended');
+  await fx.runtime.engine.waitForTask(taskId);
+  const ended = fx.tasks.targetRecord(target!.id)!;
+  assert.deepEqual([ended.outcome, ended.error_class, ended.leftovers], ['succeeded', null, null]);
+  assert.deepEqual(lab.leftovers(), []);
+});
