@@ -16,11 +16,12 @@ export interface RetentionOptions {
 }
 
 /** One sweep: what was removed. */
-export function sweepHistory(o: RetentionOptions): { tasks: number; targets: number } {
+export function sweepHistory(o: RetentionOptions): { tasks: number; targets: number; kept: number } {
   const days = o.settings().logRetentionDays;
   const cutoff = new Date((o.now?.() ?? new Date()).getTime() - days * 86_400_000);
   const removed = o.tasks.pruneEndedBefore(cutoff);
   if (removed.tasks > 0) o.log(`Removed ${removed.tasks} task(s) that ended more than ${days} day(s) ago, with the logs of their ${removed.targets} computer(s) (Configuration → Keep logs).`);
+  if (removed.kept > 0) o.log(`Kept ${removed.kept} task(s) older than ${days} day(s): what their pushes left is still on computers. They go once it is removed (Leftovers…; Set Credentials… where the credentials are gone).`);
   return removed;
 }
 

@@ -201,14 +201,16 @@ export class TasksRepo {
    * targets and step logs (ON DELETE CASCADE), in one transaction. A task with a target whose
    * leftovers are still on a computer is kept: Remove leftovers needs its record.
    */
-  pruneEndedBefore(cutoff: Date): { tasks: number; targets: number } {
-    const ids = (this.db
+  pruneEndedBefore(cutoff: Date): { tasks: number; targets: number; kept: number } {
+    const old = this.db
       .prepare(
-        `SELECT t.id FROM tasks t WHERE t.status IN ('finished', 'cancelled') AND t.finished_at IS NOT NULL AND t.finished_at < ?
-           AND NOT EXISTS (SELECT 1 FROM task_targets x WHERE x.task_id = t.id AND x.leftovers IS NOT NULL)`,
+        `SELECT t.id, EXISTS (SELECT 1 FROM task_targets x WHERE x.task_id = t.id AND x.leftovers IS NOT NULL) AS has_leftovers
+           FROM tasks t WHERE t.status IN ('finished', 'cancelled') AND t.finished_at IS NOT NULL AND t.finished_at < ?`,
       )
-      .all(cutoff.toISOString()) as { id: number }[]).map((r) => r.id);
-    if (ids.length === 0) return { tasks: 0, targets: 0 };
+      .all(cutoff.toISOString()) as { id: number; has_leftovers: number }[];
+    const ids = old.filter((r) => !r.has_leftovers).map((r) => r.id);
+    const kept = old.length - ids.length;
+    if (ids.length === 0) return { tasks: 0, targets: 0, kept };
     return this.db.transaction(() => {
       let targets = 0;
       const count = this.db.prepare('SELECT COUNT(*) AS n FROM task_targets WHERE task_id = ?');
@@ -217,7 +219,7 @@ export class TasksRepo {
         targets += (count.get(id) as { n: number }).n;
         remove.run(id);
       }
-      return { tasks: ids.length, targets };
+      return { tasks: ids.length, targets, kept };
     })();
   }
 

@@ -33,17 +33,18 @@ test('tasks that ended before the cutoff go with their targets and logs; running
   let days = 90;
   const o = { tasks, settings: () => ({ logRetentionDays: days }), log: (l: string) => lines.push(l), now: () => NOW };
 
-  assert.deepEqual(sweepHistory(o), { tasks: 2, targets: 4 });
+  assert.deepEqual(sweepHistory(o), { tasks: 2, targets: 4, kept: 1 });
   const left = (db.prepare('SELECT id FROM tasks ORDER BY id').all() as { id: number }[]).map((r) => r.id);
   assert.deepEqual(left, [recent, running, waiting, withLeftovers]);
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM task_targets WHERE task_id IN (?, ?)').get(old, oldCancelled) as { n: number }).n, 0);
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM step_logs').get() as { n: number }).n, 4 * 2 * 2, 'the logs of the removed targets went with them');
   assert.match(lines.join('\n'), /Removed 2 task\(s\) that ended more than 90 day\(s\) ago, with the logs of their 4 computer\(s\)/);
+  assert.match(lines.join('\n'), /Kept 1 task\(s\) older than 90 day\(s\): what their pushes left is still on computers/, 'the kept task is named, with why');
 
-  assert.deepEqual(sweepHistory(o), { tasks: 0, targets: 0 }, 'nothing more to remove');
-  assert.equal(lines.length, 1, 'a sweep that removes nothing says nothing');
+  assert.deepEqual(sweepHistory(o), { tasks: 0, targets: 0, kept: 1 }, 'nothing more to remove');
+  assert.equal(lines.filter((l) => l.startsWith('Removed')).length, 1, 'a sweep that removes nothing says nothing of removing');
   days = 7;
-  assert.deepEqual(sweepHistory(o), { tasks: 1, targets: 2 }, 'a shorter setting applies at the next sweep');
+  assert.deepEqual(sweepHistory(o), { tasks: 1, targets: 2, kept: 1 }, 'a shorter setting applies at the next sweep');
   assert.deepEqual((db.prepare('SELECT name FROM tasks ORDER BY id').all() as { name: string }[]).map((r) => r.name), ['running', 'waiting', 'leftovers']);
   db.close();
 });
