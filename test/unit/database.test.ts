@@ -179,7 +179,7 @@ describe('ComputersRepo', () => {
 });
 
 describe('TasksRepo', () => {
-  test('create writes a task and its targets; list counts succeeded, failed and running per task', (t) => {
+  test('create writes a task and its targets; list counts succeeded, failed, running, waiting for credentials and ended with leftovers per task', (t) => {
     const { db } = openTemp(t);
     const pkg = new PackagesRepo(db).add({ name: 'Agent 7.1', msiFileName: 'agent.msi', msiPath: '/p/agent.msi', msiSize: 1024, msiSha256: 'ab'.repeat(32) });
     const tasks = new TasksRepo(db);
@@ -195,14 +195,18 @@ describe('TasksRepo', () => {
     const empty = tasks.create({ name: 'Nothing yet', packageId: null, scheduledAt: null, targets: [] });
 
     const set = db.prepare('UPDATE task_targets SET state = ?, outcome = ? WHERE id = ?');
-    const [t1, t2, t3, t4, t5, t6] = first.targetIds;
+    const [t1, t2, t3, t4, t5, t6, t7] = first.targetIds;
     set.run('done', 'succeeded', t1);
     set.run('done', 'succeeded-reboot-required', t2);
     set.run('done', 'failed', t3);
     set.run('done', 'cancelled', t4);
     set.run('copying', null, t5);
     set.run('installing', null, t6);
-    // the 7th stays queued
+    set.run('waiting-for-credentials', null, t7);
+    // An ended push that left something counts as leftovers; a running one's record does not.
+    const leftovers = db.prepare('UPDATE task_targets SET leftovers = ? WHERE id = ?');
+    leftovers.run('{"service":"PushInstallAgent-x","files":[],"directories":[]}', t4);
+    leftovers.run('{"service":"PushInstallAgent-y","files":[],"directories":[]}', t5);
 
     const list = tasks.list();
     assert.deepEqual(list.map((s) => s.id), [empty.taskId, first.taskId], 'newest first');
@@ -220,6 +224,8 @@ describe('TasksRepo', () => {
         succeeded: 2,
         failed: 1,
         running: 2,
+        waiting: 1,
+        leftovers: 1,
         status: 'pending',
         startedAt: null,
         finishedAt: null,
@@ -230,7 +236,7 @@ describe('TasksRepo', () => {
 
     const targets = tasks.targets(first.taskId);
     assert.deepEqual(targets.map((x) => x.computerName), names);
-    assert.deepEqual(targets.map((x) => x.state), ['done', 'done', 'done', 'done', 'copying', 'installing', 'queued']);
+    assert.deepEqual(targets.map((x) => x.state), ['done', 'done', 'done', 'done', 'copying', 'installing', 'waiting-for-credentials']);
     assert.equal(targets[2]!.outcome, 'failed');
     assert.deepEqual(tasks.targets(empty.taskId), []);
   });
