@@ -280,10 +280,12 @@ export class PushEngine {
       if (!o) optionsOf.set(taskId, (o = JSON.parse(this.o.tasks.task(taskId)?.options_json ?? '{}') as TaskOptions));
       return o;
     };
+    // A succeeded target with nothing left has no use for a credential: its history stays as it is.
+    const needsOne = (t: TargetRecord) => !(t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required') || t.leftovers !== null;
     let candidates: TargetRecord[];
     if (scope.targetIds) candidates = scope.targetIds.flatMap((id) => this.o.tasks.targetRecord(id) ?? []);
-    else if (scope.taskId !== undefined) candidates = this.o.tasks.targetRecords(scope.taskId).filter((t) => !(t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required') || t.leftovers !== null);
-    else candidates = this.o.tasks.targetsOfComputers(scope.computerIds ?? []).filter((t) => this.credentialProblem(t, options(t.task_id)) !== null);
+    else if (scope.taskId !== undefined) candidates = this.o.tasks.targetRecords(scope.taskId).filter(needsOne);
+    else candidates = this.o.tasks.targetsOfComputers(scope.computerIds ?? []).filter((t) => needsOne(t) && this.credentialProblem(t, options(t.task_id)) !== null);
     // A running push keeps the credential it started with.
     candidates = candidates.filter((t) => !this.running.has(t.id) && (t.state === 'queued' || t.state === WAITING || t.state === 'done'));
     if (credential.keeps === 'nt-hash') {

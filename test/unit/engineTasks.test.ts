@@ -162,3 +162,21 @@ test('after a restart that lost a credential kept in memory, queued targets wait
   await runtime.engine.waitForTask(later);
   assert.equal(fx.tasks.targetRecords(later)[0]!.error_class, 'port-blocked');
 });
+
+test('Set Credentials on computers rebinds only what needs a credential: targets whose credential is gone and that failed, wait or left something — never a clean success', async (t) => {
+  const fx = await startEngineFixture(t);
+  const computerIds = ['PC-A', 'PC-B'].map((name) => Number(fx.db.prepare("INSERT INTO computers (name, created_at) VALUES (?, '2026-01-01T00:00:00Z')").run(name).lastInsertRowid));
+  const credentialId = fx.runtime.vault.put('mem', 'LAB\\admin', 'pw', { remember: false });
+  const taskId = fx.runtime.engine.submit({ name: 'two', packageId: fx.packageId, targets: computerIds.map((id, i) => ({ computerId: id, computerName: `PC-${'AB'[i]}`, ...REFUSED, credentialId })) });
+  await fx.runtime.engine.waitForTask(taskId);
+  const [a, b] = fx.tasks.targetRecords(taskId);
+  fx.db.prepare("UPDATE task_targets SET outcome = 'succeeded', error_class = NULL WHERE id = ?").run(a!.id);
+  await fx.runtime.close({ abandon: true });
+  const runtime = await fx.restart({ forgetSecrets: true });
+  runtime.engine.start();
+  const again = runtime.vault.put('again', 'LAB\\admin', 'pw', { remember: false });
+  assert.deepEqual(runtime.engine.rebindCredential({ computerIds }, again), { rebound: 1, resumed: 0, cleaning: 0 });
+  assert.equal(fx.tasks.targetRecord(a!.id)!.credential_id, credentialId, 'the clean success keeps its history');
+  assert.equal(fx.tasks.targetRecord(b!.id)!.credential_id, again, 'the failed one can be retried with the new credential');
+  assert.ok(!fx.tasks.log(a!.id).some((s) => s.step === 'credentials'));
+});
