@@ -538,6 +538,9 @@ export class PushEngine {
     // Checked before anything is written: a target without usable credentials waits, untouched.
     const problem = this.credentialProblem(target, options);
     if (problem?.kind === 'missing') {
+      // Its probe from the queue goes too: it would be stale (a refusal stays "fresh" for minutes)
+      // by the time Set Credentials… queues the target again.
+      this.probes.forget(targetId);
       this.waitForCredentials(taskId, targetId, problem.why);
       return;
     }
@@ -676,7 +679,9 @@ export class PushEngine {
       },
     )
       .then((left): LeftoversResult => {
-        this.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }) });
+        // Once clean, an interrupted target's advice no longer asks for what was done.
+        const advice = !left && target.outcome === 'interrupted' ? { advice: 'Retry failed pushes it again; what the push left on the computer was removed.' } : {};
+        this.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }), ...advice });
         this.flush();
         return { left };
       })

@@ -157,9 +157,50 @@ async function openConsole(dataDir: string, env: Record<string, string>): Promis
 
 async function killConsole(c: Console): Promise<void> {
   c.client.close();
-  const exited = new Promise((resolve) => c.shell.child.once('exit', resolve));
-  process.kill(c.shell.child.pid!, 'SIGKILL');
+  const child = c.shell.child;
+  if (child.exitCode !== null || child.signalCode !== null) return; // it died by itself (a crash point)
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(child.pid!, 'SIGKILL');
   await exited;
+}
+
+/** A test's own folder, a stand-in agent, a lab process and the console it opens; all stopped after. */
+interface Bench {
+  readonly dataDir: string;
+  readonly lab: LabProcess;
+  /** Starts the console on the bench's data folder (a second call after kill() is the restart). */
+  open(env?: Record<string, string>): Promise<Console>;
+  kill(): Promise<void>;
+}
+
+async function startBench(
+  t: { after(fn: () => Promise<void>): void },
+  lab: { hosts: number; first: string; port: number; installMs: number },
+  cleanup: () => Promise<void> = async () => undefined,
+): Promise<Bench> {
+  const dir = tempDir('pic-crash-');
+  const dataDir = path.join(dir, 'data');
+  const agent = path.join(dir, 'PushInstallAgent.exe');
+  fs.writeFileSync(agent, Buffer.alloc(32 * 1024, 0x4d));
+  let current: Console | null = null;
+  let labProcess: LabProcess | null = null;
+  t.after(async () => {
+    current?.client.close();
+    await current?.shell.stop();
+    await labProcess?.stop();
+    await cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  labProcess = await startLabProcess(lab.hosts, lab.first, lab.port, lab.installMs);
+  return {
+    dataDir,
+    lab: labProcess,
+    open: async (env = {}) => (current = await openConsole(dataDir, { PUSHCONSOLE_AGENT: agent, ...env })),
+    kill: async () => {
+      if (current) await killConsole(current);
+      current = null;
+    },
+  };
 }
 
 /** Package, computers (address:port, as an admin types them), credential and task, through the contract. */
@@ -187,29 +228,16 @@ function secondsSince(t0: number): string {
 
 describe('a console killed with 20+ agents running leaves nothing behind', { concurrency: false }, () => {
   test('credential not remembered: interrupted targets keep their logs, queued ones wait for credentials, Set Credentials… on the task cleans every computer and pushes the rest to success', async (t) => {
-    const dir = tempDir('pic-crash-mem-');
-    const dataDir = path.join(dir, 'data');
-    const agent = path.join(dir, 'PushInstallAgent.exe');
-    fs.writeFileSync(agent, Buffer.alloc(32 * 1024, 0x4d));
-    const lab = await startLabProcess(60, '127.0.180.1', 14560, 8000);
-    let current: Console | null = null;
-    t.after(async () => {
-      current?.client.close();
-      await current?.shell.stop();
-      await lab.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    const env = { PUSHCONSOLE_AGENT: agent };
-
-    current = await openConsole(dataDir, env);
+    const bench = await startBench(t, { hosts: 60, first: '127.0.180.1', port: 14560, installMs: 8000 });
+    const { lab, dataDir } = bench;
+    let current = await bench.open();
     const { taskId } = await pushToLab(current, lab, { concurrency: 25, remember: false });
     const api1 = current.client.api;
     const before = await until('20 agents installing', 60_000, async () => {
       const targets = await api1.invoke('tasks.targets', { taskId });
       return targets.filter((x) => ACTIVE.has(x.state)).length >= 20 && targets;
     });
-    await killConsole(current);
-    current = null;
+    await bench.kill();
     const running = before.filter((x) => ACTIVE.has(x.state)).length;
 
     // What the dead console left, seen from outside once its agents have given up on it.
@@ -221,7 +249,7 @@ describe('a console killed with 20+ agents running leaves nothing behind', { con
     assert.ok(left.hosts >= 20, `the crash left something on ${left.hosts} computers`);
 
     const restarted = Date.now();
-    current = await openConsole(dataDir, env);
+    current = await bench.open();
     const { api } = current.client;
     const after = await api.invoke('tasks.targets', { taskId });
     assert.equal(after.length, 60, 'every target is kept');
@@ -259,38 +287,25 @@ describe('a console killed with 20+ agents running leaves nothing behind', { con
   });
 
   test('credential remembered in the keychain: the restart alone removes every leftover and finishes the task', async (t) => {
-    const dir = tempDir('pic-crash-key-');
-    const dataDir = path.join(dir, 'data');
-    const agent = path.join(dir, 'PushInstallAgent.exe');
-    fs.writeFileSync(agent, Buffer.alloc(32 * 1024, 0x4d));
     const keyring = await startSecretService();
-    const lab = await startLabProcess(40, '127.0.181.1', 14561, 8000);
-    let current: Console | null = null;
-    t.after(async () => {
-      current?.client.close();
-      await current?.shell.stop();
-      await lab.stop();
-      await keyring.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
+    const bench = await startBench(t, { hosts: 40, first: '127.0.181.1', port: 14561, installMs: 8000 }, () => keyring.close());
+    const { lab, dataDir } = bench;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(keyring.env)) if (v !== undefined) env[k] = v;
     // After the keyring's environment, which carries the test runner's PUSHCONSOLE_KEYCHAIN=off.
-    Object.assign(env, { PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_KEYCHAIN: 'on' });
-
-    current = await openConsole(dataDir, env);
+    env.PUSHCONSOLE_KEYCHAIN = 'on';
+    let current = await bench.open(env);
     const { taskId } = await pushToLab(current, lab, { concurrency: 20, remember: true });
     assert.equal((await current.client.api.invoke('credentials.list', {}))[0]!.storage, 'keychain', 'the credential is remembered in the keychain');
     const api1 = current.client.api;
     await until('20 agents installing', 60_000, async () => (await api1.invoke('tasks.targets', { taskId })).filter((x) => ACTIVE.has(x.state)).length >= 20);
-    await killConsole(current);
-    current = null;
+    await bench.kill();
     const recorded = recordedServices(dataDir);
     assert.ok(recorded.size >= 20, `recorded services on ${recorded.size} computers`);
     const hosts = lab.hosts.map((h) => ({ host: h.address, services: recorded.get(h.address) ?? [] }));
 
     const restarted = Date.now();
-    current = await openConsole(dataDir, env);
+    current = await bench.open(env);
     const { api } = current.client;
     await until('the task to finish', 120_000, async () => (await api.invoke('tasks.list', {})).find((x) => x.id === taskId)!.status === 'finished').catch(async (error: Error) => {
       const states = (await api.invoke('tasks.targets', { taskId })).map((x) => `${x.state}/${x.outcome}/${x.errorClass}`);
@@ -310,24 +325,13 @@ describe('a console killed with 20+ agents running leaves nothing behind', { con
 
   for (const point of ['before-create-service', 'after-create-service'] as const) {
     test(`a kill ${point === 'before-create-service' ? 'right before' : 'right after'} RCreateServiceW: the next console knows the service name and leaves nothing`, async (t) => {
-      const dir = tempDir('pic-crash-point-');
-      const dataDir = path.join(dir, 'data');
-      const agent = path.join(dir, 'PushInstallAgent.exe');
-      fs.writeFileSync(agent, Buffer.alloc(16 * 1024, 0x4d));
-      const lab = await startLabProcess(1, point === 'before-create-service' ? '127.0.182.1' : '127.0.182.2', 14562, 500);
-      let current: Console | null = null;
-      t.after(async () => {
-        current?.client.close();
-        await current?.shell.stop();
-        await lab.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-      });
-      current = await openConsole(dataDir, { PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_TEST_CRASH_AT: point });
-      const died = new Promise<NodeJS.Signals | null>((resolve) => current!.shell.child.once('exit', (_code, signal) => resolve(signal)));
+      const bench = await startBench(t, { hosts: 1, first: point === 'before-create-service' ? '127.0.182.1' : '127.0.182.2', port: 14562, installMs: 500 });
+      const { lab, dataDir } = bench;
+      let current = await bench.open({ PUSHCONSOLE_TEST_CRASH_AT: point });
+      const died = new Promise<NodeJS.Signals | null>((resolve) => current.shell.child.once('exit', (_code, signal) => resolve(signal)));
       const { taskId } = await pushToLab(current, lab, { concurrency: 1, remember: false });
       assert.equal(await died, 'SIGKILL', 'the console died at the crash point');
-      current.client.close();
-      current = null;
+      await bench.kill();
 
       const recorded = recordedServices(dataDir);
       const names = recorded.get(lab.hosts[0]!.address) ?? [];
@@ -336,7 +340,7 @@ describe('a console killed with 20+ agents running leaves nothing behind', { con
       assert.ok(seen!.files!.some((f) => f.endsWith('PushInstallAgent.exe')), `the agent is on the computer: ${JSON.stringify(seen)}`);
       assert.equal(seen!.services![names[0]!] === 'absent', point === 'before-create-service', `service ${names[0]}: ${seen!.services![names[0]!]}`);
 
-      current = await openConsole(dataDir, { PUSHCONSOLE_AGENT: agent });
+      current = await bench.open();
       const { api } = current.client;
       const [target] = await api.invoke('tasks.targets', { taskId });
       assert.equal(target!.outcome, 'interrupted');
