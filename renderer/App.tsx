@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { ErrorNotice } from './components/ErrorNotice';
 import { PropertiesDialog } from './components/PropertiesDialog';
 import { NewTaskWizard } from './wizard/NewTaskWizard';
+import { LeftoversDialog } from './history/LeftoversDialog';
 import { loadAll, subscribeToMain } from './state/actions';
 import { selectHasPropertiesTarget, useConsole, type TabId } from './state/store';
 import { ComputersTab } from './tabs/ComputersTab';
@@ -40,6 +41,12 @@ function useKeyboardShortcuts() {
         }
         return;
       }
+      // Ctrl+Shift+L: the Leftovers window (what pushes left on computers), from any tab.
+      if (ctrl && event.shiftKey && !event.altKey && event.key.toLowerCase() === 'l') {
+        event.preventDefault();
+        if (!inDialog) s.leftoversOpened();
+        return;
+      }
       // Ctrl+F: the current window's search field.
       if (ctrl && event.key.toLowerCase() === 'f' && !inDialog) {
         const field = document.querySelector<HTMLInputElement>('[data-search-field]');
@@ -72,6 +79,8 @@ export function App() {
   const errorDismissed = useConsole((s) => s.errorDismissed);
   const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
   const wizardComputerIds = useConsole((s) => s.wizardComputerIds);
+  const leftoversOpen = useConsole((s) => s.leftoversOpen);
+  const leftoversClosed = useConsole((s) => s.leftoversClosed);
 
   useEffect(() => {
     const unsubscribe = subscribeToMain();
@@ -118,7 +127,7 @@ export function App() {
           {lastLine ? `${new Date(lastLine.at).toLocaleTimeString()}  ${lastLine.message}` : 'Ready.'}
         </Typography>
         <Typography variant="caption" color="text.secondary" sx={{ flexShrink: 0 }}>
-          F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search
+          F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search · Ctrl+Shift+L Leftovers
         </Typography>
         {info && (
           <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
@@ -128,6 +137,7 @@ export function App() {
       </Box>
       <PropertiesDialog />
       {wizardComputerIds && <NewTaskWizard computerIds={wizardComputerIds} />}
+      {leftoversOpen && <LeftoversDialog onClose={leftoversClosed} />}
     </Box>
   );
 }

@@ -8,7 +8,7 @@ import {
 import { useEffect, useState } from 'react';
 import type { TaskTarget } from '../../main/ipc/contract';
 import { formatBytes } from '../format';
-import { duration, targetColumns, when } from '../history/targetColumns';
+import { duration, stateLabel, targetColumns, when } from '../history/targetColumns';
 import { loadTargetLogs } from '../state/actions';
 import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
 import { DataTable } from './DataTable';
@@ -71,7 +71,7 @@ function StepTable(props: { target: TaskTarget }) {
 function targetFields(t: TaskTarget): [string, string | number | null][] {
   return [
     ['Computer', t.computerName],
-    ['State', t.state === 'done' ? `done: ${t.outcome ?? ''}` : `${t.state}${t.progress !== null ? ` (${Math.round(t.progress)} %)` : ''}`],
+    ['State', stateLabel(t)],
     ['Queue position', t.queuePosition],
     ['Error class', t.errorClass],
     ['Error code', t.errorCode],

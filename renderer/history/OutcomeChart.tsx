@@ -9,6 +9,8 @@ export const OUTCOME_COLORS = {
   failed: '#c62828',
   running: '#1565c0',
   queued: '#b0bec5',
+  /** Waiting for credentials: not failed, but nothing moves until the admin acts. */
+  waiting: '#f9a825',
   cancelled: '#ef6c00',
   interrupted: '#8d6e63',
 } as const;
@@ -31,7 +33,7 @@ function Bar(props: { parts: Part[]; total: number; height: number; testId?: str
 
 export function TaskOutcomeBar(props: { task: TaskSummary }) {
   const t = props.task;
-  const rest = Math.max(0, t.targets - t.succeeded - t.failed - t.running);
+  const rest = Math.max(0, t.targets - t.succeeded - t.failed - t.running - t.waiting);
   return (
     <Bar
       height={10}
@@ -40,7 +42,8 @@ export function TaskOutcomeBar(props: { task: TaskSummary }) {
         { key: 's', label: 'succeeded', count: t.succeeded, color: OUTCOME_COLORS.succeeded },
         { key: 'f', label: 'failed', count: t.failed, color: OUTCOME_COLORS.failed },
         { key: 'r', label: 'running', count: t.running, color: OUTCOME_COLORS.running },
-        { key: 'q', label: t.status === 'finished' || t.status === 'cancelled' ? 'cancelled or interrupted' : 'queued', count: rest, color: OUTCOME_COLORS.queued },
+        { key: 'w', label: 'waiting for credentials', count: t.waiting, color: OUTCOME_COLORS.waiting },
+        { key: 'q', label: t.status === 'finished' || t.status === 'cancelled' ? 'cancelled or interrupted' : 'queued, cancelled or interrupted', count: rest, color: OUTCOME_COLORS.queued },
       ]}
     />
   );
@@ -55,7 +58,8 @@ export function TargetOutcomeChart(props: { targets: readonly TaskTarget[] }) {
   };
   const failedClasses = new Map<string, number>();
   for (const t of props.targets) {
-    if (t.state !== 'done') bump(t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? OUTCOME_COLORS.queued : OUTCOME_COLORS.running);
+    if (t.state === 'waiting-for-credentials') bump('waiting', 'waiting for credentials', OUTCOME_COLORS.waiting);
+    else if (t.state !== 'done') bump(t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? OUTCOME_COLORS.queued : OUTCOME_COLORS.running);
     else if (t.outcome === 'succeeded') bump('succeeded', 'succeeded', OUTCOME_COLORS.succeeded);
     else if (t.outcome === 'succeeded-reboot-required') bump('reboot', 'succeeded, reboot required', OUTCOME_COLORS.reboot);
     else if (t.outcome === 'failed') {
@@ -65,7 +69,7 @@ export function TargetOutcomeChart(props: { targets: readonly TaskTarget[] }) {
     } else if (t.outcome === 'cancelled') bump('cancelled', 'cancelled', OUTCOME_COLORS.cancelled);
     else bump('interrupted', 'interrupted', OUTCOME_COLORS.interrupted);
   }
-  const order = ['succeeded', 'reboot', 'failed', 'cancelled', 'interrupted', 'running', 'queued'];
+  const order = ['succeeded', 'reboot', 'failed', 'cancelled', 'interrupted', 'running', 'waiting', 'queued'];
   const parts = order.flatMap((k) => (counts.has(k) ? [counts.get(k)!] : []));
   const classes = [...failedClasses].sort((a, b) => b[1] - a[1]).slice(0, 4);
   return (

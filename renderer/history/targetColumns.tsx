@@ -1,7 +1,8 @@
 // The columns of a task's targets, shared by Installation History and the Properties window.
-import { Box, LinearProgress, Typography } from '@mui/material';
-import type { TaskTarget } from '../../main/ipc/contract';
+import { Box, Chip, LinearProgress, Typography } from '@mui/material';
+import type { Credential, TaskTarget } from '../../main/ipc/contract';
 import type { Column } from '../components/DataTable';
+import { useConsole } from '../state/store';
 import { OUTCOME_COLORS } from './OutcomeChart';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -23,7 +24,7 @@ export function duration(from: string | null, to: string | null): string {
   return s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
-const STATE_LABELS: Record<TaskTarget['state'], string> = {
+export const STATE_LABELS: Readonly<Record<TaskTarget['state'], string>> = {
   queued: 'queued',
   probing: 'probing',
   connecting: 'connecting',
@@ -34,8 +35,44 @@ const STATE_LABELS: Record<TaskTarget['state'], string> = {
   downloading: 'downloading',
   installing: 'installing',
   'cleaning-up': 'cleaning up',
+  'waiting-for-credentials': 'waiting for credentials',
   done: 'done',
 };
+
+/** A target's state in words (Properties, exports): "waiting for credentials", "done: failed". */
+export function stateLabel(t: Pick<TaskTarget, 'state' | 'outcome' | 'progress'>): string {
+  if (t.state === 'done') return `done: ${t.outcome ?? ''}`;
+  return `${STATE_LABELS[t.state]}${t.progress !== null ? ` (${Math.round(t.progress)} %)` : ''}`;
+}
+
+/**
+ * Whether the target's credential is gone (deleted, or its secret not held since a restart), when
+ * that matters: it waits, is queued, or ended leaving something that only its credential can clean.
+ */
+export function lacksCredentials(t: Pick<TaskTarget, 'state' | 'leftovers' | 'credentialId'>, credentials: readonly Pick<Credential, 'id' | 'available'>[]): boolean {
+  const matters = t.state === 'queued' || t.state === 'waiting-for-credentials' || (t.state === 'done' && t.leftovers !== null);
+  if (!matters) return false;
+  if (t.credentialId === null) return true;
+  const c = credentials.find((x) => x.id === t.credentialId);
+  // Not in the list (yet): say nothing rather than something wrong.
+  return c !== undefined && !c.available;
+}
+
+function NoCredentialsMarker(props: { target: TaskTarget }) {
+  const credentials = useConsole((s) => s.credentials);
+  if (props.target.state === 'waiting-for-credentials' || !lacksCredentials(props.target, credentials)) return null;
+  return (
+    <Chip
+      size="small"
+      variant="outlined"
+      color="warning"
+      label="no credentials"
+      data-testid="no-credentials"
+      title="The credentials of this computer are not held any more: use Set Credentials… on it."
+      sx={{ ml: 1, height: 18, fontSize: 11 }}
+    />
+  );
+}
 
 function outcomeColor(t: TaskTarget): string {
   if (t.outcome === 'succeeded') return OUTCOME_COLORS.succeeded;
@@ -49,8 +86,18 @@ export function TargetState(props: { target: TaskTarget }) {
   const t = props.target;
   if (t.state === 'done') {
     return (
-      <Typography component="span" sx={{ color: outcomeColor(t), fontWeight: 600, fontSize: 'inherit' }} data-testid="target-outcome">
-        {t.outcome === 'succeeded-reboot-required' ? 'succeeded (reboot)' : t.outcome ?? 'done'}
+      <>
+        <Typography component="span" sx={{ color: outcomeColor(t), fontWeight: 600, fontSize: 'inherit' }} data-testid="target-outcome">
+          {t.outcome === 'succeeded-reboot-required' ? 'succeeded (reboot)' : t.outcome ?? 'done'}
+        </Typography>
+        <NoCredentialsMarker target={t} />
+      </>
+    );
+  }
+  if (t.state === 'waiting-for-credentials') {
+    return (
+      <Typography component="span" sx={{ color: OUTCOME_COLORS.waiting, fontWeight: 600, fontSize: 'inherit' }} data-testid="target-waiting" title={t.errorMessage ?? undefined}>
+        {STATE_LABELS[t.state]}
       </Typography>
     );
   }
@@ -63,6 +110,7 @@ export function TargetState(props: { target: TaskTarget }) {
         {determinate ? ` ${Math.round(t.progress!)} %` : ''}
         {t.state === 'queued' && t.queuePosition !== null ? ` #${t.queuePosition}` : ''}
       </Typography>
+      {!busy && <NoCredentialsMarker target={t} />}
       {busy && <LinearProgress sx={{ flex: 1, minWidth: 40 }} variant={determinate ? 'determinate' : 'indeterminate'} value={determinate ? t.progress! : undefined} />}
     </Box>
   );

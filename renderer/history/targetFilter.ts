@@ -1,15 +1,18 @@
 // Installation History's filter of a task's computers: what an admin looking at thousands of
-// targets asks for — only the failed ones, only those still running, or those whose name, error
-// class, code or advice contains a text (e.g. "logon-failure", "1603", "LAB-PC-01").
+// targets asks for — only the failed ones, only those still running (or waiting for credentials),
+// those whose push left something on the computer, or those whose name, error class, code or
+// advice contains a text (e.g. "logon-failure", "1603", "LAB-PC-01").
 import type { TaskTarget } from '../../main/ipc/contract.js';
 
-export type TargetShow = 'all' | 'failed' | 'succeeded' | 'open';
+export type TargetShow = 'all' | 'failed' | 'succeeded' | 'open' | 'waiting' | 'leftovers';
 
 export const TARGET_SHOW_LABELS: Readonly<Record<TargetShow, string>> = {
   all: 'All computers',
   failed: 'Failed or cancelled',
   succeeded: 'Succeeded',
   open: 'Not finished',
+  waiting: 'Waiting for credentials',
+  leftovers: 'With leftovers',
 };
 
 function shown(t: TaskTarget, show: TargetShow): boolean {
@@ -21,7 +24,12 @@ function shown(t: TaskTarget, show: TargetShow): boolean {
     case 'succeeded':
       return t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required';
     case 'open':
+      // Queued, running, and waiting for credentials.
       return t.state !== 'done';
+    case 'waiting':
+      return t.state === 'waiting-for-credentials';
+    case 'leftovers':
+      return t.state === 'done' && t.leftovers !== null;
   }
 }
 

@@ -76,7 +76,8 @@ function flushProgress(): void {
   const s = useConsole.getState();
   s.targetsProgressed(events);
   for (const e of events) {
-    if (e.outcome === null) continue;
+    // Finished targets, and those that start waiting for credentials: their why and advice are fetched.
+    if (e.outcome === null && e.state !== 'waiting-for-credentials') continue;
     const set = finishedByTask.get(e.taskId) ?? new Set<number>();
     set.add(e.targetId);
     finishedByTask.set(e.taskId, set);
@@ -130,7 +131,8 @@ async function reloadChanged(): Promise<void> {
         useConsole.getState().targetsUpdated(taskId, r.result);
         // Main journals in batches: a result not written yet is fetched again on the next round.
         for (const t of r.result) {
-          if (t.state !== 'done' || (t.outcome === 'failed' && t.errorClass === null)) refetchLater(taskId, t.id);
+          const journaled = t.state === 'done' ? !(t.outcome === 'failed' && t.errorClass === null) : t.state === 'waiting-for-credentials' && t.errorClass !== null;
+          if (!journaled) refetchLater(taskId, t.id);
           else refetches.delete(t.id);
         }
       }
@@ -208,6 +210,14 @@ export async function openTask(taskId: number): Promise<void> {
   if (targets) useConsole.getState().targetsLoaded(taskId, targets);
 }
 
+/** The selected task's targets again (after an action changed some of them); the selection stays. */
+export async function reloadSelectedTask(): Promise<void> {
+  const taskId = useConsole.getState().selectedTaskId;
+  if (taskId === null) return;
+  const targets = await attempt(() => api.invoke('tasks.targets', { taskId }));
+  if (targets) useConsole.getState().targetsLoaded(taskId, targets);
+}
+
 export async function loadTargetLogs(targetIds: number[], withMsiLog = false): Promise<void> {
   await Promise.all(
     targetIds.map(async (targetId) => {
@@ -222,6 +232,28 @@ export async function loadTargetLogs(targetIds: number[], withMsiLog = false): P
 }
 
 // ---- credentials, packages, settings --------------------------------------------------------
+
+/** Which targets Set Credentials… gives a credential to: exactly one scope (see credentials.rebind). */
+export type RebindScope = { readonly targetIds: number[] } | { readonly taskId: number } | { readonly computerIds: number[] };
+
+/**
+ * Set Credentials… on targets, a task or computers: main gives them the credential, queues the
+ * waiting ones again and cleans what ended pushes left. History's lists are fresh afterwards.
+ */
+export async function rebindCredentials(credentialId: number, scope: RebindScope) {
+  const r = await request('credentials.rebind', { credentialId, ...scope });
+  if (r.ok) {
+    await reloadTasks();
+    await reloadSelectedTask();
+  }
+  return r;
+}
+
+/** What Set Credentials… did, as the notice says it. */
+export function rebindSummary(r: ResultOf<'credentials.rebind'>, what = 'computer(s)'): string {
+  if (r.rebound === 0) return 'Nothing to do: none of them waits for credentials or has something left to clean.';
+  return `Credentials set for ${r.rebound} ${what}: ${r.resumed} resumed, ${r.cleaning} being cleaned.`;
+}
 
 export async function reloadCredentials(): Promise<void> {
   const credentials = await attempt(() => api.invoke('credentials.list', {}));

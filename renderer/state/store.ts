@@ -30,6 +30,8 @@ interface ShellSlice {
   propertiesFocus: HistoryFocus;
   /** The computers the New Installation Task wizard opened with; null when it is closed. */
   wizardComputerIds: number[] | null;
+  /** The Leftovers window (what pushes left on computers), opened from Computers, History or Ctrl+Shift+L. */
+  leftoversOpen: boolean;
   appInfoReceived(info: AppInfo): void;
   tabChosen(tab: TabId): void;
   errorRaised(error: IpcError): void;
@@ -39,6 +41,8 @@ interface ShellSlice {
   propertiesClosed(): void;
   wizardOpened(computerIds: number[]): void;
   wizardClosed(): void;
+  leftoversOpened(): void;
+  leftoversClosed(): void;
 }
 
 interface ComputersSlice {
@@ -105,6 +109,7 @@ const shellSlice: Slice<ShellSlice> = (set) => ({
   propertiesOpen: false,
   propertiesFocus: 'task',
   wizardComputerIds: null,
+  leftoversOpen: false,
   appInfoReceived: (info) => set({ info }),
   tabChosen: (tab) => set({ activeTab: tab, propertiesOpen: false }),
   errorRaised: (error) => set({ error }),
@@ -114,6 +119,8 @@ const shellSlice: Slice<ShellSlice> = (set) => ({
   propertiesClosed: () => set({ propertiesOpen: false }),
   wizardOpened: (computerIds) => set({ wizardComputerIds: computerIds }),
   wizardClosed: () => set({ wizardComputerIds: null }),
+  leftoversOpened: () => set({ leftoversOpen: true }),
+  leftoversClosed: () => set({ leftoversOpen: false }),
 });
 
 const computersSlice: Slice<ComputersSlice> = (set) => ({
@@ -173,7 +180,9 @@ export function applyProgress(targetsByTask: Record<number, TaskTarget[]>, event
       const e = latest?.get(t.id);
       if (e) {
         changed = true;
-        return { ...t, state: e.state, outcome: e.outcome, progress: e.progress, queuePosition: e.state === 'queued' ? t.queuePosition : null };
+        // A target leaving "waiting for credentials" no longer waits: its why and advice go with it.
+        const resumed = t.state === 'waiting-for-credentials' && e.state !== t.state ? { errorClass: null, errorMessage: null, advice: null } : {};
+        return { ...t, ...resumed, state: e.state, outcome: e.outcome, progress: e.progress, queuePosition: e.state === 'queued' ? t.queuePosition : null };
       }
       if (t.queuePosition !== null && left.length > 0) {
         const shift = ahead(t.queuePosition);

@@ -1,7 +1,8 @@
 // Computers: the machines targeted for remote installation — a virtualised grid with groups,
 // search, multi-select, the ways to add computers (names, ranges, file, scan, Active
 // Directory) and what to do with the selection (New Installation Task…, Get Info, Diagnostics,
-// group, remove, remove leftovers), from the toolbar, the context menu or the keyboard.
+// group, remove, Set Credentials… for their pushes, remove leftovers), from the toolbar, the
+// context menu or the keyboard; and the Leftovers window (Ctrl+Shift+L).
 import {
   Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Divider, List, ListItemButton, ListItemText, Menu, MenuItem, Stack, TextField,
   Tooltip, Typography,
@@ -13,7 +14,9 @@ import { AddComputersDialog, hostWithPort } from '../computers/AddComputersDialo
 import { DirectoryImportDialog } from '../computers/DirectoryImportDialog';
 import { DiagnosticsDialog, GetInfoDialog } from '../computers/HostChecksDialog';
 import { NetworkScanDialog } from '../computers/NetworkScanDialog';
-import { reloadComputers, removeComputers, request } from '../state/actions';
+import { useCredentialsPrompt } from '../credentials/useCredentialsPrompt';
+import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
+import { rebindCredentials, rebindSummary, reloadComputers, removeComputers, request } from '../state/actions';
 import { filterComputers, groupsOf, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
@@ -73,7 +76,10 @@ export function ComputersTab() {
   const [dialog, setDialog] = useState<DialogKind>(null);
   const [addMenu, setAddMenu] = useState<HTMLElement | null>(null);
   const [context, setContext] = useState<{ x: number; y: number } | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  /** What the last action did; `credentialsFor`: computers whose leftovers wait for credentials (offers Set Credentials…). */
+  const [notice, setNotice] = useState<{ text: string; severity: 'info' | 'warning' | 'error'; credentialsFor?: number[] } | null>(null);
+  const leftoversOpened = useConsole((s) => s.leftoversOpened);
+  const [credentialsDialog, askCredentials] = useCredentialsPrompt();
   const none = selected.length === 0;
   // Last results change while pushes run on other tabs: the list is fresh whenever the tab shows.
   useEffect(() => {
@@ -81,16 +87,39 @@ export function ComputersTab() {
   }, []);
 
   const removeLeftovers = async () => {
-    const r = await request('computers.removeLeftovers', { ids: selected });
-    setNotice(r.ok ? (r.result.targets === 0 ? 'No leftovers are recorded for the selected computers.' : `Leftovers: ${r.result.cleaned} of ${r.result.targets} push(es) cleaned, ${r.result.remaining} remaining.`) : `${r.error.class}: ${r.error.message} ${r.error.advice}`);
+    const ids = selected;
+    const r = await request('computers.removeLeftovers', { ids });
+    if (!r.ok) return setNotice({ severity: 'error', text: `${r.error.class}: ${r.error.message} ${r.error.advice}` });
+    const { targets, cleaned, remaining, noCredentials } = r.result;
+    if (targets === 0) return setNotice({ severity: 'info', text: 'No leftovers are recorded for the selected computers.' });
+    const text = `Leftovers: ${cleaned} of ${targets} push(es) cleaned, ${remaining} remaining.`;
+    if (noCredentials > 0) {
+      return setNotice({
+        severity: 'warning',
+        text: `${text} ${noCredentials} of them could not be tried: their credentials are not held any more. Set Credentials… on these computers removes what is left at once.`,
+        credentialsFor: ids,
+      });
+    }
+    setNotice({ severity: remaining ? 'warning' : 'info', text });
   };
+  /** Set Credentials… for the pushes to these computers whose credentials are gone: waiting ones resume, leftovers are cleaned. */
+  const setCredentials = (ids: number[]) =>
+    askCredentials({
+      scope: `the pushes to ${ids.length} computer(s) whose credentials are not held any more`,
+      then: async (credential) => {
+        const r = await rebindCredentials(credential.id, { computerIds: ids });
+        setNotice(r.ok ? { severity: 'info', text: rebindSummary(r.result, 'push(es)') } : { severity: 'error', text: `${r.error.class}: ${r.error.message} ${r.error.advice}` });
+      },
+    });
 
   const actions: { label: string; shortcut?: string; disabled: boolean; run: () => void }[] = [
     { label: 'New Installation Task…', shortcut: 'Ctrl+N', disabled: none, run: () => wizardOpened(selected) },
     { label: 'Get Info', disabled: none, run: () => setDialog('info') },
     { label: 'Diagnostics…', disabled: none, run: () => setDialog('diagnose') },
     { label: 'Move to Group…', disabled: none, run: () => setDialog('group') },
+    { label: 'Set Credentials…', disabled: none, run: () => setCredentials(selected) },
     { label: 'Remove Leftovers', disabled: none, run: () => void removeLeftovers() },
+    { label: 'Leftovers…', shortcut: LEFTOVERS_SHORTCUT, disabled: false, run: leftoversOpened },
     { label: 'Remove', shortcut: 'Delete', disabled: none, run: () => setDialog('remove') },
     { label: 'Properties', shortcut: 'F4', disabled: none, run: propertiesRequested },
   ];
@@ -136,6 +165,16 @@ export function ComputersTab() {
           </Tooltip>
           <Button disabled={none} onClick={() => setDialog('info')}>Get Info</Button>
           <Button disabled={none} onClick={() => setDialog('diagnose')}>Diagnostics…</Button>
+          <Tooltip title="Credentials for the pushes to the selected computers whose credentials are not held any more: waiting ones resume, what they left is removed">
+            <span>
+              <Button disabled={none} onClick={() => setCredentials(selected)}>Set Credentials…</Button>
+            </span>
+          </Tooltip>
+          <Tooltip title={`What pushes left on computers (${LEFTOVERS_SHORTCUT})`}>
+            <span>
+              <Button onClick={leftoversOpened}>Leftovers…</Button>
+            </span>
+          </Tooltip>
           <Tooltip title="Delete">
             <span>
               <Button disabled={none} onClick={() => setDialog('remove')}>Remove</Button>
@@ -155,8 +194,24 @@ export function ComputersTab() {
           />
         </Stack>
         {notice && (
-          <Alert severity="info" onClose={() => setNotice(null)} data-testid="computers-notice">
-            {notice}
+          <Alert
+            severity={notice.severity}
+            onClose={() => setNotice(null)}
+            data-testid="computers-notice"
+            action={
+              notice.credentialsFor ? (
+                <Stack direction="row" spacing={1}>
+                  <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={() => setCredentials(notice.credentialsFor!)}>
+                    Set Credentials…
+                  </Button>
+                  <Button color="inherit" size="small" onClick={() => setNotice(null)}>
+                    Close
+                  </Button>
+                </Stack>
+              ) : undefined
+            }
+          >
+            {notice.text}
           </Alert>
         )}
         <DataTable
@@ -191,6 +246,7 @@ export function ComputersTab() {
           </MenuItem>,
         ])}
       </Menu>
+      {credentialsDialog}
       {dialog === 'add' && <AddComputersDialog onClose={() => setDialog(null)} />}
       {dialog === 'scan' && <NetworkScanDialog onClose={() => setDialog(null)} />}
       {dialog === 'directory' && <DirectoryImportDialog onClose={() => setDialog(null)} />}

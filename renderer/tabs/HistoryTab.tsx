@@ -1,17 +1,22 @@
 // Installation History: one row per task (status, counts, a small chart, started/finished), and
 // under it the selected task's targets with live state and progress (batched per animation frame
 // by state/actions.ts), queue position, outcome, error class with its advice and timings.
-// Actions: cancel, retry failed, redeploy, remove leftovers, export (CSV, ZIP of logs),
-// Properties (F4) and View Selected Logs.
-import { Alert, Box, Button, Chip, Divider, Menu, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
+// Actions: cancel, retry failed, redeploy, Set Credentials… (the task's or the highlighted
+// computers' credentials again, after a restart forgot them), remove leftovers, the Leftovers
+// window (Ctrl+Shift+L), export (CSV, ZIP of logs), Properties (F4) and View Selected Logs.
+// Banners say when computers of the selected task wait for credentials, and when the task is kept
+// because what its pushes left is still on computers.
+import { Alert, Box, Button, Chip, Divider, ListItemText, Menu, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
 import { useMemo, useState, type MouseEvent } from 'react';
-import type { TaskSummary } from '../../main/ipc/contract';
+import type { IpcError, TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { LogViewer, type LogSource } from '../components/LogViewer';
+import { useCredentialsPrompt } from '../credentials/useCredentialsPrompt';
+import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
 import { TargetOutcomeChart, TaskOutcomeBar } from '../history/OutcomeChart';
-import { duration, targetColumns, when } from '../history/targetColumns';
+import { duration, lacksCredentials, targetColumns, when } from '../history/targetColumns';
 import { filterTargets, TARGET_SHOW_LABELS, type TargetShow } from '../history/targetFilter';
-import { base64ToBytes, openTask, reloadTasks, request, saveFile } from '../state/actions';
+import { base64ToBytes, openTask, rebindCredentials, rebindSummary, reloadSelectedTask, reloadTasks, request, saveFile, type RebindScope } from '../state/actions';
 import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
 
 function statusLabel(t: TaskSummary): string {
@@ -38,7 +43,7 @@ const taskColumns: readonly Column<TaskSummary>[] = [
           <TaskOutcomeBar task={t} />
         </Box>
         <span style={{ overflow: 'hidden', textOverflow: 'ellipsis' }}>
-          {t.succeeded} succeeded · {t.failed} failed{t.running ? ` · ${t.running} running` : ''} / {t.targets}
+          {t.succeeded} succeeded · {t.failed} failed{t.running ? ` · ${t.running} running` : ''}{t.waiting ? ` · ${t.waiting} waiting` : ''} / {t.targets}
         </span>
       </Stack>
     ),
@@ -61,41 +66,89 @@ export function HistoryTab() {
   const historyFocused = useConsole((s) => s.historyFocused);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);
   const [logs, setLogs] = useState<LogSource[] | null>(null);
-  const [notice, setNotice] = useState<{ severity: 'info' | 'error'; text: string } | null>(null);
+  const [notice, setNotice] = useState<{ severity: 'info' | 'warning' | 'error'; text: string } | null>(null);
   const [context, setContext] = useState<{ x: number; y: number; kind: 'task' | 'target' } | null>(null);
+  const leftoversOpened = useConsole((s) => s.leftoversOpened);
+  const credentials = useConsole((s) => s.credentials);
+  const [credentialsDialog, askCredentials] = useCredentialsPrompt();
 
   const done = (text: string) => setNotice({ severity: 'info', text });
   const fail = (e: { class: string; message: string; advice: string }) => setNotice({ severity: 'error', text: `${e.class}: ${e.message} ${e.advice}` });
 
-  const act = async (what: 'cancel' | 'retry' | 'redeploy') => {
+  /** Set Credentials… then gives the credential to `scope` (and says what happened, then runs `next`). */
+  const setCredentialsFor = (scopeText: string, scope: RebindScope, next?: (summary: string) => Promise<void>) =>
+    askCredentials({
+      scope: scopeText,
+      then: async (credential) => {
+        const r = await rebindCredentials(credential.id, scope);
+        if (!r.ok) return fail(r.error);
+        const summary = rebindSummary(r.result);
+        done(summary);
+        await next?.(summary);
+      },
+    });
+  const setTaskCredentials = (t: TaskSummary, next?: (summary: string) => Promise<void>) =>
+    setCredentialsFor(`the computers of task "${t.name}" that wait for credentials, did not succeed or left something behind`, { taskId: t.id }, next);
+
+  const act = async (what: 'cancel' | 'retry' | 'redeploy', after?: string) => {
     if (!task) return;
+    const t = task;
     const channel = what === 'cancel' ? 'tasks.cancel' : what === 'retry' ? 'tasks.retryFailed' : 'tasks.redeploy';
-    const r = await request(channel, { taskId: task.id });
-    if (!r.ok) return fail(r.error);
+    const r = await request(channel, { taskId: t.id });
+    if (!r.ok) {
+      // Some computers' credentials are gone (a restart forgot them): ask for them, then do it again, once.
+      if (what !== 'cancel' && after === undefined && r.error.class === 'credentials-missing') return askAgain(t, what, r.error);
+      return fail(r.error);
+    }
+    const prefix = after ? `${after} ` : '';
     await reloadTasks();
     if ('taskId' in r.result) {
-      if (r.result.taskId === null) done(what === 'retry' ? 'No failed computers to retry.' : 'The task has no computers.');
+      if (r.result.taskId === null) done(`${prefix}${what === 'retry' ? 'No failed computers to retry.' : 'The task has no computers.'}`);
       else {
-        done(`${what === 'retry' ? 'Retry' : 'Redeploy'} started as task ${r.result.taskId}.`);
+        done(`${prefix}${what === 'retry' ? 'Retry' : 'Redeploy'} started as task ${r.result.taskId}.`);
         await openTask(r.result.taskId);
       }
     } else {
-      done('Cancelling: queued computers stop now, running pushes clean up first.');
-      await openTask(task.id);
+      done(`Cancelling: queued computers stop now, running pushes clean up first${t.waiting ? ', computers waiting for credentials end as cancelled' : ''}.`);
+      await openTask(t.id);
     }
+  };
+  const askAgain = (t: TaskSummary, what: 'retry' | 'redeploy', error: IpcError) => {
+    setNotice({ severity: 'warning', text: `${error.message} Set the credentials to use: ${what === 'retry' ? 'Retry Failed' : 'Redeploy'} then starts.` });
+    const next = (summary: string) => act(what, summary);
+    // Redeploy copies every computer, succeeded ones included: all of them get the credential.
+    const every = allTargets.filter((x) => x.taskId === t.id && (x.state === 'done' || x.state === 'queued' || x.state === 'waiting-for-credentials')).map((x) => x.id);
+    if (what === 'redeploy' && every.length > 0 && every.length <= 10_000) setCredentialsFor(`the ${every.length} computer(s) of task "${t.name}"`, { targetIds: every }, next);
+    else setTaskCredentials(t, next);
   };
 
   const selectedTargets = targets.filter((t) => selectedTargetIds.includes(t.id));
-  const withLeftovers = selectedTargets.filter((t) => t.leftovers);
+  // Remove Leftovers cleans after pushes that ended; a running one cleans up itself.
+  const withLeftovers = selectedTargets.filter((t) => t.state === 'done' && t.leftovers);
+  // A running push keeps the credential it started with.
+  const rebindable = selectedTargets.filter((t) => t.state === 'queued' || t.state === 'waiting-for-credentials' || t.state === 'done');
+  const setTargetCredentials = (list: readonly TaskTarget[], why = '') =>
+    setCredentialsFor(`${list.length} computer(s) of task "${task?.name ?? ''}"${why}`, { targetIds: list.map((t) => t.id) });
   const removeLeftovers = async () => {
+    const list = withLeftovers;
     let remaining = 0;
-    for (const t of withLeftovers) {
+    const missing: TaskTarget[] = [];
+    const problems: string[] = [];
+    for (const t of list) {
       const r = await request('targets.removeLeftovers', { targetId: t.id });
-      if (!r.ok) return fail(r.error);
-      if (r.result.remaining) remaining += 1;
+      if (r.ok) {
+        if (r.result.remaining) remaining += 1;
+      } else if (r.error.class === 'credentials-missing') missing.push(t);
+      else problems.push(`${t.computerName}: ${r.error.class}: ${r.error.message}`);
     }
-    done(`Leftovers removed on ${withLeftovers.length - remaining} of ${withLeftovers.length} computer(s).`);
-    if (task) await openTask(task.id);
+    const cleaned = list.length - remaining - missing.length - problems.length;
+    const parts = [`Leftovers removed on ${cleaned} of ${list.length} computer(s).`];
+    if (missing.length) parts.push(`${missing.length} have no credentials now: set them and what is left there is removed at once.`);
+    parts.push(...problems);
+    setNotice({ severity: problems.length || missing.length ? 'warning' : 'info', text: parts.join(' ') });
+    await reloadTasks();
+    await reloadSelectedTask();
+    if (missing.length) setTargetCredentials(missing, ' whose push left something: it is removed with these credentials at once');
   };
   const cancelTargets = async () => {
     for (const t of selectedTargets) if (t.state !== 'done') await request('targets.cancel', { targetId: t.id });
@@ -117,34 +170,83 @@ export function HistoryTab() {
   };
   const viewLogs = (ids: number[]) => setLogs(targets.filter((t) => ids.includes(t.id)).map((t) => ({ targetId: t.id, computerName: t.computerName })));
 
-  const taskActions = [
+  // Retry Failed copies failed, interrupted and cancelled computers (the task's counts name only the failed).
+  const retryable = task !== null && (task.failed > 0 || allTargets.some((t) => t.outcome === 'failed' || t.outcome === 'interrupted' || t.outcome === 'cancelled'));
+  type Action = { label: string; disabled: boolean; run: () => void; shortcut?: string; hint?: string };
+  // The targets' Set Credentials… button shows where credentials are an issue (it is always in the context menu).
+  const credentialsMatter = task !== null && (task.waiting > 0 || task.leftovers > 0 || allTargets.some((t) => lacksCredentials(t, credentials)));
+  const taskActions: Action[] = [
     { label: 'Cancel Task', disabled: !task || task.status === 'finished' || task.status === 'cancelled', run: () => void act('cancel') },
-    { label: 'Retry Failed', disabled: !task || task.failed === 0 || task.status === 'running', run: () => void act('retry') },
+    { label: 'Retry Failed', disabled: !task || !retryable || task.status === 'running', run: () => void act('retry') },
     { label: 'Redeploy', disabled: !task, run: () => void act('redeploy') },
+    {
+      label: 'Set Credentials…',
+      hint: 'Credentials for the computers of this task that wait for them, did not succeed or left something behind',
+      disabled: !task || (task.succeeded === task.targets && task.leftovers === 0),
+      run: () => task && setTaskCredentials(task),
+    },
+    { label: 'Leftovers…', shortcut: LEFTOVERS_SHORTCUT, hint: `What pushes left on computers (${LEFTOVERS_SHORTCUT})`, disabled: false, run: leftoversOpened },
     { label: 'Export Results (CSV)', disabled: !task, run: () => void exportCsv() },
     { label: 'Export Logs (ZIP)', disabled: !task, run: () => void exportLogs() },
     { label: 'Properties (F4)', disabled: !task, run: () => { historyFocused('task'); propertiesRequested(); } },
   ];
-  const targetActions = [
-    { label: 'View Selected Logs', disabled: selectedTargets.length === 0, run: () => viewLogs(selectedTargets.map((t) => t.id)) },
+  const targetActions: Action[] = [
+    { label: 'View Selected Logs', hint: 'Step logs and MSI logs of the highlighted computers', disabled: selectedTargets.length === 0, run: () => viewLogs(selectedTargets.map((t) => t.id)) },
     { label: 'Cancel Computer', disabled: !selectedTargets.some((t) => t.state !== 'done'), run: () => void cancelTargets() },
-    { label: 'Remove Leftovers', disabled: withLeftovers.length === 0, run: () => void removeLeftovers() },
+    { label: 'Remove Leftovers', hint: 'Remove what the highlighted ended pushes left on their computers', disabled: withLeftovers.length === 0, run: () => void removeLeftovers() },
+    { label: 'Set Credentials…', hint: 'Credentials for the highlighted computers that are not running: waiting ones resume, leftovers are removed', disabled: rebindable.length === 0, run: () => setTargetCredentials(rebindable) },
     { label: 'Export Selected Logs (ZIP)', disabled: selectedTargets.length === 0, run: () => void exportLogs(selectedTargets.map((t) => t.id)) },
     { label: 'Properties (F4)', disabled: selectedTargets.length === 0, run: () => { historyFocused('target'); propertiesRequested(); } },
   ];
 
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, flex: 1, minHeight: 0 }}>
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1 }}>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1 }} data-testid="task-toolbar">
         {taskActions.map((a) => (
-          <Button key={a.label} disabled={a.disabled} onClick={a.run}>
-            {a.label}
-          </Button>
+          <Tooltip key={a.label} title={a.hint ?? ''}>
+            <span>
+              <Button disabled={a.disabled} onClick={a.run}>
+                {a.label}
+              </Button>
+            </span>
+          </Tooltip>
         ))}
       </Stack>
       {notice && (
         <Alert severity={notice.severity} onClose={() => setNotice(null)} data-testid="history-notice">
           {notice.text}
+        </Alert>
+      )}
+      {task && task.waiting > 0 && (
+        <Alert
+          severity="warning"
+          sx={{ py: 0, alignItems: 'center' }}
+          data-testid="waiting-banner"
+          action={
+            <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={() => setTaskCredentials(task)}>
+              Set Credentials…
+            </Button>
+          }
+        >
+          {task.waiting} computer(s) wait for credentials: the credentials of task "{task.name}" are not held any more (not remembered when the console
+          stopped, or deleted). Set Credentials… resumes them; Cancel Task ends them instead.
+        </Alert>
+      )}
+      {task && task.leftovers > 0 && (
+        <Alert
+          severity="info"
+          sx={{ py: 0, alignItems: 'center' }}
+          data-testid="leftovers-banner"
+          action={
+            <Tooltip title={`What pushes left on computers (${LEFTOVERS_SHORTCUT})`} describeChild>
+              <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={leftoversOpened}>
+                Leftovers…
+              </Button>
+            </Tooltip>
+          }
+        >
+          {task.leftovers} computer(s) still hold what this task's pushes left (an agent service, files): the task is kept until that is removed — retention
+          never deletes it.
         </Alert>
       )}
       <Box sx={{ flex: 2, minHeight: 0, display: 'flex' }}>
@@ -190,15 +292,17 @@ export function HistoryTab() {
           sx={{ width: 240 }}
           slotProps={{ htmlInput: { 'data-search-field': 'history', 'aria-label': 'Filter the task\'s computers', 'data-testid': 'targets-filter' } }}
         />
-        {targetActions.slice(0, 3).map((a) => (
-          <Tooltip key={a.label} title={a.label === 'View Selected Logs' ? 'Step logs and MSI logs of the highlighted computers' : ''}>
-            <span>
-              <Button size="small" disabled={a.disabled} onClick={a.run}>
-                {a.label}
-              </Button>
-            </span>
-          </Tooltip>
-        ))}
+        <Stack direction="row" spacing={1} data-testid="targets-toolbar">
+          {targetActions.slice(0, credentialsMatter ? 4 : 3).map((a) => (
+            <Tooltip key={a.label} title={a.hint ?? ''}>
+              <span>
+                <Button size="small" disabled={a.disabled} onClick={a.run}>
+                  {a.label}
+                </Button>
+              </span>
+            </Tooltip>
+          ))}
+        </Stack>
       </Stack>
       <Box sx={{ flex: 3, minHeight: 0, display: 'flex' }}>
         <DataTable
@@ -221,11 +325,13 @@ export function HistoryTab() {
         {(context?.kind === 'target' ? targetActions : taskActions).map((a, i) => [
           i === 3 ? <Divider key={`d${i}`} /> : null,
           <MenuItem key={a.label} disabled={a.disabled} onClick={() => { setContext(null); a.run(); }}>
-            {a.label}
+            <ListItemText>{a.label}</ListItemText>
+            {a.shortcut && <Typography variant="caption" color="text.secondary" sx={{ ml: 3 }}>{a.shortcut}</Typography>}
           </MenuItem>,
         ])}
       </Menu>
       {logs && <LogViewer title={`Logs of ${logs.length} computer(s)`} sources={logs} onClose={() => setLogs(null)} />}
+      {credentialsDialog}
     </Box>
   );
 }
