@@ -9,7 +9,7 @@ import type { Credential, Leftover } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { credentialLabel } from '../credentials/SetCredentialsDialog';
 import { useCredentialsPrompt } from '../credentials/useCredentialsPrompt';
-import { rebindCredentials, rebindSummary, reloadSelectedTask, reloadTasks, request } from '../state/actions';
+import { rebindCredentials, rebindSummary, reloadSelectedTask, removeLeftoversOf, reloadTasks, request } from '../state/actions';
 import { when } from './targetColumns';
 
 export const LEFTOVERS_SHORTCUT = 'Ctrl+Shift+L';
@@ -113,18 +113,7 @@ export function LeftoversDialog(props: { onClose: () => void }) {
     if (targets.length === 0) return;
     setBusy(true);
     setNotice({ severity: 'info', text: `Removing what ${targets.length} push(es) left…` });
-    let cleaned = 0;
-    let remaining = 0;
-    const missing: Row[] = [];
-    const problems: string[] = [];
-    for (const t of targets) {
-      const r = await request('targets.removeLeftovers', { targetId: t.id });
-      if (r.ok) {
-        if (r.result.remaining) remaining += 1;
-        else cleaned += 1;
-      } else if (r.error.class === 'credentials-missing') missing.push(t);
-      else problems.push(`${t.computerName}: ${r.error.class} — ${r.error.message}`);
-    }
+    const { cleaned, remaining, missing, problems } = await removeLeftoversOf(targets);
     setBusy(false);
     await load();
     await afterChange();

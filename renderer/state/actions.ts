@@ -250,6 +250,25 @@ export async function rebindCredentials(credentialId: number, scope: RebindScope
 }
 
 /** What Set Credentials… did, as the notice says it. */
+/** Remove Leftovers on each target in turn: how many were cleaned, still hold something, lack credentials, or failed (with why). */
+export async function removeLeftoversOf<T extends { readonly id: number; readonly computerName: string }>(
+  targets: readonly T[],
+): Promise<{ cleaned: number; remaining: number; missing: T[]; problems: string[] }> {
+  let cleaned = 0;
+  let remaining = 0;
+  const missing: T[] = [];
+  const problems: string[] = [];
+  for (const t of targets) {
+    const r = await request('targets.removeLeftovers', { targetId: t.id });
+    if (r.ok) {
+      if (r.result.remaining) remaining += 1;
+      else cleaned += 1;
+    } else if (r.error.class === 'credentials-missing') missing.push(t);
+    else problems.push(`${t.computerName}: ${r.error.class} — ${r.error.message}`);
+  }
+  return { cleaned, remaining, missing, problems };
+}
+
 export function rebindSummary(r: ResultOf<'credentials.rebind'>, what = 'computer(s)'): string {
   if (r.rebound === 0) return 'Nothing to do: none of them waits for credentials or has something left to clean.';
   return `Credentials set for ${r.rebound} ${what}: ${r.resumed} resumed, ${r.cleaning} being cleaned.`;

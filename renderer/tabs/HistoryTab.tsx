@@ -16,7 +16,7 @@ import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
 import { TargetOutcomeChart, TaskOutcomeBar } from '../history/OutcomeChart';
 import { duration, lacksCredentials, targetColumns, when } from '../history/targetColumns';
 import { filterTargets, TARGET_SHOW_LABELS, type TargetShow } from '../history/targetFilter';
-import { base64ToBytes, openTask, rebindCredentials, rebindSummary, reloadSelectedTask, reloadTasks, request, saveFile, type RebindScope } from '../state/actions';
+import { base64ToBytes, openTask, rebindCredentials, rebindSummary, reloadSelectedTask, removeLeftoversOf, reloadTasks, request, saveFile, type RebindScope } from '../state/actions';
 import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
 
 function statusLabel(t: TaskSummary): string {
@@ -131,17 +131,7 @@ export function HistoryTab() {
     setCredentialsFor(`${list.length} computer(s) of task "${task?.name ?? ''}"${why}`, { targetIds: list.map((t) => t.id) });
   const removeLeftovers = async () => {
     const list = withLeftovers;
-    let remaining = 0;
-    const missing: TaskTarget[] = [];
-    const problems: string[] = [];
-    for (const t of list) {
-      const r = await request('targets.removeLeftovers', { targetId: t.id });
-      if (r.ok) {
-        if (r.result.remaining) remaining += 1;
-      } else if (r.error.class === 'credentials-missing') missing.push(t);
-      else problems.push(`${t.computerName}: ${r.error.class}: ${r.error.message}`);
-    }
-    const cleaned = list.length - remaining - missing.length - problems.length;
+    const { cleaned, missing, problems } = await removeLeftoversOf(list);
     const parts = [`Leftovers removed on ${cleaned} of ${list.length} computer(s).`];
     if (missing.length) parts.push(`${missing.length} have no credentials now: set them and what is left there is removed at once.`);
     parts.push(...problems);
