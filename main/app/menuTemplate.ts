@@ -38,6 +38,7 @@ export const applicationMenu: readonly MenuSpec[] = [
       { label: 'Con&figuration', accelerator: 'CmdOrCtrl+4', command: 'tab.configuration' },
       { label: '', separator: true },
       { label: '&Properties…', accelerator: 'F4', command: 'properties' },
+      { label: '&Leftovers…', accelerator: 'CmdOrCtrl+Shift+L', command: 'leftovers' },
       { label: '', separator: true },
       { label: 'Reload', role: 'reload' },
       { label: 'Toggle Full Screen', role: 'togglefullscreen' },

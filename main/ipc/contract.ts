@@ -545,6 +545,8 @@ export const MenuCommandSchema = z.enum([
   'tab.packages',
   'tab.configuration',
   'properties',
+  /** The Leftovers window: what pushes left on computers. */
+  'leftovers',
 ]);
 export type MenuCommand = z.infer<typeof MenuCommandSchema>;
 

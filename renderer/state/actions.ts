@@ -172,6 +172,7 @@ export function subscribeToMain(): () => void {
     api.on('task.progress', progressReceived),
     api.on('menu.command', ({ command }) => {
       if (command === 'properties') useConsole.getState().propertiesRequested();
+      else if (command === 'leftovers') useConsole.getState().leftoversOpened();
       else useConsole.getState().tabChosen(command.slice('tab.'.length) as 'computers');
     }),
   ];

@@ -14,6 +14,12 @@ describe('applicationMenu', () => {
     assert.match(f4[0]!.label, /Properties/);
   });
 
+  test('Leftovers… has the shortcut the windows advertise (Ctrl+Shift+L) and sends the leftovers command', () => {
+    const item = items.find((i) => i.command === 'leftovers');
+    assert.equal(item?.accelerator, 'CmdOrCtrl+Shift+L');
+    assert.match(item!.label, /Leftovers…/);
+  });
+
   test('each of the four tabs has a menu item with an accelerator and its tab command', () => {
     const tabs = ['tab.computers', 'tab.history', 'tab.packages', 'tab.configuration'] as const;
     for (const tab of tabs) {
