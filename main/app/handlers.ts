@@ -15,7 +15,7 @@ import type { PushRuntime } from '../engine/runtime.js';
 import { diagnose } from '../cli/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
 import { createWindowHandlers, eachLimited } from './windowHandlers.js';
-import { leftoverItems, type Leftovers } from '../engine/pushTarget.js';
+import { leftoverItems, type Leftovers } from '../engine/cleanup.js';
 
 /** Why Remove Leftovers did not try, as the error the admin reads. */
 export function leftoversRefusal(why: 'credentials-missing' | 'not-ended', computer: string): ConsoleError {

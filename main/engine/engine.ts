@@ -16,7 +16,8 @@ import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.
 import type { AgentHub } from './agentHub.js';
 import { hashOnlyRefusal, qualifiedUser, type CredentialVault, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
-import { describeLeftovers, everythingOf, pushTarget, removeLeftovers, type Leftovers, type PushTimeouts } from './pushTarget.js';
+import { pushTarget, type PushTimeouts } from './pushTarget.js';
+import { describeLeftovers, everythingOf, removeLeftovers, type Leftovers } from './cleanup.js';
 import type { Outcome } from './results.js';
 import { MSIEXEC_SWITCH, type PushAction } from '../server/agentProtocol.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createConsoleServices, type ConsoleServices } from '../../main/app/services.js';
 import type { ChannelName, RequestOf, ResultOf } from '../../main/ipc/contract.js';
 import type { IpcRouter } from '../../main/ipc/router.js';
-import { everythingOf } from '../../main/engine/pushTarget.js';
+import { everythingOf } from '../../main/engine/cleanup.js';
 import { LAB_ADMIN, startLab, type Lab } from '../../main/lab/lab.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 

@@ -1,0 +1,127 @@
+// What a push creates on a computer and how it is removed: the run folder under
+// ADMIN$\\PushInstall, the agent and the files it may leave beside itself, and the agent's
+// service. Cleanup always runs after a push, and again from Remove Leftovers and crash recovery
+// (docs/crash-recovery.md) with only the record of what may be there.
+import { SmbStatusError } from '../smb/errors.js';
+import { Status } from '../smb/ntstatus.js';
+import { SmbTree } from '../smb/tree.js';
+import type { Handle } from '../rpc/scmr.js';
+import { stopAndDelete } from '../rpc/serviceLifecycle.js';
+import { closeRemote, connect, openScm, verdictOf, type Remote, type RemoteHost } from './remoteHost.js';
+
+export const REMOTE_ROOT = 'PushInstall';
+export const AGENT_FILE = 'PushInstallAgent.exe';
+/** Files the agent may leave beside itself; cleanup removes them by name. */
+const AGENT_SIDE_FILES = ['.job', '.log', '.done'];
+
+export interface Leftovers {
+  service: string | null;
+  files: string[];
+  directories: string[];
+}
+
+/** What cleanup tells as it goes: step log lines, and the record of what is still there. */
+export interface CleanupHooks {
+  step(step: string, detail: string, code?: string | null): void;
+  /** Called whenever what is on the target changes, so a crash leaves a true record. */
+  remote(leftovers: Leftovers, serviceName: string | null): void;
+}
+
+const isStatus = (error: unknown, ...statuses: number[]) => error instanceof SmbStatusError && statuses.includes(error.status);
+
+/** The remote paths of one run, relative to ADMIN$. */
+export function remotePaths(runId: string): { dir: string; exe: string; sideFiles: string[] } {
+  const dir = `${REMOTE_ROOT}\\${runId}`;
+  const exe = `${dir}\\${AGENT_FILE}`;
+  return { dir, exe, sideFiles: AGENT_SIDE_FILES.map((suffix) => exe + suffix) };
+}
+
+/** Everything the push may have created on the target, for a cleanup after a crash. */
+export function everythingOf(runId: string, serviceName: string | null): Leftovers {
+  const paths = remotePaths(runId);
+  return { service: serviceName, files: [paths.exe, ...paths.sideFiles], directories: [paths.dir] };
+}
+
+/** The leftovers in words, as the step log and the Leftovers window say them. */
+export function describeLeftovers(l: Leftovers): string {
+  return leftoverItems(l).join(', ');
+}
+
+/** Each thing left, one string each: `service X`, `ADMIN$\\PushInstall\\r…\\PushInstallAgent.exe`, `ADMIN$\\PushInstall\\r…\\`. */
+export function leftoverItems(l: Leftovers): string[] {
+  return [l.service ? `service ${l.service}` : null, ...l.files.map((f) => `ADMIN$\\${f}`), ...l.directories.map((d) => `ADMIN$\\${d}\\`)].filter((x): x is string => x !== null);
+}
+
+/** Stops and deletes the service, reads the agent's log, deletes the files and folders; reconnects once if the connection died. */
+export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: Remote | null, service: Handle | null, created: Leftovers): Promise<Leftovers | null> {
+  const left: Leftovers = { service: created.service, files: [...created.files], directories: [...created.directories] };
+  let remote = existing;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      if (!remote || remote.connection.isClosed) {
+        closeRemote(remote);
+        remote = null;
+        remote = await connect(spec);
+        service = null;
+        hooks.step('cleanup', 'reconnected to clean up');
+      }
+      if (left.service) {
+        const { scmr, scm } = await openScm(remote, spec.host);
+        const handle = service ?? (await scmr.openService(scm, left.service));
+        if (handle) await stopAndDelete(scmr, handle, left.service, { stopTimeoutMs: spec.timeouts.serviceStopMs, pollIntervalMs: spec.timeouts.pollMs });
+        hooks.step('cleanup', handle ? `service ${left.service} stopped and deleted` : `service ${left.service} was not there`);
+        left.service = null;
+        service = null;
+        hooks.remote(left, null);
+      }
+      if (left.files.length || left.directories.length) {
+        remote.admin ??= await SmbTree.connect(remote.session, spec.host, 'ADMIN$');
+        const admin = remote.admin;
+        const agentLog = left.files.find((f) => f.endsWith('.exe.log'));
+        if (agentLog) {
+          try {
+            const text = (await admin.readFile(agentLog)).toString('utf8');
+            hooks.step('agent-log', text.length > 8192 ? `…${text.slice(-8192)}` : text);
+          } catch {
+            // no agent log: the agent never ran or wrote to the console instead
+          }
+        }
+        for (const file of [...left.files]) {
+          try {
+            await admin.delete(file);
+          } catch (error) {
+            if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
+          }
+          left.files.splice(left.files.indexOf(file), 1);
+        }
+        for (const dir of [...left.directories]) {
+          try {
+            await admin.delete(dir, { directory: true });
+          } catch (error) {
+            if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
+          }
+          left.directories.splice(left.directories.indexOf(dir), 1);
+        }
+        // The shared PushInstall folder goes too once no other run uses it.
+        await admin.delete(REMOTE_ROOT, { directory: true }).catch(() => undefined);
+        hooks.step('cleanup', 'agent files and folder deleted');
+        hooks.remote(left, null);
+      }
+      closeRemote(remote);
+      return null;
+    } catch (error) {
+      const v = verdictOf(error);
+      hooks.step('cleanup', `attempt ${attempt + 1}: ${v.message}`, v.code);
+      if (remote) remote.connection.close();
+      remote = null;
+      service = null;
+    }
+  }
+  hooks.step('cleanup', `left on the computer: ${describeLeftovers(left)}; use "Remove leftovers" later`, 'LEFTOVERS');
+  return left;
+}
+
+/** "Remove leftovers" and crash recovery: cleans what a push may have left, without a push. */
+export function removeLeftovers(host: RemoteHost, leftovers: Leftovers, hooks: CleanupHooks): Promise<Leftovers | null> {
+  return cleanup(host, hooks, null, null, leftovers);
+}

@@ -1,0 +1,67 @@
+// A session with one computer, as a push and its cleanup hold it: the SMB connection and logon,
+// the ADMIN$ and IPC$ trees, and the Service Control Manager over \\pipe\\svcctl, each opened
+// when first needed. Also the verdict an error becomes (cancelled, a console error, or a bug).
+import { ConsoleError } from '../ipc/errors.js';
+import { SmbConnection } from '../smb/connection.js';
+import { SmbSession, type SmbCredentials } from '../smb/session.js';
+import { SmbTree, type SmbPipe } from '../smb/tree.js';
+import { ScmrClient, type Handle } from '../rpc/scmr.js';
+import type { PushVerdict } from './results.js';
+
+/** What reaching a computer takes: where, as whom, and the bounds for connecting and stopping a service. */
+export interface RemoteHost {
+  readonly host: string;
+  readonly port: number;
+  readonly credentials: SmbCredentials;
+  readonly encryptWhenSupported: boolean;
+  readonly timeouts: { readonly connectMs: number; readonly serviceStopMs: number; readonly pollMs: number };
+}
+
+export interface Remote {
+  connection: SmbConnection;
+  session: SmbSession;
+  admin: SmbTree | null;
+  ipc: SmbTree | null;
+  pipe: SmbPipe | null;
+  scmr: ScmrClient | null;
+  scm: Handle | null;
+}
+
+export async function connect(spec: RemoteHost): Promise<Remote> {
+  const connection = await SmbConnection.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
+  try {
+    const session = await SmbSession.setup(connection, spec.credentials, { targetHost: spec.host, encryptWhenSupported: spec.encryptWhenSupported });
+    return { connection, session, admin: null, ipc: null, pipe: null, scmr: null, scm: null };
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+export async function openScm(remote: Remote, host: string): Promise<{ scmr: ScmrClient; scm: Handle }> {
+  if (remote.scmr && remote.scm) return { scmr: remote.scmr, scm: remote.scm };
+  remote.ipc ??= await SmbTree.connect(remote.session, host, 'IPC$');
+  remote.pipe = await remote.ipc.openPipe('svcctl');
+  remote.scmr = await ScmrClient.bind(remote.pipe);
+  remote.scm = await remote.scmr.openSCManager();
+  return { scmr: remote.scmr, scm: remote.scm };
+}
+
+export function closeRemote(remote: Remote | null): void {
+  if (!remote) return;
+  void remote.session.logoff().catch(() => undefined).finally(() => remote.connection.close());
+}
+
+export class Cancelled extends ConsoleError {
+  constructor() {
+    super('cancelled', 'The push was cancelled.', 'Retry when ready.');
+  }
+}
+
+export function verdictOf(error: unknown): PushVerdict {
+  if (error instanceof Cancelled) return { outcome: 'cancelled', errorClass: 'cancelled', code: null, message: error.message, advice: error.advice, rebootRequired: false };
+  if (error instanceof ConsoleError) return { outcome: 'failed', errorClass: error.errorClass, code: error.code, message: error.message, advice: error.advice, rebootRequired: false };
+  const message = error instanceof Error ? error.message : String(error);
+  return { outcome: 'failed', errorClass: 'internal', code: null, message, advice: 'This is a bug in the console; export the task\'s logs and report it.', rebootRequired: false };
+}
+
