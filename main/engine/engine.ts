@@ -1,13 +1,14 @@
-// The push engine (issue #6, DESIGN.md §2, §5): installation tasks become pushes, one state
-// machine per target, at most `maxConcurrentPushes` at once (read again whenever a slot frees, so
-// a change in settings applies while tasks run), the rest queued in order. Tasks are persisted
-// before anything runs; every state change and step is journalled (batched into one transaction
-// per tick, so hundreds of targets do not cost hundreds of fsyncs) and emitted as events.
-// Scheduled tasks start at their time, or at the next launch if the console was closed then.
-// After a crash, in-flight targets are marked interrupted and cleaned up.
+// The push engine (docs/ARCHITECTURE.md): installation tasks become pushes, one state machine per
+// target, at most `maxConcurrentPushes` at once (read again whenever a slot frees, so a change in
+// settings applies while tasks run), the rest queued in order. Tasks are persisted before anything
+// runs; every state change and step goes through the journal (journal.ts). Scheduled tasks start
+// at their time, or at the next launch if the console was closed then. After a crash, in-flight
+// targets are marked interrupted and cleaned up (recovery.ts); targets whose credential is gone
+// wait for Set Credentials… (credentialBinding.ts). What one push needs is prepared by
+// preparePush.ts and carried out by pushTarget.ts.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Settings, TargetState } from '../ipc/contract.js';
+import type { Settings } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { EventBus } from '../ipc/eventBus.js';
 import type { GrantStore, PackageFile } from '../server/grants.js';
@@ -17,9 +18,13 @@ import type { AgentHub } from './agentHub.js';
 import { hashOnlyRefusal, qualifiedUser, type CredentialVault, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
 import { pushTarget, type PushTimeouts } from './pushTarget.js';
-import { describeLeftovers, everythingOf, removeLeftovers, type Leftovers } from './cleanup.js';
+import { removeLeftovers, type Leftovers } from './cleanup.js';
+import { credentialProblem, rebindCandidates, type CredentialProblem, type RebindScope } from './credentialBinding.js';
+import { Journal } from './journal.js';
+import { preparePush, type PackageSource } from './preparePush.js';
+import { recoverInterrupted } from './recovery.js';
 import type { Outcome } from './results.js';
-import { MSIEXEC_SWITCH, type PushAction } from '../server/agentProtocol.js';
+import type { PushAction } from '../server/agentProtocol.js';
 
 export interface TaskOptions {
   /** Install under the task's administrator account (default) or as SYSTEM. */
@@ -76,12 +81,7 @@ interface Running {
   readonly taskId: number;
 }
 
-/** Which targets Set Credentials… rebinds: exactly one scope. */
-export interface RebindScope {
-  readonly targetIds?: readonly number[];
-  readonly taskId?: number;
-  readonly computerIds?: readonly number[];
-}
+export type { RebindScope };
 
 /** What Remove Leftovers did: what is still there (null: nothing), or why it did not try. */
 export type LeftoversResult =
@@ -107,15 +107,16 @@ export class PushEngine {
   private readonly cleaning = new Map<number, Promise<LeftoversResult>>();
   /** Tasks whose waiting for credentials the activity log has announced. */
   private readonly waitingAnnounced = new Set<number>();
-  private pending: (() => void)[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly journal: Journal;
   private closed = false;
+  private abandoned = false;
   /** The most pushes that ran at once (tests and benchmarks read it). */
   peakConcurrent = 0;
   /** TCP probes of the targets next in line, so offline ones do not hold push slots for the connect bound. */
   readonly probes: ProbeAhead;
 
   constructor(private readonly o: EngineOptions) {
+    this.journal = new Journal(o.tasks, o.events, () => this.now, o.log);
     this.probes = new ProbeAhead({
       probe: async (targetId) => {
         const target = this.o.tasks.targetRecord(targetId);
@@ -134,46 +135,15 @@ export class PushEngine {
     return this.o.now?.() ?? new Date();
   }
 
-  private log(line: string): void {
-    this.o.log?.(line);
-    this.o.events?.emit('log.line', { at: this.now.toISOString(), level: 'info', message: line });
-  }
-
-  // ---- journal: batched writes -------------------------------------------------------------
-
-  private write(fn: () => void): void {
-    this.pending.push(fn);
-    this.flushTimer ??= setTimeout(() => this.flush(), 50);
-  }
-
-  /** Commits every queued write in one transaction. */
+  /** Commits every queued journal write in one transaction. */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const writes = this.pending;
-    this.pending = [];
-    if (writes.length) this.o.tasks.batch(writes);
-  }
-
-  private update(targetId: number, changes: TargetChanges): void {
-    this.write(() => this.o.tasks.updateTarget(targetId, changes));
-  }
-
-  private step(taskId: number, targetId: number, step: string, detail: string, code: string | null = null): void {
-    const at = this.now.toISOString();
-    this.write(() => this.o.tasks.appendStep(targetId, step, detail, code, at));
-    const level = step === 'error' ? 'error' : code === 'LEFTOVERS' || step === 'interrupted' ? 'warning' : 'info';
-    this.o.events?.emit('log.line', { at, level, message: `${step}: ${detail}`, taskId, targetId });
+    this.journal.flush();
   }
 
   /** A line for a target's step log from outside a push (the package server). */
   note(targetId: number, step: string, detail: string): void {
     const target = this.o.tasks.targetRecord(targetId);
-    if (target) this.step(target.task_id, targetId, step, detail);
-  }
-
-  private progress(taskId: number, targetId: number, state: TargetState, outcome: Outcome | null, progress: number | null): void {
-    this.o.events?.emit('task.progress', { taskId, targetId, state, outcome, progress });
+    if (target) this.journal.step(target.task_id, targetId, step, detail);
   }
 
   // ---- start-up: recovery and schedules ----------------------------------------------------
@@ -189,82 +159,44 @@ export class PushEngine {
         continue;
       }
       if (task.status === 'pending' && task.scheduled_at) {
-        this.log(`Task "${task.name}" was scheduled for ${task.scheduled_at} while the console was closed; starting it now.`);
-        for (const t of this.o.tasks.targetRecords(task.id)) this.step(task.id, t.id, 'schedule', `scheduled for ${task.scheduled_at}; the console was closed then, so it starts late`);
+        this.journal.log(`Task "${task.name}" was scheduled for ${task.scheduled_at} while the console was closed; starting it now.`);
+        for (const t of this.o.tasks.targetRecords(task.id)) this.journal.step(task.id, t.id, 'schedule', `scheduled for ${task.scheduled_at}; the console was closed then, so it starts late`);
       }
       resumed += this.begin(task.id);
     }
-    this.flush();
+    this.journal.flush();
     return { interrupted, resumed };
   }
 
   private recover(): number {
-    const inFlight = this.o.tasks.inFlightTargets();
-    let withoutCredentials = 0;
-    for (const t of inFlight) {
-      // Written ahead of every remote change (pushTarget's `remote` hook is committed before the
-      // change is made), so the record names every service and file the push may have created.
-      const recorded = t.leftovers ? (JSON.parse(t.leftovers) as Leftovers) : null;
-      const leftovers = recorded ? withSideFiles(recorded, t.run_id, t.service_name) : null;
-      const canClean = this.logonFor(t) !== null;
-      if (leftovers && !canClean) withoutCredentials += 1;
-      this.o.tasks.batch([
-        () => this.o.tasks.appendStep(t.id, 'interrupted', `the console stopped while this target was ${t.state}; its agent token is revoked`),
-        ...(leftovers && !canClean
-          ? [() => void this.o.tasks.appendStep(t.id, 'cleanup', `left on the computer until its credentials are set again: ${describeLeftovers(leftovers)}`, 'LEFTOVERS')]
-          : []),
-        () =>
-          this.o.tasks.updateTarget(t.id, {
-            state: 'done', outcome: 'interrupted', error_class: 'interrupted', error_message: `The console stopped while this target was ${t.state}.`,
-            advice: !leftovers
-              ? 'Retry failed pushes it again.'
-              : canClean
-                ? 'Retry failed pushes it again. What the push left on the computer is removed now (see its log).'
-                : 'Use Set Credentials… on this computer (Installation History or Computers): what the push left on it is then removed at once. Retry failed pushes it again.',
-            finished_at: this.now.toISOString(), leftovers: leftovers ? JSON.stringify(leftovers) : null, progress: null,
-          }),
-      ]);
-      // Tokens live only in this process's GrantStore: a restarted console has none of the old ones.
-      this.o.grants.revokeTarget(t.id);
-      if (leftovers && canClean) void this.removeLeftovers(t.id).catch(() => undefined);
-    }
-    if (inFlight.length) {
-      this.log(
-        `Recovered from an unexpected stop: ${inFlight.length} target(s) marked interrupted; ` +
-          (withoutCredentials ? `${withoutCredentials} left something on their computer and have no credentials now: use Set Credentials… on them (Installation History or Computers, Leftovers).` : 'cleaning up after them.'),
-      );
-    }
-    return inFlight.length;
+    return recoverInterrupted({
+      tasks: this.o.tasks,
+      now: () => this.now,
+      canClean: (t) => this.logonFor(t) !== null,
+      clean: (targetId) => void this.removeLeftovers(targetId).catch(() => undefined),
+      revoke: (targetId) => this.o.grants.revokeTarget(targetId),
+      log: (line) => this.journal.log(line),
+    });
   }
 
   private logonFor(t: TargetRecord): LogonCredential | null {
     return t.credential_id !== null ? this.o.vault.logon(t.credential_id) : null;
   }
 
-  /**
-   * Why a target cannot be pushed with its credential now (null: it can): `missing` — deleted, or
-   * not held since a restart (the target waits for Set Credentials…); `hash-only` — only the NT
-   * hash is kept where installing as the account needs the password (the target fails: the admin
-   * chose that credential, and Set Credentials… then Retry failed mends it).
-   */
-  private credentialProblem(t: TargetRecord, options: TaskOptions): { kind: 'missing' | 'hash-only'; why: string } | null {
-    if (t.credential_id === null) return { kind: 'missing', why: 'its credentials were deleted' };
-    const logon = this.o.vault.logon(t.credential_id);
-    if (!logon) return { kind: 'missing', why: 'its credentials are not held any more (they were not remembered when the console stopped)' };
-    if ((options.runAs ?? 'admin') === 'admin' && logon.keeps === 'nt-hash') return { kind: 'hash-only', why: `only the NT hash of ${qualifiedUser(logon)} is kept, and installing as the account needs its password` };
-    return null;
+  private credentialProblem(t: TargetRecord, options: TaskOptions): CredentialProblem | null {
+    return credentialProblem(this.o.vault, t, options.runAs);
   }
 
   /** A queued target whose credential is gone waits (it is not failed) until Set Credentials… rebinds it. */
   private waitForCredentials(taskId: number, targetId: number, why: string): void {
     const advice = 'Use Set Credentials… on the task (Installation History) or on the computer (Computers); Cancel Task ends it instead.';
-    this.step(taskId, targetId, 'credentials', `waiting for credentials: ${why}`, 'CREDENTIALS');
-    this.update(targetId, { state: WAITING, progress: null, error_class: 'credentials-missing', error_code: null, error_message: `Waiting for credentials: ${why}.`, advice });
-    this.flush();
-    this.progress(taskId, targetId, WAITING, null, null);
+    this.journal.step(taskId, targetId, 'credentials', `waiting for credentials: ${why}`, 'CREDENTIALS');
+    this.journal.update(targetId, { state: WAITING, progress: null, error_class: 'credentials-missing', error_code: null, error_message: `Waiting for credentials: ${why}.`, advice });
+    this.journal.flush();
+    this.journal.progress(taskId, targetId, WAITING, null, null);
     if (!this.waitingAnnounced.has(taskId)) {
       this.waitingAnnounced.add(taskId);
-      this.log(`Task ${taskId}: computers wait for credentials (${why}). ${advice}`);
+      this.journal.log(`Task ${taskId}: computers wait for credentials (${why}). ${advice}`);
     }
   }
 
@@ -281,14 +213,13 @@ export class PushEngine {
       if (!o) optionsOf.set(taskId, (o = JSON.parse(this.o.tasks.task(taskId)?.options_json ?? '{}') as TaskOptions));
       return o;
     };
-    // A succeeded target with nothing left has no use for a credential: its history stays as it is.
-    const needsOne = (t: TargetRecord) => !(t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required') || t.leftovers !== null;
-    let candidates: TargetRecord[];
-    if (scope.targetIds) candidates = scope.targetIds.flatMap((id) => this.o.tasks.targetRecord(id) ?? []);
-    else if (scope.taskId !== undefined) candidates = this.o.tasks.targetRecords(scope.taskId).filter(needsOne);
-    else candidates = this.o.tasks.targetsOfComputers(scope.computerIds ?? []).filter((t) => needsOne(t) && this.credentialProblem(t, options(t.task_id)) !== null);
-    // A running push keeps the credential it started with.
-    candidates = candidates.filter((t) => !this.running.has(t.id) && (t.state === 'queued' || t.state === WAITING || t.state === 'done'));
+    const candidates = rebindCandidates(scope, {
+      target: (id) => this.o.tasks.targetRecord(id),
+      targetsOfTask: (taskId) => this.o.tasks.targetRecords(taskId),
+      targetsOfComputers: (ids) => this.o.tasks.targetsOfComputers(ids),
+      isRunning: (id) => this.running.has(id),
+      credentialGone: (t) => this.credentialProblem(t, options(t.task_id)) !== null,
+    });
     if (credential.keeps === 'nt-hash') {
       const needPassword = candidates.filter((t) => t.state !== 'done' && (options(t.task_id).runAs ?? 'admin') === 'admin');
       if (needPassword.length) {
@@ -299,23 +230,23 @@ export class PushEngine {
     const resumed: TargetRecord[] = [];
     const toClean: number[] = [];
     for (const t of candidates) {
-      this.step(t.task_id, t.id, 'credentials', `credentials set again: ${qualifiedUser(credential)}`);
+      this.journal.step(t.task_id, t.id, 'credentials', `credentials set again: ${qualifiedUser(credential)}`);
       if (t.state === WAITING) {
-        this.update(t.id, { credential_id: credentialId, state: 'queued', error_class: null, error_code: null, error_message: null, advice: null });
+        this.journal.update(t.id, { credential_id: credentialId, state: 'queued', error_class: null, error_code: null, error_message: null, advice: null });
         resumed.push(t);
       } else {
-        this.update(t.id, { credential_id: credentialId });
+        this.journal.update(t.id, { credential_id: credentialId });
         if (t.state === 'done' && t.leftovers !== null) toClean.push(t.id);
       }
     }
-    this.flush();
+    this.journal.flush();
     for (const t of resumed) {
-      this.progress(t.task_id, t.id, 'queued', null, null);
+      this.journal.progress(t.task_id, t.id, 'queued', null, null);
       this.waitingAnnounced.delete(t.task_id);
       if (this.o.tasks.task(t.task_id)?.status === 'running' && !this.queue.some((e) => e.targetId === t.id)) this.queue.push({ targetId: t.id, taskId: t.task_id });
     }
     for (const id of toClean) void this.removeLeftovers(id).catch(() => undefined);
-    if (candidates.length) this.log(`Credentials ${qualifiedUser(credential)} set for ${candidates.length} target(s): ${resumed.length} resumed, ${toClean.length} being cleaned.`);
+    if (candidates.length) this.journal.log(`Credentials ${qualifiedUser(credential)} set for ${candidates.length} target(s): ${resumed.length} resumed, ${toClean.length} being cleaned.`);
     this.pump();
     return { rebound: candidates.length, resumed: resumed.length, cleaning: toClean.length };
   }
@@ -345,7 +276,7 @@ export class PushEngine {
     });
     const due = input.scheduledAt ? Date.parse(input.scheduledAt) : 0;
     if (due > this.now.getTime()) {
-      this.log(`Task "${input.name}" scheduled for ${input.scheduledAt}.`);
+      this.journal.log(`Task "${input.name}" scheduled for ${input.scheduledAt}.`);
       this.schedule(taskId, due);
     } else {
       this.begin(taskId);
@@ -379,8 +310,8 @@ export class PushEngine {
     for (const t of this.o.tasks.targetRecords(taskId)) if ((t.state === 'queued' || t.state === WAITING) && !this.running.has(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
     // One transaction for the whole burst, then the events (the windows read what they announce).
     for (const targetId of cancelled) this.finishCancelledQueued(taskId, targetId);
-    this.flush();
-    for (const targetId of cancelled) this.progress(taskId, targetId, 'done', 'cancelled', null);
+    this.journal.flush();
+    for (const targetId of cancelled) this.journal.progress(taskId, targetId, 'done', 'cancelled', null);
     for (const [, run] of this.running) if (run.taskId === taskId) run.controller.abort();
     this.finishTaskIfDone(taskId);
   }
@@ -391,15 +322,15 @@ export class PushEngine {
       const [entry] = this.queue.splice(index, 1);
       this.probes.forget(targetId);
       this.finishCancelledQueued(entry!.taskId, targetId);
-      this.flush();
-      this.progress(entry!.taskId, targetId, 'done', 'cancelled', null);
+      this.journal.flush();
+      this.journal.progress(entry!.taskId, targetId, 'done', 'cancelled', null);
       this.finishTaskIfDone(entry!.taskId);
     } else {
       const waiting = this.o.tasks.targetRecord(targetId);
       if (waiting?.state === WAITING && !this.running.has(targetId)) {
         this.finishCancelledQueued(waiting.task_id, targetId);
-        this.flush();
-        this.progress(waiting.task_id, targetId, 'done', 'cancelled', null);
+        this.journal.flush();
+        this.journal.progress(waiting.task_id, targetId, 'done', 'cancelled', null);
         this.finishTaskIfDone(waiting.task_id);
       }
     }
@@ -408,8 +339,8 @@ export class PushEngine {
 
   /** Journals a queued target as cancelled; the caller flushes and then announces it. */
   private finishCancelledQueued(taskId: number, targetId: number): void {
-    this.step(taskId, targetId, 'cancelled', 'cancelled before it started');
-    this.update(targetId, { state: 'done', outcome: 'cancelled', error_class: 'cancelled', finished_at: this.now.toISOString() });
+    this.journal.step(taskId, targetId, 'cancelled', 'cancelled before it started');
+    this.journal.update(targetId, { state: 'done', outcome: 'cancelled', error_class: 'cancelled', finished_at: this.now.toISOString() });
     this.openTargets.get(taskId)?.delete(targetId);
   }
 
@@ -475,13 +406,13 @@ export class PushEngine {
     const open = this.openTargets.get(taskId);
     if (open && open.size > 0) return;
     for (const run of this.running.values()) if (run.taskId === taskId) return;
-    this.flush();
+    this.journal.flush();
     const targets = this.o.tasks.targetRecords(taskId);
     if (targets.some((t) => t.state !== 'done')) return;
     this.openTargets.delete(taskId);
     this.o.tasks.setTaskStatus(taskId, this.cancelledTasks.has(taskId) ? 'cancelled' : 'finished');
     const ok = targets.filter((t) => t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required').length;
-    this.log(`Task ${taskId} finished: ${ok} of ${targets.length} succeeded.`);
+    this.journal.log(`Task ${taskId} finished: ${ok} of ${targets.length} succeeded.`);
     for (const resolve of this.waiters.get(taskId) ?? []) resolve();
     this.waiters.delete(taskId);
   }
@@ -496,13 +427,14 @@ export class PushEngine {
       this.peakConcurrent = Math.max(this.peakConcurrent, this.running.size);
       void this.runTarget(next.taskId, next.targetId, controller.signal)
         .catch((error: unknown) => {
-          this.step(next.taskId, next.targetId, 'error', `internal: ${error instanceof Error ? error.message : String(error)}`);
-          this.update(next.targetId, { state: 'done', outcome: 'failed', error_class: 'internal', finished_at: this.now.toISOString() });
+          this.journal.step(next.taskId, next.targetId, 'error', `internal: ${error instanceof Error ? error.message : String(error)}`);
+          this.journal.update(next.targetId, { state: 'done', outcome: 'failed', error_class: 'internal', finished_at: this.now.toISOString() });
           this.openTargets.get(next.taskId)?.delete(next.targetId);
-          this.flush();
+          this.journal.flush();
         })
         .finally(() => {
           this.running.delete(next.targetId);
+          if (this.abandoned) return; // a "killed" console reads and writes nothing more
           this.finishTaskIfDone(next.taskId);
           this.pump();
         });
@@ -518,6 +450,19 @@ export class PushEngine {
     const info = { size: stat.size, sha256, mtimeMs: stat.mtimeMs };
     this.fileHashes.set(path, info);
     return info;
+  }
+
+  /** The package's files with size and SHA-256; throws when one changed or cannot be read, or the agent is missing. */
+  private packageFiles(source: PackageSource): PackageFile[] {
+    const msi = this.fileInfo(source.msiPath);
+    if (msi.sha256 !== source.msiSha256.toLowerCase()) throw new ConsoleError('package', `The package file ${source.msiFileName} changed since the package was created.`, 'Recreate the package from the current .msi.');
+    const files: PackageFile[] = [{ name: source.msiFileName, path: source.msiPath, size: msi.size, sha256: msi.sha256, role: 'msi' }];
+    if (source.configPath && source.configFileName) {
+      const cfg = this.fileInfo(source.configPath);
+      files.push({ name: source.configFileName, path: source.configPath, size: cfg.size, sha256: cfg.sha256, role: 'config' });
+    }
+    fs.accessSync(this.o.agentPath, fs.constants.R_OK);
+    return files;
   }
 
   private timeouts(settings: Settings): PushTimeouts {
@@ -551,79 +496,45 @@ export class PushEngine {
     const startedAt = this.now.toISOString();
     const attempts = target.attempts + 1;
     const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
-    this.update(targetId, { state: 'probing', started_at: startedAt, finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
+    this.journal.update(targetId, { state: 'probing', started_at: startedAt, finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
 
     const finish = (verdict: { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean }, extra: TargetChanges = {}) => {
-      this.update(targetId, {
+      this.journal.update(targetId, {
         state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
         advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now.toISOString(), progress: null, ...extra,
       });
-      this.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
+      this.journal.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
       this.openTargets.get(taskId)?.delete(targetId);
       // Committed before it is announced: the windows read the row the event speaks of.
-      this.flush();
-      this.progress(taskId, targetId, 'done', verdict.outcome, null);
+      this.journal.flush();
+      this.journal.progress(taskId, targetId, 'done', verdict.outcome, null);
     };
 
-    if (problem?.kind === 'hash-only') {
-      finish({ outcome: 'failed', code: null, ...hashOnlyRefusal([qualifiedUser(credential)]) });
+        const prepared = preparePush({
+      target, packageId: task.package_id, options, settings, credential, problem,
+      source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
+      readFiles: (source) => this.packageFiles(source),
+      runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: this.timeouts(settings),
+    });
+    if ('verdict' in prepared) {
+      finish(prepared.verdict);
       return;
     }
-    const source = task.package_id !== null ? this.o.packages.source(task.package_id) : undefined;
-    if (!source) {
-      finish({ outcome: 'failed', errorClass: 'package', code: null, message: 'The task\'s package no longer exists.', advice: 'Create the package again and redeploy.' });
-      return;
-    }
-    let files: PackageFile[];
-    try {
-      const msi = this.fileInfo(source.msiPath);
-      files = [{ name: source.msiFileName, path: source.msiPath, size: msi.size, sha256: msi.sha256, role: 'msi' }];
-      if (msi.sha256 !== source.msiSha256.toLowerCase()) throw new ConsoleError('package', `The package file ${source.msiFileName} changed since the package was created.`, 'Recreate the package from the current .msi.');
-      if (source.configPath && source.configFileName) {
-        const cfg = this.fileInfo(source.configPath);
-        files.push({ name: source.configFileName, path: source.configPath, size: cfg.size, sha256: cfg.sha256, role: 'config' });
-      }
-      fs.accessSync(this.o.agentPath, fs.constants.R_OK);
-    } catch (error) {
-      const e = error instanceof ConsoleError ? error : new ConsoleError('package', `A file the push needs cannot be read: ${(error as Error).message}`, 'Check the package files and that the agent is built (npm run build:agent).');
-      finish({ outcome: 'failed', errorClass: e.errorClass, code: e.code, message: e.message, advice: e.advice });
-      return;
-    }
-
-    const host = target.address ?? target.computer_name;
-    const port = target.port ?? 445;
-    const action = options.action ?? 'install';
-    this.step(taskId, targetId, 'start', `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${attempts > 1 ? `attempt ${attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${qualifiedUser(credential)} (run ${runId})`);
-    const callbackHosts = settings.callbackAddress.trim() ? settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
+    this.journal.step(taskId, targetId, 'start', prepared.startLine);
     const result = await pushTarget(
-      {
-        targetId, host, port, runId,
-        credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash },
-        agentPath: this.o.agentPath,
-        packageId: `pkg-${task.package_id}`,
-        files,
-        parameters: source.parameters,
-        runAs: options.runAs ?? 'admin',
-        action,
-        callbackHosts,
-        callbackPort: this.o.callback.port,
-        fingerprint: this.o.callback.fingerprint,
-        timeouts: this.timeouts(settings),
-        encryptWhenSupported: settings.encryptWhenSupported,
-        probedAhead: this.probes.take(targetId),
-      },
+      { ...prepared.spec, probedAhead: this.probes.take(targetId) },
       {
         state: (state, progress) => {
-          if (state !== 'copying' && state !== 'downloading') this.update(targetId, { state, progress });
-          else if (progress === 0 || progress === null) this.update(targetId, { state, progress });
-          this.progress(taskId, targetId, state, null, progress);
+          if (state !== 'copying' && state !== 'downloading') this.journal.update(targetId, { state, progress });
+          else if (progress === 0 || progress === null) this.journal.update(targetId, { state, progress });
+          this.journal.progress(taskId, targetId, state, null, progress);
         },
-        step: (step, detail, code) => this.step(taskId, targetId, step, detail, code ?? null),
+        step: (step, detail, code) => this.journal.step(taskId, targetId, step, detail, code ?? null),
         // Write-ahead: committed (not batched) before the remote change it announces is made, so a
         // crash at any point leaves a record that names every service and file on the computer.
         remote: (leftovers, serviceName) => {
-          this.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
-          this.flush();
+          this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
+          this.journal.flush();
         },
       },
       { grants: this.o.grants, hub: this.o.hub, signal },
@@ -632,9 +543,9 @@ export class PushEngine {
     const retries = options.retryCount ?? settings.retryCount;
     if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.cancelledTasks.has(taskId)) {
       const interval = this.o.timeouts?.retryIntervalMs ?? settings.retryIntervalMinutes * 60_000;
-      this.step(taskId, targetId, 'retry', `${result.message} Retry ${attempts} of ${retries} in ${Math.round(interval / 1000)} s.`, result.code);
-      this.update(targetId, { state: 'queued', progress: null, error_class: result.errorClass, error_message: result.message, leftovers: null });
-      this.progress(taskId, targetId, 'queued', null, null);
+      this.journal.step(taskId, targetId, 'retry', `${result.message} Retry ${attempts} of ${retries} in ${Math.round(interval / 1000)} s.`, result.code);
+      this.journal.update(targetId, { state: 'queued', progress: null, error_class: result.errorClass, error_message: result.message, leftovers: null });
+      this.journal.progress(taskId, targetId, 'queued', null, null);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.cancelledTasks.has(taskId)) return;
@@ -675,15 +586,15 @@ export class PushEngine {
       },
       leftovers,
       {
-        step: (step, detail, code) => this.step(target.task_id, targetId, step, detail, code ?? null),
-        remote: (l) => this.update(targetId, { leftovers: JSON.stringify(l) }),
+        step: (step, detail, code) => this.journal.step(target.task_id, targetId, step, detail, code ?? null),
+        remote: (l) => this.journal.update(targetId, { leftovers: JSON.stringify(l) }),
       },
     )
       .then((left): LeftoversResult => {
         // Once clean, an interrupted target's advice no longer asks for what was done.
         const advice = !left && target.outcome === 'interrupted' ? { advice: 'Retry failed pushes it again; what the push left on the computer was removed.' } : {};
-        this.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }), ...advice });
-        this.flush();
+        this.journal.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }), ...advice });
+        this.journal.flush();
         return { left };
       })
       .finally(() => this.cleaning.delete(targetId));
@@ -701,18 +612,16 @@ export class PushEngine {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    if (!options.abandon) {
-      for (const run of this.running.values()) run.controller.abort();
-      while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (options.abandon) {
+      // As a killed process: the batch not yet committed is lost, and pushes still under way
+      // write nothing more (only what was committed, as after a real crash, is there to recover).
+      this.abandoned = true;
+      this.journal.abandon();
+      return;
     }
-    this.flush();
+    for (const run of this.running.values()) run.controller.abort();
+    while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.journal.flush();
   }
 }
 
-/** A recorded run's leftovers plus the files its agent may have made beside itself (.log, .done). */
-function withSideFiles(recorded: Leftovers, runId: string | null, serviceName: string | null): Leftovers {
-  if (!runId) return recorded;
-  const all = everythingOf(runId, serviceName ?? recorded.service);
-  const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
-  return { service: all.service, files: union(recorded.files, recorded.files.length ? all.files : []), directories: union(recorded.directories, all.directories) };
-}

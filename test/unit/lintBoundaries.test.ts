@@ -51,3 +51,94 @@ describe('lint boundaries', () => {
     assert.equal((await boundaryErrors('renderer/X.ts', "import { ipcRenderer } from 'electron';\nexport const r = ipcRenderer;\n")).length, 1);
   });
 });
+
+/** `import { x } from '<specifier>'` used, so only the boundary rules can complain. */
+const importOf = (specifier: string) => `import { x } from '${specifier}';\nexport const y = x;\n`;
+
+describe('layering inside main/: protocol < engine < app < shells, and the lab beside them', () => {
+  test('protocol code may not import the engine, app, store, server or a shell, at any depth and in any import form', async () => {
+    for (const [file, specifier] of [
+      ['main/smb/x.ts', '../engine/results.js'],
+      ['main/smb/codec/x.ts', '../../store/database.js'],
+      ['main/rpc/x.ts', '../server/agentProtocol.js'],
+      ['main/msi/x.ts', '../app/services.js'],
+      ['main/rpc/x.ts', '../cli/diagnose.js'],
+      ['main/smb/auth/x.ts', '../../browser/bridgeServer.js'],
+      ['main/msi/x.ts', '../electron/window.js'],
+    ]) {
+      const errors = await boundaryErrors(file!, importOf(specifier!));
+      assert.equal(errors.length, 1, `${file} importing ${specifier}: ${errors.join('\n')}`);
+      assert.match(errors[0]!, /Protocol code .* is the lowest layer/);
+    }
+    assert.equal((await boundaryErrors('main/smb/x.ts', "import type { Db } from '../store/database.js';\nexport type D = Db;\n")).length, 1, 'a type-only import');
+    assert.equal((await boundaryErrors('main/smb/x.ts', "export { verdictForAgentCode } from '../engine/results.js';\n")).length, 1, 'a re-export');
+    assert.equal((await boundaryErrors('main/rpc/x.ts', "export const m = await import('../engine/results.js');\n")).length, 1, 'import()');
+    assert.equal((await boundaryErrors('main/rpc/x.ts', "export const m = require('../store/database.js');\n")).length, 1, 'require()');
+  });
+
+  test('protocol code may import protocol code, main/ipc/errors (the shared leaf) and Node', async () => {
+    assert.deepEqual(await boundaryErrors('main/smb/connection.ts', importOf('../ipc/errors.js')), []);
+    assert.deepEqual(await boundaryErrors('main/smb/codec/wire.ts', importOf('../../ipc/errors.js')), []);
+    assert.deepEqual(await boundaryErrors('main/rpc/scmr.ts', importOf('../smb/tree.js')), []);
+    assert.deepEqual(await boundaryErrors('main/smb/codec/x.ts', importOf('../auth/ntlm.js')), []);
+    assert.deepEqual(await boundaryErrors('main/msi/x.ts', "import fs from 'node:fs';\nexport const f = fs;\n"), []);
+  });
+
+  test('protocol code and the engine may not import the lab; the lab may import them', async () => {
+    for (const [file, specifier] of [
+      ['main/smb/x.ts', '../lab/lab.js'],
+      ['main/rpc/x.ts', '../lab/rpc/scm.js'],
+      ['main/msi/x.ts', '../lab/hostState.js'],
+      ['main/engine/x.ts', '../lab/agent/simAgent.js'],
+    ]) {
+      const errors = await boundaryErrors(file!, importOf(specifier!));
+      assert.equal(errors.length, 1, `${file} importing ${specifier}: ${errors.join('\n')}`);
+      assert.match(errors[0]!, /must not import main\/lab/);
+    }
+    assert.deepEqual(await boundaryErrors('main/lab/rpc/scm.ts', importOf('../../rpc/scmr.js')), []);
+    assert.deepEqual(await boundaryErrors('main/lab/x.ts', importOf('../smb/tree.js')), []);
+    assert.deepEqual(await boundaryErrors('main/lab/agent/x.ts', importOf('../../server/agentProtocol.js')), []);
+  });
+
+  test('the engine may not import main/app or a shell, and may import protocol, store and server code', async () => {
+    for (const specifier of ['../app/services.js', '../browser/bridgeServer.js', '../electron/window.js', '../cli/diagnose.js']) {
+      const errors = await boundaryErrors('main/engine/x.ts', importOf(specifier));
+      assert.equal(errors.length, 1, `${specifier}: ${errors.join('\n')}`);
+      assert.match(errors[0]!, /main\/engine sits below main\/app/);
+    }
+    for (const specifier of ['../smb/session.js', '../rpc/scmr.js', '../store/database.js', '../server/grants.js', '../ipc/contract.js']) {
+      assert.deepEqual(await boundaryErrors('main/engine/x.ts', importOf(specifier)), [], specifier);
+    }
+  });
+
+  test('main/app may not import a shell (browser, electron, cli), and may import the engine and the lab', async () => {
+    for (const specifier of ['../browser/bridgeServer.js', '../electron/window.js', '../cli/pushctl.js']) {
+      const errors = await boundaryErrors('main/app/x.ts', importOf(specifier));
+      assert.equal(errors.length, 1, `${specifier}: ${errors.join('\n')}`);
+      assert.match(errors[0]!, /main\/app is shared by the shells/);
+    }
+    for (const specifier of ['../engine/engine.js', '../lab/lab.js', '../store/database.js']) {
+      assert.deepEqual(await boundaryErrors('main/app/x.ts', importOf(specifier)), [], specifier);
+    }
+  });
+
+  test('the electron restriction still holds under the layering rules', async () => {
+    assert.equal((await boundaryErrors('main/app/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).length, 1);
+    assert.equal((await boundaryErrors('main/engine/credentials.ts', "import { app } from 'electron';\nexport const a = app;\n")).length, 1);
+  });
+
+  test('each exception allows one module in one file, and nothing else', async () => {
+    // engine/credentials.ts → app/secretRegistry (until secretRegistry moves below the engine).
+    assert.deepEqual(await boundaryErrors('main/engine/credentials.ts', importOf('../app/secretRegistry.js')), []);
+    assert.equal((await boundaryErrors('main/engine/credentials.ts', importOf('../app/services.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/engine/credentials.ts', importOf('../app/secretRegistryOld.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/engine/credentials.ts', importOf('../lab/lab.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/engine/engine.ts', importOf('../app/secretRegistry.js'))).length, 1);
+    // app/handlers.ts and app/windowHandlers.ts → cli/diagnose (until diagnose moves below the shells).
+    assert.deepEqual(await boundaryErrors('main/app/handlers.ts', importOf('../cli/diagnose.js')), []);
+    assert.deepEqual(await boundaryErrors('main/app/windowHandlers.ts', importOf('../cli/diagnose.js')), []);
+    assert.equal((await boundaryErrors('main/app/handlers.ts', importOf('../cli/pushctl.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/app/handlers.ts', importOf('../browser/bridgeServer.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/app/services.ts', importOf('../cli/diagnose.js'))).length, 1);
+  });
+});

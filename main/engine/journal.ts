@@ -1,0 +1,72 @@
+// The engine's journal: every target change and step-log line is queued and committed in one
+// transaction per tick (50 ms), so hundreds of targets do not cost hundreds of fsyncs; what must
+// be durable before the next remote call (the write-ahead record) is flushed at once by the
+// caller. Each step and change also reaches the windows as an event.
+import type { TargetState } from '../ipc/contract.js';
+import type { EventBus } from '../ipc/eventBus.js';
+import type { TargetChanges, TasksRepo } from '../store/tasksRepo.js';
+import type { Outcome } from './results.js';
+
+export const JOURNAL_TICK_MS = 50;
+
+export class Journal {
+  private pending: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private abandoned = false;
+
+  constructor(
+    private readonly tasks: Pick<TasksRepo, 'batch' | 'updateTarget' | 'appendStep'>,
+    private readonly events: EventBus | undefined,
+    private readonly now: () => Date,
+    private readonly logSink?: (line: string) => void,
+  ) {}
+
+  /** Queues a write for the next commit. */
+  write(fn: () => void): void {
+    if (this.abandoned) return;
+    this.pending.push(fn);
+    this.timer ??= setTimeout(() => this.flush(), JOURNAL_TICK_MS);
+  }
+
+  /** Commits every queued write in one transaction. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const writes = this.pending;
+    this.pending = [];
+    if (writes.length) this.tasks.batch(writes);
+  }
+
+  /** A crash, for tests of recovery: what is queued is lost and nothing more is written or announced. */
+  abandon(): void {
+    this.abandoned = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = [];
+  }
+
+  update(targetId: number, changes: TargetChanges): void {
+    this.write(() => this.tasks.updateTarget(targetId, changes));
+  }
+
+  /** A line of the target's step log, and of the activity log (warnings for leftovers and interruptions). */
+  step(taskId: number, targetId: number, step: string, detail: string, code: string | null = null): void {
+    if (this.abandoned) return;
+    const at = this.now().toISOString();
+    this.write(() => this.tasks.appendStep(targetId, step, detail, code, at));
+    const level = step === 'error' ? 'error' : code === 'LEFTOVERS' || step === 'interrupted' ? 'warning' : 'info';
+    this.events?.emit('log.line', { at, level, message: `${step}: ${detail}`, taskId, targetId });
+  }
+
+  /** A target's new state for the windows; they read the row it speaks of, so commit first where it matters. */
+  progress(taskId: number, targetId: number, state: TargetState, outcome: Outcome | null, progress: number | null): void {
+    if (this.abandoned) return;
+    this.events?.emit('task.progress', { taskId, targetId, state, outcome, progress });
+  }
+
+  /** A line of the console's own log (recovery, schedules, credentials). */
+  log(line: string): void {
+    this.logSink?.(line);
+    this.events?.emit('log.line', { at: this.now().toISOString(), level: 'info', message: line });
+  }
+}

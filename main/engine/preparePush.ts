@@ -1,0 +1,80 @@
+// From a queued target to what one push needs, or to the verdict that ends it before any
+// connection: the credential (its problem already judged), the package and its files, the
+// callback, the bounds. Pure but for the file reads it is handed (cached hashing in the engine).
+import { ConsoleError } from '../ipc/errors.js';
+import type { Settings } from '../ipc/contract.js';
+import type { PackageFile } from '../server/grants.js';
+import { MSIEXEC_SWITCH } from '../server/agentProtocol.js';
+import type { TargetRecord } from '../store/tasksRepo.js';
+import type { PackagesRepo } from '../store/packagesRepo.js';
+import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
+import type { CredentialProblem } from './credentialBinding.js';
+import type { PushTargetSpec, PushTimeouts } from './pushTarget.js';
+import type { TaskOptions } from './engine.js';
+
+export type PackageSource = NonNullable<ReturnType<PackagesRepo['source']>>;
+
+/** A push ended before it began: the target's outcome, class, message and advice. */
+export interface EarlyVerdict {
+  readonly outcome: 'failed';
+  readonly errorClass: string;
+  readonly code: string | null;
+  readonly message: string;
+  readonly advice: string;
+}
+
+export interface PushInputs {
+  readonly target: TargetRecord;
+  readonly packageId: number | null;
+  readonly options: TaskOptions;
+  readonly settings: Settings;
+  readonly credential: LogonCredential;
+  /** Only a hash-only problem reaches here: a missing credential makes the target wait instead. */
+  readonly problem: CredentialProblem | null;
+  readonly source: PackageSource | undefined;
+  /** The package's files with size and SHA-256 (reads the disk); throws when one cannot be read. */
+  readonly readFiles: (source: PackageSource) => PackageFile[];
+  readonly runId: string;
+  readonly attempts: number;
+  readonly agentPath: string;
+  readonly callback: { readonly port: number; readonly fingerprint: string };
+  readonly timeouts: PushTimeouts;
+}
+
+export type PreparedPush = { readonly spec: Omit<PushTargetSpec, 'probedAhead'>; readonly startLine: string } | { readonly verdict: EarlyVerdict };
+
+export function preparePush(i: PushInputs): PreparedPush {
+  if (i.problem?.kind === 'hash-only') return { verdict: { outcome: 'failed', code: null, ...hashOnlyRefusal([qualifiedUser(i.credential)]) } };
+  if (!i.source) return { verdict: { outcome: 'failed', errorClass: 'package', code: null, message: 'The task\'s package no longer exists.', advice: 'Create the package again and redeploy.' } };
+  let files: PackageFile[];
+  try {
+    files = i.readFiles(i.source);
+  } catch (error) {
+    const e = error instanceof ConsoleError ? error : new ConsoleError('package', `A file the push needs cannot be read: ${(error as Error).message}`, 'Check the package files and that the agent is built (npm run build:agent).');
+    return { verdict: { outcome: 'failed', errorClass: e.errorClass, code: e.code, message: e.message, advice: e.advice } };
+  }
+  const host = i.target.address ?? i.target.computer_name;
+  const port = i.target.port ?? 445;
+  const action = i.options.action ?? 'install';
+  const user = qualifiedUser(i.credential);
+  const startLine = `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${i.attempts > 1 ? `attempt ${i.attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${user} (run ${i.runId})`;
+  const callbackHosts = i.settings.callbackAddress.trim() ? i.settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
+  return {
+    startLine,
+    spec: {
+      targetId: i.target.id, host, port, runId: i.runId,
+      credentials: { user, ntHash: i.credential.ntHash },
+      agentPath: i.agentPath,
+      packageId: `pkg-${i.packageId}`,
+      files,
+      parameters: i.source.parameters,
+      runAs: i.options.runAs ?? 'admin',
+      action,
+      callbackHosts,
+      callbackPort: i.callback.port,
+      fingerprint: i.callback.fingerprint,
+      timeouts: i.timeouts,
+      encryptWhenSupported: i.settings.encryptWhenSupported,
+    },
+  };
+}
