@@ -20,6 +20,7 @@ import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
 export const AgentExit = {
   OK: 0,
   INTERNAL: 1,
+  USAGE: 2,
   BAD_JOB: 10,
   UNREACHABLE: 11,
   FINGERPRINT: 12,
@@ -29,6 +30,8 @@ export const AgentExit = {
   DOWNLOAD: 16,
   ALREADY_RAN: 17,
   MSIEXEC_LAUNCH: 18,
+  /** msiexec's non-zero code N is reported as MSI_BASE + N (msiLog.ts agentCodeFor). */
+  MSI_BASE: 100000,
 } as const;
 
 /** The native agent's work folder for a run (agent/src/files.c, workdir_create): where the MSI and
