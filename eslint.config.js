@@ -123,20 +123,6 @@ export default tseslint.config(
   { files: PROTOCOL_FILES, rules: layerRules([PROTOCOL_UP, NO_LAB]) },
   { files: [`main/engine/**/*.${SRC}`], rules: layerRules([ENGINE_UP, NO_LAB]) },
   { files: [`main/app/**/*.${SRC}`], rules: layerRules([APP_UP]) },
-  // Exceptions: existing imports against the layering, each of one file and one module, to go
-  // when the module moves down (their owners' work; do not add to this list without one).
-  {
-    // app/secretRegistry.ts is a leaf (it imports only smb/auth/ntlm) that engine/credentials.ts
-    // registers secrets in; it belongs below the engine (e.g. main/ipc/ or a main/shared/).
-    files: ['main/engine/credentials.ts'],
-    rules: layerRules([{ ...ENGINE_UP, allowed: ['app/secretRegistry'] }, NO_LAB]),
-  },
-  {
-    // cli/diagnose.ts (the connection diagnosis; imports only ipc, smb, rpc) is run by pushctl and by
-    // these app handlers; it belongs in app/ or engine/, below the shells.
-    files: ['main/app/handlers.ts', 'main/app/windowHandlers.ts'],
-    rules: layerRules([{ ...APP_UP, allowed: ['cli/diagnose'] }]),
-  },
   {
     files: ['scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

@@ -3,14 +3,14 @@
 // crash-<ISO time>-<pid>.txt, mode 0600, in <data folder>/crash-reports/, the newest `keep`
 // kept — with the time, version, shell, Node version, platform and the error (class, message,
 // stack, properties, cause chain), says on stderr where it is, and exits non-zero. Every report
-// passes through the secret register (main/app/secretRegistry.ts) and the password-pattern
+// passes through the secret register (main/smb/auth/secretRegistry.ts) and the password-pattern
 // redaction before it is written or printed: no password or NT hash reaches the disk this way.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
-import { redact as redactKnown } from './secretRegistry.js';
+import { redact as redactKnown } from '../smb/auth/secretRegistry.js';
 
 export const CRASH_REPORT_FOLDER = 'crash-reports';
 /** The exit code after a crash (EX_SOFTWARE): distinct from pushctl's 1 (a check failed) and 2 (usage). */

@@ -12,7 +12,7 @@ import type { TasksRepo } from '../store/tasksRepo.js';
 import type { CredentialVault } from '../engine/credentials.js';
 import { hashOnlyRefusal, qualifiedUser } from '../engine/credentials.js';
 import type { PushRuntime } from '../engine/runtime.js';
-import { diagnose } from '../cli/diagnose.js';
+import { diagnose } from '../engine/diagnose.js';
 import type { CredentialCheck } from '../ipc/contract.js';
 import { createWindowHandlers, eachLimited } from './windowHandlers.js';
 import { leftoverItems, type Leftovers } from '../engine/cleanup.js';

@@ -4,7 +4,7 @@
 // credential secrets before it is written, in case a remote message echoed one back.
 import type { TasksRepo, TargetRecord } from '../store/tasksRepo.js';
 import { ConsoleError } from '../ipc/errors.js';
-import { replaceForms } from './secretRegistry.js';
+import { replaceForms } from '../smb/auth/secretRegistry.js';
 import { writeZip, type ZipEntry } from './zipWriter.js';
 
 export const REDACTED = '********';

@@ -9,7 +9,7 @@ import type { DiagnosticsResult, HostInfoResult } from '../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../ipc/errors.js';
 import type { EventBus } from '../ipc/eventBus.js';
 import type { Handlers } from '../ipc/router.js';
-import { diagnose } from '../cli/diagnose.js';
+import { diagnose } from '../engine/diagnose.js';
 import { qualifiedUser, type CredentialVault } from '../engine/credentials.js';
 import type { PushRuntime } from '../engine/runtime.js';
 import { previewComputerList } from '../import/computerList.js';
@@ -23,7 +23,7 @@ import type { TasksRepo } from '../store/tasksRepo.js';
 import { listFolder } from './fileChooser.js';
 import { exportCsv, exportLogsZip } from './historyExport.js';
 import { PackageService } from './packageService.js';
-import { registerSecret } from './secretRegistry.js';
+import { registerSecret } from '../smb/auth/secretRegistry.js';
 
 type WindowChannel =
   | 'files.list' | 'files.chooseNative' | 'packages.list' | 'packages.inspect' | 'packages.create' | 'packages.duplicate' | 'packages.remove'

@@ -7,7 +7,7 @@ import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
 import { rendererDir } from '../app/product.js';
 import { createConsoleServices } from '../app/services.js';
-import { redact } from '../app/secretRegistry.js';
+import { redact } from '../smb/auth/secretRegistry.js';
 import { originSenderPolicy } from '../ipc/router.js';
 import { startBridgeServer } from './bridgeServer.js';
 

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
-import { redact, registerSecret } from '../app/secretRegistry.js';
+import { redact, registerSecret } from '../smb/auth/secretRegistry.js';
 import { main } from './pushctl.js';
 
 // Issue #9: a crash leaves a redacted report in <data folder>/crash-reports/ (the --data folder

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir, DATA_DIR_ENV } from '../app/dataDir.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import type { SmbCredentials } from '../smb/session.js';
-import { diagnose, parseTarget, type DiagnoseReport } from './diagnose.js';
+import { diagnose, parseTarget, type DiagnoseReport } from '../engine/diagnose.js';
 import { PUSH_USAGE, runPush } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
 

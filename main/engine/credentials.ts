@@ -14,7 +14,7 @@
 //   interactively or to install as the account.
 import crypto from 'node:crypto';
 import type { Db } from '../store/database.js';
-import { registerSecret } from '../app/secretRegistry.js';
+import { registerSecret } from '../smb/auth/secretRegistry.js';
 import { ntHash, parseUserName } from '../smb/auth/ntlm.js';
 
 /** What the vault keeps of a credential's secret. */

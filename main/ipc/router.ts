@@ -9,7 +9,7 @@ import {
   type ParsedRequestOf,
   type ResultOf,
 } from './contract.js';
-import { redact } from '../app/secretRegistry.js';
+import { redact } from '../smb/auth/secretRegistry.js';
 import { ConsoleError, toIpcError } from './errors.js';
 
 export type Handlers = {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { diagnose } from '../../main/cli/diagnose.js';
+import { diagnose } from '../../main/engine/diagnose.js';
 import { REPO_ROOT } from '../support/childProcess.js';
 
 const connects = (host: string, port: number) =>

@@ -9,7 +9,7 @@
 // reject: an unhandled rejection whose message holds the password and a JSON `"password":"…"`
 //         of the unregistered one.
 import { installCrashReporter } from '../../main/app/crashReport.js';
-import { registerSecret } from '../../main/app/secretRegistry.js';
+import { registerSecret } from '../../main/smb/auth/secretRegistry.js';
 import { ntHash } from '../../main/smb/auth/ntlm.js';
 
 const [dir, keep, mode] = process.argv.slice(2);

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CRASH_EXIT_CODE, describeError, pruneCrashReports } from '../../main/app/crashReport.js';
-import { redact, redactSecretPatterns, registerSecret, secretTextForms } from '../../main/app/secretRegistry.js';
+import { redact, redactSecretPatterns, registerSecret, secretTextForms } from '../../main/smb/auth/secretRegistry.js';
 import { REPO_ROOT } from '../support/childProcess.js';
 import { secretForms, secretHits } from '../support/secretSearch.js';
 import { tempDirFor } from '../support/tempDir.js';
