@@ -7,21 +7,21 @@
 // wait for Set Credentials… (credentialBinding.ts). What one push needs is prepared by
 // preparePush.ts and carried out by pushTarget.ts.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { Settings } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { EventBus } from '../ipc/eventBus.js';
-import type { GrantStore, PackageFile } from '../server/grants.js';
+import type { GrantStore } from '../server/grants.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import type { AgentHub } from './agentHub.js';
 import { hashOnlyRefusal, qualifiedUser, type CredentialVault, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
 import { pushTarget, type PushTimeouts } from './pushTarget.js';
-import { removeLeftovers, type Leftovers } from './cleanup.js';
 import { credentialProblem, rebindCandidates, type CredentialProblem, type RebindScope } from './credentialBinding.js';
 import { Journal } from './journal.js';
-import { preparePush, type PackageSource } from './preparePush.js';
+import { LeftoverCleaner, type LeftoversResult } from './leftoverCleaner.js';
+import { PackageFiles, pushTimeouts } from './packageFiles.js';
+import { preparePush } from './preparePush.js';
 import { recoverInterrupted } from './recovery.js';
 import type { Outcome } from './results.js';
 import type { PushAction } from '../server/agentProtocol.js';
@@ -83,10 +83,7 @@ interface Running {
 
 export type { RebindScope };
 
-/** What Remove Leftovers did: what is still there (null: nothing), or why it did not try. */
-export type LeftoversResult =
-  | { readonly left: Leftovers | null; readonly refused?: undefined }
-  | { readonly left: Leftovers; readonly refused: 'credentials-missing' | 'not-ended' };
+export type { LeftoversResult };
 
 const WAITING = 'waiting-for-credentials';
 
@@ -102,9 +99,8 @@ export class PushEngine {
   private readonly cancelledTasks = new Set<number>();
   /** Targets of each begun task that are not done yet: a task's end is known without reading all its targets. */
   private readonly openTargets = new Map<number, Set<number>>();
-  private readonly fileHashes = new Map<string, { size: number; sha256: string; mtimeMs: number }>();
-  /** Cleanups under way, by target: a second Remove Leftovers joins the first instead of racing it. */
-  private readonly cleaning = new Map<number, Promise<LeftoversResult>>();
+  private readonly files: PackageFiles;
+  private readonly cleaner: LeftoverCleaner;
   /** Tasks whose waiting for credentials the activity log has announced. */
   private readonly waitingAnnounced = new Set<number>();
   private readonly journal: Journal;
@@ -117,10 +113,18 @@ export class PushEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.journal = new Journal(o.tasks, o.events, () => this.now, o.log);
+    this.files = new PackageFiles(o.agentPath);
+    this.cleaner = new LeftoverCleaner({
+      tasks: o.tasks,
+      journal: this.journal,
+      isRunning: (id) => this.running.has(id),
+      logonFor: (t) => this.logonFor(t),
+      connection: () => ({ timeouts: pushTimeouts(o.settings(), o.timeouts), encryptWhenSupported: o.settings().encryptWhenSupported }),
+    });
     this.probes = new ProbeAhead({
       probe: async (targetId) => {
         const target = this.o.tasks.targetRecord(targetId);
-        if (target) await probeSmbPort(target.address ?? target.computer_name, target.port ?? 445, this.timeouts(this.o.settings()).connectMs);
+        if (target) await probeSmbPort(target.address ?? target.computer_name, target.port ?? 445, pushTimeouts(this.o.settings(), this.o.timeouts).connectMs);
       },
       // Far enough ahead that a window of silent hosts clears in about one connect bound.
       window: () => Math.max(PROBE_WINDOW_MIN, 4 * this.o.settings().maxConcurrentPushes),
@@ -442,41 +446,6 @@ export class PushEngine {
     if (!this.closed) this.probes.fill(this.queue);
   }
 
-  private fileInfo(path: string): { size: number; sha256: string } {
-    const stat = fs.statSync(path);
-    const cached = this.fileHashes.get(path);
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
-    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(path)).digest('hex');
-    const info = { size: stat.size, sha256, mtimeMs: stat.mtimeMs };
-    this.fileHashes.set(path, info);
-    return info;
-  }
-
-  /** The package's files with size and SHA-256; throws when one changed or cannot be read, or the agent is missing. */
-  private packageFiles(source: PackageSource): PackageFile[] {
-    const msi = this.fileInfo(source.msiPath);
-    if (msi.sha256 !== source.msiSha256.toLowerCase()) throw new ConsoleError('package', `The package file ${source.msiFileName} changed since the package was created.`, 'Recreate the package from the current .msi.');
-    const files: PackageFile[] = [{ name: source.msiFileName, path: source.msiPath, size: msi.size, sha256: msi.sha256, role: 'msi' }];
-    if (source.configPath && source.configFileName) {
-      const cfg = this.fileInfo(source.configPath);
-      files.push({ name: source.configFileName, path: source.configPath, size: cfg.size, sha256: cfg.sha256, role: 'config' });
-    }
-    fs.accessSync(this.o.agentPath, fs.constants.R_OK);
-    return files;
-  }
-
-  private timeouts(settings: Settings): PushTimeouts {
-    const t = this.o.timeouts ?? {};
-    return {
-      connectMs: t.connectMs ?? settings.connectTimeoutSeconds * 1000,
-      agentCallbackMs: t.agentCallbackMs ?? settings.agentCallbackTimeoutSeconds * 1000,
-      installMs: t.installMs ?? settings.installTimeoutMinutes * 60_000,
-      pollMs: t.pollMs ?? 1000,
-      serviceStartMs: t.serviceStartMs ?? 30_000,
-      serviceStopMs: t.serviceStopMs ?? 30_000,
-    };
-  }
-
   private async runTarget(taskId: number, targetId: number, signal: AbortSignal): Promise<void> {
     const target = this.o.tasks.targetRecord(targetId)!;
     const task = this.o.tasks.task(taskId)!;
@@ -513,8 +482,8 @@ export class PushEngine {
         const prepared = preparePush({
       target, packageId: task.package_id, options, settings, credential, problem,
       source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
-      readFiles: (source) => this.packageFiles(source),
-      runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: this.timeouts(settings),
+      readFiles: (source) => this.files.of(source),
+      runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: pushTimeouts(settings, this.o.timeouts),
     });
     if ('verdict' in prepared) {
       finish(prepared.verdict);
@@ -562,49 +531,14 @@ export class PushEngine {
     });
   }
 
-  /**
-   * Remove Leftovers (and recovery): cleans what an ended push left on its computer. A push still
-   * running is not touched (only Cancel stops it); without credentials nothing is tried.
-   */
+  /** Remove Leftovers (and recovery): see leftoverCleaner.ts. */
   removeLeftovers(targetId: number): Promise<LeftoversResult> {
-    const under = this.cleaning.get(targetId);
-    if (under) return under;
-    const target = this.o.tasks.targetRecord(targetId);
-    if (!target?.leftovers) return Promise.resolve({ left: null });
-    const leftovers = JSON.parse(target.leftovers) as Leftovers;
-    if (target.state !== 'done' || this.running.has(targetId)) return Promise.resolve({ left: leftovers, refused: 'not-ended' });
-    const credential = this.logonFor(target);
-    if (!credential) return Promise.resolve({ left: leftovers, refused: 'credentials-missing' });
-    const settings = this.o.settings();
-    const work = removeLeftovers(
-      {
-        host: target.address ?? target.computer_name,
-        port: target.port ?? 445,
-        credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash },
-        timeouts: this.timeouts(settings),
-        encryptWhenSupported: settings.encryptWhenSupported,
-      },
-      leftovers,
-      {
-        step: (step, detail, code) => this.journal.step(target.task_id, targetId, step, detail, code ?? null),
-        remote: (l) => this.journal.update(targetId, { leftovers: JSON.stringify(l) }),
-      },
-    )
-      .then((left): LeftoversResult => {
-        // Once clean, an interrupted target's advice no longer asks for what was done.
-        const advice = !left && target.outcome === 'interrupted' ? { advice: 'Retry failed pushes it again; what the push left on the computer was removed.' } : {};
-        this.journal.update(targetId, { leftovers: left ? JSON.stringify(left) : null, ...(left ? {} : { service_name: null }), ...advice });
-        this.journal.flush();
-        return { left };
-      })
-      .finally(() => this.cleaning.delete(targetId));
-    this.cleaning.set(targetId, work);
-    return work;
+    return this.cleaner.clean(targetId);
   }
 
   /** Resolves when no cleanup is under way (tests, an orderly close). */
-  async cleanupsSettled(): Promise<void> {
-    while (this.cleaning.size > 0) await Promise.allSettled([...this.cleaning.values()]);
+  cleanupsSettled(): Promise<void> {
+    return this.cleaner.settled();
   }
 
   /** Stops timers; running pushes are cancelled (and clean up) unless `abandon` (tests of a crash). */

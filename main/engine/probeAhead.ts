@@ -1,14 +1,14 @@
-// Probing ahead of the push slots (DESIGN.md §2 step 1). A push begins with a bare TCP connect to
-// port 445; an offline computer that drops SYNs answers nothing, so its push used to hold one of
-// the few push slots for the whole connect bound, and a task with many offline computers
-// advanced one bound per slot-full of them. Here the next targets in the queue are probed while
-// they wait — many at once, but only a bounded window ahead so results are fresh when used — and
-// a push takes its target's probe instead of starting its own: an offline target then frees its
-// slot as soon as it is taken, and the whole window's silent hosts cost one bound together.
+// Probing ahead of the push slots (docs/ARCHITECTURE.md §4). A push begins with a bare TCP connect
+// to port 445; an offline computer that drops SYNs answers nothing, so its push used to hold one of
+// the few push slots for the whole connect bound, and a task with many offline computers advanced
+// one bound per slot-full of them. Here the next targets in the queue are probed while they wait —
+// many at once, but only a bounded window ahead so results are fresh when used — and a push takes
+// its target's probe instead of starting its own: an offline target then frees its slot as soon as
+// it is taken, and the whole window's silent hosts cost one bound together.
 
 import { SmbTransport } from '../smb/transport.js';
 
-/** DESIGN.md §2 step 1: a bare TCP connect to the SMB port, closed at once; throws the classified error (refused, unresolved, silent). */
+/** docs/ARCHITECTURE.md §3 step 1: a bare TCP connect to the SMB port, closed at once; throws the classified error (refused, unresolved, silent). */
 export async function probeSmbPort(host: string, port: number, connectTimeoutMs: number): Promise<void> {
   const transport = await SmbTransport.connect({ host, port, connectTimeoutMs });
   transport.close();

@@ -1,8 +1,8 @@
-// One push to one computer (DESIGN.md §2): probe TCP 445, negotiate, log on, copy the agent and
-// its job file to ADMIN$\PushInstall\<run>\, create and start the agent's service, wait for the
-// agent's report through the package server, then — always — stop and delete the service and the
-// files. Every step goes to the target's step log; every failure ends as a verdict with a class,
-// a raw code and advice. What cleanup could not remove is reported as leftovers.
+// One push to one computer (docs/ARCHITECTURE.md §3): probe TCP 445, negotiate, log on, copy the
+// agent and its job file to ADMIN$\PushInstall\<run>\, create and start the agent's service, wait
+// for the agent's report through the package server, then — always — stop and delete the service
+// and the files. Every step goes to the target's step log; every failure ends as a verdict with a
+// class, a raw code and advice. What cleanup could not remove is reported as leftovers.
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetState } from '../ipc/contract.js';
 import { dialectName } from '../smb/hostInfo.js';

@@ -1,6 +1,6 @@
-// What an agent's result code means for the admin (agent/README.md "Exit codes", DESIGN.md §3):
-// the outcome, the error class, the raw code and one sentence of advice. msiexec's own codes
-// (carried as 100000 + N) get their Windows Installer meaning.
+// What an agent's result code means for the admin (agent/README.md "Exit codes",
+// docs/ARCHITECTURE.md §7): the outcome, the error class, the raw code and one sentence of advice.
+// msiexec's own codes (carried as 100000 + N) get their Windows Installer meaning.
 import type { TaskTarget } from '../ipc/contract.js';
 import type { PushAction } from '../server/agentProtocol.js';
 

@@ -58,7 +58,7 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
     grants,
     port: o.port ?? o.settings().packageServerPort,
     ...(o.host ? { host: o.host } : {}),
-    // Issue #9: the global connection cap and the per-address rate limit (429 + Retry-After).
+    // The global connection cap and the per-address rate limit (429 + Retry-After).
     ...AGENT_CHANNEL_LIMITS,
     onEvent: hub.publish,
     credentialFor: (grant) => {
