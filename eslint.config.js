@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules plus the project's import boundaries
-// (DESIGN.md §5, STYLE.md): `electron` only where Electron is wired, raw ipcMain/ipcRenderer only
+// (docs/ARCHITECTURE.md §9): `electron` only where Electron is wired, raw ipcMain/ipcRenderer only
 // in the two wiring files, the renderer reaching into main/ only for the IPC contract, and the
 // layering inside main/ (protocol < engine < app < shells; nothing but the lab imports the lab).
 import tseslint from 'typescript-eslint';

@@ -1,4 +1,4 @@
-// Benchmark (not a test, issue #7): the engine pushes to N healthy simulated hosts at concurrency
+// Benchmark (not a test): the engine pushes to N healthy simulated hosts at concurrency
 // C, each install taking T ms. The lab runs in a child process (`pushctl lab`), so the RSS printed
 // is the engine's (with its package server) alone. Prints wall time, the ideal N/C × T, their
 // ratio, the per-push overhead, and peak RSS; then the time to classify offline hosts (refused and

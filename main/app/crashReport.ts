@@ -1,4 +1,4 @@
-// Issue #9: crash reports. The browser shell, the Electron main process and pushctl install this
+// Crash reports. The browser shell, the Electron main process and pushctl install this
 // reporter first thing: an uncaught exception or an unhandled rejection writes one report file —
 // crash-<ISO time>-<pid>.txt, mode 0600, in <data folder>/crash-reports/, the newest `keep`
 // kept — with the time, version, shell, Node version, platform and the error (class, message,

@@ -1,4 +1,4 @@
-// The browser shell's file chooser (issue #8): a page cannot learn a local file's path from a
+// The browser shell's file chooser: a page cannot learn a local file's path from a
 // file input, so main lists a folder for it — names, kinds and sizes only, never contents —
 // bounded to 5 000 entries. The same listing serves Electron when its native dialog is not used.
 import fs from 'node:fs';

@@ -37,9 +37,9 @@ export interface HandlerDeps {
   /** Why the runtime is not running, for the error the admin sees. */
   readonly runtimeProblem?: () => string | null;
   readonly now?: () => Date;
-  /** Issue #8: Electron's open dialog (absent in the browser shell, which lists folders instead). */
+  /** Electron's open dialog (absent in the browser shell, which lists folders instead). */
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
-  /** Issue #8: network-scan bounds (tests shorten them). */
+  /** Network-scan bounds (tests shorten them). */
   readonly scan?: { timeoutMs?: number; concurrency?: number; progressMs?: number };
 }
 
@@ -61,7 +61,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     return runtime.engine;
   };
 
-  // Issue #8: the channels of the console's windows (packages.list adds each package's options and use).
+  // The channels of the console's windows (packages.list adds each package's options and use).
   const windows = createWindowHandlers({
     dataDir: () => deps.appInfo().dataDir,
     computers: deps.computers,

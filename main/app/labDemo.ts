@@ -1,4 +1,4 @@
-// The first-run demo (issue #7): with no Windows network at hand, the console runs a simulated
+// The first-run demo: with no Windows network at hand, the console runs a simulated
 // lab of 50 hosts (mixed profiles) inside its own process, lists them in the Computers tab under
 // the "Simulated lab" group, offers a demo package and the lab's administrator credential, so a
 // newcomer can push at once. The `simulatedLab` setting turns it on and off.

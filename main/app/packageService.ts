@@ -1,4 +1,4 @@
-// Installation packages (DESIGN.md §4, issue #8): inspect an .msi and its optional .xml
+// Installation packages (docs/ARCHITECTURE.md §11, Packages): inspect an .msi and its optional .xml
 // configuration, create a package (files copied into the data folder with their SHA-256),
 // duplicate one with other parameters, delete one no task uses. The per-package options the
 // packages table has no column for (run as, the configuration's MSI property) are kept in

@@ -44,9 +44,9 @@ export interface ConsoleServicesOptions {
   readonly shell: 'electron' | 'browser';
   /** electron-store in Electron; defaults to `conf` in the same folder. */
   readonly settingsBackend?: SettingsBackend;
-  /** Issue #8: the shell's own open-file dialog (Electron's); the browser shell has none. */
+  /** The shell's own open-file dialog (Electron's); the browser shell has none. */
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
-  /** Issue #9: where secrets are kept; default the OS keychain (@napi-rs/keyring), memory when unreachable. Electron passes its safeStorage vault. */
+  /** Where secrets are kept; default the OS keychain (@napi-rs/keyring), memory when unreachable. Electron passes its safeStorage vault. */
   readonly createVault?: (db: Db) => CredentialVault;
 }
 

@@ -1,4 +1,4 @@
-// The channels of the console's windows (issue #8): file chooser, packages, computer imports,
+// The channels of the console's windows: file chooser, packages, computer imports,
 // Get Info, Diagnostics, network scans, Active Directory and the history's exports. Spread into
 // the contract's handler map by handlers.ts; plain Node like the rest of it.
 import fs from 'node:fs';

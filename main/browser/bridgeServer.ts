@@ -65,7 +65,7 @@ function cookieToken(header: string | undefined): string | undefined {
 }
 
 /**
- * The page's content security policy (issue #9), the same as renderer/index.html's <meta> but
+ * The page's content security policy, the same as renderer/index.html's <meta> but
  * for what only a header can say: scripts from the console's own files only (no inline script,
  * no eval), connections to this server and its bridge only, nothing remote, no plugins, frames,
  * workers, <base> or form posts; the page may not be framed; and a sandbox without
@@ -102,7 +102,7 @@ function securityHeaders(hostHeader: string): http.OutgoingHttpHeaders {
 }
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
-  // 256 random bits per launch (issue #9).
+  // 256 random bits, new at each launch: too many to guess.
   const token = options.token ?? crypto.randomBytes(32).toString('base64url');
   const rendererDir = path.resolve(options.rendererDir);
   const indexFile = path.join(rendererDir, 'index.html');

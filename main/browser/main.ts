@@ -18,7 +18,7 @@ function browserOpener(): string[] | null {
   return ['xdg-open'];
 }
 
-// Issue #9: an uncaught exception or unhandled rejection leaves a redacted report in
+// An uncaught exception or unhandled rejection leaves a redacted report in
 // <data folder>/crash-reports/ and a non-zero exit.
 installCrashReporter({ dir: crashReportDir(resolveDataDir()), shell: 'browser' });
 

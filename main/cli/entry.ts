@@ -5,7 +5,7 @@ import { resolveDataDir } from '../app/dataDir.js';
 import { redact, registerSecret } from '../smb/auth/secretRegistry.js';
 import { main } from './pushctl.js';
 
-// Issue #9: a crash leaves a redacted report in <data folder>/crash-reports/ (the --data folder
+// A crash leaves a redacted report in <data folder>/crash-reports/ (the --data folder
 // when given) and exit code 70. The password pushctl reads from --password-env is registered so
 // that no report carries it.
 {

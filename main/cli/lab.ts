@@ -1,4 +1,4 @@
-// `pushctl lab`: starts a simulated lab of Windows hosts on loopback addresses (issue #7) and
+// `pushctl lab`: starts a simulated lab of Windows hosts on loopback addresses and
 // keeps it running until Ctrl+C, so the console (or `pushctl push`) can push to it.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -1,4 +1,5 @@
-// pushctl: the console's engine from a terminal, for automation and benchmarks (DESIGN.md §5).
+// pushctl: the console's engine from a terminal, for automation and benchmarks
+// (docs/ARCHITECTURE.md §10).
 //   pushctl [--data DIR] diagnose <host[:port]>… [--user U] [--password-env VAR] [--json]
 //   pushctl [--data DIR] push <host[:port]>… --msi FILE … (main/cli/push.ts)
 // The password comes only from the environment variable named by --password-env (or, later, the

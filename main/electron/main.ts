@@ -41,7 +41,7 @@ function createWindow(indexFile: string): BrowserWindow {
   return win;
 }
 
-// Issue #9: an uncaught exception or unhandled rejection in main leaves a redacted report in
+// An uncaught exception or unhandled rejection in main leaves a redacted report in
 // <userData>/crash-reports/ and ends the app with a non-zero code.
 installCrashReporter({ dir: crashReportDir(resolveDataDir({ electronUserData: app.getPath('userData') })), shell: 'electron', exit: (code) => app.exit(code) });
 
@@ -62,9 +62,9 @@ if (!app.requestSingleInstanceLock()) {
       dataDir,
       shell: 'electron',
       settingsBackend,
-      // Issue #9: remembered passwords are encrypted by safeStorage (never Linux's basic_text).
+      // Remembered passwords are encrypted by safeStorage (never Linux's basic_text).
       createVault: (db) => (vault = new SafeStorageVault(db, (line) => console.warn(line))),
-      // Packages and imports pick files with the system's own dialog (issue #8).
+      // Packages and imports pick files with the system's own dialog.
       chooseFile: async (title, extensions) => {
         const options = { title, properties: ['openFile' as const], filters: [{ name: extensions.map((e) => `.${e}`).join(', '), extensions: [...extensions] }] };
         const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);

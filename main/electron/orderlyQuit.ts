@@ -1,4 +1,4 @@
-// Quitting the Electron shell waits for what must reach the disk first (issue #9): the
+// Quitting the Electron shell waits for what must reach the disk first: the
 // safeStorage vault encrypts a new password in the background and writes its ciphertext when
 // done, and the services close the database. Electron's 'will-quit' does not wait for promises,
 // so the first quit is held (preventDefault), the work runs — bounded, so a stuck keyring cannot

@@ -1,4 +1,4 @@
-// The Electron shell's credential vault (issue #9): Electron's safeStorage encrypts each
+// The Electron shell's credential vault: Electron's safeStorage encrypts each
 // remembered password with a key the OS protects (Keychain, DPAPI, libsecret/kwallet) and the
 // ciphertext lives in the database row (credentials.secret_blob). Linux's `basic_text` backend
 // (no keyring found: a hard-coded key) is refused with a clear message — the vault then keeps
@@ -6,7 +6,8 @@
 // into memory (`openSafeStorageVault` awaits it); a new one is encrypted in the background and
 // written to its row when done, so the CredentialVault interface stays synchronous.
 //
-// Only main/electron imports this (DESIGN.md §5). It cannot run outside Electron: CI typechecks it.
+// Only main/electron imports this (docs/ARCHITECTURE.md §9). It cannot run outside Electron: CI
+// typechecks it.
 import { safeStorage } from 'electron';
 import { BackedVault, type SecretBackend } from '../engine/credentials.js';
 import type { Db } from '../store/database.js';

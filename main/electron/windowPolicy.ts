@@ -1,4 +1,4 @@
-// The console window's security policy (issue #9), apart from main.ts so it is testable without
+// The console window's security policy, apart from main.ts so it is testable without
 // Electron: the webPreferences (context isolation, sandbox, no Node, no <webview>), and the
 // handlers that keep the window on the console's one page — no navigation, no redirects, no
 // popups (http/https links go to the system browser), no <webview>, no permissions but the

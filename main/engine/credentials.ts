@@ -1,11 +1,11 @@
-// Credentials are referenced by id everywhere (DESIGN.md §5): the database holds who and where
+// Credentials are referenced by id everywhere (docs/ARCHITECTURE.md §6): the database holds who and where
 // (the `credentials` table: label, user, domain, secret_ref), never the secret. Where the secret
 // lives is a SecretBackend behind one vault: the OS keychain (keychainVault.ts: @napi-rs/keyring
 // in the browser shell and the CLI), Electron's safeStorage (main/electron/safeStorageVault.ts),
 // or process memory only — a credential the admin chose not to remember, a CLI run, the simulated
 // lab, or a machine with no keychain to talk to.
 //
-// What a credential keeps (issue #9, "where possible hold the NT hash instead of the password"):
+// What a credential keeps (hold the NT hash instead of the password wherever that is enough):
 // - 'password': the password, because the agent needs it to run msiexec under this account
 //   (install as admin). The SMB logon still gets only its NT hash (`logon`); the password itself
 //   leaves the vault only for the TLS hand-off to the agent (`installCredential`).

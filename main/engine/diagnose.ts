@@ -1,4 +1,4 @@
-// `pushctl diagnose`: the pre-flight checks of DESIGN.md §3 for one computer, without installing:
+// `pushctl diagnose`: the pre-flight checks (docs/WINDOWS-TARGETS.md §9) for one computer, without installing:
 // reachable on 445, dialect, signing, encryption, names, OS version (credential-free), then with
 // credentials: authentication and whether ADMIN$ is writable (a probe file written and deleted).
 import crypto from 'node:crypto';

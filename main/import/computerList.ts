@@ -1,9 +1,10 @@
-// What an admin pastes or imports into Computers (DESIGN.md §1.1): names and addresses several
-// to a line, each with an optional SMB port (host:port, [IPv6]:port), IPv4 ranges (10.0.0.1-10.0.0.20
-// or 10.0.0.1-20, a :port after one applies to every address), CIDR blocks (10.0.0.0/28) and
-// text/CSV files with a header naming the computer column (and optionally a port column). Pure: it returns a preview of what
-// would be added, with duplicates and invalid lines, and the caller adds. Bounded: more than
-// 10 000 lines or entries is refused whole, with a clear error, before anything is expanded.
+// What an admin pastes or imports into Computers (docs/PROTOCOLS.md §11): names and addresses
+// several to a line, each with an optional SMB port (host:port, [IPv6]:port), IPv4 ranges
+// (10.0.0.1-10.0.0.20 or 10.0.0.1-20, a :port after one applies to every address), CIDR blocks
+// (10.0.0.0/28) and text/CSV files with a header naming the computer column (and optionally a port
+// column). Pure: it returns a preview of what would be added, with duplicates and invalid lines,
+// and the caller adds. Bounded: more than 10 000 lines or entries is refused whole, with a clear
+// error, before anything is expanded.
 import net from 'node:net';
 import type { ComputerImportPreview } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';

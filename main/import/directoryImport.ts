@@ -1,10 +1,10 @@
-// Active Directory import (DESIGN.md §1.1) over LDAP or LDAPS with ldapts: bind with the given
-// account, search the base DN (or an OU under it) for computer objects, and return their names,
-// DNS names and operating systems. The filter is AD's (objectClass=computer); the test directory
-// (test/support/slapd.ts) loads a minimal schema with AD's OIDs for computer, dNSHostName and
-// operatingSystem, so the same query runs against both.
+// Active Directory import (docs/PROTOCOLS.md §10) over LDAP or LDAPS with ldapts: bind with the
+// given account, search the base DN (or an OU under it) for computer objects, and return their
+// names, DNS names and operating systems. The filter is AD's (objectClass=computer); the test
+// directory (test/support/slapd.ts) loads a minimal schema with AD's OIDs for computer, dNSHostName
+// and operatingSystem, so the same query runs against both.
 //
-// Bounded against a broken or hostile server (issue #9; test/interop/ldapFuzz.test.ts): each step
+// Bounded against a broken or hostile server (test/interop/ldapFuzz.test.ts): each step
 // (connect, bind, each page) within `timeoutMs` and the whole search within `deadlineMs`. A wire
 // guard stands between the socket and ldapts: it reassembles whole messages and checks each
 // against RFC 4511's grammar before ldapts decodes it (ldapts spins or aborts the process on some

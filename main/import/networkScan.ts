@@ -1,6 +1,6 @@
-// Network scan (DESIGN.md §1.1): which addresses of a range answer on TCP 445. Bounded: at most
-// 4096 addresses, `concurrency` probes at once, each given up after `timeoutMs`; progress is
-// reported in batches (not per address) and an AbortSignal stops it between probes.
+// Network scan (docs/ARCHITECTURE.md §11): which addresses of a range answer on TCP 445. Bounded:
+// at most 4096 addresses, `concurrency` probes at once, each given up after `timeoutMs`; progress
+// is reported in batches (not per address) and an AbortSignal stops it between probes.
 import net from 'node:net';
 import { ConsoleError } from '../ipc/errors.js';
 import { expandRange } from './computerList.js';

@@ -1,4 +1,4 @@
-// The one IPC contract (issue #2): every channel the renderer may invoke (name → request →
+// The one IPC contract: every channel the renderer may invoke (name → request →
 // result) and every event the main process pushes. Main, preload, the browser bridge and the
 // renderer all import this file; nothing restates it. It imports only zod, so it runs in
 // Node, in the sandboxed preload bundle and in the renderer bundle alike.
@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 // ---- shared shapes ---------------------------------------------------------------------
 
-/** What the UI shows instead of a stack trace (DESIGN.md §3, STYLE.md habit 6). */
+/** What the UI shows instead of a stack trace (docs/ARCHITECTURE.md §7). */
 export const IpcErrorSchema = z.object({
   class: z.string(),
   code: z.string().nullable(),
@@ -74,11 +74,11 @@ export const PackageSchema = z.object({
   configFileName: z.string().nullable(),
   parameters: z.string(),
   createdAt: IsoTime,
-  /** Issue #8: how the package installs by default (a task may choose otherwise). */
+  /** How the package installs by default (a task may choose otherwise). */
   runAs: z.enum(['admin', 'system']).optional(),
-  /** Issue #8: the MSI property that names the configuration file, when the XML is applied through one. */
+  /** The MSI property that names the configuration file, when the XML is applied through one. */
   configProperty: z.string().nullable().optional(),
-  /** Issue #8: how many tasks use it (a used package cannot be deleted). */
+  /** How many tasks use it (a used package cannot be deleted). */
   usedByTasks: z.number().int().nonnegative().optional(),
 });
 export type Package = z.infer<typeof PackageSchema>;
@@ -156,9 +156,9 @@ export const CredentialSchema = z.object({
   domain: z.string(),
   /** false: the secret is gone (not remembered across a restart); set it again before pushing. */
   available: z.boolean(),
-  /** Issue #9: where the secret is kept — the OS keychain (survives a restart) or memory only. */
+  /** Where the secret is kept — the OS keychain (survives a restart) or memory only. */
   storage: z.enum(['keychain', 'memory']),
-  /** Issue #9: the password (installs as this account possible) or only its NT hash (SYSTEM installs). */
+  /** The password (installs as this account possible) or only its NT hash (SYSTEM installs). */
   keeps: z.enum(['password', 'nt-hash']),
 });
 export type Credential = z.infer<typeof CredentialSchema>;
@@ -190,7 +190,7 @@ export const LeftoverSchema = z.object({
 });
 export type Leftover = z.infer<typeof LeftoverSchema>;
 
-/** Remote Install settings (DESIGN.md §1.5): each field's rule, without defaults. */
+/** Remote Install settings (docs/ARCHITECTURE.md §11): each field's rule, without defaults. */
 const settingsShape = {
   maxConcurrentPushes: z.number().int().min(1).max(200),
   connectTimeoutSeconds: z.number().int().min(1).max(60),
@@ -202,7 +202,7 @@ const settingsShape = {
   retryIntervalMinutes: z.number().int().min(1).max(1440),
   logRetentionDays: z.number().int().min(1).max(3650),
   encryptWhenSupported: z.boolean(),
-  /** Run the simulated lab of Windows hosts inside the console (the first-run demo, issue #7). */
+  /** Run the simulated lab of Windows hosts inside the console (the first-run demo). */
   simulatedLab: z.boolean(),
 };
 export const SettingsSchema = z.object(settingsShape);
@@ -243,7 +243,7 @@ export const AppInfoSchema = z.object({
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 
-// ---- shapes of the console's windows (issue #8) ------------------------------------------
+// ---- shapes of the console's windows -----------------------------------------------------
 
 /** A line the XML parser refused, where it is (1-based). */
 export const XmlProblemSchema = z.object({ message: z.string(), line: z.number().int().nullable(), column: z.number().int().nullable() });
@@ -303,7 +303,7 @@ export const HostInfoResultSchema = z.object({
 });
 export type HostInfoResult = z.infer<typeof HostInfoResultSchema>;
 
-/** Diagnostics: the pre-flight checks of DESIGN.md §3, one row per check. */
+/** Diagnostics: the pre-flight checks of docs/WINDOWS-TARGETS.md §9, one row per check. */
 export const DiagnosticsResultSchema = z.object({
   computerId: Id,
   ok: z.boolean(),
@@ -357,7 +357,7 @@ export const channels = {
     request: z.object({ taskId: Id }).strict(),
     result: z.array(TaskTargetSchema),
   },
-  /** Issue #8: only the given targets of a task (History reloads the ones that just finished). */
+  /** Only the given targets of a task (History reloads the ones that just finished). */
   'tasks.targetsById': {
     request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000) }).strict(),
     result: z.array(TaskTargetSchema),
@@ -427,7 +427,7 @@ export const channels = {
   'leftovers.list': { request: NoRequest, result: z.array(LeftoverSchema) },
   'targets.removeLeftovers': { request: z.object({ targetId: Id }).strict(), result: z.object({ remaining: z.string().nullable() }) },
   'targets.msiLog': { request: z.object({ targetId: Id }).strict(), result: z.object({ log: z.string().nullable() }) },
-  // ---- issue #8: the console's windows ----
+  // ---- the console's windows ----
   'files.list': {
     request: z.object({ path: FilePath.optional(), extensions: z.array(z.string().regex(/^[a-z0-9]{1,8}$/i)).max(8).optional() }).strict(),
     result: FolderListingSchema,
@@ -525,7 +525,7 @@ export const channels = {
     request: z.object({ taskId: Id, targetIds: z.array(Id).max(10_000).optional() }).strict(),
     result: z.object({ fileName: z.string(), base64: z.string(), bytes: z.number().int().nonnegative(), entries: z.number().int().nonnegative() }),
   },
-  /** Issue #8: this computer's network addresses, for the agents' callback address (Configuration). */
+  /** This computer's network addresses, for the agents' callback address (Configuration). */
   'app.networkAddresses': {
     request: NoRequest,
     result: z.array(z.object({ interface: z.string(), address: z.string(), family: z.enum(['IPv4', 'IPv6']), internal: z.boolean() })),
@@ -567,7 +567,7 @@ export const events = {
     taskId: Id.optional(),
     targetId: Id.optional(),
   }),
-  /** Issue #8: a network scan moved on; `found` are the addresses that answered since the last event. */
+  /** A network scan moved on; `found` are the addresses that answered since the last event. */
   'scan.progress': z.object({
     scanId: ScanId,
     done: z.number().int().nonnegative(),

@@ -1,4 +1,4 @@
-// Errors are data with context (STYLE.md habit 6). Every failure that crosses IPC is reduced to
+// Errors are data with context: every failure that crosses IPC is reduced to
 // `{class, code, message, advice}`; the renderer shows the advice, never a stack trace.
 import type { IpcError } from './contract.js';
 

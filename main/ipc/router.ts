@@ -60,7 +60,7 @@ export function createRouter(handlers: Handlers, isTrustedSender: SenderPolicy):
         const result = await handler(parsed.data);
         return { ok: true, result: channels[channel].result.parse(result) };
       } catch (error) {
-        // Issue #9: an error that echoes its input (a library's message, a path, a password) is
+        // An error that echoes its input (a library's message, a path, a password) is
         // redacted of every secret this process has seen before it crosses IPC.
         const e = toIpcError(error);
         return { ok: false, error: { ...e, message: redact(e.message), advice: redact(e.advice) } };

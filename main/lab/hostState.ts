@@ -1,9 +1,9 @@
-// The simulated lab's shared vocabulary (issue #7): what one simulated Windows host is configured
+// The simulated lab's shared vocabulary: what one simulated Windows host is configured
 // as (its profile) and what it holds (files on ADMIN$, registered services), so the SMB server
 // (main/lab/smb/), the SCM server and simulated agent (main/lab/rpc/, main/lab/agent/) and the
 // tests all look at the same state. Plain Node, no Electron.
 
-/** How a host behaves for a push (issue #7 "behaves according to its profile"). */
+/** How a host behaves for a push: its profile. */
 export const LAB_PROFILES = [
   'healthy',
   'offline-refused', // nothing listens on its address: connect is refused at once
@@ -159,9 +159,10 @@ export class LabHostState {
   constructor(readonly config: LabHostConfig, private readonly onBusyChange: (host: LabHostState) => void = () => undefined) {}
 
   /**
-   * Issue #9's leak test: keep the last content of every file written to ADMIN$ (the agent, its
-   * job file, anything else; deleted ones too) for writtenFiles(). Off by default: a large lab
-   * keeps nothing. Files already on the share when it is turned on are not recorded.
+   * For the leak test (test/interop/secretLeak.test.ts): keep the last content of every file
+   * written to ADMIN$ (the agent, its job file, anything else; deleted ones too) for
+   * writtenFiles(). Off by default: a large lab keeps nothing. Files already on the share when it
+   * is turned on are not recorded.
    */
   get recordWrites(): boolean {
     return (this.files as AdminFiles).recording;

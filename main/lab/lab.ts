@@ -1,4 +1,4 @@
-// The simulated Windows lab (issue #7): N hosts in this process, each on its own loopback
+// The simulated Windows lab: N hosts in this process, each on its own loopback
 // address, each a real SMB2/3 server (main/lab/smb/) with ADMIN$, IPC$ and \pipe\svcctl
 // (main/lab/rpc/) whose StartService runs a simulated agent (main/lab/agent/) that speaks the
 // real agent protocol to the console's package server. Each host behaves as its profile says.

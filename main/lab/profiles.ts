@@ -1,4 +1,4 @@
-// Which profile each simulated host gets (issue #7), and what a push to it must end in. The
+// Which profile each simulated host gets, and what a push to it must end in. The
 // `mixed` profile spreads the profiles over the hosts in fixed proportions (exact counts by
 // largest remainder, then a seeded shuffle), so a lab of N hosts is the same lab every time.
 import type { PushAction } from '../server/agentProtocol.js';

@@ -1,4 +1,4 @@
-// Errors of the MSI reader (STYLE.md habit 6): one class, a kind the caller can act on, and the
+// Errors of the MSI reader: one class, a kind the caller can act on, and the
 // advice the Packages window shows. Every malformed input ends here, never in a RangeError.
 import { ConsoleError } from '../ipc/errors.js';
 

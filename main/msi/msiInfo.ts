@@ -1,5 +1,6 @@
-// What the Packages window shows of an .msi (DESIGN.md §4): ProductName, ProductVersion,
-// Manufacturer, ProductCode from its Property table, read by our own reader of the format.
+// What the Packages window shows of an .msi (docs/ARCHITECTURE.md §11): ProductName,
+// ProductVersion, Manufacturer, ProductCode from its Property table, read by our own reader of the
+// format.
 import fs from 'node:fs';
 import type { MsiInfo } from '../ipc/contract.js';
 import { bufferSource, CompoundFile, fileSource } from './compoundFile.js';

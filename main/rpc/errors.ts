@@ -1,5 +1,5 @@
-// DCE/RPC and Win32 errors (STYLE.md habit 6): each a ConsoleError with the class of DESIGN.md §3
-// and advice, so the engine only adds the host and the step.
+// DCE/RPC and Win32 errors: each a ConsoleError with the class of docs/ARCHITECTURE.md §7 and
+// advice, so the engine only adds the host and the step.
 import { ConsoleError } from '../ipc/errors.js';
 
 export class RpcProtocolError extends ConsoleError {

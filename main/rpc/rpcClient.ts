@@ -1,7 +1,7 @@
 // A connection-oriented DCE/RPC client over a named pipe (MS-RPCE 2.1.1.2 ncacn_np): one bind,
 // then calls with request fragmentation at max_xmit_frag and response reassembly until
 // PFC_LAST_FRAG, faults mapped to typed errors. No RPC-level authentication: the SMB session
-// carries the identity (REFERENCE.md §2.2).
+// carries the identity (docs/PROTOCOLS.md §5).
 import { RpcBindError, RpcFaultError, RpcProtocolError } from './errors.js';
 import {
   MIN_FRAG, NDR20, PfcFlags, PType, decodeBindAck, decodeCallPdu, decodeHeader, encodeBind, encodeRequestFragments, type SyntaxId,

@@ -1,7 +1,7 @@
-// The push's service lifecycle over MS-SCMR (REFERENCE.md §2.6, impacket serviceinstall.py
+// The push's service lifecycle over MS-SCMR (docs/PROTOCOLS.md §6, impacket serviceinstall.py
 // order): create (on ERROR_SERVICE_EXISTS stop, delete and retry; on MARKED_FOR_DELETE a new
 // name), start, poll until RUNNING or stopped with an exit code, then stop, delete and close —
-// every step bounded in time and every failure a typed error of DESIGN.md §3.
+// every step bounded in time and every failure a typed error of docs/ARCHITECTURE.md §7.
 import crypto from 'node:crypto';
 import { ConsoleError } from '../ipc/errors.js';
 import { ScmAccess, ServiceControl, ServiceState, type Handle, type ScmrClient, type ServiceStatus } from './scmr.js';

@@ -1,5 +1,6 @@
-// Win32 error codes an MS-SCMR call returns (REFERENCE.md §2.4, values from MS-ERREF 2.2), each
-// with the class of DESIGN.md §3 for the step it failed in, and advice for the admin.
+// Win32 error codes an MS-SCMR call returns (values from MS-ERREF 2.2; docs/PROTOCOLS.md §6),
+// each with the class of docs/ARCHITECTURE.md §7 for the step it failed in, and advice for the
+// admin.
 import { ConsoleError } from '../ipc/errors.js';
 
 export const Win32 = {

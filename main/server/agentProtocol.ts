@@ -1,4 +1,4 @@
-// What an agent does when the console's package server says "not now" (issue #9): HTTP 429 (the
+// What an agent does when the console's package server says "not now": HTTP 429 (the
 // per-address rate limit in packageServer.ts) or 503. The native agent (agent/src/console.h,
 // CONSOLE_BUSY_*) and the simulated lab agent (main/lab/agent/simAgent.ts) follow the same rules:
 // wait Retry-After and send the same request again, a bounded number of times per request and

@@ -1,4 +1,4 @@
-// The console's own TLS certificate for the package server (issue #5): made on first run, kept in
+// The console's own TLS certificate for the package server: made on first run, kept in
 // the data folder (key readable by the console's user only), and pinned by SHA-256 fingerprint in
 // every job file — agents check the fingerprint, not a CA chain.
 import crypto from 'node:crypto';

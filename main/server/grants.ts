@@ -58,7 +58,7 @@ export class GrantStore {
   check(token: string | undefined): Grant | GrantRefusal {
     if (!token) return 'missing';
     const grant = this.byToken.get(digest(token));
-    // …then compared in constant time (issue #9).
+    // …then compared in constant time, so the timing of a refusal tells nothing either.
     if (!grant || !sameToken(grant.token, token)) return 'unknown';
     if (grant.finished) return 'finished';
     if (this.now() > grant.expiresAt) return 'expired';

@@ -1,14 +1,14 @@
-// The package server on TCP 2224 (DESIGN.md §5, issue #5): HTTPS with the console's own
+// The package server on TCP 2224 (docs/PROTOCOLS.md §7): HTTPS with the console's own
 // certificate; agents authenticate with their one-time token and fetch their job, the install
 // credential (once), their package files (streamed from disk, HTTP Range for resume), then post
 // progress and the result with the MSI log. Hostile input is refused without hurting other
 // agents: bounded headers, bodies and idle time, a per-address connection limit, no filesystem
 // path ever taken from a URL.
-// Issue #9: a global cap on concurrent connections (over it a socket is destroyed at once), a
-// per-address request rate limit (token bucket: 429 with Retry-After before any handler runs),
-// and refusals logged throttled per address (a few lines per window, then one summary line), so
-// a flood from one address neither starves the others nor floods the console's log. Refusal lines
-// name the method, the path without its query and the address: never a token.
+// Limits (docs/ARCHITECTURE.md §12): a global cap on concurrent connections (over it a socket is
+// destroyed at once), a per-address request rate limit (token bucket: 429 with Retry-After before
+// any handler runs), and refusals logged throttled per address (a few lines per window, then one
+// summary line), so a flood from one address neither starves the others nor floods the console's
+// log. Refusal lines name the method, the path without its query and the address: never a token.
 import fs from 'node:fs';
 import https from 'node:https';
 import type http from 'node:http';
@@ -57,7 +57,7 @@ export interface PackageServerOptions {
   readonly idleTimeoutMs?: number;
 }
 
-/** What was refused since the server started (issue #9). */
+/** What was refused since the server started. */
 export interface RefusalCounts {
   /** Connections destroyed because the server held maxConnections already. */
   overGlobalCap: number;

@@ -1,4 +1,4 @@
-// The SMB layer's errors (STYLE.md habit 6). Each is a ConsoleError, so it already carries the
+// The SMB layer's errors. Each is a ConsoleError, so it already carries the
 // class, code and advice the UI shows; the engine adds the host and the step.
 import { ConsoleError } from '../ipc/errors.js';
 import { statusMeaning, statusName } from './ntstatus.js';

@@ -1,5 +1,6 @@
-// "Get Info" (DESIGN.md §1.1): what a computer tells without credentials — from NEGOTIATE and the
-// NTLM CHALLENGE of a first SESSION_SETUP leg — then the connection is dropped unauthenticated.
+// "Get Info" (docs/PROTOCOLS.md §2.7): what a computer tells without credentials — from NEGOTIATE
+// and the NTLM CHALLENGE of a first SESSION_SETUP leg — then the connection is dropped
+// unauthenticated.
 import { decodeChallengeMessage, encodeNegotiateMessage } from './auth/ntlm.js';
 import { decodeNegTokenResp, encodeNegTokenInit } from './auth/spnego.js';
 import { Command } from './codec/header.js';

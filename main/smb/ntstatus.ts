@@ -1,5 +1,6 @@
-// NTSTATUS values the push meets (MS-ERREF 2.3.1), each with the error class of DESIGN.md §3 and
-// one sentence of advice for the admin. Anything not listed is class `smb-protocol`.
+// NTSTATUS values the push meets (MS-ERREF 2.3.1), each with the error class of
+// docs/ARCHITECTURE.md §7 and one sentence of advice for the admin. Anything not listed is class
+// `smb-protocol`.
 export const Status = {
   SUCCESS: 0x00000000,
   PENDING: 0x00000103,

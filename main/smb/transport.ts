@@ -10,7 +10,7 @@ export const MAX_FRAME = 8 * 1024 * 1024 + 4096;
 export interface TransportOptions {
   readonly host: string;
   readonly port: number;
-  /** Bound for the TCP connect; DESIGN.md §3: a silent host is `offline` within a few seconds. */
+  /** TCP connect bound: a silent host is `offline` within seconds (docs/ARCHITECTURE.md §7). */
   readonly connectTimeoutMs: number;
 }
 

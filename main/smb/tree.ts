@@ -221,7 +221,7 @@ export class SmbTree {
     await this.close(fileId);
   }
 
-  /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`), as impacket opens it (REFERENCE.md §1.3 A). */
+  /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`) as impacket does (docs/PROTOCOLS.md §2.5). */
   async openPipe(name: string): Promise<SmbPipe> {
     const fileId = await this.create({
       name,

@@ -71,7 +71,7 @@ export class ComputersRepo {
     return removed;
   }
 
-  /** Issue #8: moves computers into a group (null: no group). */
+  /** Moves computers into a group (null: no group). */
   setGroup(ids: readonly number[], groupName: string | null): number {
     const update = this.db.prepare('UPDATE computers SET group_name = ? WHERE id = ?');
     let changed = 0;
@@ -81,12 +81,12 @@ export class ComputersRepo {
     return changed;
   }
 
-  /** Issue #8: what Get Info learned (a null keeps what was known). */
+  /** What Get Info learned (a null keeps what was known). */
   updateInfo(id: number, info: { domain?: string | null; os?: string | null }): void {
     this.db.prepare('UPDATE computers SET domain = COALESCE(?, domain), os = COALESCE(?, os) WHERE id = ?').run(info.domain ?? null, info.os ?? null, id);
   }
 
-  /** Issue #8: the last push result of a computer, for the Computers grid. */
+  /** The last push result of a computer, for the Computers grid. */
   setLastResult(id: number, lastResult: string): void {
     this.db.prepare('UPDATE computers SET last_result = ? WHERE id = ?').run(lastResult, id);
   }

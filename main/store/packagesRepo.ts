@@ -1,4 +1,5 @@
-// Installation packages (DESIGN.md §4). Creating one from an .msi is issue #8's; this is storage.
+// Installation packages (docs/ARCHITECTURE.md §11, Packages). Creating one from an .msi is
+// main/app/packageService.ts's job; this is storage.
 import type { Package } from '../ipc/contract.js';
 import type { Db } from './database.js';
 
@@ -83,18 +84,18 @@ export class PackagesRepo {
     };
   }
 
-  /** Issue #8: how many tasks refer to each package. */
+  /** How many tasks refer to each package. */
   usage(): Map<number, number> {
     const rows = this.db.prepare('SELECT package_id AS id, COUNT(*) AS n FROM tasks WHERE package_id IS NOT NULL GROUP BY package_id').all() as { id: number; n: number }[];
     return new Map(rows.map((r) => [r.id, r.n]));
   }
 
-  /** Issue #8: removes a package no task uses; returns false when it does not exist. */
+  /** Removes a package no task uses; returns false when it does not exist. */
   remove(id: number): boolean {
     return this.db.prepare('DELETE FROM packages WHERE id = ?').run(id).changes > 0;
   }
 
-  /** Issue #8: how many packages share a stored file (duplicates share their files). */
+  /** How many packages share a stored file (duplicates share their files). */
   filesInUse(path: string): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM packages WHERE msi_path = ? OR config_path = ?').get(path, path) as { n: number }).n;
   }

@@ -157,7 +157,7 @@ export class TasksRepo {
     return rows.map((r) => toTaskTarget(r, queuePosition));
   }
 
-  /** Issue #8: only the given targets of a task (History reloads the ones that just finished). */
+  /** Only the given targets of a task (History reloads the ones that just finished). */
   targetsByIds(taskId: number, targetIds: readonly number[], queuePosition: (targetId: number) => number | null = () => null): TaskTarget[] {
     const select = this.db.prepare('SELECT * FROM task_targets WHERE id = ? AND task_id = ?');
     return targetIds.flatMap((id) => {

@@ -1,5 +1,6 @@
-// One zustand store in slices (STYLE.md habit 7). Actions are named as events — what happened,
-// not which field to set — and components read through the selectors at the bottom.
+// One zustand store in slices. Actions are named as events — what happened, not which field to
+// set — so the store decides what follows from it (choosing a tab closes Properties, a new group
+// filter clears the selection); components read through the selectors at the bottom.
 import { create, type StateCreator } from 'zustand';
 import type {
   AppInfo,

@@ -1,6 +1,6 @@
-// New Installation Task (DESIGN.md §1.2), opened from the Computers selection: Type → Logon →
-// Package → Schedule → Finish. Each step says what is missing before Continue; Back keeps what
-// was entered (the draft lives here until the wizard closes). Finish creates the task and
+// New Installation Task (docs/ARCHITECTURE.md §11), opened from the Computers selection: Type →
+// Logon → Package → Schedule → Finish. Each step says what is missing before Continue; Back keeps
+// what was entered (the draft lives here until the wizard closes). Finish creates the task and
 // switches to Installation History.
 import {
   Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, Radio, RadioGroup, Stack, Step, StepLabel, Stepper,

@@ -1,4 +1,4 @@
-// Issue #9: PushInstallAgent.exe under Wine backs off when the console's package server answers
+// PushInstallAgent.exe under Wine backs off when the console's package server answers
 // 429 (its per-address rate limit) and retries the same request after Retry-After, within its
 // bounds (5 retries per request, 300 s of back-off per run: agent/src/console.h CONSOLE_BUSY_*).
 //

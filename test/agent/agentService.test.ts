@@ -1,4 +1,4 @@
-// The agent as a real Windows service under Wine (DESIGN.md §6, §7; issue #5 "The agent"): it
+// The agent as a real Windows service under Wine (agent/README.md, docs/TESTING.md §4): it
 // reaches the REAL package server (main/server/packageServer.ts with a GrantStore and the console's
 // certificate), downloads real MSIs built by wixl at test time, runs Wine's msiexec, and reports.
 // A TCP proxy between the agent and the server adds only the faults the server cannot produce: a

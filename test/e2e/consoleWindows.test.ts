@@ -1,4 +1,4 @@
-// End to end, the seed workflow of issue #8 in Debian's Chromium through the browser shell:
+// End to end, the console's main workflow in Debian's Chromium through the browser shell:
 // create a package from a wixl-built .msi (an invalid XML shown with its line, the file chooser
 // for the valid one), add computers (a range, a CSV with a bad line), select them, New
 // Installation Task → Set for All → Add Clients Special → Test → package → Finish, watch

@@ -1,9 +1,10 @@
-// Issue #9 end to end in Chromium: Set for All with "Remember" and "Keep only the NT hash", through
-// the browser shell to a real Secret Service (GNOME Keyring in a private D-Bus session). The
-// Logon grid shows where the secret is kept and what it is; the wizard refuses to install as the
-// administrator account with a hash-only credential and says why; installed as SYSTEM, the lab
-// host succeeds with nothing but the NT hash. After a restart of the console the credential is
-// still there (the keychain kept it), and the keychain item holds the NT hash, not the password.
+// Keychain credentials end to end in Chromium: Set for All with "Remember" and "Keep only the NT
+// hash", through the browser shell to a real Secret Service (GNOME Keyring in a private D-Bus
+// session). The Logon grid shows where the secret is kept and what it is; the wizard refuses to
+// install as the administrator account with a hash-only credential and says why; installed as
+// SYSTEM, the lab host succeeds with nothing but the NT hash. After a restart of the console the
+// credential is still there (the keychain kept it), and the keychain item holds the NT hash, not
+// the password.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The one Electron smoke test (DESIGN.md §5): the packaged main process opens its window with
+// The one Electron smoke test (docs/TESTING.md §5): the packaged main process opens its window with
 // the preload's contract API and the renderer. The Electron binary is a download outside the npm
 // registry, so where it is absent (this CI) the test skips and says why; everything it would
 // drive — services, router, preload API, renderer — is proven without it by the other tests.

@@ -3,7 +3,7 @@
 // Each target is a loopback address nothing listens on, so every push fails fast (port-blocked):
 // targets stream through queued → probing → done until all 5 000 have ended. The page's frame times
 // and its long tasks (main-thread work of 50 ms or more, the Long Tasks API) are recorded
-// throughout: the page must stay responsive — frames at p95 within the 50 ms goal of issue #8 —
+// throughout: the page must stay responsive — frames at p95 within 50 ms —
 // and the grid must account for all 5 000. (One WebSocket message per event used to starve the
 // page: 28.9 s and 100 ms frames; the bridge now sends a frame's worth of events at once.)
 import { after, before, describe, test } from 'node:test';
@@ -138,7 +138,7 @@ describe('Installation History with 5 000 targets', () => {
     const total = longTasks.reduce((a, b) => a + b, 0);
     const measured = frames.reduce((a, b) => a + b, 0);
     assert.ok(total < 0.05 * measured, `long tasks: ${longTasks.map((d) => Math.round(d)).join(', ')} ms in ${Math.round(measured)} ms`);
-    // Issue #8's goal: the page keeps its frames within 50 ms while 5 000 targets change state.
+    // The goal: the page keeps its frames within 50 ms while 5 000 targets change state.
     assert.ok(p95 <= 50, `frame p95 ${p95.toFixed(1)} ms (median ${p50.toFixed(1)} ms)`);
   });
 });

@@ -1,4 +1,4 @@
-// End to end against the simulated lab (issue #7's real-protocol hosts, started by the browser
+// End to end against the simulated lab (real-protocol hosts, started by the browser
 // shell): Configuration shortens the callback bound, Computers shows the "Simulated lab" group,
 // Ctrl+A and Ctrl+N open the wizard on it, Set for All uses the lab's administrator credential,
 // Test tells ready hosts from refused ones, the demo package is pushed, and Installation

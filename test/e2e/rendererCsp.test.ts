@@ -1,4 +1,4 @@
-// The renderer's content security (issue #9) in Debian's Chromium against the real browser shell:
+// The renderer's content security in Debian's Chromium against the real browser shell:
 // the policy every response of the bridge carries (and the page's own <meta>), that a full load
 // and a walk through the tabs fetch nothing but the bridge's own origin, that injected inline
 // script, eval and requests to another loopback origin are blocked, and that window.open opens

@@ -1,4 +1,4 @@
-// The push engine through real peers (issue #6): Samba's smbd serves ADMIN$ (SMB 3.1.1, signing
+// The push engine through real peers: Samba's smbd serves ADMIN$ (SMB 3.1.1, signing
 // and encryption required) and the impacket svcctl peer plays the Service Control Manager, whose
 // "service" is a shell command the test chooses. These cases prove the engine's orchestration:
 // classification, the step log, cancel, crash recovery, retries, the concurrency limit — and that

@@ -1,4 +1,4 @@
-// Issue #9: every channel of the IPC contract, called through the router with a credential whose
+// Every channel of the IPC contract, called through the router with a credential whose
 // password is unique (also used as an LDAP bind password), returns nothing that contains it — nor
 // its base64 or NT hash — in a result or an error. The request fixtures are typed per channel:
 // a channel added to the contract without one fails the typecheck, and this test.

@@ -1,4 +1,4 @@
-// Issue #9: the credential vault against a real Secret Service (gnome-keyring in a private
+// The credential vault against a real Secret Service (gnome-keyring in a private
 // D-Bus session, unlocked for the test): store, read, delete, read again from a new process; the
 // database keeps only the reference; `remember: false` never reaches the keychain; with no
 // Secret Service reachable the vault falls back to memory and says so. (Never the kernel keyring.)

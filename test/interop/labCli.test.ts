@@ -1,4 +1,4 @@
-// `pushctl lab` (issue #7): starts a lab in its own process, prints its hosts and account, serves
+// `pushctl lab`: starts a lab in its own process, prints its hosts and account, serves
 // until SIGTERM, then frees its addresses; bad arguments are refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The first-run demo (issue #7) through the console's own services and IPC handlers, as the
+// The first-run demo through the console's own services and IPC handlers, as the
 // windows use them: a fresh data folder starts the simulated lab, lists its hosts under
 // "Simulated lab", offers the demo package and the lab credential; a task to every lab computer
 // ends with each host's profile outcome; turning the setting off stops the lab.
@@ -58,7 +58,7 @@ test('a fresh console runs the demo lab: 50 computers, the demo package, the lab
   for (const failed of targets.filter((x) => x.outcome === 'failed')) assert.ok((failed.advice ?? '').length > 10, `${failed.computerName} has advice`);
   assert.deepEqual(lab.leftovers(), []);
 
-  // Issue #9: a credential kept as its NT hash only is refused for an install as the account,
+  // A credential kept as its NT hash only is refused for an install as the account,
   // by tasks.create itself (named class, advice), before any task exists.
   const hashOnly = await h['credentials.set']({ user: 'LAB\\labadmin', password: lab.account.password, remember: false, keep: 'nt-hash' });
   assert.equal(hashOnly.keeps, 'nt-hash');

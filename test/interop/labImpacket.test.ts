@@ -1,4 +1,4 @@
-// Independent proof that a lab host speaks MS-SCMR (issue #7): Debian's python3-impacket — its own
+// Independent proof that a lab host speaks MS-SCMR: Debian's python3-impacket — its own
 // SMB2/3, NTLMv2, signing, DCE/RPC and NDR, none of it ours — logs on to a simulated host
 // (main/lab/smb/ in front of main/lab/rpc/), puts the agent and its job files on ADMIN$, and with
 // impacket's scmr helpers creates, starts, queries, stops and deletes two services. Their

@@ -1,5 +1,5 @@
-// The lab's SMB server against real peers (issue #7 "independent proof that the lab speaks the
-// protocols"): Samba's smbclient and impacket copy files to a lab host's ADMIN$ with signing
+// The lab's SMB server against real peers (independent proof that the lab speaks the
+// protocols): Samba's smbclient and impacket copy files to a lab host's ADMIN$ with signing
 // required, and the console's own client copies 8 MiB under every dialect family and meets each
 // SMB-side profile as the error class the engine must show. A missing smbclient or impacket fails
 // these tests; it never skips them.

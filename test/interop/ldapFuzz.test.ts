@@ -1,4 +1,4 @@
-// Fuzz (issue #9): the Active Directory import meets 10 000+ hostile LDAP conversations and every
+// Fuzz: the Active Directory import meets 10 000+ hostile LDAP conversations and every
 // run ends, within a per-run bound, in success or a typed ConsoleError with a class and advice —
 // no crash, no hang, no unbounded allocation.
 //

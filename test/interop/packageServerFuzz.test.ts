@@ -1,4 +1,4 @@
-// Issue #9: a bounded fuzz campaign against the package server (TCP 2224) at three levels —
+// A bounded fuzz campaign against the package server (TCP 2224) at three levels —
 // raw TCP (random bytes and mutated TLS ClientHellos), raw HTTP inside TLS (malformed request
 // lines, huge and broken headers, conflicting framing), and HTTP requests on keep-alive
 // connections (every path, method, token guess, Range form and JSON body). Every input is

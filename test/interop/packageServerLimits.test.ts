@@ -1,7 +1,7 @@
-// Issue #9 on the real package server (TLS on loopback, 127.0.74.x only, ephemeral ports): the
-// global connection cap, the per-address request rate limit (429 + Retry-After, no handler run,
-// no grant consumed), the defaults a legitimate agent never hits, throttled refusal logging that
-// never prints a token, and close() leaving no timer behind.
+// The package server's limits, on the real server (TLS on loopback, 127.0.74.x only, ephemeral
+// ports): the global connection cap, the per-address request rate limit (429 + Retry-After, no
+// handler run, no grant consumed), the defaults a legitimate agent never hits, throttled refusal
+// logging that never prints a token, and close() leaving no timer behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -81,7 +81,7 @@ function requestOn(socket: tls.TLSSocket, urlPath: string, token: string): Promi
   });
 }
 
-describe('package server limits (issue #9)', { timeout: 180_000 }, () => {
+describe('package server limits', { timeout: 180_000 }, () => {
   let dir: string;
   let certificate: ConsoleCertificate;
   let msiPath: string;

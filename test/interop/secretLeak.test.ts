@@ -1,4 +1,4 @@
-// Issue #9, the leak test: whole pushes against the simulated lab with a unique password — one host
+// The leak test: whole pushes against the simulated lab with a unique password — one host
 // that succeeds, one whose msiexec fails (1603), one that refuses the logon — through the console's
 // own services and IPC router, then `pushctl push --json` against lab hosts; afterwards the
 // password, its base64 and its NT hash (bytes, hex in both cases) must appear nowhere: not in the

@@ -1,4 +1,4 @@
-// A hostile LDAP server for the directory import's fuzz test (issue #9): a plain TCP server on a
+// A hostile LDAP server for the directory import's fuzz test: a plain TCP server on a
 // loopback address that answers the console's BindRequest and SearchRequest with the answers of
 // a recorded, well-formed slapd conversation (test/support/ldapRecorder.ts) — one of them mutated
 // per run: bit flips, truncation, a length field set to an extreme value (0x84 FF FF FF FF…), a

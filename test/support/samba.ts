@@ -1,5 +1,5 @@
-// A real Samba `smbd` on a loopback address, as the SMB2/3 peer for interop tests (DESIGN.md §7,
-// REFERENCE.md §7–8). Each instance lives in its own temp folder: smb.conf, passdb.tdb, lock,
+// A real Samba `smbd` on a loopback address, as the SMB2/3 peer for interop tests
+// (docs/TESTING.md §4). Each instance lives in its own temp folder: smb.conf, passdb.tdb, lock,
 // state, cache, pid and ncalrpc folders, log file and share folders. smbd runs in the foreground
 // under a tiny python3 subreaper, so the children it forks per connection and the samba-dcerpcd /
 // rpcd_* helpers it daemonises on demand for IPC$ pipes are reaped by us, never left as zombies

@@ -1,4 +1,4 @@
-// The MS-SCMR test peer (DESIGN.md §7, REFERENCE.md §8): a real Samba smbd on a loopback address
+// The MS-SCMR test peer (docs/TESTING.md §4): a real Samba smbd on a loopback address
 // (SMB 3.1.1, mandatory signing, required encryption by default) that forwards every open of
 // \pipe\svcctl to test/support/scmrPeer/svcctl_peer.py, an svcctl server built on Debian's
 // python3-impacket (its NDR, not ours). smbd runs with `rpc start on demand helpers = no`, so

@@ -1,4 +1,4 @@
-// Searching outputs for a secret (issue #9): the password as UTF-8 and UTF-16LE, its base64 (of
+// Searching outputs for a secret: the password as UTF-8 and UTF-16LE, its base64 (of
 // either), its NT hash as raw bytes and as hex in both cases.
 import fs from 'node:fs';
 import path from 'node:path';

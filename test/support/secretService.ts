@@ -1,4 +1,4 @@
-// A private Secret Service for tests (issue #9): Debian's dbus-daemon (a session bus of its own)
+// A private Secret Service for tests: Debian's dbus-daemon (a session bus of its own)
 // and gnome-keyring-daemon, unlocked with a throwaway password, in a throwaway HOME and XDG
 // folders — started here and stopped by PID. Missing tools are an error, never a skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

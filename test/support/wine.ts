@@ -1,6 +1,7 @@
 // A throwaway Wine prefix for tests that run Windows programs (the agent, sc, msiexec) under
-// Debian's wine64 (DESIGN.md §7): created per test file, kept alive by a keeper process, and torn
-// down — every process it started killed by PID, then `wineserver -k` — even when the test fails.
+// Debian's wine64 (docs/TESTING.md §4): created per test file, kept alive by a keeper process, and
+// torn down — every process it started killed by PID, then `wineserver -k` — even when the test
+// fails.
 //
 //   const wine = await createWinePrefix();          // ~5-10 s: wineboot -i, winecfg /v win10
 //   t.after(() => wine.close());

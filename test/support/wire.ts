@@ -1,5 +1,6 @@
-// expectWire (STYLE.md, after smb-rs): one helper compares an encoder's bytes with hex written
-// from the spec or a peer's capture, spaces and line breaks in the hex ignored.
+// expectWire: the one helper every byte-exact test uses to compare an encoder's bytes with hex
+// written from the spec or a peer's capture. Spaces, line breaks and `|` in the hex are ignored,
+// so a vector can be laid out field by field as its source shows it.
 import assert from 'node:assert/strict';
 
 export function hex(text: string): Buffer {

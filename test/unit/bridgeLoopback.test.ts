@@ -1,4 +1,4 @@
-// Issue #9: the browser shell's bridge refuses a non-loopback connection — it listens on
+// The browser shell's bridge refuses a non-loopback connection — it listens on
 // 127.0.0.1 only, so the machine's other addresses (and the rest of 127/8) get nothing, not even
 // a TCP handshake. (No token, wrong token, foreign Origin and a foreign Host header are
 // test/unit/bridgeServer.test.ts.) Also: the per-launch token is 256 bits, new at each launch.

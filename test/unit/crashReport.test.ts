@@ -1,4 +1,4 @@
-// Issue #9, crash reports: a process that installed the crash reporter and then crashes — an
+// Crash reports: a process that installed the crash reporter and then crashes — an
 // uncaught exception, an unhandled rejection — exits non-zero and leaves exactly one report
 // (0600, crash-<time>-<pid>.txt) with the error's class, message, stack and cause chain, and no
 // form of the password (registered with the secret register) nor of a second password that only

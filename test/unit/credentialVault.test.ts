@@ -1,7 +1,8 @@
-// Issue #9, "where possible hold the NT hash instead of the password": what the vault hands to
-// its backend (the keychain, safeStorage) and to its callers. The SMB logon gets the NT hash,
-// never the password; a hash-only credential never gives the password to anything, not even the
-// backend; the password leaves the vault only through installCredential (the agent's TLS hand-off).
+// Holding the NT hash instead of the password where possible (docs/ARCHITECTURE.md §6): what
+// the vault hands to its backend (the keychain, safeStorage) and to its callers. The SMB logon gets
+// the NT hash, never the password; a hash-only credential never gives the password to anything, not
+// even the backend; the password leaves the vault only through installCredential (the agent's TLS
+// hand-off).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BackedVault, MemoryVault, type SecretBackend } from '../../main/engine/credentials.js';

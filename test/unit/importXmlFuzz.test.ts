@@ -1,4 +1,4 @@
-// Issue #9: bounded fuzz campaigns for the computer-list import (paste, CSV, ranges, CIDR) and the
+// Bounded fuzz campaigns for the computer-list import (paste, CSV, ranges, CIDR) and the
 // configuration-XML checker. 10 000 inputs each, generated from a seed (replayable): every input
 // ends in a result or a typed ConsoleError (the checker: a result, never a throw), each within
 // a per-input bound, with the process's memory bounded over the campaign.

@@ -1,5 +1,5 @@
-// The import boundaries of DESIGN.md §5 are enforced by eslint.config.js; these tests run the
-// project's real ESLint configuration over small sources placed at real paths in the tree.
+// The import boundaries of docs/ARCHITECTURE.md §9 are enforced by eslint.config.js; these tests
+// run the project's real ESLint configuration over small sources placed at real paths in the tree.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -1,5 +1,5 @@
-// The Electron shell's quit waits for the vault's ciphertext writes and the database close
-// (issue #9), bounded: installOrderlyQuit on a fake app (Electron cannot run here).
+// The Electron shell's quit waits, bounded, for the vault's ciphertext writes and the database
+// close: installOrderlyQuit on a fake app (Electron cannot run here).
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';

@@ -1,4 +1,5 @@
-// The agent's result codes become what the admin reads (agent/README.md exit codes, DESIGN.md §3).
+// The agent's result codes become what the admin reads (agent/README.md exit codes,
+// docs/ARCHITECTURE.md §7).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdictForAgentCode } from '../../main/engine/results.js';

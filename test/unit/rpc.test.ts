@@ -1,5 +1,5 @@
 // DCE/RPC PDUs and MS-SCMR stubs, byte for byte: requests against impacket's marshalling
-// (REFERENCE.md §2.5; impacket writes arbitrary pad bytes and referent ids, ours are zeros and
+// (impacket writes arbitrary pad bytes and referent ids, ours are zeros and
 // 0x0002xxxx, so those bytes are adjusted and marked), responses captured from Samba 4.17's svcctl.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,7 +69,7 @@ describe('PDUs (MS-RPCE 2.2.2)', () => {
   });
 });
 
-describe('MS-SCMR request stubs (REFERENCE.md §2.5)', () => {
+describe('MS-SCMR request stubs (MS-SCMR 3.1.4) against impacket marshalling', () => {
   test('ROpenSCManagerW("DUMMY", "ServicesActive", 3)', () => {
     // impacket: referents 038a0000 / 00000f00 and pad bfbf; it also writes two bytes (c946) after
     // "DUMMY\0", which already ends 4-aligned — NDR needs no pad there, so ours has none.

@@ -1,4 +1,4 @@
-// Issue #9: the simulated lab agent waits out the package server's 429 (and a 503) and sends the
+// The simulated lab agent waits out the package server's 429 (and a 503) and sends the
 // same request again, within the native agent's bounds (AGENT_BUSY_RETRY in
 // main/server/agentProtocol.ts, CONSOLE_BUSY_* in agent/src/console.h). Against the REAL package
 // server with a tight per-address rate limit, and against a console that refuses everything.
@@ -27,7 +27,7 @@ const REFUSER_HOST = '127.0.75.11';
 const LOG = labPathKey(`${AGENT_PATH}.log`);
 const MSI_BYTES = 64 * 1024 + 3;
 
-describe('simulated agent: 429/503 back-off (issue #9)', { timeout: 120_000 }, () => {
+describe('simulated agent: 429/503 back-off', { timeout: 120_000 }, () => {
   let dir: string;
   let certificate: ConsoleCertificate;
   let msiPath: string;

@@ -1,4 +1,4 @@
-// The channels of the console's windows through the real router and services (issue #8):
+// The channels of the console's windows through the real router and services:
 // packages from wixl-built MSIs (metadata, invalid XML with line and column, duplicate, delete
 // refused while a task uses it), the file chooser (names and sizes only), computer previews, and
 // the history exports — a ZIP that unzip and Python's zipfile accept, and no password anywhere.

@@ -1,4 +1,4 @@
-// The Electron window's security policy (issue #9, main/electron/windowPolicy.ts) against a fake
+// The Electron window's security policy (main/electron/windowPolicy.ts) against a fake
 // webContents: an EventEmitter that emits the events Electron would, a recorder for
 // setWindowOpenHandler and for the session's permission handlers. Electron's binary cannot run
 // here; main.ts hands the real webContents to the same function.

@@ -1,4 +1,4 @@
-// One simulated Windows 11 24H2 host's SMB2/3 server (issue #7): listens on the host's own
+// One simulated Windows 11 24H2 host's SMB2/3 server: listens on the host's own
 // loopback address and serves NEGOTIATE … LOGOFF, ADMIN$ (in memory, LabHostState) and IPC$
 // named pipes (handed to the RPC server through PipeFactory), behaving as the host's profile says.
 // A lab runs up to 1000 of these in one process: an idle host is a listening socket and a few

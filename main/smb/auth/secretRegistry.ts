@@ -1,4 +1,4 @@
-// Issue #9: the process-wide register of secrets (passwords) this process has seen, so that text
+// The process-wide register of secrets (passwords) this process has seen, so that text
 // leaving the process by a path nobody planned for — a crash report, an error that echoes its
 // input — can be scrubbed of them. Where a password enters the process, call registerSecret();
 // redactSecrets(text) then replaces every known form of every registered secret with [redacted].

@@ -1,5 +1,6 @@
-// Bounds-checked little-endian reading and writing for SMB2 codecs (STYLE.md habit 3): a read
-// past the end throws SmbFormatError, never a RangeError, and never returns garbage.
+// Bounds-checked little-endian reading and writing for SMB2 codecs: a read past the end throws
+// SmbFormatError, never a RangeError, and never returns garbage, so a peer's malformed message
+// ends in an error the engine can classify (`smb-protocol`), not a crash.
 import { ConsoleError } from '../../ipc/errors.js';
 
 /** Malformed bytes from the server: a typed error the engine and the UI can show as is. */

@@ -1,4 +1,5 @@
-// Errors of the SMB crypto layer (STYLE.md habit 6: errors are data the caller acts on).
+// Errors of the SMB crypto layer, as classes the caller acts on (an integrity failure ends the
+// connection) rather than messages it would have to parse.
 
 /**
  * A message failed an integrity check: a bad AEAD tag or a malformed SMB2 TRANSFORM_HEADER

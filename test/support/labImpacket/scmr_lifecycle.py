@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-# Independent proof for issue #7: Debian's python3-impacket — its own SMB2/3 client, NTLMv2,
-# signing, DCE/RPC and NDR, none of it ours — pushes to a simulated lab host the way psexec-style
-# tools do: log on, put the agent and its job file on ADMIN$, then over \pipe\svcctl open the SCM,
-# create the service, start it, query it, stop it and delete it, and finally remove the files.
+# Independent proof that the lab speaks the protocols: Debian's python3-impacket — its own SMB2/3
+# client, NTLMv2, signing, DCE/RPC and NDR, none of it ours — pushes to a simulated lab host the way
+# psexec-style tools do: log on, put the agent and its job file on ADMIN$, then over \pipe\svcctl
+# open the SCM, create the service, start it, query it, stop it and delete it, and finally remove
+# the files.
 #
 #   scmr_lifecycle.py '<plan as JSON>'
 #

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # An MS-SCMR (svcctl) test peer built on Debian's python3-impacket: impacket's NDR and PDU classes
 # encode and decode every byte here, so the project's own DCE/RPC code is tested against code that
-# is not ours. It sits behind a real Samba smbd (REFERENCE.md §8): with `rpc start on demand helpers
-# = no`, smbd hands each open of \pipe\svcctl to the unix socket <ncalrpc dir>/np/svcctl, after
-# Samba's named_pipe_auth ("NPAM") handshake; from then on every message is framed by a 2-byte
+# is not ours. It sits behind a real Samba smbd (docs/TESTING.md §4): with `rpc start on demand
+# helpers = no`, smbd hands each open of \pipe\svcctl to the unix socket <ncalrpc dir>/np/svcctl,
+# after Samba's named_pipe_auth ("NPAM") handshake; from then on every message is framed by a 2-byte
 # little-endian length. One thread per pipe open.
 #
 #   svcctl_peer.py --socket <ncalrpc dir>/np/svcctl --config peer.json --journal journal.jsonl
