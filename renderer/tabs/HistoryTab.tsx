@@ -7,7 +7,7 @@
 // Banners say when computers of the selected task wait for credentials, and when the task is kept
 // because what its pushes left is still on computers.
 import { Alert, Box, Button, Chip, Divider, ListItemText, Menu, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
-import { useMemo, useState, type MouseEvent } from 'react';
+import { useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 import type { IpcError, TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { LogViewer, type LogSource } from '../components/LogViewer';
@@ -208,36 +208,16 @@ export function HistoryTab() {
         </Alert>
       )}
       {task && task.waiting > 0 && (
-        <Alert
-          severity="warning"
-          sx={{ py: 0, alignItems: 'center' }}
-          data-testid="waiting-banner"
-          action={
-            <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={() => setTaskCredentials(task)}>
-              Set Credentials…
-            </Button>
-          }
-        >
+        <Banner severity="warning" testId="waiting-banner" button="Set Credentials…" onClick={() => setTaskCredentials(task)}>
           {task.waiting} computer(s) wait for credentials: the credentials of task "{task.name}" are not held any more (not remembered when the console
           stopped, or deleted). Set Credentials… resumes them; Cancel Task ends them instead.
-        </Alert>
+        </Banner>
       )}
       {task && task.leftovers > 0 && (
-        <Alert
-          severity="info"
-          sx={{ py: 0, alignItems: 'center' }}
-          data-testid="leftovers-banner"
-          action={
-            <Tooltip title={`What pushes left on computers (${LEFTOVERS_SHORTCUT})`} describeChild>
-              <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={leftoversOpened}>
-                Leftovers…
-              </Button>
-            </Tooltip>
-          }
-        >
+        <Banner severity="info" testId="leftovers-banner" button="Leftovers…" tooltip={`What pushes left on computers (${LEFTOVERS_SHORTCUT})`} onClick={leftoversOpened}>
           {task.leftovers} computer(s) still hold what this task's pushes left (an agent service, files): the task is kept until that is removed — retention
           never deletes it.
-        </Alert>
+        </Banner>
       )}
       <Box sx={{ flex: 2, minHeight: 0, display: 'flex' }}>
         <DataTable
@@ -323,5 +303,19 @@ export function HistoryTab() {
       {logs && <LogViewer title={`Logs of ${logs.length} computer(s)`} sources={logs} onClose={() => setLogs(null)} />}
       {credentialsDialog}
     </Box>
+  );
+}
+
+/** A one-line notice above the tasks with the one action it asks for. */
+function Banner(props: { severity: 'warning' | 'info'; testId: string; button: string; tooltip?: string; onClick: () => void; children: ReactNode }) {
+  const button = (
+    <Button color="inherit" size="small" sx={{ whiteSpace: 'nowrap' }} onClick={props.onClick}>
+      {props.button}
+    </Button>
+  );
+  return (
+    <Alert severity={props.severity} sx={{ py: 0, alignItems: 'center' }} data-testid={props.testId} action={props.tooltip ? <Tooltip title={props.tooltip} describeChild>{button}</Tooltip> : button}>
+      {props.children}
+    </Alert>
   );
 }
