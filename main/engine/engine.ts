@@ -7,74 +7,22 @@
 // wait for Set Credentials… (credentialBinding.ts). What one push needs is prepared by
 // preparePush.ts and carried out by pushTarget.ts.
 import crypto from 'node:crypto';
-import type { Settings } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
-import type { EventBus } from '../ipc/eventBus.js';
-import type { GrantStore } from '../server/grants.js';
-import type { PackagesRepo } from '../store/packagesRepo.js';
-import type { TargetChanges, TargetRecord, TasksRepo } from '../store/tasksRepo.js';
-import type { AgentHub } from './agentHub.js';
-import { hashOnlyRefusal, qualifiedUser, type CredentialVault, type LogonCredential } from './credentials.js';
+import type { TargetChanges, TargetRecord } from '../store/tasksRepo.js';
+import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
-import { pushTarget, type PushTimeouts } from './pushTarget.js';
+import { pushTarget } from './pushTarget.js';
 import { credentialProblem, rebindCandidates, type CredentialProblem, type RebindScope } from './credentialBinding.js';
+import type { EngineOptions, NewTaskInput, TaskOptions } from './engineTypes.js';
 import { Journal } from './journal.js';
+import { EngineTimers } from './timers.js';
 import { LeftoverCleaner, type LeftoversResult } from './leftoverCleaner.js';
 import { PackageFiles, pushTimeouts } from './packageFiles.js';
 import { preparePush } from './preparePush.js';
 import { recoverInterrupted } from './recovery.js';
 import type { Outcome } from './results.js';
-import type { PushAction } from '../server/agentProtocol.js';
 
-export interface TaskOptions {
-  /** Install under the task's administrator account (default) or as SYSTEM. */
-  readonly runAs?: 'admin' | 'system';
-  /** What msiexec does with the package: install (default; tasks from before the option), uninstall (/x) or repair (/fvomus). */
-  readonly action?: PushAction;
-  /** Offline / port-blocked targets are retried this many times (default: settings.retryCount). */
-  readonly retryCount?: number;
-}
-
-export interface NewTaskInput {
-  readonly name: string;
-  readonly packageId: number;
-  /** ISO time; null or a past time = now. */
-  readonly scheduledAt?: string | null;
-  readonly options?: TaskOptions;
-  readonly targets: readonly { computerId?: number | null; computerName: string; address?: string | null; port?: number | null; credentialId: number | null }[];
-}
-
-export interface EngineOptions {
-  readonly tasks: TasksRepo;
-  readonly packages: PackagesRepo;
-  readonly settings: () => Settings;
-  readonly vault: CredentialVault;
-  readonly grants: GrantStore;
-  readonly hub: AgentHub;
-  /** The package server's port and certificate fingerprint (for job files). */
-  readonly callback: { port: number; fingerprint: string };
-  /** The agent executable copied to each target. */
-  readonly agentPath: string;
-  readonly events?: EventBus;
-  readonly now?: () => Date;
-  /** Tests and the lab shorten the bounds the settings give in seconds and minutes. */
-  readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number };
-  /** Called with each line of the console's own log (recovery, schedules). */
-  readonly log?: (line: string) => void;
-}
-
-export interface TargetOutcome {
-  readonly targetId: number;
-  readonly target: string;
-  readonly outcome: Outcome;
-  readonly errorClass: string | null;
-  readonly code: string | null;
-  readonly message: string;
-  readonly advice: string;
-  readonly exitCode: number | null;
-  readonly rebootRequired: boolean;
-  readonly durationMs: number;
-}
+export type { EngineOptions, NewTaskInput, TargetOutcome, TaskOptions } from './engineTypes.js';
 
 interface Running {
   readonly controller: AbortController;
@@ -87,7 +35,6 @@ export type { LeftoversResult };
 
 const WAITING = 'waiting-for-credentials';
 
-const MAX_TIMER = 2 ** 31 - 1;
 const PROBE_WINDOW_MIN = 128;
 const PROBE_MAX_ACTIVE = 256;
 
@@ -95,7 +42,7 @@ export class PushEngine {
   private readonly queue: { targetId: number; taskId: number }[] = [];
   private readonly running = new Map<number, Running>();
   private readonly waiters = new Map<number, (() => void)[]>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new EngineTimers();
   private readonly cancelledTasks = new Set<number>();
   /** Targets of each begun task that are not done yet: a task's end is known without reading all its targets. */
   private readonly openTargets = new Map<number, Set<number>>();
@@ -256,13 +203,7 @@ export class PushEngine {
   }
 
   private schedule(taskId: number, dueMs: number): void {
-    const delay = Math.max(0, dueMs - this.now.getTime());
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (delay > MAX_TIMER) this.schedule(taskId, dueMs);
-      else this.begin(taskId);
-    }, Math.min(delay, MAX_TIMER));
-    this.timers.add(timer);
+    this.timers.at(dueMs, () => this.now.getTime(), () => this.begin(taskId));
   }
 
   // ---- tasks ------------------------------------------------------------------------------
@@ -515,13 +456,11 @@ export class PushEngine {
       this.journal.step(taskId, targetId, 'retry', `${result.message} Retry ${attempts} of ${retries} in ${Math.round(interval / 1000)} s.`, result.code);
       this.journal.update(targetId, { state: 'queued', progress: null, error_class: result.errorClass, error_message: result.message, leftovers: null });
       this.journal.progress(taskId, targetId, 'queued', null, null);
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
+      this.timers.after(interval, () => {
         if (this.cancelledTasks.has(taskId)) return;
         this.queue.push({ targetId, taskId });
         this.pump();
-      }, interval);
-      this.timers.add(timer);
+      });
       return;
     }
     finish(result, {
@@ -544,7 +483,6 @@ export class PushEngine {
   /** Stops timers; running pushes are cancelled (and clean up) unless `abandon` (tests of a crash). */
   async close(options: { abandon?: boolean } = {}): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     if (options.abandon) {
       // As a killed process: the batch not yet committed is lost, and pushes still under way

@@ -10,7 +10,7 @@ import type { PackagesRepo } from '../store/packagesRepo.js';
 import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
 import type { CredentialProblem } from './credentialBinding.js';
 import type { PushTargetSpec, PushTimeouts } from './pushTarget.js';
-import type { TaskOptions } from './engine.js';
+import type { TaskOptions } from './engineTypes.js';
 
 export type PackageSource = NonNullable<ReturnType<PackagesRepo['source']>>;
 

@@ -1,0 +1,62 @@
+// The engine's public shapes: what a task asks for, what the engine is built from, and how one
+// target ended (the CLI's --json).
+import type { Settings } from '../ipc/contract.js';
+import type { EventBus } from '../ipc/eventBus.js';
+import type { PushAction } from '../server/agentProtocol.js';
+import type { GrantStore } from '../server/grants.js';
+import type { PackagesRepo } from '../store/packagesRepo.js';
+import type { TasksRepo } from '../store/tasksRepo.js';
+import type { AgentHub } from './agentHub.js';
+import type { CredentialVault } from './credentials.js';
+import type { PushTimeouts } from './pushTarget.js';
+import type { Outcome } from './results.js';
+
+export interface TaskOptions {
+  /** Install under the task's administrator account (default) or as SYSTEM. */
+  readonly runAs?: 'admin' | 'system';
+  /** What msiexec does with the package: install (default; tasks from before the option), uninstall (/x) or repair (/fvomus). */
+  readonly action?: PushAction;
+  /** Offline / port-blocked targets are retried this many times (default: settings.retryCount). */
+  readonly retryCount?: number;
+}
+
+export interface NewTaskInput {
+  readonly name: string;
+  readonly packageId: number;
+  /** ISO time; null or a past time = now. */
+  readonly scheduledAt?: string | null;
+  readonly options?: TaskOptions;
+  readonly targets: readonly { computerId?: number | null; computerName: string; address?: string | null; port?: number | null; credentialId: number | null }[];
+}
+
+export interface EngineOptions {
+  readonly tasks: TasksRepo;
+  readonly packages: PackagesRepo;
+  readonly settings: () => Settings;
+  readonly vault: CredentialVault;
+  readonly grants: GrantStore;
+  readonly hub: AgentHub;
+  /** The package server's port and certificate fingerprint (for job files). */
+  readonly callback: { port: number; fingerprint: string };
+  /** The agent executable copied to each target. */
+  readonly agentPath: string;
+  readonly events?: EventBus;
+  readonly now?: () => Date;
+  /** Tests and the lab shorten the bounds the settings give in seconds and minutes. */
+  readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number };
+  /** Called with each line of the console's own log (recovery, schedules). */
+  readonly log?: (line: string) => void;
+}
+
+export interface TargetOutcome {
+  readonly targetId: number;
+  readonly target: string;
+  readonly outcome: Outcome;
+  readonly errorClass: string | null;
+  readonly code: string | null;
+  readonly message: string;
+  readonly advice: string;
+  readonly exitCode: number | null;
+  readonly rebootRequired: boolean;
+  readonly durationMs: number;
+}
