@@ -18,6 +18,7 @@ static int g_aborted;
 static unsigned char g_pin[32];
 static wchar_t g_auth[32 + JOB_MAX_TOKEN_CHARS];
 static console_pin_failure_fn g_on_pin_failure;
+static void *g_pin_ctx;
 static volatile LONG g_pinned;
 static char g_current[JOB_MAX_HOST_CHARS + 16]; /* "host:port" of the console being talked to */
 static HANDLE g_stop;
@@ -45,7 +46,8 @@ long console_pinned_requests(void) { return g_pinned; }
 
 void console_forget_token(void) { SecureZeroMemory(g_auth, sizeof g_auth); }
 
-void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure)
+void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure,
+                  void *pin_ctx)
 {
     static const wchar_t head[] = L"Authorization: Bearer ";
     size_t n = sizeof head / sizeof head[0] - 1, i;
@@ -54,6 +56,7 @@ void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, cons
     g_busy_spent_ms = 0;
     memcpy(g_pin, job->fingerprint, sizeof g_pin);
     g_on_pin_failure = on_pin_failure;
+    g_pin_ctx = pin_ctx;
     memcpy(g_auth, head, n * sizeof(wchar_t));
     /* The token is printable ASCII (jobfile.c checks it). */
     for (i = 0; job->token[i] != '\0'; i++) g_auth[n++] = (wchar_t)(unsigned char)job->token[i];
@@ -92,7 +95,7 @@ static void CALLBACK status_callback(HINTERNET h, DWORD_PTR context, DWORD statu
     job_hex32(g_pin, want_hex);
     agent_log("console %s: certificate SHA-256 %s does not match the job's %s: nothing is sent", g_current, got_hex,
               want_hex);
-    g_on_pin_failure(); /* does not return */
+    g_on_pin_failure(g_pin_ctx); /* does not return */
     for (;;) Sleep(INFINITE);
 }
 
@@ -175,6 +178,9 @@ static int busy_back_off(DWORD status, DWORD secs, int retry, const wchar_t *ver
     return 1;
 }
 
+/* One request's whole life, kept in one function on purpose (~95 lines): once begin_request has
+ * registered the handle for console_abort, every way out (fail, busy, head refused, sink stop, done)
+ * passes the one end_request below, which another thread's abort may be racing. */
 static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
                             const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
                             console_sink_fn sink, void *ctx, DWORD *win_error, int retry, DWORD *busy_s)

@@ -50,12 +50,14 @@ typedef int (*console_head_fn)(void *ctx, const console_response *r);
 typedef int (*console_sink_fn)(void *ctx, const BYTE *data, DWORD n);
 
 /* What to do when a certificate does not match: must not return (the agent ends the worker
- * thread there, so the request, and the token in it, are never sent). */
-typedef void (*console_pin_failure_fn)(void);
+ * thread there, so the request, and the token in it, are never sent). ctx: console_init's. */
+typedef void (*console_pin_failure_fn)(void *ctx);
 
 /* Remembers the fingerprint and the token (as the Authorization header) for every request, the stop
- * event (a back-off ends at a stop) and the run's back-off budget in seconds. */
-void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure);
+ * event (a back-off ends at a stop), the run's back-off budget in seconds, and what to call (with
+ * pin_ctx) on a certificate mismatch. */
+void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, console_pin_failure_fn on_pin_failure,
+                  void *pin_ctx);
 
 /* Tries each console= address in order, CONSOLE_ROUNDS times with a stoppable back-off, with
  * GET /v1/job. Returns AGENT_EXIT_OK with c open and the job's JSON in body;

@@ -154,3 +154,45 @@ DWORD read_small_file(const wchar_t *path, char *out, DWORD cap)
     CloseHandle(h);
     return e;
 }
+
+DWORD read_file_prefix(const wchar_t *path, char *buf, DWORD cap, DWORD *len)
+{
+    HANDLE h = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD total = 0, got;
+    if (h == INVALID_HANDLE_VALUE) return GetLastError();
+    while (total < cap) {
+        if (!ReadFile(h, buf + total, cap - total, &got, NULL)) {
+            DWORD e = GetLastError();
+            CloseHandle(h);
+            return e;
+        }
+        if (got == 0) break;
+        total += got;
+    }
+    CloseHandle(h);
+    *len = total;
+    return ERROR_SUCCESS;
+}
+
+wchar_t *exe_path_with_suffix(const wchar_t *suffix)
+{
+    DWORD cap = MAX_PATH;
+    size_t slen = wcslen(suffix);
+    for (;;) {
+        wchar_t *buf = HeapAlloc(GetProcessHeap(), 0, (cap + slen + 1) * sizeof(wchar_t));
+        DWORD n;
+        if (buf == NULL) return NULL;
+        n = GetModuleFileNameW(NULL, buf, cap);
+        if (n == 0) {
+            HeapFree(GetProcessHeap(), 0, buf);
+            return NULL;
+        }
+        if (n < cap) {
+            memcpy(buf + n, suffix, (slen + 1) * sizeof(wchar_t));
+            return buf;
+        }
+        HeapFree(GetProcessHeap(), 0, buf);
+        if (cap >= 32768) return NULL;
+        cap *= 2;
+    }
+}

@@ -1,4 +1,4 @@
-/* The agent's work folder and small file helpers. */
+/* The agent's work folder, the files beside the exe (<exe>.job, .log, .done) and small file helpers. */
 #ifndef PUSHINSTALL_FILES_H
 #define PUSHINSTALL_FILES_H
 
@@ -27,5 +27,14 @@ int safe_file_name(const char *name);
 /* Writes / reads a whole small file (at most cap - 1 bytes, NUL-terminated). 0 or a Win32 error. */
 DWORD write_small_file(const wchar_t *path, const char *text);
 DWORD read_small_file(const wchar_t *path, char *out, DWORD cap);
+
+/* Reads a file's first cap bytes (all of it if shorter) into buf, *len the count; no NUL is added.
+ * Give cap one more than the largest size allowed to tell "too large" from "exactly the limit".
+ * 0 (ERROR_SUCCESS) or a Win32 error. */
+DWORD read_file_prefix(const wchar_t *path, char *buf, DWORD cap, DWORD *len);
+
+/* "<this exe's full path><suffix>" (the job file ".job", the log ".log", the marker ".done") in a
+ * HeapAlloc'ed buffer (free with HeapFree), or NULL. */
+wchar_t *exe_path_with_suffix(const wchar_t *suffix);
 
 #endif

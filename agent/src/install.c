@@ -5,7 +5,6 @@
 
 #include "exitcodes.h"
 #include "log.h"
-#include "main.h"
 
 const char *install_action_name(install_action a)
 {
@@ -101,17 +100,104 @@ static HANDLE own_token_copy(void)
     return dup;
 }
 
-DWORD install_run(install_spec *s, HANDLE stop_event)
+/* What an msiexec started with another account's token holds until it is done. */
+typedef struct {
+    HANDLE tok;
+    void *env;
+    PROFILEINFOW profile;
+    int profile_loaded;
+} logon_session;
+
+/* runAs admin: LogonUserW (logon() above), the user's profile and environment, then
+ * CreateProcessAsUserW. On failure pi->hProcess stays NULL; what was acquired stays in ls. */
+static void start_as_admin(install_spec *s, wchar_t *cmd, const char *cmd8, logon_session *ls, PROCESS_INFORMATION *pi)
+{
+    STARTUPINFOW si;
+    DWORD e = 0;
+    ls->tok = logon(s, &e);
+    if (ls->tok == NULL) return;
+    if (s->test_self_token) {
+        HANDLE self = own_token_copy();
+        agent_log("--test-self-token: launching with a copy of the agent's own token instead of the logon token%s",
+                  self == NULL ? " (failed)" : "");
+        if (self != NULL) {
+            CloseHandle(ls->tok);
+            ls->tok = self;
+        }
+    }
+    memset(&ls->profile, 0, sizeof ls->profile);
+    ls->profile.dwSize = sizeof ls->profile;
+    ls->profile.dwFlags = PI_NOUI;
+    ls->profile.lpUserName = s->user;
+    if (LoadUserProfileW(ls->tok, &ls->profile)) ls->profile_loaded = 1;
+    else agent_log("LoadUserProfileW failed (error %lu): msiexec runs without the user's profile",
+                   (unsigned long)GetLastError());
+    if (!CreateEnvironmentBlock(&ls->env, ls->tok, FALSE)) {
+        agent_log("CreateEnvironmentBlock failed (error %lu): msiexec inherits the agent's environment",
+                  (unsigned long)GetLastError());
+        ls->env = NULL;
+    }
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    /* "": the process gets the window station and desktop of its own logon session (created if
+     * needed) instead of the service's, which another user may not open (0xC0000142). */
+    si.lpDesktop = (LPWSTR)L"";
+    agent_log("starting as the administrator: %s", cmd8);
+    if (!CreateProcessAsUserW(ls->tok, NULL, cmd, NULL, NULL, FALSE, CREATE_UNICODE_ENVIRONMENT | CREATE_NO_WINDOW,
+                              ls->env, s->work_dir, &si, pi))
+        agent_log("CreateProcessAsUserW failed: Win32 error %lu", (unsigned long)GetLastError());
+}
+
+/* runAs system: msiexec runs as the agent (LocalSystem). */
+static void start_as_system(const install_spec *s, wchar_t *cmd, const char *cmd8, PROCESS_INFORMATION *pi)
+{
+    STARTUPINFOW si;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    agent_log("starting as SYSTEM: %s", cmd8);
+    if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL, s->work_dir, &si, pi))
+        agent_log("CreateProcessW failed: Win32 error %lu", (unsigned long)GetLastError());
+}
+
+/* Waits for the started msiexec; a stop does not cut it off mid-transaction (agent/README.md). */
+static DWORD wait_for_msiexec(const install_spec *s, PROCESS_INFORMATION *pi, HANDLE stop_event,
+                              const service_ctl *svc)
+{
+    HANDLE waits[2];
+    DWORD w, code = 0, result;
+    CloseHandle(pi->hThread);
+    agent_log("msiexec running (pid %lu)", (unsigned long)pi->dwProcessId);
+
+    /* A stop now must not cut msiexec off mid-transaction: the service is given time to wait. */
+    svc->set_stop_grace(svc->ctx, INSTALL_STOP_WAIT_MS + 15000u);
+    waits[0] = pi->hProcess;
+    waits[1] = stop_event;
+    w = WaitForMultipleObjects(2, waits, FALSE, INFINITE);
+    if (w != WAIT_OBJECT_0) {
+        agent_log("stop requested while msiexec runs: waiting up to %u s for it to finish", INSTALL_STOP_WAIT_MS / 1000);
+        w = WaitForSingleObject(pi->hProcess, INSTALL_STOP_WAIT_MS);
+    }
+    if (w == WAIT_OBJECT_0 && GetExitCodeProcess(pi->hProcess, &code)) {
+        char meaning[96];
+        msi_code_meaning(code, s->action, meaning, sizeof meaning);
+        agent_log("msiexec exited with %lu%s [%s]", (unsigned long)code, meaning, install_action_name(s->action));
+        result = code == 0 ? AGENT_EXIT_OK : AGENT_EXIT_MSI_BASE + code;
+    } else {
+        agent_log("msiexec (pid %lu) still runs; the agent stops without its result", (unsigned long)pi->dwProcessId);
+        result = AGENT_EXIT_STOPPED;
+    }
+    CloseHandle(pi->hProcess);
+    svc->set_stop_grace(svc->ctx, 0);
+    return result;
+}
+
+DWORD install_run(install_spec *s, HANDLE stop_event, const service_ctl *svc)
 {
     wchar_t sys[MAX_PATH], *cmd;
     size_t cap;
-    STARTUPINFOW si;
     PROCESS_INFORMATION pi;
-    HANDLE tok = NULL, waits[2];
-    void *env = NULL;
-    PROFILEINFOW profile;
-    int profile_loaded = 0;
-    DWORD e = 0, w, code = 0, result;
+    logon_session ls;
+    DWORD result;
     char cmd8[2048];
 
     if (GetSystemDirectoryW(sys, MAX_PATH) == 0) return AGENT_EXIT_MSIEXEC_LAUNCH;
@@ -123,88 +209,19 @@ DWORD install_run(install_spec *s, HANDLE stop_event)
     cmd[cap - 1] = L'\0';
     utf8_from_wide(cmd, cmd8, sizeof cmd8);
 
-    memset(&si, 0, sizeof si);
-    si.cb = sizeof si;
     memset(&pi, 0, sizeof pi);
-    if (s->as_admin) {
-        tok = logon(s, &e);
-        if (tok == NULL) {
-            result = AGENT_EXIT_MSIEXEC_LAUNCH;
-            HeapFree(GetProcessHeap(), 0, cmd);
-            goto out;
-        }
-        if (s->test_self_token) {
-            HANDLE self = own_token_copy();
-            agent_log("--test-self-token: launching with a copy of the agent's own token instead of the logon token%s",
-                      self == NULL ? " (failed)" : "");
-            if (self != NULL) {
-                CloseHandle(tok);
-                tok = self;
-            }
-        }
-        memset(&profile, 0, sizeof profile);
-        profile.dwSize = sizeof profile;
-        profile.dwFlags = PI_NOUI;
-        profile.lpUserName = s->user;
-        if (LoadUserProfileW(tok, &profile)) profile_loaded = 1;
-        else agent_log("LoadUserProfileW failed (error %lu): msiexec runs without the user's profile",
-                       (unsigned long)GetLastError());
-        if (!CreateEnvironmentBlock(&env, tok, FALSE)) {
-            agent_log("CreateEnvironmentBlock failed (error %lu): msiexec inherits the agent's environment",
-                      (unsigned long)GetLastError());
-            env = NULL;
-        }
-        /* "": the process gets the window station and desktop of its own logon session (created if
-         * needed) instead of the service's, which another user may not open (0xC0000142). */
-        si.lpDesktop = (LPWSTR)L"";
-        agent_log("starting as the administrator: %s", cmd8);
-        if (!CreateProcessAsUserW(tok, NULL, cmd, NULL, NULL, FALSE, CREATE_UNICODE_ENVIRONMENT | CREATE_NO_WINDOW, env,
-                                  s->work_dir, &si, &pi)) {
-            e = GetLastError();
-            agent_log("CreateProcessAsUserW failed: Win32 error %lu", (unsigned long)e);
-        }
-    } else {
-        agent_log("starting as SYSTEM: %s", cmd8);
-        if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL, s->work_dir, &si, &pi)) {
-            e = GetLastError();
-            agent_log("CreateProcessW failed: Win32 error %lu", (unsigned long)e);
-        }
-    }
+    memset(&ls, 0, sizeof ls);
+    if (s->as_admin) start_as_admin(s, cmd, cmd8, &ls, &pi);
+    else start_as_system(s, cmd, cmd8, &pi);
     HeapFree(GetProcessHeap(), 0, cmd);
-    if (pi.hProcess == NULL) {
-        result = AGENT_EXIT_MSIEXEC_LAUNCH;
-        goto out;
-    }
-    CloseHandle(pi.hThread);
-    agent_log("msiexec running (pid %lu)", (unsigned long)pi.dwProcessId);
+    result = pi.hProcess == NULL ? AGENT_EXIT_MSIEXEC_LAUNCH : wait_for_msiexec(s, &pi, stop_event, svc);
 
-    /* A stop now must not cut msiexec off mid-transaction: the service is given time to wait. */
-    agent_set_stop_grace(INSTALL_STOP_WAIT_MS + 15000u);
-    waits[0] = pi.hProcess;
-    waits[1] = stop_event;
-    w = WaitForMultipleObjects(2, waits, FALSE, INFINITE);
-    if (w != WAIT_OBJECT_0) {
-        agent_log("stop requested while msiexec runs: waiting up to %u s for it to finish", INSTALL_STOP_WAIT_MS / 1000);
-        w = WaitForSingleObject(pi.hProcess, INSTALL_STOP_WAIT_MS);
-    }
-    if (w == WAIT_OBJECT_0 && GetExitCodeProcess(pi.hProcess, &code)) {
-        char meaning[96];
-        msi_code_meaning(code, s->action, meaning, sizeof meaning);
-        agent_log("msiexec exited with %lu%s [%s]", (unsigned long)code, meaning, install_action_name(s->action));
-        result = code == 0 ? AGENT_EXIT_OK : AGENT_EXIT_MSI_BASE + code;
-    } else {
-        agent_log("msiexec (pid %lu) still runs; the agent stops without its result", (unsigned long)pi.dwProcessId);
-        result = AGENT_EXIT_STOPPED;
-    }
-    CloseHandle(pi.hProcess);
-    agent_set_stop_grace(0);
-out:
     wipe_w(s->password);
     wipe_w(s->user);
     wipe_w(s->domain);
-    if (env != NULL) DestroyEnvironmentBlock(env);
-    if (profile_loaded) UnloadUserProfile(tok, profile.hProfile);
-    if (tok != NULL) CloseHandle(tok);
+    if (ls.env != NULL) DestroyEnvironmentBlock(ls.env);
+    if (ls.profile_loaded) UnloadUserProfile(ls.tok, ls.profile.hProfile);
+    if (ls.tok != NULL) CloseHandle(ls.tok);
     return result;
 }
 

@@ -5,11 +5,14 @@
 #include <windows.h>
 
 #include "buf.h"
+#include "service_ctl.h"
 
 /* After a stop, how long a running msiexec is given to finish (it is never killed mid-transaction). */
 #define INSTALL_STOP_WAIT_MS 60000u
 /* The MSI log's tail kept for the console, in bytes of UTF-8. */
 #define MSI_LOG_TAIL_BYTES (256u * 1024u)
+/* The MSI log's name in the work folder (so no package file may be called that). */
+#define INSTALL_MSI_LOG_NAME "PushInstall-msi.log"
 
 /* What msiexec is asked to do with the package (the console's job, "action"; absent = install). */
 typedef enum { INSTALL_ACTION_INSTALL = 0, INSTALL_ACTION_UNINSTALL = 1, INSTALL_ACTION_REPAIR = 2 } install_action;
@@ -33,7 +36,7 @@ typedef struct {
 /* Launches msiexec /i|/x|/fvomus "<msi>" /qn /norestart /l*v "<log>" <parameters> and waits for it.
  * Returns AGENT_EXIT_OK (msiexec 0), AGENT_EXIT_MSI_BASE + N (msiexec N), AGENT_EXIT_MSIEXEC_LAUNCH,
  * or AGENT_EXIT_STOPPED (stop asked and msiexec still running after INSTALL_STOP_WAIT_MS). */
-DWORD install_run(install_spec *spec, HANDLE stop_event);
+DWORD install_run(install_spec *spec, HANDLE stop_event, const service_ctl *svc);
 
 /* Appends the MSI log's tail (UTF-16LE or ANSI on disk) to out as UTF-8, bounded by
  * MSI_LOG_TAIL_BYTES, with a header line. */

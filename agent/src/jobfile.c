@@ -182,6 +182,9 @@ void job_hex32(const unsigned char in[32], char out[65])
 
 enum { SEEN_FINGERPRINT = 1, SEEN_TOKEN = 2, SEEN_RUN = 4, SEEN_PACKAGE = 8, SEEN_SIZE = 16, SEEN_SHA256 = 32, SEEN_VERSION = 64 };
 
+/* One pass over the lines, with the key table inline on purpose (~100 lines): each key's rule and
+ * its error text read together, in the order of agent/README.md's table, and every failure returns
+ * at once with its line number. */
 int job_parse(const char *data, size_t len, job_t *out, char *err, size_t errlen)
 {
     const char *p = data, *end = data + len;

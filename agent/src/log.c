@@ -69,6 +69,12 @@ void utf8_from_wide(const wchar_t *in, char *out, int outlen)
     }
 }
 
+int wide_from_utf8(const char *utf8, wchar_t *out, int cap)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, out, cap);
+    return n > 0;
+}
+
 void agent_log(const char *fmt, ...)
 {
     char buf[1200];

@@ -11,8 +11,9 @@
 
 #include "console.h"
 #include "exitcodes.h"
+#include "files.h"
 #include "log.h"
-#include "main.h"
+#include "service_ctl.h"
 #include "work.h"
 
 #define STOP_GRACE_MS 10000u
@@ -25,17 +26,27 @@ static CRITICAL_SECTION g_status_lock;
 static volatile DWORD g_work_result = AGENT_EXIT_INTERNAL;
 static volatile LONG g_grace_ms = STOP_GRACE_MS;
 static DWORD g_worker_tid;
-static HANDLE g_abandon_event; /* set by agent_abandon_work on a thread other than the worker */
+static HANDLE g_abandon_event; /* set by abandon_work on a thread other than the worker */
 
-void agent_set_stop_grace(DWORD ms) { InterlockedExchange(&g_grace_ms, (LONG)(ms == 0 ? STOP_GRACE_MS : ms)); }
-
-void agent_abandon_work(DWORD result)
+/* service_ctl.set_stop_grace */
+static void set_stop_grace(void *ctx, DWORD ms)
 {
+    (void)ctx;
+    InterlockedExchange(&g_grace_ms, (LONG)(ms == 0 ? STOP_GRACE_MS : ms));
+}
+
+/* service_ctl.abandon_work */
+__attribute__((noreturn)) static void abandon_work(void *ctx, DWORD result)
+{
+    (void)ctx;
     g_work_result = result;
     if (GetCurrentThreadId() == g_worker_tid) ExitThread(0);
     SetEvent(g_abandon_event);
     for (;;) Sleep(INFINITE);
 }
+
+/* What the work may ask of the service plumbing (service_ctl.h); the state is this file's. */
+static const service_ctl g_service_ctl = {set_stop_grace, abandon_work, NULL};
 
 static void report_status(DWORD state, DWORD result, DWORD wait_hint)
 {
@@ -85,7 +96,7 @@ static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID even
 static DWORD WINAPI worker_thread(LPVOID arg)
 {
     (void)arg;
-    g_work_result = work_run(&g_opts, g_stop_event);
+    g_work_result = work_run(&g_opts, g_stop_event, &g_service_ctl);
     return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include <windows.h>
 
+#include "service_ctl.h"
+
 typedef struct {
     int console_mode;         /* --console: run without the SCM, result = process exit code */
     const wchar_t *job_path;  /* --job <path>; NULL -> "<exe path>.job" */
@@ -14,10 +16,8 @@ typedef struct {
 } agent_options;
 
 /* Runs the work on the calling thread. stop_event is set when the SCM (or Ctrl+C) asks to stop;
- * the work checks it at every step and returns AGENT_EXIT_STOPPED promptly. */
-DWORD work_run(const agent_options *opts, HANDLE stop_event);
-
-/* "<exe path><suffix>" in a HeapAlloc'ed buffer (free with HeapFree), or NULL. */
-wchar_t *exe_path_with_suffix(const wchar_t *suffix);
+ * the work checks it at every step and returns AGENT_EXIT_STOPPED promptly. svc: what the work
+ * calls back up for (the stop grace while msiexec runs; ending the worker on a pin failure). */
+DWORD work_run(const agent_options *opts, HANDLE stop_event, const service_ctl *svc);
 
 #endif
