@@ -132,7 +132,7 @@ describe('layering inside main/: protocol < engine < app < shells, and the lab b
     assert.deepEqual(await boundaryErrors('main/app/handlers.ts', importOf('../engine/diagnose.js')), []);
     assert.equal((await boundaryErrors('main/engine/credentials.ts', importOf('../app/secretRegistry.js'))).length, 1);
     assert.equal((await boundaryErrors('main/app/handlers.ts', importOf('../cli/diagnose.js'))).length, 1);
-    assert.equal((await boundaryErrors('main/app/windowHandlers.ts', importOf('../cli/pushctl.js'))).length, 1);
+    assert.equal((await boundaryErrors('main/app/handlers/computers.ts', importOf('../../cli/pushctl.js'))).length, 1);
   });
 
 });

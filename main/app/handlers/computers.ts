@@ -1,72 +1,24 @@
-// The channels of the console's windows: file chooser, packages, computer imports,
-// Get Info, Diagnostics, network scans, Active Directory and the history's exports. Spread into
-// the contract's handler map by handlers.ts; plain Node like the rest of it.
+// The Computers tab's channels: the list, adding (typed, pasted, from a file), groups, Get Info,
+// Diagnostics and Remove Leftovers on whole computers; and each computer's "last result".
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import type { DiagnosticsResult, HostInfoResult } from '../ipc/contract.js';
-import { ConsoleError, toIpcError } from '../ipc/errors.js';
-import type { EventBus } from '../ipc/eventBus.js';
-import type { Handlers } from '../ipc/router.js';
-import { diagnose } from '../engine/diagnose.js';
-import { qualifiedUser, type CredentialVault } from '../engine/credentials.js';
-import type { PushRuntime } from '../engine/runtime.js';
-import { previewComputerList } from '../import/computerList.js';
-import { searchDirectoryComputers } from '../import/directoryImport.js';
-import { scanAddresses, scanRange } from '../import/networkScan.js';
-import { getHostInfo } from '../smb/hostInfo.js';
-import type { ComputersRepo } from '../store/computersRepo.js';
-import type { PackagesRepo } from '../store/packagesRepo.js';
-import type { SettingsStore } from '../store/settings.js';
-import type { TasksRepo } from '../store/tasksRepo.js';
-import { listFolder } from './fileChooser.js';
-import { exportCsv, exportLogsZip } from './historyExport.js';
-import { PackageService } from './packageService.js';
-import { registerSecret } from '../smb/auth/secretRegistry.js';
-
-type WindowChannel =
-  | 'files.list' | 'files.chooseNative' | 'packages.list' | 'packages.inspect' | 'packages.create' | 'packages.duplicate' | 'packages.remove'
-  | 'computers.preview' | 'computers.previewFile' | 'computers.setGroup' | 'computers.getInfo' | 'computers.diagnose' | 'computers.removeLeftovers'
-  | 'scan.start' | 'scan.cancel' | 'directory.search' | 'history.exportCsv' | 'history.exportLogs' | 'tasks.targetsById'
-  | 'app.networkAddresses';
-
-export interface WindowHandlerDeps {
-  readonly dataDir: () => string;
-  readonly computers: ComputersRepo;
-  readonly packages: PackagesRepo;
-  readonly tasks: TasksRepo;
-  readonly settings: SettingsStore;
-  readonly events: EventBus;
-  readonly vault: CredentialVault;
-  readonly runtime: () => PushRuntime | null;
-  /** Electron's open dialog; absent in the browser shell. */
-  readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
-  /** Network scan bounds (tests shorten them). */
-  readonly scan?: { timeoutMs?: number; concurrency?: number; progressMs?: number };
-}
+import type { DiagnosticsResult, HostInfoResult } from '../../ipc/contract.js';
+import { ConsoleError, toIpcError } from '../../ipc/errors.js';
+import { parseComputerEntry } from '../../engine/computerEntry.js';
+import { qualifiedUser } from '../../engine/credentials.js';
+import { diagnose } from '../../engine/diagnose.js';
+import { previewComputerList } from '../../import/computerList.js';
+import { getHostInfo } from '../../smb/hostInfo.js';
+import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
 
 /** Text/CSV imports are read whole; 4 MB is far beyond 10 000 lines of names. */
 export const MAX_IMPORT_FILE_BYTES = 4 * 1024 * 1024;
-
-export async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /**
  * Keeps each computer's "last result" up to date: when a target ends, its outcome (and error
  * class) is written to the computer once the engine's batched journal has committed it.
  */
-function trackLastResults(deps: WindowHandlerDeps): void {
+function trackLastResults(deps: HandlerDeps): void {
   const finished = new Set<number>();
   let timer: NodeJS.Timeout | null = null;
   const apply = () => {
@@ -96,41 +48,54 @@ function trackLastResults(deps: WindowHandlerDeps): void {
   });
 }
 
-export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, WindowChannel> {
+export function createComputersHandlers(deps: HandlerDeps): DomainHandlers<'computers'> {
   trackLastResults(deps);
-  let service: PackageService | null = null;
-  const packages = () => (service ??= new PackageService(deps.dataDir(), deps.packages));
-  const scans = new Map<string, AbortController>();
+  const info = activityLog(deps);
   const existingNames = () => new Set(deps.computers.list().map((c) => c.name.toLowerCase()));
   const computerById = (ids: readonly number[]) => {
     const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
     return ids.map((id) => ({ id, computer: byId.get(id) ?? null }));
   };
   const notFound = { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' };
-  const places = () => {
-    const list = [{ label: 'Home', path: os.homedir() }, { label: 'Data folder', path: deps.dataDir() }];
-    for (const p of ['/tmp', 'C:\\']) if (fs.existsSync(p)) list.push({ label: p, path: p });
-    return list;
-  };
 
   return {
-    'app.networkAddresses': () =>
-      Object.entries(os.networkInterfaces())
-        .flatMap(([name, list]) => (list ?? []).map((a) => ({ interface: name, address: a.address, family: a.family === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const), internal: a.internal })))
-        // What agents can reach first: external IPv4, external IPv6 (not link-local), then loopback.
-        .filter((a) => !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:')))
-        .sort((a, b) => Number(a.internal) - Number(b.internal) || (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1)),
-    'files.list': ({ path: folder, extensions }) => listFolder(folder, extensions, places()),
-    'files.chooseNative': async ({ title, extensions }) => {
-      if (!deps.chooseFile) return { supported: false, path: null };
-      return { supported: true, path: await deps.chooseFile(title, extensions) };
+    'computers.list': () => deps.computers.list(),
+    'computers.add': ({ entries, groupName }) => {
+      const invalid: { entry: string; reason: string }[] = [];
+      const seen = new Set<string>();
+      const valid: { name: string; address: string | null; port: number | null }[] = [];
+      const duplicates: string[] = [];
+      for (const entry of entries) {
+        const parsed = parseComputerEntry(entry);
+        if (!parsed.ok) {
+          invalid.push({ entry, reason: parsed.reason });
+          continue;
+        }
+        const key = parsed.name.toLowerCase();
+        if (seen.has(key)) {
+          duplicates.push(parsed.name);
+          continue;
+        }
+        seen.add(key);
+        const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
+        valid.push({ name: parsed.name, address: isAddress ? parsed.name : null, port: parsed.port });
+      }
+      if (valid.length === 0 && invalid.length > 0) {
+        throw new ConsoleError(
+          'invalid-computer',
+          `None of the entries is a computer name or address: ${invalid.map((i) => `"${i.entry}" (${i.reason})`).join(', ')}.`,
+          'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address, with :port after it when SMB is not on 445 ([IPv6]:port).',
+        );
+      }
+      const stored = deps.computers.addMany(valid.map((v) => ({ ...v, groupName: groupName ?? null })));
+      if (stored.added.length > 0) info(`Added ${stored.added.length} computer(s).`);
+      return { added: stored.added, duplicates: [...duplicates, ...stored.duplicates], invalid };
     },
-    'packages.list': () => packages().list(),
-    'packages.inspect': ({ msiPath, configPath }) => packages().inspect(msiPath, configPath),
-    'packages.create': (request) => packages().create(request),
-    'packages.duplicate': (request) => packages().duplicate(request),
-    'packages.remove': ({ id }) => ({ removed: packages().remove(id) }),
-
+    'computers.remove': ({ ids }) => {
+      const removed = deps.computers.removeMany(ids);
+      info(`Removed ${removed} computer(s).`);
+      return { removed };
+    },
     'computers.preview': ({ text }) => previewComputerList(text, existingNames()),
     'computers.previewFile': ({ path: file }) => {
       let stat: fs.Stats;
@@ -199,50 +164,5 @@ export function createWindowHandlers(deps: WindowHandlerDeps): Pick<Handlers, Wi
       const noCredentials = results.filter((r) => r?.refused === 'credentials-missing').length;
       return { targets: targets.length, cleaned, remaining: targets.length - cleaned, noCredentials };
     },
-
-    'scan.start': ({ range, port }) => {
-      const addresses = scanAddresses(range);
-      const scanId = `scan-${crypto.randomBytes(6).toString('hex')}`;
-      const controller = new AbortController();
-      scans.set(scanId, controller);
-      const total = addresses.length;
-      void scanRange(
-        addresses,
-        { port: port ?? 445, timeoutMs: deps.scan?.timeoutMs ?? 1500, concurrency: deps.scan?.concurrency ?? 64, progressMs: deps.scan?.progressMs ?? 200, signal: controller.signal },
-        (p) => deps.events.emit('scan.progress', { scanId, done: p.done, total, found: p.found, finished: false, cancelled: false }),
-      )
-        .then(({ found, probed }) => {
-          const cancelled = probed < total;
-          deps.events.emit('scan.progress', { scanId, done: probed, total, found: [], finished: true, cancelled });
-          deps.events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: `Network scan of ${range}: ${found.length} of ${probed} probed address(es) answer on TCP ${port ?? 445}${cancelled ? ` (cancelled after ${probed} of ${total})` : ''}.` });
-        })
-        .finally(() => scans.delete(scanId));
-      return { scanId, total };
-    },
-    'scan.cancel': ({ scanId }) => {
-      const controller = scans.get(scanId);
-      controller?.abort();
-      return { ok: controller !== undefined };
-    },
-
-    'directory.search': (q) => {
-      // The bind password is a secret too: no error, log or crash report may echo it.
-      registerSecret(q.password);
-      return searchDirectoryComputers(q);
-    },
-
-    'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
-    'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
-    'history.exportLogs': ({ taskId, targetIds }) => {
-      const zip = exportLogsZip(exportDeps(deps), taskId, targetIds);
-      return { fileName: zip.fileName, base64: zip.data.toString('base64'), bytes: zip.data.length, entries: zip.entries };
-    },
-  };
-}
-
-function exportDeps(deps: WindowHandlerDeps) {
-  return {
-    tasks: deps.tasks,
-    secretsOf: (ids: readonly number[]) => [...new Set(ids)].flatMap((id) => deps.vault.scrubForms(id)),
   };
 }

@@ -1,0 +1,21 @@
+// The History tab's exports: a task's results as CSV and its logs as a ZIP, with every form of
+// its credentials' secrets scrubbed out (main/app/historyExport.ts).
+import { exportCsv, exportLogsZip } from '../historyExport.js';
+import type { DomainHandlers, HandlerDeps } from './common.js';
+
+export function createHistoryHandlers(deps: HandlerDeps): DomainHandlers<'history'> {
+  return {
+    'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
+    'history.exportLogs': ({ taskId, targetIds }) => {
+      const zip = exportLogsZip(exportDeps(deps), taskId, targetIds);
+      return { fileName: zip.fileName, base64: zip.data.toString('base64'), bytes: zip.data.length, entries: zip.entries };
+    },
+  };
+}
+
+function exportDeps(deps: HandlerDeps) {
+  return {
+    tasks: deps.tasks,
+    secretsOf: (ids: readonly number[]) => [...new Set(ids)].flatMap((id) => deps.vault.scrubForms(id)),
+  };
+}

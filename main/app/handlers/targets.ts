@@ -1,0 +1,41 @@
+// Targets (one computer's push within a task): the step log and MSI log, cancelling one, and
+// what pushes left on computers — the Leftovers window and Remove Leftovers on one target.
+import { ConsoleError } from '../../ipc/errors.js';
+import { leftoverItems, type Leftovers } from '../../engine/cleanup.js';
+import { pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
+
+/** Why Remove Leftovers did not try, as the error the admin reads. */
+export function leftoversRefusal(why: 'credentials-missing' | 'not-ended', computer: string): ConsoleError {
+  return why === 'credentials-missing'
+    ? new ConsoleError('credentials-missing', `${computer}: no credentials are held for it now, so what the push left there cannot be removed.`, 'Use Set Credentials… on this computer: what the push left is then removed at once.')
+    : new ConsoleError('target-running', `${computer}: its push is still running; Remove Leftovers only cleans after pushes that ended.`, 'Wait for the push to end, or Cancel it: a cancelled push cleans up after itself.');
+}
+
+export function createTargetsHandlers(deps: HandlerDeps): DomainHandlers<'targets'> {
+  return {
+    'targets.cancel': ({ targetId }) => {
+      pushEngine(deps).cancelTarget(targetId);
+      return { ok: true };
+    },
+    'targets.removeLeftovers': async ({ targetId }) => {
+      const result = await pushEngine(deps).removeLeftovers(targetId);
+      if (result.refused) throw leftoversRefusal(result.refused, deps.tasks.targetRecord(targetId)?.computer_name ?? `target ${targetId}`);
+      return { remaining: result.left ? JSON.stringify(result.left) : null };
+    },
+    'leftovers.list': () => {
+      const names = new Map(deps.tasks.list().map((t) => [t.id, t.name]));
+      return deps.tasks.targetsWithLeftovers().map((t) => ({
+        targetId: t.id,
+        taskId: t.task_id,
+        taskName: names.get(t.task_id) ?? `Task ${t.task_id}`,
+        computerId: t.computer_id,
+        computerName: t.computer_name,
+        items: leftoverItems(JSON.parse(t.leftovers!) as Leftovers),
+        since: t.finished_at,
+        credentialAvailable: t.credential_id !== null && deps.vault.logon(t.credential_id) !== null,
+      }));
+    },
+    'targets.msiLog': ({ targetId }) => ({ log: deps.tasks.targetRecord(targetId)?.msi_log ?? null }),
+    'targets.log': ({ targetId }) => deps.tasks.log(targetId),
+  };
+}

@@ -1,0 +1,42 @@
+// Tasks: the History tab's list and a task's targets, the New Task wizard's create, and cancel,
+// retry failed and redeploy on a whole task (the engine does the work).
+import { ConsoleError } from '../../ipc/errors.js';
+import { hashOnlyRefusal, qualifiedUser } from '../../engine/credentials.js';
+import { pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
+
+export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> {
+  return {
+    'tasks.list': () => deps.tasks.list(),
+    'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
+    'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
+    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, targets }) => {
+      const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
+      const missing = targets.filter((t) => !byId.has(t.computerId));
+      if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
+      if (runAs === 'admin') {
+        const hashOnly = deps.vault.list().filter((c) => c.keeps === 'nt-hash' && targets.some((t) => t.credentialId === c.id));
+        if (hashOnly.length) {
+          const refusal = hashOnlyRefusal(hashOnly.map(qualifiedUser));
+          throw new ConsoleError(refusal.errorClass, refusal.message, refusal.advice);
+        }
+      }
+      const taskId = pushEngine(deps).submit({
+        name,
+        packageId,
+        scheduledAt,
+        options: { runAs, action: action ?? 'install' },
+        targets: targets.map((t) => {
+          const c = byId.get(t.computerId)!;
+          return { computerId: c.id, computerName: c.name, address: c.address, port: c.port, credentialId: t.credentialId };
+        }),
+      });
+      return { taskId };
+    },
+    'tasks.cancel': ({ taskId }) => {
+      pushEngine(deps).cancelTask(taskId);
+      return { ok: true };
+    },
+    'tasks.retryFailed': ({ taskId }) => ({ taskId: pushEngine(deps).retryFailed(taskId) }),
+    'tasks.redeploy': ({ taskId }) => ({ taskId: pushEngine(deps).redeploy(taskId) }),
+  };
+}

@@ -1,0 +1,71 @@
+// Credentials: the stored accounts (never their passwords), setting and removing them, the
+// wizard's Test, and giving targets a credential again (Set Credentials…).
+import { z } from 'zod';
+import { Id, IpcErrorSchema, NoRequest, type ChannelSpecs } from './common.js';
+
+/** A stored credential: who, never the password. */
+export const CredentialSchema = z.object({
+  id: Id,
+  label: z.string(),
+  user: z.string(),
+  domain: z.string(),
+  /** false: the secret is gone (not remembered across a restart); set it again before pushing. */
+  available: z.boolean(),
+  /** Where the secret is kept — the OS keychain (survives a restart) or memory only. */
+  storage: z.enum(['keychain', 'memory']),
+  /** The password (installs as this account possible) or only its NT hash (SYSTEM installs). */
+  keeps: z.enum(['password', 'nt-hash']),
+});
+export type Credential = z.infer<typeof CredentialSchema>;
+
+/** One computer's administrator-rights check (the wizard's Test button, Diagnostics). */
+export const CredentialCheckSchema = z.object({
+  computerId: Id,
+  ok: z.boolean(),
+  logon: z.boolean().nullable(),
+  adminShareWritable: z.boolean().nullable(),
+  scmAccess: z.boolean().nullable(),
+  error: IpcErrorSchema.nullable(),
+});
+export type CredentialCheck = z.infer<typeof CredentialCheckSchema>;
+
+export const credentialsChannels = {
+  'credentials.list': { request: NoRequest, result: z.array(CredentialSchema) },
+  'credentials.set': {
+    request: z
+      .object({
+        label: z.string().trim().max(128).optional(),
+        /** DOMAIN\\user, user@domain or a local user. */
+        user: z.string().trim().min(1).max(256),
+        password: z.string().max(256),
+        remember: z.boolean(),
+        /** 'nt-hash': the password is dropped at once and only its NT hash kept (SYSTEM installs only). */
+        keep: z.enum(['password', 'nt-hash']).optional(),
+      })
+      .strict(),
+    result: CredentialSchema,
+  },
+  'credentials.remove': { request: z.object({ id: Id }).strict(), result: z.object({ removed: z.boolean() }) },
+  'credentials.test': {
+    request: z.object({ credentialId: Id, computerIds: z.array(Id).min(1).max(500) }).strict(),
+    result: z.array(CredentialCheckSchema),
+  },
+  /**
+   * Gives targets a credential again (one that is gone: not remembered across a restart, deleted,
+   * or hash-only where a password is needed). Exactly one scope: the given targets, a task's
+   * targets that did not succeed or left something behind, or every target of the given computers
+   * whose credential is gone. Waiting targets are queued again; ended ones with leftovers are cleaned.
+   */
+  'credentials.rebind': {
+    request: z
+      .object({
+        credentialId: Id,
+        targetIds: z.array(Id).min(1).max(10_000).optional(),
+        taskId: Id.optional(),
+        computerIds: z.array(Id).min(1).max(10_000).optional(),
+      })
+      .strict()
+      .refine((r) => [r.targetIds, r.taskId, r.computerIds].filter((x) => x !== undefined).length === 1, { message: 'exactly one of targetIds, taskId, computerIds' }),
+    result: z.object({ rebound: z.number().int().nonnegative(), resumed: z.number().int().nonnegative(), cleaning: z.number().int().nonnegative() }),
+  },
+} as const satisfies ChannelSpecs;

@@ -1,0 +1,64 @@
+// Tasks: the History tab's list, a task's targets, the New Task wizard's create, and cancel,
+// retry failed and redeploy on a whole task.
+import { z } from 'zod';
+import { Id, IsoTime, NoRequest, type ChannelSpecs } from './common.js';
+import { TaskTargetSchema } from './targets.js';
+
+/** What a task does with its package on each computer (msiexec /i, /x, /fvomus). */
+export const TaskActionSchema = z.enum(['install', 'uninstall', 'repair']);
+export type TaskAction = z.infer<typeof TaskActionSchema>;
+
+export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
+
+export const TaskSummarySchema = z.object({
+  id: Id,
+  name: z.string(),
+  packageName: z.string().nullable(),
+  /** install for tasks created before the action existed. */
+  action: TaskActionSchema,
+  scheduledAt: IsoTime.nullable(),
+  createdAt: IsoTime,
+  status: TaskStatusSchema,
+  startedAt: IsoTime.nullable(),
+  finishedAt: IsoTime.nullable(),
+  targets: z.number().int().nonnegative(),
+  succeeded: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+  /** Targets waiting for credentials (see TargetState 'waiting-for-credentials'). */
+  waiting: z.number().int().nonnegative(),
+  /** Ended targets whose push left something on the computer (a service, files): the task is kept until they are gone. */
+  leftovers: z.number().int().nonnegative(),
+});
+export type TaskSummary = z.infer<typeof TaskSummarySchema>;
+
+export const tasksChannels = {
+  'tasks.list': { request: NoRequest, result: z.array(TaskSummarySchema) },
+  'tasks.targets': {
+    request: z.object({ taskId: Id }).strict(),
+    result: z.array(TaskTargetSchema),
+  },
+  /** Only the given targets of a task (History reloads the ones that just finished). */
+  'tasks.targetsById': {
+    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000) }).strict(),
+    result: z.array(TaskTargetSchema),
+  },
+  'tasks.create': {
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(128),
+        packageId: Id,
+        /** null = now. */
+        scheduledAt: IsoTime.nullable(),
+        runAs: z.enum(['admin', 'system']),
+        /** Absent = install. */
+        action: TaskActionSchema.optional(),
+        targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
+      })
+      .strict(),
+    result: z.object({ taskId: Id }),
+  },
+  'tasks.cancel': { request: z.object({ taskId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  'tasks.retryFailed': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
+  'tasks.redeploy': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },
+} as const satisfies ChannelSpecs;
