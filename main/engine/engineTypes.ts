@@ -10,6 +10,7 @@ import type { AgentHub } from './agentHub.js';
 import type { CredentialVault } from './credentials.js';
 import type { PushTimeouts } from './pushTarget.js';
 import type { Outcome } from './results.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export interface TaskOptions {
   /** Install under the task's administrator account (default) or as SYSTEM. */
@@ -52,7 +53,7 @@ export interface TargetOutcome {
   readonly targetId: number;
   readonly target: string;
   readonly outcome: Outcome;
-  readonly errorClass: string | null;
+  readonly errorClass: ErrorClass | null;
   readonly code: string | null;
   readonly message: string;
   readonly advice: string;

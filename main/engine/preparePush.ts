@@ -11,13 +11,14 @@ import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credenti
 import type { CredentialProblem } from './credentialBinding.js';
 import type { PushTargetSpec, PushTimeouts } from './pushTarget.js';
 import type { TaskOptions } from './engineTypes.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export type PackageSource = NonNullable<ReturnType<PackagesRepo['source']>>;
 
 /** A push ended before it began: the target's outcome, class, message and advice. */
 export interface EarlyVerdict {
   readonly outcome: 'failed';
-  readonly errorClass: string;
+  readonly errorClass: ErrorClass;
   readonly code: string | null;
   readonly message: string;
   readonly advice: string;

@@ -3,12 +3,13 @@
 // msiexec's own codes (carried as 100000 + N) get their Windows Installer meaning.
 import type { TaskTarget } from '../ipc/contract.js';
 import type { PushAction } from '../server/agentProtocol.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export type Outcome = NonNullable<TaskTarget['outcome']>;
 
 export interface PushVerdict {
   readonly outcome: Outcome;
-  readonly errorClass: string | null;
+  readonly errorClass: ErrorClass | null;
   readonly code: string | null;
   readonly message: string;
   readonly advice: string;
@@ -39,7 +40,7 @@ export function msiMeaning(code: number): string {
   return MSI_CODES[code]?.meaning ?? `Windows Installer error ${code}`;
 }
 
-const AGENT_CODES: Readonly<Record<number, { errorClass: string; message: string; advice: string }>> = {
+const AGENT_CODES: Readonly<Record<number, { errorClass: ErrorClass; message: string; advice: string }>> = {
   1: { errorClass: 'agent-internal', message: 'The agent failed internally (out of memory or a system call).', advice: 'Retry; if it repeats, send the task\'s logs to support.' },
   2: { errorClass: 'service-start', message: 'The agent was not started as a service.', advice: 'Retry the push; check the computer\'s event log (Service Control Manager events).' },
   10: { errorClass: 'agent-job', message: 'The agent could not read its job file.', advice: 'The job file was damaged or removed (antivirus?); retry the push.' },

@@ -1,6 +1,7 @@
 // The browser shell's wire format over the WebSocket bridge: the IPC contract in JSON frames.
 // Runtime-neutral: the bridge server (Node) and the renderer's transport (browser) share it.
 import type { ChannelName, Envelope, EventName, IpcError } from './contract.js';
+import type { ErrorClass } from './errorClasses.js';
 
 /** Renderer → main. `token` is the launch's token; every message carries it. */
 export interface InvokeMessage {
@@ -17,7 +18,7 @@ export type ServerMessage =
   /** Events that came within one flush interval, in order (a push of thousands emits many per frame). */
   | { readonly type: 'events'; readonly events: readonly { readonly event: EventName; readonly payload: unknown }[] };
 
-export function bridgeError(errorClass: string, message: string): IpcError {
+export function bridgeError(errorClass: ErrorClass, message: string): IpcError {
   return {
     class: errorClass,
     code: null,

@@ -1,13 +1,16 @@
 // Errors are data with context: every failure that crosses IPC is reduced to
 // `{class, code, message, advice}`; the renderer shows the advice, never a stack trace.
 import type { IpcError } from './contract.js';
+import { isErrorClass, type ErrorClass } from './errorClasses.js';
+
+export { ERROR_CLASSES, isErrorClass, type ErrorClass } from './errorClasses.js';
 
 export class ConsoleError extends Error {
-  readonly errorClass: string;
+  readonly errorClass: ErrorClass;
   readonly code: string | null;
   readonly advice: string;
 
-  constructor(errorClass: string, message: string, advice: string, code: string | null = null) {
+  constructor(errorClass: ErrorClass, message: string, advice: string, code: string | null = null) {
     super(message);
     this.name = 'ConsoleError';
     this.errorClass = errorClass;
@@ -20,7 +23,8 @@ export class ConsoleError extends Error {
   }
 
   static fromIpcError(error: IpcError): ConsoleError {
-    return new ConsoleError(error.class, error.message, error.advice, error.code);
+    // A class from across the wire that this build does not know is kept as 'internal' with its message.
+    return new ConsoleError(isErrorClass(error.class) ? error.class : 'internal', error.message, error.advice, error.code);
   }
 }
 

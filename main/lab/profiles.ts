@@ -3,6 +3,7 @@
 // largest remainder, then a seeded shuffle), so a lab of N hosts is the same lab every time.
 import type { PushAction } from '../server/agentProtocol.js';
 import { LAB_PROFILES, type LabProfile } from './hostState.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 /** Percent of hosts per profile in the `mixed` lab (sums to 100). */
 export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
@@ -28,12 +29,12 @@ export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
 
 export interface ExpectedOutcome {
   readonly outcome: string;
-  readonly errorClass: string | null;
+  readonly errorClass: ErrorClass | null;
   readonly code?: string;
 }
 
 /** What the engine must report for an install on a (fresh) host of each profile: outcome, error class, code. */
-export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; errorClass: string | null; code?: string }>> = {
+export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; errorClass: ErrorClass | null; code?: string }>> = {
   healthy: { outcome: 'succeeded', errorClass: null },
   'slow-link': { outcome: 'succeeded', errorClass: null },
   'reboot-required': { outcome: 'succeeded-reboot-required', errorClass: null, code: 'MSI 3010' },

@@ -1,6 +1,7 @@
 // DCE/RPC and Win32 errors: each a ConsoleError with the class of docs/ARCHITECTURE.md §7 and
 // advice, so the engine only adds the host and the step.
 import { ConsoleError } from '../ipc/errors.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export class RpcProtocolError extends ConsoleError {
   constructor(message: string) {
@@ -30,7 +31,7 @@ export function faultName(status: number): string {
 export class RpcFaultError extends ConsoleError {
   readonly status: number;
 
-  constructor(status: number, call: string, errorClass = 'rpc-fault') {
+  constructor(status: number, call: string, errorClass: ErrorClass = 'rpc-fault') {
     const name = faultName(status);
     const advice =
       status === 5

@@ -6,6 +6,7 @@ import { DceRpcClient, type RpcPipe } from './rpcClient.js';
 import { RpcFaultError, RpcProtocolError } from './errors.js';
 import { Win32, Win32Error } from './win32.js';
 import type { SyntaxId } from './pdu.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export const SVCCTL: SyntaxId = { uuid: '367abb81-9844-35f1-ad32-98f038001003', major: 2, minor: 0 };
 
@@ -143,7 +144,7 @@ export class ScmrClient {
     return new ScmrClient(await DceRpcClient.bind(pipe, SVCCTL, options));
   }
 
-  private async handleCall(opnum: number, stub: Buffer, call: string, stepClass: string): Promise<Handle> {
+  private async handleCall(opnum: number, stub: Buffer, call: string, stepClass: ErrorClass): Promise<Handle> {
     const { handle, code } = decodeHandleResponse(await this.rpc.call(opnum, stub, call), call);
     if (code !== Win32.SUCCESS) throw new Win32Error(code, call, stepClass);
     if (isZeroHandle(handle)) throw new RpcProtocolError(`${call} succeeded with a null handle`);

@@ -2,6 +2,7 @@
 // each with the class of docs/ARCHITECTURE.md §7 for the step it failed in, and advice for the
 // admin.
 import { ConsoleError } from '../ipc/errors.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export const Win32 = {
   SUCCESS: 0,
@@ -55,7 +56,7 @@ export class Win32Error extends ConsoleError {
   readonly win32: number;
   readonly call: string;
 
-  constructor(code: number, call: string, stepClass: string, detail = '') {
+  constructor(code: number, call: string, stepClass: ErrorClass, detail = '') {
     const errorClass = code === Win32.ACCESS_DENIED ? 'access-denied' : stepClass;
     super(errorClass, `${call} failed with ${win32Name(code)} (${code})${detail ? `: ${detail}` : ''}.`, advice[code] ?? 'The Service Control Manager refused the call; check the computer\'s event log.', win32Name(code));
     this.name = 'Win32Error';

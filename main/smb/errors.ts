@@ -2,6 +2,7 @@
 // class, code and advice the UI shows; the engine adds the host and the step.
 import { ConsoleError } from '../ipc/errors.js';
 import { statusMeaning, statusName } from './ntstatus.js';
+import type { ErrorClass } from '../ipc/errorClasses.js';
 
 /** The server answered a request with a failure NTSTATUS. */
 export class SmbStatusError extends ConsoleError {
@@ -27,7 +28,7 @@ export class SmbTransportError extends ConsoleError {
 
 /** The server's bytes break the protocol: malformed, unsigned where signing is required, bad signature. */
 export class SmbProtocolError extends ConsoleError {
-  constructor(message: string, errorClass = 'smb-protocol', advice = 'The computer sent something the console cannot accept; check that it is a Windows computer or a compatible SMB server, then report it.') {
+  constructor(message: string, errorClass: ErrorClass = 'smb-protocol', advice = 'The computer sent something the console cannot accept; check that it is a Windows computer or a compatible SMB server, then report it.') {
     super(errorClass, message, advice);
     this.name = 'SmbProtocolError';
   }

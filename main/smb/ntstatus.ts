@@ -1,6 +1,7 @@
 // NTSTATUS values the push meets (MS-ERREF 2.3.1), each with the error class of
 // docs/ARCHITECTURE.md §7 and one sentence of advice for the admin. Anything not listed is class
 // `smb-protocol`.
+import type { ErrorClass } from '../ipc/errorClasses.js';
 export const Status = {
   SUCCESS: 0x00000000,
   PENDING: 0x00000103,
@@ -53,7 +54,7 @@ export function statusName(status: number): string {
 }
 
 export interface StatusMeaning {
-  readonly errorClass: string;
+  readonly errorClass: ErrorClass;
   readonly advice: string;
 }
 

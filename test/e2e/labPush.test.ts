@@ -112,7 +112,7 @@ describe('a push to the simulated lab from the browser', () => {
     // The filter: Ctrl+F goes to it; a class narrows the grid to its hosts; "Failed" keeps the failed.
     const rowsShown = async () => grid.locator('tbody tr[data-row-id]').count();
     const byClass = (cls: string) => names.filter((n) => expected.get(n)!.errorClass === cls).length;
-    const cls = [...new Set([...expected.values()].map((e) => e.errorClass).filter((c): c is string => c !== null))].sort((x, y) => byClass(y) - byClass(x))[0]!;
+    const cls = [...new Set([...expected.values()].map((e) => e.errorClass).filter((c): c is NonNullable<typeof c> => c !== null))].sort((x, y) => byClass(y) - byClass(x))[0]!;
     await fx.page.keyboard.press('Control+f');
     await fx.page.keyboard.type(cls);
     assert.equal(await fx.page.getByTestId('targets-filter').inputValue(), cls, 'Ctrl+F focused the filter: the keys went there');

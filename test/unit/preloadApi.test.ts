@@ -59,12 +59,12 @@ describe('createPreloadApi', () => {
   });
 
   test('an {ok:false,error} envelope rejects with a ConsoleError carrying class, code, message and advice', async () => {
-    const error = { class: 'smb-access', code: '0xC0000022', message: 'Access denied on ADMIN$.', advice: 'Check the credentials.' };
+    const error = { class: 'access-denied', code: '0xC0000022', message: 'Access denied on ADMIN$.', advice: 'Check the credentials.' };
     const fake = fakeIpcRenderer(() => ({ ok: false, error }));
     const api = createPreloadApi(fake.ipc);
     await assert.rejects(api.invoke('packages.list', {}), (thrown: unknown) => {
       assert.ok(thrown instanceof ConsoleError);
-      assert.equal(thrown.errorClass, 'smb-access');
+      assert.equal(thrown.errorClass, 'access-denied');
       assert.equal(thrown.code, '0xC0000022');
       assert.equal(thrown.message, 'Access denied on ADMIN$.');
       assert.equal(thrown.advice, 'Check the credentials.');

@@ -64,7 +64,7 @@ describe('createRouter over the real console services', () => {
         throw new Error(`library said: bad logon for CORP\\echo with ${password} (${Buffer.from(password).toString('base64')})`);
       },
       'computers.remove': () => {
-        throw new ConsoleError('storage', 'refused', `retry with password=${password}`);
+        throw new ConsoleError('credentials-storage', 'refused', `retry with password=${password}`);
       },
     };
     const router = createRouter(leaky, fileSenderPolicy(indexUrl));
@@ -131,7 +131,7 @@ describe('createRouter over the real console services', () => {
   });
 
   test('a handler throwing ConsoleError keeps its class, code, message and advice', async () => {
-    const thrown = new ConsoleError('smb-access', 'Access denied on ADMIN$ of PC01.', 'Check the credentials.', '0xC0000022');
+    const thrown = new ConsoleError('access-denied', 'Access denied on ADMIN$ of PC01.', 'Check the credentials.', '0xC0000022');
     const handlers: Handlers = {
       ...services.handlers,
       'packages.list': () => {
@@ -141,7 +141,7 @@ describe('createRouter over the real console services', () => {
     const router = createRouter(handlers, fileSenderPolicy(indexUrl));
     const error = expectError(await router.dispatch('packages.list', {}, trusted));
     assert.deepEqual(error, {
-      class: 'smb-access',
+      class: 'access-denied',
       code: '0xC0000022',
       message: 'Access denied on ADMIN$ of PC01.',
       advice: 'Check the credentials.',

@@ -1,0 +1,83 @@
+// Every class of error the console reports, with when it arises — one table the engine, the IPC
+// errors, the windows and the tests share (docs/ARCHITECTURE.md §7 explains each with its advice).
+// A ConsoleError's class must be one of these: a new class is added here first.
+export const ERROR_CLASSES = {
+  // Reaching and logging on
+  'name-not-resolved': 'The computer\'s name does not resolve.',
+  offline: 'The computer did not answer on its SMB port within the connect timeout.',
+  'port-blocked': 'The computer refused a connection to its SMB port.',
+  'connection-lost': 'The connection closed or was reset during the push.',
+  timeout: 'A request, or the installation, did not finish within its bound.',
+  'smb-negotiate': 'No SMB dialect or cipher both sides accept.',
+  'smb-protocol': 'A malformed SMB message or an unexpected status.',
+  'smb-integrity': 'A signature or encryption check failed: something changed the traffic.',
+  'smb-session': 'The SMB session ended or the server is short of resources.',
+  'logon-failure': 'The account, domain or password was refused.',
+  'access-denied': 'The account is not allowed (ADMIN$, the Service Control Manager).',
+  'admin-share-missing': 'The computer has no ADMIN$ share.',
+  'copy-blocked': 'The copy to ADMIN$ was blocked (antivirus, sharing, disk full).',
+  'copy-failed': 'The local file changed while it was copied.',
+  'not-found': 'A file, folder, pipe or record is not there.',
+  // The Service Control Manager
+  'rpc-bind': 'The Service Control Manager interface refused the bind.',
+  'rpc-protocol': 'A malformed RPC answer.',
+  'rpc-fault': 'An RPC fault not mapped to a step.',
+  'service-create': 'The agent\'s service could not be created.',
+  'service-start': 'The agent\'s service could not be started, or stopped at once.',
+  cleanup: 'The service or files could not be removed after the push.',
+  // The agent and msiexec
+  'agent-no-callback': 'The agent did not call back to the console.',
+  'agent-certificate': 'The agent saw a certificate that is not the console\'s.',
+  'agent-token': 'The console refused the agent\'s token.',
+  'agent-job': 'The agent could not read its job file.',
+  'agent-internal': 'The agent failed in a way it has no code for.',
+  integrity: 'The package the agent received is not the one sent.',
+  download: 'The agent\'s download failed after it connected.',
+  'already-done': 'This run already ran on the computer.',
+  'msi-launch': 'msiexec could not start under the account.',
+  'msi-failed': 'msiexec ended with an error code.',
+  'not-installed': 'A repair found the product not installed.',
+  // The engine and the console
+  cancelled: 'The push was cancelled.',
+  interrupted: 'The console stopped while the push ran.',
+  'credentials-missing': 'The target\'s credentials were deleted or are not held since a restart.',
+  'credentials-hash-only': 'Only the NT hash is kept where installing as the account needs the password.',
+  'credentials-storage': 'The keychain refused to store or delete a secret.',
+  package: 'The package is gone, changed, or a file of the push cannot be read.',
+  'package-in-use': 'A task still uses the package.',
+  'package-server': 'The package server is not running.',
+  'config-xml': 'The configuration XML is not well-formed or too large.',
+  'invalid-parameters': 'The msiexec parameters are not PROPERTY=value pairs.',
+  'msi-format': 'The file is not an MSI, or is damaged.',
+  'job-file': 'The console could not write a valid job file.',
+  task: 'The task has no computers or does not exist.',
+  'target-running': 'Remove Leftovers on a push that is still running.',
+  'invalid-computer': 'Not a computer name or address.',
+  'invalid-range': 'Not an address range or CIDR block the console accepts.',
+  'invalid-port': 'Not a port from 1 to 65535.',
+  'import-too-large': 'More lines or bytes than one import takes.',
+  file: 'The path is not a readable file.',
+  directory: 'The directory search failed.',
+  'directory-logon': 'The directory refused the bind account.',
+  'directory-base': 'The directory has no such base or OU.',
+  'directory-unreachable': 'The directory server did not answer.',
+  'directory-tls': 'The directory\'s certificate was refused.',
+  'directory-timeout': 'The directory did not answer in time.',
+  'directory-closed': 'The directory closed the connection.',
+  'directory-protocol': 'A malformed LDAP answer.',
+  'directory-too-large': 'The directory returned more than one search takes.',
+  export: 'The export is larger than a ZIP can hold.',
+  'ipc-sender': 'A call from a page that is not the console\'s.',
+  'ipc-contract': 'A channel or event the contract does not declare.',
+  'invalid-request': 'A request the contract refuses.',
+  'bridge-closed': 'The window lost its connection to the console.',
+  'bridge-message': 'A bridge message that is not part of the protocol.',
+  'bridge-token': 'A bridge message without this launch\'s token.',
+  internal: 'A bug in the console.',
+} as const satisfies Record<string, string>;
+
+export type ErrorClass = keyof typeof ERROR_CLASSES;
+
+export function isErrorClass(value: string): value is ErrorClass {
+  return Object.prototype.hasOwnProperty.call(ERROR_CLASSES, value);
+}
