@@ -11,7 +11,7 @@ import { ConsoleError } from '../ipc/errors.js';
 import type { TargetChanges, TargetRecord } from '../store/tasksRepo.js';
 import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
 import { ProbeAhead, probeSmbPort } from './probeAhead.js';
-import { pushTarget } from './pushTarget.js';
+import { pushTarget, type PushTargetHooks } from './pushTarget.js';
 import { credentialProblem, rebindCandidates, type CredentialProblem, type RebindScope } from './credentialBinding.js';
 import type { EngineOptions, NewTaskInput, TaskOptions } from './engineTypes.js';
 import { Journal } from './journal.js';
@@ -387,6 +387,7 @@ export class PushEngine {
     if (!this.closed) this.probes.fill(this.queue);
   }
 
+  /** One target's turn: wait for credentials, or prepare and push, then retry later or finish. */
   private async runTarget(taskId: number, targetId: number, signal: AbortSignal): Promise<void> {
     const target = this.o.tasks.targetRecord(targetId)!;
     const task = this.o.tasks.task(taskId)!;
@@ -403,52 +404,19 @@ export class PushEngine {
     const credential = this.o.vault.logon(target.credential_id!)!;
     const settings = this.o.settings();
     const started = Date.now();
-    const startedAt = this.now.toISOString();
     const attempts = target.attempts + 1;
     const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
-    this.journal.update(targetId, { state: 'probing', started_at: startedAt, finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
+    this.journal.update(targetId, { state: 'probing', started_at: this.now.toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
 
-    const finish = (verdict: { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean }, extra: TargetChanges = {}) => {
-      this.journal.update(targetId, {
-        state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
-        advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now.toISOString(), progress: null, ...extra,
-      });
-      this.journal.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
-      this.openTargets.get(taskId)?.delete(targetId);
-      // Committed before it is announced: the windows read the row the event speaks of.
-      this.journal.flush();
-      this.journal.progress(taskId, targetId, 'done', verdict.outcome, null);
-    };
-
-        const prepared = preparePush({
+    const prepared = preparePush({
       target, packageId: task.package_id, options, settings, credential, problem,
       source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
       readFiles: (source) => this.files.of(source),
       runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: pushTimeouts(settings, this.o.timeouts),
     });
-    if ('verdict' in prepared) {
-      finish(prepared.verdict);
-      return;
-    }
+    if ('verdict' in prepared) return this.finishTarget(taskId, targetId, started, prepared.verdict);
     this.journal.step(taskId, targetId, 'start', prepared.startLine);
-    const result = await pushTarget(
-      { ...prepared.spec, probedAhead: this.probes.take(targetId) },
-      {
-        state: (state, progress) => {
-          if (state !== 'copying' && state !== 'downloading') this.journal.update(targetId, { state, progress });
-          else if (progress === 0 || progress === null) this.journal.update(targetId, { state, progress });
-          this.journal.progress(taskId, targetId, state, null, progress);
-        },
-        step: (step, detail, code) => this.journal.step(taskId, targetId, step, detail, code ?? null),
-        // Write-ahead: committed (not batched) before the remote change it announces is made, so a
-        // crash at any point leaves a record that names every service and file on the computer.
-        remote: (leftovers, serviceName) => {
-          this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
-          this.journal.flush();
-        },
-      },
-      { grants: this.o.grants, hub: this.o.hub, signal },
-    );
+    const result = await pushTarget({ ...prepared.spec, probedAhead: this.probes.take(targetId) }, this.pushHooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
 
     const retries = options.retryCount ?? settings.retryCount;
     if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.cancelledTasks.has(taskId)) {
@@ -463,11 +431,37 @@ export class PushEngine {
       });
       return;
     }
-    finish(result, {
-      exit_code: result.exitCode,
-      msi_log: result.msiLog,
-      leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null,
+    this.finishTarget(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null });
+  }
+
+  /** What a push tells the journal: states (copy/download percentages go to the windows only), steps, and the write-ahead record. */
+  private pushHooks(taskId: number, targetId: number): PushTargetHooks {
+    return {
+      state: (state, progress) => {
+        if (state !== 'copying' && state !== 'downloading') this.journal.update(targetId, { state, progress });
+        else if (progress === 0 || progress === null) this.journal.update(targetId, { state, progress });
+        this.journal.progress(taskId, targetId, state, null, progress);
+      },
+      step: (step, detail, code) => this.journal.step(taskId, targetId, step, detail, code ?? null),
+      // Write-ahead: committed (not batched) before the remote change it announces is made, so a
+      // crash at any point leaves a record that names every service and file on the computer.
+      remote: (leftovers, serviceName) => {
+        this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
+        this.journal.flush();
+      },
+    };
+  }
+
+  /** A target's end: its verdict and the done step, committed before it is announced (the windows read the row the event speaks of). */
+  private finishTarget(taskId: number, targetId: number, started: number, verdict: { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean }, extra: TargetChanges = {}): void {
+    this.journal.update(targetId, {
+      state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
+      advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now.toISOString(), progress: null, ...extra,
     });
+    this.journal.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
+    this.openTargets.get(taskId)?.delete(targetId);
+    this.journal.flush();
+    this.journal.progress(taskId, targetId, 'done', verdict.outcome, null);
   }
 
   /** Remove Leftovers (and recovery): see leftoverCleaner.ts. */
