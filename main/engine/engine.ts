@@ -138,13 +138,14 @@ export class PushEngine {
     return credentialProblem(this.o.vault, t, options.runAs);
   }
 
-  /** A queued target whose credential is gone waits (it is not failed) until Set Credentials… rebinds it. */
+  /**
+   * A queued target whose credential is gone waits (it is not failed) until Set Credentials…
+   * rebinds it. Journalled only: the caller commits, then announces (begin() does a whole task at once).
+   */
   private waitForCredentials(taskId: number, targetId: number, why: string): void {
     const advice = 'Use Set Credentials… on the task (Installation History) or on the computer (Computers); Cancel Task ends it instead.';
     this.journal.step(taskId, targetId, 'credentials', `waiting for credentials: ${why}`, 'CREDENTIALS');
     this.journal.update(targetId, { state: WAITING, progress: null, error_class: 'credentials-missing', error_code: null, error_message: `Waiting for credentials: ${why}.`, advice });
-    this.journal.flush();
-    this.journal.progress(taskId, targetId, WAITING, null, null);
     if (!this.waitingAnnounced.has(taskId)) {
       this.waitingAnnounced.add(taskId);
       this.journal.log(`Task ${taskId}: computers wait for credentials (${why}). ${advice}`);
@@ -231,11 +232,28 @@ export class PushEngine {
 
   private begin(taskId: number): number {
     if (this.closed) return 0;
+    const task = this.o.tasks.task(taskId);
+    const options = JSON.parse(task?.options_json ?? '{}') as TaskOptions;
     const records = this.o.tasks.targetRecords(taskId);
-    // Targets that waited for credentials are looked at again: a keychain may hold them now.
-    const queued = records.filter((t) => t.state === 'queued' || t.state === WAITING);
+    // Targets that waited for credentials are looked at again: a keychain may hold them now. Those
+    // whose credential is missing wait at once, in one commit for the whole task (after a restart
+    // that lost a memory-only credential that is every queued target), without taking a slot;
+    // one already waiting stays as it is.
+    const queued: TargetRecord[] = [];
+    const nowWaiting: number[] = [];
+    for (const t of records) {
+      if (t.state !== 'queued' && t.state !== WAITING) continue;
+      const problem = this.credentialProblem(t, options);
+      if (problem?.kind !== 'missing') queued.push(t);
+      else if (t.state === 'queued') {
+        this.waitForCredentials(taskId, t.id, problem.why);
+        nowWaiting.push(t.id);
+      }
+    }
     this.openTargets.set(taskId, new Set(records.filter((t) => t.state !== 'done').map((t) => t.id)));
     this.o.tasks.setTaskStatus(taskId, 'running');
+    this.journal.flush();
+    for (const id of nowWaiting) this.journal.progress(taskId, id, WAITING, null, null);
     for (const t of queued) this.queue.push({ targetId: t.id, taskId });
     if (queued.length === 0) this.finishTaskIfDone(taskId);
     this.pump();
@@ -399,6 +417,8 @@ export class PushEngine {
       // by the time Set Credentials… queues the target again.
       this.probes.forget(targetId);
       this.waitForCredentials(taskId, targetId, problem.why);
+      this.journal.flush();
+      this.journal.progress(taskId, targetId, WAITING, null, null);
       return;
     }
     const credential = this.o.vault.logon(target.credential_id!)!;

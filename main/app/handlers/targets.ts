@@ -23,11 +23,13 @@ export function createTargetsHandlers(deps: HandlerDeps): DomainHandlers<'target
       return { remaining: result.left ? JSON.stringify(result.left) : null };
     },
     'leftovers.list': () => {
-      const names = new Map(deps.tasks.list().map((t) => [t.id, t.name]));
+      // Only the names of the tasks that left something (tasks.list() would count every target of every task).
+      const names = new Map<number, string>();
+      const taskName = (id: number) => names.get(id) ?? names.set(id, deps.tasks.task(id)?.name ?? `Task ${id}`).get(id)!;
       return deps.tasks.targetsWithLeftovers().map((t) => ({
         targetId: t.id,
         taskId: t.task_id,
-        taskName: names.get(t.task_id) ?? `Task ${t.task_id}`,
+        taskName: taskName(t.task_id),
         computerId: t.computer_id,
         computerName: t.computer_name,
         items: leftoverItems(JSON.parse(t.leftovers!) as Leftovers),
