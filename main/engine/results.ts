@@ -3,7 +3,7 @@
 // msiexec's own codes (carried as 100000 + N) get their Windows Installer meaning.
 import type { TaskTarget } from '../ipc/contract.js';
 import type { PushAction } from '../server/agentProtocol.js';
-import type { ErrorClass } from '../ipc/errorClasses.js';
+import { defaultAdvice, type ErrorClass } from '../ipc/errorClasses.js';
 
 export type Outcome = NonNullable<TaskTarget['outcome']>;
 
@@ -40,18 +40,19 @@ export function msiMeaning(code: number): string {
   return MSI_CODES[code]?.meaning ?? `Windows Installer error ${code}`;
 }
 
-const AGENT_CODES: Readonly<Record<number, { errorClass: ErrorClass; message: string; advice: string }>> = {
-  1: { errorClass: 'agent-internal', message: 'The agent failed internally (out of memory or a system call).', advice: 'Retry; if it repeats, send the task\'s logs to support.' },
+/** The agent's own codes; without advice, the class's default (errorClasses.ts) applies. */
+const AGENT_CODES: Readonly<Record<number, { errorClass: ErrorClass; message: string; advice?: string }>> = {
+  1: { errorClass: 'agent-internal', message: 'The agent failed internally (out of memory or a system call).' },
   2: { errorClass: 'service-start', message: 'The agent was not started as a service.', advice: 'Retry the push; check the computer\'s event log (Service Control Manager events).' },
-  10: { errorClass: 'agent-job', message: 'The agent could not read its job file.', advice: 'The job file was damaged or removed (antivirus?); retry the push.' },
-  11: { errorClass: 'agent-no-callback', message: 'The agent could not reach the console on the callback port.', advice: 'Allow inbound TCP 2224 on the console\'s firewall and outbound on the computer\'s, or set the callback address in Configuration.' },
-  12: { errorClass: 'agent-certificate', message: 'The agent reached a server whose certificate is not the console\'s.', advice: 'Something between the computer and the console intercepts TLS (a proxy or TLS inspection); exempt TCP 2224 from it.' },
-  13: { errorClass: 'integrity', message: 'The package the agent received does not match its SHA-256; nothing was installed.', advice: 'Retry; if it repeats, something alters the download, or the package file changed on the console.' },
-  14: { errorClass: 'cancelled', message: 'The agent was stopped before it finished.', advice: 'Retry when ready.' },
-  15: { errorClass: 'agent-token', message: 'The console refused the agent\'s token (expired or already used).', advice: 'Retry the push; the token may have expired while the computer was busy.' },
-  16: { errorClass: 'download', message: 'The agent could not download the package.', advice: 'Check the computer\'s free disk space and the network, then retry.' },
-  17: { errorClass: 'already-done', message: 'This run already finished on the computer; the agent did not install twice.', advice: 'Use Redeploy to install again.' },
-  18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.', advice: 'Check that the account may log on as a batch job on the computer, or install as SYSTEM.' },
+  10: { errorClass: 'agent-job', message: 'The agent could not read its job file.' },
+  11: { errorClass: 'agent-no-callback', message: 'The agent could not reach the console on the callback port.' },
+  12: { errorClass: 'agent-certificate', message: 'The agent reached a server whose certificate is not the console\'s.' },
+  13: { errorClass: 'integrity', message: 'The package the agent received does not match its SHA-256; nothing was installed.' },
+  14: { errorClass: 'cancelled', message: 'The agent was stopped before it finished.' },
+  15: { errorClass: 'agent-token', message: 'The console refused the agent\'s token (expired or already used).' },
+  16: { errorClass: 'download', message: 'The agent could not download the package.' },
+  17: { errorClass: 'already-done', message: 'This run already finished on the computer; the agent did not install twice.' },
+  18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.' },
 };
 
 /** What a successful run did, per action: "Installed." / "Removed." / "Repaired.". */
@@ -92,7 +93,7 @@ export function verdictForAgentCode(code: number, action: PushAction = 'install'
       return {
         outcome: 'failed', errorClass: 'not-installed', code: 'MSI 1605',
         message: 'msiexec returned 1605: the product is not installed, so there is nothing to repair.',
-        advice: 'Install it first (a task with the action Install and this package), then repair if needed.',
+        advice: defaultAdvice('not-installed'),
         rebootRequired: false,
       };
     }
@@ -101,13 +102,13 @@ export function verdictForAgentCode(code: number, action: PushAction = 'install'
       errorClass: 'msi-failed',
       code: `MSI ${msi}`,
       message: `msiexec returned ${msi}: ${msiMeaning(msi)}.`,
-      advice: meaning?.advice ?? 'Open the MSI log (View Selected Logs) to see why.',
+      advice: meaning?.advice ?? defaultAdvice('msi-failed'),
       rebootRequired: false,
     };
   }
   const known = AGENT_CODES[code];
   if (known) {
-    return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, message: known.message, advice: known.advice, rebootRequired: false };
+    return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, message: known.message, advice: known.advice ?? defaultAdvice(known.errorClass), rebootRequired: false };
   }
   return { outcome: 'failed', errorClass: 'agent-internal', code: `AGENT ${code}`, message: `The agent ended with an unknown code ${code}.`, advice: 'The agent on the computer may be from another console version; retry.', rebootRequired: false };
 }

@@ -1,21 +1,22 @@
 // Errors are data with context: every failure that crosses IPC is reduced to
 // `{class, code, message, advice}`; the renderer shows the advice, never a stack trace.
 import type { IpcError } from './contract.js';
-import { isErrorClass, type ErrorClass } from './errorClasses.js';
+import { defaultAdvice, isErrorClass, type ErrorClass } from './errorClasses.js';
 
-export { ERROR_CLASSES, isErrorClass, type ErrorClass } from './errorClasses.js';
+export { defaultAdvice, ERROR_CLASSES, isErrorClass, type ErrorClass } from './errorClasses.js';
 
 export class ConsoleError extends Error {
   readonly errorClass: ErrorClass;
   readonly code: string | null;
   readonly advice: string;
 
-  constructor(errorClass: ErrorClass, message: string, advice: string, code: string | null = null) {
+  /** Without advice (or with an empty one) the error carries its class's default (errorClasses.ts). */
+  constructor(errorClass: ErrorClass, message: string, advice?: string, code: string | null = null) {
     super(message);
     this.name = 'ConsoleError';
     this.errorClass = errorClass;
     this.code = code;
-    this.advice = advice;
+    this.advice = advice || defaultAdvice(errorClass);
   }
 
   toIpcError(): IpcError {
@@ -36,6 +37,6 @@ export function toIpcError(error: unknown): IpcError {
     class: 'internal',
     code: null,
     message,
-    advice: 'This is a bug in the console. Export the logs and report it.',
+    advice: defaultAdvice('internal'),
   };
 }

@@ -1,6 +1,7 @@
 // Installation tasks, their targets and each target's step log: the Installation History.
 import type { StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget } from '../ipc/contract.js';
 import type { Db } from './database.js';
+import { defaultAdvice, isErrorClass } from '../ipc/errorClasses.js';
 
 /** A task's action from its options (`{"action": "uninstall"}`); install when absent (older tasks) or unreadable. */
 export function actionOf(optionsJson: string): TaskAction {
@@ -79,7 +80,8 @@ function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => numb
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     errorMessage: r.error_message,
-    advice: r.advice,
+    // A target that ended in a class without advice of its own (cancelled before it started, a bug) shows its class's.
+    advice: r.advice ?? (r.error_class && isErrorClass(r.error_class) ? defaultAdvice(r.error_class) : null),
     exitCode: r.exit_code,
     rebootRequired: r.reboot_required === 1,
     leftovers: r.leftovers,

@@ -1,0 +1,153 @@
+// A target's turn in the queue: it waits for credentials, or is prepared (preparePush.ts) and
+// pushed (pushTarget.ts), then retried later (offline, port blocked) or ended with its verdict.
+// Every change goes through the journal; a target's end is committed before it is announced (the
+// windows read the row the event speaks of).
+import crypto from 'node:crypto';
+import type { TargetChanges } from '../store/tasksRepo.js';
+import type { CredentialProblem } from './credentialBinding.js';
+import { credentialProblem } from './credentialBinding.js';
+import type { EngineOptions, TaskOptions } from './engineTypes.js';
+import type { Journal } from './journal.js';
+import { pushTimeouts, type PackageFiles } from './packageFiles.js';
+import { preparePush } from './preparePush.js';
+import { pushTarget, type PushTargetHooks } from './pushTarget.js';
+import type { Outcome } from './results.js';
+import type { TargetQueue, QueueEntry } from './targetQueue.js';
+import type { TaskCompletion } from './taskCompletion.js';
+import type { EngineTimers } from './timers.js';
+
+export const WAITING = 'waiting-for-credentials';
+
+type Verdict = { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean };
+
+export class TargetTurns {
+  /** Tasks whose waiting for credentials the activity log has announced. */
+  private readonly waitingAnnounced = new Set<number>();
+
+  constructor(
+    private readonly o: EngineOptions,
+    private readonly journal: Journal,
+    private readonly files: PackageFiles,
+    private readonly queue: TargetQueue,
+    private readonly completion: TaskCompletion,
+    private readonly timers: EngineTimers,
+    private readonly now: () => Date,
+  ) {}
+
+  credentialProblem(t: Parameters<typeof credentialProblem>[1], options: TaskOptions): CredentialProblem | null {
+    return credentialProblem(this.o.vault, t, options.runAs);
+  }
+
+  /**
+   * A queued target whose credential is gone waits (it is not failed) until Set Credentials…
+   * rebinds it. Journalled only: the caller commits, then announces (begin() does a whole task at once).
+   */
+  waitForCredentials(taskId: number, targetId: number, why: string): void {
+    const advice = 'Use Set Credentials… on the task (Installation History) or on the computer (Computers); Cancel Task ends it instead.';
+    this.journal.step(taskId, targetId, 'credentials', `waiting for credentials: ${why}`, 'CREDENTIALS');
+    this.journal.update(targetId, { state: WAITING, progress: null, error_class: 'credentials-missing', error_code: null, error_message: `Waiting for credentials: ${why}.`, advice });
+    if (!this.waitingAnnounced.has(taskId)) {
+      this.waitingAnnounced.add(taskId);
+      this.journal.log(`Task ${taskId}: computers wait for credentials (${why}). ${advice}`);
+    }
+  }
+
+  /** Credentials came back for the task: a later wait is announced again. */
+  credentialsBack(taskId: number): void {
+    this.waitingAnnounced.delete(taskId);
+  }
+
+  /** One target's turn: wait for credentials, or prepare and push, then retry later or finish. */
+  async run({ taskId, targetId }: QueueEntry, signal: AbortSignal): Promise<void> {
+    const target = this.o.tasks.targetRecord(targetId)!;
+    const task = this.o.tasks.task(taskId)!;
+    const options = JSON.parse(task.options_json) as TaskOptions;
+    // Checked before anything is written: a target without usable credentials waits, untouched.
+    const problem = this.credentialProblem(target, options);
+    if (problem?.kind === 'missing') {
+      // Its probe from the queue goes too: it would be stale (a refusal stays "fresh" for minutes)
+      // by the time Set Credentials… queues the target again.
+      this.queue.probes.forget(targetId);
+      this.waitForCredentials(taskId, targetId, problem.why);
+      this.journal.flush();
+      this.journal.progress(taskId, targetId, WAITING, null, null);
+      return;
+    }
+    const credential = this.o.vault.logon(target.credential_id!)!;
+    const settings = this.o.settings();
+    const started = Date.now();
+    const attempts = target.attempts + 1;
+    const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
+    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
+
+    const prepared = preparePush({
+      target, packageId: task.package_id, options, settings, credential, problem,
+      source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
+      readFiles: (source) => this.files.of(source),
+      runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: pushTimeouts(settings, this.o.timeouts),
+    });
+    if ('verdict' in prepared) return this.finish(taskId, targetId, started, prepared.verdict);
+    this.journal.step(taskId, targetId, 'start', prepared.startLine);
+    const result = await pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
+
+    const retries = options.retryCount ?? settings.retryCount;
+    if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.completion.isCancelled(taskId)) {
+      const interval = this.o.timeouts?.retryIntervalMs ?? settings.retryIntervalMinutes * 60_000;
+      this.journal.step(taskId, targetId, 'retry', `${result.message} Retry ${attempts} of ${retries} in ${Math.round(interval / 1000)} s.`, result.code);
+      this.journal.update(targetId, { state: 'queued', progress: null, error_class: result.errorClass, error_message: result.message, leftovers: null });
+      this.journal.progress(taskId, targetId, 'queued', null, null);
+      this.timers.after(interval, () => {
+        if (this.completion.isCancelled(taskId)) return;
+        this.queue.push([{ targetId, taskId }]);
+        this.queue.pump();
+      });
+      return;
+    }
+    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null });
+  }
+
+  /** A turn that threw: a bug, not a push failure; the target ends `internal`. */
+  crashed({ taskId, targetId }: QueueEntry, error: unknown): void {
+    this.journal.step(taskId, targetId, 'error', `internal: ${error instanceof Error ? error.message : String(error)}`);
+    this.journal.update(targetId, { state: 'done', outcome: 'failed', error_class: 'internal', finished_at: this.now().toISOString() });
+    this.completion.targetEnded(taskId, targetId);
+    this.journal.flush();
+  }
+
+  /** A queued or waiting target cancelled before it started: journalled; the caller flushes and then announces it. */
+  cancelledBeforeStart(taskId: number, targetId: number): void {
+    this.journal.step(taskId, targetId, 'cancelled', 'cancelled before it started');
+    this.journal.update(targetId, { state: 'done', outcome: 'cancelled', error_class: 'cancelled', finished_at: this.now().toISOString() });
+    this.completion.targetEnded(taskId, targetId);
+  }
+
+  /** What a push tells the journal: states (copy/download percentages go to the windows only), steps, and the write-ahead record. */
+  private hooks(taskId: number, targetId: number): PushTargetHooks {
+    return {
+      state: (state, progress) => {
+        if (state !== 'copying' && state !== 'downloading') this.journal.update(targetId, { state, progress });
+        else if (progress === 0 || progress === null) this.journal.update(targetId, { state, progress });
+        this.journal.progress(taskId, targetId, state, null, progress);
+      },
+      step: (step, detail, code) => this.journal.step(taskId, targetId, step, detail, code ?? null),
+      // Write-ahead: committed (not batched) before the remote change it announces is made, so a
+      // crash at any point leaves a record that names every service and file on the computer.
+      remote: (leftovers, serviceName) => {
+        this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
+        this.journal.flush();
+      },
+    };
+  }
+
+  /** A target's end: its verdict and the done step, committed before it is announced. */
+  private finish(taskId: number, targetId: number, started: number, verdict: Verdict, extra: TargetChanges = {}): void {
+    this.journal.update(targetId, {
+      state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
+      advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now().toISOString(), progress: null, ...extra,
+    });
+    this.journal.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
+    this.completion.targetEnded(taskId, targetId);
+    this.journal.flush();
+    this.journal.progress(taskId, targetId, 'done', verdict.outcome, null);
+  }
+}
