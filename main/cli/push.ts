@@ -47,7 +47,24 @@ function sha256File(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-export async function runPush(args: string[], dataDir: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+interface PushArgs {
+  readonly hosts: readonly { spec: string; host: string; port: number }[];
+  readonly msi: string;
+  readonly config?: string;
+  readonly params: string;
+  readonly storedId: number | null;
+  readonly user?: string;
+  readonly password?: string;
+  readonly as: 'user' | 'system';
+  readonly action: 'install' | 'uninstall' | 'repair';
+  readonly concurrency?: number;
+  readonly callback?: string;
+  readonly port?: number;
+  readonly json: boolean;
+}
+
+/** The command line, checked: the arguments, or why they are refused. */
+function parsePushArgs(args: string[]): PushArgs | string {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -66,35 +83,45 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       json: { type: 'boolean', default: false },
     },
   });
-  const fail = (message: string) => {
-    err.write(`pushctl push: ${message}\n`);
-    return 2;
-  };
-  if (positionals.length === 0) return fail('name at least one computer');
+  if (positionals.length === 0) return 'name at least one computer';
   // The same syntax as Add Computers: host, host:port, [IPv6]:port.
   const hosts: { spec: string; host: string; port: number }[] = [];
   for (const spec of positionals) {
     const parsed = parseComputerEntry(spec);
-    if (!parsed.ok) return fail(`"${spec}" is not a computer name or address: ${parsed.reason}`);
+    if (!parsed.ok) return `"${spec}" is not a computer name or address: ${parsed.reason}`;
     hosts.push({ spec, host: parsed.name, port: parsed.port ?? DEFAULT_SMB_PORT });
   }
-  if (!values.msi) return fail('--msi FILE is required');
-  if (!fs.existsSync(values.msi)) return fail(`${values.msi} does not exist`);
-  if (values.config && !fs.existsSync(values.config)) return fail(`${values.config} does not exist`);
+  if (!values.msi) return '--msi FILE is required';
+  if (!fs.existsSync(values.msi)) return `${values.msi} does not exist`;
+  if (values.config && !fs.existsSync(values.config)) return `${values.config} does not exist`;
   const storedId = values.credential !== undefined ? Number(values.credential) : null;
-  if (storedId !== null && !(Number.isInteger(storedId) && storedId > 0)) return fail('--credential must be a credential id');
-  if (storedId !== null && (values.user || values['password-env'])) return fail('give either --credential or --user with --password-env, not both');
-  if (storedId === null && !values.user) return fail('--user USER is required (or --credential ID)');
-  if (storedId === null && !values['password-env']) return fail('--password-env VAR is required (the password is never taken from the command line)');
+  if (storedId !== null && !(Number.isInteger(storedId) && storedId > 0)) return '--credential must be a credential id';
+  if (storedId !== null && (values.user || values['password-env'])) return 'give either --credential or --user with --password-env, not both';
+  if (storedId === null && !values.user) return '--user USER is required (or --credential ID)';
+  if (storedId === null && !values['password-env']) return '--password-env VAR is required (the password is never taken from the command line)';
   const password = values['password-env'] ? process.env[values['password-env']] : undefined;
-  if (storedId === null && password === undefined) return fail(`the environment variable ${values['password-env']} is not set`);
-  if (values.as !== 'user' && values.as !== 'system') return fail('--as must be user or system');
+  if (storedId === null && password === undefined) return `the environment variable ${values['password-env']} is not set`;
+  if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
   const action = values.action;
-  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return fail('--action must be install, uninstall or repair');
+  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return fail('--concurrency must be 1..200');
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return '--concurrency must be 1..200';
   const port = values.port !== undefined ? Number(values.port) : undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return fail('--port must be 0..65535');
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return '--port must be 0..65535';
+  return {
+    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, json: values.json,
+    ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
+  };
+}
+
+export async function runPush(args: string[], dataDir: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const fail = (message: string) => {
+    err.write(`pushctl push: ${message}\n`);
+    return 2;
+  };
+  const a = parsePushArgs(args);
+  if (typeof a === 'string') return fail(a);
 
   fs.mkdirSync(dataDir, { recursive: true });
   const db = openDatabase({ location: dataDir });
@@ -103,81 +130,91 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
   const stored = createSettingsStore(createConfSettingsBackend(dataDir)).get();
   const settings: Settings = {
     ...stored,
-    ...(concurrency !== undefined ? { maxConcurrentPushes: concurrency } : {}),
-    ...(values.callback !== undefined ? { callbackAddress: values.callback } : {}),
+    ...(a.concurrency !== undefined ? { maxConcurrentPushes: a.concurrency } : {}),
+    ...(a.callback !== undefined ? { callbackAddress: a.callback } : {}),
   };
   const events = createEventBus();
   // The keychain only when a remembered credential is asked for; a --password-env one stays in memory.
-  const vault = storedId !== null ? openKeychainVault(db, { log: (line) => err.write(`pushctl push: ${line}\n`) }) : new MemoryVault(db);
-  if (storedId !== null && !vault.logon(storedId)) {
+  const vault = a.storedId !== null ? openKeychainVault(db, { log: (line) => err.write(`pushctl push: ${line}\n`) }) : new MemoryVault(db);
+  if (a.storedId !== null && !vault.logon(a.storedId)) {
     db.close();
-    return fail(`credential ${storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
+    return fail(`credential ${a.storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
   }
-  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, vault, settings: () => settings, events, ...(port !== undefined ? { port } : {}) });
+  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, vault, settings: () => settings, events, ...(a.port !== undefined ? { port: a.port } : {}) });
   try {
-    const msiPath = path.resolve(values.msi);
+    const msiPath = path.resolve(a.msi);
     const pkg = packages.add({
       name: path.basename(msiPath),
       msiFileName: path.basename(msiPath),
       msiPath,
       msiSize: fs.statSync(msiPath).size,
       msiSha256: sha256File(msiPath),
-      ...(values.config ? { configFileName: path.basename(values.config), configPath: path.resolve(values.config) } : {}),
-      parameters: values.params,
+      ...(a.config ? { configFileName: path.basename(a.config), configPath: path.resolve(a.config) } : {}),
+      parameters: a.params,
     });
     // Installed as SYSTEM, the run needs only the NT hash: the password is dropped at once.
-    const credentialId = storedId ?? runtime.vault.put(`pushctl ${values.user}`, values.user!, password!, { remember: false, keep: values.as === 'system' ? 'nt-hash' : 'password' });
-    const targets = hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
+    const credentialId = a.storedId ?? runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' ? 'nt-hash' : 'password' });
+    const targets = a.hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
     const names = new Map<number, string>();
-    const started = new Map<number, number>();
-    const tty = !values.json;
-    if (tty) out.write(`Package server on port ${runtime.server.port} (certificate ${runtime.certificate.fingerprint.slice(0, 16)}…); ${targets.length} computer(s), ${settings.maxConcurrentPushes} at a time.\n`);
-    events.subscribe((event, payload) => {
-      if (!tty || event !== 'task.progress') return;
-      const p = payload as { targetId: number; state: string; outcome: string | null; progress: number | null };
-      if (!started.has(p.targetId)) started.set(p.targetId, Date.now());
-      const name = names.get(p.targetId) ?? String(p.targetId);
-      if ((p.state === 'copying' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
-      const time = new Date().toISOString().slice(11, 19);
-      out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
-    });
+    if (!a.json) {
+      out.write(`Package server on port ${runtime.server.port} (certificate ${runtime.certificate.fingerprint.slice(0, 16)}…); ${targets.length} computer(s), ${settings.maxConcurrentPushes} at a time.\n`);
+      printProgress(events, out, names);
+    }
     const taskId = runtime.engine.submit({
-      name: `pushctl ${action === 'install' ? '' : `${action} `}${path.basename(msiPath)}`,
+      name: `pushctl ${a.action === 'install' ? '' : `${a.action} `}${path.basename(msiPath)}`,
       packageId: pkg.id,
-      options: { runAs: values.as === 'system' ? 'system' : 'admin', action },
+      options: { runAs: a.as === 'system' ? 'system' : 'admin', action: a.action },
       targets,
     });
     for (const t of tasks.targetRecords(taskId)) names.set(t.id, t.computer_name);
     await runtime.engine.waitForTask(taskId);
     runtime.engine.flush();
-    const records = tasks.targetRecords(taskId);
-    const report: JsonTarget[] = records.map((t) => ({
-      target: t.computer_name,
-      outcome: t.outcome,
-      errorClass: t.error_class,
-      code: t.error_code,
-      message: t.error_message,
-      advice: t.advice,
-      exitCode: t.exit_code,
-      rebootRequired: t.reboot_required === 1,
-      durationMs: t.started_at && t.finished_at ? Date.parse(t.finished_at) - Date.parse(t.started_at) : null,
-      leftovers: t.leftovers ? (JSON.parse(t.leftovers) as unknown) : null,
-      steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
-    }));
-    if (values.json) {
-      out.write(JSON.stringify({ taskId, targets: report }, null, 2) + '\n');
-    } else {
-      out.write('\n');
-      for (const r of report) {
-        const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';
-        out.write(`${ok ? '✓' : '✗'} ${r.target}: ${r.outcome}${r.errorClass && !ok ? ` (${r.errorClass}${r.code ? ` ${r.code}` : ''})` : ''}${r.durationMs !== null ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : ''}\n`);
-        if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
-        if (r.rebootRequired) out.write('    restart required to finish the installation\n');
-      }
-    }
+    const report = targetReport(tasks, taskId);
+    if (a.json) out.write(JSON.stringify({ taskId, targets: report }, null, 2) + '\n');
+    else printReport(report, out);
     return report.every((r) => r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required') ? 0 : 1;
   } finally {
     await runtime.close();
     db.close();
+  }
+}
+
+/** One line per target state change (copy and download percentages in steps of 25). */
+function printProgress(events: ReturnType<typeof createEventBus>, out: NodeJS.WritableStream, names: ReadonlyMap<number, string>): void {
+  events.subscribe((event, payload) => {
+    if (event !== 'task.progress') return;
+    const p = payload as { targetId: number; state: string; outcome: string | null; progress: number | null };
+    const name = names.get(p.targetId) ?? String(p.targetId);
+    if ((p.state === 'copying' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
+    const time = new Date().toISOString().slice(11, 19);
+    out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
+  });
+}
+
+/** Each target's end as the --json document gives it, with its whole step log. */
+function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
+  return tasks.targetRecords(taskId).map((t) => ({
+    target: t.computer_name,
+    outcome: t.outcome,
+    errorClass: t.error_class,
+    code: t.error_code,
+    message: t.error_message,
+    advice: t.advice,
+    exitCode: t.exit_code,
+    rebootRequired: t.reboot_required === 1,
+    durationMs: t.started_at && t.finished_at ? Date.parse(t.finished_at) - Date.parse(t.started_at) : null,
+    leftovers: t.leftovers ? (JSON.parse(t.leftovers) as unknown) : null,
+    steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
+  }));
+}
+
+/** The summary after the task: ✓ or ✗ per computer, with the message and advice of a failure. */
+function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream): void {
+  out.write('\n');
+  for (const r of report) {
+    const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';
+    out.write(`${ok ? '✓' : '✗'} ${r.target}: ${r.outcome}${r.errorClass && !ok ? ` (${r.errorClass}${r.code ? ` ${r.code}` : ''})` : ''}${r.durationMs !== null ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : ''}\n`);
+    if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
+    if (r.rebootRequired) out.write('    restart required to finish the installation\n');
   }
 }

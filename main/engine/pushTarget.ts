@@ -8,17 +8,17 @@ import type { TargetState } from '../ipc/contract.js';
 import { dialectName } from '../smb/hostInfo.js';
 import type { SmbCredentials } from '../smb/session.js';
 import { SmbTree } from '../smb/tree.js';
-import { ServiceState, type Handle, type ScmrClient, type ServiceStatus } from '../rpc/scmr.js';
-import { createService, startAndWait, uniqueServiceName } from '../rpc/serviceLifecycle.js';
+import type { Handle, ScmrClient } from '../rpc/scmr.js';
+import { createService, uniqueServiceName } from '../rpc/serviceLifecycle.js';
 import type { GrantStore, PackageFile } from '../server/grants.js';
 import { encodeJobFile } from '../server/jobFile.js';
 import type { PushAction } from '../server/agentProtocol.js';
-import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
 import { crashPoint } from './crashPoint.js';
 import { cleanup, describeLeftovers, REMOTE_ROOT, remotePaths, type CleanupHooks, type Leftovers } from './cleanup.js';
+import { runAgent } from './agentWait.js';
 import { Cancelled, closeRemote, connect, openScm, verdictOf, type Remote } from './remoteHost.js';
 
 export interface PushTimeouts {
@@ -69,17 +69,6 @@ export interface PushTargetResult extends PushVerdict {
   readonly msiLog: string | null;
   readonly leftovers: Leftovers | null;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function plainAddress(address: string | null): string | null {
   if (!address) return null;
@@ -244,106 +233,4 @@ async function createAgentService(spec: PushTargetSpec, hooks: PushTargetHooks, 
   if (installed.skippedNames.length) hooks.step('service', `names taken (marked for delete): ${installed.skippedNames.join(', ')}`);
   hooks.step('service', `service ${installed.name} created (LocalSystem, demand start)`);
   return { scmr, name: installed.name };
-}
-
-/** Starts the service, waits for the agent's result, then lets the agent stop by itself. */
-async function runAgent(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, scmr: ScmrClient, service: Handle, name: string): Promise<AgentOutcome> {
-  // Subscribed before starting: a quick agent may call back before StartService returns.
-  const outcome = await waitForAgent(spec, hooks, deps, scmr, service, () => startAndWait(scmr, service, name, { startTimeoutMs: spec.timeouts.serviceStartMs, pollIntervalMs: spec.timeouts.pollMs }));
-  // The agent deletes its work folder after reporting, then stops by itself: give it that
-  // time before cleanup sends STOP (a STOP would cut its own cleanup short).
-  await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, deps.signal);
-  return outcome;
-}
-
-/** Polls until the service is STOPPED or the bound passes (then cleanup stops it). */
-async function waitForStop(scmr: ScmrClient, service: Handle, boundMs: number, pollMs: number, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline && !signal.aborted) {
-    const status = await scmr.queryServiceStatus(service);
-    if (status.currentState === ServiceState.STOPPED) return;
-    await sleep(Math.min(pollMs, 250), signal);
-  }
-}
-
-interface AgentOutcome {
-  exitCode: number;
-  log: string | null;
-}
-
-/**
- * Starts the service and waits for the agent: its callback within agentCallbackMs, its result
- * within installMs after that. The service's own status is polled too: an agent that ends
- * without reaching the console (unreachable, bad certificate) reports through its exit code.
- */
-async function waitForAgent(
-  spec: PushTargetSpec,
-  hooks: PushTargetHooks,
-  deps: PushTargetDeps,
-  scmr: ScmrClient,
-  service: Handle,
-  start: () => Promise<ServiceStatus>,
-): Promise<AgentOutcome> {
-  let connected = false;
-  let result: AgentOutcome | null = null;
-  const wake = new AbortController();
-  const unsubscribe = deps.hub.subscribe(spec.targetId, (event: AgentEvent) => {
-    if (event.kind === 'connected') {
-      connected = true;
-      hooks.step('agent', `agent connected from ${event.address}`);
-      hooks.state('downloading', 0);
-    } else if (event.kind === 'progress') {
-      connected = true;
-      if (event.stage === 'downloading') hooks.state('downloading', event.percent);
-      else if (event.stage === 'installing') hooks.state('installing', null);
-    } else if (event.kind === 'bytes-served') {
-      hooks.step('download', `served ${event.file} (${event.bytes} bytes)`);
-    } else if (event.kind === 'result') {
-      result = { exitCode: event.exitCode, log: event.log };
-      wake.abort();
-    }
-  });
-  const onCancel = () => wake.abort();
-  deps.signal.addEventListener('abort', onCancel, { once: true });
-  try {
-    const started = await start();
-    hooks.step('service', started.currentState === ServiceState.RUNNING ? 'service running' : `service stopped at once (exit ${started.win32ExitCode}/${started.serviceSpecificExitCode})`);
-    if (!result && !connected) hooks.state('waiting-for-agent', null);
-    const startedAt = Date.now();
-    let connectedAt: number | null = null;
-    let stoppedStatus: ServiceStatus | null = started.currentState === ServiceState.STOPPED ? started : null;
-    let stoppedSeenAt: number | null = stoppedStatus ? Date.now() : null;
-    for (;;) {
-      if (result) return result;
-      if (deps.signal.aborted) throw new Cancelled();
-      if (connected && connectedAt === null) connectedAt = Date.now();
-      const now = Date.now();
-      if (stoppedStatus && stoppedSeenAt !== null && now - stoppedSeenAt > 2000) {
-        // The agent ended without a result over 2224: its exit code says why.
-        const code = stoppedStatus.win32ExitCode === 1066 ? stoppedStatus.serviceSpecificExitCode : stoppedStatus.win32ExitCode === 0 ? 0 : -1;
-        if (code === -1) throw new ConsoleError('service-start', `The agent's service stopped with Win32 error ${stoppedStatus.win32ExitCode}.`, 'Check the computer\'s event log (Service Control Manager).', `WIN32 ${stoppedStatus.win32ExitCode}`);
-        if (code === 0) throw new ConsoleError('agent-no-callback', 'The agent stopped without reporting to the console.', 'Allow TCP 2224 to the console through the firewalls, then retry.');
-        return { exitCode: code, log: null };
-      }
-      if (!connected && now - startedAt > spec.timeouts.agentCallbackMs) {
-        throw new ConsoleError('agent-no-callback', `The agent did not call back within ${Math.round(spec.timeouts.agentCallbackMs / 1000)} s.`, 'A firewall probably blocks TCP 2224 between the computer and the console: allow it, or set the callback address in Configuration.', 'TIMEOUT');
-      }
-      if (connectedAt !== null && now - connectedAt > spec.timeouts.installMs) {
-        throw new ConsoleError('timeout', `The installation did not finish within ${Math.round(spec.timeouts.installMs / 60000)} min.`, 'Raise the install timeout in Configuration, or check the computer for a stuck msiexec.', 'TIMEOUT');
-      }
-      await sleep(spec.timeouts.pollMs, wake.signal);
-      if (result) return result;
-      if (deps.signal.aborted) throw new Cancelled();
-      if (!stoppedStatus) {
-        const status = await scmr.queryServiceStatus(service);
-        if (status.currentState === ServiceState.STOPPED) {
-          stoppedStatus = status;
-          stoppedSeenAt = Date.now();
-        }
-      }
-    }
-  } finally {
-    unsubscribe();
-    deps.signal.removeEventListener('abort', onCancel);
-  }
 }
