@@ -9,7 +9,7 @@ import { checkScmAccess, createService, startAndWait, stopAndDelete } from '../.
 import { Win32, Win32Error } from '../../main/rpc/win32.js';
 import type { LabHostState, LabService } from '../../main/lab/hostState.js';
 import { createSvcctlEndpoint, svcctlPipeFactory, type SvcctlHooks } from '../../main/lab/rpc/svcctlServer.js';
-import { reportServiceStopped } from '../../main/lab/rpc/scm.js';
+import { reportServiceStopped } from '../../main/lab/rpc/serviceStatus.js';
 import { EndpointPipe } from '../support/labPipe.js';
 import { AGENT_BINARY_PATH, AGENT_PATH, labHostState, putAdminFile } from '../support/labHost.js';
 import { expectClass } from '../support/expectError.js';

@@ -10,7 +10,7 @@ import { ScmrClient } from '../../main/rpc/scmr.js';
 import { createService, startAndWait, stopAndDelete } from '../../main/rpc/serviceLifecycle.js';
 import type { RpcPipe } from '../../main/rpc/rpcClient.js';
 import { createSvcctlEndpoint } from '../../main/lab/rpc/svcctlServer.js';
-import { reportServiceStopped } from '../../main/lab/rpc/scm.js';
+import { reportServiceStopped } from '../../main/lab/rpc/serviceStatus.js';
 import type { LabHostState } from '../../main/lab/hostState.js';
 import type { PipeEndpoint } from '../../main/lab/pipe.js';
 import { EndpointPipe } from '../support/labPipe.js';

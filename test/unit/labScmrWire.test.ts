@@ -11,7 +11,7 @@ import { RpcBindError, RpcFaultError } from '../../main/rpc/errors.js';
 import { Opnum, ScmrClient, SVCCTL, ServiceState, encodeCreateService, encodeOpenSCManager } from '../../main/rpc/scmr.js';
 import { createService, startAndWait, stopAndDelete } from '../../main/rpc/serviceLifecycle.js';
 import { createSvcctlEndpoint } from '../../main/lab/rpc/svcctlServer.js';
-import { reportServiceStopped } from '../../main/lab/rpc/scm.js';
+import { reportServiceStopped } from '../../main/lab/rpc/serviceStatus.js';
 import type { LabHostState } from '../../main/lab/hostState.js';
 import { EndpointPipe, pdusOf } from '../support/labPipe.js';
 import { AGENT_BINARY_PATH, AGENT_PATH, labHostState, putAdminFile } from '../support/labHost.js';

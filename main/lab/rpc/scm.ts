@@ -1,100 +1,17 @@
 // A simulated Windows Service Control Manager over one lab host's state (MS-SCMR 3.1.4, as
 // Windows behaves): one ScmSession per pipe open holds that association's context handles; the
 // services themselves live in LabHostState, shared with the SMB server, the simulated agent and
-// the tests. Access rights are checked the way the SCM does (generic rights mapped, then the
-// right each call needs), and the UAC-filtered profile gets only what a non-admin gets.
+// the tests. Access rights are checked the way the SCM does (scmAccess.ts: generic rights mapped,
+// then the right each call needs), and the UAC-filtered profile gets only what a non-admin gets.
 import crypto from 'node:crypto';
-import { Win32 } from '../../rpc/win32.js';
-import { ServiceState, type ServiceStatus } from '../../rpc/scmr.js';
+import { ServiceControl, ServiceType, StartType, type ServiceStatus } from '../../rpc/scmr.js';
 import { adminSharePathOf, type LabHostState, type LabService } from '../hostState.js';
+import { FILTERED_SCM_RIGHTS, FILTERED_SERVICE_RIGHTS, ScmRight, ServiceRight, scmRights, serviceRights } from './scmAccess.js';
+import { ScmCode, removeIfDeletable, reportServiceStopped, serviceStatusOf } from './serviceStatus.js';
 
-/** Win32 codes the SCM returns beyond those main/rpc/win32.ts names (MS-ERREF 2.2). */
-export const ScmCode = {
-  ...Win32,
-  INSUFFICIENT_BUFFER: 122,
-  INVALID_SERVICE_CONTROL: 1052,
-  DATABASE_DOES_NOT_EXIST: 1065,
-  SERVICE_SPECIFIC_ERROR: 1066,
-} as const;
-
-// MS-SCMR 2.2.x access masks.
-const GENERIC_READ = 0x80000000;
-const GENERIC_WRITE = 0x40000000;
-const GENERIC_EXECUTE = 0x20000000;
-const GENERIC_ALL = 0x10000000;
-const MAXIMUM_ALLOWED = 0x02000000;
-const READ_CONTROL = 0x00020000;
-const DELETE = 0x00010000;
-export const ScmRight = { CONNECT: 0x1, CREATE_SERVICE: 0x2, ENUMERATE_SERVICE: 0x4, LOCK: 0x8, QUERY_LOCK_STATUS: 0x10, ALL: 0xf003f } as const;
-export const ServiceRight = { QUERY_CONFIG: 0x1, CHANGE_CONFIG: 0x2, QUERY_STATUS: 0x4, START: 0x10, STOP: 0x20, INTERROGATE: 0x80, DELETE, ALL: 0xf01ff } as const;
-
-/** What an unelevated (UAC-filtered) token may hold on the SCM: connect, enumerate, read. */
-const FILTERED_SCM_RIGHTS = ScmRight.CONNECT | ScmRight.ENUMERATE_SERVICE | ScmRight.QUERY_LOCK_STATUS | READ_CONTROL;
-
-function mapGeneric(access: number, all: number, read: number, write: number, execute: number): number {
-  let granted = access & 0x00ffffff & ~MAXIMUM_ALLOWED;
-  if (access & (GENERIC_ALL | MAXIMUM_ALLOWED)) granted |= all;
-  if (access & GENERIC_READ) granted |= read;
-  if (access & GENERIC_WRITE) granted |= write;
-  if (access & GENERIC_EXECUTE) granted |= execute;
-  return granted >>> 0;
-}
-const scmRights = (access: number) => mapGeneric(access >>> 0, ScmRight.ALL, READ_CONTROL | ScmRight.ENUMERATE_SERVICE | ScmRight.QUERY_LOCK_STATUS, READ_CONTROL | ScmRight.CREATE_SERVICE | 0x20, READ_CONTROL | ScmRight.CONNECT | ScmRight.LOCK);
-const serviceRights = (access: number) => mapGeneric(access >>> 0, ServiceRight.ALL, READ_CONTROL | 0x8d, READ_CONTROL | ServiceRight.CHANGE_CONFIG, READ_CONTROL | 0x170);
-
-const SERVICE_WIN32_OWN_PROCESS = 0x10;
 const SERVICE_WIN32_SHARE_PROCESS = 0x20;
 const SERVICE_INTERACTIVE_PROCESS = 0x100;
-const SERVICE_DEMAND_START = 3;
 const SERVICE_DISABLED = 4;
-/** The real agent accepts STOP and SHUTDOWN while it runs (agent/src/main.c). */
-const ACCEPTS_WHILE_RUNNING = 0x1 | 0x4;
-export const Control = { STOP: 1, INTERROGATE: 4 } as const;
-
-const STATE_CODES: Record<LabService['state'], number> = {
-  stopped: ServiceState.STOPPED,
-  'start-pending': ServiceState.START_PENDING,
-  'stop-pending': ServiceState.STOP_PENDING,
-  running: ServiceState.RUNNING,
-};
-
-/** SERVICE_STATUS as the SCM reports it (MS-SCMR 2.2.47). */
-export function serviceStatusOf(service: LabService): ServiceStatus {
-  const pending = service.state === 'start-pending' || service.state === 'stop-pending';
-  return {
-    serviceType: service.serviceType ?? SERVICE_WIN32_OWN_PROCESS,
-    currentState: STATE_CODES[service.state],
-    controlsAccepted: service.state === 'running' ? ACCEPTS_WHILE_RUNNING : 0,
-    win32ExitCode: service.win32ExitCode,
-    serviceSpecificExitCode: service.serviceSpecificExitCode,
-    checkPoint: pending ? 1 : 0,
-    waitHint: pending ? 2000 : 0,
-  };
-}
-
-/** A service marked for delete goes once it is stopped and its last handle is closed (MS-SCMR 3.1.4.4). */
-export function removeIfDeletable(state: LabHostState, service: LabService): void {
-  const key = service.name.toLowerCase();
-  if (service.markedForDelete && service.openHandles <= 0 && service.state === 'stopped' && state.services.get(key) === service) {
-    state.services.delete(key);
-    state.counters.servicesDeleted++;
-    state.changed();
-  }
-}
-
-/**
- * The service's process ended with `exitCode` (the agent's result): STOPPED with 0, or
- * ERROR_SERVICE_SPECIFIC_ERROR (1066) and the code in dwServiceSpecificExitCode, as the real
- * agent reports it (agent/README.md "Exit codes").
- */
-export function reportServiceStopped(state: LabHostState, service: LabService, exitCode: number): void {
-  service.state = 'stopped';
-  service.win32ExitCode = exitCode === 0 ? 0 : ScmCode.SERVICE_SPECIFIC_ERROR;
-  service.serviceSpecificExitCode = exitCode === 0 ? 0 : exitCode;
-  delete service.stop;
-  removeIfDeletable(state, service);
-  state.changed();
-}
 
 export interface ScmHooks {
   /** The service's process starts: run the simulated agent (it sets service.stop and reports its end). */
@@ -185,12 +102,12 @@ export class ScmSession {
     const entry = this.serviceEntry(handle);
     if (!entry) return { code: ScmCode.INVALID_HANDLE, status: null };
     const service = entry.service;
-    const needed = control === Control.STOP ? ServiceRight.STOP : control === Control.INTERROGATE ? ServiceRight.INTERROGATE : 0x100;
+    const needed = control === ServiceControl.STOP ? ServiceRight.STOP : control === ServiceControl.INTERROGATE ? ServiceRight.INTERROGATE : 0x100;
     const answer = (code: number) => ({ code, status: serviceStatusOf(service) });
     if (!(entry.rights & needed)) return answer(ScmCode.ACCESS_DENIED);
     if (service.state === 'stopped') return answer(ScmCode.SERVICE_NOT_ACTIVE);
-    if (control === Control.INTERROGATE) return answer(ScmCode.SUCCESS);
-    if (control !== Control.STOP) return answer(ScmCode.INVALID_SERVICE_CONTROL);
+    if (control === ServiceControl.INTERROGATE) return answer(ScmCode.SUCCESS);
+    if (control !== ServiceControl.STOP) return answer(ScmCode.INVALID_SERVICE_CONTROL);
     if (service.state !== 'running') return answer(ScmCode.SERVICE_CANNOT_ACCEPT_CTRL);
     if (service.stop) {
       // The agent's control handler: it answers STOP_PENDING now and reports STOPPED when it ends.
@@ -234,7 +151,7 @@ export class ScmSession {
     const baseType = spec.serviceType & ~SERVICE_INTERACTIVE_PROCESS;
     if (
       spec.binaryPath.trim() === '' ||
-      (baseType !== SERVICE_WIN32_OWN_PROCESS && baseType !== SERVICE_WIN32_SHARE_PROCESS) ||
+      (baseType !== ServiceType.WIN32_OWN_PROCESS && baseType !== SERVICE_WIN32_SHARE_PROCESS) ||
       ![2, 3, 4].includes(spec.startType) ||
       ![0, 1, 2, 3].includes(spec.errorControl)
     ) {
@@ -284,7 +201,7 @@ export class ScmSession {
     const service = this.state.services.get(name.toLowerCase());
     if (!service) return fail(ScmCode.SERVICE_DOES_NOT_EXIST);
     const rights = serviceRights(access);
-    if (this.state.config.profile === 'uac-filtered' && rights & ~(ServiceRight.QUERY_CONFIG | ServiceRight.QUERY_STATUS | ServiceRight.INTERROGATE | 0x8 | READ_CONTROL)) {
+    if (this.state.config.profile === 'uac-filtered' && rights & ~FILTERED_SERVICE_RIGHTS) {
       return fail(ScmCode.ACCESS_DENIED);
     }
     return { code: ScmCode.SUCCESS, handle: this.add({ kind: 'service', rights, service }) };
@@ -299,8 +216,8 @@ export class ScmSession {
     return {
       code: ScmCode.SUCCESS,
       config: {
-        serviceType: s.serviceType ?? SERVICE_WIN32_OWN_PROCESS,
-        startType: s.startType ?? SERVICE_DEMAND_START,
+        serviceType: s.serviceType ?? ServiceType.WIN32_OWN_PROCESS,
+        startType: s.startType ?? StartType.DEMAND_START,
         errorControl: s.errorControl ?? 0,
         binaryPath: s.binaryPath,
         loadOrderGroup: '',

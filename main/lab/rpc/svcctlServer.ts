@@ -9,7 +9,8 @@ import type { LabHostState, LabService } from '../hostState.js';
 import type { PipeEndpoint, PipeFactory } from '../pipe.js';
 import { FaultStatus } from './serverPdu.js';
 import { RpcCallFault, RpcServerConnection, type RpcInterface, type RpcServerOptions } from './rpcServer.js';
-import { NULL_HANDLE, ScmCode, ScmSession, type ScmOptions, type ServiceConfig } from './scm.js';
+import { NULL_HANDLE, ScmSession, type ScmOptions, type ServiceConfig } from './scm.js';
+import { ScmCode } from './serviceStatus.js';
 
 export interface SvcctlHooks {
   /** RStartServiceW started the service's process: run the simulated agent for it. */

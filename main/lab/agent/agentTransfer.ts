@@ -1,0 +1,131 @@
+// The agent's work once a console accepted its token: progress posts, the install credential,
+// the downloads, "msiexec" for the host's install time (its exit code per the host's profile, the
+// product state updated, the .done marker written) and the result reported with an MSI verbose log.
+import { MSIEXEC_SWITCH, retryAfterSeconds } from '../../server/agentProtocol.js';
+import type { AgentJob } from '../../server/jobFile.js';
+import { AgentExit, AgentStop, refusedStop, sleep } from './agentExit.js';
+import { downloadAll } from './agentDownload.js';
+import type { AgentRun } from './agentRun.js';
+import { ConsoleStatusError, readSmall, type ConsoleClient } from './consoleClient.js';
+import { msiexecParameters, simWorkDir, type JobListing } from './jobListing.js';
+import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
+
+/** What msiexec is run with. */
+interface MsiexecRun {
+  readonly workDir: string;
+  readonly msiName: string;
+  readonly parameters: string;
+  readonly runAsUser: string;
+}
+
+export async function transfer(run: AgentRun, job: AgentJob, client: ConsoleClient, listing: JobListing): Promise<number> {
+  run.log(`connected to ${client.address} from ${run.state.config.address}; certificate pinned`);
+  const poster = new ProgressPoster(run, client);
+  const progress = (stage: string, percent: number | null, once = false) => poster.post(stage, percent, once);
+  progress('connected', null);
+  // 5. The install credential, fetched over the pinned channel, used, forgotten.
+  const runAsUser = await installAccount(run, client, listing);
+  // The work folder the files go to; %PUSHINSTALL_DIR% in the parameters becomes it.
+  const workDir = simWorkDir(job.runId);
+  const parameters = msiexecParameters(listing, workDir, run.log);
+  // 6. Every file, hashed while it streams; the MSI must match the job file, the rest the listing.
+  const msi = await downloadAll(run, client, job, listing, progress);
+  // 7. msiexec /i|/x|/fvomus <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
+  progress('installing', null);
+  const { agentCode, msiLog } = await runMsiexec(run, job, listing, { workDir, msiName: msi.name, parameters, runAsUser });
+  // 8. The result and the log; a few tries, then the result stands anyway (it is on the service).
+  await poster.settled();
+  await reportResult(run, client, agentCode, msiLog);
+  return agentCode;
+}
+
+/**
+ * Progress posts, one after another. Stage posts wait out a 429/503 like every request; the
+ * download's percent posts (once) do not: after a 429/503 they stay quiet for its Retry-After
+ * (the next one supersedes a lost one).
+ */
+class ProgressPoster {
+  private chain: Promise<void> = Promise.resolve();
+  private quietUntil = 0;
+
+  constructor(private readonly run: AgentRun, private readonly client: ConsoleClient) {}
+
+  post(stage: string, percent: number | null, once: boolean): void {
+    this.chain = this.chain.then(() => this.send(stage, percent, once).catch(() => undefined));
+  }
+
+  /** Every post so far has been answered or given up. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private async send(stage: string, percent: number | null, once: boolean): Promise<void> {
+    const client = this.client;
+    if (!once) return client.postJson('/v1/progress', { stage, percent });
+    if (Date.now() < this.quietUntil) return;
+    const res = await client.request('POST', '/v1/progress', { body: Buffer.from(JSON.stringify({ stage, percent })) });
+    const status = res.statusCode ?? 0;
+    if (!this.run.busy.statuses.includes(status)) {
+      await readSmall(res, '/v1/progress');
+      return;
+    }
+    res.resume();
+    const seconds = retryAfterSeconds(res.headers['retry-after']);
+    this.quietUntil = Date.now() + seconds * 1000;
+    this.run.log(`progress '${stage}' ${percent ?? ''}% refused (HTTP ${status}): no progress posts for ${seconds} s (Retry-After); the download goes on`);
+  }
+}
+
+/** Who msiexec runs as: SYSTEM, or the console's install credential when the job says admin (no credential → 18). */
+async function installAccount(run: AgentRun, client: ConsoleClient, listing: JobListing): Promise<string> {
+  if (listing.runAs !== 'admin') return 'SYSTEM';
+  try {
+    const credential = (await client.getJson('/v1/credential')) as { user?: unknown; domain?: unknown };
+    if (typeof credential?.user !== 'string') throw new Error('no user in the credential');
+    return typeof credential.domain === 'string' && credential.domain ? `${credential.domain}\\${credential.user}` : credential.user;
+  } catch (error) {
+    if (error instanceof ConsoleStatusError && error.status !== 401 && error.status !== 403) throw new AgentStop(AgentExit.MSIEXEC_LAUNCH, `no install credential: ${error.message}`);
+    return refusedStop(error, 'credential', run.signal);
+  }
+}
+
+/** "Runs" msiexec: waits the host's install time; its exit code comes from the profile and whether the product is there. */
+async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListing, m: MsiexecRun): Promise<{ agentCode: number; msiLog: string }> {
+  const { state } = run;
+  const startedAt = run.now();
+  const action = listing.action;
+  run.log(`msiexec ${MSIEXEC_SWITCH[action]} "${m.workDir}\\${m.msiName}" /qn /norestart /l*v "${m.workDir}\\PushInstall-msi.log" ${m.parameters} (as ${m.runAsUser})`.trimEnd());
+  await sleep(state.config.installTimeMs, run.signal);
+  const msiexecCode = msiexecCodeFor(state.config.profile, action, state.productInstalled(job.packageId));
+  const agentCode = agentCodeFor(msiexecCode);
+  // What the host holds afterwards: an install or repair that succeeded leaves the product, an uninstall removes it.
+  if (msiexecCode === 0 || msiexecCode === 3010 || msiexecCode === 1641) state.products.set(job.packageId, action !== 'uninstall');
+  run.writeAgentFile('.done', `run=${job.runId}\r\nexit=${agentCode}\r\n`);
+  run.log(`msiexec exited with ${msiexecCode}${msiexecCode === 1605 ? ' (the product is not installed)' : ''} [${action}]`);
+  const msiLog = msiVerboseLog({
+    computerName: state.config.name,
+    productName: job.packageId,
+    msiPath: `${m.workDir}\\${m.msiName}`,
+    parameters: m.parameters,
+    code: msiexecCode,
+    startedAt,
+    durationMs: Math.max(state.config.installTimeMs, 1),
+    runAsUser: m.runAsUser,
+    action,
+  });
+  return { agentCode, msiLog };
+}
+
+async function reportResult(run: AgentRun, client: ConsoleClient, agentCode: number, msiLog: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await client.postJson('/v1/result', { exitCode: agentCode, log: msiLog });
+      run.log(`result ${agentCode} reported with ${msiLog.length} characters of MSI log`);
+      break;
+    } catch (error) {
+      if (run.signal.aborted) break;
+      run.log(`reporting the result failed: ${(error as Error).message}`);
+      if (error instanceof ConsoleStatusError) break;
+    }
+  }
+}
