@@ -5,7 +5,7 @@
 //
 // The copies and how the header's names map onto them:
 //
-//   agent/src/exitcodes.h          main/lab/agent/simAgent.ts   main/engine/results.ts
+//   agent/src/exitcodes.h          main/lab/agent/agentExit.ts  main/engine/results.ts
 //   (AGENT_EXIT_<NAME>)            AgentExit.<NAME>             verdictForAgentCode (AGENT_CODES)
 //   ---------------------------    ------------------------    -------------------------------------
 //   AGENT_EXIT_OK              0   OK                           code 0 → outcome succeeded
@@ -35,7 +35,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verdictForAgentCode } from '../../main/engine/results.js';
-import { AgentExit } from '../../main/lab/agent/simAgent.js';
+import { AgentExit } from '../../main/lab/agent/agentExit.js';
 import { agentCodeFor } from '../../main/lab/agent/msiLog.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -125,7 +125,7 @@ describe('agent exit codes: exitcodes.h is the one source', () => {
     const missing = Object.keys(headerByName).filter((name) => !(name in sim)).map((name) => `${name} = ${headerByName[name]}`);
     const extra = Object.keys(sim).filter((name) => !(name in headerByName)).map((name) => `${name} = ${sim[name]}`);
     const differ = Object.keys(sim).filter((name) => name in headerByName && sim[name] !== headerByName[name]).map((name) => `${name}: ${sim[name]}, header ${headerByName[name]}`);
-    assert.deepEqual({ missing, extra, differ }, { missing: [], extra: [], differ: [] }, 'AgentExit (main/lab/agent/simAgent.ts) disagrees with agent/src/exitcodes.h');
+    assert.deepEqual({ missing, extra, differ }, { missing: [], extra: [], differ: [] }, 'AgentExit (main/lab/agent/agentExit.ts) disagrees with agent/src/exitcodes.h');
   });
 
   test('the simulated agent reports a failed msiexec as MSI_BASE + its code, and success as OK', () => {

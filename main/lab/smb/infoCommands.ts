@@ -12,6 +12,7 @@ import { decodeQueryDirectoryRequest, decodeQueryInfoRequest, decodeRenameInform
 import { encodeOutputBufferResponse, encodeSetInfoResponse } from './responses.js';
 import { LabStatus } from './status.js';
 import type { CommandContext } from './treeCommands.js';
+import { malformed } from './fileCommands.js';
 
 const InfoType = { FILE: 1, FILESYSTEM: 2, SECURITY: 3, QUOTA: 4 } as const;
 const QueryDirectoryFlags = { RESTART_SCANS: 0x01, RETURN_SINGLE_ENTRY: 0x02, REOPEN: 0x10 } as const;
@@ -20,11 +21,6 @@ const WRITE_DATA = 0x2;
 const WRITE_ATTRIBUTES = 0x100;
 const MAX_PATTERN = 512;
 const VOLUME_SERIAL = 0x5aa5_1e10;
-
-function malformed(error: unknown): Result {
-  if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
-  throw error;
-}
 
 function pipeInfo(open: LabOpen): NodeInfo {
   return { id: open.id, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttribute.NORMAL, directory: false, deletePending: true };
