@@ -57,6 +57,63 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const tasks = new TasksRepo(db);
   const settings = createSettingsStore(options.settingsBackend ?? createConfSettingsBackend(options.dataDir));
   const events = createEventBus();
+  const vault = openVault(options, db, events);
+  const stores: Stores = { db, computers, packages, tasks, settings, events, vault };
+  const push: PushState = { runtime: null, problem: 'it is starting', stopRetention: null };
+  const labs = labSwitch(options, stores);
+  const handlers = consoleHandlers(options, stores, push, labs);
+  return {
+    dataDir: options.dataDir,
+    db,
+    computers,
+    packages,
+    tasks,
+    settings,
+    events,
+    handlers,
+    vault,
+    router: (policy) => createRouter(handlers, policy),
+    runtime: () => push.runtime,
+    lab: () => labs.current(),
+    startPush: (o = {}) => startPush(options, stores, push, labs, o),
+    close: () => closeServices(db, push, labs),
+  };
+}
+
+/** The database, its stores, the settings, the event bus and the vault: what the services are built on. */
+interface Stores {
+  readonly db: Db;
+  readonly computers: ComputersRepo;
+  readonly packages: PackagesRepo;
+  readonly tasks: TasksRepo;
+  readonly settings: SettingsStore;
+  readonly events: EventBus;
+  readonly vault: CredentialVault;
+}
+
+/** The push runtime once started, why it is not running (null when it is), and retention's stop. */
+interface PushState {
+  runtime: PushRuntime | null;
+  problem: string | null;
+  stopRetention: (() => void) | null;
+}
+
+/** The simulated lab, started or stopped to match the setting (one change at a time). */
+interface LabSwitch {
+  apply(): Promise<void>;
+  current(): Lab | null;
+  /** The lab, now no longer the services' (for close). */
+  take(): Lab | null;
+}
+
+/** A line in the activity log. */
+const activityLog =
+  (events: EventBus) =>
+  (line: string, level: 'info' | 'error' = 'info') =>
+    events.emit('log.line', { at: new Date().toISOString(), level, message: line });
+
+/** The vault the options name, or the OS keychain; a keychain problem is said once at start-up. */
+function openVault(options: ConsoleServicesOptions, db: Db, events: EventBus): CredentialVault {
   // PUSHCONSOLE_KEYCHAIN=off: memory only, on purpose (the test runner: never the developer's keychain).
   const keychainOff = process.env.PUSHCONSOLE_KEYCHAIN === 'off';
   const vault = options.createVault
@@ -69,42 +126,58 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     console.warn(vault.problem);
     events.emit('log.line', { at: new Date().toISOString(), level: 'warning', message: vault.problem });
   }
-  let runtime: PushRuntime | null = null;
-  let stopRetention: (() => void) | null = null;
-  let runtimeProblem: string | null = 'it is starting';
+  return vault;
+}
+
+function labSwitch(options: ConsoleServicesOptions, { computers, packages, settings, events, vault }: Stores): LabSwitch {
+  const log = activityLog(events);
   let lab: Lab | null = null;
   let labChange: Promise<void> = Promise.resolve();
-  const log = (line: string, level: 'info' | 'error' = 'info') => events.emit('log.line', { at: new Date().toISOString(), level, message: line });
-  /** Starts or stops the simulated lab to match the setting (one change at a time). */
-  const applyLabSetting = (): Promise<void> =>
-    (labChange = labChange.then(async () => {
-      const wanted = settings.get().simulatedLab && process.env.PUSHCONSOLE_LAB !== '0';
-      if (wanted && !lab) {
-        try {
-          lab = await startLabDemo({ computers, packages: new PackageService(options.dataDir, packages), vault, log });
-        } catch (error) {
-          log(`The simulated lab could not start: ${error instanceof Error ? error.message : String(error)}.`, 'error');
+  return {
+    apply: () =>
+      (labChange = labChange.then(async () => {
+        const wanted = settings.get().simulatedLab && process.env.PUSHCONSOLE_LAB !== '0';
+        if (wanted && !lab) {
+          try {
+            lab = await startLabDemo({ computers, packages: new PackageService(options.dataDir, packages), vault, log });
+          } catch (error) {
+            log(`The simulated lab could not start: ${error instanceof Error ? error.message : String(error)}.`, 'error');
+          }
+        } else if (!wanted && lab) {
+          const closing = lab;
+          lab = null;
+          await closing.close();
+          log('Simulated lab stopped (turned off in Configuration).');
         }
-      } else if (!wanted && lab) {
-        const closing = lab;
-        lab = null;
-        await closing.close();
-        log('Simulated lab stopped (turned off in Configuration).');
-      }
-    }));
+      })),
+    current: () => lab,
+    take: () => {
+      const current = lab;
+      lab = null;
+      return current;
+    },
+  };
+}
+
+/** The contract's handlers over the stores; turning the simulated lab on or off in the settings applies it. */
+function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: PushState, labs: LabSwitch): Handlers {
+  const { db, vault, computers, packages, tasks, settings, events } = stores;
   const baseHandlers = createHandlers({
     vault,
-    runtime: () => runtime,
-    runtimeProblem: () => runtimeProblem,
-    appInfo: () => ({
-      productName: PRODUCT_NAME,
-      version: PRODUCT_VERSION,
-      shell: options.shell,
-      dataDir: options.dataDir,
-      databaseSchemaVersion: schemaVersion(db),
-      lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
-      credentialStorage: { storage: vault.storage, problem: vault.problem },
-    }),
+    runtime: () => push.runtime,
+    runtimeProblem: () => push.problem,
+    appInfo: () => {
+      const lab = labs.current();
+      return {
+        productName: PRODUCT_NAME,
+        version: PRODUCT_VERSION,
+        shell: options.shell,
+        dataDir: options.dataDir,
+        databaseSchemaVersion: schemaVersion(db),
+        lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
+        credentialStorage: { storage: vault.storage, problem: vault.problem },
+      };
+    },
     computers,
     packages,
     tasks,
@@ -112,65 +185,59 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     events,
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
-  const handlers: Handlers = {
+  return {
     ...baseHandlers,
     'settings.update': async (changes) => {
       const next = await baseHandlers['settings.update'](changes);
-      if ('simulatedLab' in changes) await applyLabSetting();
+      if ('simulatedLab' in changes) await labs.apply();
       return next;
     },
   };
-  return {
-    dataDir: options.dataDir,
-    db,
-    computers,
-    packages,
-    tasks,
-    settings,
-    events,
-    handlers,
-    vault,
-    router: (policy) => createRouter(handlers, policy),
-    runtime: () => runtime,
-    lab: () => lab,
-    startPush: async (o = {}) => {
-      try {
-        const envPort = process.env.PUSHCONSOLE_PACKAGE_PORT;
-        runtime = await startPushRuntime({
-          dataDir: options.dataDir, db, tasks, packages, events, vault,
-          settings: () => settings.get(),
-          ...(o.port !== undefined ? { port: o.port } : envPort !== undefined ? { port: Number(envPort) } : {}),
-          ...(o.host ? { host: o.host } : {}),
-          log: (line) => events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: line }),
-        });
-        runtimeProblem = null;
-        runtime.engine.start();
-        stopRetention ??= startRetention({
-          tasks,
-          settings: () => settings.get(),
-          log: (line) => events.emit('log.line', { at: new Date().toISOString(), level: 'info', message: line }),
-        });
-        await applyLabSetting();
-        return runtime;
-      } catch (error) {
-        runtimeProblem = error instanceof Error ? error.message : String(error);
-        events.emit('log.line', { at: new Date().toISOString(), level: 'error', message: `The package server could not start: ${runtimeProblem}. Pushing is off until it can.` });
-        return error instanceof Error ? error : new Error(runtimeProblem);
-      }
-    },
-    close: () => {
-      stopRetention?.();
-      stopRetention = null;
-      const current = runtime;
-      const currentLab = lab;
-      runtime = null;
-      lab = null;
-      if (!current && !currentLab) {
-        db.close();
-        return Promise.resolve();
-      }
-      const closeDb = () => void db.close();
-      return Promise.all([current?.close(), currentLab?.close()]).then(closeDb, closeDb);
-    },
-  };
+}
+
+/** ConsoleServices.startPush: the package server and engine, retention, then the lab if the setting has it. */
+async function startPush(
+  options: ConsoleServicesOptions,
+  { db, tasks, packages, events, vault, settings }: Stores,
+  push: PushState,
+  labs: LabSwitch,
+  o: { port?: number; host?: string },
+): Promise<PushRuntime | Error> {
+  const log = activityLog(events);
+  try {
+    const envPort = process.env.PUSHCONSOLE_PACKAGE_PORT;
+    const runtime = await startPushRuntime({
+      dataDir: options.dataDir, db, tasks, packages, events, vault,
+      settings: () => settings.get(),
+      ...(o.port !== undefined ? { port: o.port } : envPort !== undefined ? { port: Number(envPort) } : {}),
+      ...(o.host ? { host: o.host } : {}),
+      log: (line) => log(line),
+    });
+    push.runtime = runtime;
+    push.problem = null;
+    runtime.engine.start();
+    push.stopRetention ??= startRetention({ tasks, settings: () => settings.get(), log: (line) => log(line) });
+    await labs.apply();
+    // As it is now: null when the console closed while the lab started.
+    return push.runtime;
+  } catch (error) {
+    push.problem = error instanceof Error ? error.message : String(error);
+    log(`The package server could not start: ${push.problem}. Pushing is off until it can.`, 'error');
+    return error instanceof Error ? error : new Error(push.problem);
+  }
+}
+
+/** ConsoleServices.close: stops retention, closes the runtime and the lab, then the database. */
+function closeServices(db: Db, push: PushState, labs: LabSwitch): Promise<void> {
+  push.stopRetention?.();
+  push.stopRetention = null;
+  const current = push.runtime;
+  const currentLab = labs.take();
+  push.runtime = null;
+  if (!current && !currentLab) {
+    db.close();
+    return Promise.resolve();
+  }
+  const closeDb = () => void db.close();
+  return Promise.all([current?.close(), currentLab?.close()]).then(closeDb, closeDb);
 }

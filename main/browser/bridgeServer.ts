@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../ipc/eventBus.js';
-import { batchEvents } from '../ipc/eventBatch.js';
+import { batchEvents, type EventBatcher } from '../ipc/eventBatch.js';
 import type { IpcRouter } from '../ipc/router.js';
 import { bridgeError, parseClientMessage, type ServerMessage } from '../ipc/bridgeProtocol.js';
 
@@ -109,85 +109,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   if (!fs.existsSync(indexFile)) {
     throw new Error(`The renderer is not built (${indexFile} is missing). Run: npm run build`);
   }
-  let origin = '';
-  let hostHeader = '';
-
-  /** Host must be this server; Origin, when the browser sends one, must be this server too. */
-  const checkHostAndOrigin = (req: http.IncomingMessage): string | null => {
-    if (req.headers.host !== hostHeader) return `Host "${req.headers.host ?? ''}" is not this console`;
-    const requestOrigin = req.headers.origin;
-    if (requestOrigin !== undefined && requestOrigin !== origin) return `Origin "${requestOrigin}" is not this console`;
-    // Browsers say where a request comes from even when they send no Origin (navigations):
-    // only a typed/opened URL ("none") or the console's own page ("same-origin") may load it.
-    const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'none' && site !== 'same-origin') return `a ${site} request is not allowed`;
-    return null;
-  };
-
-  const refuse = (res: http.ServerResponse, status: number, why: string) => {
-    res.writeHead(status, { ...securityHeaders(hostHeader), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(`${status}: ${why}\n`);
-  };
-
-  /** The request's URL, or null for one no browser sends (a malformed target or escape, a NUL). */
-  const requestUrl = (req: http.IncomingMessage): URL | null => {
-    try {
-      const url = new URL(req.url ?? '/', origin);
-      const decoded = decodeURIComponent(url.pathname);
-      return decoded.includes('\0') ? null : url;
-    } catch {
-      return null;
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const problem = checkHostAndOrigin(req);
-    if (problem) return refuse(res, 403, problem);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
-    const url = requestUrl(req);
-    if (!url) return refuse(res, 400, 'malformed request');
-    const queryToken = url.searchParams.get('token');
-    const hasCookie = tokensEqual(token, cookieToken(req.headers.cookie));
-
-    if (url.pathname === '/' || url.pathname === '/index.html') {
-      if (queryToken !== null) {
-        if (!tokensEqual(token, queryToken)) return refuse(res, 403, 'wrong token: open the URL the console printed');
-        // Trade the token in the URL for a cookie, so it leaves the address bar and history.
-        res.writeHead(303, {
-          ...securityHeaders(hostHeader),
-          location: '/',
-          'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-          'cache-control': 'no-store',
-        });
-        return res.end();
-      }
-      if (!hasCookie) return refuse(res, 403, 'a token is required: open the URL the console printed');
-      const html = fs
-        .readFileSync(indexFile, 'utf8')
-        .replace('<head>', `<head><meta name="pic-bridge-token" content="${token}">`);
-      res.writeHead(200, {
-        ...securityHeaders(hostHeader),
-        'content-type': CONTENT_TYPES['.html']!,
-        'cache-control': 'no-store',
-      });
-      return res.end(req.method === 'HEAD' ? undefined : html);
-    }
-
-    if (!hasCookie) return refuse(res, 403, 'a token is required');
-    const file = path.resolve(rendererDir, '.' + decodeURIComponent(url.pathname));
-    if (!file.startsWith(rendererDir + path.sep)) return refuse(res, 404, 'not found');
-    fs.stat(file, (err, stat) => {
-      if (err || !stat.isFile()) return refuse(res, 404, 'not found');
-      res.writeHead(200, {
-        ...securityHeaders(hostHeader),
-        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'content-length': stat.size,
-        'cache-control': 'no-store',
-      });
-      if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).pipe(res);
-    });
-  });
+  const ctx: BridgeContext = { token, rendererDir, indexFile, origin: '', hostHeader: '' };
+  const server = http.createServer((req, res) => serveHttp(ctx, req, res));
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const clients = new Set<WebSocket>();
@@ -198,54 +121,15 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
   });
 
-
   server.on('upgrade', (req, socket, head) => {
-    const url = requestUrl(req);
-    const problem =
-      (url === null ? 'malformed request' : null) ??
-      checkHostAndOrigin(req) ??
-      (req.headers.origin === undefined ? 'Origin is required' : null) ??
-      (url?.pathname !== BRIDGE_PATH ? 'not the bridge' : null) ??
-      (tokensEqual(token, cookieToken(req.headers.cookie)) || tokensEqual(token, url?.searchParams.get('token'))
-        ? null
-        : 'a token is required');
+    const problem = upgradeProblem(ctx, req);
     if (problem) {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${problem}\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-
-  wss.on('connection', (ws) => {
-    clients.add(ws);
-    const send = (message: ServerMessage) => {
-      batcher.flush();
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    };
-    const router = options.router(origin);
-    ws.on('message', (data, isBinary) => {
-      const message = parseClientMessage(isBinary ? null : data.toString());
-      if (!message.ok) {
-        send({ type: 'result', id: message.id, envelope: { ok: false, error: message.error } });
-        return;
-      }
-      if (!tokensEqual(token, message.value.token)) {
-        // A message without the launch's token is refused and the connection ends.
-        send({
-          type: 'result',
-          id: message.value.id,
-          envelope: { ok: false, error: bridgeError('bridge-token', 'The message did not carry this launch\'s token.') },
-        });
-        ws.close(1008, 'token required');
-        return;
-      }
-      const { id, channel, payload } = message.value;
-      void router
-        .dispatch(channel, payload, { shell: 'browser', url: origin })
-        .then((envelope) => send({ type: 'result', id, envelope }));
-    });
-    ws.on('close', () => clients.delete(ws));
-  });
+  wss.on('connection', (ws) => serveBridge(ctx, ws, { clients, batcher, router: options.router }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -255,14 +139,14 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     });
   });
   const port = (server.address() as AddressInfo).port;
-  hostHeader = `127.0.0.1:${port}`;
-  origin = `http://${hostHeader}`;
+  ctx.hostHeader = `127.0.0.1:${port}`;
+  ctx.origin = `http://${ctx.hostHeader}`;
 
   return {
-    origin,
+    origin: ctx.origin,
     token,
     port,
-    url: `${origin}/?token=${token}`,
+    url: `${ctx.origin}/?token=${token}`,
     async close() {
       batcher.close();
       for (const ws of clients) ws.terminate();
@@ -270,4 +154,149 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** What the server's handlers share: the launch's token, the renderer's files, and this server's address (set once it listens). */
+interface BridgeContext {
+  readonly token: string;
+  readonly rendererDir: string;
+  readonly indexFile: string;
+  origin: string;
+  hostHeader: string;
+}
+
+/** Host must be this server; Origin, when the browser sends one, must be this server too. */
+function checkHostAndOrigin(ctx: BridgeContext, req: http.IncomingMessage): string | null {
+  if (req.headers.host !== ctx.hostHeader) return `Host "${req.headers.host ?? ''}" is not this console`;
+  const requestOrigin = req.headers.origin;
+  if (requestOrigin !== undefined && requestOrigin !== ctx.origin) return `Origin "${requestOrigin}" is not this console`;
+  // Browsers say where a request comes from even when they send no Origin (navigations):
+  // only a typed/opened URL ("none") or the console's own page ("same-origin") may load it.
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'none' && site !== 'same-origin') return `a ${site} request is not allowed`;
+  return null;
+}
+
+function refuse(ctx: BridgeContext, res: http.ServerResponse, status: number, why: string): void {
+  res.writeHead(status, { ...securityHeaders(ctx.hostHeader), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`${status}: ${why}\n`);
+}
+
+/** The request's URL, or null for one no browser sends (a malformed target or escape, a NUL). */
+function requestUrl(ctx: BridgeContext, req: http.IncomingMessage): URL | null {
+  try {
+    const url = new URL(req.url ?? '/', ctx.origin);
+    const decoded = decodeURIComponent(url.pathname);
+    return decoded.includes('\0') ? null : url;
+  } catch {
+    return null;
+  }
+}
+
+/** An HTTP request: the page (trading a ?token= for the cookie) or one of its assets, for a caller with the cookie. */
+function serveHttp(ctx: BridgeContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const problem = checkHostAndOrigin(ctx, req);
+  if (problem) return refuse(ctx, res, 403, problem);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(ctx, res, 405, 'method not allowed');
+  const url = requestUrl(ctx, req);
+  if (!url) return refuse(ctx, res, 400, 'malformed request');
+  const hasCookie = tokensEqual(ctx.token, cookieToken(req.headers.cookie));
+  if (url.pathname === '/' || url.pathname === '/index.html') return servePage(ctx, req, res, url.searchParams.get('token'), hasCookie);
+  if (!hasCookie) return refuse(ctx, res, 403, 'a token is required');
+  serveAsset(ctx, req, res, url);
+}
+
+/** The page: a ?token= is traded for the cookie (303 to /); with the cookie, index.html with the token in a <meta>. */
+function servePage(ctx: BridgeContext, req: http.IncomingMessage, res: http.ServerResponse, queryToken: string | null, hasCookie: boolean): void {
+  const { token } = ctx;
+  if (queryToken !== null) {
+    if (!tokensEqual(token, queryToken)) return refuse(ctx, res, 403, 'wrong token: open the URL the console printed');
+    // Trade the token in the URL for a cookie, so it leaves the address bar and history.
+    res.writeHead(303, {
+      ...securityHeaders(ctx.hostHeader),
+      location: '/',
+      'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+    return;
+  }
+  if (!hasCookie) return refuse(ctx, res, 403, 'a token is required: open the URL the console printed');
+  const html = fs
+    .readFileSync(ctx.indexFile, 'utf8')
+    .replace('<head>', `<head><meta name="pic-bridge-token" content="${token}">`);
+  res.writeHead(200, {
+    ...securityHeaders(ctx.hostHeader),
+    'content-type': CONTENT_TYPES['.html']!,
+    'cache-control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+/** One of the renderer's files, never one outside its folder. */
+function serveAsset(ctx: BridgeContext, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+  const file = path.resolve(ctx.rendererDir, '.' + decodeURIComponent(url.pathname));
+  if (!file.startsWith(ctx.rendererDir + path.sep)) return refuse(ctx, res, 404, 'not found');
+  fs.stat(file, (err, stat) => {
+    if (err || !stat.isFile()) return refuse(ctx, res, 404, 'not found');
+    res.writeHead(200, {
+      ...securityHeaders(ctx.hostHeader),
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-length': stat.size,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') return res.end();
+    fs.createReadStream(file).pipe(res);
+  });
+}
+
+/** Why a WebSocket upgrade is refused, or null: only the bridge, from this console's page, with the token. */
+function upgradeProblem(ctx: BridgeContext, req: http.IncomingMessage): string | null {
+  const url = requestUrl(ctx, req);
+  return (
+    (url === null ? 'malformed request' : null) ??
+    checkHostAndOrigin(ctx, req) ??
+    (req.headers.origin === undefined ? 'Origin is required' : null) ??
+    (url?.pathname !== BRIDGE_PATH ? 'not the bridge' : null) ??
+    (tokensEqual(ctx.token, cookieToken(req.headers.cookie)) || tokensEqual(ctx.token, url?.searchParams.get('token'))
+      ? null
+      : 'a token is required')
+  );
+}
+
+/** One bridge connection: each message with the launch's token goes to the router, its result comes back. */
+function serveBridge(
+  ctx: BridgeContext,
+  ws: WebSocket,
+  shared: { clients: Set<WebSocket>; batcher: EventBatcher; router: (origin: string) => IpcRouter },
+): void {
+  const { clients, batcher } = shared;
+  clients.add(ws);
+  const send = (message: ServerMessage) => {
+    batcher.flush();
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  const router = shared.router(ctx.origin);
+  ws.on('message', (data, isBinary) => {
+    const message = parseClientMessage(isBinary ? null : data.toString());
+    if (!message.ok) {
+      send({ type: 'result', id: message.id, envelope: { ok: false, error: message.error } });
+      return;
+    }
+    if (!tokensEqual(ctx.token, message.value.token)) {
+      // A message without the launch's token is refused and the connection ends.
+      send({
+        type: 'result',
+        id: message.value.id,
+        envelope: { ok: false, error: bridgeError('bridge-token', 'The message did not carry this launch\'s token.') },
+      });
+      ws.close(1008, 'token required');
+      return;
+    }
+    const { id, channel, payload } = message.value;
+    void router
+      .dispatch(channel, payload, { shell: 'browser', url: ctx.origin })
+      .then((envelope) => send({ type: 'result', id, envelope }));
+  });
+  ws.on('close', () => clients.delete(ws));
 }

@@ -66,47 +66,10 @@ export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: R
         hooks.step('cleanup', 'reconnected to clean up');
       }
       if (left.service) {
-        const { scmr, scm } = await openScm(remote, spec.host);
-        const handle = service ?? (await scmr.openService(scm, left.service));
-        if (handle) await stopAndDelete(scmr, handle, left.service, { stopTimeoutMs: spec.timeouts.serviceStopMs, pollIntervalMs: spec.timeouts.pollMs });
-        hooks.step('cleanup', handle ? `service ${left.service} stopped and deleted` : `service ${left.service} was not there`);
-        left.service = null;
+        await removeService(spec, hooks, remote, left, left.service, service);
         service = null;
-        hooks.remote(left, null);
       }
-      if (left.files.length || left.directories.length) {
-        remote.admin ??= await SmbTree.connect(remote.session, spec.host, 'ADMIN$');
-        const admin = remote.admin;
-        const agentLog = left.files.find((f) => f.endsWith('.exe.log'));
-        if (agentLog) {
-          try {
-            const text = (await admin.readFile(agentLog)).toString('utf8');
-            hooks.step('agent-log', text.length > 8192 ? `…${text.slice(-8192)}` : text);
-          } catch {
-            // no agent log: the agent never ran or wrote to the console instead
-          }
-        }
-        for (const file of [...left.files]) {
-          try {
-            await admin.delete(file);
-          } catch (error) {
-            if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
-          }
-          left.files.splice(left.files.indexOf(file), 1);
-        }
-        for (const dir of [...left.directories]) {
-          try {
-            await admin.delete(dir, { directory: true });
-          } catch (error) {
-            if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
-          }
-          left.directories.splice(left.directories.indexOf(dir), 1);
-        }
-        // The shared PushInstall folder goes too once no other run uses it.
-        await admin.delete(REMOTE_ROOT, { directory: true }).catch(() => undefined);
-        hooks.step('cleanup', 'agent files and folder deleted');
-        hooks.remote(left, null);
-      }
+      if (left.files.length || left.directories.length) await removeFiles(spec, hooks, remote, left);
       closeRemote(remote);
       return null;
     } catch (error) {
@@ -119,6 +82,52 @@ export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: R
   }
   hooks.step('cleanup', `left on the computer: ${describeLeftovers(left)}; use "Remove leftovers" later`, 'LEFTOVERS');
   return left;
+}
+
+/** Stops and deletes the service `name` (through `service` when the push still holds it open), then records it gone. */
+async function removeService(spec: RemoteHost, hooks: CleanupHooks, remote: Remote, left: Leftovers, name: string, service: Handle | null): Promise<void> {
+  const { scmr, scm } = await openScm(remote, spec.host);
+  const handle = service ?? (await scmr.openService(scm, name));
+  if (handle) await stopAndDelete(scmr, handle, name, { stopTimeoutMs: spec.timeouts.serviceStopMs, pollIntervalMs: spec.timeouts.pollMs });
+  hooks.step('cleanup', handle ? `service ${name} stopped and deleted` : `service ${name} was not there`);
+  left.service = null;
+  hooks.remote(left, null);
+}
+
+/** Reads the agent's log into the step log, then deletes the files and folders still in `left` (and the shared folder when empty). */
+async function removeFiles(spec: RemoteHost, hooks: CleanupHooks, remote: Remote, left: Leftovers): Promise<void> {
+  remote.admin ??= await SmbTree.connect(remote.session, spec.host, 'ADMIN$');
+  const admin = remote.admin;
+  const agentLog = left.files.find((f) => f.endsWith('.exe.log'));
+  if (agentLog) {
+    try {
+      const text = (await admin.readFile(agentLog)).toString('utf8');
+      hooks.step('agent-log', text.length > 8192 ? `…${text.slice(-8192)}` : text);
+    } catch {
+      // no agent log: the agent never ran or wrote to the console instead
+    }
+  }
+  for (const file of [...left.files]) {
+    await deleteIfThere(admin, file, false);
+    left.files.splice(left.files.indexOf(file), 1);
+  }
+  for (const dir of [...left.directories]) {
+    await deleteIfThere(admin, dir, true);
+    left.directories.splice(left.directories.indexOf(dir), 1);
+  }
+  // The shared PushInstall folder goes too once no other run uses it.
+  await admin.delete(REMOTE_ROOT, { directory: true }).catch(() => undefined);
+  hooks.step('cleanup', 'agent files and folder deleted');
+  hooks.remote(left, null);
+}
+
+/** Deletes a file or folder on ADMIN$; one already gone is fine. */
+async function deleteIfThere(admin: SmbTree, path: string, directory: boolean): Promise<void> {
+  try {
+    await (directory ? admin.delete(path, { directory: true }) : admin.delete(path));
+  } catch (error) {
+    if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
+  }
 }
 
 /** "Remove leftovers" and crash recovery: cleans what a push may have left, without a push. */

@@ -54,25 +54,8 @@ export function parseTarget(spec: string, defaultPort = 445): DiagnoseTarget {
 }
 
 export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions): Promise<DiagnoseReport> {
-  const report: DiagnoseReport = {
-    target: `${target.host}:${target.port}`,
-    reachable: false,
-    dialect: null,
-    signingRequired: null,
-    cipher: null,
-    sessionEncrypted: null,
-    serverName: null,
-    domain: null,
-    dnsName: null,
-    osVersion: null,
-    authentication: 'not-checked',
-    adminShareWritable: null,
-    scmAccess: null,
-    callback: 'untestable-until-an-agent-runs',
-    errors: [],
-    ok: false,
-  };
-  const fail = (step: string, error: unknown) => report.errors.push({ step, ...toIpcError(error) });
+  const report = emptyReport(target);
+  const fail: FailStep = (step, error) => report.errors.push({ step, ...toIpcError(error) });
   const connectionOptions = { host: target.host, port: target.port, connectTimeoutMs: options.connectTimeoutMs };
 
   let info: HostInfo;
@@ -92,45 +75,82 @@ export async function diagnose(target: DiagnoseTarget, options: DiagnoseOptions)
   report.dnsName = info.dnsName;
   report.osVersion = info.osVersion;
 
-  if (options.credentials) {
-    let connection: SmbConnection | null = null;
-    try {
-      connection = await SmbConnection.connect(connectionOptions);
-      const session = await SmbSession.setup(connection, options.credentials, { targetHost: target.host, encryptWhenSupported: options.encryptWhenSupported });
-      report.authentication = 'ok';
-      report.sessionEncrypted = session.encrypted;
-      try {
-        const tree = await SmbTree.connect(session, target.host, 'ADMIN$');
-        const probe = `PushInstall-probe-${crypto.randomBytes(6).toString('hex')}.tmp`;
-        await tree.writeFile(probe, Buffer.from('Push Install Console write probe; safe to delete.\r\n'));
-        await tree.delete(probe);
-        report.adminShareWritable = true;
-        await tree.disconnect();
-      } catch (error) {
-        report.adminShareWritable = false;
-        fail('admin-share', error);
-      }
-      try {
-        const ipc = await SmbTree.connect(session, target.host, 'IPC$');
-        const pipe = await ipc.openPipe('svcctl');
-        try {
-          await checkScmAccess(await ScmrClient.bind(pipe));
-          report.scmAccess = true;
-        } finally {
-          await pipe.close().catch(() => undefined);
-        }
-      } catch (error) {
-        report.scmAccess = false;
-        fail('scm-access', error);
-      }
-      await session.logoff().catch(() => undefined);
-    } catch (error) {
-      if (report.authentication === 'not-checked') report.authentication = 'failed';
-      fail('authentication', error);
-    } finally {
-      connection?.close();
-    }
-  }
+  if (options.credentials) await checkWithCredentials(target, options, options.credentials, report, fail);
   report.ok = report.errors.length === 0;
   return report;
+}
+
+type FailStep = (step: string, error: unknown) => void;
+
+/** A report with nothing checked yet. */
+function emptyReport(target: DiagnoseTarget): DiagnoseReport {
+  return {
+    target: `${target.host}:${target.port}`,
+    reachable: false,
+    dialect: null,
+    signingRequired: null,
+    cipher: null,
+    sessionEncrypted: null,
+    serverName: null,
+    domain: null,
+    dnsName: null,
+    osVersion: null,
+    authentication: 'not-checked',
+    adminShareWritable: null,
+    scmAccess: null,
+    callback: 'untestable-until-an-agent-runs',
+    errors: [],
+    ok: false,
+  };
+}
+
+/** The checks that take credentials: logon, then ADMIN$ writable and SCM access on that session. */
+async function checkWithCredentials(target: DiagnoseTarget, options: DiagnoseOptions, credentials: SmbCredentials, report: DiagnoseReport, fail: FailStep): Promise<void> {
+  let connection: SmbConnection | null = null;
+  try {
+    connection = await SmbConnection.connect({ host: target.host, port: target.port, connectTimeoutMs: options.connectTimeoutMs });
+    const session = await SmbSession.setup(connection, credentials, { targetHost: target.host, encryptWhenSupported: options.encryptWhenSupported });
+    report.authentication = 'ok';
+    report.sessionEncrypted = session.encrypted;
+    try {
+      await probeAdminShare(session, target.host);
+      report.adminShareWritable = true;
+    } catch (error) {
+      report.adminShareWritable = false;
+      fail('admin-share', error);
+    }
+    try {
+      await probeScmAccess(session, target.host);
+      report.scmAccess = true;
+    } catch (error) {
+      report.scmAccess = false;
+      fail('scm-access', error);
+    }
+    await session.logoff().catch(() => undefined);
+  } catch (error) {
+    if (report.authentication === 'not-checked') report.authentication = 'failed';
+    fail('authentication', error);
+  } finally {
+    connection?.close();
+  }
+}
+
+/** Writes and deletes a probe file on ADMIN$; throws when the share refuses. */
+async function probeAdminShare(session: SmbSession, host: string): Promise<void> {
+  const tree = await SmbTree.connect(session, host, 'ADMIN$');
+  const probe = `PushInstall-probe-${crypto.randomBytes(6).toString('hex')}.tmp`;
+  await tree.writeFile(probe, Buffer.from('Push Install Console write probe; safe to delete.\r\n'));
+  await tree.delete(probe);
+  await tree.disconnect();
+}
+
+/** Opens the Service Control Manager with the rights a push needs over \pipe\svcctl; throws when refused. */
+async function probeScmAccess(session: SmbSession, host: string): Promise<void> {
+  const ipc = await SmbTree.connect(session, host, 'IPC$');
+  const pipe = await ipc.openPipe('svcctl');
+  try {
+    await checkScmAccess(await ScmrClient.bind(pipe));
+  } finally {
+    await pipe.close().catch(() => undefined);
+  }
 }

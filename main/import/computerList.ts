@@ -81,7 +81,14 @@ function splitCsvLine(line: string, separator: string): string[] {
 }
 
 /** A CSV header: a separator, the index of the column that names the computer and of the SMB port's (or null). */
-function csvHeader(line: string): { separator: string; column: number; portColumn: number | null } | null {
+interface CsvHeader {
+  readonly separator: string;
+  readonly column: number;
+  readonly portColumn: number | null;
+}
+
+/** The header `line` is when one of its cells names the computer column; null when it is not a header. */
+function csvHeader(line: string): CsvHeader | null {
   for (const separator of [',', ';', '\t']) {
     if (!line.includes(separator)) continue;
     const cells = splitCsvLine(line, separator).map((c) => c.toLowerCase());
@@ -105,6 +112,21 @@ function rangeWithPort(text: string): { range: string; port: string } | null {
  * in Computers: those come back as duplicates with `existing: true`.
  */
 export function previewComputerList(text: string, existing: ReadonlySet<string> = new Set()): ComputerImportPreview {
+  const lines = importLines(text);
+  const preview: ComputerImportPreview = { entries: [], duplicates: [], invalid: [], lines: lines.length };
+  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const header = firstContent >= 0 ? csvHeader(lines[firstContent]!) : null;
+  const add = entryAdder(preview, existing);
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || (header && index === firstContent)) return;
+    previewLine(preview, add, header, raw, index + 1);
+  });
+  return preview;
+}
+
+/** The text's lines without a BOM or trailing blank lines; more than MAX_IMPORT_LINES is refused. */
+function importLines(text: string): string[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   if (lines.length > MAX_IMPORT_LINES) {
@@ -114,13 +136,16 @@ export function previewComputerList(text: string, existing: ReadonlySet<string> 
       'Split the file into parts of up to 10 000 lines, or import a range or CIDR block instead.',
     );
   }
-  const preview: ComputerImportPreview = { entries: [], duplicates: [], invalid: [], lines: lines.length };
-  const seen = new Set<string>();
-  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  const header = firstContent >= 0 ? csvHeader(lines[firstContent]!) : null;
+  return lines;
+}
 
-  // `port`: from a CSV port column or a range's :port (null: 445), over what the token says.
-  const add = (lineNo: number, token: string, port?: number | null) => {
+/** Adds one token on line `lineNo` to the preview. `port`: from a CSV port column or a range's :port (null: 445), over what the token says. */
+type AddEntry = (lineNo: number, token: string, port?: number | null) => void;
+
+/** The preview's AddEntry: invalid entries, duplicates (in the list or already in Computers), and the bound on entries. */
+function entryAdder(preview: ComputerImportPreview, existing: ReadonlySet<string>): AddEntry {
+  const seen = new Set<string>();
+  return (lineNo, token, port) => {
     const parsed = parseComputerEntry(token);
     if (!parsed.ok) {
       preview.invalid.push({ line: lineNo, entry: token, reason: parsed.reason });
@@ -142,46 +167,49 @@ export function previewComputerList(text: string, existing: ReadonlySet<string> 
     const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
     preview.entries.push({ line: lineNo, name: parsed.name, address: isAddress ? parsed.name : null, port: port === undefined ? parsed.port : port });
   };
+}
 
-  lines.forEach((raw, index) => {
-    const lineNo = index + 1;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || (header && index === firstContent)) return;
-    const cells = header ? splitCsvLine(line, header.separator) : [];
-    const tokens = header ? [cells[header.column] ?? ''] : line.split(/[\s,;]+/).filter(Boolean);
-    // A CSV port column: an empty cell is the default (or the name's own :port).
-    let columnPort: number | null | undefined;
-    const portCell = header && header.portColumn !== null ? (cells[header.portColumn] ?? '') : '';
-    if (portCell !== '') {
-      const port = parsePort(portCell);
-      if (!port.ok) {
-        preview.invalid.push({ line: lineNo, entry: `${tokens[0] || raw.slice(0, 200)} (port ${portCell.slice(0, 20)})`, reason: port.reason });
-        return;
-      }
-      columnPort = port.port;
+/** One line with content: a CSV row (its name column and port column) or names, addresses and ranges. */
+function previewLine(preview: ComputerImportPreview, add: AddEntry, header: CsvHeader | null, raw: string, lineNo: number): void {
+  const line = raw.trim();
+  const cells = header ? splitCsvLine(line, header.separator) : [];
+  const tokens = header ? [cells[header.column] ?? ''] : line.split(/[\s,;]+/).filter(Boolean);
+  // A CSV port column: an empty cell is the default (or the name's own :port).
+  let columnPort: number | null | undefined;
+  const portCell = header && header.portColumn !== null ? (cells[header.portColumn] ?? '') : '';
+  if (portCell !== '') {
+    const port = parsePort(portCell);
+    if (!port.ok) {
+      preview.invalid.push({ line: lineNo, entry: `${tokens[0] || raw.slice(0, 200)} (port ${portCell.slice(0, 20)})`, reason: port.reason });
+      return;
     }
-    // A range written with spaces around the dash is one token.
-    const joined = !header && /^\S+\s*-\s*\S+$/.test(line) ? [line] : tokens;
-    for (const token of joined) {
-      if (token === '') {
-        preview.invalid.push({ line: lineNo, entry: raw.slice(0, 200), reason: 'no computer name in this row' });
-        continue;
-      }
-      const suffixed = rangeWithPort(token);
-      let rangePort = columnPort;
-      if (suffixed) {
-        const port = parsePort(suffixed.port);
-        if (!port.ok) {
-          preview.invalid.push({ line: lineNo, entry: token, reason: port.reason });
-          continue;
-        }
-        rangePort = port.port;
-      }
-      const range = expandRange(suffixed ? suffixed.range : token);
-      if (range === null) add(lineNo, token, columnPort);
-      else if (!range.ok) preview.invalid.push({ line: lineNo, entry: token, reason: range.reason });
-      else for (const address of range.addresses) add(lineNo, address, rangePort);
+    columnPort = port.port;
+  }
+  // A range written with spaces around the dash is one token.
+  const joined = !header && /^\S+\s*-\s*\S+$/.test(line) ? [line] : tokens;
+  for (const token of joined) {
+    if (token === '') {
+      preview.invalid.push({ line: lineNo, entry: raw.slice(0, 200), reason: 'no computer name in this row' });
+      continue;
     }
-  });
-  return preview;
+    previewToken(preview, add, lineNo, token, columnPort);
+  }
+}
+
+/** One token: a name or address, or a range or CIDR block (with an optional :port) expanded to its addresses. */
+function previewToken(preview: ComputerImportPreview, add: AddEntry, lineNo: number, token: string, columnPort: number | null | undefined): void {
+  const suffixed = rangeWithPort(token);
+  let rangePort = columnPort;
+  if (suffixed) {
+    const port = parsePort(suffixed.port);
+    if (!port.ok) {
+      preview.invalid.push({ line: lineNo, entry: token, reason: port.reason });
+      return;
+    }
+    rangePort = port.port;
+  }
+  const range = expandRange(suffixed ? suffixed.range : token);
+  if (range === null) add(lineNo, token, columnPort);
+  else if (!range.ok) preview.invalid.push({ line: lineNo, entry: token, reason: range.reason });
+  else for (const address of range.addresses) add(lineNo, address, rangePort);
 }

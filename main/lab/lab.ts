@@ -59,32 +59,78 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const names = addresses.map((_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
   const profiles = assignProfiles(names, options.profile ?? 'mixed', options.seed);
   const account: Readonly<LabAccount> = options.password !== undefined ? Object.freeze({ ...LAB_ADMIN, password: options.password }) : LAB_ADMIN;
+  const busy = busyCounter();
+  const hosts = addresses.map(
+    (address, i) => new LabHostState(hostConfig(options, { name: names[i]!, address, port, profile: profiles[i]!, account }), busy.onChange),
+  );
+  const servers = await startServers(hosts, options);
+  const byKey = new Map<string, LabHostState>();
+  for (const h of hosts) {
+    byKey.set(h.config.name.toLowerCase(), h);
+    byKey.set(h.config.address, h);
+  }
+  return {
+    hosts,
+    port,
+    account,
+    get busyNow() {
+      return busy.now();
+    },
+    get peakBusy() {
+      return busy.peak();
+    },
+    host: (key) => byKey.get(key.toLowerCase()),
+    leftovers: () =>
+      hosts
+        .map((h) => ({ host: h.config.name, ...h.leftovers() }))
+        .filter((l) => l.files.length || l.directories.length || l.services.length),
+    close: async () => {
+      for (const h of hosts) for (const s of h.services.values()) s.stop?.();
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+/** Hosts in a push (busy) as each host's state changes, and the most there ever were at once. */
+function busyCounter(): { onChange: (host: LabHostState) => void; now: () => number; peak: () => number } {
   const busy = new Set<LabHostState>();
   let peakBusy = 0;
-  const onChange = (host: LabHostState) => {
-    if (host.busy) busy.add(host);
-    else busy.delete(host);
-    peakBusy = Math.max(peakBusy, busy.size);
+  return {
+    onChange: (host) => {
+      if (host.busy) busy.add(host);
+      else busy.delete(host);
+      peakBusy = Math.max(peakBusy, busy.size);
+    },
+    now: () => busy.size,
+    peak: () => peakBusy,
   };
-  const hosts = addresses.map((address, i) => {
-    const profile = profiles[i]!;
-    const config: LabHostConfig = {
-      name: names[i]!,
-      address,
-      port,
-      domain: LAB_DOMAIN,
-      dnsDomain: LAB_DNS_DOMAIN,
-      osVersion: { major: 10, minor: 0, build: 26100 },
-      accounts: profile === 'wrong-credentials' ? [{ ...account, password: `${account.password}-rotated` }] : [account],
-      profile,
-      installTimeMs: options.installTimeMs ?? 3000,
-      // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
-      ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
-      startTimeoutMs: options.startTimeoutMs ?? 2000,
-      cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
-    };
-    return new LabHostState(config, onChange);
-  });
+}
+
+/** One host's configuration: who it is, the lab's account (rotated on wrong-credentials hosts) and its profile's timings. */
+function hostConfig(
+  options: LabOptions,
+  host: { name: string; address: string; port: number; profile: LabProfile; account: Readonly<LabAccount> },
+): LabHostConfig {
+  const { name, address, port, profile, account } = host;
+  return {
+    name,
+    address,
+    port,
+    domain: LAB_DOMAIN,
+    dnsDomain: LAB_DNS_DOMAIN,
+    osVersion: { major: 10, minor: 0, build: 26100 },
+    accounts: profile === 'wrong-credentials' ? [{ ...account, password: `${account.password}-rotated` }] : [account],
+    profile,
+    installTimeMs: options.installTimeMs ?? 3000,
+    // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
+    ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
+    startTimeoutMs: options.startTimeoutMs ?? 2000,
+    cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
+  };
+}
+
+/** Starts every host's SMB server; when one fails, those already started are closed and the error thrown. */
+async function startServers(hosts: readonly LabHostState[], options: LabOptions): Promise<LabSmbHost[]> {
   const pipes = labPipeFactory({ agent: { retry: { rounds: 2, backoffMs: 200 }, ...(options.log ? { log: options.log } : {}) } });
   const servers: LabSmbHost[] = [];
   try {
@@ -106,29 +152,5 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await Promise.all(servers.map((s) => s.close()));
     throw error;
   }
-  const byKey = new Map<string, LabHostState>();
-  for (const h of hosts) {
-    byKey.set(h.config.name.toLowerCase(), h);
-    byKey.set(h.config.address, h);
-  }
-  return {
-    hosts,
-    port,
-    account,
-    get busyNow() {
-      return busy.size;
-    },
-    get peakBusy() {
-      return peakBusy;
-    },
-    host: (key) => byKey.get(key.toLowerCase()),
-    leftovers: () =>
-      hosts
-        .map((h) => ({ host: h.config.name, ...h.leftovers() }))
-        .filter((l) => l.files.length || l.directories.length || l.services.length),
-    close: async () => {
-      for (const h of hosts) for (const s of h.services.values()) s.stop?.();
-      await Promise.all(servers.map((s) => s.close()));
-    },
-  };
+  return servers;
 }

@@ -6,7 +6,7 @@ import type { DiagnosticsResult, HostInfoResult } from '../../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../../ipc/errors.js';
 import { parseComputerEntry } from '../../engine/computerEntry.js';
 import { qualifiedUser } from '../../engine/credentials.js';
-import { diagnose } from '../../engine/diagnose.js';
+import { diagnose, type DiagnoseReport } from '../../engine/diagnose.js';
 import { previewComputerList } from '../../import/computerList.js';
 import { getHostInfo } from '../../smb/hostInfo.js';
 import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
@@ -52,108 +52,19 @@ export function createComputersHandlers(deps: HandlerDeps): DomainHandlers<'comp
   trackLastResults(deps);
   const info = activityLog(deps);
   const existingNames = () => new Set(deps.computers.list().map((c) => c.name.toLowerCase()));
-  const computerById = (ids: readonly number[]) => {
-    const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
-    return ids.map((id) => ({ id, computer: byId.get(id) ?? null }));
-  };
-  const notFound = { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' };
-
   return {
     'computers.list': () => deps.computers.list(),
-    'computers.add': ({ entries, groupName }) => {
-      const invalid: { entry: string; reason: string }[] = [];
-      const seen = new Set<string>();
-      const valid: { name: string; address: string | null; port: number | null }[] = [];
-      const duplicates: string[] = [];
-      for (const entry of entries) {
-        const parsed = parseComputerEntry(entry);
-        if (!parsed.ok) {
-          invalid.push({ entry, reason: parsed.reason });
-          continue;
-        }
-        const key = parsed.name.toLowerCase();
-        if (seen.has(key)) {
-          duplicates.push(parsed.name);
-          continue;
-        }
-        seen.add(key);
-        const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
-        valid.push({ name: parsed.name, address: isAddress ? parsed.name : null, port: parsed.port });
-      }
-      if (valid.length === 0 && invalid.length > 0) {
-        throw new ConsoleError(
-          'invalid-computer',
-          `None of the entries is a computer name or address: ${invalid.map((i) => `"${i.entry}" (${i.reason})`).join(', ')}.`,
-          'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address, with :port after it when SMB is not on 445 ([IPv6]:port).',
-        );
-      }
-      const stored = deps.computers.addMany(valid.map((v) => ({ ...v, groupName: groupName ?? null })));
-      if (stored.added.length > 0) info(`Added ${stored.added.length} computer(s).`);
-      return { added: stored.added, duplicates: [...duplicates, ...stored.duplicates], invalid };
-    },
+    'computers.add': ({ entries, groupName }) => addComputers(deps, info, entries, groupName ?? null),
     'computers.remove': ({ ids }) => {
       const removed = deps.computers.removeMany(ids);
       info(`Removed ${removed} computer(s).`);
       return { removed };
     },
     'computers.preview': ({ text }) => previewComputerList(text, existingNames()),
-    'computers.previewFile': ({ path: file }) => {
-      let stat: fs.Stats;
-      try {
-        stat = fs.statSync(file);
-      } catch (error) {
-        throw new ConsoleError('file', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file again.');
-      }
-      if (!stat.isFile()) throw new ConsoleError('file', `${file} is not a file.`, 'Choose a .txt or .csv file.');
-      if (stat.size > MAX_IMPORT_FILE_BYTES) throw new ConsoleError('import-too-large', `The file is ${stat.size} bytes; at most 4 MB (10 000 lines) is imported at once.`, 'Split the file into parts of up to 10 000 lines.');
-      return { ...previewComputerList(fs.readFileSync(file, 'utf8'), existingNames()), fileName: path.basename(file) };
-    },
+    'computers.previewFile': ({ path: file }) => ({ ...previewComputerList(readImportFile(file), existingNames()), fileName: path.basename(file) }),
     'computers.setGroup': ({ ids, groupName }) => ({ changed: deps.computers.setGroup(ids, groupName) }),
-    'computers.getInfo': async ({ ids }) => {
-      const timeoutMs = deps.settings.get().connectTimeoutSeconds * 1000;
-      return eachLimited(computerById(ids), 32, async ({ id, computer }): Promise<HostInfoResult> => {
-        const empty = { computerId: id, serverName: null, domain: null, dnsName: null, osVersion: null, dialect: null, signingRequired: null, cipher: null };
-        if (!computer) return { ...empty, ok: false, error: notFound };
-        try {
-          const info = await getHostInfo({ host: computer.address ?? computer.name, port: computer.port ?? 445, connectTimeoutMs: timeoutMs });
-          const domain = info.dnsDomain ?? info.netbiosDomain;
-          const osText = info.osVersion ? `Windows ${info.osVersion}` : null;
-          deps.computers.updateInfo(id, { domain, os: osText });
-          return {
-            computerId: id, ok: true, serverName: info.netbiosName, domain, dnsName: info.dnsName, osVersion: info.osVersion,
-            dialect: info.dialect, signingRequired: info.signingRequired, cipher: info.cipher, error: null,
-          };
-        } catch (error) {
-          return { ...empty, ok: false, error: toIpcError(error) };
-        }
-      });
-    },
-    'computers.diagnose': async ({ ids, credentialId }) => {
-      const credential = deps.vault.logon(credentialId);
-      if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
-      const settings = deps.settings.get();
-      return eachLimited(computerById(ids), 16, async ({ id, computer }): Promise<DiagnosticsResult> => {
-        if (!computer) return { computerId: id, ok: false, checks: [], errors: [{ ...notFound, step: 'lookup' }] };
-        const r = await diagnose(
-          { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-          { credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
-        );
-        const checks: DiagnosticsResult['checks'] = [
-          { check: 'Reachable on TCP 445', ok: r.reachable, detail: r.reachable ? r.target : r.errors[0]?.message ?? 'no answer' },
-          { check: 'SMB dialect', ok: r.dialect === null ? null : r.dialect !== '2.0.2', detail: r.dialect ?? '—' },
-          { check: 'Signing', ok: r.signingRequired === null ? null : true, detail: r.signingRequired === null ? '—' : r.signingRequired ? 'required by the computer' : 'supported' },
-          { check: 'Encryption', ok: r.sessionEncrypted === null ? null : true, detail: r.cipher ? `${r.cipher}${r.sessionEncrypted ? ', in use' : ''}` : 'not offered (SMB 2.x or disabled)' },
-          { check: 'Names', ok: r.serverName === null ? null : true, detail: [r.serverName, r.domain, r.dnsName].filter(Boolean).join(' · ') || '—' },
-          { check: 'Operating system', ok: r.osVersion === null ? null : true, detail: r.osVersion ? `Windows ${r.osVersion}` : '—' },
-          { check: 'Logon', ok: r.authentication === 'not-checked' ? null : r.authentication === 'ok', detail: r.authentication === 'ok' ? `as ${qualifiedUser(credential)}` : r.authentication },
-          { check: 'ADMIN$ writable', ok: r.adminShareWritable, detail: r.adminShareWritable === null ? 'not checked' : r.adminShareWritable ? 'a probe file was written and deleted' : 'refused' },
-          { check: 'Service Control Manager', ok: r.scmAccess, detail: r.scmAccess === null ? 'not checked' : r.scmAccess ? 'may create services' : 'refused' },
-          { check: 'Agent callback (TCP 2224)', ok: null, detail: 'known only once an agent runs there' },
-        ];
-        if (r.osVersion || r.domain) deps.computers.updateInfo(id, { domain: r.dnsName?.split('.').slice(1).join('.') || r.domain, os: r.osVersion ? `Windows ${r.osVersion}` : null });
-        return { computerId: id, ok: r.ok, checks, errors: r.errors };
-      });
-    },
+    'computers.getInfo': ({ ids }) => getInfo(deps, ids),
+    'computers.diagnose': ({ ids, credentialId }) => diagnoseComputers(deps, ids, credentialId),
     'computers.removeLeftovers': async ({ ids }) => {
       const runtime = deps.runtime();
       if (!runtime) throw new ConsoleError('package-server', 'The push engine is not running.', 'Restart the console.');
@@ -165,4 +76,111 @@ export function createComputersHandlers(deps: HandlerDeps): DomainHandlers<'comp
       return { targets: targets.length, cleaned, remaining: targets.length - cleaned, noCredentials };
     },
   };
+}
+
+const notFound = { class: 'not-found', code: null, message: 'The computer is no longer in the list.', advice: 'Refresh the list.' };
+
+/** Each id with its computer, or null when it is no longer in the list. */
+function computersById(deps: HandlerDeps, ids: readonly number[]) {
+  const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
+  return ids.map((id) => ({ id, computer: byId.get(id) ?? null }));
+}
+
+/** Adds the typed or pasted entries: invalid ones and duplicates are returned, none valid at all is an error. */
+function addComputers(deps: HandlerDeps, info: (message: string) => void, entries: readonly string[], groupName: string | null) {
+  const invalid: { entry: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  const valid: { name: string; address: string | null; port: number | null }[] = [];
+  const duplicates: string[] = [];
+  for (const entry of entries) {
+    const parsed = parseComputerEntry(entry);
+    if (!parsed.ok) {
+      invalid.push({ entry, reason: parsed.reason });
+      continue;
+    }
+    const key = parsed.name.toLowerCase();
+    if (seen.has(key)) {
+      duplicates.push(parsed.name);
+      continue;
+    }
+    seen.add(key);
+    const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';
+    valid.push({ name: parsed.name, address: isAddress ? parsed.name : null, port: parsed.port });
+  }
+  if (valid.length === 0 && invalid.length > 0) {
+    throw new ConsoleError(
+      'invalid-computer',
+      `None of the entries is a computer name or address: ${invalid.map((i) => `"${i.entry}" (${i.reason})`).join(', ')}.`,
+      'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address, with :port after it when SMB is not on 445 ([IPv6]:port).',
+    );
+  }
+  const stored = deps.computers.addMany(valid.map((v) => ({ ...v, groupName })));
+  if (stored.added.length > 0) info(`Added ${stored.added.length} computer(s).`);
+  return { added: stored.added, duplicates: [...duplicates, ...stored.duplicates], invalid };
+}
+
+/** A text/CSV file to import, read whole: it must be a file of at most MAX_IMPORT_FILE_BYTES. */
+function readImportFile(file: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw new ConsoleError('file', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file again.');
+  }
+  if (!stat.isFile()) throw new ConsoleError('file', `${file} is not a file.`, 'Choose a .txt or .csv file.');
+  if (stat.size > MAX_IMPORT_FILE_BYTES) throw new ConsoleError('import-too-large', `The file is ${stat.size} bytes; at most 4 MB (10 000 lines) is imported at once.`, 'Split the file into parts of up to 10 000 lines.');
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** Get Info: each computer's names, OS, dialect, signing and cipher (credential-free), kept on the computer too. */
+async function getInfo(deps: HandlerDeps, ids: readonly number[]): Promise<HostInfoResult[]> {
+  const timeoutMs = deps.settings.get().connectTimeoutSeconds * 1000;
+  return eachLimited(computersById(deps, ids), 32, async ({ id, computer }): Promise<HostInfoResult> => {
+    const empty = { computerId: id, serverName: null, domain: null, dnsName: null, osVersion: null, dialect: null, signingRequired: null, cipher: null };
+    if (!computer) return { ...empty, ok: false, error: notFound };
+    try {
+      const info = await getHostInfo({ host: computer.address ?? computer.name, port: computer.port ?? 445, connectTimeoutMs: timeoutMs });
+      const domain = info.dnsDomain ?? info.netbiosDomain;
+      const osText = info.osVersion ? `Windows ${info.osVersion}` : null;
+      deps.computers.updateInfo(id, { domain, os: osText });
+      return {
+        computerId: id, ok: true, serverName: info.netbiosName, domain, dnsName: info.dnsName, osVersion: info.osVersion,
+        dialect: info.dialect, signingRequired: info.signingRequired, cipher: info.cipher, error: null,
+      };
+    } catch (error) {
+      return { ...empty, ok: false, error: toIpcError(error) };
+    }
+  });
+}
+
+/** Diagnostics: the pre-flight checks on each computer with the chosen credentials. */
+async function diagnoseComputers(deps: HandlerDeps, ids: readonly number[], credentialId: number): Promise<DiagnosticsResult[]> {
+  const credential = deps.vault.logon(credentialId);
+  if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+  const settings = deps.settings.get();
+  return eachLimited(computersById(deps, ids), 16, async ({ id, computer }): Promise<DiagnosticsResult> => {
+    if (!computer) return { computerId: id, ok: false, checks: [], errors: [{ ...notFound, step: 'lookup' }] };
+    const r = await diagnose(
+      { host: computer.address ?? computer.name, port: computer.port ?? 445 },
+      { credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+    );
+    if (r.osVersion || r.domain) deps.computers.updateInfo(id, { domain: r.dnsName?.split('.').slice(1).join('.') || r.domain, os: r.osVersion ? `Windows ${r.osVersion}` : null });
+    return { computerId: id, ok: r.ok, checks: diagnosticChecks(r, qualifiedUser(credential)), errors: r.errors };
+  });
+}
+
+/** The Diagnostics window's rows for one report; `user` is who logged on. */
+function diagnosticChecks(r: DiagnoseReport, user: string): DiagnosticsResult['checks'] {
+  return [
+    { check: 'Reachable on TCP 445', ok: r.reachable, detail: r.reachable ? r.target : r.errors[0]?.message ?? 'no answer' },
+    { check: 'SMB dialect', ok: r.dialect === null ? null : r.dialect !== '2.0.2', detail: r.dialect ?? '—' },
+    { check: 'Signing', ok: r.signingRequired === null ? null : true, detail: r.signingRequired === null ? '—' : r.signingRequired ? 'required by the computer' : 'supported' },
+    { check: 'Encryption', ok: r.sessionEncrypted === null ? null : true, detail: r.cipher ? `${r.cipher}${r.sessionEncrypted ? ', in use' : ''}` : 'not offered (SMB 2.x or disabled)' },
+    { check: 'Names', ok: r.serverName === null ? null : true, detail: [r.serverName, r.domain, r.dnsName].filter(Boolean).join(' · ') || '—' },
+    { check: 'Operating system', ok: r.osVersion === null ? null : true, detail: r.osVersion ? `Windows ${r.osVersion}` : '—' },
+    { check: 'Logon', ok: r.authentication === 'not-checked' ? null : r.authentication === 'ok', detail: r.authentication === 'ok' ? `as ${user}` : r.authentication },
+    { check: 'ADMIN$ writable', ok: r.adminShareWritable, detail: r.adminShareWritable === null ? 'not checked' : r.adminShareWritable ? 'a probe file was written and deleted' : 'refused' },
+    { check: 'Service Control Manager', ok: r.scmAccess, detail: r.scmAccess === null ? 'not checked' : r.scmAccess ? 'may create services' : 'refused' },
+    { check: 'Agent callback (TCP 2224)', ok: null, detail: 'known only once an agent runs there' },
+  ];
 }

@@ -97,29 +97,8 @@ class SvcctlInterface implements RpcInterface {
         const { code, status } = this.scm.queryStatus(r.contextHandle('hService'));
         return writeStatus(w, status).u32(code).toBuffer();
       }
-      case Opnum.RCreateServiceW: {
-        const scm = r.contextHandle('hSCManager');
-        const serviceName = r.conformantVaryingString('lpServiceName', SC_MAX_NAME_LENGTH);
-        const displayName = optionalString(r, 'lpDisplayName', SC_MAX_NAME_LENGTH);
-        const access = r.u32('dwDesiredAccess');
-        const serviceType = r.u32('dwServiceType');
-        const startType = r.u32('dwStartType');
-        const errorControl = r.u32('dwErrorControl');
-        const binaryPath = r.conformantVaryingString('lpBinaryPathName', SC_MAX_PATH_LENGTH);
-        optionalString(r, 'lpLoadOrderGroup', SC_MAX_NAME_LENGTH);
-        const tagRequested = r.pointer('lpdwTagId');
-        if (tagRequested) r.u32('dwTagId');
-        skipByteArray(r, 'lpDependencies', SC_MAX_DEPEND_SIZE);
-        r.u32('dwDependSize');
-        const startName = optionalString(r, 'lpServiceStartName', SC_MAX_ACCOUNT_NAME_LENGTH);
-        skipByteArray(r, 'lpPassword', SC_MAX_PWD_SIZE);
-        r.u32('dwPwSize');
-        const { code, handle } = this.scm.create(scm, { name: serviceName, displayName, access, serviceType, startType, errorControl, binaryPath, startName });
-        // [in, out, unique] LPDWORD lpdwTagId: echoed as a pointer to 0 (tags are for drivers' load order).
-        if (tagRequested) w.u32(0x00020000).u32(0);
-        else w.u32(0);
-        return w.contextHandle(handle).u32(code).toBuffer();
-      }
+      case Opnum.RCreateServiceW:
+        return this.createService(r, w);
       case Opnum.ROpenSCManagerW: {
         optionalString(r, 'lpMachineName', SC_MAX_COMPUTER_NAME_LENGTH);
         const database = optionalString(r, 'lpDatabaseName', SC_MAX_NAME_LENGTH);
@@ -132,31 +111,64 @@ class SvcctlInterface implements RpcInterface {
         const { code, handle } = this.scm.openService(scm, serviceName, r.u32('dwDesiredAccess'));
         return w.contextHandle(handle).u32(code).toBuffer();
       }
-      case QUERY_CONFIG_OPNUM: {
-        const handle = r.contextHandle('hService');
-        const offered = r.u32('cbBufSize');
-        if (offered > BOUNDED_DWORD_8K) throw new RpcCallFault(FaultStatus.BAD_STUB_DATA); // range(0, 8K)
-        const { code, config } = this.scm.queryConfig(handle);
-        const needed = config ? configSize(config) : 0;
-        if (config && offered < needed) return writeConfig(w, null).u32(needed).u32(ScmCode.INSUFFICIENT_BUFFER).toBuffer();
-        return writeConfig(w, config).u32(needed).u32(code).toBuffer();
-      }
-      case Opnum.RStartServiceW: {
-        const handle = r.contextHandle('hService');
-        const argc = r.u32('argc');
-        if (r.pointer('argv')) {
-          const count = r.u32('argv max_count');
-          if (count !== argc || count > SC_MAX_ARGUMENTS) throw new RpcCallFault(FaultStatus.BAD_STUB_DATA);
-          const present: boolean[] = [];
-          for (let i = 0; i < count; i++) present.push(r.pointer(`argv[${i}]`));
-          for (let i = 0; i < count; i++) if (present[i]) r.conformantVaryingString(`argv[${i}]`, SC_MAX_PATH_LENGTH);
-        }
-        // StartService arguments do not reach the agent (agent/README.md "Command line").
-        return w.u32(await this.scm.start(handle)).toBuffer();
-      }
+      case QUERY_CONFIG_OPNUM:
+        return this.queryConfig(r, w);
+      case Opnum.RStartServiceW:
+        return this.startService(r, w);
       default:
         throw new RpcCallFault(FaultStatus.OP_RNG_ERROR);
     }
+  }
+
+  /** RCreateServiceW (opnum 12): the request's fields in order, those the SCM does not keep read and bounded. */
+  private createService(r: NdrReader, w: NdrWriter): Buffer {
+    const scm = r.contextHandle('hSCManager');
+    const serviceName = r.conformantVaryingString('lpServiceName', SC_MAX_NAME_LENGTH);
+    const displayName = optionalString(r, 'lpDisplayName', SC_MAX_NAME_LENGTH);
+    const access = r.u32('dwDesiredAccess');
+    const serviceType = r.u32('dwServiceType');
+    const startType = r.u32('dwStartType');
+    const errorControl = r.u32('dwErrorControl');
+    const binaryPath = r.conformantVaryingString('lpBinaryPathName', SC_MAX_PATH_LENGTH);
+    optionalString(r, 'lpLoadOrderGroup', SC_MAX_NAME_LENGTH);
+    const tagRequested = r.pointer('lpdwTagId');
+    if (tagRequested) r.u32('dwTagId');
+    skipByteArray(r, 'lpDependencies', SC_MAX_DEPEND_SIZE);
+    r.u32('dwDependSize');
+    const startName = optionalString(r, 'lpServiceStartName', SC_MAX_ACCOUNT_NAME_LENGTH);
+    skipByteArray(r, 'lpPassword', SC_MAX_PWD_SIZE);
+    r.u32('dwPwSize');
+    const { code, handle } = this.scm.create(scm, { name: serviceName, displayName, access, serviceType, startType, errorControl, binaryPath, startName });
+    // [in, out, unique] LPDWORD lpdwTagId: echoed as a pointer to 0 (tags are for drivers' load order).
+    if (tagRequested) w.u32(0x00020000).u32(0);
+    else w.u32(0);
+    return w.contextHandle(handle).u32(code).toBuffer();
+  }
+
+  /** RQueryServiceConfigW (opnum 17): the configuration, or ERROR_INSUFFICIENT_BUFFER with the size needed. */
+  private queryConfig(r: NdrReader, w: NdrWriter): Buffer {
+    const handle = r.contextHandle('hService');
+    const offered = r.u32('cbBufSize');
+    if (offered > BOUNDED_DWORD_8K) throw new RpcCallFault(FaultStatus.BAD_STUB_DATA); // range(0, 8K)
+    const { code, config } = this.scm.queryConfig(handle);
+    const needed = config ? configSize(config) : 0;
+    if (config && offered < needed) return writeConfig(w, null).u32(needed).u32(ScmCode.INSUFFICIENT_BUFFER).toBuffer();
+    return writeConfig(w, config).u32(needed).u32(code).toBuffer();
+  }
+
+  /** RStartServiceW (opnum 19): the arguments are read and bounded, then dropped. */
+  private async startService(r: NdrReader, w: NdrWriter): Promise<Buffer> {
+    const handle = r.contextHandle('hService');
+    const argc = r.u32('argc');
+    if (r.pointer('argv')) {
+      const count = r.u32('argv max_count');
+      if (count !== argc || count > SC_MAX_ARGUMENTS) throw new RpcCallFault(FaultStatus.BAD_STUB_DATA);
+      const present: boolean[] = [];
+      for (let i = 0; i < count; i++) present.push(r.pointer(`argv[${i}]`));
+      for (let i = 0; i < count; i++) if (present[i]) r.conformantVaryingString(`argv[${i}]`, SC_MAX_PATH_LENGTH);
+    }
+    // StartService arguments do not reach the agent (agent/README.md "Command line").
+    return w.u32(await this.scm.start(handle)).toBuffer();
   }
 }
 
