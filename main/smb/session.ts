@@ -60,25 +60,12 @@ export class SmbSession {
     const hash = credentials.ntHash ?? (credentials.password !== undefined ? ntHash(credentials.password) : null);
     if (!hash) throw new SmbProtocolError('No password or NT hash was given for the session.', 'logon-failure', 'Set the credentials for this computer (Set Credentials…).');
     const { user, domain } = parseUserName(credentials.user);
-    const dialect = connection.dialect;
-    const securityMode = SecurityMode.SIGNING_ENABLED;
-
     const negotiateMessage = encodeNegotiateMessage();
-    const first = await connection.request(
-      Command.SESSION_SETUP,
-      encodeSessionSetupRequest({ securityMode, capabilities: 0, securityBuffer: encodeNegTokenInit(negotiateMessage) }),
-    );
-    if (first.header.status !== Status.MORE_PROCESSING_REQUIRED) throw new SmbStatusError(first.header.status, 'SESSION_SETUP');
-    let preauth = connection.preauthHash;
-    if (dialect === Dialect.SMB311) preauth = extendPreauthHash(extendPreauthHash(preauth, first.request), first.message);
-    const challengeToken = decodeNegTokenResp(decodeSessionSetupResponse(first.message).securityBuffer).responseToken;
-    if (!challengeToken) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
-    const challenge = decodeChallengeMessage(challengeToken);
-
+    const leg1 = await challengeLeg(connection, negotiateMessage);
     const auth = buildAuthenticateMessage({
       negotiateMessage,
-      challengeMessage: challengeToken,
-      challenge,
+      challengeMessage: leg1.challengeToken,
+      challenge: leg1.challenge,
       user,
       domain,
       workstation: credentials.workstation ?? '',
@@ -88,7 +75,7 @@ export class SmbSession {
       targetSpn: `cifs/${options.targetHost}`,
     });
     const security: SessionSecurity = {
-      sessionId: first.header.sessionId,
+      sessionId: leg1.sessionId,
       signingKey: null,
       signingAlgorithm: connection.signingAlgorithm,
       signingRequired: true,
@@ -97,50 +84,27 @@ export class SmbSession {
       decryptionKey: null,
     };
     // SPNEGO mechListMIC (MS-SPNG 3.3.5.1): Samba and Windows expect it once the NTLM MIC is sent.
-    const keyExchange = (challenge.flags & NegotiateFlag.KEY_EXCH) !== 0;
+    const keyExchange = (leg1.challenge.flags & NegotiateFlag.KEY_EXCH) !== 0;
     const mechListMic = ntlmMessageSignature(auth.exportedSessionKey, encodeMechTypeList(), { sender: 'client', keyExchange });
-    const cipher = connection.cipher;
-    const deriveKeys = (lastRequest: Buffer) => {
-      const sessionKey = auth.exportedSessionKey;
-      if (dialect < Dialect.SMB300) {
-        security.signingKey = sessionKey;
-        return;
-      }
-      const keys = deriveSmb3Keys({
-        dialect: dialect as 0x0300 | 0x0302 | 0x0311,
-        sessionKey,
-        ...(dialect === Dialect.SMB311 ? { preauthHash: extendPreauthHash(preauth, lastRequest) } : {}),
-        cipherKeyBits: cipher === Cipher.AES256_CCM || cipher === Cipher.AES256_GCM ? 256 : 128,
-      });
-      security.signingKey = keys.signingKey;
-      security.encryptionKey = keys.encryptionKey;
-      security.decryptionKey = keys.decryptionKey;
-    };
     connection.registerSession(security);
     try {
       const second = await connection.request(
         Command.SESSION_SETUP,
-        encodeSessionSetupRequest({ securityMode, capabilities: 0, securityBuffer: encodeNegTokenResp(auth.message, mechListMic, NegState.ACCEPT_INCOMPLETE) }),
-        { session: security, beforeSend: deriveKeys },
+        encodeSessionSetupRequest({ securityMode: SecurityMode.SIGNING_ENABLED, capabilities: 0, securityBuffer: encodeNegTokenResp(auth.message, mechListMic, NegState.ACCEPT_INCOMPLETE) }),
+        { session: security, beforeSend: (lastRequest) => deriveSessionKeys(connection, security, auth.exportedSessionKey, leg1.preauth, lastRequest) },
       );
       if (second.header.status !== Status.SUCCESS) throw new SmbStatusError(second.header.status, 'SESSION_SETUP', `as ${credentials.user}`);
       const { sessionFlags, securityBuffer } = decodeSessionSetupResponse(second.message);
-      const serverMic = securityBuffer.length > 0 ? decodeNegTokenResp(securityBuffer).mechListMic : undefined;
-      if (serverMic) {
-        const expected = ntlmMessageSignature(auth.exportedSessionKey, encodeMechTypeList(), { sender: 'server', keyExchange });
-        if (serverMic.length !== expected.length || !crypto.timingSafeEqual(serverMic, expected)) {
-          throw new SmbProtocolError('The server\'s SPNEGO mechListMIC does not verify.', 'smb-integrity', 'Something between the console and the computer tampers with the logon; check the network path.');
-        }
-      }
+      verifyServerMic(securityBuffer, auth.exportedSessionKey, keyExchange);
       if (sessionFlags & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) {
         throw new SmbStatusError(Status.LOGON_FAILURE, 'SESSION_SETUP', `the server logged ${credentials.user} on as a guest`);
       }
       const serverWantsEncryption = (sessionFlags & SessionFlags.ENCRYPT_DATA) !== 0;
-      security.encryptData = serverWantsEncryption || (options.encryptWhenSupported === true && cipher !== null && security.encryptionKey !== null);
-      if (serverWantsEncryption && (cipher === null || !security.encryptionKey)) {
+      security.encryptData = serverWantsEncryption || (options.encryptWhenSupported === true && connection.cipher !== null && security.encryptionKey !== null);
+      if (serverWantsEncryption && (connection.cipher === null || !security.encryptionKey)) {
         throw new SmbProtocolError('The server requires encryption but shares no cipher with the console.', 'smb-negotiate', 'Enable AES-128-GCM/CCM or AES-256 SMB encryption on the computer.');
       }
-      return new SmbSession(connection, security, challenge);
+      return new SmbSession(connection, security, leg1.challenge);
     } catch (error) {
       connection.forgetSession(security.sessionId);
       throw error;
@@ -154,5 +118,51 @@ export class SmbSession {
     } finally {
       this.connection.forgetSession(this.sessionId);
     }
+  }
+}
+
+/** The first SESSION_SETUP leg: NEGOTIATE_MESSAGE in a NegTokenInit out, the server's CHALLENGE_MESSAGE back (MS-SMB2 3.2.5.3). */
+async function challengeLeg(connection: SmbConnection, negotiateMessage: Buffer): Promise<{ challengeToken: Buffer; challenge: ChallengeMessage; sessionId: bigint; preauth: Buffer }> {
+  const first = await connection.request(
+    Command.SESSION_SETUP,
+    encodeSessionSetupRequest({ securityMode: SecurityMode.SIGNING_ENABLED, capabilities: 0, securityBuffer: encodeNegTokenInit(negotiateMessage) }),
+  );
+  if (first.header.status !== Status.MORE_PROCESSING_REQUIRED) throw new SmbStatusError(first.header.status, 'SESSION_SETUP');
+  let preauth = connection.preauthHash;
+  if (connection.dialect === Dialect.SMB311) preauth = extendPreauthHash(extendPreauthHash(preauth, first.request), first.message);
+  const challengeToken = decodeNegTokenResp(decodeSessionSetupResponse(first.message).securityBuffer).responseToken;
+  if (!challengeToken) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
+  return { challengeToken, challenge: decodeChallengeMessage(challengeToken), sessionId: first.header.sessionId, preauth };
+}
+
+/**
+ * MS-SMB2 3.2.5.3.1: 2.x signs with the session key; 3.x derives the signing and cipher keys, 3.1.1
+ * over the preauth hash extended with the last SESSION_SETUP request (so this runs as it is sent).
+ */
+function deriveSessionKeys(connection: SmbConnection, security: SessionSecurity, sessionKey: Buffer, preauth: Buffer, lastRequest: Buffer): void {
+  const dialect = connection.dialect;
+  if (dialect < Dialect.SMB300) {
+    security.signingKey = sessionKey;
+    return;
+  }
+  const cipher = connection.cipher;
+  const keys = deriveSmb3Keys({
+    dialect: dialect as 0x0300 | 0x0302 | 0x0311,
+    sessionKey,
+    ...(dialect === Dialect.SMB311 ? { preauthHash: extendPreauthHash(preauth, lastRequest) } : {}),
+    cipherKeyBits: cipher === Cipher.AES256_CCM || cipher === Cipher.AES256_GCM ? 256 : 128,
+  });
+  security.signingKey = keys.signingKey;
+  security.encryptionKey = keys.encryptionKey;
+  security.decryptionKey = keys.decryptionKey;
+}
+
+/** The server's SPNEGO mechListMIC, when it sends one, must verify (MS-SPNG 3.3.5.1): else the logon was tampered with. */
+function verifyServerMic(securityBuffer: Buffer, sessionKey: Buffer, keyExchange: boolean): void {
+  const serverMic = securityBuffer.length > 0 ? decodeNegTokenResp(securityBuffer).mechListMic : undefined;
+  if (!serverMic) return;
+  const expected = ntlmMessageSignature(sessionKey, encodeMechTypeList(), { sender: 'server', keyExchange });
+  if (serverMic.length !== expected.length || !crypto.timingSafeEqual(serverMic, expected)) {
+    throw new SmbProtocolError('The server\'s SPNEGO mechListMIC does not verify.', 'smb-integrity', 'Something between the console and the computer tampers with the logon; check the network path.');
   }
 }
