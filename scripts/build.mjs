@@ -11,7 +11,7 @@ const dist = path.join(root, 'dist');
 export async function buildAll({ quiet = false } = {}) {
   const started = Date.now();
   fs.rmSync(dist, { recursive: true, force: true });
-  const node = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+  const node = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'warning' };
   await Promise.all([
     build({
       entryPoints: [path.join(root, 'renderer/main.tsx')],
@@ -26,7 +26,7 @@ export async function buildAll({ quiet = false } = {}) {
       define: { 'process.env.NODE_ENV': '"production"' },
       logLevel: 'warning',
     }),
-    // Main runs as ESM in Electron; dependencies stay in node_modules (native better-sqlite3).
+    // Main runs as ESM in Electron; dependencies stay in node_modules (the keychain's N-API module).
     build({ ...node, entryPoints: [path.join(root, 'main/electron/main.ts')], outfile: path.join(dist, 'electron/main.js'), format: 'esm', packages: 'external' }),
     // A sandboxed preload must be one CommonJS file that requires nothing but electron.
     build({ ...node, entryPoints: [path.join(root, 'preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs'), format: 'cjs', external: ['electron'] }),

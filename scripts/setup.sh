@@ -31,7 +31,7 @@ if [ "${1:-}" != "--npm" ]; then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm packages (npm ci; better-sqlite3 builds from source, about a minute)"
+  echo "setup: installing npm packages (npm ci; with them the project's Node, scripts/supportedNode.mjs)"
   # The Electron binary is a download from outside the npm registry: skip it (see README).
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -5,11 +5,11 @@
 //   npm start -- --browser          the browser shell even where Electron is present
 //   npm start -- --port 8080 --no-open   browser-shell options
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electronBinaryPath } from './electronBinary.mjs';
 import { consoleCrashReportDir, superviseConsole } from './startExit.mjs';
+import { continueUnderSupportedNode } from './supportedNode.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,32 +31,16 @@ function electronUnavailable() {
   return null;
 }
 
-/**
- * better-sqlite3 is compiled per ABI: the copy in node_modules serves plain Node (tests, CLI,
- * browser shell); Electron gets its own build under dist/native, passed by environment variable.
- */
-function electronSqliteBinding(electronVersion) {
-  const target = path.join(root, 'dist', 'native', `electron-${electronVersion}`, 'better_sqlite3.node');
-  if (fs.existsSync(target)) return target;
-  const work = fs.mkdtempSync(path.join(root, 'dist', 'native-build-'));
-  fs.cpSync(path.join(root, 'node_modules', 'better-sqlite3'), work, { recursive: true });
-  console.log(`Building better-sqlite3 for Electron ${electronVersion} (once)…`);
-  run('npx', ['node-gyp', 'rebuild', '--release', `--directory=${work}`, `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers']);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(path.join(work, 'build', 'Release', 'better_sqlite3.node'), target);
-  fs.rmSync(work, { recursive: true, force: true });
-  return target;
-}
-
-run('bash', ['scripts/setup.sh', '--npm']);
+if (!process.env.PUSHCONSOLE_SETUP_DONE) run('bash', ['scripts/setup.sh', '--npm']);
+// The console needs Node 22.13+ (node:sqlite); an older system Node hands over to the bundled one.
+await continueUnderSupportedNode(fileURLToPath(import.meta.url), { PUSHCONSOLE_SETUP_DONE: '1' });
 run(process.execPath, ['scripts/build.mjs']);
 
 const why = electronUnavailable();
 let child;
 if (why === null) {
-  const electronVersion = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
-  const binding = electronSqliteBinding(electronVersion);
-  child = spawn(electronBinaryPath(), [root], { cwd: root, stdio: 'inherit', env: { ...process.env, PUSHCONSOLE_SQLITE_BINDING: binding } });
+  // node:sqlite is part of Electron's Node: nothing is rebuilt for Electron's ABI.
+  child = spawn(electronBinaryPath(), [root], { cwd: root, stdio: 'inherit' });
 } else {
   console.log(`Starting the browser shell instead of Electron: ${why}.`);
   const shellArgs = args.filter((a) => a !== '--browser');

@@ -1,12 +1,13 @@
-// The console's embedded SQL database (SQLite through better-sqlite3): WAL journal, full sync on
+// The console's embedded SQL database (SQLite through node:sqlite, sqlite.ts): WAL journal, full sync on
 // commit, foreign keys on, and the versioned migrations of migrations.ts. Committed rows survive
 // the process being killed mid-write (test/unit/databaseCrash.test.ts proves it).
 import path from 'node:path';
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import { Database } from './sqlite.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
 
-export type Db = Database.Database;
+export type Db = Database;
+export { Database };
 
 export const DATABASE_FILE_NAME = 'console.sqlite3';
 
@@ -20,9 +21,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   const file =
     options.location === ':memory:' ? ':memory:' : path.join(options.location, DATABASE_FILE_NAME);
   if (file !== ':memory:') fs.mkdirSync(options.location, { recursive: true });
-  // Electron needs better-sqlite3 built for its own ABI: scripts/start.mjs builds it and names it here.
-  const nativeBinding = process.env.PUSHCONSOLE_SQLITE_BINDING;
-  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
+  const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before it returns, so "committed" survives power loss, not only a kill.

@@ -3,8 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion, type Db } from '../../main/store/database.js';
+import { Database, DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion, type Db } from '../../main/store/database.js';
 import { migrations, type Migration } from '../../main/store/migrations.js';
 import { ComputersRepo } from '../../main/store/computersRepo.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
@@ -20,7 +19,7 @@ function openTemp(t: T, extra: { migrations?: readonly Migration[] } = {}): { db
   return { db, dir };
 }
 
-/** Opens the file with plain better-sqlite3 (no migrations) to look at it from outside. */
+/** Opens the file with plain SQLite (no pragmas, no migrations) to look at it from outside. */
 function rawOpen(t: T, dir: string): Db {
   const db = new Database(path.join(dir, DATABASE_FILE_NAME));
   t.after(() => db.open && db.close());
@@ -58,7 +57,8 @@ describe('openDatabase', () => {
     const { db } = openTemp(t);
     assert.throws(
       () => db.prepare("INSERT INTO task_targets (task_id, computer_name) VALUES (999, 'PC')").run(),
-      (error: Error & { code?: string }) => error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+      // node:sqlite carries SQLite's extended result code: 787 is SQLITE_CONSTRAINT_FOREIGNKEY.
+      (error: Error & { errcode?: number }) => error.errcode === 787,
     );
     const tasks = new TasksRepo(db);
     const { taskId, targetIds } = tasks.create({ name: 't', packageId: null, scheduledAt: null, targets: [{ computerId: null, computerName: 'PC1' }] });
