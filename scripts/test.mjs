@@ -48,8 +48,9 @@ step('build', process.execPath, ['scripts/build.mjs']);
 step('build the agent (mingw-w64)', 'bash', ['agent/build.sh']);
 
 const requested = process.argv.slice(2);
-// Fast unit and vector tests first, then interop against real peers, the agent under Wine, then the browser.
-const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('interop'), ...testFiles('agent'), ...testFiles('e2e')];
+// Fast unit and vector tests first, then interop against real peers, the agent under Wine, the
+// console on Windows Node under Wine, then the browser.
+const files = requested.length > 0 ? requested : [...testFiles('unit'), ...testFiles('interop'), ...testFiles('agent'), ...testFiles('windows'), ...testFiles('e2e')];
 if (files.length === 0) {
   console.log('\nTests: 0 passed, 1 failed (no test files found)');
   process.exit(1);
