@@ -12,7 +12,7 @@ import { diagnose, parseTarget, type DiagnoseReport } from '../engine/diagnose.j
 import { PUSH_USAGE, runPush } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
 
-const USAGE = `usage: pushctl [--data DIR] <command> …
+const USAGE = `usage: pushctl [--data DIR] <command> … [--data DIR]
 
 commands:
   diagnose <host[:port]>… [--user USER] [--password-env VAR] [--json]
@@ -23,7 +23,8 @@ commands:
       environment variable VAR. Exit code 0 when every check passed.
 ${PUSH_USAGE}${LAB_USAGE}
 options:
-  --data DIR   the console's data folder (default: ${DATA_DIR_ENV}, else the app's own)
+  --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
+               else the app's own)
 `;
 
 function line(report: DiagnoseReport): string {
@@ -101,8 +102,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
-  const dataDir = typeof values.data === 'string' ? values.data : resolveDataDir();
-  const rest = argv.slice(commandToken.index + 1);
+  // --data is global but users type it after the command too (`pushctl push … --data DIR`).
+  const after = takeDataOption(argv.slice(commandToken.index + 1));
+  if (after.error) {
+    process.stderr.write(`pushctl: ${after.error}\n`);
+    return 2;
+  }
+  const given = after.dataDir ?? (typeof values.data === 'string' ? values.data : undefined);
+  const dataDir = given ?? resolveDataDir();
+  const rest = after.rest;
   switch (positionals[0]) {
     case 'diagnose':
       return runDiagnose(rest, dataDir);
@@ -114,4 +122,28 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
       return 2;
   }
+}
+
+/** Takes `--data DIR` / `--data=DIR` out of a command's arguments (not after `--`); the last one wins. */
+export function takeDataOption(args: readonly string[]): { dataDir?: string; rest: string[]; error?: string } {
+  const rest: string[] = [];
+  let dataDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (arg === '--data') {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) return { rest, error: '--data needs a folder' };
+      dataDir = value;
+      i += 1;
+    } else if (arg.startsWith('--data=')) {
+      dataDir = arg.slice('--data='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { ...(dataDir !== undefined ? { dataDir } : {}), rest };
 }
