@@ -1,48 +1,21 @@
+/* The exchanges with the console over HTTPS (WinHTTP): opening a console= address with GET /v1/job,
+ * one request's life (send, head, body into a sink) and the fetches built on it. The pin check
+ * (console_pin.c), the 429/503 back-off (console_busy.c) and the registry of requests a stop can
+ * abort (console_inflight.c) are kept in their own files; this one strings them together. */
 #include "console.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <wincrypt.h>
+#include <string.h>
 
+#include "console_busy.h"
+#include "console_inflight.h"
+#include "console_pin.h"
 #include "exitcodes.h"
-#include "hash.h"
 #include "log.h"
 
-/* The requests in flight (a progress post may go out while a download is open), so a stop can
- * abort them from another thread (console_abort). */
-#define MAX_IN_FLIGHT 4
-static SRWLOCK g_lock = SRWLOCK_INIT;
-static HINTERNET g_requests[MAX_IN_FLIGHT];
-static int g_aborted;
-
-static unsigned char g_pin[32];
 static wchar_t g_auth[32 + JOB_MAX_TOKEN_CHARS];
-static console_pin_failure_fn g_on_pin_failure;
-static void *g_pin_ctx;
-static volatile LONG g_pinned;
 static char g_current[JOB_MAX_HOST_CHARS + 16]; /* "host:port" of the console being talked to */
-static HANDLE g_stop;
-static DWORD g_busy_budget_ms, g_busy_spent_ms; /* back-off after 429/503: allowed and used in this run */
-
-void console_abort(void)
-{
-    AcquireSRWLockExclusive(&g_lock);
-    g_aborted = 1;
-    for (int i = 0; i < MAX_IN_FLIGHT; i++) {
-        if (g_requests[i] != NULL) WinHttpCloseHandle(g_requests[i]);
-        g_requests[i] = NULL;
-    }
-    ReleaseSRWLockExclusive(&g_lock);
-}
-
-void console_allow_requests(void)
-{
-    AcquireSRWLockExclusive(&g_lock);
-    g_aborted = 0;
-    ReleaseSRWLockExclusive(&g_lock);
-}
-
-long console_pinned_requests(void) { return g_pinned; }
 
 void console_forget_token(void) { SecureZeroMemory(g_auth, sizeof g_auth); }
 
@@ -51,12 +24,8 @@ void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, cons
 {
     static const wchar_t head[] = L"Authorization: Bearer ";
     size_t n = sizeof head / sizeof head[0] - 1, i;
-    g_stop = stop_event;
-    g_busy_budget_ms = busy_budget_s * 1000u;
-    g_busy_spent_ms = 0;
-    memcpy(g_pin, job->fingerprint, sizeof g_pin);
-    g_on_pin_failure = on_pin_failure;
-    g_pin_ctx = pin_ctx;
+    console_busy_init(stop_event, busy_budget_s, g_current);
+    console_pin_init(job->fingerprint, on_pin_failure, pin_ctx, g_current);
     memcpy(g_auth, head, n * sizeof(wchar_t));
     /* The token is printable ASCII (jobfile.c checks it). */
     for (i = 0; job->token[i] != '\0'; i++) g_auth[n++] = (wchar_t)(unsigned char)job->token[i];
@@ -65,131 +34,89 @@ void console_init(const job_t *job, HANDLE stop_event, DWORD busy_budget_s, cons
     g_auth[n] = L'\0';
 }
 
-/* SHA-256 of the server certificate (DER) of the connection the request is about to use. */
-static int server_cert_hash(HINTERNET req, unsigned char out[32])
+/* A request that failed: why (GetLastError, read first), and whether a stop (console_abort) caused it. */
+static net_rc failed(DWORD *win_error)
 {
-    PCCERT_CONTEXT cert = NULL;
-    DWORD len = sizeof cert;
-    int ok;
-    if (!WinHttpQueryOption(req, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &len) || cert == NULL) return 0;
-    ok = sha256_of(cert->pbCertEncoded, cert->cbCertEncoded, out);
-    CertFreeCertificateContext(cert);
-    return ok;
+    *win_error = GetLastError();
+    return console_inflight_aborted() ? NET_STOPPED : NET_TRANSPORT;
 }
 
-/* WinHTTP calls this on the sending thread after the connection (and its TLS handshake) is up and
- * before the request's first byte goes out — for every request, on new and reused connections. */
-static void CALLBACK status_callback(HINTERNET h, DWORD_PTR context, DWORD status, LPVOID info, DWORD info_len)
+/* Sets req up (pinned TLS, no redirects, the token, the extra headers), sends it and receives the
+ * response head: 0 when a step failed (GetLastError says why). */
+static int send_request(HINTERNET req, const wchar_t *headers, const void *body, DWORD body_len)
 {
-    unsigned char got[32];
-    char got_hex[65], want_hex[65];
-    (void)context;
-    (void)info;
-    (void)info_len;
-    if (status != WINHTTP_CALLBACK_STATUS_SENDING_REQUEST) return;
-    if (server_cert_hash(h, got) && memcmp(got, g_pin, sizeof got) == 0) {
-        InterlockedIncrement(&g_pinned);
-        return;
+    /* The console's certificate is self-signed: trust comes from the pinned fingerprint (checked in
+     * console_pin_check before the request is sent), not from a CA. */
+    DWORD flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
+                  SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+    if (!WinHttpSetOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags)) return 0;
+    flags = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
+    WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &flags, sizeof flags);
+    if (!WinHttpAddRequestHeaders(req, g_auth, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
+        return 0;
+    if (headers != NULL &&
+        !WinHttpAddRequestHeaders(req, headers, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
+        return 0;
+    if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (LPVOID)body, body_len, body_len, 0)) return 0;
+    return WinHttpReceiveResponse(req, NULL) ? 1 : 0;
+}
+
+/* The status, Content-Length and Content-Range of the response head into resp. */
+static void read_head(HINTERNET req, console_response *resp)
+{
+    wchar_t num[32];
+    DWORD len = sizeof resp->status;
+    WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX,
+                        &resp->status, &len, WINHTTP_NO_HEADER_INDEX);
+    len = sizeof num;
+    if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX, num, &len,
+                            WINHTTP_NO_HEADER_INDEX)) {
+        wchar_t *end = NULL;
+        unsigned long long v = _wcstoui64(num, &end, 10);
+        if (end != num && end != NULL && *end == L'\0') resp->content_length = v;
     }
-    job_hex32(got, got_hex);
-    job_hex32(g_pin, want_hex);
-    agent_log("console %s: certificate SHA-256 %s does not match the job's %s: nothing is sent", g_current, got_hex,
-              want_hex);
-    g_on_pin_failure(g_pin_ctx); /* does not return */
-    for (;;) Sleep(INFINITE);
+    len = sizeof resp->content_range;
+    if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_RANGE, WINHTTP_HEADER_NAME_BY_INDEX, resp->content_range, &len,
+                             WINHTTP_NO_HEADER_INDEX))
+        resp->content_range[0] = L'\0';
 }
 
-static int begin_request(HINTERNET req)
+/* The body into the sink (NULL: discarded), 64 KiB at a time: NET_OK, NET_SINK when the sink asked
+ * to stop, or a failure (failed()). */
+static net_rc read_body(HINTERNET req, console_sink_fn sink, void *ctx, DWORD *win_error)
 {
-    int ok = 0;
-    AcquireSRWLockExclusive(&g_lock);
-    for (int i = 0; !g_aborted && i < MAX_IN_FLIGHT; i++) {
-        if (g_requests[i] == NULL) {
-            g_requests[i] = req;
-            ok = 1;
+    enum { CHUNK = 64 * 1024 };
+    BYTE *chunk = HeapAlloc(GetProcessHeap(), 0, CHUNK);
+    DWORD got;
+    net_rc rc = NET_OK;
+    if (chunk == NULL) {
+        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+        return failed(win_error);
+    }
+    for (;;) {
+        if (!WinHttpReadData(req, chunk, CHUNK, &got)) {
+            rc = failed(win_error);
+            break;
+        }
+        if (got == 0) break;
+        if (sink != NULL && sink(ctx, chunk, got) != 0) {
+            rc = NET_SINK;
             break;
         }
     }
-    ReleaseSRWLockExclusive(&g_lock);
-    return ok;
+    HeapFree(GetProcessHeap(), 0, chunk);
+    return rc;
 }
 
-/* Closes req unless console_abort already did. */
-static void end_request(HINTERNET req)
-{
-    AcquireSRWLockExclusive(&g_lock);
-    for (int i = 0; i < MAX_IN_FLIGHT; i++) {
-        if (g_requests[i] == req) {
-            WinHttpCloseHandle(req);
-            g_requests[i] = NULL;
-        }
-    }
-    ReleaseSRWLockExclusive(&g_lock);
-}
-
-static int aborted(void)
-{
-    int a;
-    AcquireSRWLockShared(&g_lock);
-    a = g_aborted;
-    ReleaseSRWLockShared(&g_lock);
-    return a;
-}
-
-/* Retry-After as delta-seconds (RFC 9110 §10.2.3), clamped to CONSOLE_BUSY_MIN_S..MAX_S; missing or
- * anything else (an HTTP-date, a negative or fractional number) -> CONSOLE_BUSY_DEFAULT_S. */
-static DWORD retry_after_s(HINTERNET req)
-{
-    wchar_t v[64];
-    DWORD len = sizeof v, s = 0;
-    const wchar_t *p = v;
-    if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_RETRY_AFTER, WINHTTP_HEADER_NAME_BY_INDEX, v, &len,
-                             WINHTTP_NO_HEADER_INDEX))
-        return CONSOLE_BUSY_DEFAULT_S;
-    while (*p == L' ' || *p == L'\t') p++;
-    if (*p < L'0' || *p > L'9') return CONSOLE_BUSY_DEFAULT_S;
-    for (; *p >= L'0' && *p <= L'9'; p++)
-        if (s < 100000) s = s * 10 + (DWORD)(*p - L'0');
-    while (*p == L' ' || *p == L'\t') p++;
-    if (*p != L'\0') return CONSOLE_BUSY_DEFAULT_S;
-    return s < CONSOLE_BUSY_MIN_S ? CONSOLE_BUSY_MIN_S : s > CONSOLE_BUSY_MAX_S ? CONSOLE_BUSY_MAX_S : s;
-}
-
-/* After a 429/503 to the retry-th try (0 = the first) of verb path: 1 = wait secs and send it
- * again, 0 = give up (the bounds are spent). Logs either way. */
-static int busy_back_off(DWORD status, DWORD secs, int retry, const wchar_t *verb, const wchar_t *path)
-{
-    char what[160];
-    int n = WideCharToMultiByte(CP_UTF8, 0, verb, -1, what, 16, NULL, NULL);
-    if (n <= 0) n = 1;
-    what[n - 1] = ' ';
-    utf8_from_wide(path, what + n, (int)sizeof what - n);
-    if (retry >= CONSOLE_BUSY_RETRIES || g_busy_spent_ms + secs * 1000u > g_busy_budget_ms) {
-        agent_log("console %s: the console kept refusing: %s (HTTP %lu to %s; %d retries, %lu of %lu s of back-off "
-                  "used in this run, %lu s more asked)",
-                  g_current, status == 429 ? "rate limited" : "unavailable", (unsigned long)status, what, retry,
-                  (unsigned long)(g_busy_spent_ms / 1000u), (unsigned long)(g_busy_budget_ms / 1000u),
-                  (unsigned long)secs);
-        return 0;
-    }
-    agent_log("console %s: %s answered HTTP %lu (%s): backing off %lu s (Retry-After), retry %d of %d", g_current,
-              what, (unsigned long)status, status == 429 ? "rate limited" : "unavailable", (unsigned long)secs,
-              retry + 1, CONSOLE_BUSY_RETRIES);
-    return 1;
-}
-
-/* One request's whole life, kept in one function on purpose (~95 lines): once begin_request has
- * registered the handle for console_abort, every way out (fail, busy, head refused, sink stop, done)
- * passes the one end_request below, which another thread's abort may be racing. */
+/* One try of a request (retry: see console_busy_refused). Once console_inflight_begin has registered
+ * the handle for console_abort, every way out (fail, busy, head refused, sink stop, done) passes the
+ * one console_inflight_end below, which another thread's abort may be racing. */
 static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *path, const wchar_t *headers,
                             const void *body, DWORD body_len, console_response *resp, console_head_fn on_head,
                             console_sink_fn sink, void *ctx, DWORD *win_error, int retry, DWORD *busy_s)
 {
-    enum { CHUNK = 64 * 1024 };
-    BYTE *chunk = NULL;
     HINTERNET req;
-    DWORD flags, len, got;
-    net_rc rc = NET_TRANSPORT;
+    net_rc rc;
 
     *win_error = 0;
     resp->status = 0;
@@ -201,80 +128,22 @@ static net_rc exchange_once(console_t *c, const wchar_t *verb, const wchar_t *pa
         *win_error = GetLastError();
         return NET_TRANSPORT;
     }
-    if (!begin_request(req)) {
+    if (!console_inflight_begin(req)) {
         WinHttpCloseHandle(req);
         return NET_STOPPED;
     }
-    /* The console's certificate is self-signed: trust comes from the pinned fingerprint (checked in
-     * status_callback before the request is sent), not from a CA. */
-    flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
-            SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
-    if (!WinHttpSetOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags)) goto fail;
-    flags = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
-    WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &flags, sizeof flags);
-    if (!WinHttpAddRequestHeaders(req, g_auth, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
-        goto fail;
-    if (headers != NULL &&
-        !WinHttpAddRequestHeaders(req, headers, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
-        goto fail;
-    if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (LPVOID)body, body_len, body_len, 0)) goto fail;
-    if (!WinHttpReceiveResponse(req, NULL)) goto fail;
-
-    len = sizeof resp->status;
-    WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX,
-                        &resp->status, &len, WINHTTP_NO_HEADER_INDEX);
-    {
-        wchar_t num[32];
-        len = sizeof num;
-        if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX, num, &len,
-                                WINHTTP_NO_HEADER_INDEX)) {
-            wchar_t *end = NULL;
-            unsigned long long v = _wcstoui64(num, &end, 10);
-            if (end != num && end != NULL && *end == L'\0') resp->content_length = v;
-        }
-    }
-    len = sizeof resp->content_range;
-    if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CONTENT_RANGE, WINHTTP_HEADER_NAME_BY_INDEX, resp->content_range, &len,
-                             WINHTTP_NO_HEADER_INDEX))
-        resp->content_range[0] = L'\0';
-    if (resp->status == 429 || resp->status == 503) {
-        *busy_s = retry_after_s(req);
-        /* retry < 0: the caller does not wait (console_fetch_once). */
-        if (retry >= 0 && busy_back_off(resp->status, *busy_s, retry, verb, path)) {
-            BYTE skip[512];
-            /* The short refusal body is read so the connection can be used again. */
-            for (int i = 0; i < 16 && WinHttpReadData(req, skip, sizeof skip, &got) && got > 0; i++) {
-            }
+    if (!send_request(req, headers, body, body_len)) {
+        rc = failed(win_error);
+    } else {
+        read_head(req, resp);
+        if (console_busy_refused(req, resp->status, retry, verb, path, busy_s))
             rc = NET_BUSY;
-            goto done;
-        }
+        else if (on_head != NULL && on_head(ctx, resp) != 0)
+            rc = NET_OK;
+        else
+            rc = read_body(req, sink, ctx, win_error);
     }
-    if (on_head != NULL && on_head(ctx, resp) != 0) {
-        rc = NET_OK;
-        goto done;
-    }
-    chunk = HeapAlloc(GetProcessHeap(), 0, CHUNK);
-    if (chunk == NULL) {
-        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
-        goto fail;
-    }
-    for (;;) {
-        if (!WinHttpReadData(req, chunk, CHUNK, &got)) goto fail;
-        if (got == 0) break;
-        if (sink != NULL && sink(ctx, chunk, got) != 0) {
-            rc = NET_SINK;
-            goto done;
-        }
-    }
-    rc = NET_OK;
-    goto done;
-
-fail:
-    *win_error = GetLastError();
-    rc = aborted() ? NET_STOPPED : NET_TRANSPORT;
-done:
-    if (chunk != NULL) HeapFree(GetProcessHeap(), 0, chunk);
-    end_request(req);
+    console_inflight_end(req);
     return rc;
 }
 
@@ -287,11 +156,7 @@ net_rc console_exchange(console_t *c, const wchar_t *verb, const wchar_t *path, 
         net_rc rc = exchange_once(c, verb, path, headers, body, body_len, resp, on_head, sink, ctx, win_error, retry,
                                   &secs);
         if (rc != NET_BUSY) return rc;
-        if (g_stop != NULL && WaitForSingleObject(g_stop, secs * 1000u) == WAIT_OBJECT_0) {
-            agent_log("console %s: stop requested during the back-off", g_current);
-            return NET_STOPPED;
-        }
-        g_busy_spent_ms += secs * 1000u;
+        if (!console_busy_wait(secs)) return NET_STOPPED;
     }
 }
 
@@ -357,7 +222,7 @@ static int open_one(const job_console *jc, console_t *c)
     if (c->session == NULL) return 0;
     WinHttpSetTimeouts(c->session, CONSOLE_CONNECT_TIMEOUT_MS, CONSOLE_CONNECT_TIMEOUT_MS, CONSOLE_SEND_TIMEOUT_MS,
                        CONSOLE_RECEIVE_TIMEOUT_MS);
-    if (WinHttpSetStatusCallback(c->session, status_callback, WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0) ==
+    if (WinHttpSetStatusCallback(c->session, console_pin_check, WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0) ==
         WINHTTP_INVALID_STATUS_CALLBACK)
         return 0;
     c->connect = WinHttpConnect(c->session, host, jc->port, 0);

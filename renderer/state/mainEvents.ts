@@ -1,0 +1,129 @@
+// What main pushes to the window: log lines, menu commands and live task progress. Progress is
+// batched: a push of 5 000 targets sends tens of thousands of task.progress events. Each event only
+// lands in a buffer (the latest per target); once per animation frame the buffer is applied to
+// the store in one update, so React renders once per frame whatever the event rate. Finished
+// targets (an outcome) bring their error class and advice with a throttled reload of the task.
+import { api } from '../api';
+import { request } from './calls';
+import { useConsole, type ProgressEvent } from './store';
+
+const progressBuffer = new Map<number, ProgressEvent>();
+let flushScheduled = false;
+/** Targets that finished since the last reload, by task: their error class and advice are fetched. */
+const finishedByTask = new Map<number, Set<number>>();
+let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+let reloading = false;
+let computersReloadedAt = 0;
+const RELOAD_MS = 400;
+const RELOAD_SLICE = 500;
+
+function flushProgress(): void {
+  flushScheduled = false;
+  if (progressBuffer.size === 0) return;
+  const events = [...progressBuffer.values()];
+  progressBuffer.clear();
+  const s = useConsole.getState();
+  s.targetsProgressed(events);
+  for (const e of events) {
+    // Finished targets, and those that start waiting for credentials: their why and advice are fetched.
+    if (e.outcome === null && e.state !== 'waiting-for-credentials') continue;
+    const set = finishedByTask.get(e.taskId) ?? new Set<number>();
+    set.add(e.targetId);
+    finishedByTask.set(e.taskId, set);
+  }
+  // Counts in the task grid (running, succeeded, failed) come from main: reloaded at most every 400 ms.
+  scheduleReload();
+}
+
+function scheduleReload(): void {
+  reloadTimer ??= setTimeout(() => void reloadChanged(), RELOAD_MS);
+}
+
+/** How often a finished target was fetched before main's journal had its result (bounded). */
+const refetches = new Map<number, number>();
+const MAX_REFETCHES = 10;
+
+function refetchLater(taskId: number, targetId: number): void {
+  const n = refetches.get(targetId) ?? 0;
+  if (n >= MAX_REFETCHES) return;
+  refetches.set(targetId, n + 1);
+  const set = finishedByTask.get(taskId) ?? new Set<number>();
+  set.add(targetId);
+  finishedByTask.set(taskId, set);
+}
+
+async function reloadChanged(): Promise<void> {
+  if (reloading) {
+    reloadTimer = null;
+    scheduleReload();
+    return;
+  }
+  reloading = true;
+  try {
+    const finished = [...finishedByTask].map(([taskId, ids]) => ({ taskId, targetIds: [...ids] }));
+    finishedByTask.clear();
+    const tasks = await request('tasks.list', {});
+    if (tasks.ok) useConsole.getState().tasksLoaded(tasks.result);
+    for (const { taskId, targetIds } of finished) {
+      const s = useConsole.getState();
+      // The task's list is not loaded (yet: Finish opens it a moment after the first events):
+      // its ids wait a few rounds for it, then are dropped (a list loaded later is read fresh).
+      if (!s.targetsByTask[taskId]) {
+        for (const id of targetIds) refetchLater(taskId, id);
+        continue;
+      }
+      // In slices: a cancel ends thousands of targets at once, and one 5 000-row answer would
+      // hold the page for tens of milliseconds; 500 rows parse and merge in a few.
+      for (let i = 0; i < targetIds.length; i += RELOAD_SLICE) {
+        const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + RELOAD_SLICE) });
+        if (!r.ok) continue;
+        useConsole.getState().targetsUpdated(taskId, r.result);
+        // Main journals in batches: a result not written yet is fetched again on the next round.
+        for (const t of r.result) {
+          const journaled = t.state === 'done' ? !(t.outcome === 'failed' && t.errorClass === null) : t.state === 'waiting-for-credentials' && t.errorClass !== null;
+          if (!journaled) refetchLater(taskId, t.id);
+          else refetches.delete(t.id);
+        }
+      }
+    }
+    // Last results: only while Computers is on screen, and at most every 2 s (5 000 rows cost).
+    if (finished.length > 0 && useConsole.getState().activeTab === 'computers' && Date.now() - computersReloadedAt > 2000) {
+      computersReloadedAt = Date.now();
+      const computers = await request('computers.list', {});
+      if (computers.ok) useConsole.getState().computersLoaded(computers.result);
+    }
+  } finally {
+    reloading = false;
+    reloadTimer = null;
+    if (finishedByTask.size > 0) scheduleReload();
+  }
+}
+
+export function progressReceived(event: ProgressEvent): void {
+  progressBuffer.set(event.targetId, event);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // A hidden page gets no animation frames: a timer flushes then, at a slower pace.
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    flushProgress();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 250);
+}
+
+export function subscribeToMain(): () => void {
+  const s = useConsole.getState();
+  const offs = [
+    api.on('log.line', (line) => s.logLineReceived(line)),
+    api.on('task.progress', progressReceived),
+    api.on('menu.command', ({ command }) => {
+      if (command === 'properties') useConsole.getState().propertiesRequested();
+      else if (command === 'leftovers') useConsole.getState().leftoversOpened();
+      else useConsole.getState().tabChosen(command.slice('tab.'.length) as 'computers');
+    }),
+  ];
+  return () => offs.forEach((off) => off());
+}
