@@ -41,7 +41,7 @@ typedef enum {
     NET_TRANSPORT, /* connect / TLS / send / receive failed; win_error says why */
     NET_STOPPED,   /* a stop was asked (console_abort) */
     NET_SINK,      /* the sink asked to stop reading */
-    NET_BUSY       /* console.c only: a 429/503 to be retried after Retry-After */
+    NET_BUSY       /* inside console.c/console_busy.c only: a 429/503 to be retried after Retry-After */
 } net_rc;
 
 /* Called with the head of the response; return 0 to read the body into the sink, 1 to skip it. */
