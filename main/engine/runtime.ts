@@ -1,6 +1,7 @@
 // The push runtime: the package server on TCP 2224 (its certificate from the data folder), the
 // grants behind its tokens, the hub that routes agent events, the credential vault and the engine
 // — put together once, the same way for the CLI, both app shells and the tests.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../ipc/contract.js';
@@ -40,11 +41,16 @@ export interface PushRuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Where `npm run build:agent` puts the agent (inside a packaged app: resources/agent). */
+/** Where `npm run build:agent` puts the agent; inside a packaged app, resources/agent (electron-builder.yml). */
 export function defaultAgentPath(): string {
+  if (process.env.PUSHCONSOLE_AGENT) return process.env.PUSHCONSOLE_AGENT;
+  // Electron sets process.resourcesPath; only a packaged app has the agent there.
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  const packaged = resources ? path.join(resources, 'agent', 'PushInstallAgent.exe') : null;
+  if (packaged && fs.existsSync(packaged)) return packaged;
   const here = path.dirname(fileURLToPath(import.meta.url));
   // main/engine/*.ts and dist/<shell>/*.js both sit two folders below the repository.
-  return process.env.PUSHCONSOLE_AGENT ?? path.resolve(here, '..', '..', 'agent', 'dist', 'PushInstallAgent.exe');
+  return path.resolve(here, '..', '..', 'agent', 'dist', 'PushInstallAgent.exe');
 }
 
 export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRuntime> {
