@@ -6,7 +6,8 @@
 // everything at a reboot). A machine with no reachable keychain — a fresh one running the browser
 // shell without a desktop session — still starts: the vault keeps secrets in memory and says so.
 import crypto from 'node:crypto';
-import { Entry, type EntryOptions } from '@napi-rs/keyring';
+import { createRequire } from 'node:module';
+import type { Entry, EntryOptions } from '@napi-rs/keyring';
 import type { Db } from '../store/database.js';
 import { BackedVault, type SecretBackend } from './credentials.js';
 
@@ -15,8 +16,20 @@ export const KEYCHAIN_PREFIX = 'keychain:';
 
 const entryOptions: EntryOptions = { linux: { store: 'secret-service' } };
 
+type Keyring = typeof import('@napi-rs/keyring');
+let keyring: Keyring | null = null;
+
+/**
+ * @napi-rs/keyring, loaded at first use rather than imported: on import it loads the native binding
+ * of this platform and throws when none is installed. Imported statically, that stopped pushctl and
+ * the browser shell before they started — even a --password-env push that never uses the keychain
+ * (seen: pushctl on Windows Node with a node_modules installed on Linux, "Cannot find native
+ * binding"). Loaded here, a missing binding is one more reason probe() reports, and the vault keeps
+ * secrets in memory as for any keychain that cannot be used.
+ */
 function entry(ref: string): Entry {
-  return new Entry(KEYCHAIN_SERVICE, ref, entryOptions);
+  keyring ??= createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
+  return new keyring.Entry(KEYCHAIN_SERVICE, ref, entryOptions);
 }
 
 function reason(error: unknown): string {
