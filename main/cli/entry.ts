@@ -15,10 +15,30 @@ import { main } from './pushctl.js';
   if (typeof variable === 'string') registerSecret(process.env[variable]);
 }
 
+/**
+ * process.exit() once stdout and stderr have passed on everything written to them (an empty write's
+ * callback runs after the writes queued before it). Writes to a terminal are asynchronous on
+ * Windows, and to a pipe on Linux: an exit right after the --json report dropped what was still
+ * queued (seen on Linux: 64 KiB of a 1 MB write reached `| slow-reader`), so a large report was cut.
+ * A reader that never reads does not hold pushctl forever: it exits after 10 s regardless; nor does
+ * one that went away (EPIPE) turn the exit into a crash.
+ */
+function exitWhenWritten(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  setTimeout(() => process.exit(code), 10_000).unref();
+  process.stdout.once('error', () => process.exit(code));
+  process.stderr.once('error', () => process.exit(code));
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     process.stderr.write(`pushctl: ${redact(error instanceof Error ? error.message : String(error))}\n`);
-    process.exit(1);
+    exitWhenWritten(1);
   },
 );
