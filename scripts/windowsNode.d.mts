@@ -1,6 +1,6 @@
 /** The npm package of the Windows Node the tests run under Wine (see windowsNode.mjs). */
 export const WINDOWS_NODE_PACKAGE: string;
-/** Its version: the one place scripts and tests read it from. */
+/** Its version: NODE_VERSION of scripts/supportedNode.mjs, the project's one Node version. */
 export const WINDOWS_NODE_VERSION: string;
 /** The cache folder scripts/setup.sh extracts node.exe into. */
 export function windowsNodeDir(): string;
