@@ -164,9 +164,9 @@ describe('resolveDataDir', () => {
     );
   });
 
-  test('on win32, %APPDATA%, else the roaming folder under home', () => {
-    assert.equal(resolveDataDir({ env: { APPDATA: '/users/admin/appdata/roaming' }, platform: 'win32', home }), path.join('/users/admin/appdata/roaming', 'push-install-console'));
-    assert.equal(resolveDataDir({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'win32', home }), path.join(home, 'AppData', 'Roaming', 'push-install-console'));
+  test('on win32, %APPDATA%\\Push Install Console (where Electron keeps userData), else the roaming folder under home', () => {
+    assert.equal(resolveDataDir({ env: { APPDATA: '/users/admin/appdata/roaming' }, platform: 'win32', home }), path.join('/users/admin/appdata/roaming', 'Push Install Console'));
+    assert.equal(resolveDataDir({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'win32', home }), path.join(home, 'AppData', 'Roaming', 'Push Install Console'));
   });
 
   test(
