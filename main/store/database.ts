@@ -3,11 +3,11 @@
 // the process being killed mid-write (test/unit/databaseCrash.test.ts proves it).
 import path from 'node:path';
 import fs from 'node:fs';
-import { Database } from './sqlite.js';
+import { Database, DatabaseClosedError } from './sqlite.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
 
 export type Db = Database;
-export { Database };
+export { Database, DatabaseClosedError };
 
 export const DATABASE_FILE_NAME = 'console.sqlite3';
 

@@ -41,6 +41,24 @@ function plainRow(row: Row | undefined): Row | undefined {
   return out;
 }
 
+/** A statement asked of a database already closed (the console is shutting down). */
+export class DatabaseClosedError extends Error {
+  constructor() {
+    super('The database is not open.');
+    this.name = 'DatabaseClosedError';
+  }
+}
+
+/** node:sqlite's own error for a closed database (code ERR_INVALID_STATE) becomes DatabaseClosedError. */
+function closedAware<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_INVALID_STATE' && /not open|finalized/.test((error as Error).message)) throw new DatabaseClosedError();
+    throw error;
+  }
+}
+
 export class Statement {
   private plucked = false;
 
@@ -53,17 +71,17 @@ export class Statement {
   }
 
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.s.run(...(params as SQLInputValue[]));
+    const r = closedAware(() => this.s.run(...(params as SQLInputValue[])));
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
   get(...params: SqlValue[]): unknown {
-    const row = plainRow(this.s.get(...(params as SQLInputValue[])) as Row | undefined);
+    const row = plainRow(closedAware(() => this.s.get(...(params as SQLInputValue[]))) as Row | undefined);
     return this.plucked && row ? Object.values(row)[0] : row;
   }
 
   all(...params: SqlValue[]): unknown[] {
-    const rows = (this.s.all(...(params as SQLInputValue[])) as Row[]).map((r) => plainRow(r)!);
+    const rows = (closedAware(() => this.s.all(...(params as SQLInputValue[]))) as Row[]).map((r) => plainRow(r)!);
     return this.plucked ? rows.map((r) => Object.values(r)[0]) : rows;
   }
 }
@@ -82,6 +100,7 @@ export class Database {
   }
 
   prepare(sql: string): Statement {
+    if (!this.db.isOpen) throw new DatabaseClosedError();
     return new Statement(this.db.prepare(sql));
   }
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Database, DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion, type Db } from '../../main/store/database.js';
+import { Database, DatabaseClosedError, DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion, type Db } from '../../main/store/database.js';
 import { migrations, type Migration } from '../../main/store/migrations.js';
 import { ComputersRepo } from '../../main/store/computersRepo.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
@@ -283,4 +283,12 @@ describe('TasksRepo', () => {
     assert.equal(tasks.log(b).length, steps.length);
     assert.deepEqual(tasks.log(999), []);
   });
+});
+
+test('a statement after the database closed throws DatabaseClosedError, whether prepared before or after the close', () => {
+  const db = openDatabase({ location: ':memory:' });
+  const early = db.prepare('SELECT 1');
+  db.close();
+  assert.throws(() => early.get(), DatabaseClosedError);
+  assert.throws(() => db.prepare('SELECT 1'), DatabaseClosedError);
 });

@@ -10,6 +10,7 @@ import { diagnose, type DiagnoseReport } from '../../engine/diagnose.js';
 import { previewComputerList } from '../../import/computerList.js';
 import { getHostInfo } from '../../smb/hostInfo.js';
 import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
+import { DatabaseClosedError } from '../../store/database.js';
 
 /** Text/CSV imports are read whole; 4 MB is far beyond 10 000 lines of names. */
 export const MAX_IMPORT_FILE_BYTES = 4 * 1024 * 1024;
@@ -27,7 +28,7 @@ function trackLastResults(deps: HandlerDeps): void {
       applyFinished();
     } catch (error) {
       // The console closed (database shut) between the event and this timer: nothing to keep.
-      if (!(error instanceof TypeError && /not open/.test(error.message))) throw error;
+      if (!(error instanceof DatabaseClosedError)) throw error;
     }
   };
   const applyFinished = () => {
