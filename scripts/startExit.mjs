@@ -29,7 +29,7 @@ function productName() {
 
 /**
  * The console's data folder as resolveDataDir (main/app/dataDir.ts) finds it: PUSHCONSOLE_DATA_DIR
- * wins; the browser shell uses the XDG data folder (%APPDATA% on Windows); Electron its userData
+ * wins; the browser shell uses the XDG data folder (on Windows Electron's, %APPDATA%\<productName>); Electron its userData
  * (<appData>/<productName>: ~/.config on Linux, ~/Library/Application Support on macOS, %APPDATA%).
  */
 export function consoleDataDir(options = {}) {
@@ -46,7 +46,8 @@ export function consoleDataDir(options = {}) {
     const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
     return path.join(config, name);
   }
-  if (platform === 'win32') return path.join(appData, APP_FOLDER);
+  // Windows: the browser shell and pushctl share Electron's folder, %APPDATA%\<productName> (main/app/dataDir.ts).
+  if (platform === 'win32') return path.join(appData, options.productName ?? productName());
   const xdg = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
   return path.join(xdg, APP_FOLDER);
 }

@@ -56,13 +56,17 @@ export class KeychainBackend implements SecretBackend {
   }
 
   delete(ref: string): void {
+    let deleted: boolean;
     try {
-      entry(ref).deleteCredential();
+      // @napi-rs/keyring 2 answers false (it does not throw) when the item could not be deleted.
+      deleted = entry(ref).deleteCredential() !== false;
     } catch (error) {
       // Already gone (deleted outside the console): the credential can still be forgotten.
       // Anything else — a locked or unreachable keychain — is the admin's to know.
       if (this.get(ref) !== null || !/no matching entry|not found/i.test(reason(error))) throw error;
+      return;
     }
+    if (!deleted && this.get(ref) !== null) throw new Error('the keychain did not delete the item (is it locked?)');
   }
 
   /** Writes, reads back and deletes a throwaway item: null when the keychain works, else why not. */
@@ -73,8 +77,9 @@ export class KeychainBackend implements SecretBackend {
       const value = crypto.randomUUID();
       e.setPassword(value);
       const back = e.getPassword();
-      e.deleteCredential();
-      return back === value ? null : 'the keychain did not return what was stored';
+      const deleted = e.deleteCredential() !== false;
+      if (back !== value) return 'the keychain did not return what was stored';
+      return deleted || e.getPassword() === null ? null : 'the keychain did not delete a test item';
     } catch (error) {
       return reason(error);
     }
