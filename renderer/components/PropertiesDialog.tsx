@@ -9,6 +9,7 @@ import { useEffect, useState } from 'react';
 import type { TaskTarget } from '../../main/ipc/contract';
 import { formatBytes } from '../format';
 import { duration, stateLabel, targetColumns, when } from '../history/targetColumns';
+import { useSelectedTask } from '../history/useSelectedTask';
 import { loadTargetLogs } from '../state/actions';
 import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
 import { DataTable } from './DataTable';
@@ -53,7 +54,7 @@ function StepTable(props: { target: TaskTarget }) {
             <TableRow key={e.id}>
               <TableCell>{new Date(e.at).toLocaleTimeString(undefined, { hour12: false })}.{e.at.slice(20, 23)}</TableCell>
               <TableCell>{e.step}</TableCell>
-              <TableCell sx={{ wordBreak: 'break-word' }}>{e.detail}</TableCell>
+              <TableCell sx={{ wordBreak: 'break-word' }}>{e.detail.includes('\n') ? <StepText step={e.step} text={e.detail} /> : e.detail}</TableCell>
               <TableCell sx={{ fontFamily: 'monospace', fontSize: 12 }}>{e.code ?? ''}</TableCell>
             </TableRow>
           ))}
@@ -64,6 +65,19 @@ function StepTable(props: { target: TaskTarget }) {
           )}
         </TableBody>
       </Table>
+    </Box>
+  );
+}
+
+/** A step's text of several lines (the agent's own log): its line breaks kept, long lines wrapped, scrolled past a dozen lines. */
+function StepText(props: { step: string; text: string }) {
+  return (
+    <Box
+      component="pre"
+      data-testid={props.step === 'agent-log' ? 'agent-log' : 'step-text'}
+      sx={{ m: 0, px: 1, py: 0.5, maxHeight: '16em', overflowY: 'auto', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', bgcolor: '#f6f8fa', borderRadius: 0.5, fontFamily: '"DejaVu Sans Mono", Consolas, monospace', fontSize: 12 }}
+    >
+      {props.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '')}
     </Box>
   );
 }
@@ -88,7 +102,7 @@ function targetFields(t: TaskTarget): [string, string | number | null][] {
 }
 
 function TaskProperties() {
-  const task = useConsole(selectSelectedTask);
+  const { task } = useSelectedTask();
   const targets = useConsole(selectSelectedTaskTargets);
   const focus = useConsole((s) => s.propertiesFocus);
   const selectedTargetIds = useConsole((s) => s.selectedTargetIds);

@@ -90,7 +90,7 @@ export function SetCredentialsDialog(props: { title: string; scope: string; onCl
             <>
               <TextField
                 label="User"
-                placeholder="CORP\\admin"
+                placeholder={'CORP\\admin'}
                 autoFocus
                 value={user}
                 onChange={(e) => setUser(e.target.value)}

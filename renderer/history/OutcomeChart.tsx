@@ -1,7 +1,8 @@
-// Small charts of outcomes: a stacked bar per task in the grid, and for the selected task a bar
-// with a legend by outcome and error class.
+// Small charts of outcomes: a stacked bar per task in the grid (the task's counts), and for the
+// selected task a bar with a legend by outcome and error class (its targets' counts, outcomeCounts.ts).
 import { Box, Stack, Tooltip, Typography } from '@mui/material';
-import type { TaskSummary, TaskTarget } from '../../main/ipc/contract';
+import type { TaskSummary } from '../../main/ipc/contract';
+import { classLegend, type OutcomeCounts } from './outcomeCounts';
 
 export const OUTCOME_COLORS = {
   succeeded: '#2e7d32',
@@ -49,42 +50,38 @@ export function TaskOutcomeBar(props: { task: TaskSummary }) {
   );
 }
 
-export function TargetOutcomeChart(props: { targets: readonly TaskTarget[] }) {
-  const counts = new Map<string, Part>();
-  const bump = (key: string, label: string, color: string) => {
-    const p = counts.get(key) ?? { key, label, count: 0, color };
-    p.count += 1;
-    counts.set(key, p);
-  };
-  const failedClasses = new Map<string, number>();
-  for (const t of props.targets) {
-    if (t.state === 'waiting-for-credentials') bump('waiting', 'waiting for credentials', OUTCOME_COLORS.waiting);
-    else if (t.state !== 'done') bump(t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? 'queued' : 'running', t.state === 'queued' ? OUTCOME_COLORS.queued : OUTCOME_COLORS.running);
-    else if (t.outcome === 'succeeded') bump('succeeded', 'succeeded', OUTCOME_COLORS.succeeded);
-    else if (t.outcome === 'succeeded-reboot-required') bump('reboot', 'succeeded, reboot required', OUTCOME_COLORS.reboot);
-    else if (t.outcome === 'failed') {
-      bump('failed', 'failed', OUTCOME_COLORS.failed);
-      // The class arrives with the target's reload a moment after its outcome event.
-      if (t.errorClass) failedClasses.set(t.errorClass, (failedClasses.get(t.errorClass) ?? 0) + 1);
-    } else if (t.outcome === 'cancelled') bump('cancelled', 'cancelled', OUTCOME_COLORS.cancelled);
-    else bump('interrupted', 'interrupted', OUTCOME_COLORS.interrupted);
-  }
-  const order = ['succeeded', 'reboot', 'failed', 'cancelled', 'interrupted', 'running', 'waiting', 'queued'];
-  const parts = order.flatMap((k) => (counts.has(k) ? [counts.get(k)!] : []));
-  const classes = [...failedClasses].sort((a, b) => b[1] - a[1]).slice(0, 4);
+/** The selected task's outcomes as a bar with a legend, and its failures by error class (every one counted). */
+export function TargetOutcomeChart(props: { counts: OutcomeCounts }) {
+  const c = props.counts;
+  const parts: Part[] = [
+    { key: 'succeeded', label: 'succeeded', count: c.succeeded, color: OUTCOME_COLORS.succeeded },
+    { key: 'reboot', label: 'succeeded, reboot required', count: c.reboot, color: OUTCOME_COLORS.reboot },
+    { key: 'failed', label: 'failed', count: c.failed, color: OUTCOME_COLORS.failed },
+    { key: 'cancelled', label: 'cancelled', count: c.cancelled, color: OUTCOME_COLORS.cancelled },
+    { key: 'interrupted', label: 'interrupted', count: c.interrupted, color: OUTCOME_COLORS.interrupted },
+    { key: 'running', label: 'running', count: c.running, color: OUTCOME_COLORS.running },
+    { key: 'waiting', label: 'waiting for credentials', count: c.waiting, color: OUTCOME_COLORS.waiting },
+    { key: 'queued', label: 'queued', count: c.queued, color: OUTCOME_COLORS.queued },
+  ].filter((p) => p.count > 0);
+  const classes = classLegend(c.failedClasses);
   return (
     <Box sx={{ minWidth: 260 }} data-testid="outcome-chart">
-      <Bar parts={parts} total={props.targets.length} height={14} />
-      <Stack direction="row" spacing={1.5} sx={{ mt: 0.5, flexWrap: 'wrap' }}>
+      <Bar parts={parts} total={c.total} height={14} />
+      <Stack direction="row" spacing={1.5} sx={{ mt: 0.5, flexWrap: 'wrap', rowGap: 0.25 }}>
         {parts.map((p) => (
-          <Typography key={p.key} variant="caption" sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
+          <Typography key={p.key} variant="caption" sx={{ display: 'flex', alignItems: 'center', gap: 0.5, whiteSpace: 'nowrap' }}>
             <Box component="span" sx={{ width: 10, height: 10, bgcolor: p.color, display: 'inline-block', borderRadius: 0.25 }} />
             {p.count} {p.label}
           </Typography>
         ))}
         {classes.length > 0 && (
-          <Typography variant="caption" color="error">
-            {classes.map(([c, n]) => `${n} ${c}`).join(' · ')}
+          <Typography variant="caption" color="error" data-testid="outcome-classes">
+            {classes.map((k, i) => (
+              <span key={k.label} title={k.title}>
+                {i > 0 ? ' · ' : ''}
+                {k.count} {k.label}
+              </span>
+            ))}
           </Typography>
         )}
       </Stack>

@@ -7,6 +7,7 @@ import type { TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import { DataTable } from '../components/DataTable';
 import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
 import { TargetOutcomeChart } from '../history/OutcomeChart';
+import type { OutcomeCounts } from '../history/outcomeCounts';
 import { TARGET_SHOW_LABELS, type TargetShow } from '../history/targetFilter';
 import { openTask } from '../state/actions';
 import { useConsole } from '../state/store';
@@ -22,7 +23,7 @@ export function TasksGrid(props: { tasks: readonly TaskSummary[]; task: TaskSumm
   const historyFocused = useConsole((s) => s.historyFocused);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);
   return (
-    <Box sx={{ flex: 2, minHeight: 0, display: 'flex' }}>
+    <Box sx={{ flex: 3, minHeight: 0, display: 'flex' }}>
       <DataTable
         label="Installation History"
         testId="tasks-grid"
@@ -45,7 +46,7 @@ export function ActionButtons(props: { actions: readonly HistoryAction[]; size?:
   return props.actions.map((a) => (
     <Tooltip key={a.label} title={a.hint ?? ''}>
       <span>
-        <Button size={props.size} disabled={a.disabled} onClick={a.run}>
+        <Button size={props.size} disabled={a.disabled} onClick={a.run} sx={{ whiteSpace: 'nowrap', flexShrink: 0 }}>
           {a.label}
         </Button>
       </span>
@@ -105,9 +106,13 @@ function Banner(props: { severity: 'warning' | 'info'; testId: string; button: s
   );
 }
 
-/** Above the targets: how many are shown, their outcomes, Show and the filter, then the targets' toolbar. */
+/**
+ * Above the targets, on two lines so that nothing is cut at 1440 px: the heading with the outcome
+ * chart, then Show, the filter and the targets' toolbar.
+ */
 export function TargetsBar(props: {
   task: TaskSummary | null;
+  counts: OutcomeCounts | null;
   targets: readonly TaskTarget[];
   allTargets: readonly TaskTarget[];
   show: TargetShow;
@@ -118,29 +123,37 @@ export function TargetsBar(props: {
 }) {
   const { task, targets, allTargets } = props;
   return (
-    <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
-      <Typography variant="subtitle2" sx={{ flexShrink: 0 }} data-testid="targets-heading">
-        {task ? `${task.name}: ${targets.length === allTargets.length ? `${allTargets.length} computer(s)` : `${targets.length} of ${allTargets.length} computer(s) shown`}` : 'Select a task to see its computers'}
-      </Typography>
-      {task && <TargetOutcomeChart targets={allTargets} />}
-      <Box sx={{ flex: 1 }} />
-      <TextField select size="small" label="Show" value={props.show} onChange={(e) => props.onShow(e.target.value as TargetShow)} sx={{ width: 190 }}>
-        {(Object.keys(TARGET_SHOW_LABELS) as TargetShow[]).map((k) => (
-          <MenuItem key={k} value={k}>
-            {TARGET_SHOW_LABELS[k]}
-          </MenuItem>
-        ))}
-      </TextField>
-      <TextField
-        size="small"
-        placeholder="Filter: name, class, code (Ctrl+F)"
-        value={props.filterText}
-        onChange={(e) => props.onFilterText(e.target.value)}
-        sx={{ width: 240 }}
-        slotProps={{ htmlInput: { 'data-search-field': 'history', 'aria-label': 'Filter the task\'s computers', 'data-testid': 'targets-filter' } }}
-      />
-      <Stack direction="row" spacing={1} data-testid="targets-toolbar">
-        <ActionButtons size="small" actions={props.toolbar} />
+    <Stack spacing={1}>
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
+        <Typography variant="subtitle2" sx={{ flexShrink: 0, maxWidth: '40%' }} noWrap title={task?.name} data-testid="targets-heading">
+          {task ? `${task.name}: ${targets.length === allTargets.length ? `${allTargets.length} computer(s)` : `${targets.length} of ${allTargets.length} computer(s) shown`}` : 'Select a task to see its computers'}
+        </Typography>
+        {task && props.counts && (
+          <Box sx={{ flex: 1, minWidth: 0, maxWidth: 900 }}>
+            <TargetOutcomeChart counts={props.counts} />
+          </Box>
+        )}
+      </Stack>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+        <TextField select size="small" label="Show" value={props.show} onChange={(e) => props.onShow(e.target.value as TargetShow)} sx={{ width: 220, flexShrink: 0 }} data-testid="targets-show">
+          {(Object.keys(TARGET_SHOW_LABELS) as TargetShow[]).map((k) => (
+            <MenuItem key={k} value={k}>
+              {TARGET_SHOW_LABELS[k]}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField
+          size="small"
+          placeholder="Filter: name, class, code (Ctrl+F)"
+          value={props.filterText}
+          onChange={(e) => props.onFilterText(e.target.value)}
+          sx={{ flex: '0 1 360px', minWidth: 300 }}
+          slotProps={{ htmlInput: { 'data-search-field': 'history', 'aria-label': 'Filter the task\'s computers', 'data-testid': 'targets-filter' } }}
+        />
+        <Box sx={{ flex: 1 }} />
+        <Stack direction="row" spacing={1} sx={{ flexShrink: 0 }} data-testid="targets-toolbar">
+          <ActionButtons size="small" actions={props.toolbar} />
+        </Stack>
       </Stack>
     </Stack>
   );

@@ -14,13 +14,16 @@ import { DataTable } from '../components/DataTable';
 import { LogViewer } from '../components/LogViewer';
 import { targetColumns } from '../history/targetColumns';
 import { filterTargets, type TargetShow } from '../history/targetFilter';
-import { selectSelectedTask, selectSelectedTaskTargets, useConsole } from '../state/store';
+import { useNewestTaskWhenNoneSelected, useSelectedTask, useTaskRows } from '../history/useSelectedTask';
+import { selectSelectedTaskTargets, useConsole } from '../state/store';
 import { ActionButtons, ActionsMenu, HistoryBanners, TargetsBar, TasksGrid, type HistoryContextMenu } from './HistoryParts';
 import { useHistoryActions } from './useHistoryActions';
 
 export function HistoryTab() {
-  const tasks = useConsole((s) => s.tasks);
-  const task = useConsole(selectSelectedTask);
+  // The selected task counted from its targets: its row, its chart and its banners agree.
+  const { task, counts } = useSelectedTask();
+  const tasks = useTaskRows(task);
+  useNewestTaskWhenNoneSelected();
   const allTargets = useConsole(selectSelectedTaskTargets);
   const [filterText, setFilterText] = useState('');
   const [show, setShow] = useState<TargetShow>('all');
@@ -45,8 +48,9 @@ export function HistoryTab() {
       )}
       <HistoryBanners task={task} onSetCredentials={a.setTaskCredentials} onLeftovers={a.leftoversOpened} />
       <TasksGrid tasks={tasks} task={task} onContextMenu={(x, y) => setContext({ x, y, kind: 'task' })} />
-      <TargetsBar task={task} targets={targets} allTargets={allTargets} show={show} onShow={setShow} filterText={filterText} onFilterText={setFilterText} toolbar={a.targetActions.slice(0, a.credentialsMatter ? 4 : 3)} />
-      <Box sx={{ flex: 3, minHeight: 0, display: 'flex' }}>
+      <TargetsBar task={task} counts={counts} targets={targets} allTargets={allTargets} show={show} onShow={setShow} filterText={filterText} onFilterText={setFilterText} toolbar={a.targetActions.slice(0, a.credentialsMatter ? 4 : 3)} />
+      {/* The targets get the larger share: the bar above them takes two lines. */}
+      <Box sx={{ flex: 5, minHeight: 0, display: 'flex' }}>
         <DataTable
           label="Task computers"
           testId="targets-grid"

@@ -125,6 +125,8 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
     setBusy(false);
     if (!r.ok) return setError(r.error);
     wizardClosed();
+    // History opens on the new task (not on the newest of those listed before it).
+    useConsole.getState().taskSelected(r.result.taskId);
     tabChosen('history');
     await reloadTasks();
     await openTask(r.result.taskId);

@@ -170,6 +170,10 @@ describe('browser shell in Chromium', () => {
     await tab('Installation History').click();
     const taskRow = row('Deploy Endpoint Agent');
     await taskRow.getByText('1 succeeded · 1 failed / 2').waitFor();
+    // Nothing was chosen yet: the newest task is, and its computers are listed under it.
+    await page.getByTestId('targets-heading').getByText('Deploy Endpoint Agent: 2 computer(s)').waitFor();
+    assert.equal(await page.getByTestId('tasks-grid').getByRole('row').filter({ hasText: 'Deploy Endpoint Agent' }).getAttribute('aria-selected'), 'true');
+    for (const name of ['WS-ACCT-01', 'WS-ACCT-02']) await page.getByTestId('targets-grid').getByRole('row').filter({ hasText: name }).waitFor();
     await taskRow.click();
     await page.keyboard.press('F4');
     const dialog = page.getByRole('dialog', { name: 'Task: Deploy Endpoint Agent' });

@@ -1,7 +1,7 @@
 // End to end, the console's main workflow in Debian's Chromium through the browser shell:
 // create a package from a wixl-built .msi (an invalid XML shown with its line, the file chooser
 // for the valid one), add computers (a range, a CSV with a bad line), select them, New
-// Installation Task → Set for All → Add Clients Special → Test → package → Finish, watch
+// Installation Task → Set for All (its hint CORP\admin) → Add Clients Special → Test → package → Finish, watch
 // Installation History update live, F4 → Details → View Selected Logs, export the CSV.
 // The computers are loopback addresses nothing listens on (127.0.77.x, TCP 445 refused), so
 // every push fails fast with port-blocked: the UI must show that class and its advice.
@@ -133,6 +133,8 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
 
     await wizard.getByRole('button', { name: 'Set for All…' }).click();
     const setAll = dialog('Set for All');
+    // The hint shows the account as it is typed: one backslash.
+    assert.equal(await setAll.getByTestId('cred-user').getAttribute('placeholder'), 'CORP\\admin');
     await setAll.getByTestId('cred-user').fill('CORP\\admin');
     await setAll.getByRole('button', { name: 'OK' }).click();
     await setAll.getByTestId('cred-problem').getByText(/Enter the password/).waitFor();
@@ -154,6 +156,7 @@ describe('the console\'s windows in Chromium: the seed workflow', () => {
     await logon.getByRole('row').filter({ hasText: '127.0.77.4' }).click();
     await wizard.getByRole('button', { name: 'Set Credentials…' }).click();
     const setSome = dialog('Set Credentials');
+    assert.equal(await setSome.getByTestId('cred-user').getAttribute('placeholder'), 'CORP\\admin');
     await setSome.getByLabel('Use stored credentials').click();
     await fx.page.getByRole('option', { name: 'CORP\\admin' }).click();
     await setSome.getByRole('button', { name: 'OK' }).click();
