@@ -77,7 +77,6 @@ export function App() {
   const info = useConsole((s) => s.info);
   const error = useConsole((s) => s.error);
   const errorDismissed = useConsole((s) => s.errorDismissed);
-  const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
   const wizardComputerIds = useConsole((s) => s.wizardComputerIds);
   const leftoversOpen = useConsole((s) => s.leftoversOpen);
   const leftoversClosed = useConsole((s) => s.leftoversClosed);
@@ -122,22 +121,31 @@ export function App() {
         {activeTab === 'packages' && <PackagesTab />}
         {activeTab === 'configuration' && <ConfigurationTab />}
       </Box>
-      <Box component="footer" sx={{ px: 2, py: 0.5, borderTop: 1, borderColor: 'divider', bgcolor: 'background.paper', display: 'flex', gap: 2 }}>
-        <Typography variant="caption" color="text.secondary" data-testid="activity-line" sx={{ flex: 1 }} noWrap>
-          {lastLine ? `${new Date(lastLine.at).toLocaleTimeString()}  ${lastLine.message}` : 'Ready.'}
-        </Typography>
-        <Typography variant="caption" color="text.secondary" sx={{ flexShrink: 0 }}>
-          F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search · Ctrl+Shift+L Leftovers
-        </Typography>
-        {info && (
-          <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
-            Data: {info.dataDir}
-          </Typography>
-        )}
-      </Box>
+      <StatusBar />
       <PropertiesDialog />
       {wizardComputerIds && <NewTaskWizard computerIds={wizardComputerIds} />}
       {leftoversOpen && <LeftoversDialog onClose={leftoversClosed} />}
+    </Box>
+  );
+}
+
+/** The activity line (what happened last), the keyboard shortcuts and the data folder. */
+function StatusBar() {
+  const info = useConsole((s) => s.info);
+  const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
+  return (
+    <Box component="footer" sx={{ px: 2, py: 0.5, borderTop: 1, borderColor: 'divider', bgcolor: 'background.paper', display: 'flex', gap: 2 }}>
+      <Typography variant="caption" color="text.secondary" data-testid="activity-line" sx={{ flex: 1 }} noWrap>
+        {lastLine ? `${new Date(lastLine.at).toLocaleTimeString()}  ${lastLine.message}` : 'Ready.'}
+      </Typography>
+      <Typography variant="caption" color="text.secondary" sx={{ flexShrink: 0 }}>
+        F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search · Ctrl+Shift+L Leftovers
+      </Typography>
+      {info && (
+        <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
+          Data: {info.dataDir}
+        </Typography>
+      )}
     </Box>
   );
 }

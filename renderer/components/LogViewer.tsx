@@ -13,25 +13,21 @@ export interface LogSource {
 
 const MAX_SHOWN_LINES = 20_000;
 
-export function LogViewer(props: { title: string; sources: readonly LogSource[]; onClose: () => void }) {
+/** The sources' logs loaded from main, as lines: each step log, then (withMsi) each MSI log, under a heading. */
+function useLogLines(sources: readonly LogSource[], withMsi: boolean) {
   const logs = useConsole((s) => s.logsByTarget);
   const msiLogs = useConsole((s) => s.msiLogsByTarget);
   const [loading, setLoading] = useState(true);
-  const [query, setQuery] = useState('');
-  const [withMsi, setWithMsi] = useState(true);
-  const [copied, setCopied] = useState(false);
-
   useEffect(() => {
     let live = true;
-    void loadTargetLogs(props.sources.map((s) => s.targetId), true).then(() => live && setLoading(false));
+    void loadTargetLogs(sources.map((s) => s.targetId), true).then(() => live && setLoading(false));
     return () => {
       live = false;
     };
-  }, [props.sources]);
-
+  }, [sources]);
   const lines = useMemo(() => {
     const out: string[] = [];
-    for (const source of props.sources) {
+    for (const source of sources) {
       out.push(`==== ${source.computerName} — step log ====`);
       for (const e of logs[source.targetId] ?? []) out.push(`${e.at}  ${source.computerName}  ${e.step}  ${e.detail}${e.code ? `  [${e.code}]` : ''}`);
       const msi = msiLogs[source.targetId];
@@ -42,8 +38,14 @@ export function LogViewer(props: { title: string; sources: readonly LogSource[];
       }
     }
     return out;
-  }, [props.sources, logs, msiLogs, withMsi]);
+  }, [sources, logs, msiLogs, withMsi]);
+  return { loading, lines };
+}
 
+export function LogViewer(props: { title: string; sources: readonly LogSource[]; onClose: () => void }) {
+  const [query, setQuery] = useState('');
+  const [withMsi, setWithMsi] = useState(true);
+  const { loading, lines } = useLogLines(props.sources, withMsi);
   const q = query.trim().toLowerCase();
   const shown = q ? lines.filter((l) => l.toLowerCase().includes(q)) : lines;
   const text = shown.slice(0, MAX_SHOWN_LINES).join('\n');
@@ -53,27 +55,11 @@ export function LogViewer(props: { title: string; sources: readonly LogSource[];
       <DialogTitle>{props.title}</DialogTitle>
       <DialogContent dividers>
         <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
-          <TextField
-            autoFocus
-            placeholder="Search the logs"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            sx={{ width: 320 }}
-            slotProps={{ htmlInput: { 'data-testid': 'log-search' } }}
-          />
+          <TextField autoFocus placeholder="Search the logs" value={query} onChange={(e) => setQuery(e.target.value)} sx={{ width: 320 }} slotProps={{ htmlInput: { 'data-testid': 'log-search' } }} />
           <Chip size="small" label={q ? `${shown.length} of ${lines.length} lines match` : `${lines.length} lines`} data-testid="log-count" />
           <FormControlLabel control={<Switch checked={withMsi} onChange={(e) => setWithMsi(e.target.checked)} />} label="MSI logs" />
           <Box sx={{ flex: 1 }} />
-          <Button
-            onClick={() => {
-              void navigator.clipboard?.writeText(text).then(() => setCopied(true), () => setCopied(false));
-            }}
-          >
-            {copied ? 'Copied' : 'Copy'}
-          </Button>
-          <Button onClick={() => saveFile(`push-install-logs-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.log`, `${shown.join('\r\n')}\r\n`, 'text/plain')}>
-            Save…
-          </Button>
+          <CopySaveButtons text={text} shown={shown} />
         </Stack>
         <Box
           component="pre"
@@ -82,13 +68,24 @@ export function LogViewer(props: { title: string; sources: readonly LogSource[];
         >
           {loading ? 'Loading logs…' : text || 'No line matches the search.'}
         </Box>
-        {shown.length > MAX_SHOWN_LINES && (
-          <Typography variant="caption">The first {MAX_SHOWN_LINES} lines are shown; Save writes them all.</Typography>
-        )}
+        {shown.length > MAX_SHOWN_LINES && <Typography variant="caption">The first {MAX_SHOWN_LINES} lines are shown; Save writes them all.</Typography>}
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
       </DialogActions>
     </Dialog>
+  );
+}
+
+/** Copy (what is shown, to the clipboard) and Save… (every matching line, to a .log file). */
+function CopySaveButtons(props: { text: string; shown: readonly string[] }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <>
+      <Button onClick={() => void navigator.clipboard?.writeText(props.text).then(() => setCopied(true), () => setCopied(false))}>{copied ? 'Copied' : 'Copy'}</Button>
+      <Button onClick={() => saveFile(`push-install-logs-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.log`, `${props.shown.join('\r\n')}\r\n`, 'text/plain')}>
+        Save…
+      </Button>
+    </>
   );
 }

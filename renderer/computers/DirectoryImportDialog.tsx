@@ -16,13 +16,11 @@ const columns: readonly Column<Row>[] = [
   { key: 'dn', header: 'Distinguished name', render: (r) => r.dn, title: (r) => r.dn },
 ];
 
+/** What the search is given: the server, where to search, the account to bind as, and the group to add to. */
+type DirectoryQuery = { url: string; baseDn: string; bindDn: string; password: string; ou: string; group: string };
+
 export function DirectoryImportDialog(props: { onClose: () => void }) {
-  const [url, setUrl] = useState('ldap://');
-  const [baseDn, setBaseDn] = useState('');
-  const [bindDn, setBindDn] = useState('');
-  const [password, setPassword] = useState('');
-  const [ou, setOu] = useState('');
-  const [group, setGroup] = useState('');
+  const [query, setQuery] = useState<DirectoryQuery>({ url: 'ldap://', baseDn: '', bindDn: '', password: '', ou: '', group: '' });
   const [untrusted, setUntrusted] = useState(false);
   const [rows, setRows] = useState<Row[] | null>(null);
   const [truncated, setTruncated] = useState(false);
@@ -30,6 +28,7 @@ export function DirectoryImportDialog(props: { onClose: () => void }) {
   const [error, setError] = useState<IpcError | null>(null);
   const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
+  const { url, baseDn, bindDn, password, ou, group } = query;
 
   const search = async () => {
     setBusy(true);
@@ -53,14 +52,7 @@ export function DirectoryImportDialog(props: { onClose: () => void }) {
     <Dialog open onClose={props.onClose} fullWidth maxWidth="md" aria-label="Import from Active Directory">
       <DialogTitle>Import from Active Directory</DialogTitle>
       <DialogContent dividers sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>
-        <Box sx={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 2, pt: 1 }}>
-          <TextField label="Server" placeholder="ldaps://dc01.corp.example:636" value={url} onChange={(e) => setUrl(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'ad-url' } }} />
-          <TextField label="Base DN" placeholder="DC=corp,DC=example" value={baseDn} onChange={(e) => setBaseDn(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'ad-base' } }} />
-          <TextField label="Bind account" placeholder="CN=reader,CN=Users,DC=corp,DC=example or reader@corp.example" value={bindDn} onChange={(e) => setBindDn(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'ad-bind' } }} />
-          <TextField label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'ad-password' } }} />
-          <TextField label="OU (optional)" placeholder="OU=Workstations,DC=corp,DC=example" value={ou} onChange={(e) => setOu(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'ad-ou' } }} />
-          <TextField label="Add to group (optional)" value={group} onChange={(e) => setGroup(e.target.value)} />
-        </Box>
+        <DirectoryQueryFields query={query} onChange={(patch) => setQuery((q) => ({ ...q, ...patch }))} />
         <FormControlLabel control={<Checkbox checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />} label="LDAPS: accept a certificate this computer does not trust (lab directories only)" />
         {error && <ErrorNotice error={error} />}
         {rows && (
@@ -81,5 +73,19 @@ export function DirectoryImportDialog(props: { onClose: () => void }) {
         </Button>
       </DialogActions>
     </Dialog>
+  );
+}
+
+function DirectoryQueryFields(props: { query: DirectoryQuery; onChange: (patch: Partial<DirectoryQuery>) => void }) {
+  const { query, onChange } = props;
+  return (
+    <Box sx={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 2, pt: 1 }}>
+      <TextField label="Server" placeholder="ldaps://dc01.corp.example:636" value={query.url} onChange={(e) => onChange({ url: e.target.value })} slotProps={{ htmlInput: { 'data-testid': 'ad-url' } }} />
+      <TextField label="Base DN" placeholder="DC=corp,DC=example" value={query.baseDn} onChange={(e) => onChange({ baseDn: e.target.value })} slotProps={{ htmlInput: { 'data-testid': 'ad-base' } }} />
+      <TextField label="Bind account" placeholder="CN=reader,CN=Users,DC=corp,DC=example or reader@corp.example" value={query.bindDn} onChange={(e) => onChange({ bindDn: e.target.value })} slotProps={{ htmlInput: { 'data-testid': 'ad-bind' } }} />
+      <TextField label="Password" type="password" value={query.password} onChange={(e) => onChange({ password: e.target.value })} slotProps={{ htmlInput: { 'data-testid': 'ad-password' } }} />
+      <TextField label="OU (optional)" placeholder="OU=Workstations,DC=corp,DC=example" value={query.ou} onChange={(e) => onChange({ ou: e.target.value })} slotProps={{ htmlInput: { 'data-testid': 'ad-ou' } }} />
+      <TextField label="Add to group (optional)" value={query.group} onChange={(e) => onChange({ group: e.target.value })} />
+    </Box>
   );
 }

@@ -4,7 +4,8 @@ import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, 
 import { useEffect, useState } from 'react';
 import type { Credential, DiagnosticsResult, HostInfoResult, IpcError } from '../../main/ipc/contract';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { credentialLabel, SetCredentialsDialog } from '../credentials/SetCredentialsDialog';
+import { credentialLabel } from '../credentials/credentialLabel';
+import { SetCredentialsDialog } from '../credentials/SetCredentialsDialog';
 import { reloadComputers, request } from '../state/actions';
 import { useConsole } from '../state/store';
 
@@ -104,29 +105,7 @@ export function DiagnosticsDialog(props: { computerIds: number[]; onClose: () =>
         {credentials.length === 0 && <Alert severity="info">Set the administrator credentials to check with; nothing is installed.</Alert>}
         {props.computerIds.length > 200 && <Alert severity="warning">The first 200 selected computers are checked.</Alert>}
         {error && <ErrorNotice error={error} />}
-        {results?.map((r) => (
-          <Box key={r.computerId} sx={{ mb: 2 }} data-testid="diagnostics-result">
-            <Typography variant="subtitle2" sx={{ color: r.ok ? 'success.main' : 'error.main' }}>
-              {names.get(r.computerId) ?? r.computerId}: {r.ok ? 'ready to push' : 'not ready'}
-            </Typography>
-            <Table size="small" aria-label={`Checks of ${names.get(r.computerId) ?? r.computerId}`}>
-              <TableBody>
-                {r.checks.map((c) => (
-                  <TableRow key={c.check}>
-                    <TableCell sx={{ width: 220 }}>{c.check}</TableCell>
-                    <TableCell sx={{ width: 60, color: c.ok === null ? 'text.secondary' : c.ok ? 'success.main' : 'error.main', fontWeight: 600 }}>{c.ok === null ? '—' : c.ok ? 'ok' : 'failed'}</TableCell>
-                    <TableCell>{c.detail}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            {r.errors.map((e) => (
-              <Alert key={e.step} severity="error" sx={{ mt: 0.5 }}>
-                <strong>{e.class}</strong> at {e.step}{e.code ? ` (${e.code})` : ''}: {e.message} <em>What to do:</em> {e.advice}
-              </Alert>
-            ))}
-          </Box>
-        ))}
+        {results?.map((r) => <DiagnosticsResultView key={r.computerId} result={r} name={names.get(r.computerId) ?? String(r.computerId)} />)}
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
@@ -143,5 +122,33 @@ export function DiagnosticsDialog(props: { computerIds: number[]; onClose: () =>
         />
       )}
     </Dialog>
+  );
+}
+
+/** One computer's diagnostics: ready or not, each check with its result, and each error with what to do. */
+function DiagnosticsResultView(props: { result: DiagnosticsResult; name: string }) {
+  const r = props.result;
+  return (
+    <Box sx={{ mb: 2 }} data-testid="diagnostics-result">
+      <Typography variant="subtitle2" sx={{ color: r.ok ? 'success.main' : 'error.main' }}>
+        {props.name}: {r.ok ? 'ready to push' : 'not ready'}
+      </Typography>
+      <Table size="small" aria-label={`Checks of ${props.name}`}>
+        <TableBody>
+          {r.checks.map((c) => (
+            <TableRow key={c.check}>
+              <TableCell sx={{ width: 220 }}>{c.check}</TableCell>
+              <TableCell sx={{ width: 60, color: c.ok === null ? 'text.secondary' : c.ok ? 'success.main' : 'error.main', fontWeight: 600 }}>{c.ok === null ? '—' : c.ok ? 'ok' : 'failed'}</TableCell>
+              <TableCell>{c.detail}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+      {r.errors.map((e) => (
+        <Alert key={e.step} severity="error" sx={{ mt: 0.5 }}>
+          <strong>{e.class}</strong> at {e.step}{e.code ? ` (${e.code})` : ''}: {e.message} <em>What to do:</em> {e.advice}
+        </Alert>
+      ))}
+    </Box>
   );
 }

@@ -1,48 +1,22 @@
 // Network scan: which addresses of a range answer on TCP 445, with live progress (scan.progress
-// events from main), Cancel, and Add for what was found.
+// events from main), Cancel, and Add for what was found. The scan itself is in useNetworkScan.ts.
 import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, LinearProgress, Stack, TextField, Typography } from '@mui/material';
-import { useEffect, useRef, useState } from 'react';
-import type { IpcError } from '../../main/ipc/contract';
-import { api } from '../api';
+import { useState } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { addComputers, request } from '../state/actions';
+import { addComputers } from '../state/actions';
+import { useNetworkScan, type ScanProgress } from './useNetworkScan';
 
 export function NetworkScanDialog(props: { onClose: () => void }) {
   const [range, setRange] = useState('');
   const [port, setPort] = useState('445');
-  const [scanId, setScanId] = useState<string | null>(null);
-  const [progress, setProgress] = useState({ done: 0, total: 0, finished: false, cancelled: false });
-  const [found, setFound] = useState<string[]>([]);
-  const [error, setError] = useState<IpcError | null>(null);
   const [added, setAdded] = useState<string | null>(null);
-  const current = useRef<string | null>(null);
-
-  useEffect(
-    () =>
-      api.on('scan.progress', (p) => {
-        if (p.scanId !== current.current) return;
-        setProgress({ done: p.done, total: p.total, finished: p.finished, cancelled: p.cancelled });
-        if (p.found.length) setFound((f) => [...f, ...p.found]);
-      }),
-    [],
-  );
-  // Closing the dialog stops a running scan.
-  useEffect(() => () => void (current.current && request('scan.cancel', { scanId: current.current })), []);
-
-  const start = async () => {
-    setError(null);
-    setFound([]);
+  const scan = useNetworkScan();
+  const { progress, found, running } = scan;
+  const start = () => {
     setAdded(null);
-    const portNumber = Number(port);
-    if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) return setError({ class: 'invalid-port', code: null, message: `${port} is not a TCP port.`, advice: 'Enter 445 (SMB), or a port from 1 to 65535.' });
-    const r = await request('scan.start', { range: range.trim(), port: portNumber });
-    if (!r.ok) return setError(r.error);
-    current.current = r.result.scanId;
-    setScanId(r.result.scanId);
-    setProgress({ done: 0, total: r.result.total, finished: false, cancelled: false });
+    void scan.start(range, port);
   };
-  const running = scanId !== null && !progress.finished;
-  const sorted = [...found].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const addFound = () => void addComputers(found).then((r) => r && setAdded(`Added ${r.added.length} computer(s)${r.duplicates.length ? `; ${r.duplicates.length} already listed` : ''}.`));
 
   return (
     <Dialog open onClose={props.onClose} fullWidth maxWidth="sm" aria-label="Network Scan">
@@ -57,24 +31,16 @@ export function NetworkScanDialog(props: { onClose: () => void }) {
               placeholder="10.0.0.1-10.0.0.254 or 10.0.0.0/24"
               value={range}
               onChange={(e) => setRange(e.target.value)}
-              onKeyDown={(e) => e.key === 'Enter' && !running && void start()}
+              onKeyDown={(e) => e.key === 'Enter' && !running && start()}
               slotProps={{ htmlInput: { 'data-testid': 'scan-range' } }}
             />
             <TextField label="TCP port" value={port} onChange={(e) => setPort(e.target.value)} sx={{ width: 110 }} slotProps={{ htmlInput: { 'data-testid': 'scan-port' } }} />
           </Stack>
-          {error && <ErrorNotice error={error} />}
-          {scanId && (
-            <Box>
-              <LinearProgress variant="determinate" value={progress.total ? (100 * progress.done) / progress.total : 0} />
-              <Typography variant="caption" data-testid="scan-status">
-                {progress.done} of {progress.total} probed · {found.length} answered
-                {progress.finished ? (progress.cancelled ? ' · cancelled' : ' · finished') : ''}
-              </Typography>
-            </Box>
-          )}
-          {sorted.length > 0 && (
+          {scan.error && <ErrorNotice error={scan.error} />}
+          {scan.scanId && <ScanStatus progress={progress} answered={found.length} />}
+          {found.length > 0 && (
             <Box data-testid="scan-found" sx={{ maxHeight: 180, overflow: 'auto', fontFamily: 'monospace', fontSize: 12, border: 1, borderColor: 'divider', p: 1 }}>
-              {sorted.map((a) => (
+              {found.map((a) => (
                 <div key={a}>{a}</div>
               ))}
             </Box>
@@ -85,24 +51,32 @@ export function NetworkScanDialog(props: { onClose: () => void }) {
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
         {running ? (
-          <Button color="warning" onClick={() => void request('scan.cancel', { scanId: scanId! })}>
+          <Button color="warning" onClick={scan.cancel}>
             Cancel Scan
           </Button>
         ) : (
-          <Button disabled={!range.trim()} onClick={() => void start()}>
+          <Button disabled={!range.trim()} onClick={start}>
             Scan
           </Button>
         )}
-        <Button
-          variant="contained"
-          disabled={running || found.length === 0}
-          onClick={() =>
-            void addComputers(sorted).then((r) => r && setAdded(`Added ${r.added.length} computer(s)${r.duplicates.length ? `; ${r.duplicates.length} already listed` : ''}.`))
-          }
-        >
+        <Button variant="contained" disabled={running || found.length === 0} onClick={addFound}>
           Add {found.length || ''} Found
         </Button>
       </DialogActions>
     </Dialog>
+  );
+}
+
+/** The scan's progress bar and its count of addresses probed and answered. */
+function ScanStatus(props: { progress: ScanProgress; answered: number }) {
+  const { progress } = props;
+  return (
+    <Box>
+      <LinearProgress variant="determinate" value={progress.total ? (100 * progress.done) / progress.total : 0} />
+      <Typography variant="caption" data-testid="scan-status">
+        {progress.done} of {progress.total} probed · {props.answered} answered
+        {progress.finished ? (progress.cancelled ? ' · cancelled' : ' · finished') : ''}
+      </Typography>
+    </Box>
   );
 }

@@ -1,7 +1,7 @@
 // The pieces of the Installation History tab: the task grid, the action buttons of a toolbar, the
-// grids' context menu, the banners above the tasks (computers waiting for credentials, a task kept
+// banners above the tasks (computers waiting for credentials, a task kept
 // for its leftovers) and the bar above the targets (heading, outcome chart, Show, filter).
-import { Alert, Box, Button, ListItemText, Menu, MenuItem, Divider, Stack, TextField, Tooltip, Typography } from '@mui/material';
+import { Alert, Box, Button, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
 import type { MouseEvent, ReactNode } from 'react';
 import type { TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import { DataTable } from '../components/DataTable';
@@ -52,22 +52,6 @@ export function ActionButtons(props: { actions: readonly HistoryAction[]; size?:
       </span>
     </Tooltip>
   ));
-}
-
-/** The context menu of either grid: its toolbar's actions, with a divider before the fourth. */
-export function ActionsMenu(props: { context: HistoryContextMenu | null; actions: readonly HistoryAction[]; onClose: () => void }) {
-  const { context, onClose } = props;
-  return (
-    <Menu open={context !== null} onClose={onClose} anchorReference="anchorPosition" anchorPosition={context ? { top: context.y, left: context.x } : undefined}>
-      {props.actions.map((a, i) => [
-        i === 3 ? <Divider key={`d${i}`} /> : null,
-        <MenuItem key={a.label} disabled={a.disabled} onClick={() => { onClose(); a.run(); }}>
-          <ListItemText>{a.label}</ListItemText>
-          {a.shortcut && <Typography variant="caption" color="text.secondary" sx={{ ml: 3 }}>{a.shortcut}</Typography>}
-        </MenuItem>,
-      ])}
-    </Menu>
-  );
 }
 
 /** The selected task's banners: computers waiting for credentials, and what its pushes left. */

@@ -7,16 +7,18 @@
 // Banners say when computers of the selected task wait for credentials, and when the task is kept
 // because what its pushes left is still on computers.
 // This file lays the tab out; the actions are in useHistoryActions.ts and historyCommands.ts, the
-// task grid and the pieces around the grids in HistoryParts.tsx, its columns in historyTaskColumns.tsx.
+// task grid and the pieces around the grids in HistoryParts.tsx, its columns in historyTaskColumns.tsx,
+// the grids' context menu in components/ActionsMenu.tsx.
 import { Alert, Box, Stack, Typography } from '@mui/material';
 import { useMemo, useState, type MouseEvent } from 'react';
+import { ActionsMenu } from '../components/ActionsMenu';
 import { DataTable } from '../components/DataTable';
 import { LogViewer } from '../components/LogViewer';
 import { targetColumns } from '../history/targetColumns';
 import { filterTargets, type TargetShow } from '../history/targetFilter';
 import { useNewestTaskWhenNoneSelected, useSelectedTask, useTaskRows } from '../history/useSelectedTask';
 import { selectSelectedTaskTargets, useConsole } from '../state/store';
-import { ActionButtons, ActionsMenu, HistoryBanners, TargetsBar, TasksGrid, type HistoryContextMenu } from './HistoryParts';
+import { ActionButtons, HistoryBanners, TargetsBar, TasksGrid, type HistoryContextMenu } from './HistoryParts';
 import { useHistoryActions } from './useHistoryActions';
 
 export function HistoryTab() {
@@ -67,7 +69,7 @@ export function HistoryTab() {
       <Typography variant="caption" color="text.secondary">
         {tasks.length} task(s){task ? ` · ${selectedTargetIds.length} of ${targets.length} computer(s) highlighted` : ''}
       </Typography>
-      <ActionsMenu context={context} actions={context?.kind === 'target' ? a.targetActions : a.taskActions} onClose={() => setContext(null)} />
+      <ActionsMenu at={context} actions={context?.kind === 'target' ? a.targetActions : a.taskActions} dividerBefore={3} onClose={() => setContext(null)} />
       {a.logs && <LogViewer title={`Logs of ${a.logs.length} computer(s)`} sources={a.logs} onClose={() => a.setLogs(null)} />}
       {a.credentialsDialog}
     </Box>

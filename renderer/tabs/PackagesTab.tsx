@@ -1,15 +1,18 @@
 // Packages: an MSI, its optional XML configuration, command-line parameters and how it installs.
 // Create from an .msi, duplicate (a used package is immutable: changes make a copy), delete one
-// no task uses.
-import { Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, Radio, RadioGroup, Stack, TextField, Tooltip, Typography } from '@mui/material';
+// no task uses. The dialogs are in packages/ (CreatePackageDialog, PackageDialogs).
+import { Box, Button, Stack, Tooltip, Typography } from '@mui/material';
 import { useState } from 'react';
 import type { IpcError, Package } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { formatBytes } from '../format';
 import { CreatePackageDialog } from '../packages/CreatePackageDialog';
+import { DeletePackageDialog, DuplicateDialog } from '../packages/PackageDialogs';
 import { reloadPackages, request } from '../state/actions';
 import { useConsole } from '../state/store';
+
+type PackageDialog = 'create' | 'duplicate' | 'delete' | null;
 
 const columns: readonly Column<Package>[] = [
   { key: 'name', header: 'Package', width: '20%', render: (p) => p.name },
@@ -22,51 +25,12 @@ const columns: readonly Column<Package>[] = [
   { key: 'used', header: 'Tasks', width: '6%', align: 'right', render: (p) => p.usedByTasks ?? 0 },
 ];
 
-function DuplicateDialog(props: { pkg: Package; onClose: () => void }) {
-  const [name, setName] = useState(`${props.pkg.name} (copy)`);
-  const [parameters, setParameters] = useState(props.pkg.parameters);
-  const [runAs, setRunAs] = useState<'admin' | 'system'>(props.pkg.runAs ?? 'admin');
-  const [error, setError] = useState<IpcError | null>(null);
-  const save = async () => {
-    const r = await request('packages.duplicate', { id: props.pkg.id, name: name.trim(), parameters: parameters.trim(), runAs });
-    if (!r.ok) return setError(r.error);
-    await reloadPackages();
-    useConsole.getState().packageSelected(r.result.id);
-    props.onClose();
-  };
-  return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm" aria-label="Duplicate Package">
-      <DialogTitle>Duplicate Package</DialogTitle>
-      <DialogContent dividers>
-        <Stack spacing={2}>
-          <Typography variant="body2" color="text.secondary">
-            The copy uses the same .msi and configuration ({props.pkg.msiFileName}{props.pkg.configFileName ? `, ${props.pkg.configFileName}` : ''}) with its own name, parameters and account.
-          </Typography>
-          <TextField label="Name" value={name} autoFocus onChange={(e) => setName(e.target.value)} />
-          <TextField label="MSI parameters" value={parameters} onChange={(e) => setParameters(e.target.value)} />
-          <RadioGroup row value={runAs} onChange={(e) => setRunAs(e.target.value as 'admin' | 'system')}>
-            <FormControlLabel value="admin" control={<Radio />} label="administrator account" />
-            <FormControlLabel value="system" control={<Radio />} label="SYSTEM" />
-          </RadioGroup>
-          {error && <ErrorNotice error={error} />}
-        </Stack>
-      </DialogContent>
-      <DialogActions>
-        <Button onClick={props.onClose}>Cancel</Button>
-        <Button variant="contained" disabled={!name.trim()} onClick={() => void save()}>
-          Duplicate
-        </Button>
-      </DialogActions>
-    </Dialog>
-  );
-}
-
 export function PackagesTab() {
   const packages = useConsole((s) => s.packages);
   const selectedPackageId = useConsole((s) => s.selectedPackageId);
   const packageSelected = useConsole((s) => s.packageSelected);
   const propertiesRequested = useConsole((s) => s.propertiesRequested);
-  const [dialog, setDialog] = useState<'create' | 'duplicate' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<PackageDialog>(null);
   const [error, setError] = useState<IpcError | null>(null);
   const selected = packages.find((p) => p.id === selectedPackageId) ?? null;
 
@@ -82,28 +46,7 @@ export function PackagesTab() {
 
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, flex: 1, minHeight: 0 }}>
-      <Stack direction="row" spacing={1}>
-        <Button variant="contained" onClick={() => setDialog('create')}>
-          Create Package…
-        </Button>
-        <Button disabled={!selected} onClick={() => setDialog('duplicate')}>
-          Duplicate…
-        </Button>
-        <Tooltip title={selected && (selected.usedByTasks ?? 0) > 0 ? `Used by ${selected.usedByTasks} task(s): cannot be deleted` : 'Delete'}>
-          <span>
-            <Button disabled={!selected} onClick={() => setDialog('delete')}>
-              Delete
-            </Button>
-          </span>
-        </Tooltip>
-        <Tooltip title="F4">
-          <span>
-            <Button disabled={!selected} onClick={propertiesRequested}>
-              Properties
-            </Button>
-          </span>
-        </Tooltip>
-      </Stack>
+      <PackagesToolbar selected={selected} onDialog={setDialog} />
       {error && <ErrorNotice error={error} onClose={() => setError(null)} />}
       <DataTable
         label="Packages"
@@ -125,20 +68,37 @@ export function PackagesTab() {
       </Typography>
       {dialog === 'create' && <CreatePackageDialog onClose={() => setDialog(null)} onCreated={(p) => packageSelected(p.id)} />}
       {dialog === 'duplicate' && selected && <DuplicateDialog pkg={selected} onClose={() => setDialog(null)} />}
-      {dialog === 'delete' && selected && (
-        <Dialog open onClose={() => setDialog(null)}>
-          <DialogTitle>Delete the package “{selected.name}”?</DialogTitle>
-          <DialogContent>
-            <Typography>Its stored files are removed unless another package shares them. A package a task used cannot be deleted.</Typography>
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={() => setDialog(null)}>Cancel</Button>
-            <Button variant="contained" color="error" autoFocus onClick={() => void remove()}>
-              Delete
-            </Button>
-          </DialogActions>
-        </Dialog>
-      )}
+      {dialog === 'delete' && selected && <DeletePackageDialog pkg={selected} onCancel={() => setDialog(null)} onDelete={() => void remove()} />}
     </Box>
+  );
+}
+
+/** Create Package…, and for the selected package Duplicate…, Delete (refused while a task uses it) and Properties. */
+function PackagesToolbar(props: { selected: Package | null; onDialog: (dialog: PackageDialog) => void }) {
+  const { selected, onDialog } = props;
+  const propertiesRequested = useConsole((s) => s.propertiesRequested);
+  return (
+    <Stack direction="row" spacing={1}>
+      <Button variant="contained" onClick={() => onDialog('create')}>
+        Create Package…
+      </Button>
+      <Button disabled={!selected} onClick={() => onDialog('duplicate')}>
+        Duplicate…
+      </Button>
+      <Tooltip title={selected && (selected.usedByTasks ?? 0) > 0 ? `Used by ${selected.usedByTasks} task(s): cannot be deleted` : 'Delete'}>
+        <span>
+          <Button disabled={!selected} onClick={() => onDialog('delete')}>
+            Delete
+          </Button>
+        </span>
+      </Tooltip>
+      <Tooltip title="F4">
+        <span>
+          <Button disabled={!selected} onClick={propertiesRequested}>
+            Properties
+          </Button>
+        </span>
+      </Tooltip>
+    </Stack>
   );
 }

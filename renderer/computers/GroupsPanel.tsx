@@ -1,0 +1,32 @@
+// The Computers tab's left pane: every computer, each group with its count, and "No group".
+import { Box, List, ListItemButton, ListItemText, Typography } from '@mui/material';
+import type { Computer } from '../../main/ipc/contract';
+import { useConsole } from '../state/store';
+
+export function GroupsPanel(props: { computers: readonly Computer[]; groups: readonly string[] }) {
+  const { computers, groups } = props;
+  const group = useConsole((s) => s.groupFilter);
+  const groupFilterChanged = useConsole((s) => s.groupFilterChanged);
+  return (
+    <Box sx={{ width: 180, flexShrink: 0, border: 1, borderColor: 'divider', bgcolor: 'background.paper', overflow: 'auto' }}>
+      <Typography variant="caption" sx={{ px: 1.5, pt: 1, display: 'block', color: 'text.secondary', fontWeight: 600 }}>
+        GROUPS
+      </Typography>
+      <List dense aria-label="Groups">
+        <ListItemButton selected={group === null} onClick={() => groupFilterChanged(null)}>
+          <ListItemText primary={`All computers (${computers.length})`} />
+        </ListItemButton>
+        {groups.map((g) => (
+          <ListItemButton key={g} selected={group === g} onClick={() => groupFilterChanged(g)}>
+            <ListItemText primary={`${g} (${computers.filter((c) => c.groupName === g).length})`} />
+          </ListItemButton>
+        ))}
+        {groups.length > 0 && (
+          <ListItemButton selected={group === ''} onClick={() => groupFilterChanged('')}>
+            <ListItemText primary="No group" />
+          </ListItemButton>
+        )}
+      </List>
+    </Box>
+  );
+}

@@ -1,0 +1,55 @@
+// The wizard's Package step: the package to install, remove or repair (Create Package… makes one
+// from an .msi) and the account msiexec runs as.
+import { Box, Button, FormControlLabel, Radio, RadioGroup, Stack, Typography } from '@mui/material';
+import type { Package } from '../../main/ipc/contract';
+import { DataTable, type Column } from '../components/DataTable';
+import { formatBytes } from '../format';
+import type { TaskDraft } from './draftProblem';
+import type { ActionWords } from './taskWords';
+
+const packageColumns: readonly Column<Package>[] = [
+  { key: 'name', header: 'Package', width: '26%', render: (p) => p.name },
+  { key: 'product', header: 'Product', render: (p) => [p.productName, p.productVersion].filter(Boolean).join(' ') || '—' },
+  { key: 'manufacturer', header: 'Manufacturer', width: '18%', render: (p) => p.manufacturer ?? '—' },
+  { key: 'msi', header: 'MSI', width: '22%', render: (p) => `${p.msiFileName} (${formatBytes(p.msiSize)})` },
+  { key: 'config', header: 'Configuration', width: '12%', render: (p) => p.configFileName ?? 'none' },
+];
+
+export function PackageStep(props: { draft: TaskDraft; words: ActionWords; packages: readonly Package[]; onChange: (patch: Partial<TaskDraft>, clearProblem?: boolean) => void; onCreatePackage: () => void }) {
+  const { draft, words, packages, onChange } = props;
+  return (
+    <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1, height: '100%' }}>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+        <Typography variant="subtitle2" sx={{ flex: 1 }} data-testid="wizard-package-title">
+          {words.title}
+        </Typography>
+        <Button variant="outlined" onClick={props.onCreatePackage}>
+          Create Package…
+        </Button>
+      </Stack>
+      <DataTable
+        label="Packages"
+        testId="wizard-packages"
+        columns={packageColumns}
+        rows={packages}
+        selected={draft.packageId === null ? [] : [draft.packageId]}
+        multiSelect={false}
+        onSelect={(ids) => {
+          const id = ids[0] ?? null;
+          onChange({ packageId: id, runAs: packages.find((p) => p.id === id)?.runAs ?? 'admin' }, true);
+        }}
+        empty="No packages yet. Create Package… from an .msi."
+      />
+      {draft.action !== 'install' && (
+        <Typography variant="body2" color="text.secondary">
+          The package's .msi is sent to each computer and checked as for an install: it names the product exactly.
+        </Typography>
+      )}
+      <Typography variant="subtitle2">{words.runAs}</Typography>
+      <RadioGroup row value={draft.runAs} onChange={(e) => onChange({ runAs: e.target.value as 'admin' | 'system' })}>
+        <FormControlLabel value="admin" control={<Radio />} label="the administrator account of each computer's logon" />
+        <FormControlLabel value="system" control={<Radio />} label="SYSTEM" />
+      </RadioGroup>
+    </Box>
+  );
+}
