@@ -1,6 +1,7 @@
 // Stands between the directory's socket and ldapts: reassembles the byte stream into whole
 // messages, checks each against the grammar (ldapGrammar.ts) and the search's limits, and hands
-// ldapts only checked messages; a connection the server closed is never silently reopened.
+// ldapts only checked messages; a connection the server closed is never silently reopened. A
+// StartTLS upgrade (RFC 4511 §4.14) moves the watch to the TLS socket over the same connection.
 import net from 'node:net';
 import { ConsoleError } from '../ipc/errors.js';
 import { protocolError } from './directoryErrors.js';
@@ -8,6 +9,14 @@ import { MAX_DIRECTORY_BYTES, MAX_DIRECTORY_RESULTS } from './directoryLimits.js
 import { LDAP_SEARCH_ENTRY, LDAP_SEARCH_REFERENCE, Malformed, elements, messageLength, validate } from './ldapGrammar.js';
 
 const ignore = () => undefined;
+
+/** A socket that fails at once, handed to ldapts in place of one the guard refuses. */
+function deadSocket(): net.Socket {
+  const dead = new net.Socket();
+  dead.on('error', ignore);
+  process.nextTick(() => dead.destroy(new Error('Connection closed')));
+  return dead;
+}
 
 /**
  * One search's guard: the first failure ends the search (onFailure hears it once, and the socket
@@ -20,8 +29,10 @@ export class WireGuard {
   bytes = 0;
   results = 0;
   failure: ConsoleError | null = null;
-  /** The search's one connection, once ldapts has made it. */
+  /** The search's one connection, once ldapts has made it (after StartTLS, its TLS socket). */
   socket: net.Socket | null = null;
+  /** The plain socket under a StartTLS upgrade, destroyed with the TLS one. */
+  private plain: net.Socket | null = null;
   private readonly sent = new Set<number>();
   private pending: Buffer = Buffer.alloc(0);
 
@@ -31,7 +42,13 @@ export class WireGuard {
     if (this.failure) return;
     this.failure = error;
     this.onFailure(error);
+    this.destroy();
+  }
+
+  /** Closes the connection: the TLS socket of a StartTLS upgrade and the plain one under it. */
+  destroy(): void {
     this.socket?.destroy();
+    this.plain?.destroy();
   }
 
   /** A message the client writes (ldapts writes whole, well-formed messages). */
@@ -81,18 +98,41 @@ export class WireGuard {
   }
 
   /**
+   * StartTLS: ldapts makes a TLS socket over the watched one (tls.connect with `socket`) once the
+   * server accepted the extended operation. That socket becomes the watched one — its plaintext is
+   * checked as before — and the plain one is only kept to be closed. Refused: a second upgrade, an
+   * upgrade of another socket, and bytes the server sent in clear after its StartTLS answer (they
+   * would be read as if they had come over TLS).
+   */
+  upgrade<S extends net.Socket>(over: unknown, create: () => S): S {
+    if (!this.socket || over !== this.socket || this.plain) {
+      this.fail(protocolError('a second TLS upgrade of the connection'));
+      return deadSocket() as S;
+    }
+    if (this.pending.length) {
+      this.fail(protocolError('bytes sent in clear after the StartTLS answer'));
+      return deadSocket() as S;
+    }
+    this.plain = this.socket;
+    this.socket = null;
+    return this.attach(create);
+  }
+
+  /**
    * ldapts creates its socket through this (createConnection, createSecureConnection): the first
    * is watched, every 'data' event and write passing the guard; a second is refused.
    */
   watch<S extends net.Socket>(create: () => S): S {
-    if (this.socket) {
+    if (this.socket || this.plain) {
       // ldapts reconnects (unbound) when the server closed the connection: refuse.
       this.fail(new ConsoleError('directory-closed', `The directory server ${this.url} closed the connection during the search.`, 'Check the server\'s logs and that the bind account may search; try again.'));
-      const dead = new net.Socket();
-      dead.on('error', ignore);
-      process.nextTick(() => dead.destroy(new Error('Connection closed')));
-      return dead as S;
+      return deadSocket() as S;
     }
+    return this.attach(create);
+  }
+
+  /** Makes the socket the watched one: every 'data' event and write passes the guard. */
+  private attach<S extends net.Socket>(create: () => S): S {
     const s = create();
     this.socket = s;
     s.on('error', ignore);
@@ -103,14 +143,15 @@ export class WireGuard {
     // Every 'data' event passes the guard: ldapts only ever sees whole, checked messages.
     const emit = s.emit.bind(s) as (event: string | symbol, ...args: unknown[]) => boolean;
     s.emit = ((event: string | symbol, ...args: unknown[]) => {
-      if (event !== 'data') return emit(event, ...args);
+      // Under a StartTLS upgrade the plain socket carries TLS records, which the TLS socket reads.
+      if (event !== 'data' || s === this.plain) return emit(event, ...args);
       const chunk = args[0];
       this.incoming(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)), (message) => emit('data', message));
       return true;
     }) as typeof s.emit;
     const write = s.write.bind(s) as (...args: unknown[]) => boolean;
     s.write = ((...args: unknown[]) => {
-      this.outgoing(args[0]);
+      if (s !== this.plain) this.outgoing(args[0]);
       return write(...args);
     }) as typeof s.write;
     return s;

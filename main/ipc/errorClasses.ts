@@ -67,6 +67,13 @@ export const ERROR_CLASSES = {
   'directory-closed': { when: 'The directory closed the connection.', advice: 'Retry; check the directory server\'s logs.' },
   'directory-protocol': { when: 'A malformed LDAP answer.', advice: 'Check that the server is an LDAP directory; report it.' },
   'directory-too-large': { when: 'The directory returned more than one search takes.', advice: 'Narrow the search (base DN or OU).' },
+  // LAPS: the computer's own local Administrator password, read from Active Directory
+  'laps-not-found': { when: 'No computer object in the directory matched the computer\'s DNS or NetBIOS name.', advice: 'Check that the computer is joined to the domain and that the base DN covers its OU; a computer added by address is looked up by its NetBIOS name.' },
+  'laps-ambiguous': { when: 'More than one computer object matched the computer\'s name.', advice: 'Add the computer by its full DNS name, or remove the stale computer object from the directory.' },
+  'laps-missing': { when: 'The computer object has no LAPS password: LAPS does not manage this computer.', advice: 'Deploy Windows LAPS (or legacy LAPS) to the computer and let it back up its password to Active Directory, or push with a credential instead.' },
+  'laps-denied': { when: 'The computer has a LAPS password, but the reading account may not read it.', advice: 'Grant the reading account the right to read LAPS passwords on the computer\'s OU (Set-LapsADReadPasswordPermission, or Set-AdmPwdReadPasswordPermission for legacy LAPS).' },
+  'laps-encrypted': { when: 'The computer\'s Windows LAPS password is stored encrypted (msLAPS-EncryptedPassword).', advice: 'Let the reading account read the cleartext attribute (Windows LAPS without encryption), or use legacy LAPS; decrypting msLAPS-EncryptedPassword needs a domain controller\'s MS-GKDI key service, which this console does not speak yet.' },
+  'laps-malformed': { when: 'The computer\'s LAPS attribute is not in the format LAPS writes.', advice: 'Have LAPS write a new password on the computer (Reset-LapsPassword, or expire the current one), then retry; report it if it repeats.' },
   export: { when: 'The export is larger than a ZIP can hold.', advice: 'Export fewer targets at once.' },
   'ipc-sender': { when: 'A call from a page that is not the console\'s.', advice: 'Open the console\'s own window; restart the console if it repeats.' },
   'ipc-contract': { when: 'A channel or event the contract does not declare.', advice: 'Restart the console; if it repeats, report it.' },

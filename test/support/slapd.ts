@@ -5,6 +5,9 @@
 // AD's own OIDs and names — objectClass computer (1.2.840.113556.1.3.30) with dNSHostName
 // (1.2.840.113556.1.4.619), operatingSystem (…4.363) and operatingSystemVersion (…4.365) — so the
 // console's query, (objectClass=computer), is the one it sends to a real domain controller.
+// The LAPS attributes come with Microsoft's OIDs too (MS-ADA2 2.64–2.71; Microsoft's "Windows LAPS
+// schema extensions reference"), with sAMAccountName (…4.221), and an ACL that hides the password
+// attributes, not their expiration times, from LAPS_DENIED_DN, as AD hides a confidential attribute.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,6 +20,9 @@ export const ADMIN_DN = `cn=admin,${BASE_DN}`;
 export const ADMIN_PASSWORD = 'directory-admin-pw';
 export const READER_DN = `cn=reader,ou=Service Accounts,${BASE_DN}`;
 export const READER_PASSWORD = 'reader-pw-42';
+/** An account that sees computer objects and their LAPS expiration times, not their LAPS passwords. */
+export const LAPS_DENIED_DN = `cn=helpdesk,ou=Service Accounts,${BASE_DN}`;
+export const LAPS_DENIED_PASSWORD = 'helpdesk-pw-7';
 
 const AD_COMPUTER_SCHEMA = `
 attributetype ( 1.2.840.113556.1.4.619 NAME 'dNSHostName'
@@ -26,8 +32,21 @@ attributetype ( 1.2.840.113556.1.4.363 NAME 'operatingSystem'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 attributetype ( 1.2.840.113556.1.4.365 NAME 'operatingSystemVersion'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.6.44.1.1 NAME 'msLAPS-PasswordExpirationTime'
+  EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.6.44.1.2 NAME 'msLAPS-Password'
+  EQUALITY caseExactIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.6.44.1.3 NAME 'msLAPS-EncryptedPassword'
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.8000.2554.50051.45980.28112.18903.35903.6685103.1224907.2.1 NAME 'ms-Mcs-AdmPwd'
+  EQUALITY caseExactIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.8000.2554.50051.45980.28112.18903.35903.6685103.1224907.2.2 NAME 'ms-Mcs-AdmPwdExpirationTime'
+  EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 objectclass ( 1.2.840.113556.1.3.30 NAME 'computer' SUP top STRUCTURAL
-  MUST cn MAY ( dNSHostName $ operatingSystem $ operatingSystemVersion $ description ) )
+  MUST cn MAY ( dNSHostName $ operatingSystem $ operatingSystemVersion $ description $ sAMAccountName $
+    msLAPS-PasswordExpirationTime $ msLAPS-Password $ msLAPS-EncryptedPassword $ ms-Mcs-AdmPwd $ ms-Mcs-AdmPwdExpirationTime ) )
 `;
 
 export interface DirectoryComputerSeed {
@@ -36,12 +55,17 @@ export interface DirectoryComputerSeed {
   readonly dnsName?: string;
   readonly os?: string;
   readonly osVersion?: string;
+  readonly sAMAccountName?: string;
+  /** More attributes (LAPS's): a Buffer, or a string LDIF cannot hold as it is, goes base64. */
+  readonly attributes?: Readonly<Record<string, string | Buffer>>;
 }
 
 export interface RunningSlapd {
   readonly host: string;
   readonly ldapUrl: string;
   readonly ldapsUrl: string;
+  /** The server's self-signed certificate (PEM; names dc01.corp.example and the host's address): the CA to trust. */
+  readonly certificatePem: string;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -68,6 +92,12 @@ async function waitForPort(host: string, port: number, child: ChildProcess, outp
   }
 }
 
+/** RFC 2849: a value that is not a SAFE-STRING (or is binary) is written base64 after '::'. */
+function ldifLine(name: string, value: string | Buffer): string {
+  if (typeof value === 'string' && /^[\x01-\x09\x0b\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*$/.test(value) && !value.endsWith(' ')) return `${name}: ${value}`;
+  return `${name}:: ${Buffer.from(value).toString('base64')}`;
+}
+
 function ldif(computers: readonly DirectoryComputerSeed[]): string {
   const ous = [...new Set(['Service Accounts', ...computers.map((c) => c.ou)])];
   const entries = [
@@ -75,8 +105,18 @@ function ldif(computers: readonly DirectoryComputerSeed[]): string {
     ...ous.map((ou) => `dn: ou=${ou},${BASE_DN}\nobjectClass: organizationalUnit\nou: ${ou}`),
     `dn: ${READER_DN}\nobjectClass: person\ncn: reader\nsn: Reader\nuserPassword: ${READER_PASSWORD}`,
     `dn: cn=Ann User,ou=Service Accounts,${BASE_DN}\nobjectClass: person\ncn: Ann User\nsn: User`,
+    `dn: ${LAPS_DENIED_DN}\nobjectClass: person\ncn: helpdesk\nsn: Helpdesk\nuserPassword: ${LAPS_DENIED_PASSWORD}`,
     ...computers.map((c) =>
-      [`dn: cn=${c.cn},ou=${c.ou},${BASE_DN}`, 'objectClass: computer', `cn: ${c.cn}`, c.dnsName && `dNSHostName: ${c.dnsName}`, c.os && `operatingSystem: ${c.os}`, c.osVersion && `operatingSystemVersion: ${c.osVersion}`]
+      [
+        `dn: cn=${c.cn},ou=${c.ou},${BASE_DN}`,
+        'objectClass: computer',
+        `cn: ${c.cn}`,
+        c.dnsName && `dNSHostName: ${c.dnsName}`,
+        c.os && `operatingSystem: ${c.os}`,
+        c.osVersion && `operatingSystemVersion: ${c.osVersion}`,
+        c.sAMAccountName && `sAMAccountName: ${c.sAMAccountName}`,
+        ...Object.entries(c.attributes ?? {}).map(([name, value]) => ldifLine(name, value)),
+      ]
         .filter(Boolean)
         .join('\n'),
     ),
@@ -90,7 +130,12 @@ export async function startSlapd(computers: readonly DirectoryComputerSeed[], ho
   const db = path.join(dir, 'db');
   fs.mkdirSync(db);
   fs.writeFileSync(path.join(dir, 'ad-computer.schema'), AD_COMPUTER_SCHEMA);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dc01.corp.example', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dc01.corp.example', '-addext', `subjectAltName=DNS:dc01.corp.example,IP:${host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+    { stdio: 'ignore' },
+  );
+  const certificatePem = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
   fs.writeFileSync(
     path.join(dir, 'slapd.conf'),
     [
@@ -109,6 +154,8 @@ export async function startSlapd(computers: readonly DirectoryComputerSeed[], ho
       `directory ${db}`,
       'maxsize 33554432',
       'access to attrs=userPassword by anonymous auth by * none',
+      // slapd leaves out of an entry the attributes the reader may not read, as AD does a confidential one.
+      `access to attrs=msLAPS-Password,msLAPS-EncryptedPassword,ms-Mcs-AdmPwd by dn.exact="${LAPS_DENIED_DN}" none by users read by * none`,
       'access to * by users read by * none',
       '',
     ].join('\n'),
@@ -141,5 +188,5 @@ export async function startSlapd(computers: readonly DirectoryComputerSeed[], ho
     await stop();
     throw error;
   }
-  return { host, ldapUrl, ldapsUrl, pid: child.pid!, stop };
+  return { host, ldapUrl, ldapsUrl, certificatePem, pid: child.pid!, stop };
 }
