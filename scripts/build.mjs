@@ -1,15 +1,18 @@
 // Builds every runnable piece with esbuild: the renderer (one bundle for both shells), the
 // Electron main process and sandboxed preload, and the browser shell.
+//   node scripts/build.mjs               into dist/
+//   node scripts/build.mjs --out DIR     into DIR (a test's own copy, which another run's
+//                                        rebuild of dist/ cannot pull from under it)
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
 
-export async function buildAll({ quiet = false } = {}) {
+export async function buildAll({ quiet = false, outDir = path.join(root, 'dist') } = {}) {
   const started = Date.now();
+  const dist = path.resolve(outDir);
   fs.rmSync(dist, { recursive: true, force: true });
   const node = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'warning' };
   await Promise.all([
@@ -35,11 +38,16 @@ export async function buildAll({ quiet = false } = {}) {
   ]);
   fs.copyFileSync(path.join(root, 'renderer/index.html'), path.join(dist, 'renderer/index.html'));
   fs.copyFileSync(path.join(root, 'assets/icon.png'), path.join(dist, 'renderer/assets/icon.png'));
-  if (!quiet) console.log(`built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!quiet) console.log(`built ${path.relative(root, dist) || '.'}/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  buildAll().catch((error) => {
+  const out = process.argv.indexOf('--out');
+  if (out !== -1 && !process.argv[out + 1]) {
+    console.error('--out needs a folder');
+    process.exit(1);
+  }
+  buildAll(out === -1 ? {} : { outDir: process.argv[out + 1] }).catch((error) => {
     console.error(error.message);
     process.exit(1);
   });

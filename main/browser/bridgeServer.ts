@@ -25,6 +25,8 @@ export interface BridgeServerOptions {
   /** Folder holding the built renderer (index.html and its assets). */
   readonly rendererDir: string;
   readonly port?: number;
+  /** The loopback address to listen on; default 127.0.0.1 (the shell allows only 127.x.y.z). */
+  readonly host?: string;
   /** Tests may fix the token; a launch never does. */
   readonly token?: string;
 }
@@ -131,15 +133,16 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   });
   wss.on('connection', (ws) => serveBridge(ctx, ws, { clients, batcher, router: options.router }));
 
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  ctx.hostHeader = `127.0.0.1:${port}`;
+  ctx.hostHeader = `${host}:${port}`;
   ctx.origin = `http://${ctx.hostHeader}`;
 
   return {

@@ -1,7 +1,9 @@
 // The browser shell: the console's main-process services with the renderer served on
 // 127.0.0.1 and the IPC contract carried over a WebSocket bridge. `npm start` runs this when
-// the Electron binary is absent. Options: --port N (default: a free port), --no-open.
+// the Electron binary is absent. Options: --port N (default: a free port), --host A (another
+// loopback IPv4 address, 127.x.y.z, to listen on; never a network one), --no-open.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { crashReportDir, installCrashReporter } from '../app/crashReport.js';
 import { resolveDataDir } from '../app/dataDir.js';
@@ -10,6 +12,7 @@ import { createConsoleServices } from '../app/services.js';
 import { redact } from '../smb/auth/secretRegistry.js';
 import { originSenderPolicy } from '../ipc/router.js';
 import { startBridgeServer } from './bridgeServer.js';
+import { takeStopSignals } from './stopSignals.js';
 
 function browserOpener(): string[] | null {
   if (process.platform === 'win32') return ['cmd', '/c', 'start', '""'];
@@ -24,10 +27,13 @@ installCrashReporter({ dir: crashReportDir(resolveDataDir()), shell: 'browser' }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
   });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not ${values.port}`);
+  // The bridge trusts the loopback interface (bridgeServer.ts): another 127/8 address, yes; a network one, never.
+  const host = values.host ?? '127.0.0.1';
+  if (!net.isIPv4(host) || !host.startsWith('127.')) throw new Error(`--host must be a loopback IPv4 address (127.x.y.z), not ${host}`);
 
   const dataDir = resolveDataDir();
   const services = createConsoleServices({ dataDir, shell: 'browser' });
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     events: services.events,
     rendererDir: rendererDir(),
     port,
+    host,
   });
   // One line a script can read (the end-to-end test does), one the admin reads.
   console.log(`PUSHCONSOLE_URL=${server.url}`);
@@ -61,10 +68,12 @@ async function main(): Promise<void> {
     stopping = true;
     await server.close();
     await services.close();
+    console.log('Push Install Console stopped.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  // Ctrl+C, SIGTERM; on Windows also Ctrl+Break and the console window closed. The shell is their
+  // only listener: a library's would end the process on Windows before this stop ran (stopSignals.ts).
+  takeStopSignals(() => void stop());
 }
 
 main().catch((error: unknown) => {

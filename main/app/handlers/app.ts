@@ -14,7 +14,11 @@ export function createAppHandlers(deps: HandlerDeps): DomainHandlers<'app'> {
   const scans = new Map<string, AbortController>();
   const places = () => {
     const list = [{ label: 'Home', path: os.homedir() }, { label: 'Data folder', path: deps.appInfo().dataDir }];
-    for (const p of ['/tmp', 'C:\\']) if (fs.existsSync(p)) list.push({ label: p, path: p });
+    // Each platform's own: on Windows, fs.existsSync('/tmp') asks about \tmp on the current drive, so
+    // a C:\tmp (or, under Wine, Linux's /tmp as Z:\tmp) put a Linux-style "/tmp" among the places.
+    // There the place is the system drive's root.
+    const roots = process.platform === 'win32' ? [`${process.env.SystemDrive || 'C:'}\\`] : ['/tmp'];
+    for (const p of roots) if (fs.existsSync(p)) list.push({ label: p, path: p });
     return list;
   };
 
