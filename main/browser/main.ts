@@ -15,7 +15,9 @@ import { startBridgeServer } from './bridgeServer.js';
 import { takeStopSignals } from './stopSignals.js';
 
 function browserOpener(): string[] | null {
-  if (process.platform === 'win32') return ['cmd', '/c', 'start', '""'];
+  // Not `cmd /c start`: cmd would parse the URL (an & in it ends the command) and Node's quoting of
+  // "" is not cmd's. url.dll's FileProtocolHandler hands the URL to the default browser unparsed.
+  if (process.platform === 'win32') return ['rundll32', 'url.dll,FileProtocolHandler'];
   if (process.platform === 'darwin') return ['open'];
   if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return null;
   return ['xdg-open'];
