@@ -222,10 +222,17 @@ export async function createWineNode(options: { bootTimeoutMs?: number } = {}): 
   };
 
   try {
-    // %APPDATA% as the prefix's own Windows programs see it (C:\users\<user>\AppData\Roaming).
-    const echo = await wine.run('cmd.exe', ['/c', 'echo', '%APPDATA%'], { timeoutMs: 60_000 });
-    const appData = echo.stdout.trim();
-    if (echo.status !== 0 || !/^[A-Za-z]:\\/.test(appData)) throw new Error(`%APPDATA% of the prefix: cmd said ${JSON.stringify(echo.stdout)} (exit ${echo.status}) ${echo.stderr}`);
+    // %APPDATA% as the prefix's own Windows programs see it (C:\users\<user>\AppData\Roaming),
+    // asked of node.exe itself: `cmd /c echo` failed now and then under load with "ShellExecuteEx
+    // failed: Internal error" while Wine's first programs started; one more try covers that start.
+    let appData = '';
+    let last = '';
+    for (let attempt = 1; attempt <= 2 && !/^[A-Za-z]:\\/.test(appData); attempt++) {
+      const asked = await run(['-e', 'process.stdout.write(process.env.APPDATA ?? "")']);
+      appData = asked.stdout.trim();
+      last = `node.exe said ${JSON.stringify(asked.stdout)} (exit ${asked.status}) ${asked.stderr}`;
+    }
+    if (!/^[A-Za-z]:\\/.test(appData)) throw new Error(`%APPDATA% of the prefix: ${last}`);
     return {
       wine,
       exe: { unix: exe, windows: paths.toWindows(exe) },
