@@ -6,7 +6,7 @@ import { openDatabase, schemaVersion, type Db } from '../store/database.js';
 import { ComputersRepo } from '../store/computersRepo.js';
 import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
-import { createConfSettingsBackend, createSettingsStore, type SettingsBackend, type SettingsStore } from '../store/settings.js';
+import { createConfSettingsBackend, createSettingsStore, type SettingsBackend } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 import { BackedVault, type CredentialVault } from '../engine/credentials.js';
@@ -16,17 +16,11 @@ import { startRetention } from './retention.js';
 import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
 import { PackageService } from './packageService.js';
+import type { ConsoleStores } from './handlers/common.js';
 
-export interface ConsoleServices {
+export interface ConsoleServices extends Stores {
   readonly dataDir: string;
-  readonly db: Db;
-  readonly computers: ComputersRepo;
-  readonly packages: PackagesRepo;
-  readonly tasks: TasksRepo;
-  readonly settings: SettingsStore;
-  readonly events: EventBus;
   readonly handlers: Handlers;
-  readonly vault: CredentialVault;
   router(policy: SenderPolicy): IpcRouter;
   /**
    * Starts the package server and the engine (crash recovery, scheduled tasks). A failure (port
@@ -80,15 +74,9 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   };
 }
 
-/** The database, its stores, the settings, the event bus and the vault: what the services are built on. */
-interface Stores {
+/** The database and what is built on it (handlers/common.ts ConsoleStores). */
+interface Stores extends ConsoleStores {
   readonly db: Db;
-  readonly computers: ComputersRepo;
-  readonly packages: PackagesRepo;
-  readonly tasks: TasksRepo;
-  readonly settings: SettingsStore;
-  readonly events: EventBus;
-  readonly vault: CredentialVault;
 }
 
 /** The push runtime once started, why it is not running (null when it is), and retention's stop. */

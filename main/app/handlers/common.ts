@@ -11,14 +11,18 @@ import type { TasksRepo } from '../../store/tasksRepo.js';
 import type { CredentialVault } from '../../engine/credentials.js';
 import type { PushRuntime } from '../../engine/runtime.js';
 
-export interface HandlerDeps {
-  readonly appInfo: () => AppInfo;
+/** The stores, the settings, the event bus and the vault: what the handlers and the services are built on. */
+export interface ConsoleStores {
   readonly computers: ComputersRepo;
   readonly packages: PackagesRepo;
   readonly tasks: TasksRepo;
   readonly settings: SettingsStore;
   readonly events: EventBus;
   readonly vault: CredentialVault;
+}
+
+export interface HandlerDeps extends ConsoleStores {
+  readonly appInfo: () => AppInfo;
   /** The push runtime (package server + engine) once started; null while starting or when it could not. */
   readonly runtime: () => PushRuntime | null;
   /** Why the runtime is not running, for the error the admin sees. */
