@@ -51,6 +51,11 @@ export interface LabHostConfig {
   readonly startTimeoutMs?: number;
   /** cut-mid-copy: bytes of a file write after which the connection is cut. */
   readonly cutAfterBytes?: number;
+  /**
+   * The simulated agent checks the install credential the console hands it against the host's
+   * accounts, as LogonUserW would (a wrong password: exit 18, msi-launch). Off: it takes any.
+   */
+  readonly checkInstallCredential?: boolean;
 }
 
 export type LabServiceState = 'stopped' | 'start-pending' | 'running' | 'stop-pending';

@@ -36,6 +36,15 @@ export interface LabOptions {
   readonly log?: (line: string) => void;
   /** The administrator's password on every host (default LAB_ADMIN's; the leak test uses a unique one). */
   readonly password?: string;
+  /**
+   * Each host's own local Administrator, beside the lab's domain account: its password (or account
+   * name and password, e.g. a renamed one LAPS manages), as LAPS gives every computer its own. The
+   * host accepts it as `.\Administrator`, `HOSTNAME\Administrator` or `Administrator`; undefined
+   * for a host leaves it without one.
+   */
+  readonly localAdministrator?: (hostName: string) => string | { readonly user: string; readonly password: string } | undefined;
+  /** The simulated agents check the install credential against the host's accounts (LabHostConfig.checkInstallCredential). */
+  readonly checkInstallCredential?: boolean;
 }
 
 export interface Lab {
@@ -119,14 +128,23 @@ function hostConfig(
     domain: LAB_DOMAIN,
     dnsDomain: LAB_DNS_DOMAIN,
     osVersion: { major: 10, minor: 0, build: 26100 },
-    accounts: profile === 'wrong-credentials' ? [{ ...account, password: `${account.password}-rotated` }] : [account],
+    accounts: [profile === 'wrong-credentials' ? { ...account, password: `${account.password}-rotated` } : account, ...localAdministrator(options, name)],
     profile,
     installTimeMs: options.installTimeMs ?? 3000,
     // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
     ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
     startTimeoutMs: options.startTimeoutMs ?? 2000,
     cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
+    ...(options.checkInstallCredential ? { checkInstallCredential: true } : {}),
   };
+}
+
+/** The host's own local Administrator account (LabOptions.localAdministrator), when it has one. */
+function localAdministrator(options: LabOptions, name: string): LabAccount[] {
+  const given = options.localAdministrator?.(name);
+  if (given === undefined) return [];
+  const { user, password } = typeof given === 'string' ? { user: 'Administrator', password: given } : given;
+  return [{ user, password, domain: '' }];
 }
 
 /** Starts every host's SMB server; when one fails, those already started are closed and the error thrown. */

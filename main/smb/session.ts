@@ -4,7 +4,7 @@
 // requires it or the console asks for it, and LOGOFF.
 import crypto from 'node:crypto';
 import {
-  NegotiateFlag, buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature, parseUserName,
+  NegotiateFlag, buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature, parseUserName, authenticateDomain,
   type ChallengeMessage,
 } from './auth/ntlm.js';
 import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from './auth/spnego.js';
@@ -17,7 +17,7 @@ import { SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
 
 export interface SmbCredentials {
-  /** `DOMAIN\user`, `user@domain`, or a local `user`. */
+  /** `DOMAIN\user`, `user@domain`, a local `user`, or `.\user` (local: the server's own NetBIOS name is sent as the domain). */
   readonly user: string;
   readonly password?: string;
   /** The NT hash (MD4 of the UTF-16LE password) held instead of the password. */
@@ -59,9 +59,11 @@ export class SmbSession {
   private static async authenticate(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions): Promise<SmbSession> {
     const hash = credentials.ntHash ?? (credentials.password !== undefined ? ntHash(credentials.password) : null);
     if (!hash) throw new SmbProtocolError('No password or NT hash was given for the session.', 'logon-failure', 'Set the credentials for this computer (Set Credentials…).');
-    const { user, domain } = parseUserName(credentials.user);
+    const { user } = parseUserName(credentials.user);
     const negotiateMessage = encodeNegotiateMessage();
     const leg1 = await challengeLeg(connection, negotiateMessage);
+    // `.\user` (a LAPS-managed local Administrator): the server's own NetBIOS name as the domain.
+    const domain = authenticateDomain(credentials.user, leg1.challenge);
     const auth = buildAuthenticateMessage({
       negotiateMessage,
       challengeMessage: leg1.challengeToken,

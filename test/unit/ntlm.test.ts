@@ -16,6 +16,7 @@ import {
   ntlmMessageSignature,
   ntowfV2,
   parseUserName,
+  authenticateDomain,
 } from '../../main/smb/auth/ntlm.js';
 import { rc4 } from '../../main/smb/crypto/rc4.js';
 
@@ -149,6 +150,15 @@ describe('parseUserName', () => {
     assert.deepEqual(parseUserName('Administrator'), { user: 'Administrator', domain: '' });
     assert.deepEqual(parseUserName('.\\Administrator'), { user: 'Administrator', domain: '' });
     assert.deepEqual(parseUserName('CORP\\first@last'), { user: 'first@last', domain: 'CORP' });
+  });
+
+  test('the domain sent: .\\user is the server\'s own NetBIOS name from its CHALLENGE (a local account); others as parsed', () => {
+    const challenge = { avPairs: { netbiosComputerName: 'WS-042', netbiosDomainName: 'CORP' } };
+    assert.equal(authenticateDomain('.\\Administrator', challenge), 'WS-042');
+    assert.equal(authenticateDomain('.\\Administrator', { avPairs: {} }), '');
+    assert.equal(authenticateDomain('Administrator', challenge), '');
+    assert.equal(authenticateDomain('CORP\\alice', challenge), 'CORP');
+    assert.equal(authenticateDomain('WS-042\\Administrator', challenge), 'WS-042');
   });
 });
 

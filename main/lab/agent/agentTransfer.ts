@@ -9,6 +9,7 @@ import type { AgentRun } from './agentRun.js';
 import { ConsoleStatusError, readSmall, type ConsoleClient } from './consoleClient.js';
 import { msiexecParameters, simWorkDir, type JobListing } from './jobListing.js';
 import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
+import { candidateAccounts } from '../smb/sessionSetup.js';
 
 /** What msiexec is run with. */
 interface MsiexecRun {
@@ -79,14 +80,21 @@ class ProgressPoster {
 /** Who msiexec runs as: SYSTEM, or the console's install credential when the job says admin (no credential → 18). */
 async function installAccount(run: AgentRun, client: ConsoleClient, listing: JobListing): Promise<string> {
   if (listing.runAs !== 'admin') return 'SYSTEM';
+  let credential: { user?: unknown; domain?: unknown; password?: unknown };
   try {
-    const credential = (await client.getJson('/v1/credential')) as { user?: unknown; domain?: unknown };
+    credential = (await client.getJson('/v1/credential')) as typeof credential;
     if (typeof credential?.user !== 'string') throw new Error('no user in the credential');
-    return typeof credential.domain === 'string' && credential.domain ? `${credential.domain}\\${credential.user}` : credential.user;
   } catch (error) {
     if (error instanceof ConsoleStatusError && error.status !== 401 && error.status !== 403) throw new AgentStop(AgentExit.MSIEXEC_LAUNCH, `no install credential: ${error.message}`);
     return refusedStop(error, 'credential', run.signal);
   }
+  const user = credential.user as string;
+  const domain = typeof credential.domain === 'string' ? credential.domain : '';
+  // LogonUserW(batch) as the real agent does: a host that checks refuses a password none of its accounts has (1326).
+  if (run.state.config.checkInstallCredential && !candidateAccounts(run.state.config, user, domain).some((a) => a.password === credential.password)) {
+    throw new AgentStop(AgentExit.MSIEXEC_LAUNCH, `LogonUserW(${domain ? `${domain}\\` : ''}${user}, batch) failed: Win32 error 1326`);
+  }
+  return domain ? `${domain}\\${user}` : user;
 }
 
 /** "Runs" msiexec: waits the host's install time; its exit code comes from the profile and whether the product is there. */

@@ -28,6 +28,24 @@ export function parseUserName(s: string): { user: string; domain: string } {
   return { user: s, domain: '' };
 }
 
+/**
+ * `.\user`: explicitly a local account of the computer logged on to. Its NTLM domain is then that
+ * computer's own NetBIOS name, which the server gives in its CHALLENGE (MsvAvNbComputerName,
+ * MS-NLMP 2.2.2.1): the NTLMv2 key is NTOWFv2(hash, user, UserDom) over the domain as sent
+ * (MS-NLMP 3.3.2), and a Windows server resolves its own name to its local account database — a
+ * domain member included, where an empty domain may be passed on to a domain controller. It is
+ * what `HOSTNAME\user` says by hand, and what tools that log on with a local account send.
+ */
+export function isLocalAccountName(s: string): boolean {
+  return s.startsWith('.\\');
+}
+
+/** The domain to send for a user name, given the server's CHALLENGE: `.\user` → the server's NetBIOS computer name (else ''). */
+export function authenticateDomain(s: string, challenge: Pick<ChallengeMessage, 'avPairs'>): string {
+  if (isLocalAccountName(s)) return challenge.avPairs.netbiosComputerName ?? '';
+  return parseUserName(s).domain;
+}
+
 function filetimeNow(): bigint {
   return BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH;
 }
