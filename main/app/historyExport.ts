@@ -39,6 +39,8 @@ export interface ExportDeps {
   readonly tasks: TasksRepo;
   /** The passwords of the credentials the task's targets used (to scrub, never to write). */
   readonly secretsOf: (credentialIds: readonly number[]) => string[];
+  /** A target's own secrets besides its credential's: the LAPS passwords this console read for it (to scrub). */
+  readonly targetSecrets?: (targetId: number) => string[];
 }
 
 function taskOrThrow(deps: ExportDeps, taskId: number) {
@@ -52,10 +54,13 @@ export function exportCsv(deps: ExportDeps, taskId: number): { fileName: string;
   const targets = deps.tasks.targetRecords(taskId);
   const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
   const rows = targets.map((t) =>
-    [
-      t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
-      t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers,
-    ].map(csvCell).join(','),
+    scrub(
+      [
+        t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
+        t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers,
+      ].map(csvCell).join(','),
+      deps.targetSecrets?.(t.id) ?? [],
+    ),
   );
   const text = scrub(`${CSV_COLUMNS.join(',')}\r\n${rows.map((r) => `${r}\r\n`).join('')}`, secrets);
   return { fileName: `task-${taskId}-${safeFilePart(task.name)}-results.csv`, text };
@@ -67,13 +72,14 @@ export function exportLogsZip(deps: ExportDeps, taskId: number, targetIds?: read
   const targets = deps.tasks.targetRecords(taskId).filter((t) => !wanted || wanted.has(t.id));
   const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
   const entries: ZipEntry[] = [];
-  const text = (s: string) => Buffer.from(scrub(s, secrets), 'utf8');
+  const text = (s: string, own: readonly string[] = []) => Buffer.from(scrub(scrub(s, own), secrets), 'utf8');
   entries.push({ name: 'results.csv', data: text(exportCsv(deps, taskId).text) });
   for (const t of targets) {
     const folder = `${safeFilePart(t.computer_name)}-${t.id}`;
+    const own = deps.targetSecrets?.(t.id) ?? [];
     const steps = deps.tasks.log(t.id).map((e) => `${e.at}\t${e.step}\t${e.detail}${e.code ? `\t[${e.code}]` : ''}`);
-    entries.push({ name: `${folder}/steps.log`, data: text(`${steps.join('\r\n')}\r\n`) });
-    if (t.msi_log) entries.push({ name: `${folder}/msi.log`, data: text(t.msi_log) });
+    entries.push({ name: `${folder}/steps.log`, data: text(`${steps.join('\r\n')}\r\n`, own) });
+    if (t.msi_log) entries.push({ name: `${folder}/msi.log`, data: text(t.msi_log, own) });
   }
   entries.push({
     name: 'README.txt',

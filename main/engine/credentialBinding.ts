@@ -10,10 +10,12 @@ export interface CredentialProblem {
 }
 
 /** Why a target cannot be pushed with its credential now (null: it can). */
-export function credentialProblem(vault: Pick<CredentialVault, 'logon'>, t: Pick<TargetRecord, 'credential_id'>, runAs: 'admin' | 'system' | undefined): CredentialProblem | null {
+export function credentialProblem(vault: Pick<CredentialVault, 'logon' | 'held'>, t: Pick<TargetRecord, 'credential_id'>, runAs: 'admin' | 'system' | undefined): CredentialProblem | null {
   if (t.credential_id === null) return { kind: 'missing', why: 'its credentials were deleted' };
+  if (!vault.held(t.credential_id)) return { kind: 'missing', why: 'its credentials are not held any more (they were not remembered when the console stopped)' };
+  // A LAPS credential has no logon of its own: each computer's password is read at push time (and kept whole).
   const logon = vault.logon(t.credential_id);
-  if (!logon) return { kind: 'missing', why: 'its credentials are not held any more (they were not remembered when the console stopped)' };
+  if (!logon) return null;
   if ((runAs ?? 'admin') === 'admin' && logon.keeps === 'nt-hash') return { kind: 'hash-only', why: `only the NT hash of ${qualifiedUser(logon)} is kept, and installing as the account needs its password` };
   return null;
 }

@@ -18,7 +18,7 @@ export interface RebindResult {
 
 export interface RebindDeps {
   readonly tasks: TasksRepo;
-  readonly vault: Pick<CredentialVault, 'logon'>;
+  readonly vault: Pick<CredentialVault, 'logon' | 'held' | 'lapsDirectory'>;
   readonly journal: Journal;
   readonly queue: TargetQueue;
   readonly turns: TargetTurns;
@@ -27,8 +27,10 @@ export interface RebindDeps {
 }
 
 export function rebindCredential(scope: RebindScope, credentialId: number, d: RebindDeps): RebindResult {
+  if (!d.vault.held(credentialId)) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+  // null for a LAPS credential: each computer's own password is read when its push starts.
   const credential = d.vault.logon(credentialId);
-  if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+  const who = credential ? qualifiedUser(credential) : `LAPS passwords from ${d.vault.lapsDirectory(credentialId)?.url ?? 'the directory'}`;
   const optionsOf = new Map<number, TaskOptions>();
   const options = (taskId: number): TaskOptions => {
     let o = optionsOf.get(taskId);
@@ -42,7 +44,7 @@ export function rebindCredential(scope: RebindScope, credentialId: number, d: Re
     isRunning: (id) => d.queue.isRunning(id),
     credentialGone: (t) => d.turns.credentialProblem(t, options(t.task_id)) !== null,
   });
-  if (credential.keeps === 'nt-hash') {
+  if (credential?.keeps === 'nt-hash') {
     const needPassword = candidates.filter((t) => t.state !== 'done' && (options(t.task_id).runAs ?? 'admin') === 'admin');
     if (needPassword.length) {
       const refusal = hashOnlyRefusal([qualifiedUser(credential)]);
@@ -52,7 +54,7 @@ export function rebindCredential(scope: RebindScope, credentialId: number, d: Re
   const resumed: TargetRecord[] = [];
   const toClean: number[] = [];
   for (const t of candidates) {
-    d.journal.step(t.task_id, t.id, 'credentials', `credentials set again: ${qualifiedUser(credential)}`);
+    d.journal.step(t.task_id, t.id, 'credentials', `credentials set again: ${who}`);
     if (t.state === WAITING) {
       d.journal.update(t.id, { credential_id: credentialId, state: 'queued', error_class: null, error_code: null, error_message: null, advice: null });
       resumed.push(t);
@@ -68,7 +70,7 @@ export function rebindCredential(scope: RebindScope, credentialId: number, d: Re
     if (d.tasks.task(t.task_id)?.status === 'running' && !d.queue.isQueued(t.id)) d.queue.push([{ targetId: t.id, taskId: t.task_id }]);
   }
   for (const id of toClean) d.clean(id);
-  if (candidates.length) d.journal.log(`Credentials ${qualifiedUser(credential)} set for ${candidates.length} target(s): ${resumed.length} resumed, ${toClean.length} being cleaned.`);
+  if (candidates.length) d.journal.log(`Credentials ${who} set for ${candidates.length} target(s): ${resumed.length} resumed, ${toClean.length} being cleaned.`);
   d.queue.pump();
   return { rebound: candidates.length, resumed: resumed.length, cleaning: toClean.length };
 }

@@ -12,8 +12,16 @@
 // - 'nt-hash': only MD4(UTF-16LE(password)); the password is dropped at once. Enough for the SMB
 //   logon, ADMIN$ and the SCM — packages installed as SYSTEM — and never enough to log on
 //   interactively or to install as the account.
+//
+// A credential's kind: 'account' (all of the above), or 'laps' — no logon of its own but a
+// directory connection (directory_json: URL, base DN, StartTLS, trust, the CA) and the account
+// that reads each computer's own local Administrator password from it at push time (username: a
+// DN or user@domain; its password is the secret, kept as any other). That password is read per
+// target and held only for that target's push (lapsSecrets.ts), never here.
 import crypto from 'node:crypto';
 import type { Db } from '../store/database.js';
+import { ConsoleError } from '../ipc/errors.js';
+import type { LapsDirectory } from '../import/lapsReader.js';
 import { registerSecret } from '../smb/auth/secretRegistry.js';
 import { ntHash, parseUserName } from '../smb/auth/ntlm.js';
 
@@ -39,6 +47,31 @@ export interface InstallCredential {
 /** Where a credential's secret is kept: the OS keychain (survives a restart) or memory (does not). */
 export type SecretStorage = 'keychain' | 'memory';
 
+/** Where a LAPS credential reads passwords: the directory, never a password. */
+export interface LapsConnection {
+  /** ldaps://dc01.corp.example[:636], or ldap://…[:389] with startTls. */
+  readonly url: string;
+  /** Where computer objects are searched (the subtree). */
+  readonly baseDn: string;
+  readonly startTls: boolean;
+  /** Accept a certificate nobody vouches for (a lab directory). */
+  readonly allowUntrusted: boolean;
+  /** The directory's CA certificate(s), PEM; null: Node's own roots. */
+  readonly caPem: string | null;
+}
+
+/** A LAPS credential as listed: the directory and the reading account, never a secret. */
+export interface LapsSummary {
+  readonly url: string;
+  readonly baseDn: string;
+  readonly startTls: boolean;
+  readonly allowUntrusted: boolean;
+  /** Whether a CA certificate was given. */
+  readonly ca: boolean;
+  /** The account that reads the LAPS passwords. */
+  readonly bindDn: string;
+}
+
 export interface CredentialSummary {
   id: number;
   label: string;
@@ -48,6 +81,8 @@ export interface CredentialSummary {
   available: boolean;
   storage: SecretStorage;
   keeps: SecretKind;
+  /** Present for a LAPS credential: each computer's own Administrator password is read from this directory. */
+  laps?: LapsSummary;
 }
 
 export interface PutOptions {
@@ -64,8 +99,14 @@ export interface CredentialVault {
   readonly problem: string | null;
   /** Stores a credential; returns its id. */
   put(label: string, user: string, password: string, options?: PutOptions): number;
-  /** The SMB logon material (the NT hash), or null when the secret is gone. */
+  /** Stores a LAPS credential: the directory and the account (bindDn) that reads LAPS passwords, its password kept as any secret. */
+  putLaps(label: string, connection: LapsConnection, bindDn: string, password: string, options?: Pick<PutOptions, 'remember'>): number;
+  /** The SMB logon material (the NT hash), or null when the secret is gone — or for a LAPS credential, which has none of its own. */
   logon(id: number): LogonCredential | null;
+  /** A LAPS credential's directory with the reading account's password, or null (gone, or not a LAPS credential). */
+  lapsDirectory(id: number): LapsDirectory | null;
+  /** Whether the credential exists and its secret is held now (either kind). */
+  held(id: number): boolean;
   /** The password for the agent's TLS hand-off; null when gone or when only the NT hash is kept. */
   installCredential(id: number): InstallCredential | null;
   /** Every form of the secret an export must scrub (password and NT hash hex); [] when gone. */
@@ -93,9 +134,11 @@ interface CredentialRow {
   username: string;
   secret_ref: string;
   secret_kind: SecretKind;
+  kind: 'account' | 'laps';
+  directory_json: string | null;
 }
 
-const ROW_COLUMNS = 'id, label, domain, username, secret_ref, secret_kind';
+const ROW_COLUMNS = 'id, label, domain, username, secret_ref, secret_kind, kind, directory_json';
 const HASH_HEX = /^[0-9a-f]{32}$/;
 
 const MEMORY_PREFIX = 'memory:';
@@ -120,10 +163,29 @@ export class BackedVault implements CredentialVault {
 
   put(label: string, user: string, password: string, options: PutOptions = {}): number {
     const { user: name, domain } = parseUserName(user);
-    const remember = options.remember ?? true;
     const keep = options.keep ?? 'password';
     registerSecret(password);
     const secret = keep === 'nt-hash' ? ntHash(password).toString('hex') : password;
+    return this.insert(secret, options.remember ?? true, (ref) =>
+      this.db
+        .prepare('INSERT INTO credentials (label, domain, username, secret_ref, secret_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(label, domain, name, ref, keep, this.now().toISOString()).lastInsertRowid,
+    );
+  }
+
+  putLaps(label: string, connection: LapsConnection, bindDn: string, password: string, options: Pick<PutOptions, 'remember'> = {}): number {
+    const checked = checkLapsConnection(connection);
+    if (!bindDn.trim()) throw new ConsoleError('invalid-request', 'A LAPS credential needs the account that reads the passwords.', 'Give its DN or user@domain.');
+    registerSecret(password);
+    return this.insert(password, options.remember ?? true, (ref) =>
+      this.db
+        .prepare("INSERT INTO credentials (label, domain, username, secret_ref, secret_kind, kind, directory_json, created_at) VALUES (?, NULL, ?, ?, 'password', 'laps', ?, ?)")
+        .run(label, bindDn.trim(), ref, JSON.stringify(checked), this.now().toISOString()).lastInsertRowid,
+    );
+  }
+
+  /** The secret where it is kept (the backend when remembered and there is one, else memory), then the row; no row, no secret. */
+  private insert(secret: string, remember: boolean, insertRow: (ref: string) => number | bigint): number {
     let ref = `${MEMORY_PREFIX}${crypto.randomUUID()}`;
     if (remember && this.backend) {
       const keyRef = `${this.backend.prefix}${crypto.randomUUID()}`;
@@ -133,19 +195,30 @@ export class BackedVault implements CredentialVault {
       this.secrets.set(ref, secret);
     }
     try {
-      return Number(
-        this.db
-          .prepare('INSERT INTO credentials (label, domain, username, secret_ref, secret_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(label, domain, name, ref, keep, this.now().toISOString()).lastInsertRowid,
-      );
+      return Number(insertRow(ref));
     } catch (error) {
       this.forget(ref);
       throw error;
     }
   }
 
+  lapsDirectory(id: number): LapsDirectory | null {
+    const row = this.row(id);
+    if (!row || row.kind !== 'laps' || !row.directory_json) return null;
+    const password = this.secret(row.secret_ref);
+    if (password === null) return null;
+    const c = JSON.parse(row.directory_json) as LapsConnection;
+    return { url: c.url, baseDn: c.baseDn, bindDn: row.username, password, startTls: c.startTls, allowUntrusted: c.allowUntrusted, ...(c.caPem ? { ca: c.caPem } : {}) };
+  }
+
+  held(id: number): boolean {
+    const row = this.row(id);
+    return row !== undefined && this.holds(row.secret_ref);
+  }
+
   logon(id: number): LogonCredential | null {
     const row = this.row(id);
+    if (row?.kind === 'laps') return null;
     const secret = row ? this.secret(row.secret_ref) : null;
     if (!row || secret === null) return null;
     const hash = row.secret_kind === 'nt-hash' ? (HASH_HEX.test(secret) ? Buffer.from(secret, 'hex') : null) : ntHash(secret);
@@ -155,7 +228,7 @@ export class BackedVault implements CredentialVault {
 
   installCredential(id: number): InstallCredential | null {
     const row = this.row(id);
-    if (!row || row.secret_kind !== 'password') return null;
+    if (!row || row.secret_kind !== 'password' || row.kind === 'laps') return null;
     const password = this.secret(row.secret_ref);
     return password === null ? null : { user: row.username, domain: row.domain ?? '', password };
   }
@@ -178,6 +251,7 @@ export class BackedVault implements CredentialVault {
       available: this.holds(r.secret_ref),
       storage: r.secret_ref.startsWith(MEMORY_PREFIX) ? 'memory' : 'keychain',
       keeps: r.secret_kind,
+      ...(r.kind === 'laps' && r.directory_json ? { laps: lapsSummary(r.directory_json, r.username) } : {}),
     }));
   }
 
@@ -219,6 +293,25 @@ export class BackedVault implements CredentialVault {
     if (ref.startsWith(MEMORY_PREFIX)) this.secrets.delete(ref);
     else if (this.backend && ref.startsWith(this.backend.prefix)) this.backend.delete(ref);
   }
+}
+
+/** A LAPS directory connection, checked: LDAPS, or LDAP with StartTLS (a LAPS password never crosses in clear), and a base DN. */
+export function checkLapsConnection(c: LapsConnection): LapsConnection {
+  const url = c.url.trim();
+  const scheme = /^(ldaps?):\/\/[^/\s]+\/?$/i.exec(url)?.[1]?.toLowerCase();
+  const advice = 'Give the directory as ldaps://server (port 636), or ldap://server (389) with StartTLS.';
+  if (!scheme) throw new ConsoleError('invalid-request', 'The directory is not an ldap:// or ldaps:// URL.', advice);
+  if (scheme === 'ldap' && !c.startTls) throw new ConsoleError('invalid-request', 'LAPS passwords are not read over plain LDAP.', `${advice} A LAPS password never crosses the network in clear.`);
+  if (scheme === 'ldaps' && c.startTls) throw new ConsoleError('invalid-request', 'StartTLS is for ldap:// URLs; ldaps:// is TLS already.', advice);
+  if (!c.baseDn.trim()) throw new ConsoleError('invalid-request', 'A LAPS credential needs the base DN its computers are under.', 'Give the domain, e.g. DC=corp,DC=example.');
+  const caPem = c.caPem?.trim() ? c.caPem.trim() : null;
+  if (caPem && !/-----BEGIN CERTIFICATE-----/.test(caPem)) throw new ConsoleError('invalid-request', 'The CA certificate is not PEM.', 'Paste the domain CA\'s certificate in PEM (-----BEGIN CERTIFICATE-----), or leave it empty.');
+  return { url, baseDn: c.baseDn.trim(), startTls: c.startTls, allowUntrusted: c.allowUntrusted, caPem };
+}
+
+function lapsSummary(directoryJson: string, bindDn: string): LapsSummary {
+  const c = JSON.parse(directoryJson) as LapsConnection;
+  return { url: c.url, baseDn: c.baseDn, startTls: c.startTls, allowUntrusted: c.allowUntrusted, ca: Boolean(c.caPem), bindDn };
 }
 
 /** Secrets in process memory only: a CLI run, the simulated lab, tests. */

@@ -8,7 +8,11 @@
 // preparePush.ts and carried out by pushTarget.ts.
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord } from '../store/tasksRepo.js';
-import type { LogonCredential } from './credentials.js';
+import type { SmbCredentials } from '../smb/session.js';
+import { qualifiedUser, type InstallCredential } from './credentials.js';
+import { lapsLogon } from './lapsLogon.js';
+import { lapsScope, TargetLapsSecrets } from './lapsSecrets.js';
+import { registerScopedSecret } from '../smb/auth/secretRegistry.js';
 import { probeSmbPort } from './probeAhead.js';
 import type { RebindScope } from './credentialBinding.js';
 import { rebindCredential, type RebindResult } from './credentialRebind.js';
@@ -33,6 +37,7 @@ export class PushEngine {
   private readonly completion: TaskCompletion;
   private readonly turns: TargetTurns;
   private readonly cleaner: LeftoverCleaner;
+  private readonly lapsSecrets = new TargetLapsSecrets();
   private closed = false;
   private abandoned = false;
 
@@ -51,12 +56,13 @@ export class PushEngine {
       },
     });
     this.completion = new TaskCompletion(o.tasks, this.journal, (taskId) => this.queue.runsTask(taskId));
-    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now);
+    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now, this.lapsSecrets);
     this.cleaner = new LeftoverCleaner({
       tasks: o.tasks,
       journal: this.journal,
       isRunning: (id) => this.queue.isRunning(id),
-      logonFor: (t) => this.logonFor(t),
+      held: (t) => t.credential_id !== null && o.vault.held(t.credential_id),
+      credentialsFor: (t, step) => this.credentialsFor(t, step),
       connection: () => ({ timeouts: pushTimeouts(o.settings(), o.timeouts), encryptWhenSupported: o.settings().encryptWhenSupported }),
     });
   }
@@ -112,15 +118,42 @@ export class PushEngine {
     return recoverInterrupted({
       tasks: this.o.tasks,
       now: () => this.now,
-      canClean: (t) => this.logonFor(t) !== null,
+      canClean: (t) => t.credential_id !== null && this.o.vault.held(t.credential_id),
       clean: (targetId) => void this.removeLeftovers(targetId).catch(() => undefined),
       revoke: (targetId) => this.o.grants.revokeTarget(targetId),
       log: (line) => this.journal.log(line),
     });
   }
 
-  private logonFor(t: TargetRecord): LogonCredential | null {
-    return t.credential_id !== null ? this.o.vault.logon(t.credential_id) : null;
+  /**
+   * How Remove Leftovers (and recovery's cleanup) logs on to a target's computer: its credential's
+   * NT hash, or — a LAPS credential — the computer's LAPS password read again now (used for this
+   * cleanup only). Null when the credential is gone; a failed LAPS read throws its ConsoleError.
+   */
+  private async credentialsFor(t: TargetRecord, step: (detail: string) => void): Promise<SmbCredentials | null> {
+    if (t.credential_id === null) return null;
+    const laps = this.o.vault.lapsDirectory(t.credential_id);
+    if (!laps) {
+      const logon = this.o.vault.logon(t.credential_id);
+      return logon ? { user: qualifiedUser(logon), ntHash: logon.ntHash } : null;
+    }
+    const read = await lapsLogon(laps, { name: t.computer_name, address: t.address, port: t.port ?? 445 }, { connectTimeoutMs: pushTimeouts(this.o.settings(), this.o.timeouts).connectMs });
+    registerScopedSecret(lapsScope(t.id), read.secret.password);
+    step(`LAPS password read again for the cleanup: ${read.secret.attribute}, account .\\${read.secret.account}`);
+    return read.credentials;
+  }
+
+  /** The agent's install credential for a target (the package server's hand-off): its push's LAPS password, else its credential's password. */
+  installCredentialFor(targetId: number): InstallCredential | null {
+    const laps = this.lapsSecrets.installCredential(targetId);
+    if (laps) return laps;
+    const id = this.o.tasks.targetRecord(targetId)?.credential_id ?? null;
+    return id !== null ? this.o.vault.installCredential(id) : null;
+  }
+
+  /** How many pushes hold a LAPS password now (0 once none runs: each is forgotten when its push ends). */
+  get lapsPasswordsHeld(): number {
+    return this.lapsSecrets.size;
   }
 
   /** Set Credentials… on targets, a task or computers (credentialRebind.ts). */

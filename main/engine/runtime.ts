@@ -67,12 +67,9 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
     // The global connection cap and the per-address rate limit (429 + Retry-After).
     ...AGENT_CHANNEL_LIMITS,
     onEvent: hub.publish,
-    credentialFor: (grant) => {
-      // Decrypted only for this hand-off to the agent over TLS.
-      const target = o.tasks.targetRecord(grant.targetId);
-      const id = target?.credential_id ?? null;
-      return Promise.resolve(id !== null ? vault.installCredential(id) : null);
-    },
+    credentialFor: (grant) =>
+      // Decrypted only for this hand-off to the agent over TLS: the target's own LAPS password while its push holds one, else its credential's.
+      Promise.resolve(engineRef?.installCredentialFor(grant.targetId) ?? null),
     onLog: (targetId, detail) => {
       if (targetId !== null) engineRef?.note(targetId, 'package-server', detail);
       else o.log?.(detail);

@@ -3,11 +3,17 @@
 // Every change goes through the journal; a target's end is committed before it is announced (the
 // windows read the row the event speaks of).
 import crypto from 'node:crypto';
-import type { TargetChanges } from '../store/tasksRepo.js';
+import { ConsoleError } from '../ipc/errors.js';
+import type { LapsDirectory, LapsSecret } from '../import/lapsReader.js';
+import type { Settings } from '../ipc/contract.js';
+import type { TargetChanges, TargetRecord } from '../store/tasksRepo.js';
 import type { CredentialProblem } from './credentialBinding.js';
 import { credentialProblem } from './credentialBinding.js';
+import type { LogonCredential } from './credentials.js';
 import type { EngineOptions, TaskOptions } from './engineTypes.js';
 import type { Journal } from './journal.js';
+import { describeLaps, expiredWarning, lapsLogon } from './lapsLogon.js';
+import type { TargetLapsSecrets } from './lapsSecrets.js';
 import { pushTimeouts, type PackageFiles } from './packageFiles.js';
 import { preparePush } from './preparePush.js';
 import { pushTarget, type PushTargetHooks } from './pushTarget.js';
@@ -32,6 +38,8 @@ export class TargetTurns {
     private readonly completion: TaskCompletion,
     private readonly timers: EngineTimers,
     private readonly now: () => Date,
+    /** The LAPS passwords of the pushes under way, one per target, for that push only. */
+    private readonly lapsSecrets: TargetLapsSecrets,
   ) {}
 
   credentialProblem(t: Parameters<typeof credentialProblem>[1], options: TaskOptions): CredentialProblem | null {
@@ -73,12 +81,24 @@ export class TargetTurns {
       this.journal.progress(taskId, targetId, WAITING, null, null);
       return;
     }
-    const credential = this.o.vault.logon(target.credential_id!)!;
+    const laps = this.o.vault.lapsDirectory(target.credential_id!);
     const settings = this.o.settings();
     const started = Date.now();
     const attempts = target.attempts + 1;
     const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
-    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null });
+    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null, laps_attribute: null, laps_account: null });
+
+    // A LAPS credential: this computer's own password, read now; a failure is the target's verdict, before any logon.
+    let credential: LogonCredential;
+    let lapsSecret: LapsSecret | null = null;
+    if (laps) {
+      const read = await this.readLaps(taskId, target, laps, settings, signal);
+      if ('verdict' in read) return this.finish(taskId, targetId, started, read.verdict);
+      lapsSecret = read.secret;
+      credential = read.credential;
+    } else {
+      credential = this.o.vault.logon(target.credential_id!)!;
+    }
 
     const prepared = preparePush({
       target, packageId: task.package_id, options, settings, credential, problem,
@@ -88,7 +108,9 @@ export class TargetTurns {
     });
     if ('verdict' in prepared) return this.finish(taskId, targetId, started, prepared.verdict);
     this.journal.step(taskId, targetId, 'start', prepared.startLine);
-    const result = await pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
+    const push = () => pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
+    // The LAPS password is held for this push only (the agent's install credential), forgotten when it ends or throws.
+    const result = lapsSecret ? await this.lapsSecrets.during(targetId, lapsSecret, push) : await push();
 
     const retries = options.retryCount ?? settings.retryCount;
     if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.completion.isCancelled(taskId)) {
@@ -104,6 +126,30 @@ export class TargetTurns {
       return;
     }
     this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null });
+  }
+
+  /**
+   * Reads the target's LAPS password (docs/ARCHITECTURE.md §6): the step log says where it was
+   * looked up, which attribute and account were used, and warns when it expired (the push still
+   * tries it). A laps-* or directory-* failure — or the computer's address not saying its name —
+   * ends the target with its class and advice; a cancel ends it cancelled.
+   */
+  private async readLaps(taskId: number, target: TargetRecord, laps: LapsDirectory, settings: Settings, signal: AbortSignal): Promise<{ secret: LapsSecret; credential: LogonCredential } | { verdict: Verdict }> {
+    const targetId = target.id;
+    this.journal.step(taskId, targetId, 'laps', `reading the computer's LAPS password from ${laps.url} as ${laps.bindDn}`);
+    try {
+      const logon = await lapsLogon(laps, { name: target.computer_name, address: target.address, port: target.port ?? 445 }, { connectTimeoutMs: pushTimeouts(settings, this.o.timeouts).connectMs, signal });
+      const { secret } = logon;
+      this.journal.step(taskId, targetId, 'laps', `${describeLaps(secret)} (found ${logon.lookedUp}: ${secret.dn})`);
+      if (secret.expired) this.journal.step(taskId, targetId, 'laps', expiredWarning(secret), 'LAPS-EXPIRED');
+      this.journal.update(targetId, { laps_attribute: secret.attribute, laps_account: secret.account });
+      return { secret, credential: { id: target.credential_id!, user: secret.account, domain: '.', keeps: 'password', ntHash: logon.credentials.ntHash } };
+    } catch (error) {
+      const e = error instanceof ConsoleError ? error : new ConsoleError('internal', error instanceof Error ? error.message : String(error));
+      const cancelled = e.errorClass === 'cancelled' || signal.aborted;
+      this.journal.step(taskId, targetId, 'error', `${cancelled ? 'cancelled while reading the LAPS password' : e.message} ${cancelled ? '' : e.advice}`.trim(), e.code);
+      return { verdict: cancelled ? { outcome: 'cancelled', errorClass: 'cancelled', code: null, message: 'The push was cancelled.', advice: 'Retry when ready.' } : { outcome: 'failed', errorClass: e.errorClass, code: e.code, message: e.message, advice: e.advice } };
+    }
   }
 
   /** A turn that threw: a bug, not a push failure; the target ends `internal`. */

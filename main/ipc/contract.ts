@@ -21,7 +21,7 @@ import {
   type DiagnosticsResult,
   type HostInfoResult,
 } from './contract/computers.js';
-import { CredentialCheckSchema, CredentialSchema, credentialsChannels, type Credential, type CredentialCheck } from './contract/credentials.js';
+import { CredentialCheckSchema, CredentialSchema, credentialsChannels, LapsDirectorySchema, LapsFoundSchema, type Credential, type CredentialCheck, type LapsFound } from './contract/credentials.js';
 import {
   MsiInfoSchema,
   PackageInspectionSchema,
@@ -53,7 +53,7 @@ import { eventChannels, MenuCommandSchema, type MenuCommand } from './contract/e
 export { IpcErrorSchema, TargetStateSchema, OutcomeSchema, type IpcError, type TargetState };
 export { ComputerSchema, ComputerImportPreviewSchema, HostInfoResultSchema, DiagnosticsResultSchema };
 export type { Computer, ComputerImportPreview, HostInfoResult, DiagnosticsResult };
-export { CredentialSchema, CredentialCheckSchema, type Credential, type CredentialCheck };
+export { CredentialSchema, CredentialCheckSchema, LapsDirectorySchema, LapsFoundSchema, type Credential, type CredentialCheck, type LapsFound };
 export { PackageSchema, XmlProblemSchema, MsiInfoSchema, PackageInspectionSchema };
 export type { Package, XmlProblem, MsiInfo, PackageInspection };
 export { TaskActionSchema, TaskStatusSchema, TaskSummarySchema, type TaskAction, type TaskSummary };

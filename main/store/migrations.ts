@@ -125,4 +125,20 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE credentials ADD COLUMN secret_kind TEXT NOT NULL DEFAULT 'password' CHECK (secret_kind IN ('password', 'nt-hash'));
     `,
   },
+  {
+    version: 5,
+    name: 'LAPS credentials: a directory whose account reads each computer\'s own local Administrator password at push time; which LAPS attribute and account a target used',
+    sql: `
+      -- 'account': an SMB logon (username, domain, its secret); 'laps': username is the account that
+      -- reads LAPS passwords (a DN or user@domain), the secret its password, directory_json where.
+      ALTER TABLE credentials ADD COLUMN kind TEXT NOT NULL DEFAULT 'account' CHECK (kind IN ('account', 'laps'));
+      -- For 'laps': {"url", "baseDn", "startTls", "allowUntrusted", "caPem"}; never a password.
+      ALTER TABLE credentials ADD COLUMN directory_json TEXT;
+
+      -- A LAPS target's last attempt: the attribute its password came from and the local account
+      -- it logged on as (never the password, which lives in memory for that push only).
+      ALTER TABLE task_targets ADD COLUMN laps_attribute TEXT;
+      ALTER TABLE task_targets ADD COLUMN laps_account TEXT;
+    `,
+  },
 ];

@@ -46,6 +46,9 @@ export interface TargetRecord {
   leftovers: string | null;
   attempts: number;
   msi_log: string | null;
+  /** A LAPS target: the attribute its password was read from (msLAPS-Password, ms-Mcs-AdmPwd) and the local account used. */
+  laps_attribute: string | null;
+  laps_account: string | null;
 }
 
 export type TargetChanges = Partial<Omit<TargetRecord, 'id' | 'task_id' | 'computer_id' | 'computer_name'>>;
@@ -64,7 +67,7 @@ export interface TaskRecord {
 
 const TARGET_COLUMNS = new Set([
   'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
-  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log',
+  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account',
 ]);
 
 function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => number | null): TaskTarget {

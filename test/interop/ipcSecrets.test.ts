@@ -43,6 +43,8 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'targets.log': (ids) => ({ targetId: ids.targetId }),
   'credentials.list': () => ({}),
   'credentials.set': (ids) => ({ label: 'Second', user: 'CORP\\other', password: `${ids.password}-2`, remember: false }),
+  // A LAPS credential whose reading account has the same password (the directory is the silent port).
+  'credentials.setLaps': (ids) => ({ label: 'LAPS', url: `ldaps://127.0.0.1:${ids.ldapPort}`, baseDn: 'DC=corp,DC=example', startTls: false, allowUntrusted: true, bindDn: 'reader@corp.example', password: ids.password, remember: false }),
   'credentials.remove': (ids) => ({ id: ids.credentialId }),
   'credentials.test': (ids) => ({ credentialId: ids.credentialId, computerIds: [ids.computerId] }),
   'tasks.create': (ids) => ({ name: 'Another', packageId: ids.packageId, scheduledAt: null, runAs: 'system', action: 'uninstall', targets: [{ computerId: ids.computerId, credentialId: ids.credentialId }] }),

@@ -90,3 +90,48 @@ test('credentials stored before migration 4 (no secret_kind) read back as passwo
   assert.throws(() => db.prepare("UPDATE credentials SET secret_kind = 'plaintext' WHERE id = ?").run(id), /CHECK constraint/);
   db.close();
 });
+
+test('a LAPS credential: the directory in its row (never a password), the reading account\'s password kept as any secret, no logon of its own', () => {
+  const db = openDatabase({ location: ':memory:' });
+  const backend = new RecordingBackend();
+  const vault = new BackedVault(db, backend);
+  const connection = { url: 'ldaps://dc01.corp.example', baseDn: 'DC=corp,DC=example', startTls: false, allowUntrusted: false, caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' };
+  const id = vault.putLaps('LAPS corp', connection, 'CN=reader,OU=Service Accounts,DC=corp,DC=example', PASSWORD, { remember: true });
+  assert.deepEqual(backend.written, [PASSWORD], 'the reader\'s password goes to the keychain as any remembered one');
+  const [listed] = vault.list();
+  assert.deepEqual(listed, {
+    id, label: 'LAPS corp', user: 'CN=reader,OU=Service Accounts,DC=corp,DC=example', domain: '', available: true, storage: 'keychain', keeps: 'password',
+    laps: { url: 'ldaps://dc01.corp.example', baseDn: 'DC=corp,DC=example', startTls: false, allowUntrusted: false, ca: true, bindDn: 'CN=reader,OU=Service Accounts,DC=corp,DC=example' },
+  });
+  assert.equal(vault.logon(id), null, 'no SMB logon of its own: each computer\'s LAPS password is read at push time');
+  assert.equal(vault.installCredential(id), null);
+  assert.equal(vault.held(id), true);
+  const dir = vault.lapsDirectory(id)!;
+  assert.deepEqual({ ...dir }, { url: connection.url, baseDn: connection.baseDn, bindDn: 'CN=reader,OU=Service Accounts,DC=corp,DC=example', password: PASSWORD, startTls: false, allowUntrusted: false, ca: connection.caPem });
+  const row = JSON.stringify(db.prepare('SELECT * FROM credentials').all());
+  assert.ok(!row.includes(PASSWORD) && row.includes('"kind":"laps"'), row);
+  // Not remembered: memory only, gone for a new vault over the same database (a restart).
+  const once = vault.putLaps('LAPS once', { ...connection, url: 'ldap://dc02.corp.example:389', startTls: true, caPem: null }, 'reader@corp.example', 'other-pw', { remember: false });
+  assert.equal(vault.list().find((c) => c.id === once)!.storage, 'memory');
+  const restarted = new BackedVault(db, backend);
+  assert.equal(restarted.held(once), false);
+  assert.equal(restarted.lapsDirectory(once), null);
+  assert.equal(restarted.lapsDirectory(id)!.password, PASSWORD);
+  // An account credential is not a LAPS one.
+  assert.equal(vault.lapsDirectory(vault.put('x', 'CORP\\x', 'pw')), null);
+  vault.remove(id);
+  assert.ok(![...backend.items.values()].includes(PASSWORD), 'removing it removes its keychain item');
+  db.close();
+});
+
+test('a LAPS directory that would send passwords in clear, or is not LDAP, is refused', () => {
+  const db = openDatabase({ location: ':memory:' });
+  const vault = new MemoryVault(db);
+  const base = { url: 'ldaps://dc01', baseDn: 'DC=corp', startTls: false, allowUntrusted: false, caPem: null };
+  for (const bad of [{ url: 'ldap://dc01' }, { url: 'https://dc01' }, { url: 'ldaps://dc01', startTls: true }, { baseDn: ' ' }, { caPem: 'not a certificate' }]) {
+    assert.throws(() => vault.putLaps('bad', { ...base, ...bad }, 'reader', 'pw'), (e: Error & { errorClass?: string }) => e.errorClass === 'invalid-request', JSON.stringify(bad));
+  }
+  assert.throws(() => vault.putLaps('bad', base, ' ', 'pw'), /reads the passwords/);
+  assert.deepEqual(vault.list(), []);
+  db.close();
+});

@@ -5,11 +5,11 @@ import path from 'node:path';
 import type { DiagnosticsResult, HostInfoResult } from '../../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../../ipc/errors.js';
 import { parseComputerEntry } from '../../engine/computerEntry.js';
-import { qualifiedUser } from '../../engine/credentials.js';
 import { diagnose, type DiagnoseReport } from '../../engine/diagnose.js';
 import { previewComputerList } from '../../import/computerList.js';
 import { getHostInfo } from '../../smb/hostInfo.js';
 import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
+import { computerLogon, type ComputerLogon } from './credentials.js';
 import { DatabaseClosedError } from '../../store/database.js';
 
 /** Text/CSV imports are read whole; 4 MB is far beyond 10 000 lines of names. */
@@ -156,17 +156,25 @@ async function getInfo(deps: HandlerDeps, ids: readonly number[]): Promise<HostI
 
 /** Diagnostics: the pre-flight checks on each computer with the chosen credentials. */
 async function diagnoseComputers(deps: HandlerDeps, ids: readonly number[], credentialId: number): Promise<DiagnosticsResult[]> {
-  const credential = deps.vault.logon(credentialId);
-  if (!credential) throw new ConsoleError('credentials-missing', 'These credentials are not available any more.', 'Set them again.');
+  const logonFor = computerLogon(deps, credentialId);
   const settings = deps.settings.get();
   return eachLimited(computersById(deps, ids), 16, async ({ id, computer }): Promise<DiagnosticsResult> => {
     if (!computer) return { computerId: id, ok: false, checks: [], errors: [{ ...notFound, step: 'lookup' }] };
+    let logon: ComputerLogon;
+    try {
+      logon = await logonFor(computer);
+    } catch (error) {
+      // A LAPS credential whose read failed for this computer: nothing else is checked.
+      const e = toIpcError(error);
+      return { computerId: id, ok: false, checks: [{ check: 'LAPS password', ok: false, detail: `${e.class}: ${e.message}` }], errors: [{ ...e, step: 'laps' }] };
+    }
     const r = await diagnose(
       { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-      { credentials: { user: qualifiedUser(credential), ntHash: credential.ntHash }, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+      { credentials: logon.credentials, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
     );
     if (r.osVersion || r.domain) deps.computers.updateInfo(id, { domain: r.dnsName?.split('.').slice(1).join('.') || r.domain, os: r.osVersion ? `Windows ${r.osVersion}` : null });
-    return { computerId: id, ok: r.ok, checks: diagnosticChecks(r, qualifiedUser(credential)), errors: r.errors };
+    const laps = logon.laps ? [{ check: 'LAPS password', ok: true, detail: `${logon.laps.attribute}, account .\\${logon.laps.account}${logon.laps.expired ? ' (expired: it may be stale)' : ''}, found ${logon.laps.lookedUp}` }] : [];
+    return { computerId: id, ok: r.ok, checks: [...laps, ...diagnosticChecks(r, logon.user)], errors: r.errors };
   });
 }
 

@@ -1,6 +1,9 @@
 // The History tab's exports: a task's results as CSV and its logs as a ZIP, with every form of
-// its credentials' secrets scrubbed out (main/app/historyExport.ts).
+// its credentials' secrets — and the LAPS passwords read for its targets — scrubbed out
+// (main/app/historyExport.ts).
 import { exportCsv, exportLogsZip } from '../historyExport.js';
+import { lapsScope } from '../../engine/lapsSecrets.js';
+import { scopedSecretForms } from '../../smb/auth/secretRegistry.js';
 import type { DomainHandlers, HandlerDeps } from './common.js';
 
 export function createHistoryHandlers(deps: HandlerDeps): DomainHandlers<'history'> {
@@ -17,5 +20,7 @@ function exportDeps(deps: HandlerDeps) {
   return {
     tasks: deps.tasks,
     secretsOf: (ids: readonly number[]) => [...new Set(ids)].flatMap((id) => deps.vault.scrubForms(id)),
+    // The LAPS passwords read for a target live in no store: the secret register knows them by target.
+    targetSecrets: (targetId: number) => scopedSecretForms(lapsScope(targetId)),
   };
 }

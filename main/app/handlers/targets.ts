@@ -34,7 +34,7 @@ export function createTargetsHandlers(deps: HandlerDeps): DomainHandlers<'target
         computerName: t.computer_name,
         items: leftoverItems(JSON.parse(t.leftovers!) as Leftovers),
         since: t.finished_at,
-        credentialAvailable: t.credential_id !== null && deps.vault.logon(t.credential_id) !== null,
+        credentialAvailable: t.credential_id !== null && deps.vault.held(t.credential_id),
       }));
     },
     'targets.msiLog': ({ targetId }) => ({ log: deps.tasks.targetRecord(targetId)?.msi_log ?? null }),

@@ -3,6 +3,30 @@
 import { z } from 'zod';
 import { Id, IpcErrorSchema, NoRequest, type ChannelSpecs } from './common.js';
 
+/** A LAPS credential's directory and reading account: where each computer's own password is read, never a secret. */
+export const LapsDirectorySchema = z.object({
+  url: z.string(),
+  baseDn: z.string(),
+  startTls: z.boolean(),
+  allowUntrusted: z.boolean(),
+  /** Whether a CA certificate was given (the PEM itself stays in main). */
+  ca: z.boolean(),
+  /** The account that reads the LAPS passwords (a DN or user@domain). */
+  bindDn: z.string(),
+});
+
+/** What the LAPS read found for one computer (Test, Diagnostics): the attribute and account, never the password. */
+export const LapsFoundSchema = z.object({
+  attribute: z.enum(['msLAPS-Password', 'ms-Mcs-AdmPwd']),
+  account: z.string(),
+  expired: z.boolean(),
+  expiresAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  /** How the computer object was found: by DNS name, by NetBIOS name (as the computer reports it). */
+  lookedUp: z.string(),
+});
+export type LapsFound = z.infer<typeof LapsFoundSchema>;
+
 /** A stored credential: who, never the password. */
 export const CredentialSchema = z.object({
   id: Id,
@@ -15,6 +39,8 @@ export const CredentialSchema = z.object({
   storage: z.enum(['keychain', 'memory']),
   /** The password (installs as this account possible) or only its NT hash (SYSTEM installs). */
   keeps: z.enum(['password', 'nt-hash']),
+  /** A LAPS credential: each computer's own local Administrator password is read from this directory at push time (user is the reading account). */
+  laps: LapsDirectorySchema.optional(),
 });
 export type Credential = z.infer<typeof CredentialSchema>;
 
@@ -26,6 +52,8 @@ export const CredentialCheckSchema = z.object({
   adminShareWritable: z.boolean().nullable(),
   scmAccess: z.boolean().nullable(),
   error: IpcErrorSchema.nullable(),
+  /** A LAPS credential: which attribute and account the computer's password came from (null: not read). */
+  laps: LapsFoundSchema.nullable().optional(),
 });
 export type CredentialCheck = z.infer<typeof CredentialCheckSchema>;
 
@@ -41,6 +69,28 @@ export const credentialsChannels = {
         remember: z.boolean(),
         /** 'nt-hash': the password is dropped at once and only its NT hash kept (SYSTEM installs only). */
         keep: z.enum(['password', 'nt-hash']).optional(),
+      })
+      .strict(),
+    result: CredentialSchema,
+  },
+  /**
+   * A LAPS credential: the directory (LDAPS, or LDAP with StartTLS) and the account that reads each
+   * computer's own local Administrator password from it when its push starts. The reading
+   * account's password is kept as any credential's (keychain when remembered, else memory).
+   */
+  'credentials.setLaps': {
+    request: z
+      .object({
+        label: z.string().trim().max(128).optional(),
+        url: z.string().trim().min(8).max(512),
+        baseDn: z.string().trim().min(1).max(1024),
+        startTls: z.boolean(),
+        allowUntrusted: z.boolean(),
+        /** The domain CA's certificate(s), PEM, when Node's own roots do not vouch for the directory. */
+        caPem: z.string().max(64 * 1024).optional(),
+        bindDn: z.string().trim().min(1).max(1024),
+        password: z.string().min(1).max(256),
+        remember: z.boolean(),
       })
       .strict(),
     result: CredentialSchema,

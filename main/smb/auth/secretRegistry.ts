@@ -11,8 +11,10 @@ export const REDACTED = '[redacted]';
 interface Registry {
   /** password → its forms */
   readonly secrets: Map<string, readonly string[]>;
-  /** Every form of every secret, longest first (a form inside a longer one goes after it). */
-  forms: string[];
+  /** Every form of every secret, longest first (a form inside a longer one goes after it); null: to be sorted again. */
+  forms: string[] | null;
+  /** scope → the secrets registered for it (a target's LAPS passwords: `laps-target:<id>`). */
+  scopes?: Map<string, Set<string>>;
 }
 
 const KEY = Symbol.for('push-install-console.secretRegistry');
@@ -25,6 +27,12 @@ function registry(): Registry {
     holder[KEY] = r;
   }
   return r;
+}
+
+/** The forms, sorted when first needed after a registration (a LAPS push registers one password per computer). */
+function allForms(r: Registry): string[] {
+  r.forms ??= [...new Set([...r.secrets.values()].flat())].sort((a, b) => b.length - a.length);
+  return r.forms;
 }
 
 const spacedHex = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
@@ -69,7 +77,29 @@ export function registerSecret(secret: string | null | undefined): void {
   const r = registry();
   if (r.secrets.has(secret)) return;
   r.secrets.set(secret, secretTextForms(secret));
-  r.forms = [...new Set([...r.secrets.values()].flat())].sort((a, b) => b.length - a.length);
+  r.forms = null;
+}
+
+/**
+ * A secret that belongs to one scope besides being registered: a LAPS password read for one
+ * target (`laps-target:<id>`), so an export of that target's logs scrubs it too, although the
+ * push that used it has forgotten it.
+ */
+export function registerScopedSecret(scope: string, secret: string | null | undefined): void {
+  if (typeof secret !== 'string' || secret === '') return;
+  registerSecret(secret);
+  const r = registry();
+  r.scopes ??= new Map();
+  const set = r.scopes.get(scope) ?? new Set<string>();
+  set.add(secret);
+  r.scopes.set(scope, set);
+}
+
+/** Every form of the secrets registered for a scope, longest first ([] when none). */
+export function scopedSecretForms(scope: string): string[] {
+  const secrets = registry().scopes?.get(scope);
+  if (!secrets) return [];
+  return [...new Set([...secrets].flatMap((s) => registry().secrets.get(s) ?? secretTextForms(s)))].sort((a, b) => b.length - a.length);
 }
 
 /** How many distinct secrets are registered (tests, diagnostics; never the secrets themselves). */
@@ -86,7 +116,7 @@ export function replaceForms(text: string, forms: readonly string[], marker: str
 
 /** Replaces every form of every registered secret in `text` with [redacted]. */
 export function redactSecrets(text: string): string {
-  return replaceForms(text, registry().forms);
+  return replaceForms(text, allForms(registry()));
 }
 
 // Key names whose values are secrets, in `key=value`, `key: value` and JSON `"key":"value"` form.
