@@ -9,14 +9,13 @@
 // 14600 the lab's SMB port, 14601 and 14602 the package server of each push.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import { EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
 import { REPO_ROOT } from '../support/childProcess.js';
+import { CLI_BUNDLE, ensurePushctlBundle, linuxPathsIn } from '../support/pushctlBundle.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWineNode, type WineNode, type WineNodeRun } from '../support/wineNode.js';
 
@@ -26,7 +25,6 @@ const FAILING = '127.0.190.2';
 const FAILING_PROFILE = 'msi-1603';
 const PASSWORD_ENV = 'PIC_LAB_PASSWORD';
 const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
-const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'cli', 'pushctl.js');
 
 let node: WineNode;
 let lab: Lab;
@@ -41,17 +39,8 @@ let dataUnix: string;
 let dataWin: string;
 
 before(async () => {
-  const t0 = Date.now();
   work = makeTempDir('pic-wincon-');
-  // The main-process bundles, as `npm run build` makes them (about a second) — unless the CLI
-  // bundle is newer than every source it is built from (npm test has just built it): the build
-  // empties dist/ first, under any other test of this tree that is reading it at the time.
-  const fresh = bundleIsFresh();
-  if (!fresh) {
-    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(build.status, 0, `node scripts/build.mjs: ${build.stdout}${build.stderr}`);
-  }
-  assert.ok(fs.existsSync(CLI_BUNDLE));
+  const buildMs = ensurePushctlBundle();
   const built = Date.now();
   node = await createWineNode();
   const booted = Date.now();
@@ -74,7 +63,7 @@ before(async () => {
   pushctl = [node.paths.toWindows(CLI_BUNDLE)];
   dataWin = `${node.appData.windows}\\Push Install Console`;
   dataUnix = node.paths.toUnix(dataWin);
-  console.log(`# build ${fresh ? 'skipped (dist/cli is newer than its sources)' : `${built - t0} ms`}, Wine prefix with Windows Node ${booted - built} ms, lab ${Date.now() - booted} ms`);
+  console.log(`# build ${buildMs === null ? 'skipped (dist/cli is newer than its sources)' : `${buildMs} ms`}, Wine prefix with Windows Node ${booted - built} ms, lab ${Date.now() - booted} ms`);
 });
 
 after(async () => {
@@ -83,24 +72,8 @@ after(async () => {
   if (work) removeDir(work);
 });
 
-/** dist/cli/pushctl.js exists and is newer than main/, package.json, package-lock.json and the build script. */
-function bundleIsFresh(): boolean {
-  if (!fs.existsSync(CLI_BUNDLE)) return false;
-  const built = fs.statSync(CLI_BUNDLE).mtimeMs;
-  const sources = [path.join(REPO_ROOT, 'package.json'), path.join(REPO_ROOT, 'package-lock.json'), path.join(REPO_ROOT, 'scripts', 'build.mjs')];
-  for (const entry of fs.readdirSync(path.join(REPO_ROOT, 'main'), { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) sources.push(path.join(entry.parentPath, entry.name));
-  }
-  return sources.every((file) => fs.statSync(file).mtimeMs <= built);
-}
-
 /** Linux paths (of this machine, the repository, the prefix) that must never show on Windows. */
-function linuxPaths(text: string): string[] {
-  const hits = new Set<string>();
-  for (const m of text.matchAll(/(?<![\w.\\-])\/(?:tmp|work|root|home|usr|etc|var|proc|dev|run)\/[^\s"'`]*/g)) hits.add(m[0]);
-  for (const p of [REPO_ROOT, node.wine.prefix, os.tmpdir() + '/']) if (text.includes(p)) hits.add(p);
-  return [...hits];
-}
+const linuxPaths = (text: string): string[] => linuxPathsIn(text, [node.wine.prefix]);
 
 /** Nothing on stderr (no warning, no keychain notice, no crash) and no Linux path anywhere. */
 function assertCleanOutput(r: WineNodeRun, what: string): void {
