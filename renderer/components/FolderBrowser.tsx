@@ -1,7 +1,7 @@
 // The chooser FileField opens where the shell has no open dialog of its own (a browser page cannot
 // learn a local file's path): main lists a folder's subfolders and the files of the wanted kinds.
 import { Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Stack, TextField, Typography } from '@mui/material';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FolderListing, IpcError } from '../../main/ipc/contract';
 import { formatBytes } from '../format';
 import { request } from '../state/actions';
@@ -15,12 +15,23 @@ export function FolderBrowser(props: { title: string; extensions: string[]; onCh
   const [error, setError] = useState<IpcError | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
+  // Only the newest listing is shown, and one that arrives after the admin typed a folder does not
+  // overwrite what they typed (the first listing can be slow; Go then opens what was typed).
+  const latest = useRef(0);
+  const typedSince = useRef(false);
+  const onTyped = (value: string) => {
+    typedSince.current = true;
+    setTyped(value);
+  };
 
   const open = async (folder: string | undefined) => {
+    const seq = ++latest.current;
+    typedSince.current = false;
     const r = await request('files.list', { ...(folder ? { path: folder } : {}), extensions: props.extensions });
+    if (seq !== latest.current) return;
     if (r.ok) {
       setListing(r.result);
-      setTyped(r.result.path);
+      if (!typedSince.current) setTyped(r.result.path);
       setChosen(null);
       setError(null);
       lastFolder = r.result.path;
@@ -36,7 +47,7 @@ export function FolderBrowser(props: { title: string; extensions: string[]; onCh
     <Dialog open onClose={props.onClose} fullWidth maxWidth="md" aria-label={props.title}>
       <DialogTitle>{props.title}</DialogTitle>
       <DialogContent dividers>
-        <FolderBar listing={listing} typed={typed} onTyped={setTyped} onOpen={(folder) => void open(folder)} />
+        <FolderBar listing={listing} typed={typed} onTyped={onTyped} onOpen={(folder) => void open(folder)} />
         {error && <ErrorNotice error={error} />}
         <FolderEntries listing={listing} extensions={props.extensions} chosen={chosen} onFolder={(name) => void open(join(name))} onFile={setChosen} onOpenFile={(name) => props.onChosen(join(name))} />
         {listing?.truncated && <Typography variant="caption">Only the first 5 000 entries are shown.</Typography>}
