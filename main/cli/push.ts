@@ -14,10 +14,62 @@ import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import { DEFAULT_SMB_PORT, parseComputerEntry } from '../engine/computerEntry.js';
-import { MemoryVault } from '../engine/credentials.js';
+import { checkLapsConnection, MemoryVault, type LapsConnection } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
+import { ConsoleError } from '../ipc/errors.js';
 
-export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID)
+/** The LAPS options push and diagnose share (instead of --user/--password-env). */
+export const LAPS_USAGE = `--laps --ldap ldap[s]://HOST[:PORT] --base-dn DN --ldap-user USER --ldap-password-env VAR [--ldap-ca FILE] [--ldap-starttls]`;
+
+export const LAPS_HELP = `      --laps logs on to each computer with its own local Administrator password, read from
+      Active Directory (Windows LAPS msLAPS-Password, else legacy ms-Mcs-AdmPwd) when its push
+      starts, over LDAPS or LDAP with --ldap-starttls, as --ldap-user (a DN or user@domain) whose
+      password is read from VAR; --ldap-ca FILE: the directory's CA certificate (PEM).
+`;
+
+export const LAPS_OPTIONS = {
+  laps: { type: 'boolean', default: false },
+  ldap: { type: 'string' },
+  'base-dn': { type: 'string' },
+  'ldap-user': { type: 'string' },
+  'ldap-password-env': { type: 'string' },
+  'ldap-ca': { type: 'string' },
+  'ldap-starttls': { type: 'boolean', default: false },
+} as const;
+
+/** A LAPS directory from the command line: where, as whom, with the reader's password from the environment. */
+export interface LapsArgs {
+  readonly connection: LapsConnection;
+  readonly bindDn: string;
+  readonly password: string;
+}
+
+type LapsValues = { laps?: boolean; ldap?: string; 'base-dn'?: string; 'ldap-user'?: string; 'ldap-password-env'?: string; 'ldap-ca'?: string; 'ldap-starttls'?: boolean };
+
+/** --laps and its options, checked: null when --laps is not given, else the directory or why it is refused. */
+export function parseLapsArgs(values: LapsValues): LapsArgs | string | null {
+  const given = (['ldap', 'base-dn', 'ldap-user', 'ldap-password-env', 'ldap-ca'] as const).filter((k) => values[k] !== undefined);
+  if (!values.laps) return given.length || values['ldap-starttls'] ? `--${given[0] ?? 'ldap-starttls'} is a LAPS option: give --laps too` : null;
+  for (const k of ['ldap', 'base-dn', 'ldap-user', 'ldap-password-env'] as const) if (!values[k]) return `--laps needs --${k}`;
+  const password = process.env[values['ldap-password-env']!];
+  if (password === undefined || password === '') return `the environment variable ${values['ldap-password-env']} is not set`;
+  let caPem: string | null = null;
+  if (values['ldap-ca']) {
+    try {
+      caPem = fs.readFileSync(values['ldap-ca'], 'utf8');
+    } catch (error) {
+      return `${values['ldap-ca']} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+  }
+  try {
+    const connection = checkLapsConnection({ url: values.ldap!, baseDn: values['base-dn']!, startTls: values['ldap-starttls'] ?? false, allowUntrusted: false, caPem });
+    return { connection, bindDn: values['ldap-user']!, password };
+  } catch (error) {
+    return error instanceof ConsoleError ? `${error.message} ${error.advice}` : String(error);
+  }
+}
+
+export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID | ${LAPS_USAGE})
        [--as user|system] [--action install|uninstall|repair] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
       Installs the .msi on each computer now (--action uninstall: removes its product, msiexec /x;
       repair: msiexec /fvomus; the .msi is sent and verified either way, it names the product): copies the agent over SMB, starts it as a service,
@@ -26,7 +78,8 @@ export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml
       --as user (default) runs msiexec under USER; --as system under LocalSystem.
       --credential ID uses credentials the console remembered in the OS keychain (their id in
       the data folder's database); a --password-env password is used for this run only.
-      Exit code 0 only when every computer succeeded.
+${LAPS_HELP}      Exit code 0 only when every computer succeeded; --json gives each computer's outcome,
+      class, code, steps and, with --laps, lapsAttribute and lapsAccount (never a password).
 `;
 
 interface JsonTarget {
@@ -40,6 +93,9 @@ interface JsonTarget {
   rebootRequired: boolean;
   durationMs: number | null;
   leftovers: unknown;
+  /** --laps: the attribute the computer's password came from and the local account it logged on as. */
+  lapsAttribute: string | null;
+  lapsAccount: string | null;
   steps: { at: string; step: string; detail: string; code: string | null }[];
 }
 
@@ -55,6 +111,7 @@ interface PushArgs {
   readonly storedId: number | null;
   readonly user?: string;
   readonly password?: string;
+  readonly laps?: LapsArgs;
   readonly as: 'user' | 'system';
   readonly action: 'install' | 'uninstall' | 'repair';
   readonly concurrency?: number;
@@ -81,6 +138,7 @@ function parsePushArgs(args: string[]): PushArgs | string {
       callback: { type: 'string' },
       port: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...LAPS_OPTIONS,
     },
   });
   if (positionals.length === 0) return 'name at least one computer';
@@ -97,10 +155,13 @@ function parsePushArgs(args: string[]): PushArgs | string {
   const storedId = values.credential !== undefined ? Number(values.credential) : null;
   if (storedId !== null && !(Number.isInteger(storedId) && storedId > 0)) return '--credential must be a credential id';
   if (storedId !== null && (values.user || values['password-env'])) return 'give either --credential or --user with --password-env, not both';
-  if (storedId === null && !values.user) return '--user USER is required (or --credential ID)';
-  if (storedId === null && !values['password-env']) return '--password-env VAR is required (the password is never taken from the command line)';
+  const laps = parseLapsArgs(values);
+  if (typeof laps === 'string') return laps;
+  if (laps && (storedId !== null || values.user || values['password-env'])) return '--laps reads each computer\'s own password: give it instead of --user/--password-env or --credential';
+  if (storedId === null && !laps && !values.user) return '--user USER is required (or --credential ID, or --laps)';
+  if (storedId === null && !laps && !values['password-env']) return '--password-env VAR is required (the password is never taken from the command line)';
   const password = values['password-env'] ? process.env[values['password-env']] : undefined;
-  if (storedId === null && password === undefined) return `the environment variable ${values['password-env']} is not set`;
+  if (storedId === null && !laps && password === undefined) return `the environment variable ${values['password-env']} is not set`;
   if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
   const action = values.action;
   if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
@@ -110,7 +171,7 @@ function parsePushArgs(args: string[]): PushArgs | string {
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return '--port must be 0..65535';
   return {
     hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, json: values.json,
-    ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}),
+    ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}), ...(laps ? { laps } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
   };
 }
@@ -136,7 +197,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
   const events = createEventBus();
   // The keychain only when a remembered credential is asked for; a --password-env one stays in memory.
   const vault = a.storedId !== null ? openKeychainVault(db, { log: (line) => err.write(`pushctl push: ${line}\n`) }) : new MemoryVault(db);
-  if (a.storedId !== null && !vault.logon(a.storedId)) {
+  if (a.storedId !== null && !vault.held(a.storedId)) {
     db.close();
     return fail(`credential ${a.storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
   }
@@ -152,8 +213,13 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       ...(a.config ? { configFileName: path.basename(a.config), configPath: path.resolve(a.config) } : {}),
       parameters: a.params,
     });
-    // Installed as SYSTEM, the run needs only the NT hash: the password is dropped at once.
-    const credentialId = a.storedId ?? runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' ? 'nt-hash' : 'password' });
+    // Installed as SYSTEM, the run needs only the NT hash: the password is dropped at once. With
+    // --laps the reader's password is held in memory for this run, each computer's read at its push.
+    const credentialId =
+      a.storedId ??
+      (a.laps
+        ? runtime.vault.putLaps(`pushctl LAPS ${a.laps.connection.url}`, a.laps.connection, a.laps.bindDn, a.laps.password, { remember: false })
+        : runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' ? 'nt-hash' : 'password' }));
     const targets = a.hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
     const names = new Map<number, string>();
     if (!a.json) {
@@ -204,6 +270,8 @@ function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
     rebootRequired: t.reboot_required === 1,
     durationMs: t.started_at && t.finished_at ? Date.parse(t.finished_at) - Date.parse(t.started_at) : null,
     leftovers: t.leftovers ? (JSON.parse(t.leftovers) as unknown) : null,
+    lapsAttribute: t.laps_attribute,
+    lapsAccount: t.laps_account,
     steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
   }));
 }
@@ -214,6 +282,7 @@ function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream):
   for (const r of report) {
     const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';
     out.write(`${ok ? '✓' : '✗'} ${r.target}: ${r.outcome}${r.errorClass && !ok ? ` (${r.errorClass}${r.code ? ` ${r.code}` : ''})` : ''}${r.durationMs !== null ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : ''}\n`);
+    if (r.lapsAttribute) out.write(`    LAPS: ${r.lapsAttribute}, account .\\${r.lapsAccount ?? '?'}\n`);
     if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
     if (r.rebootRequired) out.write('    restart required to finish the installation\n');
   }

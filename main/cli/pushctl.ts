@@ -9,25 +9,33 @@ import { resolveDataDir, DATA_DIR_ENV } from '../app/dataDir.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import type { SmbCredentials } from '../smb/session.js';
 import { diagnose, parseTarget, type DiagnoseReport } from '../engine/diagnose.js';
-import { PUSH_USAGE, runPush } from './push.js';
+import { lapsLogon } from '../engine/lapsLogon.js';
+import type { LapsFound } from '../ipc/contract.js';
+import { toIpcError } from '../ipc/errors.js';
+import { LAPS_OPTIONS, LAPS_USAGE, parseLapsArgs, PUSH_USAGE, runPush, type LapsArgs } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
 
 const USAGE = `usage: pushctl [--data DIR] <command> … [--data DIR]
 
 commands:
-  diagnose <host[:port]>… [--user USER] [--password-env VAR] [--json]
+  diagnose <host[:port]>… [--user USER --password-env VAR | ${LAPS_USAGE}] [--json]
       Checks each computer without installing: reachable on TCP 445, SMB dialect, signing,
       encryption, names, OS version; with --user, authentication, whether ADMIN$ is writable and
       whether the Service Control Manager lets the account create services.
       USER is DOMAIN\\user, user@domain or a local user; the password is read from the
-      environment variable VAR. Exit code 0 when every check passed.
+      environment variable VAR. With --laps, the same as each computer's own local
+      Administrator, its LAPS password read first (the attribute and account found are shown).
+      Exit code 0 when every check passed.
 ${PUSH_USAGE}${LAB_USAGE}
 options:
   --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
                else the app's own)
 `;
 
-function line(report: DiagnoseReport): string {
+/** A diagnose report, and with --laps what the LAPS read found (never the password). */
+type CliReport = DiagnoseReport & { laps?: LapsFound | null };
+
+function line(report: CliReport): string {
   const out: string[] = [];
   const head = [report.target, report.reachable ? 'reachable' : 'NOT reachable'];
   if (report.dialect) head.push(`SMB ${report.dialect}`);
@@ -44,6 +52,7 @@ function line(report: DiagnoseReport): string {
         (report.scmAccess === null ? '' : `; Service Control Manager ${report.scmAccess ? 'may create services' : 'NOT available'}`),
     );
   }
+  if (report.laps) out.push(`  LAPS ${report.laps.attribute}, account .\\${report.laps.account}${report.laps.expired ? ' (EXPIRED: it may be stale)' : ''}, found ${report.laps.lookedUp}`);
   out.push('  callback to the console (TCP 2224): untestable until an agent runs on the computer');
   for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
   out.push(report.ok ? '  ✓ all checks passed' : '  ✗ some checks failed');
@@ -54,10 +63,15 @@ async function runDiagnose(args: string[], dataDir: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { user: { type: 'string' }, 'password-env': { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { user: { type: 'string' }, 'password-env': { type: 'string' }, json: { type: 'boolean', default: false }, ...LAPS_OPTIONS },
   });
   if (positionals.length === 0) {
     process.stderr.write(USAGE);
+    return 2;
+  }
+  const laps = parseLapsArgs(values);
+  if (typeof laps === 'string' || (laps && values.user !== undefined)) {
+    process.stderr.write(`pushctl: ${typeof laps === 'string' ? laps : '--laps reads each computer\'s own password: give it instead of --user'}\n`);
     return 2;
   }
   let credentials: SmbCredentials | undefined;
@@ -75,18 +89,33 @@ async function runDiagnose(args: string[], dataDir: string): Promise<number> {
     credentials = { user: values.user, password };
   }
   const settings = createSettingsStore(createConfSettingsBackend(dataDir)).get();
+  const connectTimeoutMs = settings.connectTimeoutSeconds * 1000;
   const reports = await Promise.all(
     positionals.map((spec) =>
-      diagnose(parseTarget(spec), {
-        ...(credentials ? { credentials } : {}),
-        connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
-        encryptWhenSupported: settings.encryptWhenSupported,
-      }),
+      laps
+        ? diagnoseWithLaps(spec, laps, connectTimeoutMs, settings.encryptWhenSupported)
+        : diagnose(parseTarget(spec), { ...(credentials ? { credentials } : {}), connectTimeoutMs, encryptWhenSupported: settings.encryptWhenSupported }),
     ),
   );
   if (values.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
   else process.stdout.write(reports.map(line).join('\n\n') + '\n');
   return reports.every((r) => r.ok) ? 0 : 1;
+}
+
+/** diagnose --laps: the computer's own LAPS password read first, then the checks as its local Administrator; a failed read is the report's error. */
+async function diagnoseWithLaps(spec: string, laps: LapsArgs, connectTimeoutMs: number, encryptWhenSupported: boolean): Promise<CliReport> {
+  const target = parseTarget(spec);
+  const directory = { url: laps.connection.url, baseDn: laps.connection.baseDn, bindDn: laps.bindDn, password: laps.password, startTls: laps.connection.startTls, ...(laps.connection.caPem ? { ca: laps.connection.caPem } : {}) };
+  try {
+    const read = await lapsLogon(directory, { name: spec, address: target.host, port: target.port }, { connectTimeoutMs });
+    const { secret } = read;
+    const report = await diagnose(target, { credentials: read.credentials, connectTimeoutMs, encryptWhenSupported });
+    return { ...report, laps: { attribute: secret.attribute, account: secret.account, expired: secret.expired, expiresAt: secret.expiresAt?.toISOString() ?? null, updatedAt: secret.updatedAt?.toISOString() ?? null, lookedUp: read.lookedUp } };
+  } catch (error) {
+    const report = await diagnose(target, { connectTimeoutMs, encryptWhenSupported });
+    report.errors.unshift({ step: 'laps', ...toIpcError(error) });
+    return { ...report, ok: false, laps: null };
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -60,6 +60,15 @@ export function expiredWarning(secret: LapsSecret): string {
   return `warning: the LAPS password of ${secret.dn} expired${secret.expiresAt ? ` at ${secret.expiresAt.toISOString()}` : ''} — LAPS should have changed it on the computer, so it may be stale; trying it anyway`;
 }
 
+/** The advice a logon refused with a LAPS password gets: the directory's copy is not the computer's. */
+export function lapsLogonFailureAdvice(secret: Pick<LapsSecret, 'account' | 'attribute' | 'expired'>): string {
+  return (
+    `The computer refused its LAPS password for .\\${secret.account} (${secret.attribute}${secret.expired ? ', expired' : ''}): the directory's copy is not the computer's — ` +
+    'LAPS on the computer may have failed to write its new password to Active Directory, or the account was renamed or disabled. Check the LAPS event log there ' +
+    '(Microsoft-Windows-LAPS/Operational), run Invoke-LapsPolicyProcessing or Reset-LapsPassword (legacy LAPS: gpupdate), then retry.'
+  );
+}
+
 /** A promise that a signal may end first (with `cancelled`). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;

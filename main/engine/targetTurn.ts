@@ -12,7 +12,7 @@ import { credentialProblem } from './credentialBinding.js';
 import type { LogonCredential } from './credentials.js';
 import type { EngineOptions, TaskOptions } from './engineTypes.js';
 import type { Journal } from './journal.js';
-import { describeLaps, expiredWarning, lapsLogon } from './lapsLogon.js';
+import { describeLaps, expiredWarning, lapsLogon, lapsLogonFailureAdvice } from './lapsLogon.js';
 import type { TargetLapsSecrets } from './lapsSecrets.js';
 import { pushTimeouts, type PackageFiles } from './packageFiles.js';
 import { preparePush } from './preparePush.js';
@@ -110,7 +110,9 @@ export class TargetTurns {
     this.journal.step(taskId, targetId, 'start', prepared.startLine);
     const push = () => pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
     // The LAPS password is held for this push only (the agent's install credential), forgotten when it ends or throws.
-    const result = lapsSecret ? await this.lapsSecrets.during(targetId, lapsSecret, push) : await push();
+    let result = lapsSecret ? await this.lapsSecrets.during(targetId, lapsSecret, push) : await push();
+    // Refused with the directory's password: the advice says why a LAPS password may be stale.
+    if (lapsSecret && result.errorClass === 'logon-failure') result = { ...result, advice: lapsLogonFailureAdvice(lapsSecret) };
 
     const retries = options.retryCount ?? settings.retryCount;
     if ((result.errorClass === 'offline' || result.errorClass === 'port-blocked') && attempts <= retries && !signal.aborted && !this.completion.isCancelled(taskId)) {

@@ -124,7 +124,8 @@ function ldif(computers: readonly DirectoryComputerSeed[]): string {
   return `${entries.join('\n\n')}\n`;
 }
 
-export async function startSlapd(computers: readonly DirectoryComputerSeed[], host = '127.0.44.1'): Promise<RunningSlapd> {
+/** `ports`: LDAP and LDAPS on these (a test's own block, docs/TESTING.md); default free ones the kernel picks. */
+export async function startSlapd(computers: readonly DirectoryComputerSeed[], host = '127.0.44.1', ports?: { readonly ldap: number; readonly ldaps: number }): Promise<RunningSlapd> {
   if (!fs.existsSync(SLAPD)) throw new Error(`${SLAPD} is missing: scripts/setup.sh installs Debian's slapd and ldap-utils`);
   const dir = makeTempDir('pic-slapd-');
   const db = path.join(dir, 'db');
@@ -162,8 +163,8 @@ export async function startSlapd(computers: readonly DirectoryComputerSeed[], ho
   );
   fs.writeFileSync(path.join(dir, 'data.ldif'), ldif(computers));
   execFileSync('/usr/sbin/slapadd', ['-f', path.join(dir, 'slapd.conf'), '-l', path.join(dir, 'data.ldif')], { stdio: 'pipe' });
-  const ldapPort = await freePort(host);
-  const ldapsPort = await freePort(host);
+  const ldapPort = ports?.ldap ?? (await freePort(host));
+  const ldapsPort = ports?.ldaps ?? (await freePort(host));
   const ldapUrl = `ldap://${host}:${ldapPort}`;
   const ldapsUrl = `ldaps://${host}:${ldapsPort}`;
   // -d 0: stay in the foreground (its PID is ours to stop), log nothing.

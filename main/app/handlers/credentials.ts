@@ -4,7 +4,7 @@ import type { Computer, CredentialCheck, LapsFound } from '../../ipc/contract.js
 import { ConsoleError, toIpcError } from '../../ipc/errors.js';
 import { qualifiedUser } from '../../engine/credentials.js';
 import { diagnose } from '../../engine/diagnose.js';
-import { lapsLogon } from '../../engine/lapsLogon.js';
+import { lapsLogon, lapsLogonFailureAdvice } from '../../engine/lapsLogon.js';
 import type { SmbCredentials } from '../../smb/session.js';
 import { activityLog, eachLimited, pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
 
@@ -76,7 +76,7 @@ export function createCredentialsHandlers(deps: HandlerDeps): DomainHandlers<'cr
           logon: report.authentication === 'not-checked' ? null : report.authentication === 'ok',
           adminShareWritable: report.adminShareWritable,
           scmAccess: report.scmAccess,
-          error: first ? { class: first.class, code: first.code, message: first.message, advice: first.advice } : null,
+          error: first ? { class: first.class, code: first.code, message: first.message, advice: logon.laps && first.class === 'logon-failure' ? lapsLogonFailureAdvice(logon.laps) : first.advice } : null,
           ...(logon.laps ? { laps: logon.laps } : {}),
         };
       });
