@@ -107,6 +107,8 @@ export interface CredentialVault {
   lapsDirectory(id: number): LapsDirectory | null;
   /** Whether the credential exists and its secret is held now (either kind). */
   held(id: number): boolean;
+  /** The credential's kind, without touching its secret; null when there is no such credential. */
+  kindOf(id: number): 'account' | 'laps' | null;
   /** The password for the agent's TLS hand-off; null when gone or when only the NT hash is kept. */
   installCredential(id: number): InstallCredential | null;
   /** Every form of the secret an export must scrub (password and NT hash hex); [] when gone. */
@@ -214,6 +216,10 @@ export class BackedVault implements CredentialVault {
   held(id: number): boolean {
     const row = this.row(id);
     return row !== undefined && this.holds(row.secret_ref);
+  }
+
+  kindOf(id: number): 'account' | 'laps' | null {
+    return this.row(id)?.kind ?? null;
   }
 
   logon(id: number): LogonCredential | null {

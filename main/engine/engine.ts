@@ -38,6 +38,8 @@ export class PushEngine {
   private readonly turns: TargetTurns;
   private readonly cleaner: LeftoverCleaner;
   private readonly lapsSecrets = new TargetLapsSecrets();
+  /** Which credentials are LAPS ones (a credential's kind never changes). */
+  private readonly lapsCredentials = new Map<number, boolean>();
   private closed = false;
   private abandoned = false;
 
@@ -49,6 +51,14 @@ export class PushEngine {
       crashed: (entry, error) => this.turns.crashed(entry, error),
       settled: ({ taskId }) => {
         if (!this.abandoned) this.completion.finishIfDone(taskId); // a "killed" console reads and writes nothing more
+      },
+      // A LAPS target is not probed while it waits: nothing reaches its computer before its password is read.
+      probeEligible: (targetId) => {
+        const id = o.tasks.targetRecord(targetId)?.credential_id ?? null;
+        if (id === null) return true;
+        let laps = this.lapsCredentials.get(id);
+        if (laps === undefined) this.lapsCredentials.set(id, (laps = o.vault.kindOf(id) === 'laps'));
+        return !laps;
       },
       probe: async (targetId) => {
         const target = o.tasks.targetRecord(targetId);

@@ -21,6 +21,8 @@ export type ProbeOutcome =
 export interface ProbeAheadOptions {
   /** A bare connect to the target's SMB port; resolves when it answered, throws the classified error. */
   readonly probe: (targetId: number) => Promise<void>;
+  /** Whether a target may be probed while it waits (default: every one). A LAPS target is not: nothing reaches its computer before its password is read. */
+  readonly eligible?: (targetId: number) => boolean;
   /** How many queued targets, from the head, are probed ahead. */
   readonly window: () => number;
   /** How many probes run at once. */
@@ -59,7 +61,7 @@ export class ProbeAhead {
     const end = Math.min(queue.length, this.o.window());
     for (let i = 0; i < end && this.active < this.o.maxActive; i++) {
       const id = queue[i]!.targetId;
-      if (this.started.has(id)) continue;
+      if (this.started.has(id) || (this.o.eligible && !this.o.eligible(id))) continue;
       this.active++;
       this.peakActive = Math.max(this.peakActive, this.active);
       const t0 = this.now;

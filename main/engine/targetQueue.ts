@@ -20,6 +20,8 @@ export interface TargetQueueDeps {
   settled(entry: QueueEntry): void;
   /** Connects to the target's SMB port within the connect bound; rejects when it cannot. */
   probe(targetId: number): Promise<void>;
+  /** Whether a waiting target may be probed ahead (default: all). */
+  probeEligible?(targetId: number): boolean;
 }
 
 // Far enough ahead that a window of silent hosts clears in about one connect bound.
@@ -37,6 +39,7 @@ export class TargetQueue {
   constructor(private readonly d: TargetQueueDeps) {
     this.probes = new ProbeAhead({
       probe: (targetId) => d.probe(targetId),
+      ...(d.probeEligible ? { eligible: d.probeEligible } : {}),
       window: () => Math.max(PROBE_WINDOW_MIN, 4 * d.concurrency()),
       maxActive: PROBE_MAX_ACTIVE,
       onSettled: () => {

@@ -10,12 +10,14 @@
 // connection to it. Test shows per computer the attribute and account; Remove Leftovers reads the
 // password again. Then no LAPS password (nor the reader's) is anywhere: the database and its WAL,
 // the step logs, the IPC results and events, the CSV and ZIP exports, a crash report written with
-// one in its message. Last, pushctl diagnose and push --laps --json.
-// Addresses 127.0.193.0/24, ports 14640-14649 (docs/TESTING.md).
+// one in its message. A cancel ends a LAPS read that hangs. Last, pushctl diagnose and push --laps --json.
+// Addresses 127.0.193.0/24 (.1 slapd and the package server, .2 a directory that never answers,
+// .11-.15 the lab), ports 14640-14646 (docs/TESTING.md).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crashReportDir, writeCrashReport } from '../../main/app/crashReport.js';
@@ -147,7 +149,8 @@ describe('LAPS pushes: each computer logs on with its own local Administrator pa
       if (!envelope.ok) throw new Error(`${channel}: ${envelope.error.message}`);
       return envelope.result as R;
     };
-    await call('settings.update', { simulatedLab: false, connectTimeoutSeconds: 2, agentCallbackTimeoutSeconds: 15, callbackAddress: SLAPD_HOST });
+    // One push at a time: the others wait in the queue, where a LAPS target is not probed ahead either.
+    await call('settings.update', { simulatedLab: false, connectTimeoutSeconds: 2, agentCallbackTimeoutSeconds: 15, callbackAddress: SLAPD_HOST, maxConcurrentPushes: 1 });
     const runtime = await services.startPush({ port: PACKAGE_PORT, host: SLAPD_HOST });
     assert.ok(!(runtime instanceof Error), String(runtime));
 
@@ -231,6 +234,32 @@ describe('LAPS pushes: each computer logs on with its own local Administrator pa
     assert.equal(cleaned.left, null, JSON.stringify(cleaned));
     assert.deepEqual(lab.leftovers(), []);
     assert.match(await logOf(HOSTS.win), /cleanup: LAPS password read again for the cleanup: msLAPS-Password, account \.\\Administrator/);
+
+    // A directory that takes the connection and never answers: Cancel Task ends the read (the push's abort), no logon is tried.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => void sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(14645, '127.0.193.2', resolve));
+    try {
+      const hanging = await call<{ id: number }>('credentials.setLaps', { url: 'ldaps://127.0.193.2:14645', baseDn: BASE_DN, startTls: false, allowUntrusted: true, bindDn: READER_DN, password: READER_PASSWORD, remember: false });
+      const logonsBefore = h1.counters.logons;
+      const { taskId: cancelledTask } = await call<{ taskId: number }>('tasks.create', { name: 'LAPS cancel', packageId: pkg.id, scheduledAt: null, runAs: 'admin', targets: [{ computerId: idOf(HOSTS.win), credentialId: hanging.id }] });
+      const [waiting] = services.tasks.targetRecords(cancelledTask);
+      const deadline = Date.now() + 10_000;
+      while (sockets.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(sockets.size, 1, 'the LAPS read is under way');
+      const t0 = Date.now();
+      await call('tasks.cancel', { taskId: cancelledTask });
+      await services.runtime()!.engine.waitForTask(cancelledTask);
+      services.runtime()!.engine.flush();
+      const ended = services.tasks.targetRecord(waiting!.id)!;
+      assert.deepEqual([ended.outcome, ended.error_class], ['cancelled', 'cancelled']);
+      assert.ok(Date.now() - t0 < 3000, `cancelled at once (${Date.now() - t0} ms)`);
+      assert.equal(h1.counters.logons, logonsBefore, 'no logon was tried');
+      assert.equal(services.runtime()!.engine.lapsPasswordsHeld, 0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
 
     // Exports, through the history channels.
     const csv = await call<{ text: string }>('history.exportCsv', { taskId });

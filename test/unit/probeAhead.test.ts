@@ -50,3 +50,14 @@ test('a failed probe carries its error; answers are trusted 30 s, failures 5 min
   assert.equal(probeIsFresh({ ok: false, error, ms: 1, at: now - 60_000 }, now), true);
   assert.equal(probeIsFresh({ ok: false, error, ms: 1, at: now - PROBE_FRESH_MS.failed - 1 }, now), false);
 });
+
+test('a target that is not eligible (a LAPS target: nothing reaches its computer before its password is read) is never probed, and has no probe to take', async () => {
+  const probed: number[] = [];
+  const laps = new Set([2, 3]);
+  const ahead = new ProbeAhead({ probe: (id) => (probed.push(id), Promise.resolve()), eligible: (id) => !laps.has(id), window: () => 10, maxActive: 10 });
+  ahead.fill([1, 2, 3, 4].map((targetId) => ({ targetId })));
+  ahead.fill([1, 2, 3, 4].map((targetId) => ({ targetId })));
+  assert.deepEqual(probed, [1, 4]);
+  assert.equal(ahead.take(2), null);
+  assert.ok(ahead.take(4));
+});
