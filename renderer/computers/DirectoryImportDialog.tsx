@@ -1,12 +1,14 @@
 // Active Directory import: search a directory over LDAP or LDAPS for computer objects and add
 // the chosen ones (by DNS name when the directory has one). The bind password is sent for this
-// one search and not kept.
+// one search and not kept; the server, base DN and account are remembered for the session (Set
+// Credentials… → Use LAPS starts from them).
 import { Alert, Box, Button, Checkbox, Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, TextField } from '@mui/material';
 import { useState } from 'react';
 import type { DirectoryComputer, IpcError } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { addComputers, request } from '../state/actions';
+import { useConsole } from '../state/store';
 
 type Row = DirectoryComputer & { id: number };
 const columns: readonly Column<Row>[] = [
@@ -20,8 +22,10 @@ const columns: readonly Column<Row>[] = [
 type DirectoryQuery = { url: string; baseDn: string; bindDn: string; password: string; ou: string; group: string };
 
 export function DirectoryImportDialog(props: { onClose: () => void }) {
-  const [query, setQuery] = useState<DirectoryQuery>({ url: 'ldap://', baseDn: '', bindDn: '', password: '', ou: '', group: '' });
-  const [untrusted, setUntrusted] = useState(false);
+  // The directory searched last (this session; never its password) fills the fields again.
+  const last = useConsole.getState().lastDirectory;
+  const [query, setQuery] = useState<DirectoryQuery>({ url: last?.url ?? 'ldap://', baseDn: last?.baseDn ?? '', bindDn: last?.bindDn ?? '', password: '', ou: '', group: '' });
+  const [untrusted, setUntrusted] = useState(last?.allowUntrusted ?? false);
   const [rows, setRows] = useState<Row[] | null>(null);
   const [truncated, setTruncated] = useState(false);
   const [selected, setSelected] = useState<number[]>([]);
@@ -37,6 +41,7 @@ export function DirectoryImportDialog(props: { onClose: () => void }) {
     const r = await request('directory.search', { url: url.trim(), baseDn: baseDn.trim(), bindDn: bindDn.trim(), password, ...(ou.trim() ? { ou: ou.trim() } : {}), allowUntrusted: untrusted });
     setBusy(false);
     if (!r.ok) return setError(r.error);
+    useConsole.getState().directorySearched({ url: url.trim(), baseDn: baseDn.trim(), bindDn: bindDn.trim(), allowUntrusted: untrusted });
     const found = r.result.computers.map((c, i) => ({ ...c, id: i + 1 }));
     setRows(found);
     setTruncated(r.result.truncated);

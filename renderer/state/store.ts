@@ -87,9 +87,19 @@ interface PackagesSlice {
   packageSelected(id: number | null): void;
 }
 
+/** The directory the last Active Directory import searched (never its password): Set Credentials… → Use LAPS starts from it. */
+export interface DirectoryConnection {
+  readonly url: string;
+  readonly baseDn: string;
+  readonly bindDn: string;
+  readonly allowUntrusted: boolean;
+}
+
 interface CredentialsSlice {
   credentials: Credential[];
+  lastDirectory: DirectoryConnection | null;
   credentialsLoaded(credentials: Credential[]): void;
+  directorySearched(directory: DirectoryConnection): void;
 }
 
 interface SettingsSlice {
@@ -236,7 +246,9 @@ const packagesSlice: Slice<PackagesSlice> = (set) => ({
 
 const credentialsSlice: Slice<CredentialsSlice> = (set) => ({
   credentials: [],
+  lastDirectory: null,
   credentialsLoaded: (credentials) => set({ credentials }),
+  directorySearched: (lastDirectory) => set({ lastDirectory }),
 });
 
 const settingsSlice: Slice<SettingsSlice> = (set) => ({

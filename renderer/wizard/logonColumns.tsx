@@ -1,9 +1,10 @@
 // The wizard's Logon grid: each computer of the task with its address, its credentials (and where
-// they are kept) and what Test found: logon, ADMIN$ writable, Service Control Manager, the verdict.
+// they are kept) and what Test found: logon, ADMIN$ writable, Service Control Manager, the verdict
+// — and for LAPS credentials which attribute the computer's password came from and its account.
 import { Chip } from '@mui/material';
 import type { Computer, Credential, CredentialCheck } from '../../main/ipc/contract';
 import type { Column } from '../components/DataTable';
-import { CredentialBadges, credentialLabel } from '../credentials/credentialLabel';
+import { CredentialBadges, credentialLabel, credentialTitle } from '../credentials/credentialLabel';
 
 export type CheckState = CredentialCheck | 'testing';
 
@@ -13,6 +14,17 @@ export interface LogonGridRow {
   credential: Credential | undefined;
   credentialId: number | null;
   check: CheckState | undefined;
+}
+
+/** What Test read for a LAPS credential: the attribute and the account (never the password). */
+function LapsFoundNote(props: { laps: NonNullable<CredentialCheck['laps']> }) {
+  const { laps } = props;
+  return (
+    <span data-testid="test-laps" title={`Found ${laps.lookedUp}${laps.updatedAt ? `; set ${laps.updatedAt}` : ''}${laps.expiresAt ? `; ${laps.expired ? 'expired' : 'expires'} ${laps.expiresAt}` : ''}`} style={{ marginRight: 8 }}>
+      {laps.attribute} · .\{laps.account}
+      {laps.expired ? ' (expired)' : ''}
+    </span>
+  );
 }
 
 function Verdict(props: { value: boolean | null | undefined }) {
@@ -38,6 +50,7 @@ export const logonColumns: readonly Column<LogonGridRow>[] = [
       ) : (
         <span style={{ color: '#c62828' }}>not set</span>
       ),
+    title: (r) => (r.credential ? credentialTitle(r.credential) : null),
   },
   { key: 'logon', header: 'Logon', width: '8%', render: (r) => (r.check === 'testing' ? '…' : <Verdict value={r.check?.logon} />) },
   { key: 'admin', header: 'ADMIN$', width: '8%', render: (r) => (r.check === 'testing' ? '…' : <Verdict value={r.check?.adminShareWritable} />) },
@@ -48,10 +61,12 @@ export const logonColumns: readonly Column<LogonGridRow>[] = [
     render: (r) => {
       if (r.check === undefined) return <span style={{ color: '#777' }}>not tested</span>;
       if (r.check === 'testing') return 'testing…';
-      if (r.check.ok) return <Chip size="small" color="success" label="ready to push" />;
+      const laps = r.check.laps ? <LapsFoundNote laps={r.check.laps} /> : null;
+      if (r.check.ok) return <span>{laps}<Chip size="small" color="success" label="ready to push" /></span>;
       const e = r.check.error;
       return (
         <span data-testid="test-error">
+          {laps}
           <strong>{e?.class ?? 'failed'}</strong>
           {e ? ` — ${e.advice}` : ''}
         </span>

@@ -12,6 +12,8 @@
 // The simulated lab runs inside the console, so it restarts fresh with the new console: what the
 // interrupted pushes left may simply be found absent when it is cleaned. That is enough for the
 // windows; test/interop/crashLeftovers.test.ts checks real leftovers against a lab that survives.
+// Last, Set for All offers Use LAPS and saves a LAPS credential (its directory 127.0.194.1:14650,
+// where nothing listens: Test says directory-unreachable per computer).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -278,6 +280,52 @@ describe('credentials a restart forgot: waiting computers, the banner, Set Crede
     await leftovers.getByTestId('empty-state').getByText('Nothing is left on any computer.').waitFor();
     await leftovers.getByRole('button', { name: 'Close', exact: true }).click();
     await leftovers.waitFor({ state: 'detached' });
+  });
+
+  test('Set for All offers Use LAPS: the directory and the reading account are saved as a LAPS credential, the grid and Test show it per computer', async () => {
+    await tab('Computers').click();
+    await selectComputers(names.slice(0, 2));
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+n');
+    const wizard = dialog('New Installation Task');
+    await wizard.getByRole('button', { name: 'Continue' }).click();
+    await wizard.getByRole('button', { name: 'Set for All…' }).click();
+    const setAll = dialog('Set for All');
+    await setAll.getByTestId('cred-mode-laps').check();
+    await setAll.getByTestId('laps-explained').waitFor();
+    // Nothing listens there (this test's own block): saving needs no directory; Test then says why it cannot read.
+    await setAll.getByTestId('laps-url').fill('ldap://127.0.194.1:14650');
+    await setAll.getByTestId('laps-base').fill('DC=corp,DC=example');
+    await setAll.getByTestId('laps-bind').fill('reader@corp.example');
+    await setAll.getByTestId('laps-password').fill('Laps-reader-e2e-pw');
+    await setAll.getByRole('button', { name: 'OK' }).click();
+    await setAll.getByTestId('cred-problem').getByText(/StartTLS/).waitFor();
+    await setAll.getByTestId('laps-starttls').check();
+    await shot('laps-set-for-all-dialog');
+    await setAll.getByRole('button', { name: 'OK' }).click();
+    await setAll.waitFor({ state: 'detached' });
+    await wizard.getByTestId('logon-summary').getByText(/2 computer\(s\); all have credentials/).waitFor();
+    const grid = wizard.getByTestId('logon-grid');
+    for (const name of names.slice(0, 2)) {
+      const row = grid.getByRole('row').filter({ hasText: name });
+      await row.getByText('LAPS · 127.0.194.1').waitFor();
+      await row.getByTestId('cred-laps').waitFor();
+    }
+    await wizard.getByRole('button', { name: 'Test', exact: true }).click();
+    for (const name of names.slice(0, 2)) await grid.getByRole('row').filter({ hasText: name }).getByTestId('test-error').getByText('directory-unreachable').waitFor({ timeout: 30_000 });
+    await shot('laps-set-for-all');
+    await wizard.getByRole('button', { name: 'Cancel' }).click();
+    await wizard.waitFor({ state: 'detached' });
+    // Stored, it is offered again as LAPS, never with its password.
+    await selectComputers(names.slice(0, 1));
+    await page.getByRole('menuitem', { name: 'Set Credentials…' }).click();
+    const ask = dialog('Set Credentials');
+    await ask.getByLabel('Use stored credentials').click();
+    await page.getByRole('option', { name: /LAPS · 127\.0\.194\.1/ }).waitFor();
+    assert.doesNotMatch(await page.getByRole('listbox').innerText(), /Laps-reader-e2e-pw/);
+    await page.keyboard.press('Escape');
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached' });
   });
 
   test('no script error reached the pages', () => {
