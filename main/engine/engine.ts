@@ -25,6 +25,7 @@ import { recoverInterrupted } from './recovery.js';
 import { TargetQueue } from './targetQueue.js';
 import { TargetTurns, WAITING } from './targetTurn.js';
 import { TaskCompletion } from './taskCompletion.js';
+import { copyTask, type TaskCopyDeps } from './taskCopy.js';
 
 export type { EngineOptions, NewTaskInput, TargetOutcome, TaskOptions } from './engineTypes.js';
 export type { RebindScope };
@@ -258,37 +259,18 @@ export class PushEngine {
     this.queue.abortTarget(targetId);
   }
 
-  /** A new task with the failed (or interrupted) targets of this one, same package and options. */
+  /** A new task with the failed (or interrupted, or cancelled) targets of this one, same package and options (taskCopy.ts). */
   retryFailed(taskId: number): number | null {
-    return this.copyTask(taskId, (t) => t.outcome === 'failed' || t.outcome === 'interrupted' || t.outcome === 'cancelled', 'Retry of');
+    return copyTask(taskId, 'retry', this.copyDeps());
   }
 
   /** A new task with every target of this one. */
   redeploy(taskId: number): number | null {
-    return this.copyTask(taskId, () => true, 'Redeploy of');
+    return copyTask(taskId, 'redeploy', this.copyDeps());
   }
 
-  private copyTask(taskId: number, which: (t: TargetRecord) => boolean, prefix: string): number | null {
-    const task = this.o.tasks.task(taskId);
-    if (!task || task.package_id === null) throw new ConsoleError('task', `Task ${taskId} does not exist or has no package.`, 'Pick another task.');
-    const targets = this.o.tasks.targetRecords(taskId).filter(which);
-    if (targets.length === 0) return null;
-    const options = JSON.parse(task.options_json) as TaskOptions;
-    const missing = targets.filter((t) => this.turns.credentialProblem(t, options) !== null);
-    if (missing.length) {
-      const first = this.turns.credentialProblem(missing[0]!, options)!;
-      throw new ConsoleError(
-        first.kind === 'missing' ? 'credentials-missing' : 'credentials-hash-only',
-        `${missing.length} of the ${targets.length} computer(s) have no usable credentials (${first.why}); nothing was started.`,
-        first.kind === 'missing' ? 'Use Set Credentials… on the task, then try again.' : 'Use Set Credentials… on the task with a credential that keeps the password (or install as SYSTEM), then try again.',
-      );
-    }
-    return this.submit({
-      name: `${prefix} ${task.name}`,
-      packageId: task.package_id,
-      options: JSON.parse(task.options_json) as TaskOptions,
-      targets: targets.map((t) => ({ computerId: t.computer_id, computerName: t.computer_name, address: t.address, port: t.port, credentialId: t.credential_id })),
-    });
+  private copyDeps(): TaskCopyDeps {
+    return { tasks: this.o.tasks, credentialProblem: (t, options) => this.turns.credentialProblem(t, options), submit: (input) => this.submit(input) };
   }
 
   /** Resolves when every target of the task is done. */
