@@ -14,7 +14,7 @@
 // Addresses 127.0.193.0/24 (.1 slapd and the package server, .2 a directory that never answers,
 // .11-.15 the lab), ports 14640-14646 (docs/TESTING.md).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -26,7 +26,7 @@ import { MemoryVault } from '../../main/engine/credentials.js';
 import { dateToFileTime } from '../../main/import/lapsReader.js';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import { redact } from '../../main/smb/auth/secretRegistry.js';
-import { REPO_ROOT } from '../support/childProcess.js';
+import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { secretForms, secretHits, secretHitsInFolder, type SecretForms } from '../support/secretSearch.js';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd, type DirectoryComputerSeed, type RunningSlapd } from '../support/slapd.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
@@ -91,21 +91,7 @@ function hitsInFolder(dir: string): string[] {
   return SECRETS.flatMap((s) => secretHitsInFolder(s.forms, dir).map((h) => `${s.name}: ${h}`));
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv) => runCaptured(command, args, env, 90_000);
 
 describe('LAPS pushes: each computer logs on with its own local Administrator password from the directory', () => {
   let dir = '';

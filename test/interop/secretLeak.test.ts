@@ -7,7 +7,7 @@
 // ADMIN$ (the agent, its job file, the agent's log and marker, diagnose's probe), recorded by the
 // lab (LabHostState.recordWrites) because cleanup deletes them all.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,28 +17,14 @@ import { MemoryVault } from '../../main/engine/credentials.js';
 import type { LabWrittenFile } from '../../main/lab/hostState.js';
 import { startLab } from '../../main/lab/lab.js';
 import { parseJobFile } from '../../main/server/jobFile.js';
-import { REPO_ROOT } from '../support/childProcess.js';
+import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { secretForms, secretHits, secretHitsInFolder } from '../support/secretSearch.js';
 import { tempDirFor } from '../support/tempDir.js';
 
 const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
 const DEMO_CFG = path.join(REPO_ROOT, 'assets', 'demo', 'demo.cfg.xml');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
-}
+const run = runCaptured;
 
 test('no trace of the password or its NT hash after a successful and two failing pushes, their exports, IPC and pushctl --json', async (t) => {
   const dir = tempDirFor(t, 'pic-leak-');
