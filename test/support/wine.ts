@@ -37,8 +37,17 @@ export interface WineProcess {
   readonly child: ChildProcess;
   /** Resolves when the process has exited, with its output so far. */
   exited(): Promise<WineRun>;
+  /** Its output so far (the files it writes to). */
+  output(): { stdout: string; stderr: string };
   /** SIGKILL by PID if still running. */
   kill(): void;
+}
+
+export interface WineStartOptions {
+  /** The whole environment (default the prefix's `env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The Unix folder the program starts in (default this process's). */
+  readonly cwd?: string;
 }
 
 export interface WinePrefix {
@@ -54,9 +63,9 @@ export interface WinePrefix {
   /** The Unix path of a Windows path on C: in this prefix (`C:\pia\x.exe` -> `<driveC>/pia/x.exe`). */
   unixPath(windowsPath: string): string;
   /** Starts a Windows program; its stdout and stderr go to files; it is killed on close(). */
-  start(program: string, args?: readonly string[]): WineProcess;
-  /** Runs a Windows program to its end; kills it by PID (and rejects) after timeoutMs. */
-  run(program: string, args?: readonly string[], options?: { timeoutMs?: number }): Promise<WineRun>;
+  start(program: string, args?: readonly string[], options?: WineStartOptions): WineProcess;
+  /** Runs a Windows program to its end; kills it by PID (and rejects, with its output so far) after timeoutMs. */
+  run(program: string, args?: readonly string[], options?: WineStartOptions & { timeoutMs?: number }): Promise<WineRun>;
   /** Kills every process this prefix started (by PID), then `wineserver -k`, and removes the prefix. */
   close(): Promise<void>;
 }
@@ -74,7 +83,8 @@ export function requireTools(tools: readonly string[] = TOOLS): void {
   }
 }
 
-const live = new Set<WinePrefix>();
+/** Prefixes not closed yet, with the processes each started. */
+const live = new Map<WinePrefix, Set<ChildProcess>>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -82,7 +92,10 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // A test process that dies without running its after() hooks still takes its Wine down.
   process.on('exit', () => {
-    for (const p of live) spawnSync('wineserver', ['-k'], { env: p.env, timeout: 10_000, killSignal: 'SIGKILL' });
+    for (const [p, children] of live) {
+      for (const child of children) killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+      spawnSync('wineserver', ['-k'], { env: p.env, timeout: 10_000, killSignal: 'SIGKILL' });
+    }
   });
 }
 
@@ -114,7 +127,7 @@ export async function createWinePrefix(options: { windowsVersion?: string; bootT
 
   const argv = (program: string, args: readonly string[] = []): string[] => ['wine', program, ...args];
 
-  const start = (program: string, args: readonly string[] = []): WineProcess => {
+  const start = (program: string, args: readonly string[] = [], startOptions: WineStartOptions = {}): WineProcess => {
     if (closed) throw new Error('the Wine prefix is closed');
     const n = ++seq;
     const outFile = path.join(outDir, `${n}.out`);
@@ -123,7 +136,7 @@ export async function createWinePrefix(options: { windowsVersion?: string; bootT
     const err = fs.openSync(errFile, 'w');
     const t0 = Date.now();
     const [cmd, ...rest] = argv(program, args);
-    const child = spawn(cmd!, rest, { env, stdio: ['ignore', out, err] });
+    const child = spawn(cmd!, rest, { env: startOptions.env ?? env, ...(startOptions.cwd ? { cwd: startOptions.cwd } : {}), stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
     children.add(child);
@@ -134,6 +147,7 @@ export async function createWinePrefix(options: { windowsVersion?: string; bootT
         return '';
       }
     };
+    const output = () => ({ stdout: read(outFile), stderr: read(errFile) });
     const exited = new Promise<WineRun>((resolve, reject) => {
       child.once('error', (e) => {
         children.delete(child);
@@ -141,21 +155,22 @@ export async function createWinePrefix(options: { windowsVersion?: string; bootT
       });
       child.once('exit', (status, signal) => {
         children.delete(child);
-        resolve({ status, signal, stdout: read(outFile), stderr: read(errFile), ms: Date.now() - t0 });
+        resolve({ status, signal, ...output(), ms: Date.now() - t0 });
       });
     });
     if (child.pid === undefined) throw new Error(`could not start wine ${program}`);
-    return { pid: child.pid, child, exited: () => exited, kill: () => killPid(child.exitCode === null ? child.pid : undefined) };
+    return { pid: child.pid, child, exited: () => exited, output, kill: () => killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined) };
   };
 
-  const run = async (program: string, args: readonly string[] = [], runOptions: { timeoutMs?: number } = {}): Promise<WineRun> => {
+  const run = async (program: string, args: readonly string[] = [], runOptions: WineStartOptions & { timeoutMs?: number } = {}): Promise<WineRun> => {
     const timeoutMs = runOptions.timeoutMs ?? 60_000;
-    const p = start(program, args);
+    const p = start(program, args, runOptions);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         p.kill();
-        reject(new Error(`wine ${program} ${args.join(' ')}: still running after ${timeoutMs} ms (killed)`));
+        const { stdout, stderr } = p.output();
+        reject(new Error(`wine ${program} ${args.join(' ')}: still running after ${timeoutMs} ms (killed)\nstdout:\n${stdout}\nstderr:\n${stderr}`));
       }, timeoutMs);
     });
     try {
@@ -187,7 +202,7 @@ export async function createWinePrefix(options: { windowsVersion?: string; bootT
       removeDir(prefix);
     },
   };
-  live.add(wine);
+  live.set(wine, children);
   installExitHook();
 
   try {

@@ -20,23 +20,15 @@
 //   steer or break a Windows Node, so node.exe gets only what Wine itself needs plus the caller's
 //   `env`: it sees Windows' own variables (APPDATA, USERPROFILE, TEMP, SystemRoot) from the prefix.
 // - Wine passes only the low 8 bits of an exit code.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WINDOWS_NODE_VERSION, windowsNodeExe } from '../../scripts/windowsNode.mjs';
-import { createWinePrefix, requireTools, type WinePrefix } from './wine.js';
+import { createWinePrefix, requireTools, type WinePrefix, type WineProcess, type WineRun } from './wine.js';
 
 export { WINDOWS_NODE_VERSION };
 
-export interface WineNodeRun {
-  /** node.exe's exit code (low 8 bits), or null when it was killed. */
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** From spawning `wine node.exe` to its exit. */
-  readonly ms: number;
-}
+/** node.exe's run: its exit code (low 8 bits, or null when killed), output and time (wine.ts's WineRun). */
+export type WineNodeRun = WineRun;
 
 export interface WineNodeOptions {
   /** Added to the (clean) environment node.exe starts with. */
@@ -47,15 +39,8 @@ export interface WineNodeOptions {
   readonly timeoutMs?: number;
 }
 
-export interface WineNodeProcess {
-  readonly pid: number;
-  /** Resolves when node.exe has exited, with its output. */
-  exited(): Promise<WineNodeRun>;
-  /** Its output so far (the files it writes to). */
-  output(): { stdout: string; stderr: string };
-  /** SIGKILL by PID if it is still running. */
-  kill(): void;
-}
+/** A node.exe started in the prefix (wine.ts's WineProcess). */
+export type WineNodeProcess = WineProcess;
 
 /** Linux path <-> Windows path in a prefix: C: is <prefix>/drive_c, Z: is / (Wine's default drives). */
 export interface WinePaths {
@@ -125,99 +110,31 @@ function wineEnv(wine: WinePrefix, extra: Readonly<Record<string, string>>): Nod
   return { ...env, ...extra };
 }
 
-function killPid(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 /** A fresh prefix with Windows Node ready to run in it. Throws when Wine or node.exe is missing. */
 export async function createWineNode(options: { bootTimeoutMs?: number } = {}): Promise<WineNode> {
   const exe = requireWindowsNode();
   const wine = await createWinePrefix(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {});
-  const children = new Set<ChildProcess>();
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // A test process that dies without its after() hooks still kills its node.exe (wine.ts then
-    // runs wineserver -k for the prefix).
-    process.on('exit', () => {
-      for (const child of liveChildren) killPid(child.exitCode === null ? child.pid : undefined);
-    });
-  }
-  const outDir = path.join(wine.prefix, '.pic-node-output');
-  fs.mkdirSync(outDir);
+  // wine.ts kills what the prefix started, by PID, on close and when this process exits.
   const paths = winePaths(wine.driveC);
-  let seq = 0;
   let closed = false;
+
+  // Started through the prefix (wine.ts: output to files, killed by PID on close), with node.exe's
+  // clean environment and the prefix's C:\ as the default folder.
+  const startOptions = (o: Omit<WineNodeOptions, 'timeoutMs'>) => ({ env: wineEnv(wine, o.env ?? {}), cwd: o.cwd ?? wine.driveC });
 
   const start = (args: readonly string[], runOptions: Omit<WineNodeOptions, 'timeoutMs'> = {}): WineNodeProcess => {
     if (closed) throw new Error('the Wine Node prefix is closed');
-    const n = ++seq;
-    const outFile = path.join(outDir, `${n}.out`);
-    const errFile = path.join(outDir, `${n}.err`);
-    const out = fs.openSync(outFile, 'w');
-    const err = fs.openSync(errFile, 'w');
-    const t0 = Date.now();
-    const [cmd, ...rest] = wine.argv(exe, args);
-    const child = spawn(cmd!, rest, { env: wineEnv(wine, runOptions.env ?? {}), cwd: runOptions.cwd ?? wine.driveC, stdio: ['ignore', out, err] });
-    fs.closeSync(out);
-    fs.closeSync(err);
-    if (child.pid === undefined) throw new Error(`could not start wine ${exe}`);
-    children.add(child);
-    liveChildren.add(child);
-    const read = (file: string): string => {
-      try {
-        return fs.readFileSync(file, 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    const output = () => ({ stdout: read(outFile), stderr: read(errFile) });
-    const exited = new Promise<WineNodeRun>((resolve, reject) => {
-      const forget = () => {
-        children.delete(child);
-        liveChildren.delete(child);
-      };
-      child.once('error', (e) => {
-        forget();
-        reject(e);
-      });
-      child.once('exit', (status, signal) => {
-        forget();
-        resolve({ status, signal, ...output(), ms: Date.now() - t0 });
-      });
-    });
-    return { pid: child.pid, exited: () => exited, output, kill: () => killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined) };
+    return wine.start(exe, args, startOptions(runOptions));
   };
 
   const run = async (args: readonly string[], runOptions: WineNodeOptions = {}): Promise<WineNodeRun> => {
-    const timeoutMs = runOptions.timeoutMs ?? 60_000;
-    const p = start(args, runOptions);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        p.kill();
-        const { stdout, stderr } = p.output();
-        reject(new Error(`node.exe ${args.join(' ')}: still running after ${timeoutMs} ms (killed)\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([p.exited(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (closed) throw new Error('the Wine Node prefix is closed');
+    return wine.run(exe, args, { ...startOptions(runOptions), timeoutMs: runOptions.timeoutMs ?? 60_000 });
   };
 
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    for (const child of children) killPid(child.exitCode === null && child.signalCode === null ? child.pid : undefined);
     await wine.close();
   };
 
