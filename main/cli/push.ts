@@ -82,7 +82,8 @@ ${LAPS_HELP}      Exit code 0 only when every computer succeeded; --json gives e
       class, code, steps and, with --laps, lapsAttribute and lapsAccount (never a password).
 `;
 
-interface JsonTarget {
+/** One target of `pushctl push --json` (tests read it as this type). */
+export interface JsonTarget {
   target: string;
   outcome: string | null;
   errorClass: string | null;

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { JsonTarget } from '../../main/cli/push.js';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import { EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
 import { REPO_ROOT } from '../support/childProcess.js';
@@ -101,14 +102,6 @@ test('pushctl diagnose on Windows Node: both lab hosts reachable, logon, ADMIN$ 
   assert.deepEqual(lab.leftovers(), [], "diagnose's write probe is deleted");
 });
 
-interface JsonTarget {
-  target: string;
-  outcome: string | null;
-  errorClass: string | null;
-  code: string | null;
-  message: string | null;
-  steps: { step: string; detail: string }[];
-}
 
 test('pushctl push on Windows Node: the healthy host succeeds, the msi-1603 host fails with msi-failed; data in %APPDATA%\\Push Install Console', async (t) => {
   const r = await node.run([...pushctl, 'push', target(HEALTHY), target(FAILING), '--msi', msiWin, '--user', user(), '--password-env', PASSWORD_ENV, '--port', '14601', '--json'], { env, timeoutMs: 90_000 });

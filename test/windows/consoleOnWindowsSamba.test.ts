@@ -22,6 +22,8 @@ import { startSamba, type SambaServer } from '../support/samba.js';
 import { startScmrPeer, type ScmrPeer } from '../support/scmrPeer.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWineNode, type WineNode, type WineNodeRun } from '../support/wineNode.js';
+import type { JsonTarget } from '../../main/cli/push.js';
+import type { DiagnoseReport } from '../../main/engine/diagnose.js';
 
 const SAMBA_ADDRESS = '127.0.195.1';
 const SAMBA_PORT = 14660;
@@ -190,20 +192,6 @@ async function assertPeerClean(what: string): Promise<void> {
   assert.deepEqual(adminShareFiles(ctx.peer.samba), [], `${what}: nothing left on the peer's ADMIN$`);
 }
 
-interface DiagnoseJson {
-  target: string;
-  ok: boolean;
-  reachable: boolean;
-  dialect: string | null;
-  signingRequired: boolean | null;
-  cipher: string | null;
-  sessionEncrypted: boolean | null;
-  serverName: string | null;
-  authentication: string;
-  adminShareWritable: boolean | null;
-  scmAccess: boolean | null;
-  errors: { step: string; class: string; code: string | null; message: string }[];
-}
 
 test('pushctl diagnose on Windows Node against smbd and the SCM peer: the same report as on Linux Node (SMB 3.1.1, signing, logon, ADMIN$ writable)', async (t) => {
   const targets = [`${SAMBA_ADDRESS}:${SAMBA_PORT}`, `${PEER_ADDRESS}:${PEER_PORT}`];
@@ -212,8 +200,8 @@ test('pushctl diagnose on Windows Node against smbd and the SCM peer: the same r
   const linux = await runLinux(args);
   t.diagnostic(`pushctl diagnose: Windows ${win.ms} ms, Linux ${linux.ms} ms`);
   assert.equal(linux.stderr, '', `Linux run: ${show(linux)}`);
-  const winReports = JSON.parse(win.stdout) as DiagnoseJson[];
-  const linuxReports = JSON.parse(linux.stdout) as DiagnoseJson[];
+  const winReports = JSON.parse(win.stdout) as DiagnoseReport[];
+  const linuxReports = JSON.parse(linux.stdout) as DiagnoseReport[];
   t.diagnostic(`Windows: ${JSON.stringify(winReports.map(summary))}`);
   t.diagnostic(`Linux:   ${JSON.stringify(linuxReports.map(summary))}`);
 
@@ -244,20 +232,10 @@ test('pushctl diagnose on Windows Node against smbd and the SCM peer: the same r
   assert.deepEqual(adminShareFiles(ctx.peer.samba), [], "diagnose's write probe is deleted (SCM peer)");
 });
 
-function summary(r: DiagnoseJson): string {
+function summary(r: DiagnoseReport): string {
   return `${r.target} ${r.reachable ? 'reachable' : 'unreachable'} SMB ${r.dialect} signing ${r.signingRequired} cipher ${r.cipher} encrypted ${r.sessionEncrypted} auth ${r.authentication} ADMIN$ ${r.adminShareWritable} SCM ${r.scmAccess}${r.errors.map((e) => ` ✗ ${e.step}:${e.class}${e.code ? `[${e.code}]` : ''}`).join('')}`;
 }
 
-interface JsonTarget {
-  target: string;
-  outcome: string | null;
-  errorClass: string | null;
-  code: string | null;
-  exitCode: number | null;
-  rebootRequired: boolean;
-  leftovers: unknown;
-  steps: { step: string; detail: string; code: string | null }[];
-}
 
 /** What a target's end is, without its times or its step details (the run id, the paths). */
 const end = (x: JsonTarget) => ({ target: x.target, outcome: x.outcome, errorClass: x.errorClass, code: x.code, exitCode: x.exitCode, rebootRequired: x.rebootRequired, leftovers: x.leftovers });
