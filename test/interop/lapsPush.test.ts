@@ -21,8 +21,6 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crashReportDir, writeCrashReport } from '../../main/app/crashReport.js';
-import { createConsoleServices, type ConsoleServices } from '../../main/app/services.js';
-import { MemoryVault } from '../../main/engine/credentials.js';
 import { dateToFileTime } from '../../main/import/lapsReader.js';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import { redact } from '../../main/smb/auth/secretRegistry.js';
@@ -30,6 +28,7 @@ import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { secretForms, secretHits, secretHitsInFolder, type SecretForms } from '../support/secretSearch.js';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd, type DirectoryComputerSeed, type RunningSlapd } from '../support/slapd.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
+import { startRecordedConsole } from '../support/recordedConsole.js';
 
 const SLAPD_HOST = '127.0.193.1';
 const LAB_FIRST = '127.0.193.11';
@@ -122,19 +121,7 @@ describe('LAPS pushes: each computer logs on with its own local Administrator pa
 
   test('through the console: three succeed with their own passwords, the stale one fails logon-failure, no LAPS attribute fails laps-missing without a connection; no password anywhere', async (t) => {
     const dataDir = path.join(dir, 'data');
-    const services: ConsoleServices = createConsoleServices({ dataDir, shell: 'browser', createVault: (db) => new MemoryVault(db) });
-    let closed = false;
-    t.after(async () => void (closed || (await services.close())));
-    const events: string[] = [];
-    services.events.subscribe((event, payload) => events.push(JSON.stringify({ event, payload })));
-    const results: string[] = [];
-    const router = services.router(() => true);
-    const call = async <R>(channel: string, request: unknown): Promise<R> => {
-      const envelope = await router.dispatch(channel, request, { shell: 'browser', url: 'test' });
-      results.push(JSON.stringify(envelope));
-      if (!envelope.ok) throw new Error(`${channel}: ${envelope.error.message}`);
-      return envelope.result as R;
-    };
+    const { services, events, results, call, close } = startRecordedConsole(t, dataDir);
     // One push at a time: the others wait in the queue, where a LAPS target is not probed ahead either.
     await call('settings.update', { simulatedLab: false, connectTimeoutSeconds: 2, agentCallbackTimeoutSeconds: 15, callbackAddress: SLAPD_HOST, maxConcurrentPushes: 1 });
     const runtime = await services.startPush({ port: PACKAGE_PORT, host: SLAPD_HOST });
@@ -268,8 +255,7 @@ describe('LAPS pushes: each computer logs on with its own local Administrator pa
     assert.match(fs.readFileSync(path.join(crashDir, fs.readdirSync(crashDir)[0]!), 'utf8'), /boom while pushing with \[redacted\] and \[redacted\]/);
 
     assert.deepEqual(hitsInFolder(dataDir), [], 'the data folder while running (database, WAL)');
-    closed = true;
-    await services.close();
+    await close();
     assert.deepEqual(hitsInFolder(dataDir), [], 'the data folder after closing');
     assert.deepEqual(results.flatMap((r) => hitsIn(`IPC result ${r.slice(0, 120)}`, r)), [], 'IPC results (step logs, exports, Test)');
     assert.deepEqual(events.flatMap((e) => hitsIn(`event ${e.slice(0, 120)}`, e)), [], 'IPC events');

@@ -12,14 +12,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createConsoleServices } from '../../main/app/services.js';
-import { MemoryVault } from '../../main/engine/credentials.js';
 import type { LabWrittenFile } from '../../main/lab/hostState.js';
 import { startLab } from '../../main/lab/lab.js';
 import { parseJobFile } from '../../main/server/jobFile.js';
 import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { secretForms, secretHits, secretHitsInFolder } from '../support/secretSearch.js';
 import { tempDirFor } from '../support/tempDir.js';
+import { startRecordedConsole } from '../support/recordedConsole.js';
 
 const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
 const DEMO_CFG = path.join(REPO_ROOT, 'assets', 'demo', 'demo.cfg.xml');
@@ -44,19 +43,7 @@ test('no trace of the password or its NT hash after a successful and two failing
 
   // ---- the console: services, router, every event recorded ----
   const dataDir = path.join(dir, 'data');
-  const services = createConsoleServices({ dataDir, shell: 'browser', createVault: (db) => new MemoryVault(db) });
-  let closed = false;
-  t.after(async () => void (closed || (await services.close())));
-  const events: string[] = [];
-  services.events.subscribe((event, payload) => events.push(JSON.stringify({ event, payload })));
-  const results: string[] = [];
-  const router = services.router(() => true);
-  const call = async (channel: string, request: unknown): Promise<unknown> => {
-    const envelope = await router.dispatch(channel, request, { shell: 'browser', url: 'test' });
-    results.push(JSON.stringify(envelope));
-    if (!envelope.ok) throw new Error(`${channel}: ${envelope.error.message}`);
-    return envelope.result;
-  };
+  const { services, events, results, call, close } = startRecordedConsole(t, dataDir);
   await call('settings.update', { simulatedLab: false, connectTimeoutSeconds: 2, agentCallbackTimeoutSeconds: 10 });
   const runtime = await services.startPush({ port: 0, host: '127.0.0.1' });
   assert.ok(!(runtime instanceof Error), String(runtime));
@@ -97,8 +84,7 @@ test('no trace of the password or its NT hash after a successful and two failing
 
   // While the console runs (the WAL not yet folded into the database) and after it closed.
   assert.deepEqual(secretHitsInFolder(secret, dataDir), [], 'data folder while running');
-  closed = true;
-  await services.close();
+  await close();
   assert.deepEqual(secretHitsInFolder(secret, dataDir), [], 'data folder after closing');
   assert.deepEqual(results.flatMap((r) => secretHits(secret, r).map((h) => `${h} in ${r.slice(0, 200)}`)), [], 'IPC results');
   assert.deepEqual(events.flatMap((e) => secretHits(secret, e).map((h) => `${h} in ${e.slice(0, 200)}`)), [], 'IPC events');
