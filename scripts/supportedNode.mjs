@@ -36,15 +36,22 @@ export function supportedNode() {
 }
 
 /**
- * Runs this script again under the supported Node when the current one is older, passing signals
- * on and exiting with its status; returns (and the script goes on) when the current one will do.
+ * Runs `args` on the supported Node as this process's stand-in: signals passed on, this process
+ * exiting with its status (128 + the signal's number when a signal ended it). Never resolves.
  */
-export function continueUnderSupportedNode(script, env = {}) {
-  if (isSupported()) return;
-  const node = supportedNode();
-  const child = spawn(node, [script, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env } });
+export function runUnderSupportedNode(args, env = {}) {
+  const child = spawn(supportedNode(), args, { stdio: 'inherit', env: { ...process.env, ...env } });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 1)));
   // Nothing more of the calling script may run: wait here for the child.
   return new Promise(() => undefined);
+}
+
+/**
+ * Runs this script again under the supported Node when the current one is older (see
+ * runUnderSupportedNode); returns (and the script goes on) when the current one will do.
+ */
+export function continueUnderSupportedNode(script, env = {}) {
+  if (isSupported()) return;
+  return runUnderSupportedNode([script, ...process.argv.slice(2)], env);
 }
