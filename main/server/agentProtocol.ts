@@ -11,6 +11,9 @@
  * "Actions"). The package's MSI is downloaded and verified for all three: it names the product.
  */
 export const PUSH_ACTIONS = ['install', 'uninstall', 'repair'] as const;
+/** How the agent gets its package and gives its result (agent/README.md "Transports"). */
+export const AGENT_TRANSPORTS = ['callback', 'smb', 'auto'] as const;
+export type AgentTransport = (typeof AGENT_TRANSPORTS)[number];
 export type PushAction = (typeof PUSH_ACTIONS)[number];
 
 /** msiexec's switch per action, as the native agent builds it (agent/src/install.c). */

@@ -4,12 +4,24 @@
 // validates the same rules before it writes, and parseJobFile reads it back by the native
 // agent's rules (agent/src/jobfile.c) for the lab's simulated agent and for round-trip tests.
 import { ConsoleError } from '../ipc/errors.js';
+import { AGENT_TRANSPORTS, type AgentTransport } from './agentProtocol.js';
 
 export interface AgentJob {
-  /** host:port pairs the agent tries in order (1..8). */
+  /**
+   * How the agent gets its package and gives its result (agent/README.md "Transports"): `callback`
+   * (absent; over TLS from the console), `smb` (from `<exe>.pkg` and the files the console copied
+   * beside it; result in `<exe>.result`), `auto` (callback first; when no console answers, wait
+   * `waitSeconds` for `<exe>.pkg` and go on as `smb`).
+   */
+  readonly transport?: AgentTransport;
+  /** host:port pairs the agent tries in order (1..8); none for `smb`. */
   readonly consoles: readonly { host: string; port: number }[];
+  /** The console certificate's SHA-256; '' for `smb`. */
   readonly fingerprint: string;
+  /** The one-time token; '' for `smb`. */
   readonly token: string;
+  /** `auto` only: how long the agent waits for `<exe>.pkg` once no console answered (1..86400 s; default 600). */
+  readonly waitSeconds?: number;
   readonly runId: string;
   readonly packageId: string;
   readonly size: number;
@@ -17,7 +29,7 @@ export interface AgentJob {
 }
 
 /** The value rules both the writer and the parser apply (agent/README.md "The job file"). */
-export const JOB_LIMITS = { maxFileBytes: 16384, maxLineBytes: 1024, maxConsoles: 8 } as const;
+export const JOB_LIMITS = { maxFileBytes: 16384, maxLineBytes: 1024, maxConsoles: 8, maxWaitSeconds: 86400, defaultWaitSeconds: 600 } as const;
 const HOST = /^(?![-.])[A-Za-z0-9.-]{1,253}(?<![-.])$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 const validHost = (host: string) => HOST.test(host) || IPV6.test(host);
@@ -28,11 +40,16 @@ const validRunId = (v: string) => /^(?!-)[A-Za-z0-9_-]{1,64}$/.test(v);
 const validPackageId = (v: string) => /^(?![.-])[A-Za-z0-9_.-]{1,64}$/.test(v);
 const validSize = (v: number) => Number.isSafeInteger(v) && v >= 1;
 
+const validWait = (v: number) => Number.isInteger(v) && v >= 1 && v <= JOB_LIMITS.maxWaitSeconds;
+const smbOnly = (j: AgentJob) => j.transport === 'smb';
+
 const rules: [keyof AgentJob, (job: AgentJob) => boolean, string][] = [
-  ['consoles', (j) => j.consoles.length >= 1 && j.consoles.length <= JOB_LIMITS.maxConsoles, '1 to 8 console addresses'],
+  ['transport', (j) => j.transport === undefined || AGENT_TRANSPORTS.includes(j.transport), 'callback, smb or auto'],
+  ['consoles', (j) => (smbOnly(j) ? j.consoles.length === 0 : j.consoles.length >= 1 && j.consoles.length <= JOB_LIMITS.maxConsoles), '1 to 8 console addresses (none for the smb transport)'],
   ['consoles', (j) => j.consoles.every((c) => validPort(c.port) && validHost(c.host)), 'host names, IPv4 or IPv6 addresses with ports 1..65535'],
-  ['fingerprint', (j) => validHash(j.fingerprint), '64 hex digits'],
-  ['token', (j) => validToken(j.token), '16..512 token characters'],
+  ['fingerprint', (j) => (smbOnly(j) ? j.fingerprint === '' : validHash(j.fingerprint)), '64 hex digits (empty for the smb transport)'],
+  ['token', (j) => (smbOnly(j) ? j.token === '' : validToken(j.token)), '16..512 token characters (empty for the smb transport)'],
+  ['waitSeconds', (j) => j.waitSeconds === undefined || (j.transport === 'auto' && validWait(j.waitSeconds)), `1..${JOB_LIMITS.maxWaitSeconds} seconds, for the auto transport only`],
   ['runId', (j) => validRunId(j.runId), '1..64 of A-Z a-z 0-9 _ -'],
   ['packageId', (j) => validPackageId(j.packageId), '1..64 of A-Z a-z 0-9 _ - .'],
   ['size', (j) => validSize(j.size), 'a positive whole number of bytes'],
@@ -48,9 +65,10 @@ export function encodeJobFile(job: AgentJob): Buffer {
   const lines = [
     '# written by Push Install Console; deleted by the agent when it is done',
     'version=1',
+    ...(job.transport && job.transport !== 'callback' ? [`transport=${job.transport}`] : []),
+    ...(job.waitSeconds !== undefined ? [`wait=${job.waitSeconds}`] : []),
     ...job.consoles.map((c) => `console=${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`),
-    `fingerprint=${job.fingerprint.toLowerCase()}`,
-    `token=${job.token}`,
+    ...(smbOnly(job) ? [] : [`fingerprint=${job.fingerprint.toLowerCase()}`, `token=${job.token}`]),
     `run=${job.runId}`,
     `package=${job.packageId}`,
     `size=${job.size}`,
@@ -145,6 +163,8 @@ export function parseJobFile(data: Buffer): AgentJob {
       size: [(v) => /^[1-9][0-9]{0,15}$/.test(v) && validSize(Number(v)), 'expected a byte count 1..2^53-1 without leading zeros'],
       sha256: [(v) => parseHash(v) !== null, 'expected 64 hex digits'],
       version: [(v) => v === '1', 'only version 1 is understood'],
+      transport: [(v) => (AGENT_TRANSPORTS as readonly string[]).includes(v), 'expected callback, smb or auto'],
+      wait: [(v) => /^[1-9][0-9]{0,4}$/.test(v) && validWait(Number(v)), `expected 1..${JOB_LIMITS.maxWaitSeconds} seconds`],
     };
     const rule = Object.hasOwn(check, key) ? check[key] : undefined;
     if (!rule) throw new JobFileError(line, `unknown key '${key.slice(0, 40)}'`);
@@ -152,12 +172,23 @@ export function parseJobFile(data: Buffer): AgentJob {
     if (!rule[0](value)) throw new JobFileError(line, `${key}: ${rule[1]}`);
     seen.set(key, value);
   }
-  if (consoles.length === 0) throw new JobFileError(0, 'missing key: console');
-  for (const key of ['fingerprint', 'token', 'run', 'package', 'size', 'sha256']) if (!seen.has(key)) throw new JobFileError(0, `missing key: ${key}`);
+  const transport = (seen.get('transport') ?? 'callback') as AgentTransport;
+  if (transport === 'smb') {
+    // The smb transport never contacts a console: a job that names one is not understood.
+    if (consoles.length > 0) throw new JobFileError(0, 'console: not allowed with transport=smb');
+    for (const key of ['fingerprint', 'token']) if (seen.has(key)) throw new JobFileError(0, `${key}: not allowed with transport=smb`);
+  } else {
+    if (consoles.length === 0) throw new JobFileError(0, 'missing key: console');
+    for (const key of ['fingerprint', 'token']) if (!seen.has(key)) throw new JobFileError(0, `missing key: ${key}`);
+  }
+  if (seen.has('wait') && transport !== 'auto') throw new JobFileError(0, 'wait: only with transport=auto');
+  for (const key of ['run', 'package', 'size', 'sha256']) if (!seen.has(key)) throw new JobFileError(0, `missing key: ${key}`);
   return {
+    ...(seen.has('transport') ? { transport } : {}),
+    ...(transport === 'auto' ? { waitSeconds: Number(seen.get('wait') ?? JOB_LIMITS.defaultWaitSeconds) } : {}),
     consoles,
-    fingerprint: parseHash(seen.get('fingerprint')!)!,
-    token: seen.get('token')!,
+    fingerprint: transport === 'smb' ? '' : parseHash(seen.get('fingerprint')!)!,
+    token: transport === 'smb' ? '' : seen.get('token')!,
     runId: seen.get('run')!,
     packageId: seen.get('package')!,
     size: Number(seen.get('size')),

@@ -56,3 +56,12 @@ test('values the agent would refuse are refused before anything is written', () 
     assert.throws(() => encodeJobFile({ ...job, ...change }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'job-file', JSON.stringify(change));
   }
 });
+
+test('the console refuses to write an smb job that names a console, or a wait outside auto', () => {
+  const smb: AgentJob = { ...job, transport: 'smb', consoles: [], fingerprint: '', token: '' };
+  assert.doesNotThrow(() => encodeJobFile(smb));
+  for (const change of [{ consoles: job.consoles }, { token: job.token }, { fingerprint: job.fingerprint }, { waitSeconds: 10 }] as Partial<AgentJob>[]) {
+    assert.throws(() => encodeJobFile({ ...smb, ...change }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'job-file', JSON.stringify(change));
+  }
+  assert.throws(() => encodeJobFile({ ...job, transport: 'auto', waitSeconds: 0 }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'job-file');
+});

@@ -67,3 +67,29 @@ test('every rule the native agent enforces, with its wording', () => {
   for (const key of ['fingerprint', 'token', 'run', 'package', 'size', 'sha256']) refused(replace(key, ''), new RegExp(`^missing key: ${key}$`));
   refused(base.replace(/^console=.*\r\n/gm, ''), /^missing key: console$/);
 });
+
+test('the transports: smb names no console, fingerprint or token; auto carries its wait; each parses back to the same job', () => {
+  const smb: AgentJob = { transport: 'smb', consoles: [], fingerprint: '', token: '', runId: job.runId, packageId: job.packageId, size: job.size, sha256: job.sha256 };
+  const smbText = encodeJobFile(smb).toString('utf8');
+  assert.match(smbText, /^transport=smb\r$/m);
+  assert.doesNotMatch(smbText, /^(console|fingerprint|token)=/m);
+  assert.deepEqual(parse(smbText), smb);
+  const auto: AgentJob = { ...job, transport: 'auto', waitSeconds: 120 };
+  const autoText = encodeJobFile(auto).toString('utf8');
+  assert.match(autoText, /^transport=auto\r\nwait=120\r$/m);
+  assert.deepEqual(parse(autoText), auto);
+  // auto without wait= gets the agent's default; callback written out is the same as absent.
+  assert.equal(parse(autoText.replace('wait=120\r\n', '')).waitSeconds, 600);
+  assert.deepEqual(parse(base.replace('version=1\r\n', 'version=1\r\ntransport=callback\r\n')), { ...job, transport: 'callback' });
+});
+
+test('a transport the agent would not understand, or keys that do not belong to it, are refused with the agent\'s wording', () => {
+  const smb = encodeJobFile({ transport: 'smb', consoles: [], fingerprint: '', token: '', runId: job.runId, packageId: job.packageId, size: job.size, sha256: job.sha256 }).toString('utf8');
+  refused(base.replace('version=1', 'version=1\ntransport=ftp'), /line 3: transport: expected callback, smb or auto/);
+  refused(smb.replace('transport=smb', 'transport=smb\r\nconsole=a:1'), /console: not allowed with transport=smb/);
+  refused(smb.replace('transport=smb', `transport=smb\r\ntoken=${job.token}`), /token: not allowed with transport=smb/);
+  refused(base.replace('version=1', 'version=1\nwait=30'), /wait: only with transport=auto/);
+  refused(base.replace('version=1', 'version=1\ntransport=auto\nwait=0'), /wait: expected 1\.\.86400 seconds/);
+  refused(base.replace('version=1', 'version=1\ntransport=auto\nwait=86401'), /wait: expected 1\.\.86400 seconds/);
+  refused(base.replace(/^token=.*\r\n/m, ''), /missing key: token/);
+});
