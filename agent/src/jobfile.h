@@ -14,6 +14,16 @@
 #define JOB_MAX_ID_CHARS 64
 /* 2^53 - 1: the largest size the console (JavaScript) can state exactly. */
 #define JOB_MAX_SIZE 9007199254740991ull
+/* transport=auto: how long to wait for the package over SMB once no console answered (wait=). */
+#define JOB_MAX_WAIT_S 86400u
+#define JOB_DEFAULT_WAIT_S 600u
+
+/* How the agent gets its package and gives its result (agent/README.md, "Transports"). */
+typedef enum {
+    JOB_TRANSPORT_CALLBACK = 0, /* absent: GET /v1/job etc. over TLS from the console */
+    JOB_TRANSPORT_SMB = 1,      /* the manifest <exe>.pkg and the files the console copied beside the exe */
+    JOB_TRANSPORT_AUTO = 2      /* callback; when no console answers, wait wait_s for the smb way */
+} job_transport;
 
 typedef struct {
     char host[JOB_MAX_HOST_CHARS + 1]; /* name, dotted IPv4, or IPv6 without the brackets */
@@ -22,19 +32,25 @@ typedef struct {
 } job_console;
 
 typedef struct {
-    job_console consoles[JOB_MAX_CONSOLES];
+    job_transport transport;
+    unsigned wait_s; /* transport=auto only (default JOB_DEFAULT_WAIT_S); else 0 */
+    job_console consoles[JOB_MAX_CONSOLES]; /* none with transport=smb */
     int console_count;
-    unsigned char fingerprint[32]; /* SHA-256 of the console certificate (DER) */
-    char token[JOB_MAX_TOKEN_CHARS + 1];
+    unsigned char fingerprint[32]; /* SHA-256 of the console certificate (DER); zero with transport=smb */
+    char token[JOB_MAX_TOKEN_CHARS + 1]; /* "" with transport=smb */
     char run[JOB_MAX_ID_CHARS + 1];
     char package[JOB_MAX_ID_CHARS + 1];
     unsigned long long size;
     unsigned char sha256[32];
 } job_t;
 
-/* Parses and validates len bytes. Returns 0 on success; otherwise -1 with a one-line reason
- * ("line 4: fingerprint: expected 64 hex digits") in err. out is zeroed first. */
+/* Parses and validates len bytes by the rules of main/server/jobFile.ts's parseJobFile, with its
+ * wording. Returns 0 on success; otherwise -1 with a one-line reason ("line 4: fingerprint:
+ * expected the SHA-256 as 64 hex digits") in err. out is zeroed first. */
 int job_parse(const char *data, size_t len, job_t *out, char *err, size_t errlen);
+
+/* "callback" / "smb" / "auto" */
+const char *job_transport_name(job_transport t);
 
 /* Lower-case hex of 32 bytes into out[65]. */
 void job_hex32(const unsigned char in[32], char out[65]);

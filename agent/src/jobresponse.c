@@ -155,26 +155,35 @@ static void log_job(const job_response *jr)
               jr->params[0] ? jr->params : "(none)");
 }
 
-DWORD job_response_parse(const char *text, size_t len, const job_t *job, job_response *out)
+static json_tok g_toks[160];
+
+int job_response_parses(const char *text, size_t len, const job_t *job)
 {
-    static json_tok toks[160];
-    reader r = {text, toks};
+    static job_response scratch;
+    reader r = {text, g_toks};
+    memset(&scratch, 0, sizeof scratch);
+    return read_job(&r, json_parse(text, len, g_toks, (int)(sizeof g_toks / sizeof g_toks[0])), job, &scratch) == NULL;
+}
+
+DWORD job_response_parse(const char *text, size_t len, const job_t *job, int from_manifest, job_response *out)
+{
+    reader r = {text, g_toks};
     const pkg_file *msi;
     const char *why;
 
     memset(out, 0, sizeof *out);
-    why = read_job(&r, json_parse(text, len, toks, (int)(sizeof toks / sizeof toks[0])), job, out);
+    why = read_job(&r, json_parse(text, len, g_toks, (int)(sizeof g_toks / sizeof g_toks[0])), job, out);
     if (why != NULL) {
-        agent_log("the console's job is not understood: %s", why);
+        agent_log("%s is not understood: %s", from_manifest ? "the package manifest" : "the console's job", why);
         return AGENT_EXIT_DOWNLOAD;
     }
     log_job(out);
-    /* The job file (written over SMB) and the console's job must name the same MSI. */
+    /* The job file and the console's job (or manifest) must name the same MSI. */
     msi = &out->files[out->msi];
     if (msi->size != job->size || memcmp(msi->sha256, job->sha256, 32) != 0) {
-        agent_log("the console's msi (%llu bytes) is not the package the job file names (%llu bytes, its sha256): "
-                  "nothing is downloaded",
-                  msi->size, job->size);
+        agent_log("%s msi (%llu bytes) is not the package the job file names (%llu bytes, its sha256): nothing is %s",
+                  from_manifest ? "the package manifest's" : "the console's", msi->size, job->size,
+                  from_manifest ? "installed" : "downloaded");
         return AGENT_EXIT_INTEGRITY;
     }
     return AGENT_EXIT_OK;

@@ -33,10 +33,16 @@ typedef struct {
 } job_response;
 
 /* Reads {runId, action?, parameters, runAs, files: [{name, size, sha256, role}]} for job's run into
- * out (zeroed first) and logs it. Returns AGENT_EXIT_OK; AGENT_EXIT_DOWNLOAD when it is
- * not understood ("the console's job is not understood: <why>"); AGENT_EXIT_INTEGRITY when its msi
- * is not the package the job file names (nothing may be downloaded then). */
-DWORD job_response_parse(const char *text, size_t len, const job_t *job, job_response *out);
+ * out (zeroed first) and logs it: GET /v1/job's answer, or from_manifest the package manifest
+ * <exe>.pkg (the smb transport; the same shape). Returns AGENT_EXIT_OK; AGENT_EXIT_DOWNLOAD when it
+ * is not understood ("the console's job is not understood: <why>", "the package manifest is not
+ * understood: <why>"); AGENT_EXIT_INTEGRITY when its msi is not the package the job file names
+ * (nothing may be downloaded or installed then). */
+DWORD job_response_parse(const char *text, size_t len, const job_t *job, int from_manifest, job_response *out);
+
+/* Whether job_response_parse would understand the text (its msi not checked), logging nothing: a
+ * manifest that is still being written is waited for quietly. */
+int job_response_parses(const char *text, size_t len, const job_t *job);
 
 /* Replaces every %PUSHINSTALL_DIR% (ASCII case-insensitive) in the parameters with work_dir (no
  * trailing backslash). The result must still fit the parameters' limits: fewer than

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const services = createConsoleServices({ dataDir, shell: 'browser' });
   const push = await services.startPush();
   if (push instanceof Error) console.log(`The package server could not start (${push.message}); pushing is off until it can.`);
-  else console.log(`Package server on TCP ${push.server.port} (certificate SHA-256 ${push.certificate.fingerprint.slice(0, 16)}…).`);
+  else console.log(`Package server on TCP ${push.server?.port} (certificate SHA-256 ${push.certificate.fingerprint.slice(0, 16)}…).`);
   const server = await startBridgeServer({
     router: (origin) => services.router(originSenderPolicy(origin)),
     events: services.events,

@@ -17,6 +17,7 @@ import { DEFAULT_SMB_PORT, parseComputerEntry } from '../engine/computerEntry.js
 import { checkLapsConnection, MemoryVault, type LapsConnection } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 import { ConsoleError } from '../ipc/errors.js';
+import { AGENT_TRANSPORTS, type AgentTransport } from '../server/agentProtocol.js';
 
 /** The LAPS options push and diagnose share (instead of --user/--password-env). */
 export const LAPS_USAGE = `--laps --ldap ldap[s]://HOST[:PORT] --base-dn DN --ldap-user USER --ldap-password-env VAR [--ldap-ca FILE] [--ldap-starttls]`;
@@ -70,12 +71,15 @@ export function parseLapsArgs(values: LapsValues): LapsArgs | string | null {
 }
 
 export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID | ${LAPS_USAGE})
-       [--as user|system] [--action install|uninstall|repair] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
+       [--as user|system] [--action install|uninstall|repair] [--transport auto|callback|smb] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
       Installs the .msi on each computer now (--action uninstall: removes its product, msiexec /x;
       repair: msiexec /fvomus; the .msi is sent and verified either way, it names the product): copies the agent over SMB, starts it as a service,
       serves the package on --port (the agent calls back to ADDRESS, default the console's
       address as each computer sees it), waits for the result, then removes the service and files.
       --as user (default) runs msiexec under USER; --as system under LocalSystem.
+      --transport auto (default) starts with the callback and, for a computer whose agent cannot
+      call back, copies the package over SMB instead (installed as SYSTEM); callback only calls
+      back; smb never opens --port: the package is copied to ADMIN$ and installed as SYSTEM.
       --credential ID uses credentials the console remembered in the OS keychain (their id in
       the data folder's database); a --password-env password is used for this run only.
 ${LAPS_HELP}      Exit code 0 only when every computer succeeded; --json gives each computer's outcome,
@@ -97,6 +101,8 @@ export interface JsonTarget {
   /** --laps: the attribute the computer's password came from and the local account it logged on as. */
   lapsAttribute: string | null;
   lapsAccount: string | null;
+  /** Which transport carried the package and the result (callback, smb); null when the agent never ran. */
+  transport: 'callback' | 'smb' | null;
   steps: { at: string; step: string; detail: string; code: string | null }[];
 }
 
@@ -115,6 +121,7 @@ interface PushArgs {
   readonly laps?: LapsArgs;
   readonly as: 'user' | 'system';
   readonly action: 'install' | 'uninstall' | 'repair';
+  readonly transport: AgentTransport;
   readonly concurrency?: number;
   readonly callback?: string;
   readonly port?: number;
@@ -135,6 +142,7 @@ function parsePushArgs(args: string[]): PushArgs | string {
       credential: { type: 'string' },
       as: { type: 'string', default: 'user' },
       action: { type: 'string', default: 'install' },
+      transport: { type: 'string', default: 'auto' },
       concurrency: { type: 'string' },
       callback: { type: 'string' },
       port: { type: 'string' },
@@ -166,12 +174,14 @@ function parsePushArgs(args: string[]): PushArgs | string {
   if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
   const action = values.action;
   if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
+  const transport = values.transport as AgentTransport;
+  if (!AGENT_TRANSPORTS.includes(transport)) return '--transport must be auto, callback or smb';
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return '--concurrency must be 1..200';
   const port = values.port !== undefined ? Number(values.port) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return '--port must be 0..65535';
   return {
-    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, json: values.json,
+    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, transport, json: values.json,
     ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}), ...(laps ? { laps } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
   };
@@ -202,7 +212,11 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     db.close();
     return fail(`credential ${a.storedId} is not in ${vault.storage === 'keychain' ? 'the keychain' : 'this data folder (no keychain)'}: set it in the console with "remember"`);
   }
-  const runtime = await startPushRuntime({ dataDir, db, tasks, packages, vault, settings: () => settings, events, ...(a.port !== undefined ? { port: a.port } : {}) });
+  // The SMB transport needs no package server: TCP 2224 is not even opened.
+  const runtime = await startPushRuntime({
+    dataDir, db, tasks, packages, vault, settings: () => settings, events, ...(a.port !== undefined ? { port: a.port } : {}),
+    packageServer: a.transport === 'smb' ? 'when-needed' : 'at-start',
+  });
   try {
     const msiPath = path.resolve(a.msi);
     const pkg = packages.add({
@@ -220,17 +234,18 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       a.storedId ??
       (a.laps
         ? runtime.vault.putLaps(`pushctl LAPS ${a.laps.connection.url}`, a.laps.connection, a.laps.bindDn, a.laps.password, { remember: false })
-        : runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' ? 'nt-hash' : 'password' }));
+        : runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' || a.transport === 'smb' ? 'nt-hash' : 'password' }));
     const targets = a.hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
     const names = new Map<number, string>();
     if (!a.json) {
-      out.write(`Package server on port ${runtime.server.port} (certificate ${runtime.certificate.fingerprint.slice(0, 16)}…); ${targets.length} computer(s), ${settings.maxConcurrentPushes} at a time.\n`);
+      const server = runtime.server ? `Package server on port ${runtime.server.port} (certificate ${runtime.certificate.fingerprint.slice(0, 16)}…)` : 'SMB transport: no package server';
+      out.write(`${server}; ${targets.length} computer(s), ${settings.maxConcurrentPushes} at a time.\n`);
       printProgress(events, out, names);
     }
     const taskId = runtime.engine.submit({
       name: `pushctl ${a.action === 'install' ? '' : `${a.action} `}${path.basename(msiPath)}`,
       packageId: pkg.id,
-      options: { runAs: a.as === 'system' ? 'system' : 'admin', action: a.action },
+      options: { runAs: a.as === 'system' ? 'system' : 'admin', action: a.action, transport: a.transport },
       targets,
     });
     for (const t of tasks.targetRecords(taskId)) names.set(t.id, t.computer_name);
@@ -273,6 +288,7 @@ function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
     leftovers: t.leftovers ? (JSON.parse(t.leftovers) as unknown) : null,
     lapsAttribute: t.laps_attribute,
     lapsAccount: t.laps_account,
+    transport: t.transport,
     steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
   }));
 }
@@ -283,6 +299,7 @@ function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream):
   for (const r of report) {
     const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';
     out.write(`${ok ? '✓' : '✗'} ${r.target}: ${r.outcome}${r.errorClass && !ok ? ` (${r.errorClass}${r.code ? ` ${r.code}` : ''})` : ''}${r.durationMs !== null ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : ''}\n`);
+    if (r.transport) out.write(`    transport: ${r.transport === 'smb' ? 'SMB (package copied to ADMIN$)' : 'callback (TCP 2224)'}\n`);
     if (r.lapsAttribute) out.write(`    LAPS: ${r.lapsAttribute}, account .\\${r.lapsAccount ?? '?'}\n`);
     if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
     if (r.rebootRequired) out.write('    restart required to finish the installation\n');

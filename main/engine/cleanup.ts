@@ -11,8 +11,10 @@ import { closeRemote, connect, openScm, verdictOf, type Remote, type RemoteHost 
 
 export const REMOTE_ROOT = 'PushInstall';
 export const AGENT_FILE = 'PushInstallAgent.exe';
-/** Files the agent may leave beside itself; cleanup removes them by name. */
-const AGENT_SIDE_FILES = ['.job', '.log', '.done'];
+/** Files beside the agent, removed by name: the job, its log and done marker, and the SMB transport's manifest, progress and result (and their half-written .tmp). */
+const AGENT_SIDE_FILES = ['.job', '.log', '.done', '.pkg', '.progress', '.result', '.progress.tmp', '.result.tmp'];
+/** The SMB transport's package folder inside the run folder. */
+const PACKAGE_DIR = 'package';
 
 export interface Leftovers {
   service: string | null;
@@ -29,11 +31,25 @@ export interface CleanupHooks {
 
 const isStatus = (error: unknown, ...statuses: number[]) => error instanceof SmbStatusError && statuses.includes(error.status);
 
+export interface RemotePaths {
+  readonly dir: string;
+  readonly exe: string;
+  readonly sideFiles: string[];
+  /** SMB transport: the package files' folder, the manifest the console writes, the progress and result the agent writes. */
+  readonly packageDir: string;
+  readonly manifest: string;
+  readonly progress: string;
+  readonly result: string;
+}
+
 /** The remote paths of one run, relative to ADMIN$. */
-export function remotePaths(runId: string): { dir: string; exe: string; sideFiles: string[] } {
+export function remotePaths(runId: string): RemotePaths {
   const dir = `${REMOTE_ROOT}\\${runId}`;
   const exe = `${dir}\\${AGENT_FILE}`;
-  return { dir, exe, sideFiles: AGENT_SIDE_FILES.map((suffix) => exe + suffix) };
+  return {
+    dir, exe, sideFiles: AGENT_SIDE_FILES.map((suffix) => exe + suffix),
+    packageDir: `${dir}\\${PACKAGE_DIR}`, manifest: `${exe}.pkg`, progress: `${exe}.progress`, result: `${exe}.result`,
+  };
 }
 
 /** Everything the push may have created on the target, for a cleanup after a crash. */
@@ -111,7 +127,8 @@ async function removeFiles(spec: RemoteHost, hooks: CleanupHooks, remote: Remote
     await deleteIfThere(admin, file, false);
     left.files.splice(left.files.indexOf(file), 1);
   }
-  for (const dir of [...left.directories]) {
+  // Inner folders first (the package folder inside the run folder).
+  for (const dir of [...left.directories].sort((a, b) => b.length - a.length)) {
     await deleteIfThere(admin, dir, true);
     left.directories.splice(left.directories.indexOf(dir), 1);
   }

@@ -5,7 +5,7 @@ import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import { rebindCandidates, type RebindScope } from './credentialBinding.js';
 import { hashOnlyRefusal, qualifiedUser, type CredentialVault } from './credentials.js';
-import type { TaskOptions } from './engineTypes.js';
+import { effectiveRunAs, type TaskOptions } from './engineTypes.js';
 import type { Journal } from './journal.js';
 import type { TargetQueue } from './targetQueue.js';
 import { WAITING, type TargetTurns } from './targetTurn.js';
@@ -45,7 +45,7 @@ export function rebindCredential(scope: RebindScope, credentialId: number, d: Re
     credentialGone: (t) => d.turns.credentialProblem(t, options(t.task_id)) !== null,
   });
   if (credential?.keeps === 'nt-hash') {
-    const needPassword = candidates.filter((t) => t.state !== 'done' && (options(t.task_id).runAs ?? 'admin') === 'admin');
+    const needPassword = candidates.filter((t) => t.state !== 'done' && effectiveRunAs(options(t.task_id)) === 'admin');
     if (needPassword.length) {
       const refusal = hashOnlyRefusal([qualifiedUser(credential)]);
       throw new ConsoleError(refusal.errorClass, `${needPassword.length} computer(s) install as the account: ${refusal.message}`, refusal.advice);

@@ -2,7 +2,7 @@
 // target ended (the CLI's --json).
 import type { Settings } from '../ipc/contract.js';
 import type { EventBus } from '../ipc/eventBus.js';
-import type { PushAction } from '../server/agentProtocol.js';
+import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
 import type { GrantStore } from '../server/grants.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import type { TasksRepo } from '../store/tasksRepo.js';
@@ -19,6 +19,13 @@ export interface TaskOptions {
   readonly action?: PushAction;
   /** Offline / port-blocked targets are retried this many times (default: settings.retryCount). */
   readonly retryCount?: number;
+  /** How the agent gets the package: callback (tasks from before the option), smb, or auto (the default for new tasks). */
+  readonly transport?: AgentTransport;
+}
+
+/** Who msiexec runs as: the SMB transport always installs as SYSTEM (the password never travels in a file). */
+export function effectiveRunAs(options: TaskOptions): 'admin' | 'system' {
+  return options.transport === 'smb' ? 'system' : (options.runAs ?? 'admin');
 }
 
 export interface NewTaskInput {
@@ -37,8 +44,8 @@ export interface EngineOptions {
   readonly vault: CredentialVault;
   readonly grants: GrantStore;
   readonly hub: AgentHub;
-  /** The package server's port and certificate fingerprint (for job files). */
-  readonly callback: { port: number; fingerprint: string };
+  /** The package server's port and certificate fingerprint (for job files); starts the server when it is not running yet. */
+  readonly callback: () => Promise<{ port: number; fingerprint: string }>;
   /** The agent executable copied to each target. */
   readonly agentPath: string;
   readonly events?: EventBus;

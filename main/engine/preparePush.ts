@@ -10,7 +10,7 @@ import type { PackagesRepo } from '../store/packagesRepo.js';
 import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
 import type { CredentialProblem } from './credentialBinding.js';
 import type { PushTargetSpec, PushTimeouts } from './pushTarget.js';
-import type { TaskOptions } from './engineTypes.js';
+import { effectiveRunAs, type TaskOptions } from './engineTypes.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
 
 export type PackageSource = NonNullable<ReturnType<PackagesRepo['source']>>;
@@ -58,7 +58,8 @@ export function preparePush(i: PushInputs): PreparedPush {
   const port = i.target.port ?? 445;
   const action = i.options.action ?? 'install';
   const user = qualifiedUser(i.credential);
-  const startLine = `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${i.attempts > 1 ? `attempt ${i.attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${user} (run ${i.runId})`;
+  const transport = i.options.transport ?? 'callback';
+  const startLine = `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${i.attempts > 1 ? `attempt ${i.attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${user} (run ${i.runId}; transport ${transport}${transport === 'smb' ? ', installing as SYSTEM' : ''})`;
   const callbackHosts = i.settings.callbackAddress.trim() ? i.settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
   return {
     startLine,
@@ -69,8 +70,9 @@ export function preparePush(i: PushInputs): PreparedPush {
       packageId: `pkg-${i.packageId}`,
       files,
       parameters: i.source.parameters,
-      runAs: i.options.runAs ?? 'admin',
+      runAs: effectiveRunAs(i.options),
       action,
+      transport,
       callbackHosts,
       callbackPort: i.callback.port,
       fingerprint: i.callback.fingerprint,

@@ -12,13 +12,15 @@ import type { Handle, ScmrClient } from '../rpc/scmr.js';
 import { createService, uniqueServiceName } from '../rpc/serviceLifecycle.js';
 import type { GrantStore, PackageFile } from '../server/grants.js';
 import { encodeJobFile } from '../server/jobFile.js';
-import type { PushAction } from '../server/agentProtocol.js';
+import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
 import { crashPoint } from './crashPoint.js';
 import { cleanup, describeLeftovers, REMOTE_ROOT, remotePaths, type CleanupHooks, type Leftovers } from './cleanup.js';
-import { runAgent } from './agentWait.js';
+import { runAgent, type CarriedBy, type SmbChannel } from './agentWait.js';
+import type { PackageCopies } from './packageCopies.js';
+import { copyPackage, readAgentFiles, writeManifest } from './smbTransport.js';
 import { Cancelled, closeRemote, connect, openScm, verdictOf, type Remote } from './remoteHost.js';
 
 export interface PushTimeouts {
@@ -28,6 +30,8 @@ export interface PushTimeouts {
   readonly pollMs: number;
   readonly serviceStartMs: number;
   readonly serviceStopMs: number;
+  /** auto transport: switch to SMB when no agent has called back this long after its service runs. */
+  readonly autoFallbackMs: number;
 }
 
 export interface PushTargetSpec {
@@ -43,6 +47,8 @@ export interface PushTargetSpec {
   readonly runAs: 'admin' | 'system';
   /** What msiexec does with the package (the job's `action`); default install. */
   readonly action?: PushAction;
+  /** How the agent gets the package and gives its result (smbTransport.ts); default callback. */
+  readonly transport?: AgentTransport;
   /** host names/addresses the agent calls back to; empty = the console's address on the SMB connection. */
   readonly callbackHosts: readonly string[];
   readonly callbackPort: number;
@@ -62,12 +68,16 @@ export interface PushTargetDeps {
   readonly hub: AgentHub;
   readonly signal: AbortSignal;
   readonly random?: (n: number) => Buffer;
+  /** The SMB transport's copy gate and shared reads (one per console). */
+  readonly copies: PackageCopies;
 }
 
 export interface PushTargetResult extends PushVerdict {
   readonly exitCode: number | null;
   readonly msiLog: string | null;
   readonly leftovers: Leftovers | null;
+  /** Which transport carried the package and the result; null when the push ended before its agent ran. */
+  readonly transport: CarriedBy | null;
 }
 
 function plainAddress(address: string | null): string | null {
@@ -93,6 +103,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   let verdict: PushVerdict;
   let exitCode: number | null = null;
   let msiLog: string | null = null;
+  let transport: CarriedBy | null = null;
   try {
     await probe(spec, hooks);
     checkCancel();
@@ -100,12 +111,16 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     checkCancel();
     const admin = await copyAgent(spec, hooks, run, record);
     checkCancel();
+    const smb = smbChannel(spec, hooks, deps, run, admin, record);
+    if (spec.transport === 'smb') await smb!.deliver();
+    checkCancel();
     run.token = await writeJob(spec, hooks, deps, run.remote, admin);
     checkCancel();
     const { scmr, name } = await createAgentService(spec, hooks, deps, run, record);
-    const outcome = await runAgent(spec, hooks, deps, scmr, run.service!, name);
+    const outcome = await runAgent(spec, hooks, deps, scmr, run.service!, name, smb);
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
+    transport = outcome.transport;
     verdict = verdictForAgentCode(outcome.exitCode, spec.action ?? 'install');
     hooks.step('result', `${verdict.message}${verdict.advice ? ` ${verdict.advice}` : ''}`, verdict.code);
   } catch (error) {
@@ -128,7 +143,22 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     succeeded && leftovers
       ? { ...verdict, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
       : verdict;
-  return { ...finalVerdict, exitCode, msiLog, leftovers };
+  return { ...finalVerdict, exitCode, msiLog, leftovers, transport };
+}
+
+/** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */
+function smbChannel(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, run: RunState, admin: SmbTree, record: () => void): SmbChannel | null {
+  const transport = spec.transport ?? 'callback';
+  if (transport === 'callback') return null;
+  return {
+    transport,
+    fallbackMs: spec.timeouts.autoFallbackMs,
+    read: () => readAgentFiles(admin, spec.runId),
+    deliver: async () => {
+      await copyPackage(spec, hooks, admin, run.created, record, deps.copies, deps.signal);
+      await writeManifest(spec, admin, run.created, record);
+    },
+  };
 }
 
 /** A bare TCP connect to the SMB port, classified at once (refused, unresolved) or at the bound (silent); a fresh probe from the queue counts. */
@@ -179,10 +209,18 @@ async function copyAgent(spec: PushTargetSpec, hooks: PushTargetHooks, run: RunS
   return admin;
 }
 
-/** The one-time grant and the job file beside the agent (where to call back, what to fetch); returns the grant's token. */
-async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, remote: Remote, admin: SmbTree): Promise<string> {
+/** The job file beside the agent; for callback and auto also the one-time grant (returns its token), for smb none. */
+async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, remote: Remote, admin: SmbTree): Promise<string | null> {
   const msi = spec.files.find((f) => f.role === 'msi');
   if (!msi) throw new ConsoleError('package', 'The package has no .msi file.', 'Recreate the package from its .msi.');
+  const jobPath = `${remotePaths(spec.runId).exe}.job`;
+  const transport = spec.transport ?? 'callback';
+  const what = { runId: spec.runId, packageId: spec.packageId, size: msi.size, sha256: msi.sha256 };
+  if (transport === 'smb') {
+    await admin.writeFile(jobPath, encodeJobFile({ transport, consoles: [], fingerprint: '', token: '', ...what }));
+    hooks.step('job', 'job file written; the agent installs from the package beside it (SMB transport, no callback)');
+    return null;
+  }
   const grant = deps.grants.issue({
     targetId: spec.targetId,
     runId: spec.runId,
@@ -193,24 +231,15 @@ async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: Push
     ttlMs: spec.timeouts.agentCallbackMs + spec.timeouts.installMs + 60_000,
   });
   const callbackHosts = spec.callbackHosts.length > 0 ? spec.callbackHosts : [plainAddress(remote.connection.localAddress) ?? '127.0.0.1'];
+  // auto: once no console answers, the agent waits for its package over SMB as long as the console would wait for its callback.
+  const auto = transport === 'auto' ? { transport, waitSeconds: Math.max(1, Math.ceil(spec.timeouts.agentCallbackMs / 1000)) } : {};
   try {
-    await admin.writeFile(
-      `${remotePaths(spec.runId).exe}.job`,
-      encodeJobFile({
-        consoles: callbackHosts.map((host) => ({ host, port: spec.callbackPort })),
-        fingerprint: spec.fingerprint,
-        token: grant.token,
-        runId: spec.runId,
-        packageId: spec.packageId,
-        size: msi.size,
-        sha256: msi.sha256,
-      }),
-    );
+    await admin.writeFile(jobPath, encodeJobFile({ ...auto, consoles: callbackHosts.map((host) => ({ host, port: spec.callbackPort })), fingerprint: spec.fingerprint, token: grant.token, ...what }));
   } catch (error) {
     deps.grants.revoke(grant.token);
     throw error;
   }
-  hooks.step('job', `job file written; the agent calls back to ${callbackHosts.map((h) => `${h}:${spec.callbackPort}`).join(', ')}`);
+  hooks.step('job', `job file written; the agent calls back to ${callbackHosts.map((h) => `${h}:${spec.callbackPort}`).join(', ')}${transport === 'auto' ? ` (auto: over SMB if it cannot within ${Math.round(spec.timeouts.autoFallbackMs / 1000)} s)` : ''}`);
   return grant.token;
 }
 

@@ -19,7 +19,10 @@ import type { Db } from '../store/database.js';
 export interface PushRuntime {
   readonly engine: PushEngine;
   readonly vault: CredentialVault;
-  readonly server: PackageServer;
+  /** The package server; null while it has not been needed (`packageServer: 'when-needed'` and only SMB-transport pushes so far). */
+  readonly server: PackageServer | null;
+  /** Starts the package server if it is not running yet (the callback and auto transports need it). */
+  ensureServer(): Promise<PackageServer>;
   readonly certificate: ConsoleCertificate;
   close(options?: { abandon?: boolean }): Promise<void>;
 }
@@ -39,6 +42,8 @@ export interface PushRuntimeOptions {
   readonly vault?: CredentialVault;
   readonly timeouts?: EngineOptions['timeouts'];
   readonly log?: (line: string) => void;
+  /** at-start (the apps: a port conflict shows at once) or when-needed (pushctl push: an SMB-only push never opens TCP 2224). */
+  readonly packageServer?: 'at-start' | 'when-needed';
 }
 
 /** Where `npm run build:agent` puts the agent; inside a packaged app, resources/agent (electron-builder.yml). */
@@ -59,22 +64,32 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
   const hub = new AgentHub();
   const vault = o.vault ?? new MemoryVault(o.db);
   let engineRef: PushEngine | null = null;
-  const server = await startPackageServer({
-    certificate,
-    grants,
-    port: o.port ?? o.settings().packageServerPort,
-    ...(o.host ? { host: o.host } : {}),
-    // The global connection cap and the per-address rate limit (429 + Retry-After).
-    ...AGENT_CHANNEL_LIMITS,
-    onEvent: hub.publish,
-    credentialFor: (grant) =>
-      // Decrypted only for this hand-off to the agent over TLS: the target's own LAPS password while its push holds one, else its credential's.
-      Promise.resolve(engineRef?.installCredentialFor(grant.targetId) ?? null),
-    onLog: (targetId, detail) => {
-      if (targetId !== null) engineRef?.note(targetId, 'package-server', detail);
-      else o.log?.(detail);
-    },
-  });
+  let server: PackageServer | null = null;
+  let starting: Promise<PackageServer> | null = null;
+  const ensureServer = (): Promise<PackageServer> =>
+    (starting ??= startPackageServer({
+      certificate,
+      grants,
+      port: o.port ?? o.settings().packageServerPort,
+      ...(o.host ? { host: o.host } : {}),
+      // The global connection cap and the per-address rate limit (429 + Retry-After).
+      ...AGENT_CHANNEL_LIMITS,
+      onEvent: hub.publish,
+      credentialFor: (grant) =>
+        // Decrypted only for this hand-off to the agent over TLS: the target's own LAPS password while its push holds one, else its credential's.
+        Promise.resolve(engineRef?.installCredentialFor(grant.targetId) ?? null),
+      onLog: (targetId, detail) => {
+        if (targetId !== null) engineRef?.note(targetId, 'package-server', detail);
+        else o.log?.(detail);
+      },
+    }).then(
+      (started) => (server = started),
+      (error: unknown) => {
+        starting = null; // a port freed later may be tried again
+        throw error;
+      },
+    ));
+  if ((o.packageServer ?? 'at-start') === 'at-start') await ensureServer();
   const engine = new PushEngine({
     tasks: o.tasks,
     packages: o.packages,
@@ -82,7 +97,7 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
     vault,
     grants,
     hub,
-    callback: { port: server.port, fingerprint: certificate.fingerprint },
+    callback: async () => ({ port: (await ensureServer()).port, fingerprint: certificate.fingerprint }),
     agentPath: o.agentPath ?? defaultAgentPath(),
     ...(o.events ? { events: o.events } : {}),
     ...(o.timeouts ? { timeouts: o.timeouts } : {}),
@@ -92,11 +107,14 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
   return {
     engine,
     vault,
-    server,
+    get server() {
+      return server;
+    },
+    ensureServer,
     certificate,
     close: async (options) => {
       await engine.close(options);
-      await server.close();
+      await starting?.then((s) => s.close(), () => undefined);
     },
   };
 }

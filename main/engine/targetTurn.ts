@@ -10,7 +10,8 @@ import type { TargetChanges, TargetRecord } from '../store/tasksRepo.js';
 import type { CredentialProblem } from './credentialBinding.js';
 import { credentialProblem } from './credentialBinding.js';
 import type { LogonCredential } from './credentials.js';
-import type { EngineOptions, TaskOptions } from './engineTypes.js';
+import { effectiveRunAs, type EngineOptions, type TaskOptions } from './engineTypes.js';
+import { PackageCopies } from './packageCopies.js';
 import type { Journal } from './journal.js';
 import { describeLaps, expiredWarning, lapsLogon, lapsLogonFailureAdvice } from './lapsLogon.js';
 import type { TargetLapsSecrets } from './lapsSecrets.js';
@@ -29,6 +30,8 @@ type Verdict = { outcome: Outcome; errorClass: string | null; code: string | nul
 export class TargetTurns {
   /** Tasks whose waiting for credentials the activity log has announced. */
   private readonly waitingAnnounced = new Set<number>();
+  /** The SMB transport's package copies: at most settings.packageCopyConcurrency at once, chunks read once. */
+  readonly copies = new PackageCopies(() => this.o.settings().packageCopyConcurrency);
 
   constructor(
     private readonly o: EngineOptions,
@@ -43,7 +46,7 @@ export class TargetTurns {
   ) {}
 
   credentialProblem(t: Parameters<typeof credentialProblem>[1], options: TaskOptions): CredentialProblem | null {
-    return credentialProblem(this.o.vault, t, options.runAs);
+    return credentialProblem(this.o.vault, t, effectiveRunAs(options));
   }
 
   /**
@@ -86,7 +89,7 @@ export class TargetTurns {
     const started = Date.now();
     const attempts = target.attempts + 1;
     const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
-    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null, laps_attribute: null, laps_account: null });
+    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null, laps_attribute: null, laps_account: null, transport: null });
 
     // A LAPS credential: this computer's own password, read now; a failure is the target's verdict, before any logon.
     let credential: LogonCredential;
@@ -100,15 +103,17 @@ export class TargetTurns {
       credential = this.o.vault.logon(target.credential_id!)!;
     }
 
+    const callback = await this.callback(options);
+    if ('verdict' in callback) return this.finish(taskId, targetId, started, callback.verdict);
     const prepared = preparePush({
       target, packageId: task.package_id, options, settings, credential, problem,
       source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
       readFiles: (source) => this.files.of(source),
-      runId, attempts, agentPath: this.o.agentPath, callback: this.o.callback, timeouts: pushTimeouts(settings, this.o.timeouts),
+      runId, attempts, agentPath: this.o.agentPath, callback, timeouts: pushTimeouts(settings, this.o.timeouts),
     });
     if ('verdict' in prepared) return this.finish(taskId, targetId, started, prepared.verdict);
     this.journal.step(taskId, targetId, 'start', prepared.startLine);
-    const push = () => pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal });
+    const push = () => pushTarget({ ...prepared.spec, probedAhead: this.queue.probes.take(targetId) }, this.hooks(taskId, targetId), { grants: this.o.grants, hub: this.o.hub, signal, copies: this.copies });
     // The LAPS password is held for this push only (the agent's install credential), forgotten when it ends or throws.
     let result = lapsSecret ? await this.lapsSecrets.during(targetId, lapsSecret, push) : await push();
     // Refused with the directory's password: the advice says why a LAPS password may be stale.
@@ -127,7 +132,7 @@ export class TargetTurns {
       });
       return;
     }
-    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null });
+    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport });
   }
 
   /**
@@ -151,6 +156,17 @@ export class TargetTurns {
       const cancelled = e.errorClass === 'cancelled' || signal.aborted;
       this.journal.step(taskId, targetId, 'error', `${cancelled ? 'cancelled while reading the LAPS password' : e.message} ${cancelled ? '' : e.advice}`.trim(), e.code);
       return { verdict: cancelled ? { outcome: 'cancelled', errorClass: 'cancelled', code: null, message: 'The push was cancelled.', advice: 'Retry when ready.' } : { outcome: 'failed', errorClass: e.errorClass, code: e.code, message: e.message, advice: e.advice } };
+    }
+  }
+
+  /** The package server's port and fingerprint for the callback and auto transports (started on first need); none for smb. */
+  private async callback(options: TaskOptions): Promise<{ port: number; fingerprint: string } | { verdict: Verdict }> {
+    if (options.transport === 'smb') return { port: 0, fingerprint: '' };
+    try {
+      return await this.o.callback();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return { verdict: { outcome: 'failed', errorClass: 'package-server', code: (error as NodeJS.ErrnoException).code ?? null, message: `The package server could not start: ${why}`, advice: 'Free the package server port (TCP 2224) on this computer or choose another in Configuration — or push with the SMB transport, which needs no port.' } };
     }
   }
 

@@ -17,6 +17,8 @@ export const ERROR_CLASSES = {
   'access-denied': { when: 'The account is not allowed (ADMIN$, the Service Control Manager).', advice: 'Use an administrator of the computer; a local account other than the built-in Administrator needs LocalAccountTokenFilterPolicy (docs/WINDOWS-TARGETS.md §4).' },
   'admin-share-missing': { when: 'The computer has no ADMIN$ share.', advice: 'Restore the administrative shares (AutoShareWks/AutoShareServer) and restart the Server service.' },
   'copy-blocked': { when: 'The copy to ADMIN$ was blocked (antivirus, sharing, disk full).', advice: 'Allow the agent in the computer\'s antivirus, free disk space, then retry.' },
+  'target-disk-full': { when: 'The computer\'s system drive has no room for the agent or the package (STATUS_DISK_FULL during the copy).', advice: 'Free space on the computer\'s system drive (the push copies to %SystemRoot%\\PushInstall), then retry.' },
+  'result-missing': { when: 'With the SMB transport, the agent wrote no result file within the install bound.', advice: 'Check the computer for a stuck msiexec and the agent\'s log; raise the install timeout in Configuration if the package is slow.' },
   'copy-failed': { when: 'The local file changed while it was copied.', advice: 'Do not change the package\'s files during a push; retry.' },
   'not-found': { when: 'A file, folder, pipe or record is not there.', advice: 'Refresh the window; the item may have been removed meanwhile.' },
   // The Service Control Manager

@@ -41,3 +41,20 @@ export function retryAfterSeconds(header: string | readonly string[] | undefined
   const seconds = Number(m[1]);
   return Math.min(AGENT_BUSY_RETRY.maxSeconds, Math.max(AGENT_BUSY_RETRY.minSeconds, seconds));
 }
+
+/**
+ * What the agent is told to do: the answer to `GET /v1/job`, and with the SMB transport the
+ * manifest `<exe>.pkg` the console writes beside it (agent/README.md "Transports"); one shape,
+ * so the agent reads both with one parser (agent/src/jobresponse.c).
+ */
+export interface JobAnswer {
+  readonly runId: string;
+  readonly parameters: string;
+  readonly runAs: 'admin' | 'system';
+  readonly action: PushAction;
+  readonly files: readonly { readonly name: string; readonly size: number; readonly sha256: string; readonly role: string }[];
+}
+
+export function jobAnswer(j: { runId: string; parameters: string; runAs: 'admin' | 'system'; action?: PushAction | undefined; files: readonly { name: string; size: number; sha256: string; role: string }[] }): JobAnswer {
+  return { runId: j.runId, parameters: j.parameters, runAs: j.runAs, action: j.action ?? 'install', files: j.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, role: f.role })) };
+}

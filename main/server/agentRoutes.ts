@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Grant, GrantStore } from './grants.js';
 import { HttpError, MAX_SMALL_BODY, parseRange, readJson, sendJson } from './httpMessages.js';
 import { describeRequest, type Refuse } from './refusalLog.js';
+import { jobAnswer } from './agentProtocol.js';
 
 export interface InstallCredential {
   readonly user: string;
@@ -70,13 +71,7 @@ function sendJob(ctx: AgentRouteContext, req: Req, res: Res, grant: Grant): void
   const target = grant.targetId;
   ctx.emit({ kind: 'connected', targetId: target, address: req.socket.remoteAddress ?? '?' });
   ctx.log(target, `agent connected from ${req.socket.remoteAddress} and fetched its job`);
-  sendJson(res, {
-    runId: grant.runId,
-    parameters: grant.parameters,
-    runAs: grant.runAs,
-    action: grant.action ?? 'install',
-    files: grant.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, role: f.role })),
-  });
+  sendJson(res, jobAnswer(grant));
 }
 
 /** The install credential, once per grant and only for an install that runs as an administrator. */

@@ -84,7 +84,7 @@ const meanings = new Map<number, StatusMeaning>([
   [Status.VIRUS_INFECTED, { errorClass: 'copy-blocked', advice: 'The computer\'s antivirus blocked the agent. Allow the console\'s agent in the antivirus, or push with the antivirus vendor\'s tools.' }],
   [Status.VIRUS_DELETED, { errorClass: 'copy-blocked', advice: 'The computer\'s antivirus deleted the agent. Allow the console\'s agent in the antivirus, or push with the antivirus vendor\'s tools.' }],
   [Status.SHARING_VIOLATION, { errorClass: 'copy-blocked', advice: 'Another program has the file open on that computer (often an antivirus scan); retry in a minute.' }],
-  [Status.DISK_FULL, { errorClass: 'copy-blocked', advice: 'The computer\'s system drive is full; free space on it and retry.' }],
+  [Status.DISK_FULL, { errorClass: 'target-disk-full', advice: 'The computer\'s system drive is full; free space on it and retry.' }],
   [Status.NOT_SUPPORTED, { errorClass: 'smb-negotiate', advice: 'The computer refused what the console asked for; check its SMB settings (minimum dialect, signing, encryption).' }],
   [Status.IO_TIMEOUT, { errorClass: 'timeout', advice: 'The computer did not complete the operation in time; check its load and the network, then retry.' }],
   [Status.USER_SESSION_DELETED, { errorClass: 'smb-session', advice: 'The computer ended the session (it restarted or the Server service did); retry.' }],

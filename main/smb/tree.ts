@@ -22,6 +22,12 @@ import type { SmbSession } from './session.js';
 
 export type CopyProgress = (bytesDone: number, bytesTotal: number) => void;
 
+/** Where a copy's bytes come from when not a Buffer or a path: a size, and a fill of one chunk (the engine's shared package reads). */
+export interface CopySource {
+  readonly size: number;
+  fill(target: Buffer, at: number, offset: number, length: number): Promise<void>;
+}
+
 /** How many WRITE requests a copy keeps in flight (credits permitting). */
 const WRITES_IN_FLIGHT = 8;
 const WRITE_CHUNK_CAP = 1024 * 1024;
@@ -77,8 +83,8 @@ export class SmbTree {
     await this.expect(Command.CLOSE, encodeCloseRequest(fileId), 'CLOSE');
   }
 
-  /** Creates or overwrites `name` with `data` (a Buffer or a local file's path). */
-  async writeFile(name: string, data: Buffer | { path: string }, onProgress?: CopyProgress): Promise<number> {
+  /** Creates or overwrites `name` with `data` (a Buffer, a local file's path, or a CopySource). */
+  async writeFile(name: string, data: Buffer | { path: string } | CopySource, onProgress?: CopyProgress): Promise<number> {
     const fileId = await this.create({
       name,
       desiredAccess: Access.GENERIC_WRITE | Access.GENERIC_READ | Access.DELETE,
@@ -88,9 +94,9 @@ export class SmbTree {
       createOptions: CreateOptions.NON_DIRECTORY_FILE,
     });
     try {
-      return Buffer.isBuffer(data)
-        ? await this.writeAll(fileId, data.length, async (target, at, offset, length) => void data.copy(target, at, offset, offset + length), onProgress)
-        : await this.writeLocalFile(fileId, data.path, onProgress);
+      if (Buffer.isBuffer(data)) return await this.writeAll(fileId, data.length, async (target, at, offset, length) => void data.copy(target, at, offset, offset + length), onProgress);
+      if ('fill' in data) return await this.writeAll(fileId, data.size, (target, at, offset, length) => data.fill(target, at, offset, length), onProgress);
+      return await this.writeLocalFile(fileId, data.path, onProgress);
     } finally {
       await this.close(fileId);
     }
@@ -125,7 +131,7 @@ export class SmbTree {
     onProgress?: CopyProgress,
   ): Promise<number> {
     const connection = this.session.connection;
-    const chunkSize = connection.largeMtu ? Math.min(connection.maxWriteSize, WRITE_CHUNK_CAP) : Math.min(connection.maxWriteSize, 65536);
+    const chunkSize = this.writeChunkSize();
     let next = 0;
     let done = 0;
     onProgress?.(0, total);
@@ -146,6 +152,22 @@ export class SmbTree {
     };
     await Promise.all(Array.from({ length: total === 0 ? 0 : WRITES_IN_FLIGHT }, worker));
     return done;
+  }
+
+  /** The bytes one WRITE carries on this connection (MaxWriteSize, 1 MiB at most; 64 KiB without large MTU). */
+  writeChunkSize(): number {
+    const connection = this.session.connection;
+    return connection.largeMtu ? Math.min(connection.maxWriteSize, WRITE_CHUNK_CAP) : Math.min(connection.maxWriteSize, 65536);
+  }
+
+  /** The file's content, or null when it is not there (STATUS_OBJECT_NAME_NOT_FOUND): a poll for a file another side writes. */
+  async readFileIfThere(name: string): Promise<Buffer | null> {
+    try {
+      return await this.readFile(name);
+    } catch (error) {
+      if (error instanceof SmbStatusError && (error.status === Status.OBJECT_NAME_NOT_FOUND || error.status === Status.OBJECT_PATH_NOT_FOUND)) return null;
+      throw error;
+    }
   }
 
   async readFile(name: string): Promise<Buffer> {

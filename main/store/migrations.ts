@@ -141,4 +141,13 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE task_targets ADD COLUMN laps_account TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'transports: which one carried each target\'s package and result (callback over TCP 2224, or SMB)',
+    sql: `
+      -- 'callback' | 'smb'; null until the agent ran. A task's chosen transport (callback, smb, auto)
+      -- lives in tasks.options_json; an auto target that switched says 'smb' here.
+      ALTER TABLE task_targets ADD COLUMN transport TEXT CHECK (transport IS NULL OR transport IN ('callback', 'smb'));
+    `,
+  },
 ];

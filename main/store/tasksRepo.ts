@@ -1,5 +1,5 @@
 // Installation tasks, their targets and each target's step log: the Installation History.
-import type { StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget } from '../ipc/contract.js';
+import type { StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget, Transport } from '../ipc/contract.js';
 import type { Db } from './database.js';
 import { defaultAdvice, isErrorClass } from '../ipc/errorClasses.js';
 
@@ -10,6 +10,16 @@ export function actionOf(optionsJson: string): TaskAction {
     return action === 'uninstall' || action === 'repair' ? action : 'install';
   } catch {
     return 'install';
+  }
+}
+
+/** A task's transport from its options; callback for tasks from before the option (they always called back). */
+export function transportOf(optionsJson: string): Transport {
+  try {
+    const transport = (JSON.parse(optionsJson) as { transport?: unknown } | null)?.transport;
+    return transport === 'smb' || transport === 'auto' ? transport : 'callback';
+  } catch {
+    return 'callback';
   }
 }
 
@@ -49,6 +59,8 @@ export interface TargetRecord {
   /** A LAPS target: the attribute its password was read from (msLAPS-Password, ms-Mcs-AdmPwd) and the local account used. */
   laps_attribute: string | null;
   laps_account: string | null;
+  /** Which transport carried the last attempt's package and result; null before the agent ran. */
+  transport: 'callback' | 'smb' | null;
 }
 
 export type TargetChanges = Partial<Omit<TargetRecord, 'id' | 'task_id' | 'computer_id' | 'computer_name'>>;
@@ -67,7 +79,7 @@ export interface TaskRecord {
 
 const TARGET_COLUMNS = new Set([
   'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
-  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account',
+  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account', 'transport',
 ]);
 
 function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => number | null): TaskTarget {
@@ -91,6 +103,7 @@ function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => numb
     attempts: r.attempts,
     queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
     credentialId: r.credential_id,
+    transport: r.transport,
   };
 }
 
@@ -143,6 +156,7 @@ export class TasksRepo {
       name: r.name,
       packageName: r.package_name,
       action: actionOf(r.options_json),
+      transport: transportOf(r.options_json),
       scheduledAt: r.scheduled_at,
       createdAt: r.created_at,
       targets: r.targets,

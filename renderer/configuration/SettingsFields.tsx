@@ -12,6 +12,8 @@ const numberFields: readonly { key: NumberKey; label: string; help: string }[] =
   { key: 'maxConcurrentPushes', label: 'Maximum concurrent pushes', help: 'Computers pushed at the same time; the rest wait in the queue (1–200).' },
   { key: 'connectTimeoutSeconds', label: 'Connect timeout (s)', help: 'A computer that does not answer on TCP 445 within this time is offline (1–60).' },
   { key: 'agentCallbackTimeoutSeconds', label: 'Agent callback timeout (s)', help: 'How long to wait for the agent to call back on the package server port.' },
+  { key: 'autoFallbackSeconds', label: 'Switch to SMB after (s)', help: 'Transport "auto": a computer whose agent has not called back this long after it started gets its package over SMB instead (5–600).' },
+  { key: 'packageCopyConcurrency', label: 'Package copies at once', help: 'SMB transport: how many computers receive a copy of the package at the same time (1–100), so large packages do not saturate this computer\'s uplink.' },
   { key: 'installTimeoutMinutes', label: 'Installation timeout (min)', help: 'How long msiexec may run on a computer.' },
   { key: 'packageServerPort', label: 'Package server port', help: 'TCP port agents download the package from (default 2224).' },
   { key: 'retryCount', label: 'Retries for failed computers', help: 'How many times a failed computer is tried again (0 = never).' },

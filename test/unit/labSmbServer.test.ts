@@ -364,7 +364,7 @@ describe('ADMIN$ in memory', () => {
     }
   });
 
-  test('end of file, size queries and the ADMIN$ quota (STATUS_DISK_FULL → copy-blocked)', async () => {
+  test('end of file, size queries and the ADMIN$ quota (STATUS_DISK_FULL → target-disk-full)', async () => {
     const h = await startHost('healthy', {}, { maxShareBytes: 1024 * 1024 });
     const { connection, tree } = await adminTree(h);
     try {
@@ -374,7 +374,7 @@ describe('ADMIN$ in memory', () => {
       const q = await tree.request(Command.QUERY_INFO, encodeQueryInfoRequest({ fileId: id, infoClass: FileInfoClass.STANDARD, outputLength: 24 }));
       assert.equal(decodeFileStandardInformation(decodeQueryInfoResponse(q.message)).endOfFile, 4096n);
       await tree.close(id);
-      await expectClass(tree.writeFile('big.bin', Buffer.alloc(2 * 1024 * 1024)), 'copy-blocked', 'STATUS_DISK_FULL');
+      await expectClass(tree.writeFile('big.bin', Buffer.alloc(2 * 1024 * 1024)), 'target-disk-full', 'STATUS_DISK_FULL');
     } finally {
       connection.close();
     }

@@ -9,11 +9,12 @@ export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> 
     'tasks.list': () => deps.tasks.list(),
     'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
-    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, targets }) => {
+    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, transport, targets }) => {
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const missing = targets.filter((t) => !byId.has(t.computerId));
       if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
-      if (runAs === 'admin') {
+      // The SMB transport installs as SYSTEM: an NT hash is enough for it.
+      if (runAs === 'admin' && transport !== 'smb') {
         const hashOnly = deps.vault.list().filter((c) => c.keeps === 'nt-hash' && targets.some((t) => t.credentialId === c.id));
         if (hashOnly.length) {
           const refusal = hashOnlyRefusal(hashOnly.map(qualifiedUser));
@@ -24,7 +25,7 @@ export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> 
         name,
         packageId,
         scheduledAt,
-        options: { runAs, action: action ?? 'install' },
+        options: { runAs, action: action ?? 'install', transport: transport ?? 'auto' },
         targets: targets.map((t) => {
           const c = byId.get(t.computerId)!;
           return { computerId: c.id, computerName: c.name, address: c.address, port: c.port, credentialId: t.credentialId };

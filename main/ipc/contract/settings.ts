@@ -14,6 +14,10 @@ const settingsShape = {
   retryIntervalMinutes: z.number().int().min(1).max(1440),
   logRetentionDays: z.number().int().min(1).max(3650),
   encryptWhenSupported: z.boolean(),
+  /** The auto transport switches a computer to SMB when its agent has not called back this long after its service runs. */
+  autoFallbackSeconds: z.number().int().min(5).max(600),
+  /** SMB transport: package copies to computers at the same time (the console's uplink). */
+  packageCopyConcurrency: z.number().int().min(1).max(100),
   /** Run the simulated lab of Windows hosts inside the console (the first-run demo). */
   simulatedLab: z.boolean(),
 };
@@ -32,6 +36,8 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   retryIntervalMinutes: 15,
   logRetentionDays: 90,
   encryptWhenSupported: true,
+  autoFallbackSeconds: 20,
+  packageCopyConcurrency: 10,
   simulatedLab: true,
 });
 

@@ -27,6 +27,8 @@ export const TaskTargetSchema = z.object({
   queuePosition: z.number().int().positive().nullable(),
   /** The credential the target uses (null when it was deleted): compare with credentials.list's `available`. */
   credentialId: Id.nullable(),
+  /** Which transport carried the package and the result: callback (TCP 2224) or smb; null before the agent ran. */
+  transport: z.enum(['callback', 'smb']).nullable(),
 });
 export type TaskTarget = z.infer<typeof TaskTargetSchema>;
 

@@ -8,6 +8,10 @@ import { TaskTargetSchema } from './targets.js';
 export const TaskActionSchema = z.enum(['install', 'uninstall', 'repair']);
 export type TaskAction = z.infer<typeof TaskActionSchema>;
 
+/** How agents get the package (agent/README.md "Transports"): callback on TCP 2224, smb through ADMIN$, or auto (callback, then SMB). */
+export const TransportSchema = z.enum(['callback', 'smb', 'auto']);
+export type Transport = z.infer<typeof TransportSchema>;
+
 export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
 
 export const TaskSummarySchema = z.object({
@@ -16,6 +20,8 @@ export const TaskSummarySchema = z.object({
   packageName: z.string().nullable(),
   /** install for tasks created before the action existed. */
   action: TaskActionSchema,
+  /** callback for tasks created before the option. */
+  transport: TransportSchema,
   scheduledAt: IsoTime.nullable(),
   createdAt: IsoTime,
   status: TaskStatusSchema,
@@ -53,6 +59,8 @@ export const tasksChannels = {
         runAs: z.enum(['admin', 'system']),
         /** Absent = install. */
         action: TaskActionSchema.optional(),
+        /** Absent = auto. */
+        transport: TransportSchema.optional(),
         targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
       })
       .strict(),
