@@ -1,6 +1,12 @@
 /* The agent's work, the same with and without the SCM (agent/README.md, "What the agent does"):
- * job file -> second-start guard -> GET /v1/job -> work folder -> download + verify every file ->
- * credential (runAs admin) -> msiexec -> POST /v1/result -> .done marker -> cleanup.
+ * job file -> second-start guard -> the package by the job's transport -> msiexec -> the result ->
+ * .done marker -> cleanup. The transports (agent/README.md, "Transports"):
+ *   callback: GET /v1/job -> work folder -> download + verify every file -> credential (runAs admin),
+ *             progress and result posted to the console;
+ *   smb:      the manifest <exe>.pkg -> work folder -> the files beside the exe verified, progress and
+ *             result written to <exe>.progress and <exe>.result; no console, no WinHTTP;
+ *   auto:     smb at once when <exe>.pkg is already there; else callback, and when no console
+ *             answered, wait for <exe>.pkg and go on as smb.
  * The steps below come in that order; work_run, at the end, strings them together. */
 #include "work.h"
 
@@ -13,10 +19,13 @@
 #include "exitcodes.h"
 #include "files.h"
 #include "install.h"
+#include "job_load.h"
 #include "jobfile.h"
 #include "jobresponse.h"
+#include "local_package.h"
 #include "log.h"
 #include "report.h"
+#include "second_start.h"
 
 /* Everything one run holds. */
 typedef struct {
@@ -27,21 +36,25 @@ typedef struct {
     wchar_t *job_path;
     console_t con;
     int con_open;
+    int console_used; /* the callback was tried: the pinned requests are counted in the log */
     wchar_t work_dir[MAX_PATH];
     int have_work_dir;
-    job_response jr;   /* the console's job */
-    report_t report;   /* progress and result posts */
-    download_t dl;     /* the package files, and the handles that hold them */
-    credential_t cred; /* runAs admin only: memory only, wiped right after the logon */
+    job_response jr;    /* the console's job, or the package manifest */
+    report_t report;    /* progress and result: posted, or written beside the exe */
+    download_t dl;      /* callback: the package files, and the handles that hold them */
+    local_package_t lp; /* smb: the package files beside the exe, held the same way */
+    credential_t cred;  /* runAs admin only: memory only, wiped right after the logon */
 } work_ctx;
 
 static int stop_requested(const work_ctx *w) { return WaitForSingleObject(w->stop_event, 0) == WAIT_OBJECT_0; }
 
 /* The end of every run that got as far as the job file: nothing of the work stays behind but the
- * agent's log (and the .done marker, written by the caller). */
+ * agent's log, the package files the console copied and the reports (the console deletes those by
+ * name), and the .done marker, written by the caller. */
 static void cleanup(work_ctx *w)
 {
     download_close_files(&w->dl);
+    local_package_close(&w->lp);
     credential_wipe(&w->cred);
     console_forget_token();
     if (w->have_work_dir) {
@@ -55,6 +68,7 @@ static void cleanup(work_ctx *w)
         else if (GetLastError() != ERROR_FILE_NOT_FOUND)
             agent_log("could not delete the job file: Win32 error %lu", (unsigned long)GetLastError());
     }
+    local_package_remove_manifest();
     SecureZeroMemory(&w->job, sizeof w->job);
 }
 
@@ -70,115 +84,26 @@ static void on_pin_failure(void *ctx)
 
 /* ---- 1. the job file ---------------------------------------------------------------------------- */
 
-/* --job <path>, or <exe>.job; HeapAlloc'ed, or NULL. */
-static wchar_t *job_file_path(const agent_options *opts)
-{
-    wchar_t *p;
-    size_t n;
-    if (opts->job_path == NULL) return exe_path_with_suffix(L".job");
-    n = wcslen(opts->job_path) + 1;
-    p = HeapAlloc(GetProcessHeap(), 0, n * sizeof(wchar_t));
-    if (p != NULL) memcpy(p, opts->job_path, n * sizeof(wchar_t));
-    return p;
-}
-
-static void log_job_file(const job_t *job)
-{
-    char fp[65], sha[65];
-    job_hex32(job->fingerprint, fp);
-    job_hex32(job->sha256, sha);
-    agent_log("job: run=%s package=%s size=%llu sha256=%s fingerprint=%s consoles=%d", job->run, job->package,
-              job->size, sha, fp, job->console_count);
-    for (int i = 0; i < job->console_count; i++)
-        agent_log("job: console %d: %s%s%s:%u", i + 1, job->consoles[i].is_ipv6 ? "[" : "", job->consoles[i].host,
-                  job->consoles[i].is_ipv6 ? "]" : "", (unsigned)job->consoles[i].port);
-}
-
-/* Reads and validates the job file into w->job. AGENT_EXIT_OK, AGENT_EXIT_INTERNAL (no path) or
- * AGENT_EXIT_BAD_JOB: a job file that cannot be read is left alone; one that is read but invalid
+/* Reads and validates the job file into w->job (job_load.c). AGENT_EXIT_OK, AGENT_EXIT_INTERNAL (no
+ * path) or AGENT_EXIT_BAD_JOB: one that cannot be read is left alone; one that is read but invalid
  * is deleted (cleanup). */
 static DWORD read_job_file(work_ctx *w)
 {
-    static char data[JOB_MAX_FILE_BYTES + 1]; /* one byte more than allowed: "too large" is detected */
-    char err[320], path8[1024];
-    DWORD len = 0, rc;
-
-    w->job_path = job_file_path(w->opts);
+    int invalid = 0;
+    DWORD r;
+    w->job_path = job_load_path(w->opts->job_path);
     if (w->job_path == NULL) {
         agent_log("cannot determine the job file's path (error %lu)", (unsigned long)GetLastError());
         return AGENT_EXIT_INTERNAL;
     }
-    utf8_from_wide(w->job_path, path8, (int)sizeof path8);
-    agent_log("job file: %s", path8);
-    rc = read_file_prefix(w->job_path, data, (DWORD)sizeof data, &len);
-    if (rc != ERROR_SUCCESS) {
-        agent_log("bad job file: cannot read it (Win32 error %lu)", (unsigned long)rc);
-        return AGENT_EXIT_BAD_JOB;
-    }
-    if (job_parse(data, len, &w->job, err, sizeof err) != 0) {
-        SecureZeroMemory(data, sizeof data);
-        agent_log("bad job file: %s", err);
-        cleanup(w);
-        return AGENT_EXIT_BAD_JOB;
-    }
-    SecureZeroMemory(data, sizeof data);
-    log_job_file(&w->job);
-    return AGENT_EXIT_OK;
+    r = job_load(w->job_path, &w->job, &invalid);
+    if (invalid) cleanup(w);
+    return r;
 }
 
-/* ---- 2. second-start guard: <exe>.done and a named mutex ------------------------------------------ */
+/* ---- 2. second-start guard: second_start.c ------------------------------------------------------ */
 
-static wchar_t *done_path(void) { return exe_path_with_suffix(L".done"); }
-
-static int already_done(const work_ctx *w)
-{
-    char text[256], want[JOB_MAX_ID_CHARS + 8];
-    wchar_t *p = done_path();
-    int done = 0;
-    if (p == NULL) return 0;
-    snprintf(want, sizeof want, "run=%s\r\n", w->job.run);
-    if (read_small_file(p, text, sizeof text) == 0 && strncmp(text, want, strlen(want)) == 0) done = 1;
-    HeapFree(GetProcessHeap(), 0, p);
-    return done;
-}
-
-/* result: the agent's result, or -1 while msiexec runs ("result=installing"). */
-static void mark_done(const work_ctx *w, long result)
-{
-    char text[160];
-    wchar_t *p = done_path();
-    DWORD e;
-    if (p == NULL) return;
-    if (result < 0) snprintf(text, sizeof text, "run=%s\r\nresult=installing\r\n", w->job.run);
-    else snprintf(text, sizeof text, "run=%s\r\nresult=%ld\r\n", w->job.run, result);
-    e = write_small_file(p, text);
-    if (e != 0) agent_log("could not write the .done marker: Win32 error %lu", (unsigned long)e);
-    HeapFree(GetProcessHeap(), 0, p);
-}
-
-/* One agent per run at a time (a named mutex, released when the process ends), and never again
- * after a finished run (<exe>.done names it): AGENT_EXIT_ALREADY_RAN, touching nothing. */
-static DWORD second_start_guard(work_ctx *w)
-{
-    wchar_t mutex_name[96];
-    HANDLE mutex;
-    _snwprintf(mutex_name, 96, L"Global\\PushInstallAgent-run-%hs", w->job.run);
-    mutex_name[95] = L'\0';
-    mutex = CreateMutexW(NULL, FALSE, mutex_name);
-    if (mutex != NULL && GetLastError() == ERROR_ALREADY_EXISTS) {
-        agent_log("run %s is being handled by another agent process: nothing to do", w->job.run);
-        SecureZeroMemory(&w->job, sizeof w->job);
-        return AGENT_EXIT_ALREADY_RAN;
-    }
-    if (already_done(w)) {
-        agent_log("run %s already finished on this machine (.done marker): nothing installed again", w->job.run);
-        SecureZeroMemory(&w->job, sizeof w->job);
-        return AGENT_EXIT_ALREADY_RAN;
-    }
-    return AGENT_EXIT_OK;
-}
-
-/* ---- 3. the console and its job --------------------------------------------------------------- */
+/* ---- 3. the package's job: from the console (callback) or the manifest (smb) ------------------ */
 
 /* GET /v1/job (console.c), the first console= address that answers staying open in w->con, and its
  * answer read into w->jr (jobresponse.c). */
@@ -187,11 +112,12 @@ static DWORD fetch_job(work_ctx *w)
     DWORD budget_s = w->opts->test_busy_budget_s > 0 ? w->opts->test_busy_budget_s : CONSOLE_BUSY_BUDGET_S;
     buf_t answer = {0};
     DWORD r;
+    w->console_used = 1;
     console_init(&w->job, w->stop_event, budget_s, on_pin_failure, w);
     r = console_open(&w->job, w->stop_event, &w->con, &answer);
     if (r == AGENT_EXIT_OK) {
         w->con_open = 1;
-        r = job_response_parse(answer.p, answer.len, &w->job, &w->jr);
+        r = job_response_parse(answer.p, answer.len, &w->job, 0, &w->jr);
     }
     buf_free(&answer);
     return r;
@@ -205,7 +131,7 @@ static DWORD test_hold(const work_ctx *w)
     return WaitForSingleObject(w->stop_event, w->opts->test_hold_ms) == WAIT_OBJECT_0 ? AGENT_EXIT_STOPPED : AGENT_EXIT_OK;
 }
 
-/* ---- 4. the work folder ------------------------------------------------------------------------- */
+/* ---- 4. the work folder, and %PUSHINSTALL_DIR% ------------------------------------------------- */
 
 static DWORD create_work_folder(work_ctx *w)
 {
@@ -222,13 +148,14 @@ static DWORD create_work_folder(work_ctx *w)
     return AGENT_EXIT_OK;
 }
 
-/* %PUSHINSTALL_DIR% in the msiexec parameters becomes the work folder. */
-static DWORD expand_parameters(work_ctx *w)
+/* %PUSHINSTALL_DIR% in the msiexec parameters becomes dir: the folder the package files are in
+ * (what: "work" or "package", for the log). */
+static DWORD expand_parameters(work_ctx *w, const wchar_t *dir, const char *what)
 {
-    int n = job_response_expand_work_dir(&w->jr, w->work_dir);
+    int n = job_response_expand_work_dir(&w->jr, dir);
     if (n < 0) {
-        agent_log("the console's job is not understood: parameters: longer than 8 KiB once %%PUSHINSTALL_DIR%% is "
-                  "expanded to the work folder");
+        agent_log("the %s is not understood: parameters: longer than 8 KiB once %%PUSHINSTALL_DIR%% is expanded to the %s "
+                  "folder", w->report.to_files ? "package manifest" : "console's job", what);
         return AGENT_EXIT_DOWNLOAD;
     }
     if (n > 0)
@@ -237,10 +164,10 @@ static DWORD expand_parameters(work_ctx *w)
     return AGENT_EXIT_OK;
 }
 
-/* ---- from the job to msiexec ------------------------------------------------------------------ */
+/* ---- 5..6. from the job to msiexec ------------------------------------------------------------ */
 
-/* 3..6: everything between the console's job and msiexec. */
-static DWORD prepare(work_ctx *w)
+/* callback: the work folder, the download into it, the credential. */
+static DWORD prepare_callback(work_ctx *w)
 {
     DWORD r;
     report_progress(&w->report, "connected", -1, 0);
@@ -248,14 +175,28 @@ static DWORD prepare(work_ctx *w)
     if (r != AGENT_EXIT_OK) return r;
     if (stop_requested(w)) return AGENT_EXIT_STOPPED;
     r = create_work_folder(w);
-    if (r == AGENT_EXIT_OK) r = expand_parameters(w);
+    if (r == AGENT_EXIT_OK) r = expand_parameters(w, w->work_dir, "work");
     if (r == AGENT_EXIT_OK) r = download_files(&w->dl, &w->jr);
     if (r != AGENT_EXIT_OK) return r;
     if (stop_requested(w)) return AGENT_EXIT_STOPPED;
     return w->jr.as_admin ? credential_fetch(&w->cred, &w->con) : AGENT_EXIT_OK;
 }
 
-/* 7..8: msiexec, then its result to the console. */
+/* smb: the work folder (for the MSI log), then the files beside the exe verified where they are. */
+static DWORD prepare_smb(work_ctx *w)
+{
+    DWORD r = create_work_folder(w);
+    if (r == AGENT_EXIT_OK) r = local_package_locate(&w->lp);
+    if (r == AGENT_EXIT_OK) r = expand_parameters(w, w->lp.dir, "package");
+    if (r != AGENT_EXIT_OK) return r;
+    report_progress(&w->report, "verifying", -1, 0);
+    r = local_package_verify(&w->lp, &w->jr);
+    if (r == AGENT_EXIT_OK && stop_requested(w)) r = AGENT_EXIT_STOPPED;
+    return r;
+}
+
+/* ---- 7..8. msiexec, then its result ------------------------------------------------------------- */
+
 static DWORD install(work_ctx *w, int *installed_or_reported)
 {
     wchar_t msi_log[MAX_PATH + 32];
@@ -277,32 +218,66 @@ static DWORD install(work_ctx *w, int *installed_or_reported)
     spec.password = w->cred.password;
     spec.test_self_token = w->opts->test_self_token;
     /* From here on this run counts as done on this machine: a second start will not install again. */
-    mark_done(w, -1);
+    second_start_mark(w->job.run, -1);
     *installed_or_reported = 1;
     r = install_run(&spec, w->stop_event, w->svc);
     credential_wipe(&w->cred);
     download_close_files(&w->dl);
+    local_package_close(&w->lp);
     if (r == AGENT_EXIT_STOPPED) return r;
     console_allow_requests(); /* a stop during msiexec: the install ended within the bound; report it */
     report_result(&w->report, r, msi_log);
     return r;
 }
 
-/* From a valid job file to the end. *installed_or_reported: msiexec was started or the console was
- * told the result (the .done marker then gets the result). */
-static DWORD run_job(work_ctx *w, int *installed_or_reported)
+/* ---- the transports ----------------------------------------------------------------------------- */
+
+/* After the job was read (r: its verdict) from whoever gets the result: prepare, install, and
+ * report; a failure is reported the same way (*installed_or_reported: see run_job). */
+static DWORD finish(work_ctx *w, DWORD r, int *installed_or_reported)
 {
-    DWORD r = fetch_job(w);
-    if (!w->con_open) return r; /* no console to tell */
-    if (r == AGENT_EXIT_OK) r = prepare(w);
+    if (r == AGENT_EXIT_OK) r = w->report.to_files ? prepare_smb(w) : prepare_callback(w);
     if (r == AGENT_EXIT_STOPPED) return r;
     if (r != AGENT_EXIT_OK) {
-        /* Failures after the console answered: tell it why. */
         report_result(&w->report, r, NULL);
         *installed_or_reported = 1;
         return r;
     }
     return install(w, installed_or_reported);
+}
+
+static DWORD run_callback(work_ctx *w, int *installed_or_reported)
+{
+    DWORD r = fetch_job(w);
+    if (!w->con_open) return r; /* no console to tell */
+    return finish(w, r, installed_or_reported);
+}
+
+/* r: what reading the manifest gave (local_package_read or _wait); the result goes to <exe>.result
+ * once the manifest was read. */
+static DWORD run_smb(work_ctx *w, DWORD r, int *installed_or_reported)
+{
+    if (!w->lp.manifest_read) return r; /* nothing arrived: nobody to tell but the service status */
+    return finish(w, r, installed_or_reported);
+}
+
+/* From a valid job file to the end, by the job's transport. *installed_or_reported: msiexec was
+ * started or the result was reported (the .done marker then gets the result). */
+static DWORD run_job(work_ctx *w, int *installed_or_reported)
+{
+    DWORD r;
+    if (w->job.transport == JOB_TRANSPORT_CALLBACK) return run_callback(w, installed_or_reported);
+    if (w->job.transport == JOB_TRANSPORT_AUTO && !local_package_ready(&w->job)) {
+        r = run_callback(w, installed_or_reported);
+        if (r != AGENT_EXIT_UNREACHABLE) return r;
+        console_forget_token();
+        w->report.to_files = 1;
+        report_progress(&w->report, "waiting-for-package", -1, 0);
+        return run_smb(w, local_package_wait(&w->lp, &w->job, &w->jr), installed_or_reported);
+    }
+    if (w->job.transport == JOB_TRANSPORT_AUTO) agent_log("the package manifest is already here: going the smb way");
+    w->report.to_files = 1;
+    return run_smb(w, local_package_read(&w->lp, &w->job, &w->jr), installed_or_reported);
 }
 
 DWORD work_run(const agent_options *opts, HANDLE stop_event, const service_ctl *svc)
@@ -321,16 +296,18 @@ DWORD work_run(const agent_options *opts, HANDLE stop_event, const service_ctl *
     w.dl.report = &w.report;
     w.dl.stop_event = stop_event;
     w.dl.work_dir = w.work_dir;
+    w.lp.stop_event = stop_event;
 
     result = read_job_file(&w);
-    if (result == AGENT_EXIT_OK) result = second_start_guard(&w);
+    if (result == AGENT_EXIT_OK) result = second_start_guard(&w.job);
     if (result != AGENT_EXIT_OK) return result;
 
     result = stop_requested(&w) ? AGENT_EXIT_STOPPED : run_job(&w, &finished);
-    if (finished && result != AGENT_EXIT_STOPPED) mark_done(&w, (long)result);
+    if (finished && result != AGENT_EXIT_STOPPED) second_start_mark(w.job.run, (long)result);
     if (w.con_open) console_close(&w.con);
-    agent_log("%lu requests sent to the console, each after its certificate matched the fingerprint",
-              (unsigned long)console_pinned_requests());
+    if (w.console_used)
+        agent_log("%lu requests sent to the console, each after its certificate matched the fingerprint",
+                  (unsigned long)console_pinned_requests());
     if (result == AGENT_EXIT_STOPPED) agent_log("stop requested: ending the work");
     cleanup(&w);
     return result;
