@@ -63,14 +63,19 @@ const char *job_transport_name(job_transport t)
     return t == JOB_TRANSPORT_SMB ? "smb" : t == JOB_TRANSPORT_AUTO ? "auto" : "callback";
 }
 
-/* The bytes of the key's first 40 UTF-16 code units (the console's key.slice(0, 40)); k is valid UTF-8. */
-static int key_excerpt(const char *k, size_t kn)
+/* The bytes of the key's first 40 UTF-16 code units, as the console's key.slice(0, 40) cuts it (k is
+ * valid UTF-8); *split: the cut fell inside a surrogate pair, which the console writes as U+FFFD. */
+static int key_excerpt(const char *k, size_t kn, int *split)
 {
     size_t at = 0, units = 0;
+    *split = 0;
     while (at < kn) {
         unsigned char c = (unsigned char)k[at];
         size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, u = len == 4 ? 2 : 1;
-        if (units + u > 40) break;
+        if (units + u > 40) {
+            *split = units < 40;
+            break;
+        }
         at += len;
         units += u;
     }
@@ -96,7 +101,10 @@ static int take_line(const char *k, size_t kn, const char *v, size_t vn, unsigne
     }
     for (key = 0; key < JOB_KEY_COUNT; key++)
         if (strlen(job_key_names[key]) == kn && memcmp(k, job_key_names[key], kn) == 0) break;
-    if (key == JOB_KEY_COUNT) return fail(err, errlen, line, "unknown key '%.*s'", key_excerpt(k, kn), k);
+    if (key == JOB_KEY_COUNT) {
+        int split, n = key_excerpt(k, kn, &split);
+        return fail(err, errlen, line, "unknown key '%.*s%s'", n, k, split ? "\xEF\xBF\xBD" : "");
+    }
     if (*seen & JOB_SEEN(key)) return fail(err, errlen, line, "%s: given twice", job_key_names[key]);
     *seen |= JOB_SEEN(key);
     why = job_take_value(key, v, vn, out);

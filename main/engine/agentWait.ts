@@ -217,7 +217,11 @@ async function waitForFiles(timeouts: PushTimeouts, watch: AgentWatch, smb: SmbC
       stage = files.stage;
       pause = timeouts.pollMs;
       if (stage === 'verifying') hooks.step('agent', 'the agent found its package and checks its SHA-256');
-      else if (stage === 'installing') hooks.state('installing', null);
+      else if (stage === 'installing') {
+        // The agent writes 'installing' only after every file's size and SHA-256 matched the manifest.
+        hooks.step('agent', 'the agent verified its package (size and SHA-256 of every file) and runs msiexec');
+        hooks.state('installing', null);
+      }
     }
     const stopped = wait.stoppedLong();
     if (stopped) return stoppedWithoutReport(stopped, 'smb');

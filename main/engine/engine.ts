@@ -6,6 +6,7 @@
 // targets are marked interrupted and cleaned up (recovery.ts); targets whose credential is gone
 // wait for Set Credentials… (credentialBinding.ts). What one push needs is prepared by
 // preparePush.ts and carried out by pushTarget.ts.
+import type { CopyStats } from './packageCopies.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord } from '../store/tasksRepo.js';
 import type { SmbCredentials } from '../smb/session.js';
@@ -79,6 +80,11 @@ export class PushEngine {
   }
 
   /** The most pushes that ran at once (tests and benchmarks read it). */
+  /** The SMB transport's package copies: running, most at once, started, bytes read from disk and sent. */
+  copyStats(): CopyStats {
+    return this.turns.copies.stats();
+  }
+
   get peakConcurrent(): number {
     return this.queue.peakConcurrent;
   }

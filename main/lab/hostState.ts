@@ -152,6 +152,8 @@ export class LabHostState {
   sessions = 0;
   /** Simulated agents running right now. */
   agentsRunning = 0;
+  /** Files open for writing under a run's package\ folder on ADMIN$ right now: an SMB-transport package copy in progress. */
+  packageWrites = 0;
   /**
    * Which packages' products are on the host, by the job's package id, once a simulated msiexec
    * changed that (an install adds, an uninstall removes); a package not listed is on every host

@@ -45,6 +45,8 @@ export interface LabOptions {
   readonly localAdministrator?: (hostName: string) => string | { readonly user: string; readonly password: string } | undefined;
   /** The simulated agents check the install credential against the host's accounts (LabHostConfig.checkInstallCredential). */
   readonly checkInstallCredential?: boolean;
+  /** Each host's ADMIN$ capacity (writes beyond it get STATUS_DISK_FULL); default 64 MiB. */
+  readonly adminShareBytes?: number;
 }
 
 export interface Lab {
@@ -54,6 +56,8 @@ export interface Lab {
   /** Hosts in a push right now, and the most there ever were at once. */
   readonly busyNow: number;
   readonly peakBusy: number;
+  /** Hosts receiving an SMB-transport package copy (a file open for writing in a package\ folder) at the most at once. */
+  readonly peakPackageCopies: number;
   host(nameOrAddress: string): LabHostState | undefined;
   /** Files, folders and services left on any host. */
   leftovers(): { host: string; files: string[]; directories: string[]; services: string[] }[];
@@ -88,6 +92,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     get peakBusy() {
       return busy.peak();
     },
+    get peakPackageCopies() {
+      return busy.peakCopies();
+    },
     host: (key) => byKey.get(key.toLowerCase()),
     leftovers: () =>
       hosts
@@ -100,18 +107,24 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
 }
 
-/** Hosts in a push (busy) as each host's state changes, and the most there ever were at once. */
-function busyCounter(): { onChange: (host: LabHostState) => void; now: () => number; peak: () => number } {
+/** Hosts in a push (busy), and hosts receiving a package copy, as each host's state changes, and the most there ever were at once. */
+function busyCounter(): { onChange: (host: LabHostState) => void; now: () => number; peak: () => number; peakCopies: () => number } {
   const busy = new Set<LabHostState>();
+  const copying = new Set<LabHostState>();
   let peakBusy = 0;
+  let peakCopies = 0;
   return {
     onChange: (host) => {
       if (host.busy) busy.add(host);
       else busy.delete(host);
       peakBusy = Math.max(peakBusy, busy.size);
+      if (host.packageWrites > 0) copying.add(host);
+      else copying.delete(host);
+      peakCopies = Math.max(peakCopies, copying.size);
     },
     now: () => busy.size,
     peak: () => peakBusy,
+    peakCopies: () => peakCopies,
   };
 }
 
@@ -159,6 +172,7 @@ async function startServers(hosts: readonly LabHostState[], options: LabOptions)
           hosts.slice(i, i + 100).map((state) =>
             startLabSmbHost(state, {
               pipes,
+              ...(options.adminShareBytes !== undefined ? { maxShareBytes: options.adminShareBytes } : {}),
               ...(options.logonFailureDelayMs !== undefined ? { logonFailureDelayMs: options.logonFailureDelayMs } : {}),
               ...(options.log ? { log: options.log } : {}),
             }),

@@ -1,7 +1,7 @@
 // Which profile each simulated host gets, and what a push to it must end in. The
 // `mixed` profile spreads the profiles over the hosts in fixed proportions (exact counts by
 // largest remainder, then a seeded shuffle), so a lab of N hosts is the same lab every time.
-import type { PushAction } from '../server/agentProtocol.js';
+import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
 import { LAB_PROFILES, type LabProfile } from './hostState.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
 
@@ -60,8 +60,11 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
  * - uninstall: already-installed hosts hold the product → removed; not-installed → 1605, which an
  *   uninstall counts as succeeded ("was not installed");
  * - repair: already-installed → repaired; not-installed → 1605, failed with class not-installed.
+ * With the smb and auto transports an agent-no-callback host installs like a healthy one.
  */
-export function expectedOutcome(profile: LabProfile, action: PushAction): ExpectedOutcome {
+export function expectedOutcome(profile: LabProfile, action: PushAction, transport: AgentTransport = 'callback'): ExpectedOutcome {
+  // The agent that cannot call back gets its package over SMB with smb and auto (agentLocal.ts).
+  if (profile === 'agent-no-callback' && transport !== 'callback') return EXPECTED_OUTCOME.healthy;
   if (action === 'install') return EXPECTED_OUTCOME[profile];
   if (profile === 'not-installed') {
     return action === 'uninstall' ? { outcome: 'succeeded', errorClass: null, code: 'MSI 1605' } : { outcome: 'failed', errorClass: 'not-installed', code: 'MSI 1605' };

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadOrCreateCertificate, type ConsoleCertificate } from '../../main/server/certificate.js';
 import { GrantStore, type PackageFile } from '../../main/server/grants.js';
+import { jobAnswer } from '../../main/server/agentProtocol.js';
 import { encodeJobFile } from '../../main/server/jobFile.js';
 import { startPackageServer, type AgentEvent, type PackageServer } from '../../main/server/packageServer.js';
 import { REPO_ROOT } from '../support/childProcess.js';
@@ -139,4 +140,101 @@ export async function startTestConsole(t: { after(fn: () => unknown): void }, wo
     cert, grants, server, events, serverLog,
     result: (targetId) => (events.get(targetId) ?? []).find((e): e is Extract<AgentEvent, { kind: 'result' }> => e.kind === 'result'),
   };
+}
+
+// ---- the smb and auto transports (agent/README.md "Transports") ---------------------------------
+
+/** A package file as the console copies it into `<run>\package\`. */
+export interface LocalPackageFile {
+  readonly name: string;
+  /** The file on this machine. */
+  readonly path: string;
+  readonly role: 'msi' | 'config';
+}
+
+export interface TransportAgent extends PlacedAgent {
+  /** `C:\windows\PushInstall\<run>\package` and its Unix path. */
+  readonly packageDirWin: string;
+  readonly packageDirUnix: string;
+  /** The Unix path of `<exe><suffix>` (`.pkg`, `.progress`, `.result`, `.job`, `.done`, `.log`). */
+  beside(suffix: string): string;
+  /** `<exe>.progress` parsed, if it is there. */
+  progress(): { stage: string; percent: number | null } | undefined;
+  /** `<exe>.result` parsed, if it is there. */
+  result(): { exitCode: number; log: string } | undefined;
+}
+
+/**
+ * The agent and an smb or auto job file in C:\windows\PushInstall\<run>\, as the console places
+ * them (the package and its manifest come with placeLocalPackage). editJob changes the job file's
+ * text before it is written (for jobs the console would refuse to write).
+ */
+export function placeTransportAgent(
+  wine: Pick<WinePrefix, 'unixPath'>,
+  job: {
+    run: string;
+    transport: 'smb' | 'auto';
+    packageId: string;
+    msi: Pick<PackageFile, 'size' | 'sha256'>;
+    /** auto: the console to try first, and its certificate's fingerprint and token. */
+    callback?: { console: { host: string; port: number }; fingerprint: string; token: string };
+    waitSeconds?: number;
+    editJob?: (text: string) => string;
+  },
+): TransportAgent {
+  const dirWin = `C:\\windows\\PushInstall\\${job.run}`;
+  const dirUnix = wine.unixPath(dirWin);
+  fs.mkdirSync(dirUnix, { recursive: true });
+  fs.copyFileSync(AGENT_EXE, path.join(dirUnix, 'PushInstallAgent.exe'));
+  const text = encodeJobFile({
+    transport: job.transport,
+    consoles: job.callback ? [job.callback.console] : [],
+    fingerprint: job.callback?.fingerprint ?? '',
+    token: job.callback?.token ?? '',
+    ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}),
+    runId: job.run,
+    packageId: job.packageId,
+    size: job.msi.size,
+    sha256: job.msi.sha256,
+  }).toString('utf8');
+  const beside = (suffix: string) => path.join(dirUnix, `PushInstallAgent.exe${suffix}`);
+  fs.writeFileSync(beside('.job'), job.editJob ? job.editJob(text) : text);
+  const json = <T>(suffix: string): T | undefined => (fs.existsSync(beside(suffix)) ? (JSON.parse(fs.readFileSync(beside(suffix), 'utf8')) as T) : undefined);
+  return {
+    run: job.run,
+    dirWin,
+    dirUnix,
+    exeWin: `${dirWin}\\PushInstallAgent.exe`,
+    log: () => (fs.existsSync(beside('.log')) ? fs.readFileSync(beside('.log'), 'utf8') : ''),
+    packageDirWin: `${dirWin}\\package`,
+    packageDirUnix: path.join(dirUnix, 'package'),
+    beside,
+    progress: () => json('.progress'),
+    result: () => json('.result'),
+  };
+}
+
+/**
+ * What the console does for the smb transport: copies the files into `<run>\package\`, then writes
+ * the manifest `<exe>.pkg` — the body GET /v1/job answers (agent/README.md "Transports").
+ * editManifest changes the manifest's object before it is written; skipCopy names files not copied.
+ */
+export function placeLocalPackage(
+  agent: TransportAgent,
+  pkg: {
+    files: readonly LocalPackageFile[];
+    parameters?: string;
+    runAs?: 'admin' | 'system';
+    editManifest?: (manifest: Record<string, unknown>) => Record<string, unknown>;
+    skipCopy?: readonly string[];
+  },
+): void {
+  fs.mkdirSync(agent.packageDirUnix, { recursive: true });
+  const files = pkg.files.map((f) => {
+    if (!pkg.skipCopy?.includes(f.name)) fs.copyFileSync(f.path, path.join(agent.packageDirUnix, f.name));
+    const data = fs.readFileSync(f.path);
+    return { name: f.name, size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex'), role: f.role };
+  });
+  const manifest: Record<string, unknown> = { ...jobAnswer({ runId: agent.run, parameters: pkg.parameters ?? '', runAs: pkg.runAs ?? 'system', files }) };
+  fs.writeFileSync(agent.beside('.pkg'), JSON.stringify(pkg.editManifest ? pkg.editManifest(manifest) : manifest));
 }

@@ -12,14 +12,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
-import { assignProfiles, EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
+import { assignProfiles, expectedOutcome } from '../../main/lab/profiles.js';
 import { repoRoot, setForAllStored, useConsoleShell } from '../support/browserShell.js';
 
 const shots = path.join(process.env.PUSHCONSOLE_TEST_OUTPUT ?? path.join(repoRoot, 'test-output'), 'e2e');
 const HOSTS = 20;
 const names = Array.from({ length: HOSTS }, (_, i) => `LAB-PC-${String(i + 1).padStart(3, '0')}`);
 const profiles = assignProfiles(names, 'mixed');
-const expected = new Map(names.map((n, i) => [n, EXPECTED_OUTCOME[profiles[i]!]]));
+// The wizard's default transport is auto: agent-no-callback hosts install over SMB.
+const expected = new Map(names.map((n, i) => [n, expectedOutcome(profiles[i]!, 'install', 'auto')]));
 const healthy = names.find((_, i) => profiles[i] === 'healthy')!;
 /** The chart legend's outcome labels; any other "N label" in it is an error class (or "other"). */
 const OUTCOME_LABELS = new Set(['succeeded', 'succeeded, reboot required', 'failed', 'cancelled', 'interrupted', 'running', 'waiting for credentials', 'queued']);

@@ -42,6 +42,8 @@ export interface EngineFixtureOptions {
   readonly parameters?: string;
   /** The agent copied to each target; default 48 KiB of random bytes. */
   readonly agentPath?: string;
+  /** at-start (default) or when-needed: SMB-transport tests show the package server is never started. */
+  readonly packageServer?: 'at-start' | 'when-needed';
 }
 
 export async function startEngineFixture(t: { after(fn: () => Promise<void> | void): void }, options: EngineFixtureOptions = {}): Promise<EngineFixture> {
@@ -69,6 +71,7 @@ export async function startEngineFixture(t: { after(fn: () => Promise<void> | vo
     startPushRuntime({
       dataDir: dir, db, tasks, packages, events, settings: () => settings, port: 0, host: '127.0.0.1', agentPath,
       ...(vault ? { vault } : {}),
+      ...(options.packageServer ? { packageServer: options.packageServer } : {}),
       timeouts: { pollMs: 100, serviceStartMs: 5000, serviceStopMs: 5000, ...options.timeouts },
     });
   let closed = false;

@@ -218,6 +218,7 @@ describe('TasksRepo', () => {
         name: 'Roll out agent',
         packageName: 'Agent 7.1',
         action: 'install', // no action in the task's options: an install
+        transport: 'callback', // no transport either: it called back, as every task before the option
         scheduledAt: '2025-06-01T08:00:00.000Z',
         createdAt: summary.createdAt,
         targets: 7,

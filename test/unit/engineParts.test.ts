@@ -96,9 +96,9 @@ test('preparePush builds the push: host and port from the target, DOMAIN\\user a
   assert.deepEqual([spec.host, spec.port, spec.credentials.user, spec.credentials.ntHash?.equals(credential.ntHash)], ['10.0.0.7', 10445, 'CORP\\admin', true]);
   assert.deepEqual([spec.action, spec.runAs, spec.packageId, spec.parameters], ['uninstall', 'system', 'pkg-3', 'A=1']);
   assert.deepEqual(spec.callbackHosts, ['console.corp', '10.0.0.1']);
-  assert.equal(startLine, 'uninstall (msiexec /x): push attempt 2 to 10.0.0.7:10445 as CORP\\admin (run r1-7-2-abcdef)');
+  assert.equal(startLine, 'uninstall (msiexec /x): push attempt 2 to 10.0.0.7:10445 as CORP\\admin (run r1-7-2-abcdef; transport callback)');
   const plain = preparePush(inputs({ target: { ...inputs().target, address: null, port: null }, attempts: 1 }));
-  assert.ok('spec' in plain && plain.startLine === 'push to PC-7 as CORP\\admin (run r1-7-2-abcdef)' && plain.spec.port === 445 && plain.spec.callbackHosts.length === 0);
+  assert.ok('spec' in plain && plain.startLine === 'push to PC-7 as CORP\\admin (run r1-7-2-abcdef; transport callback)' && plain.spec.port === 445 && plain.spec.callbackHosts.length === 0);
 });
 
 test('recovery marks every in-flight target interrupted, cleans at once where the credential is held, and where it is not names what is left and asks for credentials', () => {
@@ -132,6 +132,8 @@ test('withSideFiles adds the agent\'s side files only when the agent itself is o
   const dirOnly = withSideFiles({ service: null, files: [], directories: ['PushInstall\\r3'] }, 'r3', null);
   assert.deepEqual(dirOnly.files, []);
   const withAgent = withSideFiles({ service: null, files: ['PushInstall\\r3\\PushInstallAgent.exe'], directories: ['PushInstall\\r3'] }, 'r3', 'PushInstallAgent-r3-x');
-  assert.deepEqual(withAgent.files.map((f) => f.split('\\').pop()).sort(), ['PushInstallAgent.exe', 'PushInstallAgent.exe.done', 'PushInstallAgent.exe.job', 'PushInstallAgent.exe.log']);
+  assert.deepEqual(withAgent.files.map((f) => f.split('\\').pop()!.replace('PushInstallAgent.exe', '')).sort(), [
+    '', '.done', '.job', '.log', '.pkg', '.progress', '.progress.tmp', '.result', '.result.tmp',
+  ], 'the agent, its job, log and done marker, and the SMB transport\'s manifest, progress and result (and their half-written .tmp)');
   assert.equal(withAgent.service, 'PushInstallAgent-r3-x');
 });

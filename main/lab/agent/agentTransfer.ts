@@ -12,7 +12,7 @@ import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
 import { candidateAccounts } from '../smb/sessionSetup.js';
 
 /** What msiexec is run with. */
-interface MsiexecRun {
+export interface MsiexecRun {
   readonly workDir: string;
   readonly msiName: string;
   readonly parameters: string;
@@ -98,7 +98,7 @@ async function installAccount(run: AgentRun, client: ConsoleClient, listing: Job
 }
 
 /** "Runs" msiexec: waits the host's install time; its exit code comes from the profile and whether the product is there. */
-async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListing, m: MsiexecRun): Promise<{ agentCode: number; msiLog: string }> {
+export async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListing, m: MsiexecRun): Promise<{ agentCode: number; msiLog: string }> {
   const { state } = run;
   const startedAt = run.now();
   const action = listing.action;

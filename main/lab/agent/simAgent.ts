@@ -14,8 +14,9 @@ import { JobFileError, parseJobFile, type AgentJob } from '../../server/jobFile.
 import { labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { reportServiceStopped } from '../rpc/serviceStatus.js';
 import { callBack } from './agentCallback.js';
-import { AgentExit, AgentStop, untilStopped } from './agentExit.js';
+import { AgentExit, AgentStop, sleep, untilStopped } from './agentExit.js';
 import { createRun, type AgentRun, type SimAgentOptions } from './agentRun.js';
+import { installLocal, manifestPresent, waitForPackage } from './agentLocal.js';
 
 // The agent's public face: its exit codes, its work folder and the run's options.
 export { AgentExit } from './agentExit.js';
@@ -42,7 +43,10 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
   const finished = work(run, () => (jobRead = true))
     .catch((error: unknown) => exitCodeOf(run, error))
     .then((code) => {
-      if (jobRead) run.removeAgentFile('.job'); // it held a one-time token
+      if (jobRead) {
+        run.removeAgentFile('.job'); // it held a one-time token
+        run.removeAgentFile('.pkg');
+      }
       run.log(`stopped with exit code ${code}`);
       run.writeAgentFile('.log', `${run.lines.join('\r\n')}\r\n`);
       state.agentsRunning--;
@@ -66,16 +70,27 @@ async function work(run: AgentRun, jobRead: () => void): Promise<number> {
     if (error instanceof JobFileError) throw new AgentStop(AgentExit.BAD_JOB, `bad job file: ${error.message}`);
     throw error;
   }
-  run.log(`job valid: run ${job.runId}, package ${job.packageId} (${job.size} bytes), ${job.consoles.length} console address(es)`);
+  const transport = job.transport ?? 'callback';
+  run.log(`job valid: run ${job.runId}, package ${job.packageId} (${job.size} bytes), transport ${transport}, ${job.consoles.length} console address(es)`);
   // 2. A second start of a run that already finished here installs nothing (the .done marker).
   const done = exe ? state.files.get(labPathKey(`${exe}.done`))?.toString('utf8') : undefined;
   if (done && new RegExp(`^run=${job.runId}$`, 'm').test(done)) throw new AgentStop(AgentExit.ALREADY_RAN, `run ${job.runId} already finished on this computer`);
-  // 3. A firewall drops the callback: the agent waits on its connect until the SCM stops it.
+  // 3. The package beside the exe (smb; auto when the console already copied it), or the call back.
+  if (transport === 'smb' || (transport === 'auto' && manifestPresent(run))) return installLocal(run, job);
   if (state.config.profile === 'agent-no-callback') {
     run.log(`connecting to ${job.consoles.map((c) => `${c.host}:${c.port}`).join(', ')}…`);
-    return untilStopped(signal);
+    // A firewall drops the callback: the agent hangs on its connects (until the SCM stops it), or with auto gives up after its rounds.
+    if (transport !== 'auto') return untilStopped(signal);
+    const retry = run.options.retry ?? { rounds: 2, backoffMs: 200 };
+    await sleep(retry.rounds * (run.options.connectTimeoutMs ?? 2000), signal);
+    return waitForPackage(run, job);
   }
-  return callBack(run, job);
+  try {
+    return await callBack(run, job);
+  } catch (error) {
+    if (transport === 'auto' && error instanceof AgentStop && error.code === AgentExit.UNREACHABLE && !signal.aborted) return waitForPackage(run, job);
+    throw error;
+  }
 }
 
 /** How the run ended as the agent's exit code: stopped by the SCM (14), the AgentStop's code, or 1. */

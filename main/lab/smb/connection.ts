@@ -42,6 +42,11 @@ interface Slot {
   encryptedBy: LabSession | null;
 }
 
+/** GENERIC_WRITE, FILE_WRITE_DATA, FILE_APPEND_DATA. */
+const WRITE_ACCESS = 0x40000000 | 0x2 | 0x4;
+/** A file opened for writing in a run's package folder (ADMIN$\PushInstall\<run>\package\): the SMB transport's copy. */
+const isPackageCopy = (open: LabOpen): boolean => open.kind === 'file' && (open.access & WRITE_ACCESS) !== 0 && /^pushinstall\\[^\\]+\\package\\/.test(open.key);
+
 export class LabSmbConnection implements DispatchConnection {
   negotiated: NegotiatedConnection = {
     dialect: 0, clientDialects: [], clientGuid: Buffer.alloc(16), clientSecurityMode: 0, clientCapabilities: 0, serverCapabilities: 0,
@@ -210,12 +215,20 @@ export class LabSmbConnection implements DispatchConnection {
   }
 
   addOpen(fields: Omit<LabOpen, 'id'>): LabOpen | null {
-    return this.opens.add(fields);
+    const open = this.opens.add(fields);
+    if (open && isPackageCopy(open)) this.countPackageWrite(+1);
+    return open;
   }
 
   closeOpen(open: LabOpen): number {
     if (!this.opens.delete(open)) return LabStatus.FILE_CLOSED;
+    if (isPackageCopy(open)) this.countPackageWrite(-1);
     return finishFileOpen(this, open);
+  }
+
+  private countPackageWrite(delta: number): void {
+    this.host.state.packageWrites += delta;
+    this.host.state.changed();
   }
 
   closeTrees(session: LabSession, tree: LabTree | null): void {
