@@ -58,3 +58,10 @@ DWORD job_load(const wchar_t *path, job_t *job, int *invalid)
     log_job(job);
     return AGENT_EXIT_OK;
 }
+
+void job_load_remove(const wchar_t *path)
+{
+    if (DeleteFileW(path)) agent_log("job file deleted");
+    else if (GetLastError() != ERROR_FILE_NOT_FOUND)
+        agent_log("could not delete the job file: Win32 error %lu", (unsigned long)GetLastError());
+}

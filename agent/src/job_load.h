@@ -15,4 +15,7 @@ wchar_t *job_load_path(const wchar_t *opt_path);
  * valid job (the caller deletes it then; one that cannot be read is left alone). */
 DWORD job_load(const wchar_t *path, job_t *job, int *invalid);
 
+/* Deletes the job file (the end of every run that read it). */
+void job_load_remove(const wchar_t *path);
+
 #endif

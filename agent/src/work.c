@@ -1,13 +1,9 @@
-/* The agent's work, the same with and without the SCM (agent/README.md, "What the agent does"):
- * job file -> second-start guard -> the package by the job's transport -> msiexec -> the result ->
- * .done marker -> cleanup. The transports (agent/README.md, "Transports"):
- *   callback: GET /v1/job -> work folder -> download + verify every file -> credential (runAs admin),
- *             progress and result posted to the console;
- *   smb:      the manifest <exe>.pkg -> work folder -> the files beside the exe verified, progress and
- *             result written to <exe>.progress and <exe>.result; no console, no WinHTTP;
- *   auto:     smb at once when <exe>.pkg is already there; else callback, and when no console
- *             answered, wait for <exe>.pkg and go on as smb.
- * The steps below come in that order; work_run, at the end, strings them together. */
+/* The agent's work, the same with and without the SCM (agent/README.md, "What the agent does"): job
+ * file -> second-start guard -> the package, by the job's transport (agent/README.md, "Transports"):
+ * callback (GET /v1/job, download into the work folder, credential; reports posted), smb (the
+ * manifest <exe>.pkg and the files beside the exe, verified there; reports written beside the exe;
+ * no WinHTTP) or auto (callback, then smb when no console answered) -> msiexec -> the result ->
+ * .done marker -> cleanup. The steps come in that order; work_run, at the end, strings them together. */
 #include "work.h"
 
 #include <stdio.h>
@@ -63,11 +59,7 @@ static void cleanup(work_ctx *w)
         else agent_log("work folder deleted");
         w->have_work_dir = 0;
     }
-    if (w->job_path != NULL) {
-        if (DeleteFileW(w->job_path)) agent_log("job file deleted");
-        else if (GetLastError() != ERROR_FILE_NOT_FOUND)
-            agent_log("could not delete the job file: Win32 error %lu", (unsigned long)GetLastError());
-    }
+    if (w->job_path != NULL) job_load_remove(w->job_path);
     local_package_remove_manifest();
     SecureZeroMemory(&w->job, sizeof w->job);
 }
@@ -101,9 +93,7 @@ static DWORD read_job_file(work_ctx *w)
     return r;
 }
 
-/* ---- 2. second-start guard: second_start.c ------------------------------------------------------ */
-
-/* ---- 3. the package's job: from the console (callback) or the manifest (smb) ------------------ */
+/* ---- 2. second-start guard: second_start.c; 3. the job, from the console (callback) ------------- */
 
 /* GET /v1/job (console.c), the first console= address that answers staying open in w->con, and its
  * answer read into w->jr (jobresponse.c). */
@@ -200,23 +190,15 @@ static DWORD prepare_smb(work_ctx *w)
 static DWORD install(work_ctx *w, int *installed_or_reported)
 {
     wchar_t msi_log[MAX_PATH + 32];
-    install_spec spec;
+    install_spec spec = {.action = w->jr.action, .work_dir = w->work_dir, .msi_path = w->jr.files[w->jr.msi].path,
+                         .log_path = msi_log, .parameters = w->jr.params_w, .as_admin = w->jr.as_admin,
+                         .user = w->cred.user, .domain = w->cred.domain, .password = w->cred.password,
+                         .test_self_token = w->opts->test_self_token};
     DWORD r;
 
     _snwprintf(msi_log, sizeof msi_log / sizeof msi_log[0], L"%ls\\" INSTALL_MSI_LOG_NAME, w->work_dir);
     msi_log[sizeof msi_log / sizeof msi_log[0] - 1] = L'\0';
     report_progress(&w->report, "installing", -1, 0);
-    memset(&spec, 0, sizeof spec);
-    spec.action = w->jr.action;
-    spec.work_dir = w->work_dir;
-    spec.msi_path = w->jr.files[w->jr.msi].path;
-    spec.log_path = msi_log;
-    spec.parameters = w->jr.params_w;
-    spec.as_admin = w->jr.as_admin;
-    spec.user = w->cred.user;
-    spec.domain = w->cred.domain;
-    spec.password = w->cred.password;
-    spec.test_self_token = w->opts->test_self_token;
     /* From here on this run counts as done on this machine: a second start will not install again. */
     second_start_mark(w->job.run, -1);
     *installed_or_reported = 1;
@@ -253,30 +235,37 @@ static DWORD run_callback(work_ctx *w, int *installed_or_reported)
     return finish(w, r, installed_or_reported);
 }
 
-/* r: what reading the manifest gave (local_package_read or _wait); the result goes to <exe>.result
- * once the manifest was read. */
+/* smb: r is what reading the manifest gave (local_package_read or _wait). From the moment it was
+ * read the result goes to <exe>.result; before, there is nobody to tell but the service status. */
 static DWORD run_smb(work_ctx *w, DWORD r, int *installed_or_reported)
 {
-    if (!w->lp.manifest_read) return r; /* nothing arrived: nobody to tell but the service status */
-    return finish(w, r, installed_or_reported);
+    w->report.to_files = 1;
+    return w->lp.manifest_read ? finish(w, r, installed_or_reported) : r;
+}
+
+/* auto: smb at once when the manifest is already here; else the callback, and when no console
+ * answered (11 only), waiting for the manifest. */
+static DWORD run_auto(work_ctx *w, int *installed_or_reported)
+{
+    DWORD r;
+    if (local_package_ready(&w->job)) {
+        agent_log("the package manifest is already here: going the smb way");
+        return run_smb(w, local_package_read(&w->lp, &w->job, &w->jr), installed_or_reported);
+    }
+    r = run_callback(w, installed_or_reported);
+    if (r != AGENT_EXIT_UNREACHABLE) return r;
+    console_forget_token();
+    w->report.to_files = 1;
+    report_progress(&w->report, "waiting-for-package", -1, 0);
+    return run_smb(w, local_package_wait(&w->lp, &w->job, &w->jr), installed_or_reported);
 }
 
 /* From a valid job file to the end, by the job's transport. *installed_or_reported: msiexec was
  * started or the result was reported (the .done marker then gets the result). */
 static DWORD run_job(work_ctx *w, int *installed_or_reported)
 {
-    DWORD r;
+    if (w->job.transport == JOB_TRANSPORT_AUTO) return run_auto(w, installed_or_reported);
     if (w->job.transport == JOB_TRANSPORT_CALLBACK) return run_callback(w, installed_or_reported);
-    if (w->job.transport == JOB_TRANSPORT_AUTO && !local_package_ready(&w->job)) {
-        r = run_callback(w, installed_or_reported);
-        if (r != AGENT_EXIT_UNREACHABLE) return r;
-        console_forget_token();
-        w->report.to_files = 1;
-        report_progress(&w->report, "waiting-for-package", -1, 0);
-        return run_smb(w, local_package_wait(&w->lp, &w->job, &w->jr), installed_or_reported);
-    }
-    if (w->job.transport == JOB_TRANSPORT_AUTO) agent_log("the package manifest is already here: going the smb way");
-    w->report.to_files = 1;
     return run_smb(w, local_package_read(&w->lp, &w->job, &w->jr), installed_or_reported);
 }
 

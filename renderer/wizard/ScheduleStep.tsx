@@ -5,6 +5,12 @@ import type { Package } from '../../main/ipc/contract';
 import type { TaskDraft } from './draftProblem';
 import type { ActionWords } from './taskWords';
 
+const TRANSPORT_WORDS: Record<TaskDraft['transport'], string> = {
+  auto: 'download from this console, over SMB where that fails',
+  callback: 'download from this console',
+  smb: 'copied over SMB',
+};
+
 export function ScheduleStep(props: { draft: TaskDraft; words: ActionWords; pkg: Package | null; defaultName: string; onChange: (patch: Partial<TaskDraft>, clearProblem?: boolean) => void }) {
   const { draft, words, defaultName, onChange } = props;
   return (
@@ -16,7 +22,7 @@ export function ScheduleStep(props: { draft: TaskDraft; words: ActionWords; pkg:
       </RadioGroup>
       <TextField type="datetime-local" label="Start at" disabled={draft.when !== 'at'} value={draft.at} onChange={(e) => onChange({ at: e.target.value })} sx={{ width: 280 }} slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'task-start-at' } }} />
       <Alert severity="info">
-        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {draft.runAs === 'admin' ? 'the administrator account' : 'SYSTEM'} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
+        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {draft.runAs === 'admin' && draft.transport !== 'smb' ? 'the administrator account' : 'SYSTEM'} · {TRANSPORT_WORDS[draft.transport]} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
       </Alert>
     </Stack>
   );

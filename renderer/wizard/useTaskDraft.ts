@@ -71,6 +71,7 @@ function initialDraft(computerIds: readonly number[], packages: readonly Package
     rows: computerIds.map((computerId) => ({ computerId, credentialId: null })),
     packageId: packages.length === 1 ? packages[0]!.id : null,
     runAs: 'admin',
+    transport: 'auto',
     name: '',
     when: 'now',
     at: inAMinute(),
@@ -82,8 +83,9 @@ function createTask(draft: TaskDraft, packageId: number, defaultName: string) {
     name: draft.name.trim() || defaultName,
     packageId,
     scheduledAt: draft.when === 'now' ? null : new Date(draft.at).toISOString(),
-    runAs: draft.runAs,
+    runAs: draft.transport === 'smb' ? 'system' : draft.runAs,
     action: draft.action,
+    transport: draft.transport,
     targets: draft.rows.map((row) => ({ computerId: row.computerId, credentialId: row.credentialId! })),
   });
 }

@@ -162,7 +162,15 @@ describe('a push to the simulated lab from the browser', () => {
     await shot('lab-wizard-tested');
     await wizard.getByRole('button', { name: 'Continue' }).click();
     await wizard.getByTestId('wizard-packages').getByRole('row').filter({ hasText: DEMO_PACKAGE_NAME }).click();
+    // Package delivery: Automatic by default, and the wizard says what happens to the account then.
+    const delivery = wizard.getByRole('radiogroup', { name: 'Package delivery' });
+    assert.equal(await delivery.getByRole('radio', { name: 'Automatic' }).isChecked(), true);
+    assert.match(await wizard.getByTestId('wizard-transport-system').innerText(), /gets its package over SMB installs it as SYSTEM/);
+    await delivery.getByRole('radio', { name: 'Copy over SMB (ADMIN$)' }).check();
+    assert.equal(await wizard.getByRole('radio', { name: /the administrator account/ }).isDisabled(), true, 'SMB installs as SYSTEM only');
+    await delivery.getByRole('radio', { name: 'Automatic' }).check();
     await wizard.getByRole('button', { name: 'Continue' }).click();
+    assert.match(await wizard.getByTestId('wizard-summary-action').locator('..').innerText(), /download from this console, over SMB where that fails/);
     await wizard.getByTestId('task-name').fill('Lab push');
     // Frame times from here to the end of the push: the grid must stay smooth while it updates.
     await fx.page.evaluate(FRAME_RECORDER);
@@ -192,6 +200,10 @@ describe('a push to the simulated lab from the browser', () => {
       if (!text.includes(outcome) || (want.errorClass && !text.includes(want.errorClass))) mismatches.push(`${name}: expected ${outcome}/${want.errorClass}, row says ${text.replace(/\s+/g, ' ')}`);
     }
     assert.deepEqual(mismatches, []);
+    // Transport: the host whose agent cannot call back was carried over SMB; a healthy one by the callback.
+    const noCallback = names.find((_, i) => profiles[i] === 'agent-no-callback');
+    if (noCallback) assert.match(await grid.getByRole('row').filter({ hasText: noCallback }).innerText(), /\bSMB\b/);
+    assert.match(await grid.getByRole('row').filter({ hasText: healthy }).innerText(), /\bcallback\b/);
     await shot('lab-history-finished');
 
     // The filter: Ctrl+F goes to it; a class narrows the grid to its hosts; "Failed" keeps the failed.
