@@ -44,9 +44,8 @@ typedef struct {
 
 static int stop_requested(const work_ctx *w) { return WaitForSingleObject(w->stop_event, 0) == WAIT_OBJECT_0; }
 
-/* The end of every run that got as far as the job file: nothing of the work stays behind but the
- * agent's log, the package files the console copied and the reports (the console deletes those by
- * name), and the .done marker, written by the caller. */
+/* The end of every run that got as far as the job file: what stays is for the console to delete by
+ * name (the log, the package files it copied, the reports, the .done marker the caller writes). */
 static void cleanup(work_ctx *w)
 {
     download_close_files(&w->dl);
@@ -214,8 +213,7 @@ static DWORD install(work_ctx *w, int *installed_or_reported)
 
 /* ---- the transports ----------------------------------------------------------------------------- */
 
-/* After the job was read (r: its verdict) from whoever gets the result: prepare, install, and
- * report; a failure is reported the same way (*installed_or_reported: see run_job). */
+/* After the job was read (r: its verdict): prepare, install, report; a failure is reported alike. */
 static DWORD finish(work_ctx *w, DWORD r, int *installed_or_reported)
 {
     if (r == AGENT_EXIT_OK) r = w->report.to_files ? prepare_smb(w) : prepare_callback(w);

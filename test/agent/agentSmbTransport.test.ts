@@ -324,6 +324,47 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     assertCleanedUp(agent);
   });
 
+  await t.test('auto: the manifest is already there at start (the console restarted the agent): the smb way at once, no console contacted', async () => {
+    const p = newPackage();
+    const agent = placeTransportAgent(wine, {
+      run: p.run, transport: 'auto', packageId: 'smb', msi: fileInfo(p.msi),
+      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+    });
+    placeLocalPackage(agent, { files: p.files, parameters });
+    const r = await runServiceToStop(wine, agent);
+    const log = agent.log();
+    assert.equal(r.win32ExitCode, 0, `exit ${r.win32ExitCode}/${r.serviceExitCode}\n${log}`);
+    assert.match(log, /the package manifest is already here: going the smb way/);
+    assert.doesNotMatch(log, /GET \/v1|WinHTTP|requests sent to the console|no console answered/);
+    assert.equal(agent.result()?.exitCode, 0);
+    assert.equal(fs.readFileSync(path.join(p.installDir, 'hello.txt'), 'utf8'), HELLO);
+    assertCleanedUp(agent);
+  });
+
+  await t.test('auto: a stop while waiting for the package -> 14 at once', async () => {
+    const p = newPackage();
+    const agent = placeTransportAgent(wine, {
+      run: p.run, transport: 'auto', packageId: 'smb', msi: fileInfo(p.msi),
+      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+    });
+    const stopped = runServiceToStop(wine, agent, 120_000);
+    const deadline = Date.now() + 60_000;
+    while (agent.progress()?.stage !== 'waiting-for-package') {
+      assert.ok(Date.now() < deadline, `no waiting-for-package after 60 s:\n${agent.log()}`);
+      await sleep(200);
+    }
+    const stopAt = Date.now();
+    assert.equal((await wine.run('sc', ['stop', `PushInstallAgent_${p.run}`], { timeoutMs: 30_000 })).status, 0);
+    const r = await stopped;
+    const log = agent.log();
+    assert.equal(r.win32ExitCode, 1066, log);
+    assert.equal(r.serviceExitCode, 14, log);
+    assert.ok(Date.now() - stopAt < 5_000, `stopped ${Date.now() - stopAt} ms after sc stop`);
+    assert.match(log, /stop requested: ending the work/);
+    assert.equal(agent.result(), undefined);
+    assertCleanedUp(agent);
+  });
+
   await t.test('auto: nothing arrives within wait=3 -> 11, no result file', async () => {
     const p = newPackage();
     const port = await silentPort();
