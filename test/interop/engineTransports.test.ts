@@ -11,7 +11,10 @@ import path from 'node:path';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import { expectedOutcome } from '../../main/lab/profiles.js';
 import type { AgentTransport } from '../../main/server/agentProtocol.js';
+import type { JsonTarget } from '../../main/cli/push.js';
+import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { startEngineFixture, type EngineFixture, type EngineFixtureOptions } from '../support/engineFixture.js';
+import { makeTempDir, removeDir } from '../support/tempDir.js';
 
 const TIMEOUTS = { connectMs: 1500, agentCallbackMs: 8000, pollMs: 100, serviceStartMs: 5000, autoFallbackMs: 3000 };
 
@@ -112,4 +115,23 @@ test('a system drive without room for the package: target-disk-full with the roo
   assert.match(row!.error_message ?? '', /no room for the package \(3\.0 MB\)/);
   assert.match(row!.advice ?? '', /Free at least 3\.0 MB on the computer's system drive/);
   assert.deepEqual(lab.leftovers(), []);
+});
+
+test('pushctl push --transport smb: both computers succeed over SMB (the one whose agent cannot call back too), --json says smb, and no package server is started; a bad --transport is refused', { timeout: 120_000 }, async (t) => {
+  const lab = await startLab({ hosts: 2, first: '127.0.198.71', port: 14473, profile: { hosts: { 'LAB-PC-001': 'healthy', 'LAB-PC-002': 'agent-no-callback' } }, installTimeMs: 50, startTimeoutMs: 300 });
+  t.after(() => lab.close());
+  const data = makeTempDir('pic-cli-smb-');
+  t.after(() => removeDir(data));
+  const env = { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', LAB_PW: lab.account.password };
+  const pushctl = (args: string[]) => runCaptured(process.execPath, ['--import', 'tsx', 'main/cli/entry.ts', '--data', data, ...args], env, 90_000);
+  const hosts = lab.hosts.map((h) => `${h.config.address}:${h.config.port}`);
+  const pushed = await pushctl(['push', ...hosts, '--msi', path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi'), '--user', `LAB\\${lab.account.user}`, '--password-env', 'LAB_PW', '--transport', 'smb', '--json']);
+  assert.equal(pushed.status, 0, pushed.stderr);
+  const report = JSON.parse(pushed.stdout) as { targets: JsonTarget[] };
+  assert.deepEqual(report.targets.map((r) => [r.outcome, r.transport]), [['succeeded', 'smb'], ['succeeded', 'smb']]);
+  assert.ok(report.targets.every((r) => !r.steps.some((s) => s.step === 'package-server')), 'no package server took part');
+  assert.deepEqual(lab.leftovers(), []);
+  const refused = await pushctl(['push', hosts[0]!, '--msi', path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi'), '--user', 'u', '--password-env', 'LAB_PW', '--transport', 'ftp']);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /--transport must be auto, callback or smb/);
 });
