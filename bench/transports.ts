@@ -121,7 +121,8 @@ interface RunResult {
   peakConcurrent: number;
 }
 
-const mib = (bytes: number) => (bytes / MIB).toFixed(bytes < 10 * MIB ? 2 : 0);
+/** MiB with a unit; under 1 MiB in KiB. */
+const mib = (bytes: number) => (Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(bytes < 10 * MIB ? 2 : 0)} MiB`);
 
 async function runOnce(transport: AgentTransport, msiPath: string, o: { hosts: number; sizeBytes: number; concurrency: number; copyConcurrency: number }): Promise<RunResult> {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -189,13 +190,13 @@ function report(r: RunResult, o: { hosts: number; sizeBytes: number; agentBytes:
   console.log(`  succeeded         ${r.succeeded}/${o.hosts} (peak concurrent pushes ${r.peakConcurrent}, lab peak busy hosts ${r.lab.peakBusy})`);
   console.log(`  wall time         ${(r.wallMs / 1000).toFixed(2)} s`);
   const source = r.transport === 'smb' ? 'copy gate servedBytes' : "package server 'bytes-served' events";
-  console.log(`  package bytes out ${mib(r.bytesOut)} MiB (${source}; hosts × size = ${mib(expected)} MiB)`);
+  console.log(`  package bytes out ${mib(r.bytesOut)} (${source}; hosts × size = ${mib(expected)})`);
   console.log(`  throughput        ${(r.bytesOut / MIB / (r.wallMs / 1000)).toFixed(0)} MiB/s (package bytes out / wall time)`);
-  console.log(`  ADMIN$ received   ${mib(r.lab.bytesWritten)} MiB on all hosts (agent exe, job files${r.transport === 'smb' ? ', package' : ''}); minus the agent exe × hosts ${mib(adminNet)} MiB`);
-  console.log(`  peak RSS          console ${mib(r.consolePeakRss)} MiB (${mib(r.consoleRssBefore)} MiB at submit); lab process ${mib(r.lab.peakRss)} MiB (holds ADMIN$ files)`);
+  console.log(`  ADMIN$ received   ${mib(r.lab.bytesWritten)} on all hosts (agent exe, job files${r.transport === 'smb' ? ', package' : ''}); minus the agent exe × hosts ${mib(adminNet)}`);
+  console.log(`  peak RSS          console ${mib(r.consolePeakRss)} (${mib(r.consoleRssBefore)} at submit); lab process ${mib(r.lab.peakRss)} (holds ADMIN$ files)`);
   if (r.transport === 'smb') {
     const c = r.copies;
-    console.log(`  copies            peak ${c.peak} in the engine, ${r.lab.peakPackageCopies} seen by the lab (limit ${o.copyConcurrency}, ${c.started} started); disk read ${mib(c.diskBytes)} MiB for ${mib(c.servedBytes)} MiB sent (${(c.servedBytes / Math.max(1, c.diskBytes)).toFixed(1)}× shared)`);
+    console.log(`  copies            peak ${c.peak} in the engine, ${r.lab.peakPackageCopies} seen by the lab (limit ${o.copyConcurrency}, ${c.started} started); disk read ${mib(c.diskBytes)} for ${mib(c.servedBytes)} sent (${(c.servedBytes / Math.max(1, c.diskBytes)).toFixed(1)}× shared)`);
   }
   if (r.lab.leftovers > 0) console.log(`  leftovers         ${r.lab.leftovers} host(s) kept files, folders or services`);
 }
@@ -229,7 +230,7 @@ async function main(): Promise<number> {
   const need = hosts * sizeBytes;
   if (need > MEMORY_SHARE * free) {
     const fits = Math.floor((MEMORY_SHARE * free) / sizeBytes);
-    console.error(`warning: ${hosts} hosts × ${sizeMib} MiB = ${mib(need)} MiB held in the lab's memory, over ${MEMORY_SHARE * 100}% of the free memory (${mib(free)} MiB).`);
+    console.error(`warning: ${hosts} hosts × ${sizeMib} MiB = ${mib(need)} held in the lab's memory, over ${MEMORY_SHARE * 100}% of the free memory (${mib(free)}).`);
     console.error(fits >= 1 ? `refusing to run: use --hosts ${fits} or fewer, or a smaller --size-mib.` : `refusing to run: not even one ${sizeMib} MiB copy fits; use a smaller --size-mib.`);
     return 2;
   }
@@ -239,7 +240,7 @@ async function main(): Promise<number> {
     const msiPath = path.join(dir, 'bench.msi');
     writeRandomFile(msiPath, sizeBytes);
     const agentBytes = 48 * 1024; // the engine fixture's stand-in agent
-    console.log(`${sizeMib} MiB package to ${hosts} healthy lab hosts (${FIRST_ADDRESS}…, SMB port ${LAB_PORT}), concurrency ${concurrency}, copy concurrency ${copyConcurrency}, install ${INSTALL_MS} ms; ${os.cpus().length} cores, ${mib(free)} MiB free`);
+    console.log(`${sizeMib} MiB package to ${hosts} healthy lab hosts (${FIRST_ADDRESS}…, SMB port ${LAB_PORT}), concurrency ${concurrency}, copy concurrency ${copyConcurrency}, install ${INSTALL_MS} ms; ${os.cpus().length} cores, ${mib(free)} free`);
     const o = { hosts, sizeBytes, concurrency, copyConcurrency };
     const results: RunResult[] = [];
     for (const transport of ['callback', 'smb'] as const) {

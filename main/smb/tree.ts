@@ -130,7 +130,6 @@ export class SmbTree {
     fill: (target: Buffer, at: number, offset: number, length: number) => Promise<void>,
     onProgress?: CopyProgress,
   ): Promise<number> {
-    const connection = this.session.connection;
     const chunkSize = this.writeChunkSize();
     let next = 0;
     let done = 0;

@@ -294,7 +294,7 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     assert.equal(fs.existsSync(p.installDir), false);
   });
 
-  await t.test('auto: no console answers, the agent says waiting-for-package, the package arrives over SMB and is installed', async () => {
+  await t.test('auto: no console answers, the agent says waiting-for-package, waits out a half-written manifest, and installs the package that arrives over SMB', async () => {
     const p = newPackage();
     const port = await silentPort();
     const agent = placeTransportAgent(wine, {
@@ -307,6 +307,14 @@ test('the agent without a callback port under Wine: transport=smb and transport=
       assert.ok(Date.now() < deadline, `no waiting-for-package after 60 s:\n${agent.log()}`);
       await sleep(200);
     }
+    // The console's manifest half written (it writes the manifest in place): the agent keeps waiting.
+    fs.writeFileSync(agent.beside('.pkg'), `{"runId":"${p.run}","parameters":"CONF`);
+    while (!agent.log().includes('a package manifest is there but is not complete yet (it does not parse): waiting for it')) {
+      assert.ok(Date.now() < deadline, `the half-written manifest was not noticed:\n${agent.log()}`);
+      await sleep(200);
+    }
+    await sleep(1500);
+    assert.equal(agent.result(), undefined, 'still waiting');
     const waitingAfter = Date.now();
     placeLocalPackage(agent, { files: p.files, parameters });
     const r = await stopped;
@@ -381,6 +389,28 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     assert.deepEqual(agent.progress(), { stage: 'waiting-for-package', percent: null });
     assert.equal(agent.result(), undefined, 'no manifest was read: nobody to tell but the service status');
     assert.equal(fs.existsSync(agent.beside('.done')), false);
+    assertCleanedUp(agent);
+  });
+
+  await t.test('auto: a manifest still not understood when wait=3 ends -> 16 with its reason, reported in <exe>.result', async () => {
+    const p = newPackage();
+    const agent = placeTransportAgent(wine, {
+      run: p.run, transport: 'auto', waitSeconds: 3, packageId: 'smb', msi: fileInfo(p.msi),
+      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+    });
+    const stopped = runServiceToStop(wine, agent, 120_000);
+    const deadline = Date.now() + 60_000;
+    while (agent.progress()?.stage !== 'waiting-for-package') {
+      assert.ok(Date.now() < deadline, `no waiting-for-package after 60 s:\n${agent.log()}`);
+      await sleep(200);
+    }
+    placeLocalPackage(agent, { files: p.files, parameters, editManifest: (m) => ({ ...m, runId: 'another-run' }) });
+    const r = await stopped;
+    const log = agent.log();
+    assert.equal(r.serviceExitCode, 16, log);
+    assert.match(log, /the package manifest is not understood: runId is missing or differs from the job file's run/);
+    assert.equal(agent.result()?.exitCode, 16);
+    assert.equal(fs.existsSync(p.installDir), false);
     assertCleanedUp(agent);
   });
 
