@@ -112,7 +112,11 @@ interface RunResult {
   wallMs: number;
   succeeded: number;
   failures: string[];
-  /** Package bytes the console sent: callback, the package server's 'bytes-served' events; smb, the copy gate's servedBytes. */
+  /**
+   * Package bytes the console sent. callback: the package server's 'bytes-served' events, summed
+   * from the 'download' steps the engine logs for each (the runtime does not expose its hub and the
+   * server keeps no byte counter); smb: the copy gate's servedBytes.
+   */
   bytesOut: number;
   consolePeakRss: number;
   consoleRssBefore: number;

@@ -121,7 +121,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
     transport = outcome.transport;
-    verdict = verdictForAgentCode(outcome.exitCode, spec.action ?? 'install');
+    verdict = verdictForAgentCode(outcome.exitCode, spec.action ?? 'install', outcome.transport);
     hooks.step('result', `${verdict.message}${verdict.advice ? ` ${verdict.advice}` : ''}`, verdict.code);
   } catch (error) {
     verdict = verdictOf(error);

@@ -55,6 +55,13 @@ const AGENT_CODES: Readonly<Record<number, { errorClass: ErrorClass; message: st
   18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.' },
 };
 
+/** The codes whose words differ when the package came over SMB (the smb transport, or auto after it switched). */
+const SMB_AGENT_CODES: Readonly<Record<number, { message: string; advice: string }>> = {
+  11: { message: 'The agent reached no console and no package arrived over SMB while it waited.', advice: 'Check the copy step in the log (the computer\'s free space, its antivirus), then retry; or allow TCP 2224 to the console.' },
+  13: { message: 'A package file copied to the computer does not match its SHA-256; nothing was installed.', advice: 'Something changed the copy on the computer (an antivirus scan?) or the package changed on the console during the push; retry.' },
+  16: { message: 'The agent could not read the package copied beside it.', advice: 'See the agent\'s log in the step log (a file missing or locked); retry.' },
+};
+
 /** What a successful run did, per action: "Installed." / "Removed." / "Repaired.". */
 const DONE: Readonly<Record<PushAction, string>> = { install: 'Installed', uninstall: 'Removed', repair: 'Repaired' };
 
@@ -77,7 +84,7 @@ const REBOOT: Readonly<Record<PushAction, Readonly<Record<3010 | 1641, { meaning
  * uninstall of a product that is not there has nothing to do and succeeds (idempotent, as PDQ
  * Deploy counts it), a repair of it fails with the class `not-installed`.
  */
-export function verdictForAgentCode(code: number, action: PushAction = 'install'): PushVerdict {
+export function verdictForAgentCode(code: number, action: PushAction = 'install', carriedBy: 'callback' | 'smb' = 'callback'): PushVerdict {
   if (code === 0) return { outcome: 'succeeded', errorClass: null, code: '0', message: `${DONE[action]}.`, advice: '', rebootRequired: false };
   if (code >= 100000) {
     const msi = code - 100000;
@@ -108,7 +115,8 @@ export function verdictForAgentCode(code: number, action: PushAction = 'install'
   }
   const known = AGENT_CODES[code];
   if (known) {
-    return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, message: known.message, advice: known.advice ?? defaultAdvice(known.errorClass), rebootRequired: false };
+    const words = (carriedBy === 'smb' ? SMB_AGENT_CODES[code] : undefined) ?? { message: known.message, advice: known.advice ?? defaultAdvice(known.errorClass) };
+    return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, ...words, rebootRequired: false };
   }
   return { outcome: 'failed', errorClass: 'agent-internal', code: `AGENT ${code}`, message: `The agent ended with an unknown code ${code}.`, advice: 'The agent on the computer may be from another console version; retry.', rebootRequired: false };
 }

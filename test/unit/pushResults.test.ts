@@ -57,3 +57,14 @@ test('every action names what it did, and 3010/1641 are a reboot for each', () =
     assert.equal(verdictForAgentCode(101603, action).errorClass, 'msi-failed', `${action}: other msiexec failures do not depend on the action`);
   }
 });
+
+test('over SMB, an integrity failure speaks of the copy on the computer, a read failure of the package beside the agent; the class stays the same', () => {
+  const copied = verdictForAgentCode(13, 'install', 'smb');
+  assert.equal(copied.errorClass, 'integrity');
+  assert.match(copied.message, /copied to the computer does not match its SHA-256; nothing was installed/);
+  assert.match(copied.advice, /changed the copy on the computer/);
+  assert.notEqual(copied.message, verdictForAgentCode(13, 'install', 'callback').message);
+  assert.equal(verdictForAgentCode(16, 'install', 'smb').errorClass, 'download');
+  assert.match(verdictForAgentCode(16, 'install', 'smb').message, /copied beside it/);
+  assert.equal(verdictForAgentCode(0, 'install', 'smb').outcome, 'succeeded');
+});
