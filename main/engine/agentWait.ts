@@ -42,6 +42,8 @@ export interface SmbChannel {
   read(): Promise<AgentFiles>;
   /** auto: copies the package and writes the manifest the agent waits for. */
   deliver(): Promise<void>;
+  /** auto: the job file again, for the smb transport, before an agent that had ended is started again. */
+  rewriteJob(): Promise<void>;
 }
 
 /** Starts the service, waits for the agent's result (over 2224, or its files with the SMB transport), then lets the agent stop by itself. */
@@ -193,7 +195,8 @@ async function switchToSmb(why: string, timeouts: PushTimeouts, watch: AgentWatc
   if (signal.aborted) throw new Cancelled();
   await wait.poll();
   if (wait.stopped) {
-    hooks.step('transport', 'the agent had ended before its package arrived: starting its service again');
+    hooks.step('transport', 'the agent had ended before its package arrived: starting its service again with an SMB job file');
+    await smb.rewriteJob();
     await wait.start(hooks);
   }
   hooks.state('waiting-for-agent', null);

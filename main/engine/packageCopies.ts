@@ -73,8 +73,8 @@ export class PackageCopies {
     }
   }
 
-  /** A copy source for one local file: its chunks come from the shared cache, read once while copies need them. `release` when the copy ends. */
-  source(path: string, size: number): CopySource & { release(): void } {
+  /** A copy source for one local file: its chunks come from the shared cache, read once while copies need them; a cancel stops it at the next chunk. `release` when the copy ends. */
+  source(path: string, size: number, signal?: AbortSignal): CopySource & { release(): void } {
     let open = this.files.get(path);
     if (!open) {
       open = { handle: fs.open(path, 'r'), users: 0 };
@@ -87,6 +87,7 @@ export class PackageCopies {
     return {
       size,
       fill: async (target, at, offset, length) => {
+        if (signal?.aborted) throw new Cancelled();
         const chunk = await this.chunk(path, file, offset, length);
         chunk.copy(target, at);
         this.servedBytes += length;

@@ -155,9 +155,21 @@ function smbChannel(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTarg
     fallbackMs: spec.timeouts.autoFallbackMs,
     read: () => readAgentFiles(admin, spec.runId),
     deliver: async () => {
-      await copyPackage(spec, hooks, admin, run.created, record, deps.copies, deps.signal);
-      await writeManifest(spec, admin, run.created, record);
+      // A cancel ends the copies in flight at once (a slow link may hold megabytes of WRITEs): the
+      // connection is reset, so the computer drops its side too, and cleanup reconnects to remove what was copied.
+      const onCancel = () => run.remote?.connection.abort();
+      deps.signal.addEventListener('abort', onCancel, { once: true });
+      try {
+        await copyPackage(spec, hooks, admin, run.created, record, deps.copies, deps.signal);
+        await writeManifest(spec, admin, run.created, record);
+      } catch (error) {
+        throw deps.signal.aborted ? new Cancelled() : error;
+      } finally {
+        deps.signal.removeEventListener('abort', onCancel);
+      }
     },
+    // The agent deletes its job file when it ends: the one started again needs one, now for the smb transport.
+    rewriteJob: () => writeSmbJob(spec, admin),
   };
 }
 
@@ -217,7 +229,7 @@ async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: Push
   const transport = spec.transport ?? 'callback';
   const what = { runId: spec.runId, packageId: spec.packageId, size: msi.size, sha256: msi.sha256 };
   if (transport === 'smb') {
-    await admin.writeFile(jobPath, encodeJobFile({ transport, consoles: [], fingerprint: '', token: '', ...what }));
+    await writeSmbJob(spec, admin);
     hooks.step('job', 'job file written; the agent installs from the package beside it (SMB transport, no callback)');
     return null;
   }
@@ -241,6 +253,13 @@ async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: Push
   }
   hooks.step('job', `job file written; the agent calls back to ${callbackHosts.map((h) => `${h}:${spec.callbackPort}`).join(', ')}${transport === 'auto' ? ` (auto: over SMB if it cannot within ${Math.round(spec.timeouts.autoFallbackMs / 1000)} s)` : ''}`);
   return grant.token;
+}
+
+/** The smb transport's job file: the run and the MSI it must find beside it; no console, token or fingerprint. */
+async function writeSmbJob(spec: PushTargetSpec, admin: SmbTree): Promise<void> {
+  const msi = spec.files.find((f) => f.role === 'msi')!;
+  const job = { transport: 'smb' as const, consoles: [], fingerprint: '', token: '', runId: spec.runId, packageId: spec.packageId, size: msi.size, sha256: msi.sha256 };
+  await admin.writeFile(`${remotePaths(spec.runId).exe}.job`, encodeJobFile(job));
 }
 
 /** The agent's service (LocalSystem, demand start); its name is recorded before each RCreateServiceW. */

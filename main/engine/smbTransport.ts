@@ -53,7 +53,7 @@ export async function copyPackage(
       let before = 0;
       let lastPercent = -1;
       for (const file of spec.files) {
-        const source = copies.source(file.path, file.size);
+        const source = copies.source(file.path, file.size, signal);
         try {
           await admin.writeFile(`${paths.packageDir}\\${file.name}`, source, (done) => {
             const percent = total === 0 ? 100 : Math.floor(((before + done) / total) * 100);

@@ -212,6 +212,12 @@ export class SmbConnection {
     this.transport.close();
   }
 
+  /** Ends the connection with a TCP reset, dropping the requests not yet sent (a cancel during a copy: megabytes of WRITEs need not cross a slow link first). */
+  abort(): void {
+    this.shutdown(new SmbTransportError('connection-lost', 'The connection was reset by the console.', 'No action needed.'));
+    this.transport.reset();
+  }
+
   get isClosed(): boolean {
     return this.closedError !== null;
   }

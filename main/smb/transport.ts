@@ -85,6 +85,12 @@ export class SmbTransport {
     this.socket.destroy();
   }
 
+  /** Ends the connection with a TCP reset: what is still in the send buffer is dropped, and the server ends its side at once (a cancelled copy). */
+  reset(): void {
+    if (this.socket.destroyed) return;
+    this.socket.resetAndDestroy();
+  }
+
   private receive(chunk: Buffer): void {
     this.buffered.push(chunk);
     this.bufferedLength += chunk.length;

@@ -30,6 +30,13 @@ export interface CopySource {
 
 /** How many WRITE requests a copy keeps in flight (credits permitting). */
 const WRITES_IN_FLIGHT = 8;
+/**
+ * The slowest link a copy is expected to survive, in bytes per second. A pipelined WRITE's answer
+ * waits behind the bytes sent before it, so its bound is the request timeout plus the time those
+ * bytes take at this rate (8 MiB ahead on a 256 KiB/s branch-office link is 32 s). A stalled
+ * computer is still found within the request timeout: the oldest WRITE has nothing ahead of it.
+ */
+const SLOWEST_LINK_BYTES_PER_SEC = 32 * 1024;
 const WRITE_CHUNK_CAP = 1024 * 1024;
 
 export class SmbTree {
@@ -63,12 +70,12 @@ export class SmbTree {
     await this.request(Command.TREE_DISCONNECT, encodeEmptyRequest());
   }
 
-  async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false): Promise<Response> {
-    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize, headerRoom });
+  async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false, timeoutMs?: number): Promise<Response> {
+    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize, headerRoom, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
-  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = [], headerRoom = false): Promise<Response> {
-    const response = await this.request(command, body, payloadSize, headerRoom);
+  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = [], headerRoom = false, timeoutMs?: number): Promise<Response> {
+    const response = await this.request(command, body, payloadSize, headerRoom, timeoutMs);
     const status = response.header.status;
     if (status !== Status.SUCCESS && !allowed.includes(status)) throw new SmbStatusError(status, what, this.path);
     return response;
@@ -131,8 +138,10 @@ export class SmbTree {
     onProgress?: CopyProgress,
   ): Promise<number> {
     const chunkSize = this.writeChunkSize();
+    const baseTimeoutMs = this.session.connection.requestTimeoutMs;
     let next = 0;
     let done = 0;
+    let inFlight = 0;
     onProgress?.(0, total);
     const worker = async () => {
       while (next < total) {
@@ -142,7 +151,14 @@ export class SmbTree {
         const message = Buffer.allocUnsafe(SMB2_HEADER_SIZE + WRITE_FIXED_SIZE + length);
         writeWriteRequestFixed(message, SMB2_HEADER_SIZE, { fileId, offset: BigInt(offset), length });
         await fill(message, SMB2_HEADER_SIZE + WRITE_FIXED_SIZE, offset, length);
-        const response = await this.expect(Command.WRITE, message, 'WRITE', length, [], true);
+        const timeoutMs = baseTimeoutMs + Math.ceil((inFlight * 1000) / SLOWEST_LINK_BYTES_PER_SEC);
+        inFlight += length;
+        let response: Response;
+        try {
+          response = await this.expect(Command.WRITE, message, 'WRITE', length, [], true, timeoutMs);
+        } finally {
+          inFlight -= length;
+        }
         const { count } = decodeWriteResponse(response.message);
         if (count !== length) throw new SmbProtocolError(`WRITE wrote ${count} of ${length} bytes at offset ${offset}.`, 'copy-blocked', 'The computer accepted only part of the file (disk full or quota); free space and retry.');
         done += length;

@@ -135,3 +135,28 @@ test('pushctl push --transport smb: both computers succeed over SMB (the one who
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /--transport must be auto, callback or smb/);
 });
+
+test('a cancel during a slow package copy stops it at the next chunk: cancelled within seconds, nothing left on the computer', { timeout: 60_000 }, async (t) => {
+  const lab = await startLab({ hosts: 1, first: '127.0.198.81', port: 14473, profile: 'slow-link', slowLinkBytesPerSec: 256 * 1024, installTimeMs: 50, startTimeoutMs: 300 });
+  t.after(() => lab.close());
+  const dir = makeTempDir('pic-slowmsi-');
+  t.after(() => removeDir(dir));
+  const msiPath = path.join(dir, 'big.msi');
+  fs.writeFileSync(msiPath, crypto.randomBytes(8 * 1024 * 1024)); // about 32 s at 256 KiB/s
+  const fx = await startEngineFixture(t, { timeouts: TIMEOUTS, msiPath });
+  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
+  const h = lab.hosts[0]!.config;
+  const taskId = fx.runtime.engine.submit({ name: 'slow', packageId: fx.packageId, options: { runAs: 'system', transport: 'smb' }, targets: [{ computerName: h.name, address: h.address, port: h.port, credentialId }] });
+  const [target] = fx.tasks.targetRecords(taskId);
+  // Wait until the package copy runs (the agent is copied first), then cancel.
+  for (let i = 0; i < 200 && !fx.tasks.log(target!.id).some((s) => s.step === 'copy' && /^agent copied/.test(s.detail)); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = Date.now();
+  fx.runtime.engine.cancelTask(taskId);
+  await fx.runtime.engine.waitForTask(taskId);
+  const row = fx.tasks.targetRecord(target!.id)!;
+  assert.equal(row.outcome, 'cancelled', `${row.error_class}: ${row.error_message}\n${fx.tasks.log(row.id).map((s) => `${s.step}: ${s.detail}`).join('\n')}`);
+  assert.ok(Date.now() - t0 < 10_000, `cancelled after ${Date.now() - t0} ms of a ~32 s copy`);
+  assert.ok(!fx.tasks.log(row.id).some((s) => /package copied/.test(s.detail)), 'the package copy did not finish');
+  assert.deepEqual(lab.leftovers(), []);
+});
