@@ -267,7 +267,7 @@ function printProgress(events: ReturnType<typeof createEventBus>, out: NodeJS.Wr
     if (event !== 'task.progress') return;
     const p = payload as { targetId: number; state: string; outcome: string | null; progress: number | null };
     const name = names.get(p.targetId) ?? String(p.targetId);
-    if ((p.state === 'copying' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
+    if ((p.state === 'copying' || p.state === 'copying-package' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
     const time = new Date().toISOString().slice(11, 19);
     out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
   });

@@ -41,7 +41,7 @@ export async function copyPackage(
 ): Promise<void> {
   const paths = remotePaths(spec.runId);
   const total = spec.files.reduce((sum, f) => sum + f.size, 0);
-  hooks.state('copying', 0);
+  hooks.state('copying-package', 0);
   await copies.run(
     signal,
     async () => {
@@ -57,7 +57,7 @@ export async function copyPackage(
         try {
           await admin.writeFile(`${paths.packageDir}\\${file.name}`, source, (done) => {
             const percent = total === 0 ? 100 : Math.floor(((before + done) / total) * 100);
-            if (percent !== lastPercent) hooks.state('copying', (lastPercent = percent));
+            if (percent !== lastPercent) hooks.state('copying-package', (lastPercent = percent));
           });
         } catch (error) {
           throw diskFull(error, total) ?? error;

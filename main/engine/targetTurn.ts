@@ -189,7 +189,7 @@ export class TargetTurns {
   private hooks(taskId: number, targetId: number): PushTargetHooks {
     return {
       state: (state, progress) => {
-        if (state !== 'copying' && state !== 'downloading') this.journal.update(targetId, { state, progress });
+        if (state !== 'copying' && state !== 'copying-package' && state !== 'downloading') this.journal.update(targetId, { state, progress });
         else if (progress === 0 || progress === null) this.journal.update(targetId, { state, progress });
         this.journal.progress(taskId, targetId, state, null, progress);
       },

@@ -30,6 +30,7 @@ export const STATE_LABELS: Readonly<Record<TaskTarget['state'], string>> = {
   connecting: 'connecting',
   authenticating: 'authenticating',
   copying: 'copying',
+  'copying-package': 'copying package',
   starting: 'starting service',
   'waiting-for-agent': 'waiting for agent',
   downloading: 'downloading',
@@ -101,7 +102,7 @@ export function TargetState(props: { target: TaskTarget }) {
       </Typography>
     );
   }
-  const determinate = (t.state === 'copying' || t.state === 'downloading') && t.progress !== null;
+  const determinate = (t.state === 'copying' || t.state === 'copying-package' || t.state === 'downloading') && t.progress !== null;
   const busy = t.state !== 'queued';
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>

@@ -21,6 +21,8 @@ export const TargetStateSchema = z.enum([
   'connecting',
   'authenticating',
   'copying',
+  /** The SMB transport: the package is being copied to ADMIN$ (progress in percent). */
+  'copying-package',
   'starting',
   'waiting-for-agent',
   'downloading',
