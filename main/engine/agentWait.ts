@@ -179,7 +179,7 @@ async function waitForResult(timeouts: PushTimeouts, watch: AgentWatch, wait: Se
       throw new ConsoleError('agent-no-callback', `The agent did not call back within ${Math.round(timeouts.agentCallbackMs / 1000)} s.`, 'A firewall probably blocks TCP 2224 between the computer and the console: allow it, set the callback address in Configuration, or push with the SMB transport (or auto).', 'TIMEOUT');
     }
     if (connectedAt !== null && now - connectedAt > timeouts.installMs) {
-      throw new ConsoleError('timeout', `The installation did not finish within ${Math.round(timeouts.installMs / 60000)} min.`, 'Raise the install timeout in Configuration, or check the computer for a stuck msiexec.', 'TIMEOUT');
+      throw new ConsoleError('timeout', `The installation did not finish within ${bound(timeouts.installMs)}.`, 'Raise the install timeout in Configuration, or check the computer for a stuck msiexec.', 'TIMEOUT');
     }
     await sleep(timeouts.pollMs, watch.wake.signal);
     if (watch.result) return watch.result;
@@ -202,6 +202,9 @@ async function switchToSmb(why: string, timeouts: PushTimeouts, watch: AgentWatc
   hooks.state('waiting-for-agent', null);
   return waitForFiles(timeouts, watch, smb, wait, hooks, signal);
 }
+
+/** A bound in words: minutes from two minutes on, else seconds. */
+const bound = (ms: number) => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
 /** The longest pause between two reads of the agent's files. */
 const FILE_POLL_MAX_MS = 5000;
@@ -229,7 +232,7 @@ async function waitForFiles(timeouts: PushTimeouts, watch: AgentWatch, smb: SmbC
     const stopped = wait.stoppedLong();
     if (stopped) return stoppedWithoutReport(stopped, 'smb');
     if (Date.now() - since > timeouts.installMs) {
-      throw new ConsoleError('result-missing', `The agent wrote no result within ${Math.round(timeouts.installMs / 60000)} min.`, 'Check the computer for a stuck msiexec and the agent\'s log; raise the install timeout in Configuration if the package is slow.', 'TIMEOUT');
+      throw new ConsoleError('result-missing', `The agent wrote no result within ${bound(timeouts.installMs)}.`, 'Check the computer for a stuck msiexec and the agent\'s log; raise the install timeout in Configuration if the package is slow.', 'TIMEOUT');
     }
     await sleep(pause, watch.wake.signal);
     pause = Math.min(FILE_POLL_MAX_MS, Math.round(pause * 1.5));

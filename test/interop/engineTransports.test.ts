@@ -159,3 +159,15 @@ test('a cancel during a slow package copy stops it at the next chunk: cancelled 
   assert.ok(!fx.tasks.log(row.id).some((s) => /package copied/.test(s.detail)), 'the package copy did not finish');
   assert.deepEqual(lab.leftovers(), []);
 });
+
+test('an agent that writes no result within the install bound ends result-missing with advice, and its service and files are removed', { timeout: 60_000 }, async (t) => {
+  const lab = await startLab({ hosts: 1, first: '127.0.198.91', port: 14473, profile: 'healthy', installTimeMs: 30_000, startTimeoutMs: 300 });
+  t.after(() => lab.close());
+  const { fx, taskId } = await push(t, lab, 'smb', { timeouts: { ...TIMEOUTS, installMs: 1500 } });
+  const [row] = fx.tasks.targetRecords(taskId);
+  assert.equal(row!.outcome, 'failed');
+  assert.equal(row!.error_class, 'result-missing');
+  assert.match(row!.error_message ?? '', /The agent wrote no result within/);
+  assert.match(row!.advice ?? '', /stuck msiexec/);
+  assert.deepEqual(lab.leftovers(), []);
+});
