@@ -40,6 +40,11 @@
 #define AGENT_EXIT_ALREADY_RAN 17u
 /* msiexec could not be started (LogonUserW / CreateProcessAsUserW / CreateProcessW failed). */
 #define AGENT_EXIT_MSIEXEC_LAUNCH 18u
+/* A restart was scheduled after the install (the result, reported before, stands: 103010, or 0 for
+ * the console's "restart" action) and the admin cancelled it while the agent waited for it: a
+ * SERVICE_CONTROL_STOP (or Ctrl+C with --console) -> AbortSystemShutdownW. Not reported (the
+ * result was); the service's exit code says it. */
+#define AGENT_EXIT_RESTART_CANCELLED 19u
 
 /* msiexec exited with code N != 0: the agent's result is AGENT_EXIT_MSI_BASE + N,
  * e.g. 1603 -> 101603, 1618 -> 101618, 1641 -> 101641 (reboot initiated), 3010 -> 103010

@@ -73,10 +73,11 @@ static const char *read_run_as(const reader *r, job_response *jr)
     return NULL;
 }
 
-/* action: absent or null = install (a console from before the action existed). */
+/* action: absent or null = install (a console from before the action existed); "restart" installs
+ * nothing and applies the restart policy (agent/README.md, "Restarts"). */
 static const char *read_action(const reader *r, job_response *jr)
 {
-    const char *why = "action must be \"install\", \"uninstall\" or \"repair\"";
+    const char *why = "action must be \"install\", \"uninstall\" or \"repair\", or \"restart\"";
     char s[256];
     int v = given(r, 0, "action");
     jr->action = INSTALL_ACTION_INSTALL;
@@ -84,8 +85,18 @@ static const char *read_action(const reader *r, job_response *jr)
     if (json_string(r->s, r->t, v, s, sizeof s) < 0) return why;
     if (strcmp(s, "uninstall") == 0) jr->action = INSTALL_ACTION_UNINSTALL;
     else if (strcmp(s, "repair") == 0) jr->action = INSTALL_ACTION_REPAIR;
+    else if (strcmp(s, "restart") == 0) jr->restart_action = 1;
     else if (strcmp(s, "install") != 0) return why;
     return NULL;
+}
+
+/* restart: absent or null = policy none (restart_spec.c); the action "restart" needs a policy. */
+static const char *read_restart(const reader *r, job_response *jr)
+{
+    const char *why = restart_parse(r->s, r->t, given(r, 0, "restart"), &jr->restart);
+    if (why == NULL && jr->restart_action && jr->restart.policy == RESTART_POLICY_NONE)
+        why = "restart: the action \"restart\" needs a policy other than \"none\"";
+    return why;
 }
 
 /* The files entry at token f, checked against the entries before it; appended to jr->files. */
@@ -114,17 +125,20 @@ static const char *read_file(const reader *r, int f, job_response *jr)
     return NULL;
 }
 
-/* files: 1 to JOB_MAX_FILES entries, exactly one of them the msi. */
+/* files: 1 to JOB_MAX_FILES entries, exactly one of them the msi; for the action "restart" none is
+ * needed (absent, null or empty), and any given are read but not used. */
 static const char *read_files(const reader *r, job_response *jr)
 {
     const char *why;
-    int files = json_get(r->s, r->t, 0, "files");
-    if (files < 0 || r->t[files].type != JSON_ARRAY || r->t[files].count < 1 || r->t[files].count > JOB_MAX_FILES)
-        return "files: expected an array of 1 to 8 files";
+    int files = jr->restart_action ? given(r, 0, "files") : json_get(r->s, r->t, 0, "files");
     jr->msi = -1;
+    if (files < 0 && jr->restart_action) return NULL;
+    if (files < 0 || r->t[files].type != JSON_ARRAY || r->t[files].count < (jr->restart_action ? 0 : 1) ||
+        r->t[files].count > JOB_MAX_FILES)
+        return jr->restart_action ? "files: expected an array of at most 8 files" : "files: expected an array of 1 to 8 files";
     for (int f = files + 1, k = 0; k < r->t[files].count; k++, f = r->t[f].next)
         if ((why = read_file(r, f, jr)) != NULL) return why;
-    return jr->msi < 0 ? "files: no msi" : NULL;
+    return jr->msi < 0 && !jr->restart_action ? "files: no msi" : NULL;
 }
 
 /* tokens: json_parse's result. The checks run in this order; the first failure is the reason. */
@@ -138,6 +152,7 @@ static const char *read_job(const reader *r, int tokens, const job_t *job, job_r
     why = read_parameters(r, jr);
     if (why == NULL) why = read_run_as(r, jr);
     if (why == NULL) why = read_action(r, jr);
+    if (why == NULL) why = read_restart(r, jr);
     if (why == NULL) why = read_files(r, jr);
     return why;
 }
@@ -150,9 +165,16 @@ static void log_job(const job_response *jr)
         agent_log("package file %d: %s (%s, %llu bytes, sha256 %s)", i + 1, jr->files[i].name,
                   jr->files[i].is_msi ? "msi" : "config", jr->files[i].size, hex);
     }
-    agent_log("action: %s (msiexec %ls); run as %s; msiexec parameters: %s", install_action_name(jr->action),
-              install_action_switch(jr->action), jr->as_admin ? "the administrator (runAs admin)" : "SYSTEM",
-              jr->params[0] ? jr->params : "(none)");
+    if (jr->restart_action)
+        agent_log("action: restart (no package, no msiexec)");
+    else
+        agent_log("action: %s (msiexec %ls); run as %s; msiexec parameters: %s", install_action_name(jr->action),
+                  install_action_switch(jr->action), jr->as_admin ? "the administrator (runAs admin)" : "SYSTEM",
+                  jr->params[0] ? jr->params : "(none)");
+    if (jr->restart.policy == RESTART_POLICY_NONE) agent_log("restart policy: none");
+    else
+        agent_log("restart policy: %s (grace %lu s, forced after %lu s)", restart_policy_name(jr->restart.policy),
+                  (unsigned long)jr->restart.grace_s, (unsigned long)jr->restart.force_after_s);
 }
 
 static json_tok g_toks[160];
@@ -178,6 +200,8 @@ DWORD job_response_parse(const char *text, size_t len, const job_t *job, int fro
         return AGENT_EXIT_DOWNLOAD;
     }
     log_job(out);
+    out->understood = 1;
+    if (out->restart_action) return AGENT_EXIT_OK;
     /* The job file and the console's job (or manifest) must name the same MSI. */
     msi = &out->files[out->msi];
     if (msi->size != job->size || memcmp(msi->sha256, job->sha256, 32) != 0) {

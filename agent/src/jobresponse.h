@@ -9,6 +9,7 @@
 
 #include "install.h"
 #include "jobfile.h"
+#include "restart.h"
 
 #define JOB_MAX_FILES 8
 #define JOB_MAX_PARAMETERS 8192 /* bytes of UTF-8 and characters of UTF-16, NUL included */
@@ -30,14 +31,18 @@ typedef struct {
     wchar_t params_w[JOB_MAX_PARAMETERS];
     int as_admin; /* runAs "admin" (else "system") */
     install_action action;
+    int restart_action;   /* action "restart": no package, no msiexec; the restart policy as after a 3010 */
+    restart_spec restart; /* the "restart" member (absent or null: policy none) */
+    int understood;       /* read whole (the result then says what became of the restart) */
 } job_response;
 
-/* Reads {runId, action?, parameters, runAs, files: [{name, size, sha256, role}]} for job's run into
+/* Reads {runId, action?, parameters, runAs, files: [{name, size, sha256, role}], restart?} for job's run into
  * out (zeroed first) and logs it: GET /v1/job's answer, or from_manifest the package manifest
  * <exe>.pkg (the smb transport; the same shape). Returns AGENT_EXIT_OK; AGENT_EXIT_DOWNLOAD when it
  * is not understood ("the console's job is not understood: <why>", "the package manifest is not
  * understood: <why>"); AGENT_EXIT_INTEGRITY when its msi is not the package the job file names
- * (nothing may be downloaded or installed then). */
+ * (nothing may be downloaded or installed then). With action "restart" files may be empty and its
+ * msi is not compared with the job file's. */
 DWORD job_response_parse(const char *text, size_t len, const job_t *job, int from_manifest, job_response *out);
 
 /* Whether job_response_parse would understand the text (its msi not checked), logging nothing: a

@@ -13,6 +13,7 @@
 #include "exitcodes.h"
 #include "files.h"
 #include "log.h"
+#include "restart_os.h"
 #include "service_ctl.h"
 #include "work.h"
 
@@ -27,6 +28,7 @@ static volatile DWORD g_work_result = AGENT_EXIT_INTERNAL;
 static volatile LONG g_grace_ms = STOP_GRACE_MS;
 static DWORD g_worker_tid;
 static HANDLE g_abandon_event; /* set by abandon_work on a thread other than the worker */
+static volatile LONG g_stop_is_cancel = 1; /* 0 once the stop came from Windows shutting down */
 
 /* service_ctl.set_stop_grace */
 static void set_stop_grace(void *ctx, DWORD ms)
@@ -45,8 +47,15 @@ __attribute__((noreturn)) static void abandon_work(void *ctx, DWORD result)
     for (;;) Sleep(INFINITE);
 }
 
+/* service_ctl.stop_is_cancel */
+static int stop_is_cancel(void *ctx)
+{
+    (void)ctx;
+    return InterlockedCompareExchange(&g_stop_is_cancel, 0, 0) != 0;
+}
+
 /* What the work may ask of the service plumbing (service_ctl.h); the state is this file's. */
-static const service_ctl g_service_ctl = {set_stop_grace, abandon_work, NULL};
+static const service_ctl g_service_ctl = {set_stop_grace, abandon_work, stop_is_cancel, NULL};
 
 static void report_status(DWORD state, DWORD result, DWORD wait_hint)
 {
@@ -81,6 +90,7 @@ static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID even
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
         agent_log("control %lu: stopping", (unsigned long)control);
+        if (control == SERVICE_CONTROL_SHUTDOWN) InterlockedExchange(&g_stop_is_cancel, 0);
         SetEvent(g_stop_event);
         EnterCriticalSection(&g_status_lock);
         if (g_status.dwCurrentState == SERVICE_RUNNING) report_status(SERVICE_STOP_PENDING, 0, (DWORD)g_grace_ms + 2000u);
@@ -167,7 +177,7 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
 
 static BOOL WINAPI console_ctrl(DWORD type)
 {
-    (void)type;
+    if (type == CTRL_SHUTDOWN_EVENT || type == CTRL_LOGOFF_EVENT) InterlockedExchange(&g_stop_is_cancel, 0);
     SetEvent(g_stop_event);
     return TRUE;
 }
@@ -176,7 +186,8 @@ static void usage(void)
 {
     fputws(L"PushInstallAgent - the Push Install Console's agent, a Windows service.\n"
            L"usage: PushInstallAgent.exe [--console] [--job <path>] [--log <path>] [--test-hold-ms <n>] [--test-self-token]\n"
-           L"       [--test-busy-budget-s <n>]\n"
+           L"       [--test-busy-budget-s <n>] [--test-shutdown-log <path> [--test-sessions none|user]\n"
+           L"       [--test-ask-answer yes|no|timeout[,...]] [--test-shutdown-fail <win32 error>]]\n"
            L"  (no --console)  run as a service; must be started by the Service Control Manager\n"
            L"  --console       run the same work without the SCM; the result is the exit code\n"
            L"  --job <path>    the job file (default: <this exe's path>.job)\n"
@@ -184,36 +195,50 @@ static void usage(void)
            L"  --test-hold-ms  after fetching the job, wait n ms or until stopped (tests only)\n"
            L"  --test-self-token  run as admin with the agent's own token after LogonUserW (tests only: Wine)\n"
            L"  --test-busy-budget-s  the back-off budget after HTTP 429/503, 1..300 s (tests only; default 300)\n"
+           L"  --test-shutdown-log  log the restart's shutdown, session and message calls there instead of making\n"
+           L"                  them; --test-sessions, --test-ask-answer, --test-shutdown-fail: what they return (tests only)\n"
            L"exit codes: agent/README.md\n",
            stderr);
 }
 
+/* A decimal number lo..hi, whole: 0 into *out, or -1. */
+static int number_arg(const wchar_t *s, unsigned long lo, unsigned long hi, DWORD *out)
+{
+    wchar_t *end = NULL;
+    unsigned long v = wcstoul(s, &end, 10);
+    if (s[0] < L'0' || s[0] > L'9' || end == NULL || *end != L'\0' || v < lo || v > hi) return -1;
+    *out = (DWORD)v;
+    return 0;
+}
+
 static int parse_args(int argc, wchar_t **argv)
 {
+    restart_test_hooks hooks = {0};
+    int hook_options = 0;
     for (int i = 1; i < argc; i++) {
         const wchar_t *a = argv[i];
-        if (wcscmp(a, L"--console") == 0) {
+        int r = restart_os_test_arg(argc, argv, &i, &hooks);
+        if (r < 0) return -1;
+        if (r > 0) {
+            hook_options += wcscmp(a, L"--test-shutdown-log") != 0;
+        } else if (wcscmp(a, L"--console") == 0) {
             g_opts.console_mode = 1;
         } else if (wcscmp(a, L"--job") == 0 && i + 1 < argc) {
             g_opts.job_path = argv[++i];
         } else if (wcscmp(a, L"--log") == 0 && i + 1 < argc) {
             g_opts.log_path = argv[++i];
         } else if (wcscmp(a, L"--test-hold-ms") == 0 && i + 1 < argc) {
-            wchar_t *end = NULL;
-            unsigned long v = wcstoul(argv[++i], &end, 10);
-            if (end == NULL || *end != L'\0' || v > 3600000ul) return -1;
-            g_opts.test_hold_ms = (DWORD)v;
+            if (number_arg(argv[++i], 0, 3600000ul, &g_opts.test_hold_ms) != 0) return -1;
         } else if (wcscmp(a, L"--test-busy-budget-s") == 0 && i + 1 < argc) {
-            wchar_t *end = NULL;
-            unsigned long v = wcstoul(argv[++i], &end, 10);
-            if (end == NULL || *end != L'\0' || v < 1 || v > 300) return -1;
-            g_opts.test_busy_budget_s = (DWORD)v;
+            if (number_arg(argv[++i], 1, 300, &g_opts.test_busy_budget_s) != 0) return -1;
         } else if (wcscmp(a, L"--test-self-token") == 0) {
             g_opts.test_self_token = 1;
         } else {
             return -1;
         }
     }
+    if (hook_options > 0 && hooks.log_path == NULL) return -1; /* they only make sense with the hook */
+    restart_os_set_test_hooks(&hooks);
     return 0;
 }
 

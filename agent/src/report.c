@@ -45,8 +45,8 @@ void report_progress(report_t *r, const char *stage, int percent, int once)
 
 int report_quiet(const report_t *r, ULONGLONG now) { return now < r->quiet_until; }
 
-/* {"exitCode":<result>,"log":"<the agent's log>[<the MSI log's tail>]"} into body. */
-static void build_result(DWORD result, const wchar_t *msi_log, buf_t *body)
+/* {"exitCode":<result>,"log":"<the agent's log>[<the MSI log's tail>]"[,"restart":{...}]} into body. */
+static void build_result(DWORD result, const wchar_t *msi_log, const char *restart, buf_t *body)
 {
     buf_t log = {0};
     char *mem = HeapAlloc(GetProcessHeap(), 0, LOG_MEMORY_BYTES);
@@ -59,6 +59,7 @@ static void build_result(DWORD result, const wchar_t *msi_log, buf_t *body)
     if (msi_log != NULL) install_log_tail(msi_log, &log);
     buf_addf(body, "{\"exitCode\":%lu,\"log\":", (unsigned long)result);
     buf_add_json_string(body, log.p != NULL ? log.p : "", log.len);
+    if (restart != NULL) buf_addf(body, ",\"restart\":%s", restart);
     buf_adds(body, "}");
     buf_free(&log);
 }
@@ -85,13 +86,13 @@ static void post_result(report_t *r, const buf_t *body)
     buf_free(&out);
 }
 
-void report_result(report_t *r, DWORD result, const wchar_t *msi_log)
+void report_result(report_t *r, DWORD result, const wchar_t *msi_log, const char *restart)
 {
     buf_t body = {0};
 
     if (r->to_files) agent_log("writing result %lu to <exe>.result", (unsigned long)result);
     else agent_log("posting result %lu to the console", (unsigned long)result);
-    build_result(result, msi_log, &body);
+    build_result(result, msi_log, restart, &body);
     if (body.failed) {
         agent_log("out of memory building the result");
     } else if (!r->to_files) {

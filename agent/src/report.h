@@ -24,9 +24,10 @@ void report_progress(report_t *r, const char *stage, int percent, int once);
 /* Whether the console asked for quiet (a percent post's 429/503) and it has not yet passed. */
 int report_quiet(const report_t *r, ULONGLONG now);
 
-/* {exitCode, log}: the agent's log kept in memory, then the MSI log's tail when msi_log is not
- * NULL; POST /v1/result (up to 3 attempts), or to_files: written to <exe>.result. Failures are
- * logged, never fatal. */
-void report_result(report_t *r, DWORD result, const wchar_t *msi_log);
+/* {exitCode, log[, restart]}: the agent's log kept in memory, then the MSI log's tail when msi_log is
+ * not NULL; restart: the "restart" member's JSON object (restart_json) or NULL for none. POST
+ * /v1/result (up to 3 attempts), or to_files: written to <exe>.result. Failures are logged, never
+ * fatal. */
+void report_result(report_t *r, DWORD result, const wchar_t *msi_log, const char *restart);
 
 #endif

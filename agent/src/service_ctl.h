@@ -12,7 +12,10 @@ typedef struct service_ctl {
     /* Ends the work at once with result (the worker thread ends inside this call; on any other
      * thread the call blocks forever and the service ends with result). Never returns. */
     void (*abandon_work)(void *ctx, DWORD result) __attribute__((noreturn));
-    void *ctx; /* passed back to both */
+    /* Once the stop event is set: whether the stop is the admin's (SERVICE_CONTROL_STOP, Ctrl+C) rather
+     * than Windows shutting down (SERVICE_CONTROL_SHUTDOWN): the first cancels a pending restart. */
+    int (*stop_is_cancel)(void *ctx);
+    void *ctx; /* passed back to all three */
 } service_ctl;
 
 #endif

@@ -2,8 +2,10 @@
  * file -> second-start guard -> the package, by the job's transport (agent/README.md, "Transports"):
  * callback (GET /v1/job, download into the work folder, credential; reports posted), smb (the
  * manifest <exe>.pkg and the files beside the exe, verified there; reports written beside the exe;
- * no WinHTTP) or auto (callback, then smb when no console answered) -> msiexec -> the result ->
- * .done marker -> cleanup. The steps come in that order; work_run, at the end, strings them together. */
+ * no WinHTTP) or auto (callback, then smb when no console answered) -> msiexec -> the restart, if
+ * one is due, scheduled -> the result -> .done marker -> cleanup -> with a restart scheduled, the
+ * wait for it (agent/README.md, "Restarts"). The steps come in that order; work_run, at the end,
+ * strings them together. */
 #include "work.h"
 
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "local_package.h"
 #include "log.h"
 #include "report.h"
+#include "restart.h"
 #include "second_start.h"
 
 /* Everything one run holds. */
@@ -40,6 +43,7 @@ typedef struct {
     download_t dl;      /* callback: the package files, and the handles that hold them */
     local_package_t lp; /* smb: the package files beside the exe, held the same way */
     credential_t cred;  /* runAs admin only: memory only, wiped right after the logon */
+    restart_t restart;  /* what became of the restart: in the result, and waited for after it */
 } work_ctx;
 
 static int stop_requested(const work_ctx *w) { return WaitForSingleObject(w->stop_event, 0) == WAIT_OBJECT_0; }
@@ -186,6 +190,17 @@ static DWORD prepare_smb(work_ctx *w)
 
 /* ---- 7..8. msiexec, then its result ------------------------------------------------------------- */
 
+/* The result, once the job was understood with what became of the restart: decided (and scheduled)
+ * first, so the console hears of it before the agent waits. needed: the action "restart". */
+static void report(work_ctx *w, DWORD r, const wchar_t *msi_log, int needed)
+{
+    buf_t member = {0};
+    if (w->jr.understood) restart_begin(&w->restart, &w->jr.restart, r, needed);
+    restart_json(&w->restart, &member);
+    report_result(&w->report, r, msi_log, member.len > 0 ? member.p : NULL);
+    buf_free(&member);
+}
+
 static DWORD install(work_ctx *w, int *installed_or_reported)
 {
     wchar_t msi_log[MAX_PATH + 32];
@@ -207,8 +222,18 @@ static DWORD install(work_ctx *w, int *installed_or_reported)
     local_package_close(&w->lp);
     if (r == AGENT_EXIT_STOPPED) return r;
     console_allow_requests(); /* a stop during msiexec: the install ended within the bound; report it */
-    report_result(&w->report, r, msi_log);
+    report(w, r, msi_log, 0);
     return r;
+}
+
+/* The action "restart": no package, no msiexec; the policy as after a 3010, and the result 0. */
+static DWORD restart_only(work_ctx *w, int *installed_or_reported)
+{
+    agent_log("action restart: nothing to download or install");
+    if (!w->report.to_files) report_progress(&w->report, "connected", -1, 0);
+    *installed_or_reported = 1;
+    report(w, AGENT_EXIT_OK, NULL, 1);
+    return AGENT_EXIT_OK;
 }
 
 /* ---- the transports ----------------------------------------------------------------------------- */
@@ -216,10 +241,11 @@ static DWORD install(work_ctx *w, int *installed_or_reported)
 /* After the job was read (r: its verdict): prepare, install, report; a failure is reported alike. */
 static DWORD finish(work_ctx *w, DWORD r, int *installed_or_reported)
 {
+    if (r == AGENT_EXIT_OK && w->jr.restart_action) return restart_only(w, installed_or_reported);
     if (r == AGENT_EXIT_OK) r = w->report.to_files ? prepare_smb(w) : prepare_callback(w);
     if (r == AGENT_EXIT_STOPPED) return r;
     if (r != AGENT_EXIT_OK) {
-        report_result(&w->report, r, NULL);
+        report(w, r, NULL, 0);
         *installed_or_reported = 1;
         return r;
     }
@@ -297,5 +323,5 @@ DWORD work_run(const agent_options *opts, HANDLE stop_event, const service_ctl *
                   (unsigned long)console_pinned_requests());
     if (result == AGENT_EXIT_STOPPED) agent_log("stop requested: ending the work");
     cleanup(&w);
-    return result;
+    return restart_wait(&w.restart, stop_event, svc, result);
 }

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Settings } from '../ipc/contract.js';
+import { RebootPolicySchema, type RebootPolicy, type Settings } from '../ipc/contract.js';
 import { createEventBus } from '../ipc/eventBus.js';
 import { startPushRuntime } from '../engine/runtime.js';
 import { openDatabase } from '../store/database.js';
@@ -71,7 +71,9 @@ export function parseLapsArgs(values: LapsValues): LapsArgs | string | null {
 }
 
 export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID | ${LAPS_USAGE})
-       [--as user|system] [--action install|uninstall|repair] [--transport auto|callback|smb] [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
+       [--as user|system] [--action install|uninstall|repair] [--transport auto|callback|smb]
+       [--reboot none|when-idle|ask|now [--reboot-grace MIN] [--reboot-force-after MIN] [--reboot-message TEXT]]
+       [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
       Installs the .msi on each computer now (--action uninstall: removes its product, msiexec /x;
       repair: msiexec /fvomus; the .msi is sent and verified either way, it names the product): copies the agent over SMB, starts it as a service,
       serves the package on --port (the agent calls back to ADDRESS, default the console's
@@ -80,6 +82,11 @@ export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml
       --transport auto (default) starts with the callback and, for a computer whose agent cannot
       call back, copies the package over SMB instead (installed as SYSTEM); callback only calls
       back; smb never opens --port: the package is copied to ADMIN$ and installed as SYSTEM.
+      --reboot, after an install that needs a restart (msiexec 3010): now restarts after
+      --reboot-grace minutes (default 5) of notice; ask asks the logged-on user again every
+      --reboot-grace minutes and forces it after --reboot-force-after (default 60); when-idle restarts
+      at once when nobody is logged on, else asks. pushctl then follows each restart until the
+      computer is back (or not back within 30 min) and removes the agent afterwards.
       --credential ID uses credentials the console remembered in the OS keychain (their id in
       the data folder's database); a --password-env password is used for this run only.
 ${LAPS_HELP}      Exit code 0 only when every computer succeeded; --json gives each computer's outcome,
@@ -103,6 +110,9 @@ export interface JsonTarget {
   lapsAccount: string | null;
   /** Which transport carried the package and the result (callback, smb); null when the agent never ran. */
   transport: 'callback' | 'smb' | null;
+  /** What became of the restart (--reboot): not-needed, scheduled, restarted, not-back, not-restarted, refused, cancelled, left-to-msiexec. */
+  restart: string;
+  restartDetail: string | null;
   steps: { at: string; step: string; detail: string; code: string | null }[];
 }
 
@@ -122,6 +132,7 @@ interface PushArgs {
   readonly as: 'user' | 'system';
   readonly action: 'install' | 'uninstall' | 'repair';
   readonly transport: AgentTransport;
+  readonly reboot: RebootPolicy | null;
   readonly concurrency?: number;
   readonly callback?: string;
   readonly port?: number;
@@ -143,6 +154,10 @@ function parsePushArgs(args: string[]): PushArgs | string {
       as: { type: 'string', default: 'user' },
       action: { type: 'string', default: 'install' },
       transport: { type: 'string', default: 'auto' },
+      reboot: { type: 'string', default: 'none' },
+      'reboot-grace': { type: 'string', default: '5' },
+      'reboot-force-after': { type: 'string', default: '60' },
+      'reboot-message': { type: 'string', default: '' },
       concurrency: { type: 'string' },
       callback: { type: 'string' },
       port: { type: 'string' },
@@ -176,12 +191,17 @@ function parsePushArgs(args: string[]): PushArgs | string {
   if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
   const transport = values.transport as AgentTransport;
   if (!AGENT_TRANSPORTS.includes(transport)) return '--transport must be auto, callback or smb';
+  const reboot = RebootPolicySchema.safeParse({
+    policy: values.reboot, graceMinutes: Number(values['reboot-grace']), forceAfterMinutes: Number(values['reboot-force-after']), message: values['reboot-message'],
+  });
+  if (!reboot.success) return `--reboot must be none, when-idle, ask or now, with --reboot-grace 0..1440 and --reboot-force-after 1..10080 minutes (${reboot.error.issues[0]?.path.join('.')}: ${reboot.error.issues[0]?.message})`;
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return '--concurrency must be 1..200';
   const port = values.port !== undefined ? Number(values.port) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return '--port must be 0..65535';
   return {
     hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, transport, json: values.json,
+    reboot: reboot.data.policy === 'none' ? null : reboot.data,
     ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}), ...(laps ? { laps } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
   };
@@ -245,11 +265,13 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     const taskId = runtime.engine.submit({
       name: `pushctl ${a.action === 'install' ? '' : `${a.action} `}${path.basename(msiPath)}`,
       packageId: pkg.id,
-      options: { runAs: a.as === 'system' ? 'system' : 'admin', action: a.action, transport: a.transport },
+      options: { runAs: a.as === 'system' ? 'system' : 'admin', action: a.action, transport: a.transport, ...(a.reboot ? { reboot: a.reboot } : {}) },
       targets,
     });
     for (const t of tasks.targetRecords(taskId)) names.set(t.id, t.computer_name);
     await runtime.engine.waitForTask(taskId);
+    // Each restart the policy scheduled, followed until the computer is back and the agent removed.
+    if (a.reboot) await runtime.engine.waitForRestarts(taskId);
     runtime.engine.flush();
     const report = targetReport(tasks, taskId);
     if (a.json) out.write(JSON.stringify({ taskId, targets: report }, null, 2) + '\n');
@@ -289,6 +311,8 @@ function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
     lapsAttribute: t.laps_attribute,
     lapsAccount: t.laps_account,
     transport: t.transport,
+    restart: t.restart_state ?? 'not-needed',
+    restartDetail: t.restart_detail,
     steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),
   }));
 }
@@ -302,6 +326,6 @@ function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream):
     if (r.transport) out.write(`    transport: ${r.transport === 'smb' ? 'SMB (package copied to ADMIN$)' : 'callback (TCP 2224)'}\n`);
     if (r.lapsAttribute) out.write(`    LAPS: ${r.lapsAttribute}, account .\\${r.lapsAccount ?? '?'}\n`);
     if (!ok && r.message) out.write(`    ${r.message}\n    → ${r.advice ?? ''}\n`);
-    if (r.rebootRequired) out.write('    restart required to finish the installation\n');
+    if (r.rebootRequired) out.write(r.restartDetail ? `    restart: ${r.restart}: ${r.restartDetail}\n` : '    restart required to finish the installation\n');
   }
 }

@@ -6,6 +6,7 @@
 import { ConsoleError } from '../ipc/errors.js';
 import { ServiceState, type Handle, type ScmrClient, type ServiceStatus } from '../rpc/scmr.js';
 import { startAndWait } from '../rpc/serviceLifecycle.js';
+import type { RestartReport } from '../server/agentProtocol.js';
 import type { AgentEvent } from '../server/packageServer.js';
 import type { AgentHub } from './agentHub.js';
 import type { AgentFiles } from './smbTransport.js';
@@ -15,6 +16,8 @@ import { Cancelled } from './remoteHost.js';
 export interface AgentOutcome {
   exitCode: number;
   log: string | null;
+  /** What the agent did about a restart (its result's `restart`); null from an agent that said nothing. */
+  restart?: RestartReport | null;
 }
 
 /** How the push's agent got its package and gave its result. */
@@ -79,6 +82,8 @@ export async function runAgent(
   } finally {
     watch.close();
   }
+  // A scheduled restart: the agent keeps running until Windows goes down (restartFollower.ts).
+  if (outcome.restart?.state === 'scheduled') return { ...outcome, transport };
   // The agent deletes its work folder after reporting, then stops by itself: give it that
   // time before cleanup sends STOP (a STOP would cut its own cleanup short).
   await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, deps.signal);
@@ -139,7 +144,7 @@ class AgentWatch {
       } else if (event.kind === 'bytes-served') {
         hooks.step('download', `served ${event.file} (${event.bytes} bytes)`);
       } else if (event.kind === 'result') {
-        this.result = { exitCode: event.exitCode, log: event.log };
+        this.result = { exitCode: event.exitCode, log: event.log, restart: event.restart };
         this.wake.abort();
       }
     });
@@ -218,7 +223,7 @@ async function waitForFiles(timeouts: PushTimeouts, watch: AgentWatch, smb: SmbC
     if (signal.aborted) throw new Cancelled();
     if (watch.result) return watch.result; // a late callback still counts
     const files = await smb.read();
-    if (files.result) return { exitCode: files.result.exitCode, log: files.result.log };
+    if (files.result) return { exitCode: files.result.exitCode, log: files.result.log, restart: files.result.restart };
     if (files.stage !== stage) {
       stage = files.stage;
       pause = timeouts.pollMs;

@@ -1,6 +1,6 @@
 // The engine's public shapes: what a task asks for, what the engine is built from, and how one
 // target ended (the CLI's --json).
-import type { Settings } from '../ipc/contract.js';
+import type { RebootPolicy, Settings } from '../ipc/contract.js';
 import type { EventBus } from '../ipc/eventBus.js';
 import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
 import type { GrantStore } from '../server/grants.js';
@@ -9,6 +9,7 @@ import type { TasksRepo } from '../store/tasksRepo.js';
 import type { AgentHub } from './agentHub.js';
 import type { CredentialVault } from './credentials.js';
 import type { PushTimeouts } from './pushTarget.js';
+import type { RestartBounds } from './restartFollower.js';
 import type { Outcome } from './results.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
 
@@ -21,6 +22,8 @@ export interface TaskOptions {
   readonly retryCount?: number;
   /** How the agent gets the package: callback (tasks from before the option), smb, or auto (the default for new tasks). */
   readonly transport?: AgentTransport;
+  /** What happens after a 3010 (or, for the action restart, at once): absent = no restart. */
+  readonly reboot?: RebootPolicy;
 }
 
 /** Who msiexec runs as: the SMB transport always installs as SYSTEM (the password never travels in a file). */
@@ -51,7 +54,7 @@ export interface EngineOptions {
   readonly events?: EventBus;
   readonly now?: () => Date;
   /** Tests and the lab shorten the bounds the settings give in seconds and minutes. */
-  readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number };
+  readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number; restart?: Partial<RestartBounds> };
   /** Called with each line of the console's own log (recovery, schedules). */
   readonly log?: (line: string) => void;
 }

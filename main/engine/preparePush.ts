@@ -4,7 +4,7 @@
 import { ConsoleError } from '../ipc/errors.js';
 import type { Settings } from '../ipc/contract.js';
 import type { PackageFile } from '../server/grants.js';
-import { MSIEXEC_SWITCH } from '../server/agentProtocol.js';
+import { MSIEXEC_SWITCH, type RestartPolicy } from '../server/agentProtocol.js';
 import type { TargetRecord } from '../store/tasksRepo.js';
 import type { PackagesRepo } from '../store/packagesRepo.js';
 import { hashOnlyRefusal, qualifiedUser, type LogonCredential } from './credentials.js';
@@ -44,6 +44,17 @@ export interface PushInputs {
 
 export type PreparedPush = { readonly spec: Omit<PushTargetSpec, 'probedAhead'>; readonly startLine: string } | { readonly verdict: EarlyVerdict };
 
+/** The words a logged-on user sees when the message is left empty. */
+export const DEFAULT_RESTART_MESSAGE = 'Your computer restarts to finish installing {package}. Save your work.';
+
+/** The task's reboot policy as the agent takes it (seconds, the message with the package's name); null for none. */
+export function restartPolicy(options: TaskOptions, packageName: string): RestartPolicy | null {
+  const r = options.reboot;
+  if (!r || r.policy === 'none') return null;
+  const message = (r.message.trim() || DEFAULT_RESTART_MESSAGE).replaceAll('{package}', packageName).slice(0, 512);
+  return { policy: r.policy, graceSeconds: r.graceMinutes * 60, forceAfterSeconds: r.forceAfterMinutes * 60, message };
+}
+
 export function preparePush(i: PushInputs): PreparedPush {
   if (i.problem?.kind === 'hash-only') return { verdict: { outcome: 'failed', code: null, ...hashOnlyRefusal([qualifiedUser(i.credential)]) } };
   if (!i.source) return { verdict: { outcome: 'failed', errorClass: 'package', code: null, message: 'The task\'s package no longer exists.', advice: 'Create the package again and redeploy.' } };
@@ -59,7 +70,7 @@ export function preparePush(i: PushInputs): PreparedPush {
   const action = i.options.action ?? 'install';
   const user = qualifiedUser(i.credential);
   const transport = i.options.transport ?? 'callback';
-  const startLine = `${action === 'install' ? '' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${i.attempts > 1 ? `attempt ${i.attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${user} (run ${i.runId}; transport ${transport}${transport === 'smb' ? ', installing as SYSTEM' : ''})`;
+  const startLine = `${action === 'install' ? '' : action === 'restart' ? 'restart (no msiexec): ' : `${action} (msiexec ${MSIEXEC_SWITCH[action]}): `}push ${i.attempts > 1 ? `attempt ${i.attempts} ` : ''}to ${host}${port !== 445 ? `:${port}` : ''} as ${user} (run ${i.runId}; transport ${transport}${transport === 'smb' ? ', installing as SYSTEM' : ''})`;
   const callbackHosts = i.settings.callbackAddress.trim() ? i.settings.callbackAddress.split(/[,\s]+/).filter(Boolean) : [];
   return {
     startLine,
@@ -73,6 +84,7 @@ export function preparePush(i: PushInputs): PreparedPush {
       runAs: effectiveRunAs(i.options),
       action,
       transport,
+      ...(restartPolicy(i.options, i.source.name) ? { restart: restartPolicy(i.options, i.source.name)! } : {}),
       callbackHosts,
       callbackPort: i.callback.port,
       fingerprint: i.callback.fingerprint,

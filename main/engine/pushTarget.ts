@@ -12,7 +12,7 @@ import type { Handle, ScmrClient } from '../rpc/scmr.js';
 import { createService, uniqueServiceName } from '../rpc/serviceLifecycle.js';
 import type { GrantStore, PackageFile } from '../server/grants.js';
 import { encodeJobFile } from '../server/jobFile.js';
-import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
+import type { AgentTransport, PushAction, RestartPolicy, RestartReport } from '../server/agentProtocol.js';
 import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
@@ -49,6 +49,8 @@ export interface PushTargetSpec {
   readonly action?: PushAction;
   /** How the agent gets the package and gives its result (smbTransport.ts); default callback. */
   readonly transport?: AgentTransport;
+  /** The task's restart policy for the agent (after a 3010, or the action restart); absent = none. */
+  readonly restart?: RestartPolicy;
   /** host names/addresses the agent calls back to; empty = the console's address on the SMB connection. */
   readonly callbackHosts: readonly string[];
   readonly callbackPort: number;
@@ -78,6 +80,13 @@ export interface PushTargetResult extends PushVerdict {
   readonly leftovers: Leftovers | null;
   /** Which transport carried the package and the result; null when the push ended before its agent ran. */
   readonly transport: CarriedBy | null;
+  /** What the agent did about a restart; null when it said nothing. */
+  readonly restart: RestartReport | null;
+  /**
+   * A scheduled restart: the agent still runs (until Windows goes down), so nothing was cleaned up;
+   * the session with its service open is handed to the restart follower (restartFollower.ts).
+   */
+  readonly pendingRestart: { readonly remote: Remote; readonly service: Handle; readonly serviceName: string } | null;
 }
 
 function plainAddress(address: string | null): string | null {
@@ -104,6 +113,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   let exitCode: number | null = null;
   let msiLog: string | null = null;
   let transport: CarriedBy | null = null;
+  let restart: RestartReport | null = null;
   try {
     await probe(spec, hooks);
     checkCancel();
@@ -121,7 +131,8 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
     transport = outcome.transport;
-    verdict = verdictForAgentCode(outcome.exitCode, spec.action ?? 'install', outcome.transport);
+    restart = outcome.restart ?? null;
+    verdict = withRestart(verdictForAgentCode(outcome.exitCode, spec.action ?? 'install', outcome.transport), restart);
     hooks.step('result', `${verdict.message}${verdict.advice ? ` ${verdict.advice}` : ''}`, verdict.code);
   } catch (error) {
     verdict = verdictOf(error);
@@ -130,6 +141,11 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     if (run.token) deps.grants.revoke(run.token);
   }
 
+  // A restart the agent scheduled: it still runs; cleanup comes once the computer is back (restartFollower.ts).
+  if (restart?.state === 'scheduled' && run.remote && run.service && run.created.service) {
+    hooks.step('cleanup', 'the agent waits for the restart: its service and files are removed once the computer is back');
+    return { ...verdict, exitCode, msiLog, leftovers: run.created, transport, restart, pendingRestart: { remote: run.remote, service: run.service, serviceName: run.created.service } };
+  }
   // Cleanup, always.
   let leftovers: Leftovers | null = null;
   const { created } = run;
@@ -143,7 +159,21 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     succeeded && leftovers
       ? { ...verdict, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
       : verdict;
-  return { ...finalVerdict, exitCode, msiLog, leftovers, transport };
+  return { ...finalVerdict, exitCode, msiLog, leftovers, transport, restart, pendingRestart: null };
+}
+
+/** The verdict with what the agent did about the restart: scheduled (the advice no longer asks the admin to restart it), refused, left to msiexec. */
+function withRestart(verdict: PushVerdict, restart: RestartReport | null): PushVerdict {
+  if (!restart) return verdict;
+  const at = restart.at ? new Date(restart.at).toISOString().slice(11, 16) : null;
+  if (restart.state === 'scheduled') {
+    const how = restart.asked ? `the logged-on user was asked; it restarts at ${at ?? '?'} UTC at the latest` : `it restarts at ${at ?? '?'} UTC`;
+    return { ...verdict, message: `${verdict.message} Restart scheduled: ${how}.`, advice: 'Nothing to do: History follows the restart; Cancel Restart stops it.' };
+  }
+  if (restart.state === 'refused') {
+    return { ...verdict, message: `${verdict.message} Windows refused the restart (Win32 ${restart.win32 ?? '?'}${restart.win32 === 1115 ? ': a shutdown is already in progress' : ''}).`, advice: 'Restart the computer later (Restart Computers… in History).' };
+  }
+  return verdict;
 }
 
 /** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */
@@ -160,7 +190,7 @@ function smbChannel(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTarg
       const onCancel = () => run.remote?.connection.abort();
       deps.signal.addEventListener('abort', onCancel, { once: true });
       try {
-        await copyPackage(spec, hooks, admin, run.created, record, deps.copies, deps.signal);
+        if (spec.action !== 'restart') await copyPackage(spec, hooks, admin, run.created, record, deps.copies, deps.signal);
         await writeManifest(spec, admin, run.created, record);
       } catch (error) {
         throw deps.signal.aborted ? new Cancelled() : error;
@@ -240,6 +270,7 @@ async function writeJob(spec: PushTargetSpec, hooks: PushTargetHooks, deps: Push
     parameters: spec.parameters,
     runAs: spec.runAs,
     action: spec.action ?? 'install',
+    ...(spec.restart ? { restart: spec.restart } : {}),
     ttlMs: spec.timeouts.agentCallbackMs + spec.timeouts.installMs + 60_000,
   });
   const callbackHosts = spec.callbackHosts.length > 0 ? spec.callbackHosts : [plainAddress(remote.connection.localAddress) ?? '127.0.0.1'];

@@ -63,7 +63,7 @@ const SMB_AGENT_CODES: Readonly<Record<number, { message: string; advice: string
 };
 
 /** What a successful run did, per action: "Installed." / "Removed." / "Repaired.". */
-const DONE: Readonly<Record<PushAction, string>> = { install: 'Installed', uninstall: 'Removed', repair: 'Repaired' };
+const DONE: Readonly<Record<PushAction, string>> = { install: 'Installed', uninstall: 'Removed', repair: 'Repaired', restart: 'Restart scheduled' };
 
 /** A reboot code's meaning and advice, in the words of the action. */
 const REBOOT: Readonly<Record<PushAction, Readonly<Record<3010 | 1641, { meaning: string; advice: string }>>>> = {
@@ -76,6 +76,8 @@ const REBOOT: Readonly<Record<PushAction, Readonly<Record<3010 | 1641, { meaning
     3010: { meaning: 'the repair succeeded; a restart is required', advice: 'Restart the computer to finish the repair.' },
     1641: { meaning: 'the repair succeeded and a restart was started', advice: 'The computer is restarting.' },
   },
+  // A restart task runs no msiexec: these codes do not come back from it.
+  restart: { 3010: MSI_CODES[3010]!, 1641: MSI_CODES[1641]! },
 };
 
 /**

@@ -6,7 +6,7 @@
 // SHA-256, installs from the local copy as SYSTEM and writes <exe>.progress and <exe>.result, each
 // written whole and then renamed; the console reads them over the SMB session it holds.
 import { ConsoleError } from '../ipc/errors.js';
-import { jobAnswer, type AgentTransport } from '../server/agentProtocol.js';
+import { jobAnswer, parseRestartReport, type AgentTransport, type RestartReport } from '../server/agentProtocol.js';
 import type { SmbTree } from '../smb/tree.js';
 import { remotePaths, type Leftovers } from './cleanup.js';
 import type { PackageCopies } from './packageCopies.js';
@@ -17,7 +17,7 @@ export interface AgentFiles {
   /** `<exe>.progress`'s stage: waiting-for-package, verifying, installing; null before the first. */
   readonly stage: string | null;
   /** `<exe>.result`: the agent's result and its log (its own lines, then the MSI log's tail). */
-  readonly result: { readonly exitCode: number; readonly log: string | null } | null;
+  readonly result: { readonly exitCode: number; readonly log: string | null; readonly restart: RestartReport | null } | null;
 }
 
 /** The transport a push starts with: `auto` and `callback` start with the callback. */
@@ -89,7 +89,7 @@ export async function writeManifest(spec: PushTargetSpec, admin: SmbTree, create
     created.files.push(paths.manifest);
     record();
   }
-  const answer = jobAnswer({ runId: spec.runId, parameters: spec.parameters, runAs: 'system', action: spec.action, files: spec.files });
+  const answer = jobAnswer({ runId: spec.runId, parameters: spec.parameters, runAs: 'system', action: spec.action, files: spec.files, restart: spec.restart });
   await admin.writeFile(paths.manifest, Buffer.from(JSON.stringify(answer), 'utf8'));
 }
 
@@ -113,12 +113,12 @@ function parseStage(data: Buffer | null): string | null {
 
 function parseResult(data: Buffer | null): AgentFiles['result'] {
   if (!data) return null;
-  let v: { exitCode?: unknown; log?: unknown };
+  let v: { exitCode?: unknown; log?: unknown; restart?: unknown };
   try {
     v = JSON.parse(data.toString('utf8')) as typeof v;
   } catch {
     throw new ConsoleError('agent-internal', 'The agent\'s result file is not JSON.', 'Retry; if it repeats, send the task\'s logs to support.');
   }
   if (!Number.isSafeInteger(v?.exitCode)) throw new ConsoleError('agent-internal', 'The agent\'s result file has no exit code.', 'Retry; if it repeats, send the task\'s logs to support.');
-  return { exitCode: v.exitCode as number, log: typeof v.log === 'string' ? v.log : null };
+  return { exitCode: v.exitCode as number, log: typeof v.log === 'string' ? v.log : null, restart: parseRestartReport(v.restart) };
 }

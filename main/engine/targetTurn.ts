@@ -12,6 +12,8 @@ import { credentialProblem } from './credentialBinding.js';
 import type { LogonCredential } from './credentials.js';
 import { effectiveRunAs, type EngineOptions, type TaskOptions } from './engineTypes.js';
 import { PackageCopies } from './packageCopies.js';
+import type { RestartFollower } from './restartFollower.js';
+import type { RestartReport } from '../server/agentProtocol.js';
 import type { Journal } from './journal.js';
 import { describeLaps, expiredWarning, lapsLogon, lapsLogonFailureAdvice } from './lapsLogon.js';
 import type { TargetLapsSecrets } from './lapsSecrets.js';
@@ -24,6 +26,16 @@ import type { TaskCompletion } from './taskCompletion.js';
 import type { EngineTimers } from './timers.js';
 
 export const WAITING = 'waiting-for-credentials';
+
+/** What the agent reported about a restart, as the target's columns (refused carries its class). */
+function restartColumns(r: RestartReport | null): TargetChanges {
+  if (!r) return {};
+  const at = r.at ?? null;
+  if (r.state === 'scheduled') return { restart_state: 'scheduled', restart_at: at, restart_detail: `restart scheduled${r.asked ? ' (the user was asked)' : ''}; at ${at ? at.slice(11, 16) : '?'} UTC at the latest` };
+  if (r.state === 'refused') return { restart_state: 'refused', restart_at: null, restart_detail: `Windows refused the restart (Win32 ${r.win32 ?? '?'})`, error_class: 'restart-refused', error_code: r.win32 !== undefined ? `WIN32 ${r.win32}` : null };
+  if (r.state === 'left-to-msiexec') return { restart_state: 'left-to-msiexec', restart_at: null, restart_detail: 'msiexec started the restart itself (1641)' };
+  return { restart_state: 'not-needed', restart_at: null, restart_detail: null };
+}
 
 type Verdict = { outcome: Outcome; errorClass: string | null; code: string | null; message: string; advice: string; rebootRequired?: boolean };
 
@@ -43,6 +55,8 @@ export class TargetTurns {
     private readonly now: () => Date,
     /** The LAPS passwords of the pushes under way, one per target, for that push only. */
     private readonly lapsSecrets: TargetLapsSecrets,
+    /** Restarts the agents scheduled, followed to their end outside the push slots. */
+    private readonly restarts: RestartFollower,
   ) {}
 
   credentialProblem(t: Parameters<typeof credentialProblem>[1], options: TaskOptions): CredentialProblem | null {
@@ -132,7 +146,13 @@ export class TargetTurns {
       });
       return;
     }
-    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport });
+    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, ...restartColumns(result.restart) });
+    if (result.pendingRestart && result.restart?.at) {
+      this.restarts.follow({
+        targetId, host: prepared.spec, serviceName: result.pendingRestart.serviceName, at: new Date(result.restart.at),
+        remote: result.pendingRestart.remote, service: result.pendingRestart.service,
+      });
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord, TasksRepo } from '../store/tasksRepo.js';
 import type { CredentialProblem } from './credentialBinding.js';
 import type { NewTaskInput, TaskOptions } from './engineTypes.js';
+import type { RebootPolicy } from '../ipc/contract.js';
 
 export interface TaskCopyDeps {
   readonly tasks: Pick<TasksRepo, 'task' | 'targetRecords'>;
@@ -13,18 +14,28 @@ export interface TaskCopyDeps {
   submit(input: NewTaskInput): number;
 }
 
-const WHICH: Record<'retry' | 'redeploy', { prefix: string; take: (t: TargetRecord) => boolean }> = {
+const WHICH: Record<'retry' | 'redeploy' | 'restart', { prefix: string; take: (t: TargetRecord) => boolean }> = {
   retry: { prefix: 'Retry of', take: (t) => t.outcome === 'failed' || t.outcome === 'interrupted' || t.outcome === 'cancelled' },
   redeploy: { prefix: 'Redeploy of', take: () => true },
+  // Restart Computers…: the computers still waiting for the restart their install needs.
+  restart: { prefix: 'Restart after', take: (t) => t.reboot_required === 1 && !['scheduled', 'restarting', 'restarted', 'left-to-msiexec'].includes(t.restart_state ?? '') },
 };
 
+/** A restart task: the action restart (no msiexec), as SYSTEM, with the policy; only the given targets when named. */
+export interface RestartCopy {
+  readonly reboot: RebootPolicy;
+  readonly targetIds?: readonly number[] | undefined;
+}
+
 /** The new task's id, or null when no target qualifies. */
-export function copyTask(taskId: number, kind: 'retry' | 'redeploy', d: TaskCopyDeps): number | null {
+export function copyTask(taskId: number, kind: 'retry' | 'redeploy' | 'restart', d: TaskCopyDeps, restart?: RestartCopy): number | null {
   const task = d.tasks.task(taskId);
   if (!task || task.package_id === null) throw new ConsoleError('task', `Task ${taskId} does not exist or has no package.`, 'Pick another task.');
-  const targets = d.tasks.targetRecords(taskId).filter(WHICH[kind].take);
+  const named = restart?.targetIds ? new Set(restart.targetIds) : null;
+  const targets = d.tasks.targetRecords(taskId).filter((t) => WHICH[kind].take(t) && (!named || named.has(t.id)));
   if (targets.length === 0) return null;
-  const options = JSON.parse(task.options_json) as TaskOptions;
+  const original = JSON.parse(task.options_json) as TaskOptions;
+  const options: TaskOptions = restart ? { ...original, action: 'restart', runAs: 'system', reboot: restart.reboot } : original;
   const missing = targets.filter((t) => d.credentialProblem(t, options) !== null);
   if (missing.length) {
     const first = d.credentialProblem(missing[0]!, options)!;
@@ -37,7 +48,7 @@ export function copyTask(taskId: number, kind: 'retry' | 'redeploy', d: TaskCopy
   return d.submit({
     name: `${WHICH[kind].prefix} ${task.name}`,
     packageId: task.package_id,
-    options: JSON.parse(task.options_json) as TaskOptions,
+    options,
     targets: targets.map((t) => ({ computerId: t.computer_id, computerName: t.computer_name, address: t.address, port: t.port, credentialId: t.credential_id })),
   });
 }

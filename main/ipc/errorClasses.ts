@@ -19,6 +19,9 @@ export const ERROR_CLASSES = {
   'copy-blocked': { when: 'The copy to ADMIN$ was blocked (antivirus, sharing, disk full).', advice: 'Allow the agent in the computer\'s antivirus, free disk space, then retry.' },
   'target-disk-full': { when: 'The computer\'s system drive has no room for the agent or the package (STATUS_DISK_FULL during the copy).', advice: 'Free space on the computer\'s system drive (the push copies to %SystemRoot%\\PushInstall), then retry.' },
   'result-missing': { when: 'With the SMB transport, the agent wrote no result file within the install bound.', advice: 'Check the computer for a stuck msiexec and the agent\'s log; raise the install timeout in Configuration if the package is slow.' },
+  'restart-refused': { when: 'Windows refused the restart the reboot policy asked for (a shutdown already pending, 1115; no privilege).', advice: 'Restart the computer later: Restart Computers… in Installation History.' },
+  'restart-not-back': { when: 'The computer went down for its restart and did not answer again within the bound (30 min).', advice: 'Check the computer: it may be stuck in updates, at a BitLocker or boot prompt, or off.' },
+  'restart-not-done': { when: 'The computer did not restart by the latest time its agent scheduled (the restart was cancelled on it?).', advice: 'Restart Computers… in Installation History to ask again, or restart it by other means.' },
   'copy-failed': { when: 'The local file changed while it was copied.', advice: 'Do not change the package\'s files during a push; retry.' },
   'not-found': { when: 'A file, folder, pipe or record is not there.', advice: 'Refresh the window; the item may have been removed meanwhile.' },
   // The Service Control Manager

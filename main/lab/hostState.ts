@@ -2,6 +2,7 @@
 // as (its profile) and what it holds (files on ADMIN$, registered services), so the SMB server
 // (main/lab/smb/), the SCM server and simulated agent (main/lab/rpc/, main/lab/agent/) and the
 // tests all look at the same state. Plain Node, no Electron.
+import { HostPower } from './hostPower.js';
 
 /** How a host behaves for a push: its profile. */
 export const LAB_PROFILES = [
@@ -21,6 +22,7 @@ export const LAB_PROFILES = [
   'cut-mid-copy', // the TCP connection is cut after LabHostConfig.cutAfterBytes of a file write
   'already-installed', // msiexec /i exits 1638 (another version of this product is already installed); /x and /f act on it
   'not-installed', // the package's product is not on the host: /i installs it; /x and /f exit 1605 (ERROR_UNKNOWN_PRODUCT) until then
+  'never-back', // msiexec exits 3010 as reboot-required; once the host restarts it never answers again (connects hang)
 ] as const;
 export type LabProfile = (typeof LAB_PROFILES)[number];
 
@@ -56,7 +58,21 @@ export interface LabHostConfig {
    * accounts, as LogonUserW would (a wrong password: exit 18, msi-launch). Off: it takes any.
    */
   readonly checkInstallCredential?: boolean;
+  /** How long a restart keeps the host down (connects refused) before it listens again; default 3000 ms (hostPower.ts). */
+  readonly restartDownMs?: number;
+  /** Someone is logged on: the restart policy when-idle asks them, as ask does (agentRestart.ts). Default false: when-idle restarts as now. */
+  readonly userLoggedOn?: boolean;
+  /** What the user answers when asked to restart (policy ask, or when-idle with a user), at once: default 'yes' (restart 30 s later); no or no answer: at the deadline. */
+  readonly restartAnswer?: LabRestartAnswer;
+  /** How long one second of a restart policy lasts on this host (graceSeconds, forceAfterSeconds, the 30 s after a yes); default 1000 ms. */
+  readonly restartSecondMs?: number;
+  /** InitiateShutdownW fails with this Win32 error (1314 ERROR_PRIVILEGE_NOT_HELD, say): the agent reports the restart refused. */
+  readonly shutdownError?: number;
+  /** The simulated msiexec exits with this code whatever the profile (1641, say); unset: the profile decides (msiLog.ts). */
+  readonly msiexecExitCode?: number;
 }
+
+export type LabRestartAnswer = 'yes' | 'no' | 'timeout';
 
 export type LabServiceState = 'stopped' | 'start-pending' | 'running' | 'stop-pending';
 
@@ -73,6 +89,8 @@ export interface LabService {
   openHandles: number;
   /** Set while a simulated agent runs: stop it (STOP control). */
   stop?: () => void;
+  /** Set while a simulated agent runs: the host is going down (SERVICE_CONTROL_SHUTDOWN), it ends. */
+  shutdown?: () => void;
   /** As given to RCreateServiceW (MS-SCMR 2.2.15); absent = own process (0x10), demand start (3), LocalSystem. */
   serviceType?: number;
   startType?: number;
@@ -161,7 +179,9 @@ export class LabHostState {
    */
   readonly products = new Map<string, boolean>();
   /** Counters the tests and the UI read. */
-  readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0 };
+  readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0, restarts: 0 };
+  /** Its restarts: scheduled, cancelled, done (hostPower.ts). */
+  readonly power: HostPower = new HostPower(this);
 
   constructor(readonly config: LabHostConfig, private readonly onBusyChange: (host: LabHostState) => void = () => undefined) {}
 

@@ -3,7 +3,7 @@
 // (main/lab/rpc/) whose StartService runs a simulated agent (main/lab/agent/) that speaks the
 // real agent protocol to the console's package server. Each host behaves as its profile says.
 // The lab counts busy hosts (in a push) at every change, so tests can prove the engine's limit.
-import type { LabAccount, LabHostConfig, LabProfile } from './hostState.js';
+import type { LabAccount, LabHostConfig, LabProfile, LabRestartAnswer } from './hostState.js';
 import { LabHostState } from './hostState.js';
 import { labPipeFactory } from './agent/labPipes.js';
 import { startLabSmbHost, type LabSmbHost } from './smb/server.js';
@@ -47,6 +47,14 @@ export interface LabOptions {
   readonly checkInstallCredential?: boolean;
   /** Each host's ADMIN$ capacity (writes beyond it get STATUS_DISK_FULL); default 64 MiB. */
   readonly adminShareBytes?: number;
+  /** How long a restarting host refuses connections before it listens again; default 3000 ms. */
+  readonly restartDownMs?: number;
+  /** Whether someone is logged on at a host (the restart policy when-idle asks them, as ask does); default nobody. */
+  readonly userLoggedOn?: boolean | ((hostName: string) => boolean);
+  /** What a host's user answers when asked to restart (policy ask, or when-idle with a user logged on); default 'yes'. */
+  readonly restartAnswer?: LabRestartAnswer | ((hostName: string) => LabRestartAnswer);
+  /** How long one second of a restart policy lasts on every host; default 1000 ms (tests shrink it). */
+  readonly restartSecondMs?: number;
 }
 
 export interface Lab {
@@ -58,6 +66,8 @@ export interface Lab {
   readonly peakBusy: number;
   /** Hosts receiving an SMB-transport package copy (a file open for writing in a package\ folder) at the most at once. */
   readonly peakPackageCopies: number;
+  /** Restarts of every host so far (each host's counters.restarts). */
+  readonly restarts: number;
   host(nameOrAddress: string): LabHostState | undefined;
   /** Files, folders and services left on any host. */
   leftovers(): { host: string; files: string[]; directories: string[]; services: string[] }[];
@@ -95,6 +105,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     get peakPackageCopies() {
       return busy.peakCopies();
     },
+    get restarts() {
+      return hosts.reduce((n, h) => n + h.counters.restarts, 0);
+    },
     host: (key) => byKey.get(key.toLowerCase()),
     leftovers: () =>
       hosts
@@ -102,6 +115,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         .filter((l) => l.files.length || l.directories.length || l.services.length),
     close: async () => {
       for (const h of hosts) for (const s of h.services.values()) s.stop?.();
+      for (const h of hosts) h.power.dispose();
       await Promise.all(servers.map((s) => s.close()));
     },
   };
@@ -149,7 +163,16 @@ function hostConfig(
     startTimeoutMs: options.startTimeoutMs ?? 2000,
     cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
     ...(options.checkInstallCredential ? { checkInstallCredential: true } : {}),
+    restartDownMs: options.restartDownMs ?? 3000,
+    ...(perHost(options.userLoggedOn, name) ? { userLoggedOn: true } : {}),
+    ...(options.restartAnswer !== undefined ? { restartAnswer: perHost(options.restartAnswer, name)! } : {}),
+    ...(options.restartSecondMs !== undefined ? { restartSecondMs: options.restartSecondMs } : {}),
   };
+}
+
+/** A LabOptions value for one host: the value, or what its function says for the host's name. */
+function perHost<T extends string | boolean>(value: T | ((hostName: string) => T) | undefined, name: string): T | undefined {
+  return typeof value === 'function' ? value(name) : value;
 }
 
 /** The host's own local Administrator account (LabOptions.localAdministrator), when it has one. */

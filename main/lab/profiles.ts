@@ -25,7 +25,12 @@ export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
   // Not in the mixed lab's install figures (it would install like healthy); a profile file or
   // `--profile not-installed` gives hosts without the product, for uninstall and repair tasks.
   'not-installed': 0,
+  // Installs like reboot-required but never comes back from a restart: only where a test asks for it.
+  'never-back': 0,
 };
+
+/** Profiles that differ only in what msiexec does. */
+const MSIEXEC_PROFILES: ReadonlySet<LabProfile> = new Set<LabProfile>(['msi-1603', 'msi-1618', 'reboot-required', 'already-installed', 'not-installed', 'never-back']);
 
 export interface ExpectedOutcome {
   readonly outcome: string;
@@ -51,6 +56,7 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
   'cut-mid-copy': { outcome: 'failed', errorClass: 'connection-lost' },
   'already-installed': { outcome: 'failed', errorClass: 'msi-failed', code: 'MSI 1638' },
   'not-installed': { outcome: 'succeeded', errorClass: null },
+  'never-back': { outcome: 'succeeded-reboot-required', errorClass: null, code: 'MSI 3010' },
 };
 
 /**
@@ -60,12 +66,14 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
  * - uninstall: already-installed hosts hold the product → removed; not-installed → 1605, which an
  *   uninstall counts as succeeded ("was not installed");
  * - repair: already-installed → repaired; not-installed → 1605, failed with class not-installed.
+ * - restart: no msiexec, so msiexec's profiles end as healthy hosts do (exit code 0).
  * With the smb and auto transports an agent-no-callback host installs like a healthy one.
  */
 export function expectedOutcome(profile: LabProfile, action: PushAction, transport: AgentTransport = 'callback'): ExpectedOutcome {
   // The agent that cannot call back gets its package over SMB with smb and auto (agentLocal.ts).
   if (profile === 'agent-no-callback' && transport !== 'callback') return EXPECTED_OUTCOME.healthy;
   if (action === 'install') return EXPECTED_OUTCOME[profile];
+  if (action === 'restart') return MSIEXEC_PROFILES.has(profile) ? EXPECTED_OUTCOME.healthy : EXPECTED_OUTCOME[profile];
   if (profile === 'not-installed') {
     return action === 'uninstall' ? { outcome: 'succeeded', errorClass: null, code: 'MSI 1605' } : { outcome: 'failed', errorClass: 'not-installed', code: 'MSI 1605' };
   }

@@ -8,16 +8,52 @@
 /**
  * What the agent asks msiexec to do with the package (`action` in `GET /v1/job`; absent = install,
  * so an agent and a console of different ages still agree): `/i`, `/x` or `/fvomus` (agent/README.md,
- * "Actions"). The package's MSI is downloaded and verified for all three: it names the product.
+ * "Actions"). The package's MSI is downloaded and verified for those three: it names the product.
+ * `restart` runs no msiexec and downloads nothing (its files may be empty): the agent applies the
+ * job's restart policy as after a 3010 and ends with 0.
  */
-export const PUSH_ACTIONS = ['install', 'uninstall', 'repair'] as const;
+export const PUSH_ACTIONS = ['install', 'uninstall', 'repair', 'restart'] as const;
 /** How the agent gets its package and gives its result (agent/README.md "Transports"). */
 export const AGENT_TRANSPORTS = ['callback', 'smb', 'auto'] as const;
 export type AgentTransport = (typeof AGENT_TRANSPORTS)[number];
 export type PushAction = (typeof PUSH_ACTIONS)[number];
 
-/** msiexec's switch per action, as the native agent builds it (agent/src/install.c). */
-export const MSIEXEC_SWITCH: Readonly<Record<PushAction, string>> = { install: '/i', uninstall: '/x', repair: '/fvomus' };
+/** msiexec's switch per action, as the native agent builds it (agent/src/install.c); `restart` runs no msiexec. */
+export const MSIEXEC_SWITCH: Readonly<Partial<Record<PushAction, string>>> = { install: '/i', uninstall: '/x', repair: '/fvomus' };
+
+/**
+ * The console's restart policy, `restart` in the job (the GET /v1/job answer and the SMB manifest;
+ * absent or null = none). The agent applies it only after msiexec's 3010 (agent code 103010) and
+ * for the action `restart`; 1641 (msiexec started a restart itself) is left alone.
+ * - none: no restart;
+ * - now: restart after `graceSeconds` (Windows' countdown shows `message` to a logged-on user);
+ * - when-idle: as now when nobody is logged on; with a user logged on, forced at `forceAfterSeconds`
+ *   (0 = never: the restart is refused);
+ * - ask: the logged-on user is asked (`message`); yes → after `graceSeconds`, else forced at
+ *   `forceAfterSeconds` (0 = never: a no or no answer refuses it).
+ */
+export const RESTART_POLICIES = ['none', 'when-idle', 'ask', 'now'] as const;
+export type RestartPolicyName = (typeof RESTART_POLICIES)[number];
+export interface RestartPolicy {
+  readonly policy: RestartPolicyName;
+  readonly graceSeconds: number;
+  readonly forceAfterSeconds: number;
+  readonly message: string;
+}
+
+/** What the agent did about a restart, `restart` in its result (POST /v1/result and `<exe>.result`). */
+export const RESTART_STATES = ['scheduled', 'refused', 'left-to-msiexec', 'not-needed'] as const;
+export type RestartState = (typeof RESTART_STATES)[number];
+export interface RestartReport {
+  readonly state: RestartState;
+  readonly policy?: RestartPolicyName;
+  /** ISO 8601 UTC: the latest moment the computer restarts (scheduled). */
+  readonly at?: string;
+  /** The logged-on user was asked (policy ask). */
+  readonly asked?: boolean;
+  /** The Win32 error of InitiateSystemShutdownExW when Windows refused the restart (1115: one is already pending). */
+  readonly win32?: number;
+}
 
 export const AGENT_BUSY_RETRY = {
   /** The statuses that mean "wait and ask again". */
@@ -53,8 +89,32 @@ export interface JobAnswer {
   readonly runAs: 'admin' | 'system';
   readonly action: PushAction;
   readonly files: readonly { readonly name: string; readonly size: number; readonly sha256: string; readonly role: string }[];
+  /** The restart policy; absent = none. */
+  readonly restart?: RestartPolicy;
 }
 
-export function jobAnswer(j: { runId: string; parameters: string; runAs: 'admin' | 'system'; action?: PushAction | undefined; files: readonly { name: string; size: number; sha256: string; role: string }[] }): JobAnswer {
-  return { runId: j.runId, parameters: j.parameters, runAs: j.runAs, action: j.action ?? 'install', files: j.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, role: f.role })) };
+export function jobAnswer(j: {
+  runId: string; parameters: string; runAs: 'admin' | 'system'; action?: PushAction | undefined;
+  files: readonly { name: string; size: number; sha256: string; role: string }[]; restart?: RestartPolicy | undefined;
+}): JobAnswer {
+  return {
+    runId: j.runId, parameters: j.parameters, runAs: j.runAs, action: j.action ?? 'install',
+    // A restart task runs no msiexec and sends no file.
+    files: j.action === 'restart' ? [] : j.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, role: f.role })),
+    ...(j.restart && j.restart.policy !== 'none' ? { restart: j.restart } : {}),
+  };
+}
+
+/** The `restart` member of an agent's result, checked; null when absent or not understood (the install result stands either way). */
+export function parseRestartReport(value: unknown): RestartReport | null {
+  const v = value as Partial<Record<keyof RestartReport, unknown>> | null | undefined;
+  if (!v || typeof v !== 'object' || !(RESTART_STATES as readonly unknown[]).includes(v.state)) return null;
+  const at = typeof v.at === 'string' && Number.isFinite(Date.parse(v.at)) ? { at: new Date(Date.parse(v.at)).toISOString() } : {};
+  return {
+    state: v.state as RestartState,
+    ...((RESTART_POLICIES as readonly unknown[]).includes(v.policy) ? { policy: v.policy as RestartPolicyName } : {}),
+    ...at,
+    ...(typeof v.asked === 'boolean' ? { asked: v.asked } : {}),
+    ...(Number.isInteger(v.win32) ? { win32: v.win32 as number } : {}),
+  };
 }

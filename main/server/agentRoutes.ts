@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Grant, GrantStore } from './grants.js';
 import { HttpError, MAX_SMALL_BODY, parseRange, readJson, sendJson } from './httpMessages.js';
 import { describeRequest, type Refuse } from './refusalLog.js';
-import { jobAnswer } from './agentProtocol.js';
+import { jobAnswer, parseRestartReport, type RestartReport } from './agentProtocol.js';
 
 export interface InstallCredential {
   readonly user: string;
@@ -19,7 +19,7 @@ export type AgentEvent =
   | { kind: 'connected'; targetId: number; address: string }
   | { kind: 'progress'; targetId: number; stage: string; percent: number | null }
   | { kind: 'bytes-served'; targetId: number; file: string; bytes: number }
-  | { kind: 'result'; targetId: number; exitCode: number; log: string };
+  | { kind: 'result'; targetId: number; exitCode: number; log: string; restart: RestartReport | null };
 
 export interface AgentRouteContext {
   readonly grants: GrantStore;
@@ -130,7 +130,7 @@ async function takeResult(ctx: AgentRouteContext, req: Req, res: Res, grant: Gra
   const logText = typeof body.log === 'string' ? body.log.slice(-maxLog) : '';
   grant.finished = true;
   ctx.log(grant.targetId, `agent reported exit code ${body.exitCode} with ${logText.length} characters of log`);
-  ctx.emit({ kind: 'result', targetId: grant.targetId, exitCode: body.exitCode, log: logText });
+  ctx.emit({ kind: 'result', targetId: grant.targetId, exitCode: body.exitCode, log: logText, restart: parseRestartReport(body.restart) });
   sendJson(res, { ok: true });
 }
 

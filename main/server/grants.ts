@@ -1,7 +1,7 @@
 // What one agent may fetch: a grant per target per run, behind a random one-time token. Tokens
 // expire, the install credential is handed out once, and everything is refused after the result.
 import crypto from 'node:crypto';
-import type { PushAction } from './agentProtocol.js';
+import type { PushAction, RestartPolicy } from './agentProtocol.js';
 
 export interface PackageFile {
   /** The name the agent asks for (`package.msi`, `cfg.xml`): never a filesystem path. */
@@ -20,6 +20,8 @@ export interface GrantSpec {
   readonly runAs: 'admin' | 'system';
   /** install (default), uninstall or repair: sent in the job as `action`. */
   readonly action?: PushAction;
+  /** The task's restart policy, for the agent's job. */
+  readonly restart?: RestartPolicy;
   readonly ttlMs: number;
 }
 

@@ -150,4 +150,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE task_targets ADD COLUMN transport TEXT CHECK (transport IS NULL OR transport IN ('callback', 'smb'));
     `,
   },
+  {
+    version: 7,
+    name: 'restarts: what became of the restart a target\'s reboot policy asked for',
+    sql: `
+      -- not-needed | left-to-msiexec | scheduled | restarting | restarted | not-back | refused | cancelled;
+      -- null when the task has no reboot policy or the push did not reach msiexec. The policy itself
+      -- lives in tasks.options_json ({"reboot": {...}}).
+      ALTER TABLE task_targets ADD COLUMN restart_state TEXT;
+      -- the latest moment the computer restarts (the agent's report), ISO UTC
+      ALTER TABLE task_targets ADD COLUMN restart_at TEXT;
+      -- what the console saw: "back online after 3 min", "not back 30 min after the restart", the refusal
+      ALTER TABLE task_targets ADD COLUMN restart_detail TEXT;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 // Installation tasks, their targets and each target's step log: the Installation History.
-import type { StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget, Transport } from '../ipc/contract.js';
+import type { RestartState, StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget, Transport } from '../ipc/contract.js';
 import type { Db } from './database.js';
 import { defaultAdvice, isErrorClass } from '../ipc/errorClasses.js';
 
@@ -61,6 +61,10 @@ export interface TargetRecord {
   laps_account: string | null;
   /** Which transport carried the last attempt's package and result; null before the agent ran. */
   transport: 'callback' | 'smb' | null;
+  /** The restart the task's reboot policy asked for (restartFollower.ts): its state, latest moment and what the console saw. */
+  restart_state: RestartState | null;
+  restart_at: string | null;
+  restart_detail: string | null;
 }
 
 export type TargetChanges = Partial<Omit<TargetRecord, 'id' | 'task_id' | 'computer_id' | 'computer_name'>>;
@@ -80,6 +84,7 @@ export interface TaskRecord {
 const TARGET_COLUMNS = new Set([
   'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
   'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account', 'transport',
+  'restart_state', 'restart_at', 'restart_detail',
 ]);
 
 function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => number | null): TaskTarget {
@@ -104,6 +109,9 @@ function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => numb
     queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
     credentialId: r.credential_id,
     transport: r.transport,
+    restart: r.restart_state,
+    restartAt: r.restart_at,
+    restartDetail: r.restart_detail,
   };
 }
 
@@ -169,6 +177,11 @@ export class TasksRepo {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
     }));
+  }
+
+  /** Targets whose restart is still followed (scheduled, or the computer down): the engine follows them again at start. */
+  pendingRestarts(): TargetRecord[] {
+    return this.db.prepare("SELECT * FROM task_targets WHERE restart_state IN ('scheduled', 'restarting') ORDER BY id").all() as unknown as TargetRecord[];
   }
 
   targets(taskId: number, queuePosition: (targetId: number) => number | null = () => null): TaskTarget[] {

@@ -117,13 +117,31 @@ export function TargetState(props: { target: TaskTarget }) {
   );
 }
 
+/** A target's restart in a few words: "scheduled 14:05", "restarting", "back online", "not back"… */
+export function restartLabel(t: Pick<TaskTarget, 'restart' | 'restartAt'>): string {
+  switch (t.restart) {
+    case null:
+    case 'not-needed':
+      return '—';
+    case 'scheduled':
+      return t.restartAt ? `scheduled ${when(t.restartAt)}` : 'scheduled';
+    case 'restarted':
+      return 'back online';
+    case 'left-to-msiexec':
+      return 'by msiexec';
+    default:
+      return t.restart.replace('-', ' ');
+  }
+}
+
 export const targetColumns: readonly Column<TaskTarget>[] = [
-  { key: 'computer', header: 'Computer', width: '14%', render: (t) => t.computerName, sortValue: (t) => t.computerName },
-  { key: 'state', header: 'State', width: '19%', render: (t) => <TargetState target={t} /> },
+  { key: 'computer', header: 'Computer', width: '12%', render: (t) => t.computerName, sortValue: (t) => t.computerName },
+  { key: 'state', header: 'State', width: '17%', render: (t) => <TargetState target={t} /> },
   { key: 'queue', header: 'Queue', width: '6%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
   { key: 'class', header: 'Error class', width: '10%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—'), sortValue: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : null) },
   { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
   { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—'), sortValue: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : null) },
+  { key: 'restart', header: 'Restart', width: '9%', render: (t) => restartLabel(t), title: (t) => t.restartDetail, sortValue: (t) => t.restart },
   {
     key: 'transport', header: 'Transport', width: '7%', render: (t) => (t.transport === 'smb' ? 'SMB' : t.transport ?? '—'), sortValue: (t) => t.transport,
     title: (t) => (t.transport === 'smb' ? 'The package was copied over SMB (ADMIN$) and the result read back from there.' : t.transport === 'callback' ? 'The agent downloaded the package from the console and reported back on the package server port.' : null),

@@ -72,6 +72,7 @@ export function HistoryTab() {
       <ActionsMenu at={context} actions={context?.kind === 'target' ? a.targetActions : a.taskActions} dividerBefore={3} onClose={() => setContext(null)} />
       {a.logs && <LogViewer title={`Logs of ${a.logs.length} computer(s)`} sources={a.logs} onClose={() => a.setLogs(null)} />}
       {a.credentialsDialog}
+      {a.restartDialog}
     </Box>
   );
 }

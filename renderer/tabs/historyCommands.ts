@@ -2,7 +2,7 @@
 // cancel, retry failed and redeploy a task (asking for credentials a restart forgot, then trying
 // once more), cancel computers, remove leftovers, and export results and logs. Each reports in the
 // notice above the grids through the HistoryContext the tab hands in.
-import type { IpcError, TaskSummary, TaskTarget } from '../../main/ipc/contract';
+import type { IpcError, RebootPolicy, TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import { base64ToBytes, openTask, reloadSelectedTask, reloadTasks, removeLeftoversOf, request, saveFile, type RebindScope } from '../state/actions';
 
 export type HistoryNotice = { severity: 'info' | 'warning' | 'error'; text: string };
@@ -19,6 +19,28 @@ export interface HistoryContext {
   readonly setNotice: (notice: HistoryNotice) => void;
   /** Set Credentials… then gives the credential to `scope` (and says what happened, then runs `next`). */
   readonly setCredentialsFor: (scopeText: string, scope: RebindScope, next?: (summary: string) => Promise<void>) => void;
+  /** Restart Computers…: asks for the policy, then restarts these targets. */
+  readonly askRestart?: (targetIds: number[]) => void;
+}
+
+/** Restart Computers… once its policy is chosen: a new task with the action restart. */
+export async function restartComputers(ctx: HistoryContext, targetIds: number[], reboot: RebootPolicy): Promise<void> {
+  if (!ctx.task) return;
+  const r = await request('tasks.restartComputers', { taskId: ctx.task.id, targetIds, reboot });
+  if (!r.ok) return fail(ctx, r.error);
+  await reloadTasks();
+  if (r.result.taskId === null) return done(ctx, 'No computer of this task still needs its restart.');
+  done(ctx, `Restart of ${targetIds.length} computer(s) started as task ${r.result.taskId}.`);
+  await openTask(r.result.taskId);
+}
+
+/** Cancel Restart on the highlighted computers whose restart is pending. */
+export async function cancelRestarts(ctx: HistoryContext, list: readonly TaskTarget[]): Promise<void> {
+  const results = await Promise.all(list.map((t) => request('targets.cancelRestart', { targetId: t.id })));
+  const failed = results.find((r) => !r.ok);
+  if (failed && !failed.ok) return fail(ctx, failed.error);
+  done(ctx, `Pending restart cancelled on ${list.length} computer(s); their agents are removed.`);
+  await reloadSelectedTask();
 }
 
 export const done = (ctx: HistoryContext, text: string) => ctx.setNotice({ severity: 'info', text });

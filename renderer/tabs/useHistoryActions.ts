@@ -6,16 +6,19 @@ import type { TaskSummary, TaskTarget } from '../../main/ipc/contract';
 import type { LogSource } from '../components/LogViewer';
 import { useCredentialsPrompt } from '../credentials/useCredentialsPrompt';
 import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
+import { useRestartPrompt } from '../history/RestartComputersDialog';
 import { lacksCredentials } from '../history/targetColumns';
 import { rebindCredentials, rebindSummary } from '../state/actions';
 import { useConsole } from '../state/store';
 import {
+  cancelRestarts,
   cancelTargets,
   done,
   exportCsv,
   exportLogs,
   fail,
   removeLeftovers,
+  restartComputers,
   setTargetCredentials,
   setTaskCredentials,
   taskCommand,
@@ -33,6 +36,7 @@ export function useHistoryActions(task: TaskSummary | null, allTargets: readonly
   const leftoversOpened = useConsole((s) => s.leftoversOpened);
   const credentials = useConsole((s) => s.credentials);
   const [credentialsDialog, askCredentials] = useCredentialsPrompt();
+  const [restartDialog, askRestart] = useRestartPrompt((ids, reboot) => void restartComputers(ctx, ids, reboot));
 
   const ctx: HistoryContext = {
     task,
@@ -49,6 +53,7 @@ export function useHistoryActions(task: TaskSummary | null, allTargets: readonly
           await next?.(summary);
         },
       }),
+    askRestart,
   };
   const showProperties = (focus: 'task' | 'target') => {
     historyFocused(focus);
@@ -64,6 +69,7 @@ export function useHistoryActions(task: TaskSummary | null, allTargets: readonly
     logs,
     setLogs,
     credentialsDialog,
+    restartDialog,
     credentialsMatter,
     setTaskCredentials: (t: TaskSummary) => setTaskCredentials(ctx, t),
     leftoversOpened,
@@ -71,6 +77,9 @@ export function useHistoryActions(task: TaskSummary | null, allTargets: readonly
     targetActions: targetActionList(ctx, selectedTargets, viewLogs, () => showProperties('target')),
   };
 }
+
+/** A computer whose install needs a restart that no restart task or policy has handled yet. */
+const needsRestart = (t: TaskTarget) => t.rebootRequired && !['scheduled', 'restarting', 'restarted', 'left-to-msiexec'].includes(t.restart ?? '');
 
 function taskActionList(ctx: HistoryContext, leftoversOpened: () => void, properties: () => void): HistoryAction[] {
   const { task, allTargets } = ctx;
@@ -80,6 +89,12 @@ function taskActionList(ctx: HistoryContext, leftoversOpened: () => void, proper
     { label: 'Cancel Task', disabled: !task || task.status === 'finished' || task.status === 'cancelled', run: () => void taskCommand(ctx, 'cancel') },
     { label: 'Retry Failed', disabled: !task || !retryable || task.status === 'running', run: () => void taskCommand(ctx, 'retry') },
     { label: 'Redeploy', disabled: !task, run: () => void taskCommand(ctx, 'redeploy') },
+    {
+      label: 'Restart Computers…',
+      hint: 'Restart the computers of this task that still need the restart their installation asked for',
+      disabled: !task || !allTargets.some(needsRestart),
+      run: () => ctx.askRestart?.(allTargets.filter(needsRestart).map((t) => t.id)),
+    },
     {
       label: 'Set Credentials…',
       hint: 'Credentials for the computers of this task that wait for them, did not succeed or left something behind',
@@ -101,6 +116,12 @@ function targetActionList(ctx: HistoryContext, selectedTargets: readonly TaskTar
   return [
     { label: 'View Selected Logs', hint: 'Step logs and MSI logs of the highlighted computers', disabled: selectedTargets.length === 0, run: () => viewLogs(selectedTargets.map((t) => t.id)) },
     { label: 'Cancel Computer', disabled: !selectedTargets.some((t) => t.state !== 'done'), run: () => void cancelTargets(ctx, selectedTargets) },
+    {
+      label: 'Cancel Restart',
+      hint: 'Cancel the pending restart of the highlighted computers (before they go down)',
+      disabled: !selectedTargets.some((t) => t.restart === 'scheduled'),
+      run: () => void cancelRestarts(ctx, selectedTargets.filter((t) => t.restart === 'scheduled')),
+    },
     { label: 'Remove Leftovers', hint: 'Remove what the highlighted ended pushes left on their computers', disabled: withLeftovers.length === 0, run: () => void removeLeftovers(ctx, withLeftovers) },
     { label: 'Set Credentials…', hint: 'Credentials for the highlighted computers that are not running: waiting ones resume, leftovers are removed', disabled: rebindable.length === 0, run: () => setTargetCredentials(ctx, rebindable) },
     { label: 'Export Selected Logs (ZIP)', disabled: selectedTargets.length === 0, run: () => void exportLogs(ctx, selectedTargets.map((t) => t.id)) },

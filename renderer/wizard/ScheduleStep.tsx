@@ -4,6 +4,7 @@ import { Alert, FormControlLabel, Radio, RadioGroup, Stack, TextField } from '@m
 import type { Package } from '../../main/ipc/contract';
 import type { TaskDraft } from './draftProblem';
 import type { ActionWords } from './taskWords';
+import { RebootPolicyFields, rebootWords } from '../components/RebootPolicyFields';
 
 const TRANSPORT_WORDS: Record<TaskDraft['transport'], string> = {
   auto: 'download from this console, over SMB where that fails',
@@ -21,8 +22,9 @@ export function ScheduleStep(props: { draft: TaskDraft; words: ActionWords; pkg:
         <FormControlLabel value="at" control={<Radio />} label="At a date and time" />
       </RadioGroup>
       <TextField type="datetime-local" label="Start at" disabled={draft.when !== 'at'} value={draft.at} onChange={(e) => onChange({ at: e.target.value })} sx={{ width: 280 }} slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'task-start-at' } }} />
+      {draft.action === 'install' || draft.action === 'repair' ? <RebootPolicyFields value={draft.reboot} onChange={(reboot) => onChange({ reboot })} /> : null}
       <Alert severity="info">
-        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {draft.runAs === 'admin' && draft.transport !== 'smb' ? 'the administrator account' : 'SYSTEM'} · {TRANSPORT_WORDS[draft.transport]} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
+        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {draft.runAs === 'admin' && draft.transport !== 'smb' ? 'the administrator account' : 'SYSTEM'} · {TRANSPORT_WORDS[draft.transport]} · {rebootWords(draft.reboot)} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
       </Alert>
     </Stack>
   );

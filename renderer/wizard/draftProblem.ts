@@ -1,7 +1,7 @@
 // What keeps a step of the New Installation Task wizard from continuing, in words: computers
 // without (usable) credentials, no package, an account that keeps only the NT hash installing as
 // the administrator, a start time in the past, a name too long.
-import type { Computer, Credential, Package, TaskAction, Transport } from '../../main/ipc/contract';
+import type { Computer, Credential, Package, RebootPolicy, TaskAction, Transport } from '../../main/ipc/contract';
 import type { LogonRow } from './LogonStep';
 import type { ActionWords } from './taskWords';
 
@@ -14,6 +14,8 @@ export interface TaskDraft {
   readonly runAs: 'admin' | 'system';
   /** How agents get the package: auto (default), callback (TCP 2224) or smb (ADMIN$, as SYSTEM). */
   readonly transport: Transport;
+  /** After an install that needs a restart. */
+  readonly reboot: RebootPolicy;
   readonly name: string;
   readonly when: 'now' | 'at';
   /** The start, as <input type="datetime-local"> writes it. */
@@ -58,6 +60,8 @@ export function draftProblem(step: number, c: DraftContext): string | null {
       if (t < Date.now() - 60_000) return 'That time has passed. Choose a time in the future, or Now.';
     }
     if ((name.trim() || c.defaultName).length > 128) return 'The task name is longer than 128 characters.';
+    const r = c.draft.reboot;
+    if (r.policy !== 'none' && (r.graceMinutes > 1440 || r.forceAfterMinutes < 1 || r.forceAfterMinutes > 10_080)) return 'The restart\'s minutes: notice or interval 0–1440, force after 1–10080.';
   }
   return null;
 }

@@ -6,6 +6,7 @@ import { openTask, reloadTasks, request } from '../state/actions';
 import { useConsole } from '../state/store';
 import { draftProblem, type TaskDraft } from './draftProblem';
 import { ACTION_WORDS, inAMinute } from './taskWords';
+import { NO_RESTART } from '../components/RebootPolicyFields';
 
 export function useTaskDraft(computerIds: number[]) {
   const packages = useConsole((s) => s.packages);
@@ -72,6 +73,7 @@ function initialDraft(computerIds: readonly number[], packages: readonly Package
     packageId: packages.length === 1 ? packages[0]!.id : null,
     runAs: 'admin',
     transport: 'auto',
+    reboot: NO_RESTART,
     name: '',
     when: 'now',
     at: inAMinute(),
@@ -86,6 +88,8 @@ function createTask(draft: TaskDraft, packageId: number, defaultName: string) {
     runAs: draft.transport === 'smb' ? 'system' : draft.runAs,
     action: draft.action,
     transport: draft.transport,
+    // The policy applies to installs and repairs (msiexec's 3010); an uninstall's restart is the admin's call.
+    ...(draft.reboot.policy !== 'none' && draft.action !== 'uninstall' ? { reboot: draft.reboot } : {}),
     targets: draft.rows.map((row) => ({ computerId: row.computerId, credentialId: row.credentialId! })),
   });
 }

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import path from 'node:path';
 import { loadOrCreateCertificate, type ConsoleCertificate } from '../../main/server/certificate.js';
 import { GrantStore, type PackageFile } from '../../main/server/grants.js';
@@ -237,4 +240,143 @@ export function placeLocalPackage(
   });
   const manifest: Record<string, unknown> = { ...jobAnswer({ runId: agent.run, parameters: pkg.parameters ?? '', runAs: pkg.runAs ?? 'system', files }) };
   fs.writeFileSync(agent.beside('.pkg'), JSON.stringify(pkg.editManifest ? pkg.editManifest(manifest) : manifest));
+}
+
+// ---- the agent as a service that may keep running (agentRestart.test.ts) ------------------------
+
+export const SERVICE_RUNNING = 4;
+
+export interface ServiceState {
+  readonly state: number;
+  readonly win32ExitCode: number;
+  readonly serviceExitCode: number;
+  readonly raw: string;
+}
+
+const scRun = (wine: Pick<WinePrefix, 'run'>, args: readonly string[]): Promise<WineRun> => wine.run('sc', args, { timeoutMs: 30_000 });
+
+/** Creates the agent's service with `args` after the exe in its binPath (the agent's test options) and starts it; returns its name. */
+export async function startAgentService(wine: Pick<WinePrefix, 'run'>, agent: PlacedAgent, args = ''): Promise<string> {
+  const name = `PushInstallAgent_${agent.run}`;
+  const create = await scRun(wine, ['create', name, 'binPath=', `${agent.exeWin}${args}`]);
+  assert.equal(create.status, 0, `sc create ${name}: ${create.stdout}${create.stderr}`);
+  const start = await scRun(wine, ['start', name]);
+  assert.equal(start.status, 0, `sc start ${name}: ${start.stdout}${start.stderr}`);
+  return name;
+}
+
+export async function serviceState(wine: Pick<WinePrefix, 'run'>, name: string): Promise<ServiceState> {
+  const r = await scRun(wine, ['query', name]);
+  assert.equal(r.status, 0, `sc query ${name}: ${r.stdout}${r.stderr}`);
+  const num = (label: string) => Number(new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(r.stdout)?.[1]);
+  return { state: num('STATE'), win32ExitCode: num('WIN32_EXIT_CODE'), serviceExitCode: num('SERVICE_EXIT_CODE'), raw: r.stdout };
+}
+
+/** Polls `sc query` until the service is in `state` (bounded). */
+export async function waitForServiceState(wine: Pick<WinePrefix, 'run'>, name: string, state: number, timeoutMs: number, why = ''): Promise<ServiceState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await serviceState(wine, name);
+    if (s.state === state) return s;
+    assert.ok(Date.now() < deadline, `${name}: not in state ${state} after ${timeoutMs} ms:\n${s.raw}\n${why}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function deleteService(wine: Pick<WinePrefix, 'run'>, name: string): Promise<void> {
+  const r = await scRun(wine, ['delete', name]);
+  assert.equal(r.status, 0, `sc delete ${name}: ${r.stdout}${r.stderr}`);
+}
+
+// ---- a scripted console: GET /v1/job answers exactly as a test writes it ---------------------------
+
+/** One run the scripted console answers for: its job as JSON, and the files it serves by name. */
+export interface ScriptedRun {
+  readonly job: Record<string, unknown>;
+  /** name -> the file on this machine (GET /v1/files/<name>, whole, 200). */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export interface ScriptedConsole {
+  readonly host: string;
+  readonly port: number;
+  readonly cert: ConsoleCertificate;
+  /** Registers a run; returns its bearer token. */
+  add(run: ScriptedRun): string;
+  /** The requests made with a token, in order ("GET /v1/job", "POST /v1/result" ...). */
+  requests(token: string): string[];
+  /** POST /v1/progress bodies, in order. */
+  progress(token: string): Record<string, unknown>[];
+  /** POST /v1/result's body exactly as the agent sent it, parsed. */
+  result(token: string): Record<string, unknown> | undefined;
+}
+
+/**
+ * A minimal HTTPS console on `host` with the console's certificate, for jobs the real package server
+ * does not write (a job carries what the test gives it, verbatim): the job, whole files, progress and
+ * the result, each recorded as the agent sent it. Closed after the test.
+ */
+export async function startScriptedConsole(t: { after(fn: () => unknown): void }, work: string, host: string): Promise<ScriptedConsole> {
+  const cert = await loadOrCreateCertificate(path.join(work, 'scripted-console'));
+  const runs = new Map<string, { run: ScriptedRun; requests: string[]; progress: Record<string, unknown>[]; result?: Record<string, unknown> }>();
+  const body = (req: http.IncomingMessage): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  const send = (res: http.ServerResponse, status: number, value: unknown) => {
+    const data = Buffer.from(JSON.stringify(value));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
+    res.end(data);
+  };
+  const server = https.createServer({ key: cert.key, cert: cert.cert, minVersion: 'TLSv1.2' }, (req, res) => {
+    void (async () => {
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const entry = runs.get(token);
+      if (!entry) return send(res, 401, { error: 'token' });
+      const url = req.url ?? '';
+      entry.requests.push(`${req.method} ${url}`);
+      if (req.method === 'GET' && url === '/v1/job') return send(res, 200, entry.run.job);
+      const file = /^\/v1\/files\/(.+)$/.exec(url);
+      if (req.method === 'GET' && file) {
+        const local = entry.run.files?.[decodeURIComponent(file[1]!)];
+        if (!local) return send(res, 404, { error: 'no such file' });
+        const data = fs.readFileSync(local);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
+        return res.end(data);
+      }
+      if (req.method === 'POST' && url === '/v1/progress') {
+        entry.progress.push(JSON.parse(await body(req)) as Record<string, unknown>);
+        return send(res, 200, { ok: true });
+      }
+      if (req.method === 'POST' && url === '/v1/result') {
+        entry.result = JSON.parse(await body(req)) as Record<string, unknown>;
+        return send(res, 200, { ok: true });
+      }
+      return send(res, 404, { error: 'not found' });
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  t.after(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return {
+    host,
+    port: (server.address() as net.AddressInfo).port,
+    cert,
+    add: (run) => {
+      const token = crypto.randomBytes(24).toString('base64url');
+      runs.set(token, { run, requests: [], progress: [] });
+      return token;
+    },
+    requests: (token) => runs.get(token)?.requests ?? [],
+    progress: (token) => runs.get(token)?.progress ?? [],
+    result: (token) => runs.get(token)?.result,
+  };
 }

@@ -17,6 +17,14 @@ export function createTargetsHandlers(deps: HandlerDeps): DomainHandlers<'target
       pushEngine(deps).cancelTarget(targetId);
       return { ok: true };
     },
+    'targets.cancelRestart': async ({ targetId }) => {
+      const t = deps.tasks.targetRecord(targetId);
+      if (!t) throw new ConsoleError('not-found', `Target ${targetId} does not exist.`, 'Refresh Installation History.');
+      if (t.restart_state !== 'scheduled') {
+        throw new ConsoleError('task', `${t.computer_name} has no restart pending${t.restart_state ? ` (${t.restart_state})` : ''}.`, 'Cancel Restart works while a restart is scheduled and the computer has not gone down yet.');
+      }
+      return { ok: await pushEngine(deps).cancelRestart(targetId) };
+    },
     'targets.removeLeftovers': async ({ targetId }) => {
       const result = await pushEngine(deps).removeLeftovers(targetId);
       if (result.refused) throw leftoversRefusal(result.refused, deps.tasks.targetRecord(targetId)?.computer_name ?? `target ${targetId}`);

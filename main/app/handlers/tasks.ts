@@ -9,7 +9,7 @@ export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> 
     'tasks.list': () => deps.tasks.list(),
     'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
     'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
-    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, transport, targets }) => {
+    'tasks.create': ({ name, packageId, scheduledAt, runAs, action, transport, reboot, targets }) => {
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const missing = targets.filter((t) => !byId.has(t.computerId));
       if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
@@ -25,13 +25,17 @@ export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> 
         name,
         packageId,
         scheduledAt,
-        options: { runAs, action: action ?? 'install', transport: transport ?? 'auto' },
+        options: { runAs, action: action ?? 'install', transport: transport ?? 'auto', ...(reboot && reboot.policy !== 'none' ? { reboot } : {}) },
         targets: targets.map((t) => {
           const c = byId.get(t.computerId)!;
           return { computerId: c.id, computerName: c.name, address: c.address, port: c.port, credentialId: t.credentialId };
         }),
       });
       return { taskId };
+    },
+    'tasks.restartComputers': ({ taskId, targetIds, reboot }) => {
+      if (reboot.policy === 'none') throw new ConsoleError('invalid-request', 'Restart Computers… needs a restart policy other than "Don\'t restart".', 'Choose when the computers restart.');
+      return { taskId: pushEngine(deps).restartComputers(taskId, reboot, targetIds) };
     },
     'tasks.cancel': ({ taskId }) => {
       pushEngine(deps).cancelTask(taskId);

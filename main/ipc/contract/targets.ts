@@ -3,6 +3,10 @@
 import { z } from 'zod';
 import { Id, IsoTime, NoRequest, OutcomeSchema, TargetStateSchema, type ChannelSpecs } from './common.js';
 
+/** A target's restart (main/engine/restartFollower.ts). */
+export const RestartStateSchema = z.enum(['not-needed', 'left-to-msiexec', 'scheduled', 'restarting', 'restarted', 'not-back', 'not-restarted', 'refused', 'cancelled']);
+export type RestartState = z.infer<typeof RestartStateSchema>;
+
 export const TaskTargetSchema = z.object({
   id: Id,
   taskId: Id,
@@ -29,6 +33,12 @@ export const TaskTargetSchema = z.object({
   credentialId: Id.nullable(),
   /** Which transport carried the package and the result: callback (TCP 2224) or smb; null before the agent ran. */
   transport: z.enum(['callback', 'smb']).nullable(),
+  /** What became of the restart the task's reboot policy asked for; null without a policy or before msiexec ran. */
+  restart: RestartStateSchema.nullable(),
+  /** The latest moment the computer restarts (as its agent scheduled it). */
+  restartAt: IsoTime.nullable(),
+  /** What the console saw: "back online after 3 min", "not back 30 min after the restart", a refusal. */
+  restartDetail: z.string().nullable(),
 });
 export type TaskTarget = z.infer<typeof TaskTargetSchema>;
 
@@ -63,6 +73,8 @@ export const targetsChannels = {
     request: z.object({ targetId: Id }).strict(),
     result: z.array(StepLogEntrySchema),
   },
+  /** Cancels a pending restart: the agent's service is stopped (it calls AbortSystemShutdownW), then removed. */
+  'targets.cancelRestart': { request: z.object({ targetId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
   'targets.cancel': { request: z.object({ targetId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
   /** Everything pushes left on computers, with the target that left it. */
   'leftovers.list': { request: NoRequest, result: z.array(LeftoverSchema) },

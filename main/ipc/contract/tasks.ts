@@ -12,6 +12,22 @@ export type TaskAction = z.infer<typeof TaskActionSchema>;
 export const TransportSchema = z.enum(['callback', 'smb', 'auto']);
 export type Transport = z.infer<typeof TransportSchema>;
 
+/**
+ * What happens after an install that needs a restart (msiexec 3010): none (the default), when-idle
+ * (restart when no one is logged on, else ask), ask (ask the logged-on user again every
+ * graceMinutes, force after forceAfterMinutes), now (restart after graceMinutes' notice). The
+ * message is what the user sees.
+ */
+export const RebootPolicySchema = z
+  .object({
+    policy: z.enum(['none', 'when-idle', 'ask', 'now']),
+    graceMinutes: z.number().int().min(0).max(1440),
+    forceAfterMinutes: z.number().int().min(1).max(10_080),
+    message: z.string().max(512).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters'),
+  })
+  .strict();
+export type RebootPolicy = z.infer<typeof RebootPolicySchema>;
+
 export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
 
 export const TaskSummarySchema = z.object({
@@ -61,10 +77,17 @@ export const tasksChannels = {
         action: TaskActionSchema.optional(),
         /** Absent = auto. */
         transport: TransportSchema.optional(),
+        /** Absent = no restart. */
+        reboot: RebootPolicySchema.optional(),
         targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
       })
       .strict(),
     result: z.object({ taskId: Id }),
+  },
+  /** Restart computers…: a new task that restarts the given (or all) targets of a task that ended succeeded, reboot required. */
+  'tasks.restartComputers': {
+    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000).optional(), reboot: RebootPolicySchema }).strict(),
+    result: z.object({ taskId: Id.nullable() }),
   },
   'tasks.cancel': { request: z.object({ taskId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
   'tasks.retryFailed': { request: z.object({ taskId: Id }).strict(), result: z.object({ taskId: Id.nullable() }) },

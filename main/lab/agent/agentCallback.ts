@@ -5,6 +5,7 @@ import type { AgentJob } from '../../server/jobFile.js';
 import { AgentExit, AgentStop, sleep } from './agentExit.js';
 import type { AgentRun } from './agentRun.js';
 import { transfer } from './agentTransfer.js';
+import { planRestart } from './agentRestart.js';
 import { CertificatePinError, ConsoleClient, ConsoleStatusError } from './consoleClient.js';
 import { parseListing, type JobListing } from './jobListing.js';
 
@@ -36,7 +37,8 @@ export async function callBack(run: AgentRun, job: AgentJob): Promise<number> {
       // A failure after the console accepted the token is reported to it too (integrity, say), not only on the service.
       if (error instanceof AgentStop && !run.signal.aborted && REPORTED_FAILURES.has(error.code)) {
         run.log(error.message);
-        await found.client.postJson('/v1/result', { exitCode: error.code, log: `${run.lines.join('\r\n')}\r\n` }).catch(() => undefined);
+        const restart = planRestart(run, found.listing, error.code).report; // not needed: nothing was installed
+        await found.client.postJson('/v1/result', { exitCode: error.code, log: `${run.lines.join('\r\n')}\r\n`, restart }).catch(() => undefined);
         throw new AgentStop(error.code, 'result reported to the console');
       }
       throw error;

@@ -16,6 +16,8 @@ export const AgentExit = {
   DOWNLOAD: 16,
   ALREADY_RAN: 17,
   MSIEXEC_LAUNCH: 18,
+  /** A STOP came while a restart the agent scheduled was pending: the restart is cancelled (AbortSystemShutdownW). */
+  RESTART_CANCELLED: 19,
   /** msiexec's non-zero code N is reported as MSI_BASE + N (msiLog.ts agentCodeFor). */
   MSI_BASE: 100000,
 } as const;

@@ -2,14 +2,17 @@
 // the package the console copied into its run folder's package\ on the host's ADMIN$, named by the
 // manifest <exe>.pkg (the GET /v1/job answer's JSON); every file's size and SHA-256 checked (13),
 // "msiexec" from there as SYSTEM, and progress and result written as <exe>.progress and
-// <exe>.result (the in-memory share makes each write whole, as the agent's write-then-rename does).
+// <exe>.result (the in-memory share makes each write whole, as the agent's write-then-rename does);
+// the result says what the agent does about a restart (agentRestart.ts), scheduled once it is written.
+// The action `restart` verifies and runs nothing.
 // With the auto transport the agent comes here when no console answered, after waiting for the manifest.
 import crypto from 'node:crypto';
 import type { AgentJob } from '../../server/jobFile.js';
 import { labPathKey } from '../hostState.js';
 import { AgentExit, AgentStop, sleep } from './agentExit.js';
 import type { AgentRun } from './agentRun.js';
-import { runMsiexec } from './agentTransfer.js';
+import { restartAction, runMsiexec } from './agentTransfer.js';
+import { armRestart, describeRestart, planRestart, type RestartPlan } from './agentRestart.js';
 import { msiexecParameters, parseListing, type JobListing } from './jobListing.js';
 
 /** How often the waiting agent looks for its manifest (the native agent: every second). */
@@ -55,23 +58,33 @@ export const manifestPresent = (run: AgentRun): boolean => readManifest(run) !==
 export async function installLocal(run: AgentRun, job: AgentJob): Promise<number> {
   let code: number;
   let log: string;
+  let restart: RestartPlan | null = null;
+  const understood: { listing: JobListing | null } = { listing: null };
   try {
-    ({ code, log } = await verifyAndInstall(run, job));
+    ({ code, log, restart } = await verifyAndInstall(run, job, (listing) => (understood.listing = listing)));
   } catch (error) {
     if (!(error instanceof AgentStop) || error.code === AgentExit.STOPPED) throw error;
     run.log(error.message);
     code = error.code;
     log = `${run.lines.join('\r\n')}\r\n`;
+    // A manifest understood: its policy is in the result too (not needed: nothing was installed).
+    if (understood.listing) restart = planRestart(run, understood.listing, code);
   }
-  run.writeAgentFile('.result', JSON.stringify({ exitCode: code, log }));
-  run.log(`result ${code} written to ${run.exe}.result`);
+  run.writeAgentFile('.result', JSON.stringify({ exitCode: code, log, ...(restart ? { restart: restart.report } : {}) }));
+  run.log(`result ${code} written to ${run.exe}.result${restart ? `; ${describeRestart(restart.report)}` : ''}`);
+  if (restart) armRestart(run, restart);
   return code;
 }
 
-async function verifyAndInstall(run: AgentRun, job: AgentJob): Promise<{ code: number; log: string }> {
+async function verifyAndInstall(run: AgentRun, job: AgentJob, understood: (listing: JobListing) => void): Promise<{ code: number; log: string; restart: RestartPlan }> {
   const listing = readManifest(run);
   if (!listing) throw new AgentStop(AgentExit.DOWNLOAD, `no package beside the agent (${run.exe}.pkg missing)`);
+  understood(listing);
   if (listing.runId !== job.runId) throw new AgentStop(AgentExit.DOWNLOAD, `the package manifest names run ${listing.runId}, not ${job.runId}`);
+  if (listing.action === 'restart') {
+    const done = restartAction(run, job);
+    return { code: done.agentCode, log: done.msiLog, restart: planRestart(run, listing, done.agentCode, true) };
+  }
   if (listing.runAs === 'admin') throw new AgentStop(AgentExit.DOWNLOAD, 'the package manifest asks to install as the administrator: that needs the callback transport (the password never travels in a file)');
   progress(run, 'verifying');
   const folder = packageFolder(job.runId);
@@ -79,7 +92,7 @@ async function verifyAndInstall(run: AgentRun, job: AgentJob): Promise<{ code: n
   const parameters = msiexecParameters(listing, folder, run.log);
   progress(run, 'installing');
   const { agentCode, msiLog } = await runMsiexec(run, job, listing, { workDir: folder, msiName: msi, parameters, runAsUser: 'SYSTEM' });
-  return { code: agentCode, log: msiLog };
+  return { code: agentCode, log: msiLog, restart: planRestart(run, listing, agentCode) };
 }
 
 /** Every listed file in package\, its size and SHA-256 as listed; the MSI as the job file names it. Returns the MSI's name. */

@@ -4,6 +4,7 @@
 import { AGENT_BUSY_RETRY } from '../../server/agentProtocol.js';
 import { adminSharePathOf, labPathKey, type LabHostState, type LabService } from '../hostState.js';
 import { sleep } from './agentExit.js';
+import type { RestartPlan } from './agentRestart.js';
 import type { BusyBackoff, ConsoleClientOptions } from './consoleClient.js';
 
 export interface SimAgentOptions {
@@ -38,6 +39,10 @@ export interface AgentRun {
   /** Writes `<exe><suffix>` next to the exe (nothing when there is no exe). */
   writeAgentFile(suffix: string, text: string): void;
   removeAgentFile(suffix: string): void;
+  /** The host is going down (SERVICE_CONTROL_SHUTDOWN), not a STOP: set before the signal fires. */
+  shutdown: boolean;
+  /** A restart the agent scheduled after its result: it runs until the host goes down (agentRestart.ts). */
+  restart: RestartPlan | null;
 }
 
 export function createRun(state: LabHostState, service: LabService, options: SimAgentOptions, signal: AbortSignal): AgentRun {
@@ -65,6 +70,8 @@ export function createRun(state: LabHostState, service: LabService, options: Sim
       state.files.set(key, Buffer.from(text, 'utf8'));
       state.names.set(key, `${state.names.get(exe) ?? exe}${suffix}`);
     },
+    shutdown: false,
+    restart: null,
     removeAgentFile(suffix) {
       if (!exe) return;
       const key = labPathKey(`${exe}${suffix}`);

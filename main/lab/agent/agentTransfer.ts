@@ -1,11 +1,13 @@
 // The agent's work once a console accepted its token: progress posts, the install credential,
 // the downloads, "msiexec" for the host's install time (its exit code per the host's profile, the
-// product state updated, the .done marker written) and the result reported with an MSI verbose log.
-import { MSIEXEC_SWITCH, retryAfterSeconds } from '../../server/agentProtocol.js';
+// product state updated, the .done marker written) and the result reported with an MSI verbose log
+// and what the agent does about a restart (agentRestart.ts); the action `restart` skips all but that.
+import { MSIEXEC_SWITCH, retryAfterSeconds, type RestartReport } from '../../server/agentProtocol.js';
 import type { AgentJob } from '../../server/jobFile.js';
 import { AgentExit, AgentStop, refusedStop, sleep } from './agentExit.js';
-import { downloadAll } from './agentDownload.js';
+import { downloadAll, type Progress } from './agentDownload.js';
 import type { AgentRun } from './agentRun.js';
+import { armRestart, describeRestart, planRestart } from './agentRestart.js';
 import { ConsoleStatusError, readSmall, type ConsoleClient } from './consoleClient.js';
 import { msiexecParameters, simWorkDir, type JobListing } from './jobListing.js';
 import { agentCodeFor, msiVerboseLog, msiexecCodeFor } from './msiLog.js';
@@ -24,6 +26,17 @@ export async function transfer(run: AgentRun, job: AgentJob, client: ConsoleClie
   const poster = new ProgressPoster(run, client);
   const progress = (stage: string, percent: number | null, once = false) => poster.post(stage, percent, once);
   progress('connected', null);
+  const { agentCode, msiLog, msiexecCode } = listing.action === 'restart' ? restartAction(run, job) : await install(run, job, client, listing, progress);
+  // 8. The result and the log, and the restart: decided now, scheduled once the result is out (a
+  // few tries, then the result stands anyway: it is on the service).
+  const restart = planRestart(run, listing, agentCode, listing.action === 'restart');
+  await poster.settled();
+  await reportResult(run, client, agentCode, msiLog, restart.report, msiexecCode !== null);
+  armRestart(run, restart);
+  return agentCode;
+}
+
+async function install(run: AgentRun, job: AgentJob, client: ConsoleClient, listing: JobListing, progress: Progress): Promise<MsiexecDone> {
   // 5. The install credential, fetched over the pinned channel, used, forgotten.
   const runAsUser = await installAccount(run, client, listing);
   // The work folder the files go to; %PUSHINSTALL_DIR% in the parameters becomes it.
@@ -33,11 +46,21 @@ export async function transfer(run: AgentRun, job: AgentJob, client: ConsoleClie
   const msi = await downloadAll(run, client, job, listing, progress);
   // 7. msiexec /i|/x|/fvomus <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
   progress('installing', null);
-  const { agentCode, msiLog } = await runMsiexec(run, job, listing, { workDir, msiName: msi.name, parameters, runAsUser });
-  // 8. The result and the log; a few tries, then the result stands anyway (it is on the service).
-  await poster.settled();
-  await reportResult(run, client, agentCode, msiLog);
-  return agentCode;
+  return runMsiexec(run, job, listing, { workDir, msiName: msi.name, parameters, runAsUser });
+}
+
+/** What msiexec ended with: its code (null for the action restart, which runs none), the agent's code and the log reported. */
+export interface MsiexecDone {
+  readonly agentCode: number;
+  readonly msiLog: string;
+  readonly msiexecCode: number | null;
+}
+
+/** The action restart: nothing downloaded, no msiexec, 0; the .done marker as after an install; the agent's log is the log reported. */
+export function restartAction(run: AgentRun, job: AgentJob): MsiexecDone {
+  run.log('action restart: nothing to download, no msiexec; the restart policy applies');
+  run.writeAgentFile('.done', `run=${job.runId}\r\nexit=0\r\n`);
+  return { agentCode: 0, msiLog: `${run.lines.join('\r\n')}\r\n`, msiexecCode: null };
 }
 
 /**
@@ -98,13 +121,13 @@ async function installAccount(run: AgentRun, client: ConsoleClient, listing: Job
 }
 
 /** "Runs" msiexec: waits the host's install time; its exit code comes from the profile and whether the product is there. */
-export async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListing, m: MsiexecRun): Promise<{ agentCode: number; msiLog: string }> {
+export async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListing, m: MsiexecRun): Promise<MsiexecDone> {
   const { state } = run;
   const startedAt = run.now();
   const action = listing.action;
-  run.log(`msiexec ${MSIEXEC_SWITCH[action]} "${m.workDir}\\${m.msiName}" /qn /norestart /l*v "${m.workDir}\\PushInstall-msi.log" ${m.parameters} (as ${m.runAsUser})`.trimEnd());
+  run.log(`msiexec ${MSIEXEC_SWITCH[action] ?? '/i'} "${m.workDir}\\${m.msiName}" /qn /norestart /l*v "${m.workDir}\\PushInstall-msi.log" ${m.parameters} (as ${m.runAsUser})`.trimEnd());
   await sleep(state.config.installTimeMs, run.signal);
-  const msiexecCode = msiexecCodeFor(state.config.profile, action, state.productInstalled(job.packageId));
+  const msiexecCode = state.config.msiexecExitCode ?? msiexecCodeFor(state.config.profile, action, state.productInstalled(job.packageId));
   const agentCode = agentCodeFor(msiexecCode);
   // What the host holds afterwards: an install or repair that succeeded leaves the product, an uninstall removes it.
   if (msiexecCode === 0 || msiexecCode === 3010 || msiexecCode === 1641) state.products.set(job.packageId, action !== 'uninstall');
@@ -121,14 +144,14 @@ export async function runMsiexec(run: AgentRun, job: AgentJob, listing: JobListi
     runAsUser: m.runAsUser,
     action,
   });
-  return { agentCode, msiLog };
+  return { agentCode, msiLog, msiexecCode };
 }
 
-async function reportResult(run: AgentRun, client: ConsoleClient, agentCode: number, msiLog: string): Promise<void> {
+async function reportResult(run: AgentRun, client: ConsoleClient, agentCode: number, msiLog: string, restart: RestartReport, msiexecRan: boolean): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await client.postJson('/v1/result', { exitCode: agentCode, log: msiLog });
-      run.log(`result ${agentCode} reported with ${msiLog.length} characters of MSI log`);
+      await client.postJson('/v1/result', { exitCode: agentCode, log: msiLog, restart });
+      run.log(`result ${agentCode} reported with ${msiLog.length} characters of ${msiexecRan ? 'MSI' : 'agent'} log; ${describeRestart(restart)}`);
       break;
     } catch (error) {
       if (run.signal.aborted) break;

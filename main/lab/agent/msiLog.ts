@@ -21,6 +21,7 @@ export function msiexecCodeFor(profile: LabProfile, action: PushAction = 'instal
     case 'msi-1603':
       return 1603; // ERROR_INSTALL_FAILURE
     case 'reboot-required':
+    case 'never-back':
       return 3010; // ERROR_SUCCESS_REBOOT_REQUIRED
     case 'already-installed':
       return 1638; // ERROR_PRODUCT_VERSION

@@ -5,7 +5,9 @@
 // every file hashing as it streams (throttled on a slow link, bytes discarded), checks size and
 // SHA-256, "runs msiexec" for the host's install time, reports the exit code with an MSI verbose
 // log, deletes its job file and stops with the result as the service's exit code — and behaves
-// per the host's profile. Nothing runs for a host until its service starts: no idle timers.
+// per the host's profile. After a 3010 (or for the action `restart`) it applies the console's
+// restart policy (agentRestart.ts): a scheduled restart keeps it running until the host goes down,
+// a STOP before then cancels the restart (19). Nothing runs for a host until its service starts: no idle timers.
 // A 429 or 503 from the console is waited out and the request sent again, within the native
 // agent's bounds (AGENT_BUSY_RETRY in main/server/agentProtocol.ts).
 // This file holds the run's start, its first steps and its end; the call back (agentCallback),
@@ -17,6 +19,7 @@ import { callBack } from './agentCallback.js';
 import { AgentExit, AgentStop, sleep, untilStopped } from './agentExit.js';
 import { createRun, type AgentRun, type SimAgentOptions } from './agentRun.js';
 import { installLocal, manifestPresent, waitForPackage } from './agentLocal.js';
+import { untilRestart } from './agentRestart.js';
 
 // The agent's public face: its exit codes, its work folder and the run's options.
 export { AgentExit } from './agentExit.js';
@@ -24,7 +27,7 @@ export { expandWorkDir, simWorkDir } from './jobListing.js';
 export type { SimAgentOptions } from './agentRun.js';
 
 export interface SimAgentHandle {
-  /** SERVICE_CONTROL_STOP: abort whatever is in flight; `done` then resolves 14 unless the work had ended. */
+  /** SERVICE_CONTROL_STOP: abort whatever is in flight; `done` then resolves 14 unless the work had ended (19 while a restart it scheduled is pending). */
   stop(): void;
   /** The agent's exit code, once it has stopped. */
   readonly done: Promise<number>;
@@ -37,6 +40,11 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
   state.counters.agentRuns++;
   state.changed();
   service.stop = () => controller.abort();
+  // The host going down (hostPower.ts): the agent ends; the host has already set the service as after the boot.
+  service.shutdown = () => {
+    run.shutdown = true;
+    controller.abort();
+  };
   run.log(`service ${service.name} running (${service.binaryPath})`);
 
   let jobRead = false;
@@ -50,14 +58,21 @@ export function runSimulatedAgent(state: LabHostState, service: LabService, opti
       run.log(`stopped with exit code ${code}`);
       run.writeAgentFile('.log', `${run.lines.join('\r\n')}\r\n`);
       state.agentsRunning--;
-      reportServiceStopped(state, service, code);
+      if (run.shutdown) state.changed();
+      else reportServiceStopped(state, service, code);
       return code;
     });
 
   return { stop: () => controller.abort(), done: finished };
 }
 
+/** The work, then — when the agent scheduled a restart — the wait for it. */
 async function work(run: AgentRun, jobRead: () => void): Promise<number> {
+  const code = await deliver(run, jobRead);
+  return run.restart ? untilRestart(run, code, run.restart) : code;
+}
+
+async function deliver(run: AgentRun, jobRead: () => void): Promise<number> {
   const { state, exe, signal } = run;
   // 1. The job file next to the exe (`<exe>.job`), by the native agent's rules.
   const jobData = exe ? state.files.get(labPathKey(`${exe}.job`)) : undefined;
@@ -96,7 +111,7 @@ async function work(run: AgentRun, jobRead: () => void): Promise<number> {
 /** How the run ended as the agent's exit code: stopped by the SCM (14), the AgentStop's code, or 1. */
 function exitCodeOf(run: AgentRun, error: unknown): number {
   if (run.signal.aborted && !(error instanceof AgentStop && error.code !== AgentExit.STOPPED)) {
-    run.log('stopped by the Service Control Manager before the work finished');
+    run.log(run.shutdown ? 'the computer is shutting down (SERVICE_CONTROL_SHUTDOWN) before the work finished' : 'stopped by the Service Control Manager before the work finished');
     return AgentExit.STOPPED;
   }
   if (error instanceof AgentStop) {

@@ -58,6 +58,7 @@ export function reportServiceStopped(state: LabHostState, service: LabService, e
   service.win32ExitCode = exitCode === 0 ? 0 : ScmCode.SERVICE_SPECIFIC_ERROR;
   service.serviceSpecificExitCode = exitCode === 0 ? 0 : exitCode;
   delete service.stop;
+  delete service.shutdown;
   removeIfDeletable(state, service);
   state.changed();
 }

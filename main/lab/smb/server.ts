@@ -61,34 +61,76 @@ export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOp
   const maxConnections = options.maxConnections ?? 64;
   const connections = new Set<LabSmbConnection>();
   let closing = false;
-  const server = net.createServer((socket) => {
+  const accept = (socket: net.Socket) => {
     socket.on('error', () => undefined);
-    if (closing || connections.size >= maxConnections) {
+    if (closing || state.power.state !== 'up' || connections.size >= maxConnections) {
       socket.destroy();
       return;
     }
     state.counters.connections++;
     const connection: LabSmbConnection = new LabSmbConnection(host, socket, () => connections.delete(connection));
     connections.add(connection);
-  });
+  };
+  let server: net.Server | null = await listen(config.address, config.port, accept, log);
+  let silent: Promise<{ close(): Promise<void> } | null> | null = null;
+  // A restart (hostPower.ts): down → every connection dropped, nothing listens; up → a new listener.
+  state.power.network = {
+    down: () => {
+      log('restarting: every connection dropped, not listening');
+      server?.close();
+      server = null;
+      for (const c of [...connections]) c.drop('the host is restarting');
+    },
+    up: () => {
+      if (closing) return;
+      listen(config.address, config.port, accept, log).then(
+        (s) => {
+          if (closing) s.close();
+          else {
+            server = s;
+            log('restarted: listening again');
+          }
+        },
+        (error: Error) => log(`after the restart: ${error.message}`),
+      );
+    },
+    gone: () => {
+      log('restarted and never came back: connects hang');
+      silent = startSilentListener(config.address, config.port).catch((error: Error) => {
+        log(`never-back: ${error.message}; connects are refused instead`);
+        return null;
+      });
+    },
+  };
+  let closed: Promise<void> | null = null;
+  return {
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        state.power.dispose();
+        const listening = server;
+        server = null;
+        const stopped = listening ? new Promise<void>((resolve) => listening.close(() => resolve())) : Promise.resolve();
+        for (const c of [...connections]) c.drop('the lab host is closing');
+        await stopped;
+        await (await silent)?.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** A listener on the host's address and port, each accepted socket handed to `accept`. */
+async function listen(address: string, port: number, accept: (socket: net.Socket) => void, log: (line: string) => void): Promise<net.Server> {
+  const server = net.createServer(accept);
   server.on('error', (error) => log(`listener error: ${error.message}`));
   await new Promise<void>((resolve, reject) => {
-    const failed = (error: Error) => reject(new Error(`cannot listen on ${config.address}:${config.port}: ${error.message}`));
+    const failed = (error: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${error.message}`));
     server.once('error', failed);
-    server.listen({ host: config.address, port: config.port }, () => {
+    server.listen({ host: address, port }, () => {
       server.off('error', failed);
       resolve();
     });
   });
-  let closed: Promise<void> | null = null;
-  return {
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        for (const c of [...connections]) c.drop('the lab host is closing');
-      });
-      return closed;
-    },
-  };
+  return server;
 }
