@@ -1,4 +1,4 @@
-// A lab host's restarts, as Windows does them: a restart an agent schedules (InitiateSystemShutdownExW
+// A lab host's restarts, as Windows does them: a restart an agent schedules (InitiateShutdownW
 // with a timeout) and may cancel (AbortSystemShutdownW); at its moment the host goes down — every SMB
 // connection dropped and nothing listening (connects refused) for LabHostConfig.restartDownMs, running
 // services sent SERVICE_CONTROL_SHUTDOWN (their agents end), the SCM's database as after a boot
@@ -23,7 +23,7 @@ export interface LabNetwork {
 
 /** How long a restarting host refuses connections, unless its config says (LabOptions.restartDownMs). */
 export const DEFAULT_RESTART_DOWN_MS = 3000;
-/** Win32 codes InitiateSystemShutdownExW and AbortSystemShutdownW answer with. */
+/** Win32 codes InitiateShutdownW and AbortSystemShutdownW answer with. */
 export const ShutdownCode = { SUCCESS: 0, SHUTDOWN_IN_PROGRESS: 1115, NO_SHUTDOWN_IN_PROGRESS: 1116 } as const;
 
 const SERVICE_NEVER_STARTED = 1077;
@@ -55,7 +55,7 @@ export class HostPower {
     return this.pending ? new Date(this.pending.at) : null;
   }
 
-  /** InitiateSystemShutdownExW(reboot, timeout): the host restarts in `inMs`. 1115 when one is already pending. */
+  /** InitiateShutdownW(restart, grace): the host restarts in `inMs`. 1115 when one is already pending. */
   schedule(inMs: number): number {
     if (this.pending || this.state !== 'up') return ShutdownCode.SHUTDOWN_IN_PROGRESS;
     this.arm(Date.now() + Math.max(0, inMs));

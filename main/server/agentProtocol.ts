@@ -23,14 +23,14 @@ export const MSIEXEC_SWITCH: Readonly<Partial<Record<PushAction, string>>> = { i
 
 /**
  * The console's restart policy, `restart` in the job (the GET /v1/job answer and the SMB manifest;
- * absent or null = none). The agent applies it only after msiexec's 3010 (agent code 103010) and
- * for the action `restart`; 1641 (msiexec started a restart itself) is left alone.
+ * absent or null = none; agent/src/restart.c). The agent applies it only after msiexec's 3010
+ * (agent code 103010) and for the action `restart`; 1641 (msiexec started a restart itself) is left alone.
  * - none: no restart;
- * - now: restart after `graceSeconds` (Windows' countdown shows `message` to a logged-on user);
- * - when-idle: as now when nobody is logged on; with a user logged on, forced at `forceAfterSeconds`
- *   (0 = never: the restart is refused);
- * - ask: the logged-on user is asked (`message`); yes → after `graceSeconds`, else forced at
- *   `forceAfterSeconds` (0 = never: a no or no answer refuses it).
+ * - now: restart in `graceSeconds` (0..86400; absent 300);
+ * - when-idle: as now when nobody is logged on; with a user logged on, as ask;
+ * - ask: the restart scheduled at the deadline, `forceAfterSeconds` away (60..604800; absent 28800),
+ *   and the user asked (`message`, ≤ 512 characters, no control characters) every `graceSeconds`
+ *   (60 when 0): yes → the restart 30 s later.
  */
 export const RESTART_POLICIES = ['none', 'when-idle', 'ask', 'now'] as const;
 export type RestartPolicyName = (typeof RESTART_POLICIES)[number];
@@ -49,9 +49,9 @@ export interface RestartReport {
   readonly policy?: RestartPolicyName;
   /** ISO 8601 UTC: the latest moment the computer restarts (scheduled). */
   readonly at?: string;
-  /** The logged-on user was asked (policy ask). */
+  /** Scheduled: the logged-on user is asked (ask; when-idle with a user logged on). */
   readonly asked?: boolean;
-  /** The Win32 error of InitiateSystemShutdownExW when Windows refused the restart (1115: one is already pending). */
+  /** Refused: InitiateShutdownW's Win32 error (1115: a shutdown is already in progress). */
   readonly win32?: number;
 }
 

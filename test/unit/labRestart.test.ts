@@ -4,9 +4,10 @@
 // services STOPPED as after a boot, its files kept, then it answers again), a STOP before the restart
 // (cancelled, exit 19), 1641 left to msiexec, the action `restart` with no files, the user asked
 // (ask, when-idle with a user), Windows refusing, and a never-back host that never answers again.
-// The agents run with the SMB transport (manifest and package on the in-memory ADMIN$), started
-// through the host's svcctl server by our ScmrClient; the network side is the lab's real SMB server
-// on 127.0.201.x:14700, reached with the console's own SMB client and raw TCP connects.
+// The agents run with the SMB transport (manifest and package on the in-memory ADMIN$) — and once
+// with the callback, against the real package server — started through the host's svcctl server by
+// our ScmrClient; the network side is the lab's real SMB server on 127.0.201.x:14700, reached with
+// the console's own SMB client and raw TCP connects.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -22,7 +23,8 @@ import { ServiceControl, ServiceState } from '../../main/rpc/scmr.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { AGENT_PATH, labHostConfig, putAdminFile } from '../support/labHost.js';
-import { startAgentService, type StartedAgent } from '../support/labAgentFixture.js';
+import { jobFor, startAgentService, startConsoleSide, type StartedAgent } from '../support/labAgentFixture.js';
+import { makeTempDir, removeDir } from '../support/tempDir.js';
 
 const PORT = 14700;
 /** One second of a restart policy lasts 10 ms on these hosts: 60 s (the least forceAfterSeconds) is 600 ms. */
@@ -113,9 +115,9 @@ async function logon(address: string, account: { user: string; password: string;
 
 const stateOf = async (agent: StartedAgent) => (await agent.scmr.queryServiceStatus(agent.service)).currentState;
 
-/** A ~ms-precise ISO time `ms` after `t0` within `slackMs`. */
+/** `at` as the native agent writes it (ISO UTC to the second; the console's reading adds .000), about `expectedMs`. */
 function assertAt(at: string | undefined, expectedMs: number, slackMs = 1500): void {
-  assert.ok(at && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(at), `at is ISO UTC to the second: ${at}`);
+  assert.ok(at && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.000)?Z$/.test(at), `at is ISO UTC to the second: ${at}`);
   assert.ok(Math.abs(Date.parse(at) - expectedMs) <= slackMs, `at ${at} is about ${new Date(expectedMs).toISOString()}`);
 }
 
@@ -183,11 +185,11 @@ describe('the restart policy in the job (parseListing, the native agent\'s rules
 
 describe('a lab host restarts as the agent scheduled it', () => {
   test('now after a 3010: scheduled (at = now + grace), the service RUNNING until the host goes down; it drops every connection, refuses connects for restartDownMs, its agent ends (103010), the service STOPPED as after a boot and still there, the files kept; then it answers again; lab.restarts counts it', async () => {
-    const lab: Lab = await startLab({ hosts: 2, first: '127.0.201.20', port: PORT, profile: 'reboot-required', installTimeMs: 20, restartDownMs: 500, restartSecondMs: SECOND_MS, logonFailureDelayMs: 0 });
+    const lab: Lab = await startLab({ hosts: 2, first: '127.0.201.20', port: PORT, profile: 'reboot-required', installTimeMs: 20, restartDownMs: 500, restartSecondMs: SECOND_MS, logonFailureDelayMs: 0, userLoggedOn: (name) => name.endsWith('002'), restartAnswer: 'no' });
     closers.push(() => lab.close());
     const state = lab.hosts[0]!;
-    assert.equal(state.config.restartDownMs, 500);
-    placeAgent(state, manifestWith({ restart: { policy: 'now', graceSeconds: 30, forceAfterSeconds: 600, message: 'Restarting for the update' } }));
+    assert.deepEqual(lab.hosts.map((h) => [h.config.restartDownMs, h.config.restartSecondMs, h.config.userLoggedOn ?? false, h.config.restartAnswer]), [[500, SECOND_MS, false, 'no'], [500, SECOND_MS, true, 'no']]);
+    placeAgent(state, manifestWith({ restart: { policy: 'now', graceSeconds: 50, forceAfterSeconds: 600, message: 'Restarting for the update' } }));
     const { connection } = await logon(state.config.address, LAB_ADMIN);
     assert.equal(state.sessions, 1);
 
@@ -195,9 +197,10 @@ describe('a lab host restarts as the agent scheduled it', () => {
     const agent = await startAgentService(state);
     const result = await resultOf(state);
     assert.equal(result.exitCode, 103010);
+    assert.match(result.restart?.at ?? '', /:\d\dZ$/, 'to the second, as the native agent writes it');
     assert.deepEqual(Object.keys(result.restart ?? {}), ['state', 'policy', 'at', 'asked']);
     assert.deepEqual({ ...result.restart, at: undefined }, { state: 'scheduled', policy: 'now', at: undefined, asked: false });
-    assertAt(result.restart?.at, started + 30 * SECOND_MS);
+    assertAt(result.restart?.at, started + 50 * SECOND_MS);
     assert.ok(state.power.pendingRestart, 'a restart is pending on the host');
     assert.equal(await stateOf(agent), ServiceState.RUNNING, 'the agent keeps running after its result');
     assert.equal(state.agentsRunning, 1);
@@ -217,7 +220,7 @@ describe('a lab host restarts as the agent scheduled it', () => {
     // The agent removed its .job and .pkg as it ended, as always; the restart removed nothing.
     for (const file of [AGENT_PATH, `${AGENT_PATH}.result`, `${AGENT_PATH}.done`, `${AGENT_PATH}.log`, 'PushInstall\\r-1\\package\\package.msi']) assert.ok(state.files.has(labPathKey(file)), `${file} stays`);
     const log = state.files.get(LOG)?.toString('utf8') ?? '';
-    assert.match(log, /restart scheduled with InitiateShutdownW \(now\): in 30 s at the latest/);
+    assert.match(log, /restart scheduled with InitiateShutdownW \(now\): in 50 s at the latest/);
     assert.match(log, /Windows is shutting down: the agent ends \(result 103010\)/);
 
     // Back after restartDownMs: it listens and logs on as before.
@@ -237,7 +240,7 @@ describe('a lab host restarts as the agent scheduled it', () => {
   });
 
   test('a STOP while the restart is pending cancels it (AbortSystemShutdownW): exit 19 on the service, and no restart', async () => {
-    const { state } = await restartHost('reboot-required', manifestWith({ restart: { policy: 'now', graceSeconds: 40 } }));
+    const { state } = await restartHost('reboot-required', manifestWith({ restart: { policy: 'now', graceSeconds: 80 } }));
     const agent = await startAgentService(state);
     assert.equal((await resultOf(state)).restart?.state, 'scheduled');
     assert.equal(await stateOf(agent), ServiceState.RUNNING);
@@ -248,7 +251,7 @@ describe('a lab host restarts as the agent scheduled it', () => {
     assert.deepEqual([status.win32ExitCode, status.serviceSpecificExitCode], [1066, 19]);
     assert.equal(state.power.pendingRestart, null);
     assert.match(state.files.get(LOG)?.toString('utf8') ?? '', /pending restart cancelled \(AbortSystemShutdownW\)/);
-    await new Promise((r) => setTimeout(r, 40 * SECOND_MS + 200));
+    await new Promise((r) => setTimeout(r, 80 * SECOND_MS + 200));
     assert.equal(state.counters.restarts, 0);
     assert.equal(await connect(state.config.address), 'connected');
   });
@@ -321,6 +324,36 @@ describe('a lab host restarts as the agent scheduled it', () => {
     assert.deepEqual((await resultOf(pending.state)).restart, { state: 'refused', policy: 'now', win32: 1115 });
     assert.equal(failing.state.counters.restarts, 0);
     await until('the other restart', () => pending.state.counters.restarts === 1, 3000);
+  });
+
+  test('the callback: the policy in the real package server\'s job answer, the restart member in the POSTed result as the console reads it; the action restart downloads nothing', async () => {
+    const dir = makeTempDir('lab-restart-');
+    const side = await startConsoleSide(dir, 64 * 1024);
+    closers.push(async () => {
+      await side.close();
+      removeDir(dir);
+    });
+    const restart = { policy: 'now', graceSeconds: 20, forceAfterSeconds: 600, message: 'Restarting for the update' } as const;
+    const install = side.grants.issue({ targetId: 1, runId: 'r-1', files: [side.msi], parameters: '', runAs: 'system', action: 'install', restart, ttlMs: 60_000 });
+    const only = side.grants.issue({ targetId: 2, runId: 'r-1', files: [], parameters: '', runAs: 'system', action: 'restart', restart, ttlMs: 60_000 });
+    const hosts = [await restartHost('reboot-required', null), await restartHost('msi-1603', null)];
+    putAdminFile(hosts[0]!.state, `${AGENT_PATH}.job`, encodeJobFile(jobFor(side, install)));
+    putAdminFile(hosts[1]!.state, `${AGENT_PATH}.job`, encodeJobFile(jobFor(side, only)));
+    const started = Date.now();
+    const agents = await Promise.all(hosts.map((h) => startAgentService(h.state)));
+    const results = await until('both results', () => {
+      const found = [1, 2].map((id) => side.events.find((e) => e.kind === 'result' && e.targetId === id));
+      return found.every(Boolean) && (found as Extract<(typeof side.events)[number], { kind: 'result' }>[]);
+    });
+    assert.deepEqual(results.map((r) => r.exitCode), [103010, 0]);
+    for (const r of results) {
+      assert.deepEqual({ ...r.restart, at: undefined }, { state: 'scheduled', policy: 'now', at: undefined, asked: false });
+      assertAt(r.restart?.at, started + 20 * SECOND_MS);
+    }
+    assert.equal(await stateOf(agents[0]!), ServiceState.RUNNING);
+    assert.deepEqual(await Promise.all(agents.map((a) => a.agent.done)), [103010, 0]);
+    assert.deepEqual(hosts.map((h) => h.state.counters.restarts), [1, 1]);
+    assert.deepEqual(side.events.filter((e) => e.kind === 'bytes-served').map((e) => e.targetId), [1], 'the restart task downloads nothing');
   });
 
   test('never-back: installs with 3010 like reboot-required and, once restarted, never answers again', async () => {
