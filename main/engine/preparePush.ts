@@ -47,12 +47,19 @@ export type PreparedPush = { readonly spec: Omit<PushTargetSpec, 'probedAhead'>;
 /** The words a logged-on user sees when the message is left empty. */
 export const DEFAULT_RESTART_MESSAGE = 'Your computer restarts to finish installing {package}. Save your work.';
 
+/**
+ * The least notice a restart gets: the agent reports what it scheduled right after scheduling it,
+ * and that report (a POST, or the result file the console polls every few seconds with the SMB
+ * transport) must reach the console before Windows goes down. "Restart now" is restart in 15 s.
+ */
+export const MIN_RESTART_NOTICE_SECONDS = 15;
+
 /** The task's reboot policy as the agent takes it (seconds, the message with the package's name); null for none. */
 export function restartPolicy(options: TaskOptions, packageName: string): RestartPolicy | null {
   const r = options.reboot;
   if (!r || r.policy === 'none') return null;
   const message = (r.message.trim() || DEFAULT_RESTART_MESSAGE).replaceAll('{package}', packageName).slice(0, 512);
-  return { policy: r.policy, graceSeconds: r.graceMinutes * 60, forceAfterSeconds: r.forceAfterMinutes * 60, message };
+  return { policy: r.policy, graceSeconds: Math.max(MIN_RESTART_NOTICE_SECONDS, r.graceMinutes * 60), forceAfterSeconds: r.forceAfterMinutes * 60, message };
 }
 
 export function preparePush(i: PushInputs): PreparedPush {

@@ -53,6 +53,7 @@ const AGENT_CODES: Readonly<Record<number, { errorClass: ErrorClass; message: st
   16: { errorClass: 'download', message: 'The agent could not download the package.' },
   17: { errorClass: 'already-done', message: 'This run already finished on the computer; the agent did not install twice.' },
   18: { errorClass: 'msi-launch', message: 'The agent could not start msiexec under the chosen account.' },
+  19: { errorClass: 'cancelled', message: 'The agent was stopped while it waited for the restart: the pending restart was cancelled (AbortSystemShutdownW).', advice: 'Restart Computers… in Installation History when the computer may restart.' },
 };
 
 /** The codes whose words differ when the package came over SMB (the smb transport, or auto after it switched). */

@@ -20,6 +20,7 @@
 //   AGENT_EXIT_DOWNLOAD       16   DOWNLOAD                     errorClass download
 //   AGENT_EXIT_ALREADY_RAN    17   ALREADY_RAN                  errorClass already-done
 //   AGENT_EXIT_MSIEXEC_LAUNCH 18   MSIEXEC_LAUNCH               errorClass msi-launch
+//   AGENT_EXIT_RESTART_CANCELLED 19 RESTART_CANCELLED           errorClass cancelled (its pending restart)
 //   AGENT_EXIT_MSI_BASE   100000   MSI_BASE (and msiLog.ts's    code >= base → "MSI <code - base>"
 //                                  agentCodeFor: base + N)
 //
@@ -96,6 +97,7 @@ const ENGINE_CLASS: Readonly<Record<string, string>> = {
   DOWNLOAD: 'download',
   ALREADY_RAN: 'already-done',
   MSIEXEC_LAUNCH: 'msi-launch',
+  RESTART_CANCELLED: 'cancelled',
 };
 /** Header names the engine handles by a branch of verdictForAgentCode, not by an AGENT_CODES row. */
 const ENGINE_BRANCHES = new Set(['OK', 'MSI_BASE']);
