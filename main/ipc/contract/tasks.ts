@@ -23,7 +23,8 @@ export const RebootPolicySchema = z
     policy: z.enum(['none', 'when-idle', 'ask', 'now']),
     graceMinutes: z.number().int().min(0).max(1440),
     forceAfterMinutes: z.number().int().min(1).max(10_080),
-    message: z.string().max(512).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters'),
+    // The agent refuses C0 and C1 controls and the Unicode line and paragraph separators: so does the console.
+    message: z.string().max(512).regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'no control characters or line breaks'),
   })
   .strict();
 export type RebootPolicy = z.infer<typeof RebootPolicySchema>;
