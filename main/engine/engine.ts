@@ -334,7 +334,9 @@ export class PushEngine {
     const t = this.o.tasks.targetRecord(targetId);
     if (!t) return;
     const failure = RESTART_FAILURES[state];
-    this.journal.update(targetId, { restart_state: state, restart_detail: detail, ...(failure ? { error_class: failure, error_code: code, advice: defaultAdvice(failure) } : {}) });
+    // Once restarted (or cancelled) the push's "History follows the restart" advice is past.
+    const advice = failure ? { error_class: failure, error_code: code, advice: defaultAdvice(failure) } : state === 'restarted' ? { advice: null } : state === 'cancelled' ? { advice: 'Restart Computers… in Installation History when the computer may restart.' } : {};
+    this.journal.update(targetId, { restart_state: state, restart_detail: detail, ...advice });
     this.journal.step(t.task_id, targetId, 'restart', detail, code);
     this.journal.flush();
     this.journal.progress(t.task_id, targetId, 'done', t.outcome, null);

@@ -16,7 +16,8 @@ const LABELS: Record<RebootPolicy['policy'], string> = {
 /** The policy in a few words (the wizard's summary, History's notices). */
 export function rebootWords(r: RebootPolicy): string {
   if (r.policy === 'none') return 'no restart';
-  if (r.policy === 'now') return `restart ${r.graceMinutes === 0 ? 'at once' : `after ${r.graceMinutes} min notice`} if needed`;
+  // The console gives at least 15 s of notice (preparePush.ts MIN_RESTART_NOTICE_SECONDS).
+  if (r.policy === 'now') return `restart ${r.graceMinutes === 0 ? 'after 15 s notice' : `after ${r.graceMinutes} min notice`} if needed`;
   const ask = `ask every ${r.graceMinutes} min, force after ${r.forceAfterMinutes} min`;
   return r.policy === 'ask' ? `restart if needed: ${ask}` : `restart if needed: at once when no one is logged on, else ${ask}`;
 }
@@ -48,7 +49,7 @@ export function RebootPolicyFields(props: { value: RebootPolicy; onChange: (next
             label={value.policy === 'now' ? 'Notice (min)' : 'Ask again every (min)'}
             value={value.graceMinutes}
             onChange={(e) => number('graceMinutes', e.target.value)}
-            helperText={value.policy === 'now' ? 'Windows shows the message and a countdown (0–1440).' : 'Between two questions (0–1440).'}
+            helperText={value.policy === 'now' ? 'Windows shows the message and a countdown (0–1440; 0 gives 15 s).' : 'Between two questions (0–1440).'}
             slotProps={{ htmlInput: { min: 0, max: 1440, 'data-testid': 'reboot-grace' } }}
           />
           {value.policy !== 'now' && (

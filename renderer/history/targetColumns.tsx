@@ -117,6 +117,9 @@ export function TargetState(props: { target: TaskTarget }) {
   );
 }
 
+/** Reboot required, and not restarted since (the reboot policy's restart came back). */
+const stillNeedsReboot = (t: Pick<TaskTarget, 'rebootRequired' | 'restart'>) => t.rebootRequired && t.restart !== 'restarted';
+
 /** A target's restart in a few words: "scheduled 14:05", "restarting", "back online", "not back"… */
 export function restartLabel(t: Pick<TaskTarget, 'restart' | 'restartAt'>): string {
   switch (t.restart) {
@@ -138,7 +141,7 @@ export const targetColumns: readonly Column<TaskTarget>[] = [
   { key: 'computer', header: 'Computer', width: '12%', render: (t) => t.computerName, sortValue: (t) => t.computerName },
   { key: 'state', header: 'State', width: '17%', render: (t) => <TargetState target={t} /> },
   { key: 'queue', header: 'Queue', width: '6%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
-  { key: 'class', header: 'Error class', width: '10%', render: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : '—'), sortValue: (t) => t.errorClass ?? (t.rebootRequired ? 'reboot required' : null) },
+  { key: 'class', header: 'Error class', width: '10%', render: (t) => t.errorClass ?? (stillNeedsReboot(t) ? 'reboot required' : '—'), sortValue: (t) => t.errorClass ?? (stillNeedsReboot(t) ? 'reboot required' : null) },
   { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
   { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—'), sortValue: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : null) },
   { key: 'restart', header: 'Restart', width: '9%', render: (t) => restartLabel(t), title: (t) => t.restartDetail, sortValue: (t) => t.restart },

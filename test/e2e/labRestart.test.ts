@@ -51,7 +51,7 @@ describe('a restart after install, from the browser, followed until the lab host
     await fx.page.getByRole('option', { name: 'Restart after a notice of N minutes' }).click();
     await wizard.getByTestId('reboot-grace').fill('0');
     await wizard.getByTestId('reboot-message').fill('Restarting to finish the demo agent: save your work.');
-    assert.match(await wizard.getByTestId('wizard-summary-action').locator('..').innerText(), /restart at once if needed/);
+    assert.match(await wizard.getByTestId('wizard-summary-action').locator('..').innerText(), /restart after 15 s notice if needed/);
     await wizard.getByTestId('task-name').fill('Lab restart');
     await fx.page.waitForTimeout(300);
     await fx.page.screenshot({ path: path.join(shots, 'lab-restart-wizard.png') });
