@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { startLab, type Lab, type LabOptions } from '../../main/lab/lab.js';
 import type { RebootPolicy } from '../../main/ipc/contract.js';
 import type { TaskOptions } from '../../main/engine/engineTypes.js';
+import path from 'node:path';
+import type { JsonTarget } from '../../main/cli/push.js';
+import { REPO_ROOT, runCaptured } from '../support/childProcess.js';
 import { startEngineFixture, type EngineFixture } from '../support/engineFixture.js';
+import { makeTempDir, removeDir } from '../support/tempDir.js';
 
 const TIMEOUTS = {
   connectMs: 1500, agentCallbackMs: 8000, pollMs: 100, serviceStartMs: 5000, autoFallbackMs: 3000,
@@ -118,5 +122,24 @@ test('smb transport: the restart is scheduled and followed the same way (the res
   await fx.runtime.engine.waitForRestarts(taskId);
   const [row] = fx.tasks.targetRecords(taskId);
   assert.equal(row!.restart_state, 'restarted', describeRows(fx, taskId));
+  assert.deepEqual(lab.leftovers(), []);
+});
+
+test('pushctl push --reboot now follows the restart to its end: --json says restarted, and nothing is left on the computer', { timeout: 120_000 }, async (t) => {
+  const lab = await labOf(t, '127.0.202.71', 14700, { hosts: 1 });
+  const data = makeTempDir('pic-cli-restart-');
+  t.after(() => removeDir(data));
+  const env = { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', LAB_PW: lab.account.password };
+  const h = lab.hosts[0]!.config;
+  const pushed = await runCaptured(process.execPath, [
+    '--import', 'tsx', 'main/cli/entry.ts', '--data', data, 'push', `${h.address}:${h.port}`, '--msi', path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi'),
+    '--user', `LAB\\${lab.account.user}`, '--password-env', 'LAB_PW', '--as', 'system', '--reboot', 'now', '--reboot-grace', '0', '--port', '0', '--callback', '127.0.0.1', '--json',
+  ], env, 110_000);
+  assert.equal(pushed.status, 0, pushed.stderr);
+  const [target] = (JSON.parse(pushed.stdout) as { targets: JsonTarget[] }).targets;
+  assert.equal(target!.outcome, 'succeeded-reboot-required');
+  assert.equal(target!.restart, 'restarted', JSON.stringify(target));
+  assert.match(target!.restartDetail ?? '', /back online after/);
+  assert.equal(lab.restarts, 1);
   assert.deepEqual(lab.leftovers(), []);
 });
