@@ -35,6 +35,8 @@ export interface FollowedRestart {
   readonly host: RemoteHost;
   readonly serviceName: string;
   readonly at: Date;
+  /** The logged-on user was asked (ask, or when-idle with a user): a restart at the limit means they postponed it. */
+  readonly asked?: boolean;
   /** The push's session with the SCM pipe open (null after a console restart: the follower connects). */
   readonly remote: Remote | null;
   readonly service: Handle | null;
@@ -154,7 +156,9 @@ export class RestartFollower {
     await probeSmbPort(f.r.host.host, f.r.host.port, f.r.host.timeouts.connectMs);
     const remote = await connect(f.r.host); // SMB answers: the Server service is up again
     closeRemote(remote);
-    return this.end(f, 'restarted', `back online after ${minutes(downFor)} (down at ${clock(f.downAt ?? now)} UTC)`, null);
+    // Asked, and down only at the latest time (give or take a poll): the user kept postponing and Windows forced it.
+    const forced = f.r.asked && (f.downAt ?? now) >= f.r.at.getTime() - 2 * this.d.bounds().pollMs - 30_000;
+    return this.end(f, 'restarted', `back online after ${minutes(downFor)} (down at ${clock(f.downAt ?? now)} UTC${forced ? '; forced at the limit after the user postponed it' : ''})`, null);
   }
 
   /** The restart's end: state and detail, then the agent's service and files removed. */

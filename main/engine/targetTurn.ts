@@ -149,7 +149,7 @@ export class TargetTurns {
     this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, ...restartColumns(result.restart) });
     if (result.pendingRestart && result.restart?.at) {
       this.restarts.follow({
-        targetId, host: prepared.spec, serviceName: result.pendingRestart.serviceName, at: new Date(result.restart.at),
+        targetId, host: prepared.spec, serviceName: result.pendingRestart.serviceName, at: new Date(result.restart.at), asked: result.restart.asked === true,
         remote: result.pendingRestart.remote, service: result.pendingRestart.service,
       });
     }

@@ -143,3 +143,14 @@ test('pushctl push --reboot now follows the restart to its end: --json says rest
   assert.equal(lab.restarts, 1);
   assert.deepEqual(lab.leftovers(), []);
 });
+
+test('ask, the user postponing every time: Windows forces the restart at the limit, and History says the user postponed it', { timeout: 60_000 }, async (t) => {
+  // One policy second lasts 10 ms on this host: the one-minute limit passes in 0.6 s.
+  const lab = await labOf(t, '127.0.202.81', 14700, { hosts: 1, userLoggedOn: true, restartAnswer: 'no', restartSecondMs: 10 });
+  const { fx, taskId } = await push(t, lab, { runAs: 'system', transport: 'callback', reboot: policy('ask', 1, 1) });
+  await fx.runtime.engine.waitForRestarts(taskId);
+  const [row] = fx.tasks.targetRecords(taskId);
+  assert.equal(row!.restart_state, 'restarted', describeRows(fx, taskId));
+  assert.match(row!.restart_detail ?? '', /forced at the limit after the user postponed it/);
+  assert.deepEqual(lab.leftovers(), []);
+});
