@@ -6,9 +6,8 @@
 // targets are marked interrupted and cleaned up (recovery.ts); targets whose credential is gone
 // wait for Set Credentials… (credentialBinding.ts). What one push needs is prepared by
 // preparePush.ts and carried out by pushTarget.ts.
-import { DEFAULT_RESTART_BOUNDS, RestartFollower } from './restartFollower.js';
-import type { RebootPolicy, RestartState } from '../ipc/contract.js';
-import { defaultAdvice, type ErrorClass } from '../ipc/errorClasses.js';
+import { EngineRestarts } from './engineRestarts.js';
+import type { RebootPolicy } from '../ipc/contract.js';
 import type { CopyStats } from './packageCopies.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord } from '../store/tasksRepo.js';
@@ -35,9 +34,6 @@ export type { EngineOptions, NewTaskInput, TargetOutcome, TaskOptions } from './
 export type { RebindScope };
 export type { LeftoversResult };
 
-/** The restart states that are failures, with their class (the target's outcome stays what msiexec made it). */
-const RESTART_FAILURES: Partial<Record<RestartState, ErrorClass>> = { 'not-back': 'restart-not-back', 'not-restarted': 'restart-not-done', refused: 'restart-refused' };
-
 export class PushEngine {
   private readonly timers = new EngineTimers();
   private readonly journal: Journal;
@@ -45,7 +41,7 @@ export class PushEngine {
   private readonly completion: TaskCompletion;
   private readonly turns: TargetTurns;
   private readonly cleaner: LeftoverCleaner;
-  private readonly restarts: RestartFollower;
+  private readonly restarts: EngineRestarts;
   private readonly lapsSecrets = new TargetLapsSecrets();
   /** Which credentials are LAPS ones (a credential's kind never changes). */
   private readonly lapsCredentials = new Map<number, boolean>();
@@ -75,14 +71,8 @@ export class PushEngine {
       },
     });
     this.completion = new TaskCompletion(o.tasks, this.journal, (taskId) => this.queue.runsTask(taskId));
-    this.restarts = new RestartFollower({
-      timers: this.timers,
-      bounds: () => ({ ...DEFAULT_RESTART_BOUNDS, ...o.timeouts?.restart }),
-      now: () => this.now.getTime(),
-      changed: (targetId, state, detail, code) => this.restartChanged(targetId, state, detail, code ?? null),
-      clean: async (targetId) => void (await this.removeLeftovers(targetId)),
-    });
-    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now, this.lapsSecrets, this.restarts);
+    this.restarts = new EngineRestarts({ o, journal: this.journal, timers: this.timers, now: () => this.now.getTime(), clean: (targetId) => this.removeLeftovers(targetId) });
+    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now, this.lapsSecrets, this.restarts.follower);
     this.cleaner = new LeftoverCleaner({
       tasks: o.tasks,
       journal: this.journal,
@@ -129,7 +119,7 @@ export class PushEngine {
   start(): { interrupted: number; resumed: number } {
     const interrupted = this.recover();
     let resumed = 0;
-    this.resumeRestarts();
+    this.restarts.resume();
     for (const task of this.o.tasks.openTasks()) {
       const due = task.scheduled_at ? Date.parse(task.scheduled_at) : 0;
       if (due > this.now.getTime()) {
@@ -299,7 +289,7 @@ export class PushEngine {
     return this.completion.wait(taskId);
   }
 
-  // ---- restarts (restartFollower.ts) ------------------------------------------------------
+  // ---- restarts (engineRestarts.ts) --------------------------------------------------------
 
   /** Restart Computers…: a new task that restarts the targets that ended succeeded, reboot required (all, or those given), with the policy. */
   restartComputers(taskId: number, reboot: RebootPolicy, targetIds?: readonly number[]): number | null {
@@ -307,52 +297,19 @@ export class PushEngine {
   }
 
   /** Cancel Restart: the agent's service is stopped (it calls AbortSystemShutdownW), then removed. */
-  async cancelRestart(targetId: number): Promise<boolean> {
-    const t = this.o.tasks.targetRecord(targetId);
-    // Only a restart still pending: once the computer is going down there is nothing to cancel.
-    if (!t || t.restart_state !== 'scheduled') return false;
-    this.restarts.drop(targetId);
-    this.restartChanged(targetId, 'cancelled', 'pending restart cancelled from the console: the agent\'s service is stopped (AbortSystemShutdownW) and removed', null);
-    await this.removeLeftovers(targetId);
-    return true;
+  cancelRestart(targetId: number): Promise<boolean> {
+    return this.restarts.cancel(targetId);
   }
 
-  /** Resolves when no target of the task has a restart pending (pushctl waits for it). */
-  async waitForRestarts(taskId: number, pollMs = 500): Promise<void> {
-    const pending = () => this.o.tasks.targetRecords(taskId).some((t) => t.restart_state === 'scheduled' || t.restart_state === 'restarting');
-    while (pending() && !this.closed) await new Promise((r) => setTimeout(r, pollMs));
+  /** Resolves when no target of the task has a restart pending, and no cleanup runs. */
+  async waitForRestarts(taskId: number): Promise<void> {
+    await this.restarts.waitFor(taskId, () => this.closed);
     await this.cleaner.settled();
   }
 
   /** Targets whose restart is followed now. */
   get restartsFollowed(): number {
-    return this.restarts.active;
-  }
-
-  /** A restart's new state: the target's columns (a failure's class and advice), a step, and an event so the windows reload the row. */
-  private restartChanged(targetId: number, state: RestartState, detail: string, code: string | null): void {
-    const t = this.o.tasks.targetRecord(targetId);
-    if (!t) return;
-    const failure = RESTART_FAILURES[state];
-    // Once restarted (or cancelled) the push's "History follows the restart" advice is past.
-    const advice = failure ? { error_class: failure, error_code: code, advice: defaultAdvice(failure) } : state === 'restarted' ? { advice: null } : state === 'cancelled' ? { advice: 'Restart Computers… in Installation History when the computer may restart.' } : {};
-    this.journal.update(targetId, { restart_state: state, restart_detail: detail, ...advice });
-    this.journal.step(t.task_id, targetId, 'restart', detail, code);
-    this.journal.flush();
-    this.journal.progress(t.task_id, targetId, 'done', t.outcome, null);
-  }
-
-  /** Restarts scheduled before the console stopped: followed again (the follower logs on by itself). */
-  private resumeRestarts(): void {
-    for (const t of this.o.tasks.pendingRestarts()) {
-      const logon = t.credential_id !== null ? this.o.vault.logon(t.credential_id) : null;
-      if (!logon || !t.service_name || !t.restart_at) continue;
-      const settings = this.o.settings();
-      this.restarts.follow({
-        targetId: t.id, serviceName: t.service_name, at: new Date(t.restart_at), remote: null, service: null,
-        host: { host: t.address ?? t.computer_name, port: t.port ?? 445, credentials: { user: qualifiedUser(logon), ntHash: logon.ntHash }, encryptWhenSupported: settings.encryptWhenSupported, timeouts: pushTimeouts(settings, this.o.timeouts) },
-      });
-    }
+    return this.restarts.follower.active;
   }
 
   /** Where a queued target stands in the queue (1 = next), or null when it is not queued. */
@@ -382,7 +339,7 @@ export class PushEngine {
   async close(options: { abandon?: boolean } = {}): Promise<void> {
     this.closed = true;
     this.timers.clear();
-    this.restarts.close();
+    this.restarts.follower.close();
     if (options.abandon) {
       // As a killed process: the batch not yet committed is lost, and pushes still under way
       // write nothing more (only what was committed, as after a real crash, is there to recover).

@@ -14,7 +14,7 @@ import type { GrantStore, PackageFile } from '../server/grants.js';
 import { encodeJobFile } from '../server/jobFile.js';
 import type { AgentTransport, PushAction, RestartPolicy, RestartReport } from '../server/agentProtocol.js';
 import type { AgentHub } from './agentHub.js';
-import { verdictForAgentCode, type PushVerdict } from './results.js';
+import { verdictForAgentCode, withRestart, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
 import { crashPoint } from './crashPoint.js';
 import { cleanup, describeLeftovers, REMOTE_ROOT, remotePaths, type CleanupHooks, type Leftovers } from './cleanup.js';
@@ -160,20 +160,6 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
       ? { ...verdict, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
       : verdict;
   return { ...finalVerdict, exitCode, msiLog, leftovers, transport, restart, pendingRestart: null };
-}
-
-/** The verdict with what the agent did about the restart: scheduled (the advice no longer asks the admin to restart it), refused, left to msiexec. */
-function withRestart(verdict: PushVerdict, restart: RestartReport | null): PushVerdict {
-  if (!restart) return verdict;
-  const at = restart.at ? new Date(restart.at).toISOString().slice(11, 16) : null;
-  if (restart.state === 'scheduled') {
-    const how = restart.asked ? `the logged-on user was asked; it restarts at ${at ?? '?'} UTC at the latest` : `it restarts at ${at ?? '?'} UTC`;
-    return { ...verdict, message: `${verdict.message} Restart scheduled: ${how}.`, advice: 'Nothing to do: History follows the restart; Cancel Restart stops it.' };
-  }
-  if (restart.state === 'refused') {
-    return { ...verdict, message: `${verdict.message} Windows refused the restart (Win32 ${restart.win32 ?? '?'}${restart.win32 === 1115 ? ': a shutdown is already in progress' : ''}).`, advice: 'Restart the computer later (Restart Computers… in History).' };
-  }
-  return verdict;
 }
 
 /** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */

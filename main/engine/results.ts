@@ -1,6 +1,7 @@
 // What an agent's result code means for the admin (agent/README.md "Exit codes",
 // docs/ARCHITECTURE.md §7): the outcome, the error class, the raw code and one sentence of advice.
 // msiexec's own codes (carried as 100000 + N) get their Windows Installer meaning.
+import type { RestartReport } from '../server/agentProtocol.js';
 import type { TaskTarget } from '../ipc/contract.js';
 import type { PushAction } from '../server/agentProtocol.js';
 import { defaultAdvice, type ErrorClass } from '../ipc/errorClasses.js';
@@ -122,4 +123,18 @@ export function verdictForAgentCode(code: number, action: PushAction = 'install'
     return { outcome: known.errorClass === 'cancelled' ? 'cancelled' : 'failed', errorClass: known.errorClass, code: `AGENT ${code}`, ...words, rebootRequired: false };
   }
   return { outcome: 'failed', errorClass: 'agent-internal', code: `AGENT ${code}`, message: `The agent ended with an unknown code ${code}.`, advice: 'The agent on the computer may be from another console version; retry.', rebootRequired: false };
+}
+
+/** The verdict with what the agent did about the restart: scheduled (the advice no longer asks the admin to restart it), refused, left to msiexec. */
+export function withRestart(verdict: PushVerdict, restart: RestartReport | null): PushVerdict {
+  if (!restart) return verdict;
+  const at = restart.at ? new Date(restart.at).toISOString().slice(11, 16) : null;
+  if (restart.state === 'scheduled') {
+    const how = restart.asked ? `the logged-on user was asked; it restarts at ${at ?? '?'} UTC at the latest` : `it restarts at ${at ?? '?'} UTC`;
+    return { ...verdict, message: `${verdict.message} Restart scheduled: ${how}.`, advice: 'Nothing to do: History follows the restart; Cancel Restart stops it.' };
+  }
+  if (restart.state === 'refused') {
+    return { ...verdict, message: `${verdict.message} Windows refused the restart (Win32 ${restart.win32 ?? '?'}${restart.win32 === 1115 ? ': a shutdown is already in progress' : ''}).`, advice: 'Restart the computer later (Restart Computers… in History).' };
+  }
+  return verdict;
 }
