@@ -1,9 +1,8 @@
 // What an agent's result code means for the admin (agent/README.md "Exit codes",
 // docs/ARCHITECTURE.md §7): the outcome, the error class, the raw code and one sentence of advice.
 // msiexec's own codes (carried as 100000 + N) get their Windows Installer meaning.
-import type { RestartReport } from '../server/agentProtocol.js';
 import type { TaskTarget } from '../ipc/contract.js';
-import type { PushAction } from '../server/agentProtocol.js';
+import type { PushAction, RestartReport } from '../server/agentProtocol.js';
 import { defaultAdvice, type ErrorClass } from '../ipc/errorClasses.js';
 
 export type Outcome = NonNullable<TaskTarget['outcome']>;
