@@ -23,7 +23,8 @@ const TIMEOUTS = {
 const policy = (p: RebootPolicy['policy'], graceMinutes = 0, forceAfterMinutes = 60): RebootPolicy => ({ policy: p, graceMinutes, forceAfterMinutes, message: '' });
 
 async function labOf(t: Parameters<typeof startEngineFixture>[0], first: string, port: number, options: Partial<LabOptions> = {}): Promise<Lab> {
-  const lab = await startLab({ hosts: 2, first, port, profile: 'reboot-required', installTimeMs: 50, startTimeoutMs: 300, restartDownMs: 1000, ...options });
+  // One policy second lasts 100 ms on these hosts: the console's 15 s of notice pass in 1.5 s.
+  const lab = await startLab({ hosts: 2, first, port, profile: 'reboot-required', installTimeMs: 50, startTimeoutMs: 300, restartDownMs: 1000, restartSecondMs: 100, ...options });
   t.after(() => lab.close());
   return lab;
 }
@@ -152,5 +153,23 @@ test('ask, the user postponing every time: Windows forces the restart at the lim
   const [row] = fx.tasks.targetRecords(taskId);
   assert.equal(row!.restart_state, 'restarted', describeRows(fx, taskId));
   assert.match(row!.restart_detail ?? '', /forced at the limit after the user postponed it/);
+  assert.deepEqual(lab.leftovers(), []);
+});
+
+test('a console stopped while a restart is pending follows it again at its next start: the computer restarts, is seen back, and the agent is removed', { timeout: 90_000 }, async (t) => {
+  const lab = await labOf(t, '127.0.202.91', 14700, { hosts: 1 });
+  const { fx, taskId } = await push(t, lab, { runAs: 'system', transport: 'callback', reboot: policy('now') });
+  const [row] = fx.tasks.targetRecords(taskId);
+  assert.equal(row!.restart_state, 'scheduled', describeRows(fx, taskId));
+  // The console is killed: the follower and its session go with it; the record stays.
+  await fx.runtime.close({ abandon: true });
+  const runtime = await fx.restart();
+  runtime.engine.start();
+  assert.equal(runtime.engine.restartsFollowed, 1, 'the pending restart is followed again');
+  await runtime.engine.waitForRestarts(taskId);
+  const after = fx.tasks.targetRecord(row!.id)!;
+  assert.equal(after.restart_state, 'restarted', describeRows(fx, taskId));
+  assert.equal(after.leftovers, null);
+  assert.equal(lab.restarts, 1);
   assert.deepEqual(lab.leftovers(), []);
 });
