@@ -1,13 +1,13 @@
 // Installation tasks, their targets and each target's step log: the Installation History.
-import type { RestartState, StepLogEntry, TargetState, TaskAction, TaskSummary, TaskTarget, Transport } from '../ipc/contract.js';
+import type { RestartState, StepLogEntry, TargetState, TaskSummary, TaskTarget, Transport } from '../ipc/contract.js';
 import type { Db } from './database.js';
 import { defaultAdvice, isErrorClass } from '../ipc/errorClasses.js';
 
 /** A task's action from its options (`{"action": "uninstall"}`); install when absent (older tasks) or unreadable. */
-export function actionOf(optionsJson: string): TaskAction {
+export function actionOf(optionsJson: string): TaskSummary['action'] {
   try {
     const action = (JSON.parse(optionsJson) as { action?: unknown } | null)?.action;
-    return action === 'uninstall' || action === 'repair' ? action : 'install';
+    return action === 'uninstall' || action === 'repair' || action === 'restart' ? action : 'install';
   } catch {
     return 'install';
   }

@@ -3,7 +3,7 @@
 import { Box, Button, Tab, Tabs, Typography } from '@mui/material';
 import { useState } from 'react';
 import type { TaskSummary, TaskTarget } from '../../main/ipc/contract';
-import { duration, stateLabel, targetColumns, when } from '../history/targetColumns';
+import { duration, restartLabel, stateLabel, targetColumns, when } from '../history/targetColumns';
 import { useSelectedTask } from '../history/useSelectedTask';
 import { selectSelectedTaskTargets, useConsole } from '../state/store';
 import { DataTable } from './DataTable';
@@ -75,7 +75,8 @@ function TaskDetails(props: { targets: readonly TaskTarget[]; single: TaskTarget
 function taskFields(task: TaskSummary): [string, string | number | null][] {
   return [
     ['Task', task.name],
-    ['Action', { install: 'Install (msiexec /i)', uninstall: 'Uninstall (msiexec /x)', repair: 'Repair (msiexec /fvomus)' }[task.action]],
+    ['Action', { install: 'Install (msiexec /i)', uninstall: 'Uninstall (msiexec /x)', repair: 'Repair (msiexec /fvomus)', restart: 'Restart (no msiexec)' }[task.action]],
+    ['Package delivery', { auto: 'automatic (callback, SMB where it fails)', callback: 'agent downloads from this console', smb: 'copied over SMB (ADMIN$)' }[task.transport]],
     ['Package', task.packageName],
     ['Status', task.status],
     ['Scheduled', task.scheduledAt ? when(task.scheduledAt) : 'now'],
@@ -101,6 +102,8 @@ function targetFields(t: TaskTarget): [string, string | number | null][] {
     ['What to do', t.advice],
     ['Agent exit code', t.exitCode],
     ['Reboot required', t.rebootRequired ? 'yes' : 'no'],
+    ['Restart', t.restart ? `${restartLabel(t)}${t.restartDetail ? ` — ${t.restartDetail}` : ''}` : null],
+    ['Transport', t.transport === 'smb' ? 'SMB (package copied to ADMIN$)' : t.transport === 'callback' ? 'callback (TCP 2224)' : null],
     ['Leftovers', t.leftovers],
     ['Attempts', t.attempts],
     ['Started', when(t.startedAt)],

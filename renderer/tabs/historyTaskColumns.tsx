@@ -13,7 +13,7 @@ function statusLabel(t: TaskSummary): string {
 const STATUS_COLORS = { pending: 'default', running: 'info', finished: 'success', cancelled: 'warning' } as const;
 
 /** The task's action as History shows it. */
-const ACTION_LABELS = { install: 'Install', uninstall: 'Uninstall', repair: 'Repair' } as const;
+const ACTION_LABELS = { install: 'Install', uninstall: 'Uninstall', repair: 'Repair', restart: 'Restart' } as const;
 
 export const taskColumns: readonly Column<TaskSummary>[] = [
   { key: 'name', header: 'Task', width: '20%', render: (t) => t.name, title: (t) => t.name },

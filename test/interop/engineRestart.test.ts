@@ -97,6 +97,7 @@ test('policy none reports "reboot required"; Restart Computers… then restarts 
   const rows = first.fx.tasks.targetRecords(restartTask);
   assert.deepEqual(rows.map((r) => [r.outcome, r.restart_state]), rows.map(() => ['succeeded', 'restarted']), describeRows(first.fx, restartTask));
   assert.ok(rows.every((r) => first.fx.tasks.log(r.id).some((s) => s.step === 'start' && /^restart \(no msiexec\)/.test(s.detail))));
+  assert.equal(first.fx.tasks.list().find((x) => x.id === restartTask)!.action, 'restart', 'History lists it as a Restart task');
   assert.equal(lab.restarts, 2);
   assert.equal(first.fx.runtime.engine.restartComputers(restartTask, policy('now')), null, 'nothing left to restart');
   assert.deepEqual(lab.leftovers(), []);

@@ -35,8 +35,8 @@ export const TaskSummarySchema = z.object({
   id: Id,
   name: z.string(),
   packageName: z.string().nullable(),
-  /** install for tasks created before the action existed. */
-  action: TaskActionSchema,
+  /** install for tasks created before the action existed; restart for a Restart Computers… task. */
+  action: z.enum([...TaskActionSchema.options, 'restart']),
   /** callback for tasks created before the option. */
   transport: TransportSchema,
   scheduledAt: IsoTime.nullable(),
