@@ -73,14 +73,19 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
   test('History: the task is an Uninstall, each host removed; Redeploy uninstalls again and every host says nothing to remove (MSI 1605)', async () => {
     const tasks = fx.page.getByTestId('tasks-grid');
     const grid = fx.page.getByTestId('targets-grid');
+    // A row is reloaded a moment after its "done" event (the outcome first, then its code and advice): read it once it has its code.
+    const rowText = async (name: string, code: RegExp) => {
+      const row = grid.getByRole('row').filter({ hasText: name });
+      await row.getByText(code).first().waitFor({ timeout: 10_000 });
+      return row.innerText();
+    };
     const first = tasks.getByRole('row').filter({ hasText: 'Lab uninstall' }).first();
     await first.getByText('Uninstall', { exact: true }).waitFor();
     await first.getByText('finished', { exact: true }).waitFor({ timeout: 30_000 });
     await first.getByText(new RegExp(`${HOSTS} succeeded · 0 failed / ${HOSTS}`)).waitFor();
     for (const [i, name] of names.entries()) {
-      const text = await grid.getByRole('row').filter({ hasText: name }).innerText();
       const reboot = profiles[i] === 'reboot-required';
-      assert.match(text, reboot ? /succeeded \(reboot\)[\s\S]*MSI 3010/ : /succeeded[\s\S]*Removed\./, `${name}: ${text}`);
+      assert.match(await rowText(name, reboot ? /MSI 3010/ : /Removed\./), reboot ? /succeeded \(reboot\)[\s\S]*MSI 3010/ : /succeeded[\s\S]*Removed\./, name);
     }
 
     await fx.page.getByRole('button', { name: 'Redeploy' }).click();
@@ -89,8 +94,7 @@ describe('an Uninstall task on the simulated lab from the browser', () => {
     await again.getByText('finished', { exact: true }).waitFor({ timeout: 30_000 });
     await again.getByText(new RegExp(`${HOSTS} succeeded · 0 failed / ${HOSTS}`)).waitFor();
     for (const name of names) {
-      const text = await grid.getByRole('row').filter({ hasText: name }).innerText();
-      assert.match(text, /succeeded[\s\S]*The product was not installed: nothing to remove\.[\s\S]*MSI 1605/, `${name}: ${text}`);
+      assert.match(await rowText(name, /MSI 1605/), /succeeded[\s\S]*The product was not installed: nothing to remove\.[\s\S]*MSI 1605/, name);
     }
     await fx.page.waitForTimeout(300);
     await fx.page.screenshot({ path: path.join(shots, 'lab-uninstall-history.png') });
