@@ -58,7 +58,8 @@ export class EngineRestarts {
   resume(): void {
     const { o } = this.d;
     for (const t of o.tasks.pendingRestarts()) {
-      const logon = t.credential_id !== null ? o.vault.logon(t.credential_id) : null;
+      // A LAPS credential's logon is the directory reader's, not the computer's: such a restart is left to Remove Leftovers.
+      const logon = t.credential_id !== null && !o.vault.lapsDirectory(t.credential_id) ? o.vault.logon(t.credential_id) : null;
       if (!logon || !t.service_name || !t.restart_at) continue;
       const settings = o.settings();
       this.follower.follow({
