@@ -1,6 +1,6 @@
 // The engine's public shapes: what a task asks for, what the engine is built from, and how one
 // target ended (the CLI's --json).
-import type { RebootPolicy, Settings } from '../ipc/contract.js';
+import { installsAs, type RebootPolicy, type Settings } from '../ipc/contract.js';
 import type { EventBus } from '../ipc/eventBus.js';
 import type { AgentTransport, PushAction } from '../server/agentProtocol.js';
 import type { GrantStore } from '../server/grants.js';
@@ -26,9 +26,9 @@ export interface TaskOptions {
   readonly reboot?: RebootPolicy;
 }
 
-/** Who msiexec runs as: the SMB transport always installs as SYSTEM (the password never travels in a file). */
+/** Who msiexec runs as for these options (installsAs: the SMB transport installs as SYSTEM). */
 export function effectiveRunAs(options: TaskOptions): 'admin' | 'system' {
-  return options.transport === 'smb' ? 'system' : (options.runAs ?? 'admin');
+  return installsAs(options.runAs, options.transport);
 }
 
 export interface NewTaskInput {

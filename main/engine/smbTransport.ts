@@ -6,7 +6,7 @@
 // SHA-256, installs from the local copy as SYSTEM and writes <exe>.progress and <exe>.result, each
 // written whole and then renamed; the console reads them over the SMB session it holds.
 import { ConsoleError } from '../ipc/errors.js';
-import { jobAnswer, parseRestartReport, type AgentTransport, type RestartReport } from '../server/agentProtocol.js';
+import { jobAnswer, parseRestartReport, type RestartReport } from '../server/agentProtocol.js';
 import type { SmbTree } from '../smb/tree.js';
 import { remotePaths, type Leftovers } from './cleanup.js';
 import type { PackageCopies } from './packageCopies.js';
@@ -19,9 +19,6 @@ export interface AgentFiles {
   /** `<exe>.result`: the agent's result and its log (its own lines, then the MSI log's tail). */
   readonly result: { readonly exitCode: number; readonly log: string | null; readonly restart: RestartReport | null } | null;
 }
-
-/** The transport a push starts with: `auto` and `callback` start with the callback. */
-export const startsWithCallback = (transport: AgentTransport): boolean => transport !== 'smb';
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 

@@ -33,7 +33,7 @@ import {
   type PackageInspection,
   type XmlProblem,
 } from './contract/packages.js';
-import { RebootPolicySchema, TaskActionSchema, TaskStatusSchema, TaskSummarySchema, TransportSchema, tasksChannels, type RebootPolicy, type TaskAction, type TaskSummary, type Transport } from './contract/tasks.js';
+import { installsAs, RebootPolicySchema, TaskActionSchema, TaskStatusSchema, TaskSummarySchema, TransportSchema, tasksChannels, type RebootPolicy, type TaskAction, type TaskSummary, type Transport } from './contract/tasks.js';
 import { LeftoverSchema, RestartStateSchema, StepLogEntrySchema, targetsChannels, TaskTargetSchema, type Leftover, type RestartState, type StepLogEntry, type TaskTarget } from './contract/targets.js';
 import { historyChannels } from './contract/history.js';
 import { defaultSettings, SettingsChangesSchema, SettingsSchema, settingsChannels, type Settings } from './contract/settings.js';
@@ -56,7 +56,7 @@ export type { Computer, ComputerImportPreview, HostInfoResult, DiagnosticsResult
 export { CredentialSchema, CredentialCheckSchema, LapsDirectorySchema, LapsFoundSchema, type Credential, type CredentialCheck, type LapsFound };
 export { PackageSchema, XmlProblemSchema, MsiInfoSchema, PackageInspectionSchema };
 export type { Package, XmlProblem, MsiInfo, PackageInspection };
-export { RebootPolicySchema, TaskActionSchema, TaskStatusSchema, TaskSummarySchema, TransportSchema, type RebootPolicy, type TaskAction, type TaskSummary, type Transport };
+export { installsAs, RebootPolicySchema, TaskActionSchema, TaskStatusSchema, TaskSummarySchema, TransportSchema, type RebootPolicy, type TaskAction, type TaskSummary, type Transport };
 export { TaskTargetSchema, StepLogEntrySchema, LeftoverSchema, RestartStateSchema, type TaskTarget, type StepLogEntry, type Leftover, type RestartState };
 export { SettingsSchema, defaultSettings, SettingsChangesSchema, type Settings };
 export { AppInfoSchema, FolderListingSchema, DirectoryComputerSchema, type AppInfo, type FolderListing, type DirectoryComputer };

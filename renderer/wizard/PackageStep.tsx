@@ -1,7 +1,7 @@
 // The wizard's Package step: the package to install, remove or repair (Create Package… makes one
 // from an .msi), how each agent gets it (the transport), and the account msiexec runs as.
 import { Alert, Box, Button, FormControlLabel, Radio, RadioGroup, Stack, Typography } from '@mui/material';
-import type { Package } from '../../main/ipc/contract';
+import { installsAs, type Package } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { formatBytes } from '../format';
 import type { TaskDraft } from './draftProblem';
@@ -47,7 +47,7 @@ export function PackageStep(props: { draft: TaskDraft; words: ActionWords; packa
       )}
       <TransportChoice draft={draft} onChange={onChange} />
       <Typography variant="subtitle2">{words.runAs}</Typography>
-      <RadioGroup row value={draft.transport === 'smb' ? 'system' : draft.runAs} onChange={(e) => onChange({ runAs: e.target.value as 'admin' | 'system' })}>
+      <RadioGroup row value={installsAs(draft.runAs, draft.transport)} onChange={(e) => onChange({ runAs: e.target.value as 'admin' | 'system' })}>
         <FormControlLabel value="admin" control={<Radio />} disabled={draft.transport === 'smb'} label="the administrator account of each computer's logon" />
         <FormControlLabel value="system" control={<Radio />} label="SYSTEM" />
       </RadioGroup>

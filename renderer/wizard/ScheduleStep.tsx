@@ -1,7 +1,7 @@
 // The wizard's Schedule step: the task's name (a default from the package and the computers),
 // now or at a date and time, and a summary of what Finish starts.
 import { Alert, FormControlLabel, Radio, RadioGroup, Stack, TextField } from '@mui/material';
-import type { Package } from '../../main/ipc/contract';
+import { installsAs, type Package } from '../../main/ipc/contract';
 import type { TaskDraft } from './draftProblem';
 import type { ActionWords } from './taskWords';
 import { RebootPolicyFields, rebootWords } from '../components/RebootPolicyFields';
@@ -24,7 +24,7 @@ export function ScheduleStep(props: { draft: TaskDraft; words: ActionWords; pkg:
       <TextField type="datetime-local" label="Start at" disabled={draft.when !== 'at'} value={draft.at} onChange={(e) => onChange({ at: e.target.value })} sx={{ width: 280 }} slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'task-start-at' } }} />
       {draft.action === 'install' || draft.action === 'repair' ? <RebootPolicyFields value={draft.reboot} onChange={(reboot) => onChange({ reboot })} /> : null}
       <Alert severity="info">
-        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {draft.runAs === 'admin' && draft.transport !== 'smb' ? 'the administrator account' : 'SYSTEM'} · {TRANSPORT_WORDS[draft.transport]} · {rebootWords(draft.reboot)} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
+        <span data-testid="wizard-summary-action">{words.summary[0]!.toUpperCase() + words.summary.slice(1)}</span> {props.pkg?.name ?? 'no package'} {words.onto} {draft.rows.length} computer(s) · as {installsAs(draft.runAs, draft.transport) === 'admin' ? 'the administrator account' : 'SYSTEM'} · {TRANSPORT_WORDS[draft.transport]} · {rebootWords(draft.reboot)} · {draft.when === 'now' ? 'starts now' : `starts ${new Date(draft.at).toLocaleString()}`}. At most the configured number of pushes run at once; the rest wait in the queue.
       </Alert>
     </Stack>
   );

@@ -1,7 +1,7 @@
 // What keeps a step of the New Installation Task wizard from continuing, in words: computers
 // without (usable) credentials, no package, an account that keeps only the NT hash installing as
 // the administrator, a start time in the past, a name too long.
-import type { Computer, Credential, Package, RebootPolicy, TaskAction, Transport } from '../../main/ipc/contract';
+import { installsAs, type Computer, type Credential, type Package, type RebootPolicy, type TaskAction, type Transport } from '../../main/ipc/contract';
 import type { LogonRow } from './LogonStep';
 import type { ActionWords } from './taskWords';
 
@@ -48,7 +48,7 @@ export function draftProblem(step: number, c: DraftContext): string | null {
     if (stale.length) return `The password of ${stale.length} computer(s)' credentials was not kept. Set their credentials again.`;
   }
   if (step === 2 && !c.pkg) return c.packages.length ? `Choose the package to ${c.words.summary}.` : 'There is no package yet: Create Package… from an .msi.';
-  if (step === 2 && runAs === 'admin' && c.draft.transport !== 'smb') {
+  if (step === 2 && installsAs(runAs, c.draft.transport) === 'admin') {
     const hashOnly = new Set(c.credentials.filter((x) => x.keeps === 'nt-hash').map((x) => x.id));
     const n = rows.filter((r) => r.credentialId !== null && hashOnly.has(r.credentialId)).length;
     if (n) return `${n} computer(s) use credentials that keep only the NT hash: they can install as SYSTEM, not as the administrator account. Choose "SYSTEM", or set their credentials again with "Keep only the NT hash" cleared.`;

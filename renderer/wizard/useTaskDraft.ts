@@ -1,7 +1,7 @@
 // The New Installation Task wizard's state: the step, the draft (kept while the wizard is open, so
 // Back loses nothing), Test's results, what keeps a step from continuing, and Finish.
 import { useMemo, useState } from 'react';
-import type { CredentialCheck, IpcError, Package } from '../../main/ipc/contract';
+import { installsAs, type CredentialCheck, type IpcError, type Package } from '../../main/ipc/contract';
 import { openTask, reloadTasks, request } from '../state/actions';
 import { useConsole } from '../state/store';
 import { draftProblem, type TaskDraft } from './draftProblem';
@@ -85,7 +85,7 @@ function createTask(draft: TaskDraft, packageId: number, defaultName: string) {
     name: draft.name.trim() || defaultName,
     packageId,
     scheduledAt: draft.when === 'now' ? null : new Date(draft.at).toISOString(),
-    runAs: draft.transport === 'smb' ? 'system' : draft.runAs,
+    runAs: installsAs(draft.runAs, draft.transport),
     action: draft.action,
     transport: draft.transport,
     // The policy applies to installs and repairs (msiexec's 3010); an uninstall's restart is the admin's call.

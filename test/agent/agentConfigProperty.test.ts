@@ -20,29 +20,11 @@ import { openDatabase } from '../../main/store/database.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools } from '../support/wine.js';
-import { AGENT_EXE, buildProductMsi, placeAgent, runServiceToStop, startTestConsole } from './agentHarness.js';
+import { AGENT_EXE, buildConfigPropertyMsi, placeAgent, runServiceToStop, startTestConsole } from './agentHarness.js';
 import { sha256File } from './msiFixtures.js';
 
 const HELLO = 'installed with its configuration\r\n';
 
-/** A product that records [CONFIGFILE] in HKLM\Software\PushInstallTest\<variant> (ConfigFile) and
- * copies the file it names into its install folder as cfg-seen.xml. */
-function buildConfigPropertyMsi(dir: string, variant: string): string {
-  return buildProductMsi(dir, variant, {
-    hello: HELLO,
-    property: 'CONFIGFILE',
-    registryName: 'ConfigFile',
-    extraProductXml: `
-    <CustomAction Id="SetCmd" Property="CMDEXE" Value="[System64Folder]cmd.exe" />
-    <CustomAction Id="ReadConfig" Property="CMDEXE"
-                  ExeCommand="/c copy /y &quot;[CONFIGFILE]&quot; &quot;[INSTALLDIR]cfg-seen.xml&quot;"
-                  Execute="deferred" Impersonate="no" Return="check" />
-    <InstallExecuteSequence>
-      <Custom Action="SetCmd" Before="InstallInitialize">NOT Installed</Custom>
-      <Custom Action="ReadConfig" After="InstallFiles">NOT Installed</Custom>
-    </InstallExecuteSequence>`,
-  });
-}
 
 test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its work folder under Wine', { timeout: 300_000 }, async (t) => {
   requireTools(['wine', 'wineserver', 'wineboot', 'wixl']);
@@ -89,7 +71,7 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
 
   await t.test('CONFIGFILE gets C:\\windows\\Temp\\PushInstall-<run>\\cfg.xml, and the MSI reads the file there', async () => {
     const variant = `cfgprop${crypto.randomBytes(3).toString('hex')}`;
-    const msiFile = buildConfigPropertyMsi(work, variant);
+    const msiFile = buildConfigPropertyMsi(work, variant, HELLO);
     const pkg = await packages.create({ name: 'Config via property', msiPath: msiFile, configPath: cfgXml, configProperty: 'CONFIGFILE', parameters: 'REBOOT=ReallySuppress', runAs: 'system' });
     assert.equal(pkg.parameters, 'REBOOT=ReallySuppress CONFIGFILE="%PUSHINSTALL_DIR%\\cfg.xml"', 'the console sends the placeholder, not a bare name');
 
@@ -122,7 +104,7 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
 
   await t.test('a configuration file name with a space, and the placeholder in any case, still reach the MSI as a full path', async () => {
     const variant = `cfgprop${crypto.randomBytes(3).toString('hex')}`;
-    const msiFile = buildConfigPropertyMsi(work, variant);
+    const msiFile = buildConfigPropertyMsi(work, variant, HELLO);
     const pkg = await packages.create({ name: 'Config with a space', msiPath: msiFile, configPath: cfgXml, configFileName: 'Endpoint Config.xml', configProperty: 'CONFIGFILE', parameters: 'NOTE=%pushinstall_dir%', runAs: 'system' });
     assert.equal(pkg.parameters, 'NOTE=%pushinstall_dir% CONFIGFILE="%PUSHINSTALL_DIR%\\Endpoint Config.xml"');
     const r = await push(filesOf(pkg.id), pkg.parameters);
@@ -136,7 +118,7 @@ test('config through an MSI property: the agent expands %PUSHINSTALL_DIR% to its
 
   await t.test('parameters longer than 8 KiB once expanded: 16, reported, nothing downloaded or installed', async () => {
     const variant = `cfgprop${crypto.randomBytes(3).toString('hex')}`;
-    const msiFile = buildConfigPropertyMsi(work, variant);
+    const msiFile = buildConfigPropertyMsi(work, variant, HELLO);
     const pkg = await packages.create({ name: 'Too long', msiPath: msiFile, configPath: cfgXml, configProperty: 'CONFIGFILE', parameters: '', runAs: 'system' });
     // 6 800 characters as sent (under the agent's 8 KiB); 400 × the ~40-character work folder expanded.
     const parameters = `${pkg.parameters} X="${'%PUSHINSTALL_DIR%'.repeat(400)}"`;

@@ -63,6 +63,26 @@ export function buildProductMsi(dir: string, variant: string, o: ProductMsiOptio
   return out;
 }
 
+/** A product that records [CONFIGFILE] in HKLM\Software\PushInstallTest\<variant> (ConfigFile) and,
+ * in a deferred custom action that fails the install if the file is missing, copies the file it
+ * names into its install folder as cfg-seen.xml. */
+export function buildConfigPropertyMsi(dir: string, variant: string, hello: string): string {
+  return buildProductMsi(dir, variant, {
+    hello,
+    property: 'CONFIGFILE',
+    registryName: 'ConfigFile',
+    extraProductXml: `
+    <CustomAction Id="SetCmd" Property="CMDEXE" Value="[System64Folder]cmd.exe" />
+    <CustomAction Id="ReadConfig" Property="CMDEXE"
+                  ExeCommand="/c copy /y &quot;[CONFIGFILE]&quot; &quot;[INSTALLDIR]cfg-seen.xml&quot;"
+                  Execute="deferred" Impersonate="no" Return="check" />
+    <InstallExecuteSequence>
+      <Custom Action="SetCmd" Before="InstallInitialize">NOT Installed</Custom>
+      <Custom Action="ReadConfig" After="InstallFiles">NOT Installed</Custom>
+    </InstallExecuteSequence>`,
+  });
+}
+
 export interface PlacedAgent {
   readonly run: string;
   readonly dirWin: string;

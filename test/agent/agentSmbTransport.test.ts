@@ -21,7 +21,7 @@ import { REPO_ROOT } from '../support/childProcess.js';
 import { prng } from '../support/prng.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { createWinePrefix, requireTools, type WinePrefix } from '../support/wine.js';
-import { AGENT_EXE, buildProductMsi, placeLocalPackage, placeTransportAgent, runServiceToStop, type LocalPackageFile, type TransportAgent } from './agentHarness.js';
+import { AGENT_EXE, buildConfigPropertyMsi, placeLocalPackage, placeTransportAgent, runServiceToStop, type LocalPackageFile, type TransportAgent } from './agentHarness.js';
 
 const HELLO = 'installed from the package beside the agent\r\n';
 const SILENT_HOST = '127.0.196.1';
@@ -94,38 +94,19 @@ function jobCorpus(): Buffer[] {
 
 // ---- MSIs, the run of one case ---------------------------------------------------------------------
 
-/** A product that records [CONFIGFILE] in HKLM\Software\PushInstallTest\<variant> (ConfigFile) and,
- * in a deferred custom action that fails the install if the file is missing, copies the file it
- * names into its install folder as cfg-seen.xml. */
-function buildConfigMsi(dir: string, variant: string): string {
-  return buildProductMsi(dir, variant, {
-    hello: HELLO,
-    property: 'CONFIGFILE',
-    registryName: 'ConfigFile',
-    extraProductXml: `
-    <CustomAction Id="SetCmd" Property="CMDEXE" Value="[System64Folder]cmd.exe" />
-    <CustomAction Id="ReadConfig" Property="CMDEXE"
-                  ExeCommand="/c copy /y &quot;[CONFIGFILE]&quot; &quot;[INSTALLDIR]cfg-seen.xml&quot;"
-                  Execute="deferred" Impersonate="no" Return="check" />
-    <InstallExecuteSequence>
-      <Custom Action="SetCmd" Before="InstallInitialize">NOT Installed</Custom>
-      <Custom Action="ReadConfig" After="InstallFiles">NOT Installed</Custom>
-    </InstallExecuteSequence>`,
-  });
-}
 
 const fileInfo = (file: string) => {
   const data = fs.readFileSync(file);
   return { size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
 };
 
-/** A port on SILENT_HOST with nothing listening (bound, then closed). */
-async function silentPort(): Promise<number> {
+/** A callback the agent cannot reach: a port on SILENT_HOST with nothing listening (bound, then closed), any fingerprint and token. */
+async function unreachableCallback() {
   const s = net.createServer();
   await new Promise<void>((resolve) => s.listen(0, SILENT_HOST, resolve));
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+  return { console: { host: SILENT_HOST, port }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,7 +132,7 @@ test('the agent without a callback port under Wine: transport=smb and transport=
   /** A new product (its own variant) with cfg.xml, as the console would push it. */
   const newPackage = () => {
     const variant = `smb${++n}${crypto.randomBytes(3).toString('hex')}`;
-    const msi = buildConfigMsi(work, variant);
+    const msi = buildConfigPropertyMsi(work, variant, HELLO);
     const files: LocalPackageFile[] = [{ name: 'product.msi', path: msi, role: 'msi' }, { name: 'cfg.xml', path: cfgXml, role: 'config' }];
     return { variant, msi, files, run: `smb-${n}-${crypto.randomBytes(3).toString('hex')}`, installDir: path.join(wine.driveC, 'Program Files', `PushInstallTest-${variant}`) };
   };
@@ -296,10 +277,9 @@ test('the agent without a callback port under Wine: transport=smb and transport=
 
   await t.test('auto: no console answers, the agent says waiting-for-package, waits out a half-written manifest, and installs the package that arrives over SMB', async () => {
     const p = newPackage();
-    const port = await silentPort();
     const agent = placeTransportAgent(wine, {
       run: p.run, transport: 'auto', packageId: 'smb', msi: fileInfo(p.msi),
-      callback: { console: { host: SILENT_HOST, port }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+      callback: await unreachableCallback(),
     });
     const stopped = runServiceToStop(wine, agent, 120_000);
     const deadline = Date.now() + 60_000;
@@ -336,7 +316,7 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     const p = newPackage();
     const agent = placeTransportAgent(wine, {
       run: p.run, transport: 'auto', packageId: 'smb', msi: fileInfo(p.msi),
-      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+      callback: await unreachableCallback(),
     });
     placeLocalPackage(agent, { files: p.files, parameters });
     const r = await runServiceToStop(wine, agent);
@@ -353,7 +333,7 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     const p = newPackage();
     const agent = placeTransportAgent(wine, {
       run: p.run, transport: 'auto', packageId: 'smb', msi: fileInfo(p.msi),
-      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+      callback: await unreachableCallback(),
     });
     const stopped = runServiceToStop(wine, agent, 120_000);
     const deadline = Date.now() + 60_000;
@@ -375,10 +355,9 @@ test('the agent without a callback port under Wine: transport=smb and transport=
 
   await t.test('auto: nothing arrives within wait=3 -> 11, no result file', async () => {
     const p = newPackage();
-    const port = await silentPort();
     const agent = placeTransportAgent(wine, {
       run: p.run, transport: 'auto', waitSeconds: 3, packageId: 'smb', msi: fileInfo(p.msi),
-      callback: { console: { host: SILENT_HOST, port }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+      callback: await unreachableCallback(),
     });
     const r = await runServiceToStop(wine, agent);
     const log = agent.log();
@@ -396,7 +375,7 @@ test('the agent without a callback port under Wine: transport=smb and transport=
     const p = newPackage();
     const agent = placeTransportAgent(wine, {
       run: p.run, transport: 'auto', waitSeconds: 3, packageId: 'smb', msi: fileInfo(p.msi),
-      callback: { console: { host: SILENT_HOST, port: await silentPort() }, fingerprint: crypto.randomBytes(32).toString('hex'), token: crypto.randomBytes(24).toString('base64url') },
+      callback: await unreachableCallback(),
     });
     const stopped = runServiceToStop(wine, agent, 120_000);
     const deadline = Date.now() + 60_000;

@@ -2,6 +2,7 @@
 // retry failed and redeploy on a whole task (the engine does the work).
 import { ConsoleError } from '../../ipc/errors.js';
 import { hashOnlyRefusal, qualifiedUser } from '../../engine/credentials.js';
+import { installsAs } from '../../ipc/contract.js';
 import { pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
 
 export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> {
@@ -14,7 +15,7 @@ export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> 
       const missing = targets.filter((t) => !byId.has(t.computerId));
       if (missing.length) throw new ConsoleError('invalid-computer', `${missing.length} selected computer(s) no longer exist.`, 'Refresh the Computers tab and select again.');
       // The SMB transport installs as SYSTEM: an NT hash is enough for it.
-      if (runAs === 'admin' && transport !== 'smb') {
+      if (installsAs(runAs, transport) === 'admin') {
         const hashOnly = deps.vault.list().filter((c) => c.keeps === 'nt-hash' && targets.some((t) => t.credentialId === c.id));
         if (hashOnly.length) {
           const refusal = hashOnlyRefusal(hashOnly.map(qualifiedUser));

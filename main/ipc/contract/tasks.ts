@@ -29,6 +29,11 @@ export const RebootPolicySchema = z
   .strict();
 export type RebootPolicy = z.infer<typeof RebootPolicySchema>;
 
+/** Who msiexec runs as: the SMB transport always installs as SYSTEM (the account's password never travels in a file). */
+export function installsAs(runAs: 'admin' | 'system' | undefined, transport: Transport | undefined): 'admin' | 'system' {
+  return transport === 'smb' ? 'system' : (runAs ?? 'admin');
+}
+
 export const TaskStatusSchema = z.enum(['pending', 'running', 'finished', 'cancelled']);
 
 export const TaskSummarySchema = z.object({
