@@ -2,8 +2,7 @@
 // ADMIN$\\PushInstall, the agent and the files it may leave beside itself, and the agent's
 // service. Cleanup always runs after a push, and again from Remove Leftovers and crash recovery
 // (docs/crash-recovery.md) with only the record of what may be there.
-import { SmbStatusError } from '../smb/errors.js';
-import { Status } from '../smb/ntstatus.js';
+import { isNotThere } from '../smb/errors.js';
 import { SmbTree } from '../smb/tree.js';
 import type { Handle } from '../rpc/scmr.js';
 import { stopAndDelete } from '../rpc/serviceLifecycle.js';
@@ -28,8 +27,6 @@ export interface CleanupHooks {
   /** Called whenever what is on the target changes, so a crash leaves a true record. */
   remote(leftovers: Leftovers, serviceName: string | null): void;
 }
-
-const isStatus = (error: unknown, ...statuses: number[]) => error instanceof SmbStatusError && statuses.includes(error.status);
 
 export interface RemotePaths {
   readonly dir: string;
@@ -143,7 +140,7 @@ async function deleteIfThere(admin: SmbTree, path: string, directory: boolean): 
   try {
     await (directory ? admin.delete(path, { directory: true }) : admin.delete(path));
   } catch (error) {
-    if (!isStatus(error, Status.OBJECT_NAME_NOT_FOUND, Status.OBJECT_PATH_NOT_FOUND)) throw error;
+    if (!isNotThere(error)) throw error;
   }
 }
 

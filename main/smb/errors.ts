@@ -1,7 +1,7 @@
 // The SMB layer's errors. Each is a ConsoleError, so it already carries the
 // class, code and advice the UI shows; the engine adds the host and the step.
 import { ConsoleError } from '../ipc/errors.js';
-import { statusMeaning, statusName } from './ntstatus.js';
+import { Status, statusMeaning, statusName } from './ntstatus.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
 
 /** The server answered a request with a failure NTSTATUS. */
@@ -19,6 +19,11 @@ export class SmbStatusError extends ConsoleError {
 }
 
 /** TCP-level failures: refused, silent, reset, closed. */
+/** The file or its folder is not there (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND): a delete already done, a file not written yet. */
+export function isNotThere(error: unknown): boolean {
+  return error instanceof SmbStatusError && (error.status === Status.OBJECT_NAME_NOT_FOUND || error.status === Status.OBJECT_PATH_NOT_FOUND);
+}
+
 export class SmbTransportError extends ConsoleError {
   constructor(errorClass: 'offline' | 'port-blocked' | 'name-not-resolved' | 'connection-lost' | 'timeout', message: string, advice: string, code: string | null = null) {
     super(errorClass, message, advice, code);

@@ -16,7 +16,7 @@ import {
   encodeSetInfoRequest, fileDispositionInformation,
 } from './codec/info.js';
 import type { Response } from './connection.js';
-import { SmbProtocolError, SmbStatusError } from './errors.js';
+import { isNotThere, SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
 import type { SmbSession } from './session.js';
 
@@ -180,7 +180,7 @@ export class SmbTree {
     try {
       return await this.readFile(name);
     } catch (error) {
-      if (error instanceof SmbStatusError && (error.status === Status.OBJECT_NAME_NOT_FOUND || error.status === Status.OBJECT_PATH_NOT_FOUND)) return null;
+      if (isNotThere(error)) return null;
       throw error;
     }
   }
