@@ -1,6 +1,23 @@
-// SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP: the DER subset SESSION_SETUP needs. Encoders emit
+// SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP or Kerberos: the DER SESSION_SETUP needs. Encoders emit
 // what a Windows client sends; decoders read the server's NegTokenInit2 (MS-SPNG 2.2.1) from
 // NEGOTIATE and its NegTokenResp from SESSION_SETUP, checking every length before reading.
+
+import {
+  Tag,
+  applicationTag,
+  children,
+  contextTag,
+  decodeOid,
+  encodeOid,
+  expectTlv,
+  fieldsByTag,
+  readTlv,
+  rethrowAs,
+  tlv,
+  unwrap,
+} from './der.js';
+
+export { derLength, encodeOid, tlv } from './der.js';
 
 /** A token that is not the DER RFC 4178 describes. */
 export class SpnegoFormatError extends Error {
@@ -12,6 +29,12 @@ export class SpnegoFormatError extends Error {
 
 export const SPNEGO_OID = '1.3.6.1.5.5.2';
 export const NTLMSSP_OID = '1.3.6.1.4.1.311.2.2.10';
+/** Kerberos 5 (RFC 4121). */
+export const KRB5_OID = '1.2.840.113554.1.2.2';
+/** Kerberos with the 113554 arc cut to 16 bits (48018), which Windows lists first (MS-SPNG 3.1.5.1). */
+export const MS_KRB5_OID = '1.2.840.48018.1.2.2';
+/** NEGOEX (MS-NEGOEX), offered first by Windows 10+ servers. */
+export const NEGOEX_OID = '1.3.6.1.4.1.311.2.2.30';
 
 /** RFC 4178 §4.2.2 negState. */
 export const NegState = {
@@ -22,135 +45,48 @@ export const NegState = {
 } as const;
 
 // ASN.1 tags (X.690 §8): universal, [APPLICATION 0] constructed, and [n] context constructed.
-const TAG_ENUMERATED = 0x0a;
-const TAG_OCTET_STRING = 0x04;
-const TAG_OID = 0x06;
-const TAG_SEQUENCE = 0x30;
-const TAG_APPLICATION_0 = 0x60;
-const context = (n: number): number => 0xa0 + n;
+const TAG_ENUMERATED = Tag.ENUMERATED;
+const TAG_OCTET_STRING = Tag.OCTET_STRING;
+const TAG_OID = Tag.OID;
+const TAG_SEQUENCE = Tag.SEQUENCE;
+const TAG_APPLICATION_0 = applicationTag(0);
+const context = contextTag;
 
 const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
 // ---- DER encoding ----
 
-export function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.of(length);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** DER MechTypeList = SEQUENCE OF MechType: the bytes a mechListMIC covers (RFC 4178 §5). */
+export function encodeMechTypeList(mechs: string[] = [NTLMSSP_OID]): Buffer {
+  return tlv(TAG_SEQUENCE, ...mechs.map(encodeOid));
 }
 
-export function tlv(tag: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([Buffer.of(tag), derLength(body.length), body]);
-}
-
-/** X.690 §8.19: the first two arcs as 40·a + b, then base-128 with continuation bits. */
-export function encodeOid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
-  const [first = 0, second = 0, ...rest] = arcs;
-  const bytes: number[] = [];
-  for (const arc of [first * 40 + second, ...rest]) {
-    const groups: number[] = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift((v & 0x7f) | 0x80);
-    bytes.push(...groups);
-  }
-  return tlv(TAG_OID, Buffer.from(bytes));
-}
-
-/** DER MechTypeList = SEQUENCE OF { NTLMSSP }: the bytes a mechListMIC covers (RFC 4178 §5). */
-export function encodeMechTypeList(): Buffer {
-  return tlv(TAG_SEQUENCE, encodeOid(NTLMSSP_OID));
-}
-
-/** GSS-API InitialContextToken (RFC 2743 §3.1) with NegTokenInit { mechTypes = [NTLMSSP], mechToken }. */
-export function encodeNegTokenInit(mechToken: Buffer): Buffer {
-  const negTokenInit = tlv(TAG_SEQUENCE, tlv(context(0), encodeMechTypeList()), tlv(context(2), tlv(TAG_OCTET_STRING, mechToken)));
+/**
+ * GSS-API InitialContextToken (RFC 2743 §3.1) with NegTokenInit { mechTypes, mechToken }: the
+ * mechToken is the optimistic token for the first mechanism (RFC 4178 §4.2.1). With Kerberos a
+ * Windows client lists [MS_KRB5_OID, KRB5_OID, NTLMSSP_OID] and sends the AP-REQ (MS-SPNG 3.1.5.1).
+ */
+export function encodeNegTokenInit(mechToken: Buffer, mechs: string[] = [NTLMSSP_OID]): Buffer {
+  const negTokenInit = tlv(TAG_SEQUENCE, tlv(context(0), encodeMechTypeList(mechs)), tlv(context(2), tlv(TAG_OCTET_STRING, mechToken)));
   return tlv(TAG_APPLICATION_0, encodeOid(SPNEGO_OID), tlv(context(0), negTokenInit));
 }
 
 /**
- * NegTokenResp { negState?, responseToken, mechListMIC? } (RFC 4178 §4.2.2). negState is optional
+ * NegTokenResp { negState?, responseToken?, mechListMIC? } (RFC 4178 §4.2.2). negState is optional
  * after the target's first reply; Windows clients send accept-incomplete (1) with the AUTHENTICATE.
+ * Without a responseToken it carries only the mechListMIC (Kerberos' last leg, RFC 4178 §5).
  */
-export function encodeNegTokenResp(responseToken: Buffer, mechListMic?: Buffer, negState?: number): Buffer {
+export function encodeNegTokenResp(responseToken: Buffer | undefined, mechListMic?: Buffer, negState?: number): Buffer {
   const fields: Buffer[] = [];
   if (negState !== undefined) fields.push(tlv(context(0), tlv(TAG_ENUMERATED, Buffer.of(negState))));
-  fields.push(tlv(context(2), tlv(TAG_OCTET_STRING, responseToken)));
+  if (responseToken !== undefined) fields.push(tlv(context(2), tlv(TAG_OCTET_STRING, responseToken)));
   if (mechListMic !== undefined) fields.push(tlv(context(3), tlv(TAG_OCTET_STRING, mechListMic)));
   return tlv(context(1), tlv(TAG_SEQUENCE, ...fields));
 }
 
 // ---- DER decoding ----
 
-interface Tlv {
-  tag: number;
-  value: Buffer;
-  end: number;
-}
-
-function readTlv(buf: Buffer, at: number, what: string): Tlv {
-  if (buf.length - at < 2) throw new SpnegoFormatError(`${what}: truncated before its tag and length`);
-  const tag = buf.readUInt8(at);
-  if ((tag & 0x1f) === 0x1f) throw new SpnegoFormatError(`${what}: multi-byte tags are not used by SPNEGO`);
-  const first = buf.readUInt8(at + 1);
-  let pos = at + 2;
-  let length = first;
-  if (first === 0x80) throw new SpnegoFormatError(`${what}: indefinite length is not DER`);
-  if (first > 0x80) {
-    const count = first & 0x7f;
-    if (count > 4) throw new SpnegoFormatError(`${what}: a ${count}-byte length is too large`);
-    if (buf.length - pos < count) throw new SpnegoFormatError(`${what}: truncated inside its length`);
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + buf.readUInt8(pos + i);
-    pos += count;
-  }
-  if (length > buf.length - pos) throw new SpnegoFormatError(`${what}: length ${length} overruns the ${buf.length - pos} bytes left`);
-  return { tag, value: buf.subarray(pos, pos + length), end: pos + length };
-}
-
-function expectTlv(buf: Buffer, at: number, tag: number, what: string): Tlv {
-  const element = readTlv(buf, at, what);
-  if (element.tag !== tag) throw new SpnegoFormatError(`${what}: expected tag 0x${tag.toString(16)}, got 0x${element.tag.toString(16)}`);
-  return element;
-}
-
-/** The elements of a constructed value, which must fill it exactly. */
-function children(value: Buffer, what: string): Tlv[] {
-  const elements: Tlv[] = [];
-  for (let at = 0; at < value.length; ) {
-    const element = readTlv(value, at, what);
-    elements.push(element);
-    at = element.end;
-  }
-  return elements;
-}
-
-/** The single element an explicit [n] tag wraps. */
-function unwrap(element: Tlv, tag: number, what: string): Buffer {
-  const inner = expectTlv(element.value, 0, tag, what);
-  if (inner.end !== element.value.length) throw new SpnegoFormatError(`${what}: trailing bytes after the value`);
-  return inner.value;
-}
-
-function decodeOid(value: Buffer, what: string): string {
-  if (value.length === 0) throw new SpnegoFormatError(`${what}: empty OBJECT IDENTIFIER`);
-  const arcs: number[] = [];
-  let arc = 0;
-  for (let i = 0; i < value.length; i++) {
-    const byte = value.readUInt8(i);
-    if (arc > Number.MAX_SAFE_INTEGER / 128) throw new SpnegoFormatError(`${what}: OID arc too large`);
-    arc = arc * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) {
-      if (arcs.length === 0) arcs.push(arc < 80 ? Math.floor(arc / 40) : 2, arc < 80 ? arc % 40 : arc - 80);
-      else arcs.push(arc);
-      arc = 0;
-    } else if (i === value.length - 1) {
-      throw new SpnegoFormatError(`${what}: OID ends inside an arc`);
-    }
-  }
-  return arcs.join('.');
-}
+const asSpnegoError = (message: string): Error => new SpnegoFormatError(message);
 
 function isRawNtlmssp(buf: Buffer): boolean {
   return buf.length >= NTLMSSP_SIGNATURE.length && buf.subarray(0, NTLMSSP_SIGNATURE.length).equals(NTLMSSP_SIGNATURE);
@@ -158,14 +94,6 @@ function isRawNtlmssp(buf: Buffer): boolean {
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function fieldsByTag(sequence: Buffer, what: string): Map<number, Tlv> {
-  const fields = new Map<number, Tlv>();
-  for (const element of children(sequence, what)) {
-    if (!fields.has(element.tag)) fields.set(element.tag, element);
-  }
-  return fields;
 }
 
 export interface NegTokenInitInfo {
@@ -182,7 +110,10 @@ export interface NegTokenInitInfo {
  * gives no mechanisms; a raw NTLMSSP token is reported as NTLMSSP with itself as mechToken.
  */
 export function decodeNegTokenInit(bytes: Uint8Array): NegTokenInitInfo {
-  const buf = asBuffer(bytes);
+  return rethrowAs(asSpnegoError, () => readNegTokenInit(asBuffer(bytes)));
+}
+
+function readNegTokenInit(buf: Buffer): NegTokenInitInfo {
   if (buf.length === 0) return { mechTypes: [] };
   if (isRawNtlmssp(buf)) return { mechTypes: [NTLMSSP_OID], mechToken: Buffer.from(buf) };
 
@@ -222,7 +153,10 @@ export interface NegTokenRespInfo {
 
 /** The server's NegTokenResp (RFC 4178 §4.2.2), or a raw NTLMSSP token sent unwrapped. */
 export function decodeNegTokenResp(bytes: Uint8Array): NegTokenRespInfo {
-  const buf = asBuffer(bytes);
+  return rethrowAs(asSpnegoError, () => readNegTokenResp(asBuffer(bytes)));
+}
+
+function readNegTokenResp(buf: Buffer): NegTokenRespInfo {
   if (isRawNtlmssp(buf)) return { responseToken: Buffer.from(buf) };
   const resp = expectTlv(buf, 0, context(1), 'NegTokenResp');
   const fields = fieldsByTag(unwrap(resp, TAG_SEQUENCE, 'NegTokenResp'), 'NegTokenResp');
