@@ -16,7 +16,7 @@
 // winbindd's side only), and without winbindd every session setup ends in
 // NT_STATUS_INTERNAL_ERROR. So the fixture needs root (samba's AD DC needs it anyway).
 // Samba missing is an error, never a skip.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -563,6 +563,10 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
   const m = ADDRESS_BLOCK.exec(address);
   if (m === null || Number(m[1]) < 1 || Number(m[1]) > 254) throw new Error(`startSambaAdDc: address must be in 127.0.204.0/24 (docs/TESTING.md §6), got ${JSON.stringify(address)}`);
 
+  // The readiness check below asks whether the ports accept: another listener there would fool it.
+  for (const port of [88, 445, 389]) {
+    if (await tcpAccepts(address, port, 500)) throw new Error(`startSambaAdDc: something already listens on ${address}:${port} (another DC on this address?)`);
+  }
   const template = await provisionTemplate();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-addc-'));
   fs.chmodSync(dir, 0o755);
@@ -616,7 +620,6 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
   let finalLogFiles: string | null = null;
   const logs = () => `--- samba output ---\n${output}${finalLogFiles ?? readLogFiles()}`;
 
-  let child: ChildProcess | null = null;
   let rootPid = 0;
   let exitInfo: string | null = null;
   let exited: Promise<void> = Promise.resolve();
@@ -698,7 +701,6 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
       ]),
     };
     const spawned = spawn(python, ['-c', REAPER_SCRIPT, ...sambaArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir });
-    child = spawned;
     exited = new Promise<void>((resolve) => {
       spawned.on('exit', (code, sig) => {
         exitInfo = sig ? `signal ${sig}` : `code ${code}`;
@@ -745,7 +747,6 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
     await stop().catch(() => undefined);
     throw error;
   }
-  void child;
 
   const svcctlSocketPath = options.svcctlSocket === true ? path.join(dir, 'ncalrpc', 'np', 'svcctl') : null;
   if (svcctlSocketPath !== null) fs.mkdirSync(path.dirname(svcctlSocketPath), { recursive: true, mode: 0o700 });
