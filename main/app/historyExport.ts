@@ -11,7 +11,7 @@ export const REDACTED = '********';
 
 const CSV_COLUMNS = [
   'Computer', 'Address', 'State', 'Outcome', 'Error class', 'Error code', 'Message', 'Advice', 'Exit code',
-  'Reboot required', 'Attempts', 'Started', 'Finished', 'Duration (s)', 'Leftovers', 'Transport', 'Restart', 'Restart at', 'Restart detail',
+  'Reboot required', 'Attempts', 'Started', 'Finished', 'Duration (s)', 'Leftovers', 'Transport', 'Logon', 'Restart', 'Restart at', 'Restart detail',
 ] as const;
 
 /** RFC 4180 quoting, and a leading quote mark on cells a spreadsheet would run as a formula. */
@@ -57,7 +57,7 @@ export function exportCsv(deps: ExportDeps, taskId: number): { fileName: string;
     scrub(
       [
         t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
-        t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers, t.transport, t.restart_state, t.restart_at, t.restart_detail,
+        t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers, t.transport, t.auth_mechanism, t.restart_state, t.restart_at, t.restart_detail,
       ].map(csvCell).join(','),
       deps.targetSecrets?.(t.id) ?? [],
     ),

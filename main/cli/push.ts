@@ -18,6 +18,7 @@ import { checkLapsConnection, MemoryVault, type LapsConnection } from '../engine
 import { openKeychainVault } from '../engine/keychainVault.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { AGENT_TRANSPORTS, type AgentTransport } from '../server/agentProtocol.js';
+import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs, type AuthSettings } from './authArgs.js';
 
 /** The LAPS options push and diagnose share (instead of --user/--password-env). */
 export const LAPS_USAGE = `--laps --ldap ldap[s]://HOST[:PORT] --base-dn DN --ldap-user USER --ldap-password-env VAR [--ldap-ca FILE] [--ldap-starttls]`;
@@ -73,7 +74,7 @@ export function parseLapsArgs(values: LapsValues): LapsArgs | string | null {
 export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml] [--params "K=V …"] (--user USER --password-env VAR | --credential ID | ${LAPS_USAGE})
        [--as user|system] [--action install|uninstall|repair] [--transport auto|callback|smb]
        [--reboot none|when-idle|ask|now [--reboot-grace MIN] [--reboot-force-after MIN] [--reboot-message TEXT]]
-       [--concurrency N] [--callback ADDRESS] [--port 2224] [--json]
+       [--concurrency N] [--callback ADDRESS] [--port 2224] ${AUTH_USAGE} [--json]
       Installs the .msi on each computer now (--action uninstall: removes its product, msiexec /x;
       repair: msiexec /fvomus; the .msi is sent and verified either way, it names the product): copies the agent over SMB, starts it as a service,
       serves the package on --port (the agent calls back to ADDRESS, default the console's
@@ -87,10 +88,14 @@ export const PUSH_USAGE = `  push <host[:port]>… --msi FILE [--config FILE.xml
       --reboot-grace minutes and forces it after --reboot-force-after (default 60); when-idle restarts
       at once when nobody is logged on, else asks. pushctl then follows each restart until the
       computer is back (or not back within 30 min) and removes the agent afterwards.
+      --auth negotiate (default) logs on with Kerberos to a computer named by DNS name when the
+      account is a domain account (user@domain.fqdn, DOMAIN\\user), else with NTLMv2; kerberos-only
+      never sends NTLM; ntlm-only never tries Kerberos. --kdc names the domain controllers
+      (default: the saved setting, else DNS SRV); --realm maps a NetBIOS domain to its realm.
       --credential ID uses credentials the console remembered in the OS keychain (their id in
       the data folder's database); a --password-env password is used for this run only.
 ${LAPS_HELP}      Exit code 0 only when every computer succeeded; --json gives each computer's outcome,
-      class, code, steps and, with --laps, lapsAttribute and lapsAccount (never a password).
+      class, code, steps, authMechanism (kerberos or ntlm) and, with --laps, lapsAttribute and lapsAccount (never a password).
 `;
 
 /** One target of `pushctl push --json` (tests read it as this type). */
@@ -110,6 +115,8 @@ export interface JsonTarget {
   lapsAccount: string | null;
   /** Which transport carried the package and the result (callback, smb); null when the agent never ran. */
   transport: 'callback' | 'smb' | null;
+  /** Which mechanism logged on: kerberos or ntlm; null when no logon succeeded. */
+  authMechanism: 'kerberos' | 'ntlm' | null;
   /** What became of the restart (--reboot): not-needed, scheduled, restarted, not-back, not-restarted, refused, cancelled, left-to-msiexec. */
   restart: string;
   restartDetail: string | null;
@@ -133,6 +140,8 @@ interface PushArgs {
   readonly action: 'install' | 'uninstall' | 'repair';
   readonly transport: AgentTransport;
   readonly reboot: RebootPolicy | null;
+  /** --auth, --kdc, --realm over the saved Authentication settings. */
+  readonly auth: AuthSettings;
   readonly concurrency?: number;
   readonly callback?: string;
   readonly port?: number;
@@ -163,6 +172,7 @@ function parsePushArgs(args: string[]): PushArgs | string {
       port: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...LAPS_OPTIONS,
+      ...AUTH_OPTIONS,
     },
   });
   if (positionals.length === 0) return 'name at least one computer';
@@ -199,8 +209,10 @@ function parsePushArgs(args: string[]): PushArgs | string {
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return '--concurrency must be 1..200';
   const port = values.port !== undefined ? Number(values.port) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return '--port must be 0..65535';
+  const auth = parseAuthArgs(values);
+  if (typeof auth === 'string') return auth;
   return {
-    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, transport, json: values.json,
+    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, transport, json: values.json, auth,
     reboot: reboot.data.policy === 'none' ? null : reboot.data,
     ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}), ...(laps ? { laps } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
@@ -224,6 +236,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
     ...stored,
     ...(a.concurrency !== undefined ? { maxConcurrentPushes: a.concurrency } : {}),
     ...(a.callback !== undefined ? { callbackAddress: a.callback } : {}),
+    ...a.auth,
   };
   const events = createEventBus();
   // The keychain only when a remembered credential is asked for; a --password-env one stays in memory.
@@ -254,7 +267,7 @@ export async function runPush(args: string[], dataDir: string, out: NodeJS.Writa
       a.storedId ??
       (a.laps
         ? runtime.vault.putLaps(`pushctl LAPS ${a.laps.connection.url}`, a.laps.connection, a.laps.bindDn, a.laps.password, { remember: false })
-        : runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: a.as === 'system' || a.transport === 'smb' ? 'nt-hash' : 'password' }));
+        : runtime.vault.put(`pushctl ${a.user}`, a.user!, a.password!, { remember: false, keep: (a.as === 'system' || a.transport === 'smb') && settings.authentication === 'ntlm-only' ? 'nt-hash' : 'password' }));
     const targets = a.hosts.map((t) => ({ computerName: t.spec, address: t.host, port: t.port, credentialId }));
     const names = new Map<number, string>();
     if (!a.json) {
@@ -311,6 +324,7 @@ function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
     lapsAttribute: t.laps_attribute,
     lapsAccount: t.laps_account,
     transport: t.transport,
+    authMechanism: t.auth_mechanism,
     restart: t.restart_state ?? 'not-needed',
     restartDetail: t.restart_detail,
     steps: tasks.log(t.id).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })),

@@ -14,11 +14,15 @@ import type { LapsFound } from '../ipc/contract.js';
 import { toIpcError } from '../ipc/errors.js';
 import { LAPS_OPTIONS, LAPS_USAGE, parseLapsArgs, PUSH_USAGE, runPush, type LapsArgs } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
+import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs } from './authArgs.js';
+import { KerberosLogon } from '../smb/auth/kerberos/logon.js';
+import { kerberosSettings } from '../engine/kerberosLogons.js';
+import { registerSecret } from '../smb/auth/secretRegistry.js';
 
 const USAGE = `usage: pushctl [--data DIR] <command> … [--data DIR]
 
 commands:
-  diagnose <host[:port]>… [--user USER --password-env VAR | ${LAPS_USAGE}] [--json]
+  diagnose <host[:port]>… [--user USER --password-env VAR | ${LAPS_USAGE}] ${AUTH_USAGE} [--json]
       Checks each computer without installing: reachable on TCP 445, SMB dialect, signing,
       encryption, names, OS version; with --user, authentication, whether ADMIN$ is writable and
       whether the Service Control Manager lets the account create services.
@@ -47,11 +51,12 @@ function line(report: CliReport): string {
   }
   if (report.authentication !== 'not-checked') {
     out.push(
-      `  authentication ${report.authentication}` +
+      `  authentication ${report.authentication}${report.authMechanism ? ` with ${report.authMechanism === 'kerberos' ? 'Kerberos' : 'NTLMv2'}` : ''}` +
         (report.adminShareWritable === null ? '' : `; ADMIN$ ${report.adminShareWritable ? 'writable' : 'NOT writable'}`) +
         (report.scmAccess === null ? '' : `; Service Control Manager ${report.scmAccess ? 'may create services' : 'NOT available'}`),
     );
   }
+  if (report.kerberosFallback) out.push(`  Kerberos not used (NTLM instead): ${report.kerberosFallback}`);
   if (report.laps) out.push(`  LAPS ${report.laps.attribute}, account .\\${report.laps.account}${report.laps.expired ? ' (EXPIRED: it may be stale)' : ''}, found ${report.laps.lookedUp}`);
   out.push('  callback to the console (TCP 2224): untestable until an agent runs on the computer');
   for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
@@ -63,7 +68,7 @@ async function runDiagnose(args: string[], dataDir: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { user: { type: 'string' }, 'password-env': { type: 'string' }, json: { type: 'boolean', default: false }, ...LAPS_OPTIONS },
+    options: { user: { type: 'string' }, 'password-env': { type: 'string' }, json: { type: 'boolean', default: false }, ...LAPS_OPTIONS, ...AUTH_OPTIONS },
   });
   if (positionals.length === 0) {
     process.stderr.write(USAGE);
@@ -74,6 +79,12 @@ async function runDiagnose(args: string[], dataDir: string): Promise<number> {
     process.stderr.write(`pushctl: ${typeof laps === 'string' ? laps : '--laps reads each computer\'s own password: give it instead of --user'}\n`);
     return 2;
   }
+  const auth = parseAuthArgs(values);
+  if (typeof auth === 'string') {
+    process.stderr.write(`pushctl: ${auth}\n`);
+    return 2;
+  }
+  const settings = { ...createSettingsStore(createConfSettingsBackend(dataDir)).get(), ...auth };
   let credentials: SmbCredentials | undefined;
   if (values.user !== undefined) {
     const variable = values['password-env'];
@@ -86,15 +97,16 @@ async function runDiagnose(args: string[], dataDir: string): Promise<number> {
       process.stderr.write(`pushctl: the environment variable ${variable} is not set\n`);
       return 2;
     }
-    credentials = { user: values.user, password };
+    registerSecret(password);
+    const user = values.user;
+    credentials = { user, password, ...(settings.authentication !== 'ntlm-only' ? { kerberos: new KerberosLogon(user, () => password, kerberosSettings(settings)) } : {}) };
   }
-  const settings = createSettingsStore(createConfSettingsBackend(dataDir)).get();
   const connectTimeoutMs = settings.connectTimeoutSeconds * 1000;
   const reports = await Promise.all(
     positionals.map((spec) =>
       laps
         ? diagnoseWithLaps(spec, laps, connectTimeoutMs, settings.encryptWhenSupported)
-        : diagnose(parseTarget(spec), { ...(credentials ? { credentials } : {}), connectTimeoutMs, encryptWhenSupported: settings.encryptWhenSupported }),
+        : diagnose(parseTarget(spec), { ...(credentials ? { credentials } : {}), connectTimeoutMs, encryptWhenSupported: settings.encryptWhenSupported, auth: settings.authentication }),
     ),
   );
   if (values.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');

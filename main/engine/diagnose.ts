@@ -6,13 +6,15 @@ import { ConsoleError, toIpcError } from '../ipc/errors.js';
 import type { IpcError } from '../ipc/contract.js';
 import { SmbConnection } from '../smb/connection.js';
 import { getHostInfo, type HostInfo } from '../smb/hostInfo.js';
-import { SmbSession, type SmbCredentials } from '../smb/session.js';
+import { SmbSession, type AuthMechanism, type AuthPolicy, type SmbCredentials } from '../smb/session.js';
 import { SmbTree } from '../smb/tree.js';
 import { ScmrClient } from '../rpc/scmr.js';
 import { checkScmAccess } from '../rpc/serviceLifecycle.js';
 
 export interface DiagnoseTarget {
   readonly host: string;
+  /** The computer's name when it is listed by one and connected to by address (the Kerberos SPN's name). */
+  readonly logonName?: string;
   readonly port: number;
 }
 
@@ -20,6 +22,8 @@ export interface DiagnoseOptions {
   readonly credentials?: SmbCredentials;
   readonly connectTimeoutMs: number;
   readonly encryptWhenSupported: boolean;
+  /** Which mechanisms the logon may use; default negotiate. */
+  readonly auth?: AuthPolicy;
 }
 
 export interface DiagnoseReport {
@@ -35,6 +39,10 @@ export interface DiagnoseReport {
   dnsName: string | null;
   osVersion: string | null;
   authentication: 'ok' | 'failed' | 'not-checked';
+  /** Which mechanism logged on (kerberos, ntlm); null when none did. */
+  authMechanism: AuthMechanism | null;
+  /** Why negotiate did not use Kerberos where it tried it (it fell back to NTLM). */
+  kerberosFallback: string | null;
   adminShareWritable: boolean | null;
   /** OpenSCManager with SC_MANAGER_CREATE_SERVICE over \pipe\svcctl: what the push needs next. */
   scmAccess: boolean | null;
@@ -96,6 +104,8 @@ function emptyReport(target: DiagnoseTarget): DiagnoseReport {
     dnsName: null,
     osVersion: null,
     authentication: 'not-checked',
+    authMechanism: null,
+    kerberosFallback: null,
     adminShareWritable: null,
     scmAccess: null,
     callback: 'untestable-until-an-agent-runs',
@@ -109,8 +119,10 @@ async function checkWithCredentials(target: DiagnoseTarget, options: DiagnoseOpt
   let connection: SmbConnection | null = null;
   try {
     connection = await SmbConnection.connect({ host: target.host, port: target.port, connectTimeoutMs: options.connectTimeoutMs });
-    const session = await SmbSession.setup(connection, credentials, { targetHost: target.host, encryptWhenSupported: options.encryptWhenSupported });
+    const session = await SmbSession.setup(connection, credentials, { targetHost: target.logonName ?? target.host, encryptWhenSupported: options.encryptWhenSupported, ...(options.auth ? { auth: options.auth } : {}) });
     report.authentication = 'ok';
+    report.authMechanism = session.mechanism;
+    report.kerberosFallback = session.fallback;
     report.sessionEncrypted = session.encrypted;
     try {
       await probeAdminShare(session, target.host);

@@ -12,7 +12,8 @@ import type { CopyStats } from './packageCopies.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetRecord } from '../store/tasksRepo.js';
 import type { SmbCredentials } from '../smb/session.js';
-import { qualifiedUser, type InstallCredential } from './credentials.js';
+import { type InstallCredential } from './credentials.js';
+import { KerberosLogons } from './kerberosLogons.js';
 import { lapsLogon } from './lapsLogon.js';
 import { lapsScope, TargetLapsSecrets } from './lapsSecrets.js';
 import { registerScopedSecret } from '../smb/auth/secretRegistry.js';
@@ -40,6 +41,8 @@ export class PushEngine {
   private readonly queue: TargetQueue;
   private readonly completion: TaskCompletion;
   private readonly turns: TargetTurns;
+  /** Each credential's Kerberos tickets, per task (kerberosLogons.ts). */
+  private readonly kerberos: KerberosLogons;
   private readonly cleaner: LeftoverCleaner;
   private readonly restarts: EngineRestarts;
   private readonly lapsSecrets = new TargetLapsSecrets();
@@ -71,15 +74,16 @@ export class PushEngine {
       },
     });
     this.completion = new TaskCompletion(o.tasks, this.journal, (taskId) => this.queue.runsTask(taskId));
-    this.restarts = new EngineRestarts({ o, journal: this.journal, timers: this.timers, now: () => this.now.getTime(), clean: (targetId) => this.removeLeftovers(targetId) });
-    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now, this.lapsSecrets, this.restarts.follower);
+    this.kerberos = new KerberosLogons(o.vault, () => o.settings());
+    this.restarts = new EngineRestarts({ o, journal: this.journal, timers: this.timers, now: () => this.now.getTime(), clean: (targetId) => this.removeLeftovers(targetId), kerberos: this.kerberos });
+    this.turns = new TargetTurns(o, this.journal, new PackageFiles(o.agentPath), this.queue, this.completion, this.timers, () => this.now, this.lapsSecrets, this.restarts.follower, this.kerberos);
     this.cleaner = new LeftoverCleaner({
       tasks: o.tasks,
       journal: this.journal,
       isRunning: (id) => this.queue.isRunning(id),
       held: (t) => t.credential_id !== null && o.vault.held(t.credential_id),
       credentialsFor: (t, step) => this.credentialsFor(t, step),
-      connection: () => ({ timeouts: pushTimeouts(o.settings(), o.timeouts), encryptWhenSupported: o.settings().encryptWhenSupported }),
+      connection: () => ({ timeouts: pushTimeouts(o.settings(), o.timeouts), encryptWhenSupported: o.settings().encryptWhenSupported, auth: o.settings().authentication }),
     });
   }
 
@@ -157,7 +161,7 @@ export class PushEngine {
     const laps = this.o.vault.lapsDirectory(t.credential_id);
     if (!laps) {
       const logon = this.o.vault.logon(t.credential_id);
-      return logon ? { user: qualifiedUser(logon), ntHash: logon.ntHash } : null;
+      return logon ? this.kerberos.credentials(logon, `cleanup ${t.task_id}`) : null;
     }
     const read = await lapsLogon(laps, { name: t.computer_name, address: t.address, port: t.port ?? 445 }, { connectTimeoutMs: pushTimeouts(this.o.settings(), this.o.timeouts).connectMs });
     registerScopedSecret(lapsScope(t.id), read.secret.password);

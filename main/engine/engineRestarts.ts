@@ -5,7 +5,8 @@
 import type { RestartState } from '../ipc/contract.js';
 import { defaultAdvice, type ErrorClass } from '../ipc/errorClasses.js';
 import type { TasksRepo } from '../store/tasksRepo.js';
-import { qualifiedUser, type CredentialVault } from './credentials.js';
+import type { CredentialVault } from './credentials.js';
+import type { KerberosLogons } from './kerberosLogons.js';
 import type { EngineOptions } from './engineTypes.js';
 import type { Journal } from './journal.js';
 import { pushTimeouts } from './packageFiles.js';
@@ -22,6 +23,8 @@ export interface EngineRestartsDeps {
   readonly now: () => number;
   /** Remove Leftovers on the target (its agent's service and files). */
   readonly clean: (targetId: number) => Promise<unknown>;
+  /** The credentials' Kerberos identities (a restart's session logs on as its push did). */
+  readonly kerberos: KerberosLogons;
 }
 
 export class EngineRestarts {
@@ -64,7 +67,7 @@ export class EngineRestarts {
       const settings = o.settings();
       this.follower.follow({
         targetId: t.id, serviceName: t.service_name, at: new Date(t.restart_at), remote: null, service: null,
-        host: { host: t.address ?? t.computer_name, port: t.port ?? 445, credentials: { user: qualifiedUser(logon), ntHash: logon.ntHash }, encryptWhenSupported: settings.encryptWhenSupported, timeouts: pushTimeouts(settings, o.timeouts) },
+        host: { host: t.address ?? t.computer_name, logonName: t.computer_name, port: t.port ?? 445, credentials: this.d.kerberos.credentials(logon, `restart ${t.task_id}`), encryptWhenSupported: settings.encryptWhenSupported, auth: settings.authentication, timeouts: pushTimeouts(settings, o.timeouts) },
       });
     }
   }

@@ -23,7 +23,7 @@ export interface LeftoverCleanerDeps {
   /** The logon for the target's computer (a LAPS credential reads its password again); null when gone. `step` adds to its log. */
   readonly credentialsFor: (t: TargetRecord, step: (detail: string) => void) => Promise<SmbCredentials | null>;
   /** The bounds and encryption setting of a connection now. */
-  readonly connection: () => Pick<RemoteHost, 'timeouts' | 'encryptWhenSupported'>;
+  readonly connection: () => Pick<RemoteHost, 'timeouts' | 'encryptWhenSupported' | 'auth'>;
 }
 
 export class LeftoverCleaner {
@@ -53,7 +53,7 @@ export class LeftoverCleaner {
       }
       if (!credentials) return leftovers;
       return removeLeftovers(
-        { host: target.address ?? target.computer_name, port: target.port ?? 445, credentials, ...this.d.connection() },
+        { host: target.address ?? target.computer_name, logonName: target.computer_name, port: target.port ?? 445, credentials, ...this.d.connection() },
         leftovers,
         { step, remote: (l) => journal.update(targetId, { leftovers: JSON.stringify(l) }) },
       );

@@ -12,6 +12,7 @@ import type { CredentialProblem } from './credentialBinding.js';
 import type { PushTargetSpec, PushTimeouts } from './pushTarget.js';
 import { effectiveRunAs, type TaskOptions } from './engineTypes.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
+import type { SmbCredentials } from '../smb/session.js';
 
 export type PackageSource = NonNullable<ReturnType<PackagesRepo['source']>>;
 
@@ -30,6 +31,8 @@ export interface PushInputs {
   readonly options: TaskOptions;
   readonly settings: Settings;
   readonly credential: LogonCredential;
+  /** The logon material (with the credential's Kerberos identity for the task); default: the NT hash alone. */
+  readonly smbCredentials?: SmbCredentials;
   /** Only a hash-only problem reaches here: a missing credential makes the target wait instead. */
   readonly problem: CredentialProblem | null;
   readonly source: PackageSource | undefined;
@@ -82,8 +85,8 @@ export function preparePush(i: PushInputs): PreparedPush {
   return {
     startLine,
     spec: {
-      targetId: i.target.id, host, port, runId: i.runId,
-      credentials: { user, ntHash: i.credential.ntHash },
+      targetId: i.target.id, host, logonName: i.target.computer_name, port, runId: i.runId,
+      credentials: i.smbCredentials ?? { user, ntHash: i.credential.ntHash },
       agentPath: i.agentPath,
       packageId: `pkg-${i.packageId}`,
       files,
@@ -97,6 +100,7 @@ export function preparePush(i: PushInputs): PreparedPush {
       fingerprint: i.callback.fingerprint,
       timeouts: i.timeouts,
       encryptWhenSupported: i.settings.encryptWhenSupported,
+      auth: i.settings.authentication,
     },
   };
 }

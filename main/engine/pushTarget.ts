@@ -6,7 +6,7 @@
 import { ConsoleError } from '../ipc/errors.js';
 import type { TargetState } from '../ipc/contract.js';
 import { dialectName } from '../smb/hostInfo.js';
-import type { SmbCredentials } from '../smb/session.js';
+import type { AuthMechanism, AuthPolicy, SmbCredentials } from '../smb/session.js';
 import { SmbTree } from '../smb/tree.js';
 import type { Handle, ScmrClient } from '../rpc/scmr.js';
 import { createService, uniqueServiceName } from '../rpc/serviceLifecycle.js';
@@ -37,6 +37,8 @@ export interface PushTimeouts {
 export interface PushTargetSpec {
   readonly targetId: number;
   readonly host: string;
+  /** The computer's name as listed (Kerberos' `cifs/<name>`; an address logs on with NTLM). */
+  readonly logonName?: string;
   readonly port: number;
   readonly credentials: SmbCredentials;
   readonly runId: string;
@@ -57,6 +59,8 @@ export interface PushTargetSpec {
   readonly fingerprint: string;
   readonly timeouts: PushTimeouts;
   readonly encryptWhenSupported: boolean;
+  /** Which logon mechanisms may be used (Configuration → Authentication); default negotiate. */
+  readonly auth?: AuthPolicy;
   /** The TCP probe the engine ran while the target waited in the queue (probeAhead.ts). */
   readonly probedAhead?: Promise<ProbeOutcome> | null;
 }
@@ -80,6 +84,8 @@ export interface PushTargetResult extends PushVerdict {
   readonly leftovers: Leftovers | null;
   /** Which transport carried the package and the result; null when the push ended before its agent ran. */
   readonly transport: CarriedBy | null;
+  /** Which mechanism logged on (kerberos, ntlm); null when the push ended before its logon. */
+  readonly authMechanism: AuthMechanism | null;
   /** What the agent did about a restart; null when it said nothing. */
   readonly restart: RestartReport | null;
   /**
@@ -144,7 +150,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   // A restart the agent scheduled: it still runs; cleanup comes once the computer is back (restartFollower.ts).
   if (restart?.state === 'scheduled' && run.remote && run.service && run.created.service) {
     hooks.step('cleanup', 'the agent waits for the restart: its service and files are removed once the computer is back');
-    return { ...verdict, exitCode, msiLog, leftovers: run.created, transport, restart, pendingRestart: { remote: run.remote, service: run.service, serviceName: run.created.service } };
+    return { ...verdict, exitCode, msiLog, leftovers: run.created, transport, authMechanism: run.remote.session.mechanism, restart, pendingRestart: { remote: run.remote, service: run.service, serviceName: run.created.service } };
   }
   // Cleanup, always.
   let leftovers: Leftovers | null = null;
@@ -159,7 +165,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     succeeded && leftovers
       ? { ...verdict, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
       : verdict;
-  return { ...finalVerdict, exitCode, msiLog, leftovers, transport, restart, pendingRestart: null };
+  return { ...finalVerdict, exitCode, msiLog, leftovers, transport, authMechanism: run.remote?.session.mechanism ?? null, restart, pendingRestart: null };
 }
 
 /** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */
@@ -203,13 +209,14 @@ async function probe(spec: PushTargetSpec, hooks: PushTargetHooks): Promise<void
   hooks.step('probe', `TCP ${spec.port} answered in ${Date.now() - t0} ms`);
 }
 
-/** Negotiate and log on (NTLMv2 from the NT hash). */
+/** Negotiate and log on: Kerberos or NTLMv2 as the task's authentication policy allows (session.ts). */
 async function logOn(spec: PushTargetSpec, hooks: PushTargetHooks): Promise<Remote> {
   hooks.state('connecting', null);
   hooks.state('authenticating', null);
   const remote = await connect(spec);
   const { connection, session } = remote;
-  hooks.step('logon', `SMB ${dialectName(connection.dialect)} as ${spec.credentials.user}; signing ${connection.serverRequiresSigning ? 'required' : 'enabled'} (${connection.signingAlgorithm})${session.encrypted ? ', session encrypted' : ''}`);
+  if (session.fallback) hooks.step('logon', `Kerberos not used, NTLM instead: ${session.fallback}`);
+  hooks.step('logon', `SMB ${dialectName(connection.dialect)} as ${spec.credentials.user} with ${session.mechanism === 'kerberos' ? 'Kerberos' : 'NTLMv2'}; signing ${connection.serverRequiresSigning ? 'required' : 'enabled'} (${connection.signingAlgorithm})${session.encrypted ? ', session encrypted' : ''}`);
   return remote;
 }
 

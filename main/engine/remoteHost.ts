@@ -3,7 +3,7 @@
 // when first needed. Also the verdict an error becomes (cancelled, a console error, or a bug).
 import { ConsoleError } from '../ipc/errors.js';
 import { SmbConnection } from '../smb/connection.js';
-import { SmbSession, type SmbCredentials } from '../smb/session.js';
+import { SmbSession, type AuthPolicy, type SmbCredentials } from '../smb/session.js';
 import { SmbTree, type SmbPipe } from '../smb/tree.js';
 import { ScmrClient, type Handle } from '../rpc/scmr.js';
 import type { PushVerdict } from './results.js';
@@ -11,9 +11,13 @@ import type { PushVerdict } from './results.js';
 /** What reaching a computer takes: where, as whom, and the bounds for connecting and stopping a service. */
 export interface RemoteHost {
   readonly host: string;
+  /** The computer's name when it has one (not an address): the name Kerberos asks a ticket for (`cifs/<name>`); default host. */
+  readonly logonName?: string;
   readonly port: number;
   readonly credentials: SmbCredentials;
   readonly encryptWhenSupported: boolean;
+  /** Default negotiate (Kerberos for a name with a domain credential, else NTLM). */
+  readonly auth?: AuthPolicy;
   readonly timeouts: { readonly connectMs: number; readonly serviceStopMs: number; readonly pollMs: number };
 }
 
@@ -30,7 +34,7 @@ export interface Remote {
 export async function connect(spec: RemoteHost): Promise<Remote> {
   const connection = await SmbConnection.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
   try {
-    const session = await SmbSession.setup(connection, spec.credentials, { targetHost: spec.host, encryptWhenSupported: spec.encryptWhenSupported });
+    const session = await SmbSession.setup(connection, spec.credentials, { targetHost: spec.logonName ?? spec.host, encryptWhenSupported: spec.encryptWhenSupported, ...(spec.auth ? { auth: spec.auth } : {}) });
     return { connection, session, admin: null, ipc: null, pipe: null, scmr: null, scm: null };
   } catch (error) {
     connection.close();

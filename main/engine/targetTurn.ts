@@ -12,6 +12,7 @@ import { credentialProblem } from './credentialBinding.js';
 import type { LogonCredential } from './credentials.js';
 import { effectiveRunAs, type EngineOptions, type TaskOptions } from './engineTypes.js';
 import { PackageCopies } from './packageCopies.js';
+import type { KerberosLogons } from './kerberosLogons.js';
 import type { RestartFollower } from './restartFollower.js';
 import type { RestartReport } from '../server/agentProtocol.js';
 import type { Journal } from './journal.js';
@@ -57,6 +58,8 @@ export class TargetTurns {
     private readonly lapsSecrets: TargetLapsSecrets,
     /** Restarts the agents scheduled, followed to their end outside the push slots. */
     private readonly restarts: RestartFollower,
+    /** Each credential's Kerberos tickets per task (in memory only). */
+    private readonly kerberos: KerberosLogons,
   ) {}
 
   credentialProblem(t: Parameters<typeof credentialProblem>[1], options: TaskOptions): CredentialProblem | null {
@@ -103,7 +106,7 @@ export class TargetTurns {
     const started = Date.now();
     const attempts = target.attempts + 1;
     const runId = `r${taskId}-${targetId}-${attempts}-${crypto.randomBytes(3).toString('hex')}`;
-    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null, laps_attribute: null, laps_account: null, transport: null });
+    this.journal.update(targetId, { state: 'probing', started_at: this.now().toISOString(), finished_at: null, attempts, run_id: runId, outcome: null, error_class: null, error_code: null, error_message: null, advice: null, laps_attribute: null, laps_account: null, transport: null, auth_mechanism: null });
 
     // A LAPS credential: this computer's own password, read now; a failure is the target's verdict, before any logon.
     let credential: LogonCredential;
@@ -121,6 +124,7 @@ export class TargetTurns {
     if ('verdict' in callback) return this.finish(taskId, targetId, started, callback.verdict);
     const prepared = preparePush({
       target, packageId: task.package_id, options, settings, credential, problem,
+      ...(laps ? {} : { smbCredentials: this.kerberos.credentials(credential, `task ${taskId}`) }),
       source: task.package_id !== null ? this.o.packages.source(task.package_id) : undefined,
       readFiles: (source) => this.files.of(source),
       runId, attempts, agentPath: this.o.agentPath, callback, timeouts: pushTimeouts(settings, this.o.timeouts),
@@ -146,7 +150,7 @@ export class TargetTurns {
       });
       return;
     }
-    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, ...restartColumns(result.restart) });
+    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, auth_mechanism: result.authMechanism, ...restartColumns(result.restart) });
     if (result.pendingRestart && result.restart?.at) {
       this.restarts.follow({
         targetId, host: prepared.spec, serviceName: result.pendingRestart.serviceName, at: new Date(result.restart.at), asked: result.restart.asked === true,

@@ -23,6 +23,7 @@ export const LAB_PROFILES = [
   'already-installed', // msiexec /i exits 1638 (another version of this product is already installed); /x and /f act on it
   'not-installed', // the package's product is not on the host: /i installs it; /x and /f exit 1605 (ERROR_UNKNOWN_PRODUCT) until then
   'never-back', // msiexec exits 3010 as reboot-required; once the host restarts it never answers again (connects hang)
+  'ntlm-blocked', // "Restrict NTLM: Incoming NTLM traffic = Deny all": the NTLM AUTHENTICATE → STATUS_NTLM_BLOCKED (the lab speaks no Kerberos)
 ] as const;
 export type LabProfile = (typeof LAB_PROFILES)[number];
 

@@ -27,6 +27,8 @@ export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
   'not-installed': 0,
   // Installs like reboot-required but never comes back from a restart: only where a test asks for it.
   'never-back': 0,
+  // A host that refuses NTLM: the lab has no KDC, so only where a test or a profile file asks for it.
+  'ntlm-blocked': 0,
 };
 
 /** Profiles that differ only in what msiexec does. */
@@ -57,6 +59,7 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
   'already-installed': { outcome: 'failed', errorClass: 'msi-failed', code: 'MSI 1638' },
   'not-installed': { outcome: 'succeeded', errorClass: null },
   'never-back': { outcome: 'succeeded-reboot-required', errorClass: null, code: 'MSI 3010' },
+  'ntlm-blocked': { outcome: 'failed', errorClass: 'ntlm-blocked', code: 'STATUS_NTLM_BLOCKED' },
 };
 
 /**

@@ -42,6 +42,7 @@ export const Status = {
   PASSWORD_MUST_CHANGE: 0xc0000224,
   NOT_FOUND: 0xc0000225,
   ACCOUNT_LOCKED_OUT: 0xc0000234,
+  NTLM_BLOCKED: 0xc0000418,
   NETWORK_SESSION_EXPIRED: 0xc000035c,
   VIRUS_INFECTED: 0xc0000906,
   VIRUS_DELETED: 0xc0000907,
@@ -78,6 +79,9 @@ const meanings = new Map<number, StatusMeaning>([
   [Status.PASSWORD_MUST_CHANGE, { errorClass: 'logon-failure', advice: 'The account must change its password before it can log on; change it, then set the new one here.' }],
   [Status.ACCOUNT_DISABLED, { errorClass: 'logon-failure', advice: 'The account is disabled on that computer or domain; enable it or use another administrator.' }],
   [Status.ACCOUNT_LOCKED_OUT, { errorClass: 'logon-failure', advice: 'The account is locked out after failed logons; unlock it and check the password before retrying.' }],
+  // MS-ERREF 2.3.1: "The authentication failed since NTLM was blocked" — the server's "Network security:
+  // Restrict NTLM: Incoming NTLM traffic" policy (Deny all) refuses the NTLM leg of SESSION_SETUP.
+  [Status.NTLM_BLOCKED, { errorClass: 'ntlm-blocked', advice: 'The computer blocks incoming NTLM: push by its DNS name with a domain credential that keeps its password, so the console logs on with Kerberos.' }],
   [Status.ACCESS_DENIED, { errorClass: 'access-denied', advice: UAC_HINT }],
   [Status.NETWORK_ACCESS_DENIED, { errorClass: 'access-denied', advice: UAC_HINT }],
   [Status.BAD_NETWORK_NAME, { errorClass: 'admin-share-missing', advice: 'The share does not exist. ADMIN$ is removed when AutoShareWks/AutoShareServer is 0 under LanmanServer\\Parameters; restore it and restart the Server service.' }],

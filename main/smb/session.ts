@@ -1,20 +1,28 @@
-// MS-SMB2 3.2.1.3 Session: NTLMv2 inside SPNEGO over two SESSION_SETUP legs (3.2.4.2.3,
-// 3.2.5.3), key derivation (3.2.5.3.1: 2.x signs with the session key; 3.x derives signing and
-// cipher keys, 3.1.1 over the preauth integrity hash), encryption when the server or the share
-// requires it or the console asks for it, and LOGOFF.
+// MS-SMB2 3.2.1.3 Session: the logon as Windows negotiates it (MS-SPNG, MS-KILE 3.2.5) — Kerberos
+// first for a target named by DNS name with a domain credential that keeps its password
+// (sessionKerberos.ts), NTLMv2 inside SPNEGO over two SESSION_SETUP legs otherwise or when
+// Kerberos cannot be had (3.2.4.2.3, 3.2.5.3); the policy `kerberos-only` never sends NTLM,
+// `ntlm-only` never tries Kerberos. Then the keys (sessionKeys.ts), encryption when the server or
+// the share requires it or the console asks for it, and LOGOFF.
 import crypto from 'node:crypto';
 import {
   NegotiateFlag, buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature, parseUserName, authenticateDomain,
   type ChallengeMessage,
 } from './auth/ntlm.js';
 import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from './auth/spnego.js';
-import { deriveSmb3Keys } from './crypto/kdf.js';
 import { Command } from './codec/header.js';
-import { Cipher, Dialect, SecurityMode } from './codec/negotiate.js';
-import { SessionFlags, decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from './codec/sessionSetup.js';
+import { Dialect, SecurityMode } from './codec/negotiate.js';
+import { decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from './codec/sessionSetup.js';
 import { asProtocolError, extendPreauthHash, type SessionSecurity, type SmbConnection } from './connection.js';
 import { SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
+import { acceptSessionFlags, deriveSessionKeys } from './sessionKeys.js';
+import { kerberosSession, kerberosUnusable, mayFallBackToNtlm } from './sessionKerberos.js';
+import type { KerberosLogon } from './auth/kerberos/logon.js';
+
+/** Which mechanisms a logon may use (Configuration → Authentication, `pushctl --auth`). */
+export type AuthPolicy = 'negotiate' | 'kerberos-only' | 'ntlm-only';
+export type AuthMechanism = 'kerberos' | 'ntlm';
 
 export interface SmbCredentials {
   /** `DOMAIN\user`, `user@domain`, a local `user`, or `.\user` (local: the server's own NetBIOS name is sent as the domain). */
@@ -23,6 +31,8 @@ export interface SmbCredentials {
   /** The NT hash (MD4 of the UTF-16LE password) held instead of the password. */
   readonly ntHash?: Buffer;
   readonly workstation?: string;
+  /** The credential's Kerberos identity and ticket cache; absent: NTLM only. */
+  readonly kerberos?: KerberosLogon;
 }
 
 export interface SessionOptions {
@@ -30,14 +40,20 @@ export interface SessionOptions {
   readonly encryptWhenSupported?: boolean;
   /** The name the console used for the server (MsvAvTargetName `cifs/<host>`). */
   readonly targetHost: string;
+  /** Default 'negotiate'. */
+  readonly auth?: AuthPolicy;
 }
 
 export class SmbSession {
-  private constructor(
+  constructor(
     readonly connection: SmbConnection,
     readonly security: SessionSecurity,
-    /** The server's NTLM CHALLENGE: names, domain and OS version for Get Info. */
-    readonly challenge: ChallengeMessage,
+    /** Which mechanism logged on. */
+    readonly mechanism: AuthMechanism,
+    /** The server's NTLM CHALLENGE (names, domain, OS version); null with Kerberos. */
+    readonly challenge: ChallengeMessage | null,
+    /** Why Kerberos was not used where it was tried (negotiate fell back to NTLM), for the step log. */
+    readonly fallback: string | null = null,
   ) {}
 
   get sessionId(): bigint {
@@ -57,6 +73,25 @@ export class SmbSession {
   }
 
   private static async authenticate(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions): Promise<SmbSession> {
+    const policy = options.auth ?? 'negotiate';
+    let fallback: string | null = null;
+    if (policy !== 'ntlm-only') {
+      const unusable = kerberosUnusable(credentials, options.targetHost);
+      if (unusable === null) {
+        try {
+          return new SmbSession(connection, await kerberosSession(connection, credentials, options), 'kerberos', null);
+        } catch (error) {
+          if (policy === 'kerberos-only' || !mayFallBackToNtlm(error)) throw error;
+          fallback = (error as Error).message;
+        }
+      } else if (policy === 'kerberos-only') {
+        throw unusable;
+      }
+    }
+    return SmbSession.ntlm(connection, credentials, options, fallback);
+  }
+
+  private static async ntlm(connection: SmbConnection, credentials: SmbCredentials, options: SessionOptions, fallback: string | null): Promise<SmbSession> {
     const hash = credentials.ntHash ?? (credentials.password !== undefined ? ntHash(credentials.password) : null);
     if (!hash) throw new SmbProtocolError('No password or NT hash was given for the session.', 'logon-failure', 'Set the credentials for this computer (Set Credentials…).');
     const { user } = parseUserName(credentials.user);
@@ -98,15 +133,8 @@ export class SmbSession {
       if (second.header.status !== Status.SUCCESS) throw new SmbStatusError(second.header.status, 'SESSION_SETUP', `as ${credentials.user}`);
       const { sessionFlags, securityBuffer } = decodeSessionSetupResponse(second.message);
       verifyServerMic(securityBuffer, auth.exportedSessionKey, keyExchange);
-      if (sessionFlags & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) {
-        throw new SmbStatusError(Status.LOGON_FAILURE, 'SESSION_SETUP', `the server logged ${credentials.user} on as a guest`);
-      }
-      const serverWantsEncryption = (sessionFlags & SessionFlags.ENCRYPT_DATA) !== 0;
-      security.encryptData = serverWantsEncryption || (options.encryptWhenSupported === true && connection.cipher !== null && security.encryptionKey !== null);
-      if (serverWantsEncryption && (connection.cipher === null || !security.encryptionKey)) {
-        throw new SmbProtocolError('The server requires encryption but shares no cipher with the console.', 'smb-negotiate', 'Enable AES-128-GCM/CCM or AES-256 SMB encryption on the computer.');
-      }
-      return new SmbSession(connection, security, leg1.challenge);
+      acceptSessionFlags(connection, security, sessionFlags, credentials.user, options.encryptWhenSupported === true);
+      return new SmbSession(connection, security, 'ntlm', leg1.challenge, fallback);
     } catch (error) {
       connection.forgetSession(security.sessionId);
       throw error;
@@ -135,28 +163,6 @@ async function challengeLeg(connection: SmbConnection, negotiateMessage: Buffer)
   const challengeToken = decodeNegTokenResp(decodeSessionSetupResponse(first.message).securityBuffer).responseToken;
   if (!challengeToken) throw new SmbProtocolError('The server\'s SESSION_SETUP response carries no NTLM challenge.');
   return { challengeToken, challenge: decodeChallengeMessage(challengeToken), sessionId: first.header.sessionId, preauth };
-}
-
-/**
- * MS-SMB2 3.2.5.3.1: 2.x signs with the session key; 3.x derives the signing and cipher keys, 3.1.1
- * over the preauth hash extended with the last SESSION_SETUP request (so this runs as it is sent).
- */
-function deriveSessionKeys(connection: SmbConnection, security: SessionSecurity, sessionKey: Buffer, preauth: Buffer, lastRequest: Buffer): void {
-  const dialect = connection.dialect;
-  if (dialect < Dialect.SMB300) {
-    security.signingKey = sessionKey;
-    return;
-  }
-  const cipher = connection.cipher;
-  const keys = deriveSmb3Keys({
-    dialect: dialect as 0x0300 | 0x0302 | 0x0311,
-    sessionKey,
-    ...(dialect === Dialect.SMB311 ? { preauthHash: extendPreauthHash(preauth, lastRequest) } : {}),
-    cipherKeyBits: cipher === Cipher.AES256_CCM || cipher === Cipher.AES256_GCM ? 256 : 128,
-  });
-  security.signingKey = keys.signingKey;
-  security.encryptionKey = keys.encryptionKey;
-  security.decryptionKey = keys.decryptionKey;
 }
 
 /** The server's SPNEGO mechListMIC, when it sends one, must verify (MS-SPNG 3.3.5.1): else the logon was tampered with. */

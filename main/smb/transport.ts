@@ -3,6 +3,7 @@
 // `port-blocked`, an unknown name `name-not-resolved`, silence past the bound `offline`.
 import net from 'node:net';
 import { SmbProtocolError, SmbTransportError } from './errors.js';
+import { connectHost } from './hostNames.js';
 
 /** Largest message accepted from a peer: 8 MiB payloads plus headers (we never ask for more). */
 export const MAX_FRAME = 8 * 1024 * 1024 + 4096;
@@ -31,7 +32,7 @@ export class SmbTransport {
   static connect(options: TransportOptions): Promise<SmbTransport> {
     const remote = `${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: options.host, port: options.port });
+      const socket = net.connect({ host: connectHost(options.host), port: options.port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(

@@ -164,4 +164,13 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE task_targets ADD COLUMN restart_detail TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'authentication: which mechanism logged on to each target (Kerberos or NTLM)',
+    sql: `
+      -- 'kerberos' | 'ntlm'; null until a logon succeeded. The policy (negotiate, kerberos-only,
+      -- ntlm-only) is a setting; a negotiate push that fell back says 'ntlm' and why in its step log.
+      ALTER TABLE task_targets ADD COLUMN auth_mechanism TEXT CHECK (auth_mechanism IS NULL OR auth_mechanism IN ('kerberos', 'ntlm'));
+    `,
+  },
 ];

@@ -61,6 +61,8 @@ export interface TargetRecord {
   laps_account: string | null;
   /** Which transport carried the last attempt's package and result; null before the agent ran. */
   transport: 'callback' | 'smb' | null;
+  /** Which mechanism logged on in the last attempt (migration 8); null before a logon. */
+  auth_mechanism: 'kerberos' | 'ntlm' | null;
   /** The restart the task's reboot policy asked for (restartFollower.ts): its state, latest moment and what the console saw. */
   restart_state: RestartState | null;
   restart_at: string | null;
@@ -83,7 +85,7 @@ export interface TaskRecord {
 
 const TARGET_COLUMNS = new Set([
   'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
-  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account', 'transport',
+  'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account', 'transport', 'auth_mechanism',
   'restart_state', 'restart_at', 'restart_detail',
 ]);
 
@@ -109,6 +111,7 @@ function toTaskTarget(r: TargetRecord, queuePosition: (targetId: number) => numb
     queuePosition: r.state === 'queued' ? queuePosition(r.id) : null,
     credentialId: r.credential_id,
     transport: r.transport,
+    authMechanism: r.auth_mechanism,
     restart: r.restart_state,
     restartAt: r.restart_at,
     restartDetail: r.restart_detail,

@@ -139,8 +139,8 @@ export function restartLabel(t: Pick<TaskTarget, 'restart' | 'restartAt'>): stri
 
 export const targetColumns: readonly Column<TaskTarget>[] = [
   { key: 'computer', header: 'Computer', width: '12%', render: (t) => t.computerName, sortValue: (t) => t.computerName },
-  { key: 'state', header: 'State', width: '17%', render: (t) => <TargetState target={t} /> },
-  { key: 'queue', header: 'Queue', width: '6%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
+  { key: 'state', header: 'State', width: '16%', render: (t) => <TargetState target={t} /> },
+  { key: 'queue', header: 'Queue', width: '5%', align: 'right', render: (t) => (t.queuePosition === null ? '' : t.queuePosition) },
   { key: 'class', header: 'Error class', width: '10%', render: (t) => t.errorClass ?? (stillNeedsReboot(t) ? 'reboot required' : '—'), sortValue: (t) => t.errorClass ?? (stillNeedsReboot(t) ? 'reboot required' : null) },
   { key: 'advice', header: 'Advice', render: (t) => t.advice ?? t.errorMessage ?? '', title: (t) => [t.errorMessage, t.advice].filter(Boolean).join('\n') || null },
   { key: 'code', header: 'Code', width: '9%', render: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : '—'), sortValue: (t) => t.errorCode ?? (t.exitCode !== null ? String(t.exitCode) : null) },
@@ -148,6 +148,10 @@ export const targetColumns: readonly Column<TaskTarget>[] = [
   {
     key: 'transport', header: 'Transport', width: '7%', render: (t) => (t.transport === 'smb' ? 'SMB' : t.transport ?? '—'), sortValue: (t) => t.transport,
     title: (t) => (t.transport === 'smb' ? 'The package was copied over SMB (ADMIN$) and the result read back from there.' : t.transport === 'callback' ? 'The agent downloaded the package from the console and reported back on the package server port.' : null),
+  },
+  {
+    key: 'logon', header: 'Logon', width: '6%', render: (t) => (t.authMechanism === 'kerberos' ? 'Kerberos' : t.authMechanism === 'ntlm' ? 'NTLM' : '—'), sortValue: (t) => t.authMechanism,
+    title: (t) => (t.authMechanism === 'kerberos' ? 'Logged on with Kerberos (a ticket for cifs/<name> from the domain controller).' : t.authMechanism === 'ntlm' ? 'Logged on with NTLMv2 (the computer was named by address, the account is local, or Kerberos could not be had: see the step log).' : null),
   },
   { key: 'started', header: 'Started', width: '9%', render: (t) => when(t.startedAt), title: (t) => (t.startedAt ? new Date(t.startedAt).toLocaleString() : null), sortValue: (t) => t.startedAt },
   { key: 'duration', header: 'Duration', width: '7%', align: 'right', render: (t) => duration(t.startedAt, t.finishedAt) },

@@ -3,6 +3,7 @@
 import { Alert, Box, Button, Paper, Stack, Typography } from '@mui/material';
 import { CallbackAddressField, NumberSettings, SettingSwitches } from '../configuration/SettingsFields';
 import { useSettingsDraft } from '../configuration/useSettingsDraft';
+import { AuthenticationFields } from '../configuration/AuthenticationFields';
 import { useConsole } from '../state/store';
 
 export function ConfigurationTab() {
@@ -20,6 +21,7 @@ export function ConfigurationTab() {
           <NumberSettings draft={d.draft} onEdit={d.edit} />
           <CallbackAddressField draft={d.draft} onSet={d.set} />
           <SettingSwitches draft={d.draft} onSet={d.set} />
+          <AuthenticationFields draft={d.draft} onSet={d.set} />
         </Box>
         <Stack direction="row" spacing={1} sx={{ mt: 2, alignItems: 'center' }}>
           <Button variant="contained" disabled={!d.dirty} onClick={() => void d.save()}>

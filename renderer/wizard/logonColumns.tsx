@@ -33,7 +33,7 @@ function Verdict(props: { value: boolean | null | undefined }) {
 }
 
 export const logonColumns: readonly Column<LogonGridRow>[] = [
-  { key: 'name', header: 'Computer', width: '18%', render: (r) => r.computer?.name ?? `#${r.id}` },
+  { key: 'name', header: 'Computer', width: '16%', render: (r) => r.computer?.name ?? `#${r.id}` },
   { key: 'address', header: 'Address', width: '13%', render: (r) => r.computer?.address ?? '—' },
   {
     key: 'cred',
@@ -52,7 +52,22 @@ export const logonColumns: readonly Column<LogonGridRow>[] = [
       ),
     title: (r) => (r.credential ? credentialTitle(r.credential) : null),
   },
-  { key: 'logon', header: 'Logon', width: '8%', render: (r) => (r.check === 'testing' ? '…' : <Verdict value={r.check?.logon} />) },
+  {
+    key: 'logon',
+    header: 'Logon',
+    width: '10%',
+    render: (r) => {
+      if (r.check === 'testing') return '…';
+      const mechanism = r.check?.authMechanism;
+      return (
+        <span>
+          <Verdict value={r.check?.logon} />
+          {mechanism ? <span data-testid="test-mechanism" style={{ color: '#555' }}> {mechanism === 'kerberos' ? 'Kerberos' : 'NTLM'}</span> : null}
+        </span>
+      );
+    },
+    title: (r) => (r.check && r.check !== 'testing' && r.check.authMechanism ? `Logged on with ${r.check.authMechanism === 'kerberos' ? 'Kerberos' : 'NTLMv2'}` : null),
+  },
   { key: 'admin', header: 'ADMIN$', width: '8%', render: (r) => (r.check === 'testing' ? '…' : <Verdict value={r.check?.adminShareWritable} />) },
   { key: 'scm', header: 'SCM', width: '8%', render: (r) => (r.check === 'testing' ? '…' : <Verdict value={r.check?.scmAccess} />) },
   {

@@ -9,7 +9,7 @@ import { applyProgress, useConsole, type ProgressEvent } from '../../renderer/st
 function targets(taskId: number, n: number, firstId: number): TaskTarget[] {
   return Array.from({ length: n }, (_, i) => ({
     id: firstId + i, taskId, computerName: `PC-${i}`, state: 'queued', outcome: null, errorClass: null, errorCode: null, progress: null,
-    startedAt: null, finishedAt: null, errorMessage: null, advice: null, exitCode: null, rebootRequired: false, leftovers: null, attempts: 0, queuePosition: i + 1, credentialId: null, transport: null, restart: null, restartAt: null, restartDetail: null,
+    startedAt: null, finishedAt: null, errorMessage: null, advice: null, exitCode: null, rebootRequired: false, leftovers: null, attempts: 0, queuePosition: i + 1, credentialId: null, transport: null, authMechanism: null, restart: null, restartAt: null, restartDetail: null,
   }));
 }
 

@@ -169,8 +169,8 @@ async function diagnoseComputers(deps: HandlerDeps, ids: readonly number[], cred
       return { computerId: id, ok: false, checks: [{ check: 'LAPS password', ok: false, detail: `${e.class}: ${e.message}` }], errors: [{ ...e, step: 'laps' }] };
     }
     const r = await diagnose(
-      { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-      { credentials: logon.credentials, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+      { host: computer.address ?? computer.name, logonName: computer.name, port: computer.port ?? 445 },
+      { credentials: logon.credentials, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported, auth: settings.authentication },
     );
     if (r.osVersion || r.domain) deps.computers.updateInfo(id, { domain: r.dnsName?.split('.').slice(1).join('.') || r.domain, os: r.osVersion ? `Windows ${r.osVersion}` : null });
     const laps = logon.laps ? [{ check: 'LAPS password', ok: true, detail: `${logon.laps.attribute}, account .\\${logon.laps.account}${logon.laps.expired ? ' (expired: it may be stale)' : ''}, found ${logon.laps.lookedUp}` }] : [];
@@ -187,7 +187,7 @@ function diagnosticChecks(r: DiagnoseReport, user: string): DiagnosticsResult['c
     { check: 'Encryption', ok: r.sessionEncrypted === null ? null : true, detail: r.cipher ? `${r.cipher}${r.sessionEncrypted ? ', in use' : ''}` : 'not offered (SMB 2.x or disabled)' },
     { check: 'Names', ok: r.serverName === null ? null : true, detail: [r.serverName, r.domain, r.dnsName].filter(Boolean).join(' · ') || '—' },
     { check: 'Operating system', ok: r.osVersion === null ? null : true, detail: r.osVersion ? `Windows ${r.osVersion}` : '—' },
-    { check: 'Logon', ok: r.authentication === 'not-checked' ? null : r.authentication === 'ok', detail: r.authentication === 'ok' ? `as ${user}` : r.authentication },
+    { check: 'Logon', ok: r.authentication === 'not-checked' ? null : r.authentication === 'ok', detail: r.authentication === 'ok' ? `as ${user} with ${r.authMechanism === 'kerberos' ? 'Kerberos' : 'NTLMv2'}${r.kerberosFallback ? ` (Kerberos not used: ${r.kerberosFallback})` : ''}` : r.authentication },
     { check: 'ADMIN$ writable', ok: r.adminShareWritable, detail: r.adminShareWritable === null ? 'not checked' : r.adminShareWritable ? 'a probe file was written and deleted' : 'refused' },
     { check: 'Service Control Manager', ok: r.scmAccess, detail: r.scmAccess === null ? 'not checked' : r.scmAccess ? 'may create services' : 'refused' },
     { check: 'Agent callback (TCP 2224)', ok: null, detail: 'known only once an agent runs there' },

@@ -6,6 +6,8 @@ import { qualifiedUser } from '../../engine/credentials.js';
 import { diagnose } from '../../engine/diagnose.js';
 import { lapsLogon, lapsLogonFailureAdvice } from '../../engine/lapsLogon.js';
 import type { SmbCredentials } from '../../smb/session.js';
+import { KerberosLogon } from '../../smb/auth/kerberos/logon.js';
+import { kerberosSettings } from '../../engine/kerberosLogons.js';
 import { activityLog, eachLimited, pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
 
 /** The keychain's refusal as the admin reads it (its own words; never the password, which is not part of what it echoes). */
@@ -66,14 +68,15 @@ export function createCredentialsHandlers(deps: HandlerDeps): DomainHandlers<'cr
           return { computerId, ok: false, logon: null, adminShareWritable: null, scmAccess: null, error: toIpcError(error), laps: null };
         }
         const report = await diagnose(
-          { host: computer.address ?? computer.name, port: computer.port ?? 445 },
-          { credentials: logon.credentials, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported },
+          { host: computer.address ?? computer.name, logonName: computer.name, port: computer.port ?? 445 },
+          { credentials: logon.credentials, connectTimeoutMs: settings.connectTimeoutSeconds * 1000, encryptWhenSupported: settings.encryptWhenSupported, auth: settings.authentication },
         );
         const first = report.errors[0];
         return {
           computerId,
           ok: report.ok,
           logon: report.authentication === 'not-checked' ? null : report.authentication === 'ok',
+          authMechanism: report.authMechanism,
           adminShareWritable: report.adminShareWritable,
           scmAccess: report.scmAccess,
           error: first ? { class: first.class, code: first.code, message: first.message, advice: logon.laps && first.class === 'logon-failure' ? lapsLogonFailureAdvice(logon.laps) : first.advice } : null,
@@ -118,5 +121,8 @@ export function computerLogon(deps: Pick<HandlerDeps, 'vault' | 'settings'>, cre
   const credential = deps.vault.logon(credentialId);
   if (!credential) throw missing();
   const user = qualifiedUser(credential);
-  return () => Promise.resolve({ credentials: { user, ntHash: credential.ntHash }, user, laps: null });
+  // One Kerberos identity for this Test or Diagnostics run: one AS exchange for all its computers.
+  const settings = deps.settings.get();
+  const kerberos = settings.authentication !== 'ntlm-only' ? new KerberosLogon(user, () => deps.vault.installCredential(credentialId)?.password ?? null, kerberosSettings(settings)) : undefined;
+  return () => Promise.resolve({ credentials: { user, ntHash: credential.ntHash, ...(kerberos ? { kerberos } : {}) }, user, laps: null });
 }

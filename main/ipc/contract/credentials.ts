@@ -49,6 +49,8 @@ export const CredentialCheckSchema = z.object({
   computerId: Id,
   ok: z.boolean(),
   logon: z.boolean().nullable(),
+  /** Which mechanism logged on (kerberos, ntlm); null or absent when none did. */
+  authMechanism: z.enum(['kerberos', 'ntlm']).nullable().optional(),
   adminShareWritable: z.boolean().nullable(),
   scmAccess: z.boolean().nullable(),
   error: IpcErrorSchema.nullable(),

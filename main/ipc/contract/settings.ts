@@ -18,6 +18,16 @@ const settingsShape = {
   autoFallbackSeconds: z.number().int().min(5).max(600),
   /** SMB transport: package copies to computers at the same time (the console's uplink). */
   packageCopyConcurrency: z.number().int().min(1).max(100),
+  /**
+   * How the console logs on to computers: negotiate (Kerberos for a computer named by DNS name with a
+   * domain credential, NTLMv2 otherwise or when Kerberos cannot be had), kerberos-only (never NTLM:
+   * domains that block it), ntlm-only.
+   */
+  authentication: z.enum(['negotiate', 'kerberos-only', 'ntlm-only']),
+  /** Kerberos KDCs (domain controllers), `host[:port]` separated by commas; empty: DNS SRV _kerberos._tcp.<realm>. */
+  kdcAddresses: z.string().max(2000).regex(/^[\w.:\[\]\-,\s]*$/, 'host[:port] entries separated by commas'),
+  /** NetBIOS domain → Kerberos realm, `CORP=CORP.EXAMPLE.COM` separated by commas (for DOMAIN\user credentials). */
+  kerberosRealms: z.string().max(2000).regex(/^[\w.\-=,\s]*$/, 'DOMAIN=REALM pairs separated by commas'),
   /** Run the simulated lab of Windows hosts inside the console (the first-run demo). */
   simulatedLab: z.boolean(),
 };
@@ -38,6 +48,9 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   encryptWhenSupported: true,
   autoFallbackSeconds: 20,
   packageCopyConcurrency: 10,
+  authentication: 'negotiate',
+  kdcAddresses: '',
+  kerberosRealms: '',
   simulatedLab: true,
 });
 

@@ -33,6 +33,8 @@ export const TaskTargetSchema = z.object({
   credentialId: Id.nullable(),
   /** Which transport carried the package and the result: callback (TCP 2224) or smb; null before the agent ran. */
   transport: z.enum(['callback', 'smb']).nullable(),
+  /** Which mechanism logged on to the computer in the last attempt: kerberos or ntlm; null before a logon. */
+  authMechanism: z.enum(['kerberos', 'ntlm']).nullable(),
   /** What became of the restart the task's reboot policy asked for; null without a policy or before msiexec ran. */
   restart: RestartStateSchema.nullable(),
   /** The latest moment the computer restarts (as its agent scheduled it). */

@@ -146,6 +146,9 @@ async function authenticate(conn: SessionSetupConnection, session: LabSession, t
   }
   const config = conn.host.state.config;
   if (config.profile === 'wrong-credentials') return fail(conn, session, `profile wrong-credentials (${auth.domain}\\${auth.user})`);
+  // MS-APDS 3.1.5: a server whose policy blocks NTLM answers the AUTHENTICATE with STATUS_NTLM_BLOCKED
+  // (MS-ERREF 2.3.1 0xC0000418), whatever the account; only Kerberos would log on.
+  if (config.profile === 'ntlm-blocked') return fail(conn, session, `profile ntlm-blocked: NTLM refused for ${auth.domain}\\${auth.user}`, LabStatus.NTLM_BLOCKED);
   let verified = null;
   for (const account of candidateAccounts(config, auth.user, auth.domain)) {
     verified = verifyNtlmV2({
@@ -196,10 +199,10 @@ function deriveKeys(n: NegotiatedConnection, session: LabSession, exportedSessio
   if (n.cipher !== null) session.nextNonce = createNonceSource(n.cipher, (k) => crypto.randomBytes(k));
 }
 
-async function fail(conn: SessionSetupConnection, session: LabSession, why: string): Promise<Result> {
+async function fail(conn: SessionSetupConnection, session: LabSession, why: string, status: number = LabStatus.LOGON_FAILURE): Promise<Result> {
   conn.sessions.delete(session.id);
   conn.host.state.counters.logonFailures++;
   conn.host.log(`logon failed: ${why}`);
   if (conn.host.logonFailureDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, conn.host.logonFailureDelayMs));
-  return { status: LabStatus.LOGON_FAILURE, sessionId: session.id };
+  return { status, sessionId: session.id };
 }
