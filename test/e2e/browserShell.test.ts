@@ -200,7 +200,7 @@ describe('browser shell in Chromium', () => {
     await page.screenshot({ path: path.join(shots, 'packages.png') });
   });
 
-  test('Configuration: a saved setting persists across a reload; an invalid one is refused with advice', async () => {
+  test('Configuration: a saved setting (and the Authentication policy, KDCs and realms) persists across a reload; an invalid one is refused with advice', async () => {
     await tab('Configuration').click();
     const field = page.getByTestId('setting-maxConcurrentPushes');
     assert.equal(await field.inputValue(), '20');
@@ -219,6 +219,20 @@ describe('browser shell in Chromium', () => {
     await page.reload();
     await tab('Configuration').click();
     assert.equal(await page.getByTestId('setting-maxConcurrentPushes').inputValue(), '35');
+
+    // Authentication: Kerberos only, the domain controllers and a domain → realm pair, kept across a reload.
+    await page.getByRole('combobox', { name: 'Log on to computers with' }).click();
+    await page.getByRole('option', { name: /^Kerberos only/ }).click();
+    await page.getByTestId('setting-kdcAddresses').fill('dc1.corp.example.com, 10.0.0.5:88');
+    await page.getByTestId('setting-kerberosRealms').fill('CORP=CORP.EXAMPLE.COM');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('settings-saved').waitFor();
+    const auth = JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')) as { authentication: string; kdcAddresses: string; kerberosRealms: string };
+    assert.deepEqual([auth.authentication, auth.kdcAddresses, auth.kerberosRealms], ['kerberos-only', 'dc1.corp.example.com, 10.0.0.5:88', 'CORP=CORP.EXAMPLE.COM']);
+    await page.reload();
+    await tab('Configuration').click();
+    assert.match(await page.getByRole('combobox', { name: 'Log on to computers with' }).innerText(), /^Kerberos only/);
+    assert.equal(await page.getByTestId('setting-kdcAddresses').inputValue(), 'dc1.corp.example.com, 10.0.0.5:88');
 
     await page.getByTestId('setting-maxConcurrentPushes').fill('0');
     await page.getByRole('button', { name: 'Save' }).click();
