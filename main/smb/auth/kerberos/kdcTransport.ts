@@ -41,7 +41,11 @@ export function parseKdcAddress(text: string): KdcAddress {
 /** The KDCs of a realm: those configured, else DNS SRV `_kerberos._tcp.<realm>` by priority. */
 export async function locateKdcs(realm: string, locator: KdcLocator): Promise<KdcAddress[]> {
   if (locator.kdcs.length > 0) return [...locator.kdcs];
-  const resolve = locator.resolveSrv ?? ((name: string) => dns.promises.resolveSrv(name));
+  // The system resolver may retry for much longer than a push waits for a KDC: bounded like a KDC's answer.
+  const resolve = locator.resolveSrv ?? ((name: string) => {
+    const resolver = new dns.promises.Resolver({ timeout: locator.timeoutMs, tries: 1 });
+    return resolver.resolveSrv(name);
+  });
   let records: Awaited<ReturnType<typeof resolve>>;
   try {
     records = await resolve(`_kerberos._tcp.${realm.toLowerCase()}`);
