@@ -5,6 +5,8 @@
 // nothing of Samba's own answers on the pipe; the peer also serves a minimal \pipe\lsarpc because
 // Samba's `net rpc` asks it for the domain SID first. Every call the peer handles is journalled as
 // a JSON line; faults are injected through a JSON config it re-reads on every call.
+// startScmrPeerOnSocket() starts the peer alone on the socket of an smbd the caller runs (the
+// Samba AD DC's svcctlSocketPath, test/support/sambaAdDc.ts).
 // python3-impacket missing is an error, never a skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -232,7 +234,68 @@ export async function startScmrPeer(options: ScmrPeerOptions): Promise<ScmrPeer>
     globalOptions: { 'rpc start on demand helpers': 'no', ...options.samba?.globalOptions },
   };
   const samba = await startSamba(sambaOptions);
+  let core: ScmrPeerProcess;
+  try {
+    const ncalrpcDir = confValue(samba.configPath, 'ncalrpc dir');
+    if (ncalrpcDir === null || ncalrpcDir === '') throw new Error(`no "ncalrpc dir" in ${samba.configPath}`);
+    const npDir = path.join(ncalrpcDir, 'np');
+    core = await spawnPeer(python, {
+      socketPath: path.join(npDir, 'svcctl'),
+      lsarpcSocketPath: path.join(npDir, 'lsarpc'),
+      domainName: confValue(samba.configPath, 'netbios name') ?? 'PICSMB',
+      ...(options.config ? { config: options.config } : {}),
+    }, () => samba.logs());
+  } catch (error) {
+    await samba.stop();
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    ...core,
+    samba,
+    address: samba.address,
+    port: samba.port,
+    users: samba.users,
+    stop: () =>
+      (stopping ??= (async () => {
+        try {
+          await core.stop();
+        } finally {
+          await samba.stop();
+        }
+      })()),
+  };
+}
 
+/** The peer alone, on a socket some other smbd forwards \pipe\svcctl to (e.g. the AD DC's svcctlSocketPath). */
+export type ScmrPeerProcess = Omit<ScmrPeer, 'samba' | 'address' | 'port' | 'users'>;
+
+export interface ScmrPeerOnSocketOptions {
+  /** Where the smbd in front connects opens of \pipe\svcctl: <ncalrpc dir>/np/svcctl. */
+  socketPath: string;
+  /** Also serve the minimal \pipe\lsarpc here; default none (an AD DC serves its own). */
+  lsarpcSocketPath?: string;
+  /** The account domain lsarpc reports; default PICSMB. */
+  domainName?: string;
+  /** Written before the peer starts; default {}. */
+  config?: ScmrPeerConfig;
+  /** Appended to logs(), e.g. the DC's. */
+  moreLogs?: () => string;
+}
+
+/** Starts the peer on a socket of an smbd the caller runs (and stops); stop() ends the peer only. */
+export async function startScmrPeerOnSocket(options: ScmrPeerOnSocketOptions): Promise<ScmrPeerProcess> {
+  const python = systemPython();
+  requireImpacket(python);
+  if (!fs.existsSync(PEER_SCRIPT)) throw new Error(`the peer script is missing: ${PEER_SCRIPT}`);
+  return spawnPeer(python, { domainName: 'PICSMB', ...options }, options.moreLogs ?? (() => ''));
+}
+
+async function spawnPeer(
+  python: string,
+  options: { socketPath: string; lsarpcSocketPath?: string; domainName: string; config?: ScmrPeerConfig },
+  moreLogs: () => string,
+): Promise<ScmrPeerProcess> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-scmr-'));
   const configFile = path.join(dir, 'config.json');
   const journalFile = path.join(dir, 'journal.jsonl');
@@ -261,7 +324,7 @@ export async function startScmrPeer(options: ScmrPeerOptions): Promise<ScmrPeer>
       return '';
     }
   };
-  const logs = () => `--- svcctl peer (pid ${child?.pid ?? '?'}${exitInfo !== null ? `, exited: ${exitInfo}` : ''}) ---\n${stderr}\n${samba.logs()}`;
+  const logs = () => `--- svcctl peer (pid ${child?.pid ?? '?'}${exitInfo !== null ? `, exited: ${exitInfo}` : ''}) ---\n${stderr}\n${moreLogs()}`;
 
   const killNow = () => {
     if (child?.pid !== undefined) kill(child.pid, 'SIGKILL');
@@ -295,29 +358,24 @@ export async function startScmrPeer(options: ScmrPeerOptions): Promise<ScmrPeer>
       } finally {
         fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
         live.delete(killNow);
-        await samba.stop();
       }
     })();
     return stopping;
   };
 
   try {
-    const ncalrpcDir = confValue(samba.configPath, 'ncalrpc dir');
-    if (ncalrpcDir === null || ncalrpcDir === '') throw new Error(`no "ncalrpc dir" in ${samba.configPath}`);
-    const npDir = path.join(ncalrpcDir, 'np');
-    fs.mkdirSync(npDir, { recursive: true, mode: 0o700 });
-    const socketPath = path.join(npDir, 'svcctl');
-    const domainName = confValue(samba.configPath, 'netbios name') ?? 'PICSMB';
+    const { socketPath } = options;
+    fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
     writeJsonAtomically(configFile, options.config ?? {});
 
     const args = [
       PEER_SCRIPT,
       '--socket', socketPath,
-      '--lsarpc-socket', path.join(npDir, 'lsarpc'),
+      ...(options.lsarpcSocketPath ? ['--lsarpc-socket', options.lsarpcSocketPath] : []),
       '--config', configFile,
       '--journal', journalFile,
       '--state', stateFile,
-      '--domain-name', domainName,
+      '--domain-name', options.domainName,
     ];
     const spawned = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
     child = spawned;
@@ -355,10 +413,6 @@ export async function startScmrPeer(options: ScmrPeerOptions): Promise<ScmrPeer>
 
     const pid = spawned.pid ?? 0;
     return {
-      samba,
-      address: samba.address,
-      port: samba.port,
-      users: samba.users,
       pid,
       socketPath,
       journal: () => parseJournal(readJournal()),
