@@ -17,6 +17,7 @@ import { setHostOverrides } from '../../main/smb/hostNames.js';
 import { Dialect } from '../../main/smb/codec/negotiate.js';
 import { ConsoleError } from '../../main/ipc/errors.js';
 import { Etype } from '../../main/smb/auth/kerberos/crypto.js';
+import { DceRpcClient } from '../../main/rpc/rpcClient.js';
 
 const ADDRESS = '127.0.204.10';
 let dc: SambaAdDc;
@@ -84,7 +85,7 @@ test('pushadmin logs on with Kerberos (SMB 3.1.1, signing required, encryption o
   }
 });
 
-test('the encrypted share and \\pipe\\lsarpc open on a Kerberos session of each AES account (aes128user, aes256user) and of an SMB 3.0.2 and 2.1 connection', async () => {
+test('the encrypted share opens and \\pipe\\lsarpc binds on a Kerberos session of each AES account (aes128user, aes256user) and of an SMB 3.0.2 and 2.1 connection', async () => {
   const cases: [string, string, number[] | undefined, number[] | undefined][] = [
     ['aes128user@push.test', 'Aes128-Pa55word!', [Etype.AES128_CTS_HMAC_SHA1_96], undefined],
     ['aes256user@PUSH.TEST', 'Aes256-Pa55word!', [Etype.AES256_CTS_HMAC_SHA1_96], undefined],
@@ -92,12 +93,18 @@ test('the encrypted share and \\pipe\\lsarpc open on a Kerberos session of each 
     ['PUSH\\pushadmin', 'Push-Pa55word!', undefined, [Dialect.SMB210]],
   ];
   for (const [user, password, etypes, dialects] of cases) {
-    const s = await session({ user, kerberos: logonFor(user, password, etypes ? { etypes } : {}) }, dc.dcHostName, 'kerberos-only', dialects);
+    const kerberos = logonFor(user, password, etypes ? { etypes } : {});
+    const s = await session({ user, kerberos }, dc.dcHostName, 'kerberos-only', dialects);
     try {
       assert.equal(s.mechanism, 'kerberos', user);
+      const expected = etypes?.[0] ?? Etype.AES256_CTS_HMAC_SHA1_96;
+      assert.deepEqual(kerberos.lastEtypes, { tgt: expected, service: expected }, `${user}: the session keys are of the etype asked for`);
       if (!dialects || dialects[0]! >= Dialect.SMB300) await roundTrip(s, 'pushshare');
       const ipc = await SmbTree.connect(s, dc.dcHostName, 'IPC$');
       const pipe = await ipc.openPipe('lsarpc');
+      // MS-LSAD 1.9: the lsarpc interface 12345778-1234-abcd-ef00-0123456789ab v0.0; the DC accepts the bind.
+      const rpc = await DceRpcClient.bind(pipe, { uuid: '12345778-1234-abcd-ef00-0123456789ab', major: 0, minor: 0 });
+      assert.ok(rpc.maxXmitFrag >= 1024, 'bind_ack negotiated a fragment size');
       await pipe.close();
       await ipc.disconnect();
     } finally {

@@ -111,6 +111,8 @@ export interface KdcScript {
   readonly asReplyKey?: KerberosKey;
   /** For a TGS-REQ: the realm to refer the client to (a TGT krbtgt/<realm> in place of the ticket), or null. */
   readonly referral?: (sname: PrincipalName, tgsIndex: number) => string | null;
+  /** For a TGS-REQ: the name the ticket is issued for in place of the one asked for (a KDC that answers with another service). */
+  readonly issuedFor?: (sname: PrincipalName) => PrincipalName;
 }
 
 /** A plain realm's KDC (see the head of this file) as an answer function for startKdc. */
@@ -150,7 +152,7 @@ export function scriptedKdc(script: KdcScript): (request: Buffer) => Answer {
     if (!cksum.equals(checksum(tgtKey, 6, req.bodyBytes))) return krbError(KrbErrorCode.KRB_AP_ERR_MODIFIED, script.realm, now);
     const cname = auth.nested(2, 'cname', decodePrincipalName);
     const referTo = script.referral?.(req.body.sname, tgsIndex++) ?? null;
-    const sname = referTo ? { nameType: NameType.SRV_INST, nameString: ['krbtgt', referTo] } : req.body.sname;
+    const sname = referTo ? { nameType: NameType.SRV_INST, nameString: ['krbtgt', referTo] } : (script.issuedFor?.(req.body.sname) ?? req.body.sname);
     return reply(13, cname, auth.string(1, 'crealm'), sname, req.body.nonce, tgtKey, 8, referTo ? (script.tgtLifetimeMs ?? 10 * 3600_000) : (script.serviceLifetimeMs ?? 10 * 3600_000));
   };
 }

@@ -10,7 +10,7 @@ import { MAX_REFERRALS, requestServiceTicket, requestTgt, type ExchangeContext }
 import { MAX_KDC_REPLY, type KdcAddress } from '../../main/smb/auth/kerberos/kdcTransport.js';
 import { KerberosLogon, kerberosPrincipal, type KerberosSettings } from '../../main/smb/auth/kerberos/logon.js';
 import { stringToKey } from '../../main/smb/auth/kerberos/crypto.js';
-import { KrbErrorCode, peekMessageType } from '../../main/smb/auth/kerberos/messages.js';
+import { KrbErrorCode, NameType, peekMessageType } from '../../main/smb/auth/kerberos/messages.js';
 import { expectClass } from '../support/expectError.js';
 import { readKdcReq, refusedAddress, scriptedKdc, startKdc, type Answer, type KdcScript, type KdcStandIn } from '../support/kdcStandIn.js';
 
@@ -127,6 +127,14 @@ describe('referrals', () => {
     assert.equal(readKdcReq(other.requests[0]!).body.realm, 'OTHER.REALM');
   });
 
+  test('a ticket for another service than the one asked for (even a TGT of the home realm) is kerberos-protocol, read from the encrypted part', async () => {
+    const standIn = await kdc(scriptedKdc(script({ issuedFor: () => ({ nameType: NameType.SRV_INST, nameString: ['krbtgt', REALM] }) })));
+    const ctx = context([standIn.address]);
+    const tgt = await requestTgt(ctx, USER, PASSWORD);
+    const error = await expectClass(requestServiceTicket(ctx, tgt, 'cifs', 'pc1.push.test'), 'kerberos-protocol');
+    assert.match(error.message, /issued a ticket for krbtgt\/PUSH.TEST where cifs\/pc1.push.test was asked for/);
+  });
+
   test(`more than ${MAX_REFERRALS} referrals are kerberos-protocol`, async () => {
     const standIn = await kdc(scriptedKdc(script({ referral: (_sname, i) => `R${i}.TEST` })));
     const ctx = context([standIn.address]);
@@ -206,6 +214,8 @@ describe('kerberosPrincipal: which realm, and never the domain\'s KDC for a loca
   });
   test('PC1\\Administrator to pc1.corp.example.com is a local account (null), as is .\\admin; CORP\\user to an IP address or a bare name has no realm', () => {
     assert.equal(kerberosPrincipal('PC1\\Administrator', none, 'pc1.corp.example.com'), null);
+    assert.equal(kerberosPrincipal('user@', none, 'pc1.corp.example.com'), null, 'no realm after the @');
+    assert.equal(kerberosPrincipal('CORP\\', none, 'pc1.corp.example.com'), null, 'no user after the domain');
     assert.equal(kerberosPrincipal('.\\admin', none, 'pc1.corp.example.com'), null);
     assert.equal(kerberosPrincipal('admin', none, 'pc1.corp.example.com'), null);
     assert.equal(kerberosPrincipal('CORP\\user', none, '10.0.0.5'), null);

@@ -146,11 +146,16 @@ export async function requestServiceTicket(ctx: ExchangeContext, tgt: Credential
     if ('error' in reply) throw fromKrbError(reply.error, { principal, spn, now: ctx.now() });
     const part = decryptPart(current.key, USAGE_TGS_REP_ENC_PART_SESSION_KEY, reply, n);
     const got: Credential = { ticket: reply.ticket, key: part.key as KerberosKey, part, crealm: reply.crealm, cname: reply.cname };
-    const [first, second] = reply.ticket.sname.nameString;
+    // What the KDC says it issued is read from the encrypted (authenticated) part, not the ticket's clear sname.
+    const [first, second] = part.sname.nameString;
     // A referral: a TGT for another realm instead of the service (MS-KILE 3.1.5.4).
-    if (first === 'krbtgt' && service !== 'krbtgt' && second !== undefined && second.toUpperCase() !== realm.toUpperCase()) {
+    if (first?.toLowerCase() === 'krbtgt' && service !== 'krbtgt' && second !== undefined && second.toUpperCase() !== realm.toUpperCase()) {
       current = got;
       continue;
+    }
+    // RFC 4120 §3.3.5 (with name canonicalization, RFC 6806 §5): the ticket must be for the service asked for.
+    if (part.sname.nameString.length !== 2 || first?.toLowerCase() !== service.toLowerCase() || second?.toLowerCase() !== host.toLowerCase()) {
+      throw kerberosProtocolError(`The KDC issued a ticket for ${part.sname.nameString.join('/')} where ${spn} was asked for.`);
     }
     return got;
   }

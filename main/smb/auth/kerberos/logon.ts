@@ -50,12 +50,12 @@ export function kerberosPrincipal(userSpec: string, settings: Pick<KerberosSetti
   if (slash >= 0) {
     const domain = userSpec.slice(0, slash);
     const user = userSpec.slice(slash + 1);
-    if (domain === '' || domain === '.') return null;
+    if (domain === '' || domain === '.' || user === '') return null;
     const realm = settings.realms[domain.toUpperCase()] ?? (domain.includes('.') ? domain.toUpperCase() : dnsSuffixRealm(targetHost, domain));
     return realm ? { user, realm } : null;
   }
   const at = userSpec.lastIndexOf('@');
-  if (at > 0) return { user: userSpec.slice(0, at), realm: (settings.realms[userSpec.slice(at + 1).toUpperCase()] ?? userSpec.slice(at + 1)).toUpperCase() };
+  if (at > 0 && at < userSpec.length - 1) return { user: userSpec.slice(0, at), realm: (settings.realms[userSpec.slice(at + 1).toUpperCase()] ?? userSpec.slice(at + 1)).toUpperCase() };
   return null;
 }
 
@@ -79,6 +79,8 @@ export class KerberosLogon {
   private readonly services = new Map<string, Promise<Credential>>();
   /** Requests sent to KDCs, by kind (tests count them; no secret in them). */
   readonly requests = { 'AS-REQ': 0, 'TGS-REQ': 0 };
+  /** The encryption type of the last TGT's and service ticket's session keys (what the KDC chose; no key material). */
+  readonly lastEtypes: { tgt: number | null; service: number | null } = { tgt: null, service: null };
 
   constructor(
     readonly userSpec: string,
@@ -109,6 +111,8 @@ export class KerberosLogon {
     });
     const host = targetHost.toLowerCase();
     const ticket = await this.cached(this.services, `${service}/${host}@${principal.realm}`, now, () => requestServiceTicket(ctx, tgt, service, host));
+    this.lastEtypes.tgt = tgt.key.etype;
+    this.lastEtypes.service = ticket.key.etype;
     return initiateContext(ticket, this.now(), this.settings.random);
   }
 
