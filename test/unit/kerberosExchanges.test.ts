@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_REFERRALS, requestServiceTicket, requestTgt, type ExchangeContext } from '../../main/smb/auth/kerberos/exchanges.js';
 import { MAX_KDC_REPLY, type KdcAddress } from '../../main/smb/auth/kerberos/kdcTransport.js';
-import { KerberosLogon, kerberosPrincipal, type KerberosSettings } from '../../main/smb/auth/kerberos/logon.js';
+import { KerberosLogon, UNREACHABLE_KEPT_MS, kerberosPrincipal, type KerberosSettings } from '../../main/smb/auth/kerberos/logon.js';
 import { stringToKey } from '../../main/smb/auth/kerberos/crypto.js';
 import { KrbErrorCode, NameType, peekMessageType } from '../../main/smb/auth/kerberos/messages.js';
 import { expectClass } from '../support/expectError.js';
@@ -193,12 +193,16 @@ describe('KerberosLogon\'s ticket cache', () => {
     assert.deepEqual(count(standIn), { 'AS-REQ': 2, 'TGS-REQ': 0 });
   });
 
-  test('kdc-unreachable is not kept: the next logon asks the KDC again and succeeds', async () => {
+  test(`kdc-unreachable stands for ${UNREACHABLE_KEPT_MS / 1000} s (the next computers fall back at once), then the KDC is asked again and answers`, async () => {
     const clock = { now: T0 };
     const kdcAnswer = scriptedKdc(script());
     const { standIn, logon } = await logonWith((request, index) => (index === 0 ? 'close' : kdcAnswer(request)), clock);
     await expectClass(logon.initiate('pc1.push.test'), 'kdc-unreachable', 'KDC_UNREACHABLE');
     assert.deepEqual(count(standIn), { 'AS-REQ': 1, 'TGS-REQ': 0 });
+    clock.now += UNREACHABLE_KEPT_MS - 1000;
+    await expectClass(logon.initiate('pc2.push.test'), 'kdc-unreachable', 'KDC_UNREACHABLE');
+    assert.deepEqual(count(standIn), { 'AS-REQ': 1, 'TGS-REQ': 0 }, 'kept: not asked again yet');
+    clock.now += 2000;
     await logon.initiate('pc1.push.test');
     assert.deepEqual(count(standIn), { 'AS-REQ': 3, 'TGS-REQ': 1 });
   });

@@ -77,6 +77,8 @@ function dnsSuffixRealm(host: string, netbiosDomain: string): string | null {
 export class KerberosLogon {
   private readonly tgts = new Map<string, Promise<Credential>>();
   private readonly services = new Map<string, Promise<Credential>>();
+  /** When a kept kdc-unreachable answer may be asked again, per cache key. */
+  private readonly retryAt = new Map<string, number>();
   /** Requests sent to KDCs, by kind (tests count them; no secret in them). */
   readonly requests = { 'AS-REQ': 0, 'TGS-REQ': 0 };
   /** The encryption type of the last TGT's and service ticket's session keys (what the KDC chose; no key material). */
@@ -120,6 +122,7 @@ export class KerberosLogon {
   clear(): void {
     this.tgts.clear();
     this.services.clear();
+    this.retryAt.clear();
   }
 
   private now(): number {
@@ -139,6 +142,12 @@ export class KerberosLogon {
 
   private async cached(map: Map<string, Promise<Credential>>, key: string, now: number, fetch: () => Promise<Credential>): Promise<Credential> {
     const held = map.get(key);
+    const retryAt = this.retryAt.get(key);
+    if (held && retryAt !== undefined && now >= retryAt) {
+      map.delete(key);
+      this.retryAt.delete(key);
+      return this.cached(map, key, now, fetch);
+    }
     if (held) {
       const credential = await held; // a refusal kept (below) is the answer for every later target too
       if (credential.part.endtime.getTime() - EXPIRY_MARGIN_MS > now) return credential;
@@ -149,11 +158,17 @@ export class KerberosLogon {
     map.set(key, fresh);
     // A wrong password or an unknown account stays the answer for this logon: asking the KDC again
     // for each of a task's computers would lock the account out. What may pass (no KDC answered) is asked again.
+    // No KDC answering is kept a short while: the task's next computers fall back to NTLM at once
+    // (negotiate) instead of each waiting out the KDC bound; then the KDCs are asked again.
     fresh.catch((error: unknown) => {
-      if (map.get(key) === fresh && !(error instanceof KerberosError && KEPT_REFUSALS.has(error.errorClass))) map.delete(key);
+      if (map.get(key) !== fresh || (error instanceof KerberosError && KEPT_REFUSALS.has(error.errorClass))) return;
+      if (error instanceof KerberosError && error.errorClass === 'kdc-unreachable') this.retryAt.set(key, this.now() + UNREACHABLE_KEPT_MS);
+      else map.delete(key);
     });
     return fresh;
   }
 }
 
 const KEPT_REFUSALS = new Set<string>(['logon-failure', 'kerberos-principal-unknown', 'kerberos-etype']);
+/** How long "no KDC answered" stands for the next computers of the task. */
+export const UNREACHABLE_KEPT_MS = 30_000;
