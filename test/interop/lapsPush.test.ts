@@ -274,7 +274,7 @@ describe('LAPS pushes: each computer logs on with its own local Administrator pa
     const diagnosed = await pushctl(['diagnose', spec(HOSTS.renamed), spec(HOSTS.none), ...laps]);
     assert.equal(diagnosed.status, 1, diagnosed.stderr);
     assert.match(diagnosed.stdout, /LAPS msLAPS-Password, account \.\\LapsAdmin, found by NetBIOS name LAB-PC-002/);
-    assert.match(diagnosed.stdout, /authentication ok; ADMIN\$ writable; Service Control Manager may create services/);
+    assert.match(diagnosed.stdout, /authentication ok with NTLMv2; ADMIN\$ writable; Service Control Manager may create services/);
     assert.match(diagnosed.stdout, /✗ laps: laps-missing/);
 
     const pushed = await pushctl(['push', spec(HOSTS.win), spec(HOSTS.legacy), spec(HOSTS.none), '--msi', DEMO_MSI, ...laps, '--port', String(CLI_PACKAGE_PORT), '--callback', '127.0.0.1', '--json']);
