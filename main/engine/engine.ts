@@ -26,7 +26,7 @@ import { EngineTimers } from './timers.js';
 import { LeftoverCleaner, type LeftoversResult } from './leftoverCleaner.js';
 import { PackageFiles, pushTimeouts } from './packageFiles.js';
 import { recoverInterrupted } from './recovery.js';
-import { TargetQueue } from './targetQueue.js';
+import { TargetQueue, type QueueEntry } from './targetQueue.js';
 import { TargetTurns, WAITING } from './targetTurn.js';
 import { TaskCompletion } from './taskCompletion.js';
 import { copyTask, type TaskCopyDeps } from './taskCopy.js';
@@ -218,17 +218,17 @@ export class PushEngine {
     if (this.closed) return 0;
     const task = this.o.tasks.task(taskId);
     const options = JSON.parse(task?.options_json ?? '{}') as TaskOptions;
-    const records = this.o.tasks.targetRecords(taskId);
+    const records = this.o.tasks.targetStates(taskId);
     // Targets that waited for credentials are looked at again: a keychain may hold them now. Those
     // whose credential is missing wait at once, in one commit for the whole task (after a restart
     // that lost a memory-only credential that is every queued target), without taking a slot;
     // one already waiting stays as it is.
-    const queued: TargetRecord[] = [];
+    const queued: QueueEntry[] = [];
     const nowWaiting: number[] = [];
     for (const t of records) {
       if (t.state !== 'queued' && t.state !== WAITING) continue;
       const problem = this.turns.credentialProblem(t, options);
-      if (problem?.kind !== 'missing') queued.push(t);
+      if (problem?.kind !== 'missing') queued.push({ targetId: t.id, taskId });
       else if (t.state === 'queued') {
         this.turns.waitForCredentials(taskId, t.id, problem.why);
         nowWaiting.push(t.id);
@@ -238,7 +238,7 @@ export class PushEngine {
     this.o.tasks.setTaskStatus(taskId, 'running');
     this.journal.flush();
     for (const id of nowWaiting) this.journal.progress(taskId, id, WAITING, null, null);
-    this.queue.push(queued.map((t) => ({ targetId: t.id, taskId })));
+    this.queue.push(queued);
     if (queued.length === 0) this.completion.finishIfDone(taskId);
     this.queue.pump();
     return queued.length;
@@ -252,7 +252,7 @@ export class PushEngine {
     const cancelled = this.queue.removeTask(taskId);
     // Targets waiting to retry, or for credentials, are queued in the database but not in the queue.
     const inQueue = new Set(cancelled);
-    for (const t of this.o.tasks.targetRecords(taskId)) if ((t.state === 'queued' || t.state === WAITING) && !this.queue.isRunning(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
+    for (const t of this.o.tasks.targetStates(taskId)) if ((t.state === 'queued' || t.state === WAITING) && !this.queue.isRunning(t.id) && !inQueue.has(t.id)) cancelled.push(t.id);
     // One transaction for the whole burst, then the events (the windows read what they announce).
     for (const targetId of cancelled) this.turns.cancelledBeforeStart(taskId, targetId);
     this.journal.flush();

@@ -46,6 +46,8 @@ export function probeIsFresh(outcome: ProbeOutcome, now = Date.now()): boolean {
 
 export class ProbeAhead {
   private readonly started = new Map<number, Promise<ProbeOutcome>>();
+  /** Targets in the window found not eligible, until they leave the line (bounded by the window). */
+  private readonly ineligible = new Set<number>();
   private active = 0;
   /** The most probes that ran at once (tests read it). */
   peakActive = 0;
@@ -56,12 +58,18 @@ export class ProbeAhead {
     return this.o.now?.() ?? Date.now();
   }
 
-  /** Starts probes for the first `window()` targets in line that have none, up to maxActive at once. */
-  fill(queue: readonly { readonly targetId: number }[]): void {
-    const end = Math.min(queue.length, this.o.window());
-    for (let i = 0; i < end && this.active < this.o.maxActive; i++) {
-      const id = queue[i]!.targetId;
-      if (this.started.has(id) || (this.o.eligible && !this.o.eligible(id))) continue;
+  /** Starts probes for the first `window()` targets in line (in order, from the head) that have none, up to maxActive at once. */
+  fill(queue: Iterable<{ readonly targetId: number }>): void {
+    const end = this.o.window();
+    let i = 0;
+    for (const { targetId: id } of queue) {
+      if (i++ >= end || this.active >= this.o.maxActive) break;
+      if (this.started.has(id) || this.ineligible.has(id)) continue;
+      // Asked once per wait (the engine reads the target's row): the window is walked at every settle.
+      if (this.o.eligible && !this.o.eligible(id)) {
+        this.ineligible.add(id);
+        continue;
+      }
       this.active++;
       this.peakActive = Math.max(this.peakActive, this.active);
       const t0 = this.now;
@@ -81,12 +89,19 @@ export class ProbeAhead {
   take(targetId: number): Promise<ProbeOutcome> | null {
     const outcome = this.started.get(targetId) ?? null;
     this.started.delete(targetId);
+    this.ineligible.delete(targetId);
     return outcome;
   }
 
   /** Drops a target's probe (cancelled, or requeued for a retry). */
   forget(targetId: number): void {
     this.started.delete(targetId);
+    this.ineligible.delete(targetId);
+  }
+
+  /** A target left the line for its turn: whether it was eligible is asked again if it waits again (its probe stays to be taken). */
+  dequeued(targetId: number): void {
+    this.ineligible.delete(targetId);
   }
 
   /** Probes held for targets not yet taken (bounded by the window plus cancelled leftovers). */

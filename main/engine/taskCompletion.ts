@@ -10,7 +10,7 @@ export class TaskCompletion {
   private readonly waiters = new Map<number, (() => void)[]>();
 
   constructor(
-    private readonly tasks: Pick<TasksRepo, 'task' | 'targetRecords' | 'setTaskStatus'>,
+    private readonly tasks: Pick<TasksRepo, 'task' | 'targetTally' | 'setTaskStatus'>,
     private readonly journal: Journal,
     /** Whether a push of the task still runs (its target may be done in the database already). */
     private readonly runsTask: (taskId: number) => boolean,
@@ -51,12 +51,12 @@ export class TaskCompletion {
     // Once ended it stays ended: a second call (the last two turns settling together) says nothing again.
     if (!open && ['finished', 'cancelled'].includes(this.tasks.task(taskId)?.status ?? '')) return;
     this.journal.flush();
-    const targets = this.tasks.targetRecords(taskId);
-    if (targets.some((t) => t.state !== 'done')) return;
+    // Counted in the database: a task of 20 000 targets is not read row by row to end it.
+    const tally = this.tasks.targetTally(taskId);
+    if (tally.notDone > 0) return;
     this.open.delete(taskId);
     this.tasks.setTaskStatus(taskId, this.cancelled.has(taskId) ? 'cancelled' : 'finished');
-    const ok = targets.filter((t) => t.outcome === 'succeeded' || t.outcome === 'succeeded-reboot-required').length;
-    this.journal.log(`Task ${taskId} finished: ${ok} of ${targets.length} succeeded.`);
+    this.journal.log(`Task ${taskId} finished: ${tally.succeeded} of ${tally.targets} succeeded.`);
     for (const resolve of this.waiters.get(taskId) ?? []) resolve();
     this.waiters.delete(taskId);
   }

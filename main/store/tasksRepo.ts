@@ -262,6 +262,23 @@ export class TasksRepo {
     return this.db.prepare('SELECT * FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as TargetRecord[];
   }
 
+  /** What starting a task reads of each target: its id, state and credential (not the whole row, for 20 000 of them). */
+  targetStates(taskId: number): Pick<TargetRecord, 'id' | 'state' | 'credential_id'>[] {
+    return this.db.prepare('SELECT id, state, credential_id FROM task_targets WHERE task_id = ? ORDER BY id').all(taskId) as Pick<TargetRecord, 'id' | 'state' | 'credential_id'>[];
+  }
+
+  /** A task's targets counted: all, not done, and succeeded (with or without a reboot required). */
+  targetTally(taskId: number): { targets: number; notDone: number; succeeded: number } {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS targets, COALESCE(SUM(state <> 'done'), 0) AS notDone,
+                COALESCE(SUM(outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded
+           FROM task_targets WHERE task_id = ?`,
+      )
+      .get(taskId) as { targets: number; notDone: number; succeeded: number };
+    return { targets: Number(row.targets), notDone: Number(row.notDone), succeeded: Number(row.succeeded) };
+  }
+
   targetRecord(targetId: number): TargetRecord | undefined {
     return this.db.prepare('SELECT * FROM task_targets WHERE id = ?').get(targetId) as TargetRecord | undefined;
   }

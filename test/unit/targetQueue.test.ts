@@ -83,6 +83,49 @@ test('removing a task takes only its waiting targets out of line, in order, and 
   await h.queue.close({ abort: true, wait: true });
 });
 
+test('positions stay right through thousands of targets pushed, removed one by one or by task, and started (the line is compacted on the way); a target already in line keeps its place', async () => {
+  const limit = { value: 0 };
+  const h = harness(limit);
+  const model: QueueEntry[] = [];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  let next = 1;
+  const removed: number[] = [];
+  const check = () => {
+    assert.equal(h.queue.queuedCount, model.length);
+    for (let i = 0; i < model.length; i += 37) assert.equal(h.queue.position(model[i]!.targetId), i + 1);
+    if (model.length) assert.equal(h.queue.position(model.at(-1)!.targetId), model.length);
+    for (const id of removed.slice(-20)) assert.equal(h.queue.position(id), null);
+  };
+  for (let round = 0; round < 40; round++) {
+    const batch = entries(1 + rand(3), ...Array.from({ length: 200 + rand(600) }, () => next++));
+    h.queue.push(batch);
+    model.push(...batch);
+    h.queue.push(batch.slice(0, 3));
+    for (let k = rand(120); k > 0 && model.length > 0; k--) {
+      const [entry] = model.splice(rand(model.length), 1);
+      assert.deepEqual(h.queue.remove(entry!.targetId), entry);
+      removed.push(entry!.targetId);
+    }
+    if (round % 9 === 8) {
+      const taskId = 1 + rand(3);
+      const expected = model.filter((e) => e.taskId === taskId).map((e) => e.targetId);
+      assert.deepEqual(h.queue.removeTask(taskId), expected);
+      model.splice(0, model.length, ...model.filter((e) => e.taskId !== taskId));
+      removed.push(...expected);
+    }
+    check();
+    const before = h.turns.length;
+    limit.value += rand(700);
+    h.queue.pump();
+    const started = h.turns.slice(before).map((turn) => turn.entry.targetId);
+    assert.deepEqual(started, model.splice(0, started.length).map((e) => e.targetId), 'started from the head, in order');
+    removed.push(...started);
+    check();
+  }
+  await h.queue.close({ abort: true, wait: false });
+});
+
 test('a turn that throws is reported as crashed, frees its slot and the next starts', async () => {
   const h = harness({ value: 1 });
   h.queue.push(entries(1, 10, 11));
