@@ -46,7 +46,7 @@ export class HostPower {
   network: LabNetwork | null = null;
   private pending: { at: number; timer: { clear(): void } } | null = null;
   private upTimer: NodeJS.Timeout | null = null;
-  private readonly waiters = new Set<() => void>();
+  private waiters: Set<() => void> | null = null;
 
   constructor(private readonly host: LabHostState) {}
 
@@ -80,7 +80,7 @@ export class HostPower {
 
   /** Resolves the next time the host has come back up (or gone for good, or the lab closed). */
   nextBoot(): Promise<void> {
-    return new Promise((resolve) => this.waiters.add(resolve));
+    return new Promise((resolve) => (this.waiters ??= new Set()).add(resolve));
   }
 
   /** The restart itself: down now, up after restartDownMs (a never-back host: never). */
@@ -134,7 +134,8 @@ export class HostPower {
   }
 
   private booted(): void {
-    for (const resolve of this.waiters) resolve();
-    this.waiters.clear();
+    const waiters = this.waiters;
+    this.waiters = null;
+    for (const resolve of waiters ?? []) resolve();
   }
 }

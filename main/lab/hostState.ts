@@ -162,11 +162,31 @@ class AdminFiles extends Map<string, Buffer> {
 }
 
 export class LabHostState {
+  // Its collections are made at first use: an idle host of a 65 000-host lab holds none.
+  private madeFiles: AdminFiles | null = null;
+  private madeNames: Map<string, string> | null = null;
+  private madeDirectories: Set<string> | null = null;
+  private madeServices: Map<string, LabService> | null = null;
+  private madeProducts: Map<string, boolean> | null = null;
+
   /** ADMIN$ files by labPathKey; the original-case name is kept in `names`. */
-  readonly files: Map<string, Buffer> = new AdminFiles((key) => this.names.get(key));
-  readonly names = new Map<string, string>();
-  readonly directories = new Set<string>();
-  readonly services = new Map<string, LabService>(); // key: lower-case service name
+  get files(): Map<string, Buffer> {
+    return (this.madeFiles ??= new AdminFiles((key) => this.madeNames?.get(key)));
+  }
+
+  get names(): Map<string, string> {
+    return (this.madeNames ??= new Map());
+  }
+
+  get directories(): Set<string> {
+    return (this.madeDirectories ??= new Set());
+  }
+
+  /** Key: lower-case service name. */
+  get services(): Map<string, LabService> {
+    return (this.madeServices ??= new Map());
+  }
+
   /** Authenticated SMB sessions open right now. */
   sessions = 0;
   /** Simulated agents running right now. */
@@ -178,7 +198,10 @@ export class LabHostState {
    * changed that (an install adds, an uninstall removes); a package not listed is on every host
    * but a `not-installed` one. So a second uninstall of the same product ends in 1605.
    */
-  readonly products = new Map<string, boolean>();
+  get products(): Map<string, boolean> {
+    return (this.madeProducts ??= new Map());
+  }
+
   /** Counters the tests and the UI read. */
   readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0, restarts: 0 };
   /** Its restarts: scheduled, cancelled, done (hostPower.ts). */
@@ -207,12 +230,12 @@ export class LabHostState {
 
   /** Whether the package's product is installed on this host (see `products`). */
   productInstalled(packageId: string): boolean {
-    return this.products.get(packageId) ?? this.config.profile !== 'not-installed';
+    return this.madeProducts?.get(packageId) ?? this.config.profile !== 'not-installed';
   }
 
   /** Busy = in a push: a session open, one of our services registered, or an agent running. */
   get busy(): boolean {
-    return this.sessions > 0 || this.services.size > 0 || this.agentsRunning > 0;
+    return this.sessions > 0 || (this.madeServices?.size ?? 0) > 0 || this.agentsRunning > 0;
   }
 
   /** Call after changing sessions, services or agentsRunning: the lab counts busy hosts at every change. */
@@ -222,6 +245,7 @@ export class LabHostState {
 
   /** Files and services left behind (tests assert both empty after a push). */
   leftovers(): { files: string[]; directories: string[]; services: string[] } {
+    if (!this.madeFiles && !this.madeDirectories && !this.madeServices) return { files: [], directories: [], services: [] };
     return {
       files: [...this.files.keys()].map((k) => this.names.get(k) ?? k),
       directories: [...this.directories],

@@ -1,12 +1,12 @@
-// The simulated Windows lab: N hosts in this process, each on its own loopback
-// address, each a real SMB2/3 server (main/lab/smb/) with ADMIN$, IPC$ and \pipe\svcctl
+// The simulated Windows lab: N hosts (up to 65 000) in this process, each on its own loopback
+// address (served by its own listener, or above 2 000 hosts by one shared listener:
+// labListeners.ts), each a real SMB2/3 server (main/lab/smb/) with ADMIN$, IPC$ and \pipe\svcctl
 // (main/lab/rpc/) whose StartService runs a simulated agent (main/lab/agent/) that speaks the
 // real agent protocol to the console's package server. Each host behaves as its profile says.
 // The lab counts busy hosts (in a push) at every change, so tests can prove the engine's limit.
 import type { LabAccount, LabHostConfig, LabProfile, LabRestartAnswer } from './hostState.js';
 import { LabHostState } from './hostState.js';
-import { labPipeFactory } from './agent/labPipes.js';
-import { startLabSmbHost, type LabSmbHost } from './smb/server.js';
+import { checkNothingListens, listenMode, MAX_LAB_HOSTS, startLabListeners, type LabListenMode } from './labListeners.js';
 import { assignProfiles, labAddresses, type ProfileSpec } from './profiles.js';
 
 export const LAB_DOMAIN = 'LAB';
@@ -20,6 +20,17 @@ export interface LabOptions {
   readonly first?: string;
   /** SMB port every host listens on; default 445 (needs root), the demo uses 10445. */
   readonly port?: number;
+  /**
+   * A listener per host on its own address, or one shared listener on 0.0.0.0:port for all hosts
+   * (smb/sharedListener.ts); 'auto' (default) shares above 2 000 hosts, which would not fit a file
+   * descriptor each.
+   */
+  readonly listen?: 'auto' | LabListenMode;
+  /**
+   * Shared listener only: the port offline-refused hosts are reported on (their config.port), on
+   * which nothing listens, checked free at start; default port + 1.
+   */
+  readonly refusedPort?: number;
   readonly profile?: 'mixed' | LabProfile | ProfileSpec;
   /** Simulated msiexec time per host; default 3000 ms. */
   readonly installTimeMs?: number;
@@ -60,6 +71,10 @@ export interface LabOptions {
 export interface Lab {
   readonly hosts: readonly LabHostState[];
   readonly port: number;
+  /** How the hosts listen (LabOptions.listen). */
+  readonly listen: LabListenMode;
+  /** Shared listener with offline-refused hosts: the port they are reported on (nothing listens there); else null. */
+  readonly refusedPort: number | null;
   readonly account: Readonly<LabAccount>;
   /** Hosts in a push right now, and the most there ever were at once. */
   readonly busyNow: number;
@@ -75,18 +90,33 @@ export interface Lab {
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
-  if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > 5000) throw new Error('--hosts must be 1..5000');
+  if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > MAX_LAB_HOSTS) throw new Error(`--hosts must be 1..${MAX_LAB_HOSTS}`);
   const port = options.port ?? 445;
+  const listen = listenMode(options.listen, options.hosts);
   const addresses = labAddresses(options.first ?? '127.0.10.1', options.hosts);
   const prefix = options.namePrefix ?? 'LAB-PC-';
   const names = addresses.map((_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
   const profiles = assignProfiles(names, options.profile ?? 'mixed', options.seed);
   const account: Readonly<LabAccount> = options.password !== undefined ? Object.freeze({ ...LAB_ADMIN, password: options.password }) : LAB_ADMIN;
+  // Under a shared (wildcard) listener something listens on every address: refused hosts get a port nobody binds.
+  const firstRefused = listen === 'shared' ? profiles.indexOf('offline-refused') : -1;
+  const refusedPort = firstRefused < 0 ? null : (options.refusedPort ?? port + 1);
+  if (refusedPort !== null) {
+    if (!Number.isInteger(refusedPort) || refusedPort < 1 || refusedPort > 65535 || refusedPort === port) throw new Error(`the refused hosts' port must be 1..65535 and not the lab's port ${port}`);
+    await checkNothingListens(addresses[firstRefused]!, refusedPort);
+  }
   const busy = busyCounter();
-  const hosts = addresses.map(
-    (address, i) => new LabHostState(hostConfig(options, { name: names[i]!, address, port, profile: profiles[i]!, account }), busy.onChange),
-  );
-  const servers = await startServers(hosts, options);
+  const hosts = addresses.map((address, i) => {
+    const hostPort = refusedPort !== null && profiles[i] === 'offline-refused' ? refusedPort : port;
+    return new LabHostState(hostConfig(options, { name: names[i]!, address, port: hostPort, profile: profiles[i]!, account }), busy.onChange);
+  });
+  const servers = await startLabListeners(hosts, {
+    mode: listen,
+    port,
+    ...(options.adminShareBytes !== undefined ? { adminShareBytes: options.adminShareBytes } : {}),
+    ...(options.logonFailureDelayMs !== undefined ? { logonFailureDelayMs: options.logonFailureDelayMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const byKey = new Map<string, LabHostState>();
   for (const h of hosts) {
     byKey.set(h.config.name.toLowerCase(), h);
@@ -95,6 +125,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   return {
     hosts,
     port,
+    listen,
+    refusedPort,
     account,
     get busyNow() {
       return busy.now();
@@ -114,9 +146,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         .map((h) => ({ host: h.config.name, ...h.leftovers() }))
         .filter((l) => l.files.length || l.directories.length || l.services.length),
     close: async () => {
-      for (const h of hosts) for (const s of h.services.values()) s.stop?.();
+      // Only busy hosts have services (an idle host's collections stay unmade: hostState.ts).
+      for (const h of hosts) if (h.busy) for (const s of h.services.values()) s.stop?.();
       for (const h of hosts) h.power.dispose();
-      await Promise.all(servers.map((s) => s.close()));
+      await servers.close();
     },
   };
 }
@@ -181,31 +214,4 @@ function localAdministrator(options: LabOptions, name: string): LabAccount[] {
   if (given === undefined) return [];
   const { user, password } = typeof given === 'string' ? { user: 'Administrator', password: given } : given;
   return [{ user, password, domain: '' }];
-}
-
-/** Starts every host's SMB server; when one fails, those already started are closed and the error thrown. */
-async function startServers(hosts: readonly LabHostState[], options: LabOptions): Promise<LabSmbHost[]> {
-  const pipes = labPipeFactory({ agent: { retry: { rounds: 2, backoffMs: 200 }, ...(options.log ? { log: options.log } : {}) } });
-  const servers: LabSmbHost[] = [];
-  try {
-    // Start in batches: a thousand listeners at once is fine, but errors stay readable.
-    for (let i = 0; i < hosts.length; i += 100) {
-      servers.push(
-        ...(await Promise.all(
-          hosts.slice(i, i + 100).map((state) =>
-            startLabSmbHost(state, {
-              pipes,
-              ...(options.adminShareBytes !== undefined ? { maxShareBytes: options.adminShareBytes } : {}),
-              ...(options.logonFailureDelayMs !== undefined ? { logonFailureDelayMs: options.logonFailureDelayMs } : {}),
-              ...(options.log ? { log: options.log } : {}),
-            }),
-          ),
-        )),
-      );
-    }
-  } catch (error) {
-    await Promise.all(servers.map((s) => s.close()));
-    throw error;
-  }
-  return servers;
 }

@@ -163,7 +163,10 @@ export function assignProfiles(names: readonly string[], profile: 'mixed' | LabP
   return names.map((name, i) => profile.hosts?.[name] ?? base[i]!);
 }
 
-/** 127.0.10.1, 127.0.10.2, … 127.0.10.254, 127.0.11.1, … (no .0 or .255 host parts). */
+/**
+ * 127.0.10.1, 127.0.10.2, … 127.0.10.254, 127.0.11.1, … (no .0 or .255 host parts), crossing the
+ * second and third octets as needed; the last usable one is 127.255.255.254.
+ */
 export function labAddresses(first: string, count: number): string[] {
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(first);
   if (!m) throw new Error(`--first must be a 127.x.y.z loopback address, not "${first}"`);
@@ -171,6 +174,7 @@ export function labAddresses(first: string, count: number): string[] {
   if (b > 255 || c > 255 || d < 1 || d > 254) throw new Error(`--first ${first} is not a usable loopback host address`);
   const out: string[] = [];
   while (out.length < count) {
+    if (b > 255) throw new Error(`not enough loopback addresses after ${first} for ${count} hosts (the last is 127.255.255.254)`);
     out.push(`127.${b}.${c}.${d}`);
     d++;
     if (d > 254) {
@@ -179,7 +183,6 @@ export function labAddresses(first: string, count: number): string[] {
       if (c > 255) {
         c = 0;
         b++;
-        if (b > 255) throw new Error(`not enough loopback addresses after ${first} for ${count} hosts`);
       }
     }
   }

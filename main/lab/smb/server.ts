@@ -1,8 +1,9 @@
 // One simulated Windows 11 24H2 host's SMB2/3 server: listens on the host's own
 // loopback address and serves NEGOTIATE … LOGOFF, ADMIN$ (in memory, LabHostState) and IPC$
 // named pipes (handed to the RPC server through PipeFactory), behaving as the host's profile says.
-// A lab runs up to 1000 of these in one process: an idle host is a listening socket and a few
-// small objects — no timers, no buffers until a client connects.
+// A small lab gives each host a listener of its own (startLabSmbHost); a large one shares one
+// listener per port among all hosts (sharedListener.ts), each host's service made at its first
+// connection. Either way an idle host has no timers and no buffers until a client connects.
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { LabHostState } from '../hostState.js';
@@ -37,14 +38,21 @@ export interface LabSmbHost {
 
 const DEFAULT_SHARE_BYTES = 64 * 1024 * 1024;
 
-export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOptions): Promise<LabSmbHost> {
+/** One host's SMB service without a listener: the shared listener (sharedListener.ts) or the host's own hands it connections. */
+export interface LabSmbService {
+  /** A connection to the host's address; closed at once when the host is closing, down or full. */
+  accept(socket: net.Socket): void;
+  /** Ends every connection (their sessions end, delete-on-close applies). */
+  dropAll(reason: string): void;
+  /** Takes no connection any more and ends every open one. */
+  close(): void;
+}
+
+/** The host's SMB service: its context (GUID, ADMIN$, throttle) and its connections. */
+export function createLabSmbService(state: LabHostState, options: LabSmbHostOptions): LabSmbService {
   const config = state.config;
   const sink = options.log;
   const log = sink ? (line: string) => sink(`${config.name} ${config.address}: ${line}`) : () => undefined;
-  // Nothing listens: the kernel answers the SYN with RST (connection refused).
-  if (config.profile === 'offline-refused') return { close: () => Promise.resolve() };
-  if (config.profile === 'offline-silent') return startSilentListener(config.address, config.port);
-
   const sessionPrefix = BigInt(crypto.randomInt(1, 0xffff)) << 32n;
   let sessionCounter = 0n;
   const host: LabHostContext = {
@@ -61,17 +69,40 @@ export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOp
   const maxConnections = options.maxConnections ?? 64;
   const connections = new Set<LabSmbConnection>();
   let closing = false;
-  const accept = (socket: net.Socket) => {
-    socket.on('error', () => undefined);
-    if (closing || state.power.state !== 'up' || connections.size >= maxConnections) {
-      socket.destroy();
-      return;
-    }
-    state.counters.connections++;
-    const connection: LabSmbConnection = new LabSmbConnection(host, socket, () => connections.delete(connection));
-    connections.add(connection);
+  const dropAll = (reason: string) => {
+    for (const c of [...connections]) c.drop(reason);
   };
-  let server: net.Server | null = await listen(config.address, config.port, accept, log);
+  return {
+    accept: (socket) => {
+      socket.on('error', () => undefined);
+      if (closing || state.power.state !== 'up' || connections.size >= maxConnections) {
+        socket.destroy();
+        return;
+      }
+      state.counters.connections++;
+      const connection: LabSmbConnection = new LabSmbConnection(host, socket, () => connections.delete(connection));
+      connections.add(connection);
+    },
+    dropAll,
+    close: () => {
+      closing = true;
+      dropAll('the lab host is closing');
+    },
+  };
+}
+
+/** One host with its own listener on its address (a lab of up to LabOptions' shared-listener threshold). */
+export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOptions): Promise<LabSmbHost> {
+  const config = state.config;
+  const sink = options.log;
+  const log = sink ? (line: string) => sink(`${config.name} ${config.address}: ${line}`) : () => undefined;
+  // Nothing listens: the kernel answers the SYN with RST (connection refused).
+  if (config.profile === 'offline-refused') return { close: () => Promise.resolve() };
+  if (config.profile === 'offline-silent') return startSilentListener(config.address, config.port);
+
+  const service = createLabSmbService(state, options);
+  let closing = false;
+  let server: net.Server | null = await listen(config.address, config.port, service.accept, log);
   let silent: Promise<{ close(): Promise<void> } | null> | null = null;
   // A restart (hostPower.ts): down → every connection dropped, nothing listens; up → a new listener.
   state.power.network = {
@@ -79,11 +110,11 @@ export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOp
       log('restarting: every connection dropped, not listening');
       server?.close();
       server = null;
-      for (const c of [...connections]) c.drop('the host is restarting');
+      service.dropAll('the host is restarting');
     },
     up: () => {
       if (closing) return;
-      listen(config.address, config.port, accept, log).then(
+      listen(config.address, config.port, service.accept, log).then(
         (s) => {
           if (closing) s.close();
           else {
@@ -111,7 +142,7 @@ export async function startLabSmbHost(state: LabHostState, options: LabSmbHostOp
         const listening = server;
         server = null;
         const stopped = listening ? new Promise<void>((resolve) => listening.close(() => resolve())) : Promise.resolve();
-        for (const c of [...connections]) c.drop('the lab host is closing');
+        service.close();
         await stopped;
         await (await silent)?.close();
       })();

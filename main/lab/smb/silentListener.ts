@@ -9,6 +9,8 @@
 // takes commands (add a listener, close one, exit) through shared memory, creating a listener
 // in the same run of next-tick callbacks (dns.lookup of an IP literal → listen → 'listening') and
 // blocking again before libuv could poll. All silent hosts of a lab share that one thread.
+// In a shared-listener lab (sharedListener.ts) the listener takes SO_REUSEPORT, as the wildcard
+// listener on the same port does: Linux lets both LISTEN then and prefers this exact-address one.
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 
@@ -37,7 +39,7 @@ function serve() {
       const host = Buffer.from(bytes.subarray(${ADDRESS_AT}, ${ADDRESS_AT} + ctl[4])).toString('latin1');
       const server = net.createServer();
       server.once('error', (e) => { reply(id, String(e && e.code || e)); serve(); });
-      server.listen({ host, port: ctl[3], backlog: 1 }, () => { servers.set(id, server); reply(id, null); serve(); });
+      server.listen({ host, port: ctl[3], backlog: 1, reusePort: ctl[5] === 1 }, () => { servers.set(id, server); reply(id, null); serve(); });
       return; // the listen completes in this run of next-tick callbacks, whose last one blocks again
     }
     if (cmd === ${Cmd.CLOSE}) {
@@ -68,13 +70,13 @@ class SilentListenerPool {
   private readonly replies = new Map<number, { worker: Worker; resolve: (error: string | null) => void }>();
 
   /** Serialised: the worker takes one command at a time and blocks between them. */
-  private command(cmd: number, id: number, address = '', port = 0): Promise<string | null> {
-    const run = this.queue.then(() => this.exec(cmd, id, address, port));
+  private command(cmd: number, id: number, address = '', port = 0, reusePort = false): Promise<string | null> {
+    const run = this.queue.then(() => this.exec(cmd, id, address, port, reusePort));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private exec(cmd: number, id: number, address: string, port: number): Promise<string | null> {
+  private exec(cmd: number, id: number, address: string, port: number, reusePort: boolean): Promise<string | null> {
     if (!this.worker) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sab: this.sab } });
       worker.unref();
@@ -101,6 +103,7 @@ class SilentListenerPool {
     Atomics.store(this.ctl, 2, id);
     Atomics.store(this.ctl, 3, port);
     Atomics.store(this.ctl, 4, addr.length);
+    Atomics.store(this.ctl, 5, reusePort ? 1 : 0);
     const seq = ++this.seq;
     const worker = this.worker;
     const reply = new Promise<string | null>((resolve) => this.replies.set(seq, { worker, resolve }));
@@ -109,10 +112,10 @@ class SilentListenerPool {
     return reply;
   }
 
-  async add(address: string, port: number): Promise<{ close(): Promise<void> }> {
+  async add(address: string, port: number, reusePort: boolean): Promise<{ close(): Promise<void> }> {
     const id = this.nextId++;
     this.live++; // counted before the command, so a concurrent close of the last listener keeps the thread
-    const error = await this.command(Cmd.ADD, id, address, port);
+    const error = await this.command(Cmd.ADD, id, address, port, reusePort);
     if (error !== null) {
       this.live--;
       throw new Error(`offline-silent listener on ${address}:${port}: ${error}`);
@@ -181,7 +184,10 @@ async function fillAcceptQueue(address: string, port: number): Promise<net.Socke
 
 const pool = new SilentListenerPool();
 
-/** Makes `address:port` silent: connects hang. Close to release the address. */
-export function startSilentListener(address: string, port: number): Promise<{ close(): Promise<void> }> {
-  return pool.add(address, port);
+/**
+ * Makes `address:port` silent: connects hang. Close to release the address. `reusePort`: beside a
+ * shared (wildcard, SO_REUSEPORT) listener on the same port.
+ */
+export function startSilentListener(address: string, port: number, options: { reusePort?: boolean } = {}): Promise<{ close(): Promise<void> }> {
+  return pool.add(address, port, options.reusePort ?? false);
 }
