@@ -10,11 +10,12 @@ import { isLabProfile, parseProfileSpec, type ProfileSpec } from '../lab/profile
 export const LAB_USAGE = `  lab --hosts N [--first 127.0.10.1] [--profile mixed|healthy|<profile>|FILE.json] [--port 445]
       [--listen auto|shared|per-host] [--refused-port PORT+1] [--install-ms 3000] [--json]
       Starts N (1..${MAX_LAB_HOSTS}) simulated Windows hosts, each on its own loopback address, speaking
-      SMB2/3 (signing required), MS-SCMR and the agent protocol; each behaves as its profile says
-      (profiles: ${LAB_PROFILES.join(', ')}). Up to ${SHARED_ABOVE_HOSTS} hosts (--listen auto) each
-      has its own listener; above, one listener on 0.0.0.0:PORT serves them all (loopback clients
-      only), and offline-refused hosts are on --refused-port, where nothing listens. Prints the
-      start-up time and the process's RSS. Runs until Ctrl+C. Port 445 needs root; any port works.
+      SMB2/3 (signing required), MS-SCMR and the agent protocol. Up to ${SHARED_ABOVE_HOSTS} hosts (--listen
+      auto) each has its own listener; above, one listener on 0.0.0.0:PORT serves them all (loopback
+      clients only) and offline-refused hosts are on --refused-port, where nothing listens. Prints
+      the start-up time and the process's RSS. Runs until Ctrl+C. Port 445 needs root; any port
+      works. Each host behaves as its profile says (profiles:
+      ${LAB_PROFILES.join(', ')}).
 `;
 
 export async function runLab(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
