@@ -49,31 +49,49 @@ function taskOrThrow(deps: ExportDeps, taskId: number) {
   return task;
 }
 
+/** Rows per piece of the CSV: each piece is built and scrubbed on its own (50 000 rows are 50 pieces, not one string scrubbed whole). */
+export const CSV_CHUNK_ROWS = 1_000;
+
+/** The CSV's text in pieces of CSV_CHUNK_ROWS rows (the header first), each scrubbed of the task's and the rows' own secrets. */
+function csvPieces(deps: ExportDeps, targets: readonly TargetRecord[], secrets: readonly string[]): string[] {
+  const pieces = [`${CSV_COLUMNS.join(',')}\r\n`];
+  for (let from = 0; from < targets.length; from += CSV_CHUNK_ROWS) {
+    let piece = '';
+    for (const t of targets.slice(from, from + CSV_CHUNK_ROWS)) {
+      const row = [
+        t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
+        t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers, t.transport, t.auth_mechanism, t.restart_state, t.restart_at, t.restart_detail,
+      ].map(csvCell).join(',');
+      piece += `${scrub(row, deps.targetSecrets?.(t.id) ?? [])}\r\n`;
+    }
+    pieces.push(scrub(piece, secrets));
+  }
+  return pieces;
+}
+
+function credentialIds(targets: readonly TargetRecord[]): number[] {
+  return targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id]));
+}
+
 export function exportCsv(deps: ExportDeps, taskId: number): { fileName: string; text: string } {
   const task = taskOrThrow(deps, taskId);
   const targets = deps.tasks.targetRecords(taskId);
-  const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
-  const rows = targets.map((t) =>
-    scrub(
-      [
-        t.computer_name, t.address, t.state, t.outcome, t.error_class, t.error_code, t.error_message, t.advice, t.exit_code,
-        t.reboot_required === 1, t.attempts, t.started_at, t.finished_at, durationSeconds(t), t.leftovers, t.transport, t.auth_mechanism, t.restart_state, t.restart_at, t.restart_detail,
-      ].map(csvCell).join(','),
-      deps.targetSecrets?.(t.id) ?? [],
-    ),
-  );
-  const text = scrub(`${CSV_COLUMNS.join(',')}\r\n${rows.map((r) => `${r}\r\n`).join('')}`, secrets);
+  // The contract answers one string; it is joined once from the scrubbed pieces.
+  const text = csvPieces(deps, targets, deps.secretsOf(credentialIds(targets))).join('');
   return { fileName: `task-${taskId}-${safeFilePart(task.name)}-results.csv`, text };
 }
 
 export function exportLogsZip(deps: ExportDeps, taskId: number, targetIds?: readonly number[]): { fileName: string; data: Buffer; entries: number } {
   const task = taskOrThrow(deps, taskId);
   const wanted = targetIds ? new Set(targetIds) : null;
-  const targets = deps.tasks.targetRecords(taskId).filter((t) => !wanted || wanted.has(t.id));
-  const secrets = deps.secretsOf(targets.flatMap((t) => (t.credential_id === null ? [] : [t.credential_id])));
+  const all = deps.tasks.targetRecords(taskId);
+  const targets = wanted ? all.filter((t) => wanted.has(t.id)) : all;
+  const secrets = deps.secretsOf(credentialIds(targets));
   const entries: ZipEntry[] = [];
   const text = (s: string, own: readonly string[] = []) => Buffer.from(scrub(scrub(s, own), secrets), 'utf8');
-  entries.push({ name: 'results.csv', data: text(exportCsv(deps, taskId).text) });
+  // results.csv (every target, as Export CSV) from its scrubbed pieces, each scrubbed again with the chosen targets' secrets.
+  const csv = csvPieces(deps, all, deps.secretsOf(credentialIds(all)));
+  entries.push({ name: 'results.csv', data: Buffer.concat(csv.map((piece) => text(piece))) });
   for (const t of targets) {
     const folder = `${safeFilePart(t.computer_name)}-${t.id}`;
     const own = deps.targetSecrets?.(t.id) ?? [];

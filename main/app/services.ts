@@ -8,6 +8,7 @@ import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
 import { createConfSettingsBackend, createSettingsStore, type SettingsBackend } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
+import { targetIdPage } from './targetPages.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 import { BackedVault, type CredentialVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
@@ -171,6 +172,7 @@ function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: 
     tasks,
     settings,
     events,
+    targetIdPage: targetIdPage(db),
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
   return {

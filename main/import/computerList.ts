@@ -3,15 +3,19 @@
 // (10.0.0.1-10.0.0.20 or 10.0.0.1-20, a :port after one applies to every address), CIDR blocks
 // (10.0.0.0/28) and text/CSV files with a header naming the computer column (and optionally a port
 // column). Pure: it returns a preview of what would be added, with duplicates and invalid lines,
-// and the caller adds. Bounded: more than 10 000 lines or entries is refused whole, with a clear
-// error, before anything is expanded.
+// and the caller adds. Bounded: more than 50 000 lines or entries is refused whole, with a clear
+// error, before anything is expanded. previewComputerListInChunks does the same work a slice of
+// lines at a time, yielding to the event loop between slices, so that a 50 000-line paste never
+// holds main (the bridge, the engine's timers) for more than a few milliseconds at once.
 import net from 'node:net';
 import type { ComputerImportPreview } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { parseComputerEntry, parsePort } from '../engine/computerEntry.js';
 
-export const MAX_IMPORT_LINES = 10_000;
-export const MAX_IMPORT_ENTRIES = 10_000;
+export const MAX_IMPORT_LINES = 50_000;
+export const MAX_IMPORT_ENTRIES = 50_000;
+/** How many lines previewComputerListInChunks parses between two yields to the event loop. */
+export const PREVIEW_CHUNK_LINES = 2_000;
 /** One range or block expands to at most this many addresses (a /20). */
 export const MAX_RANGE_ADDRESSES = 4096;
 
@@ -112,17 +116,37 @@ function rangeWithPort(text: string): { range: string; port: string } | null {
  * in Computers: those come back as duplicates with `existing: true`.
  */
 export function previewComputerList(text: string, existing: ReadonlySet<string> = new Set()): ComputerImportPreview {
-  const lines = importLines(text);
-  const preview: ComputerImportPreview = { entries: [], duplicates: [], invalid: [], lines: lines.length };
-  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  const header = firstContent >= 0 ? csvHeader(lines[firstContent]!) : null;
+  const run = startPreview(text, existing);
+  run.lines(0, run.count);
+  return run.preview;
+}
+
+/** The same preview, PREVIEW_CHUNK_LINES lines at a time with a yield to the event loop after each slice. */
+export async function previewComputerListInChunks(text: string, existing: ReadonlySet<string> = new Set(), chunkLines = PREVIEW_CHUNK_LINES): Promise<ComputerImportPreview> {
+  const run = startPreview(text, existing);
+  for (let from = 0; from < run.count; from += chunkLines) {
+    run.lines(from, Math.min(run.count, from + chunkLines));
+    if (from + chunkLines < run.count) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return run.preview;
+}
+
+/** A preview under way: its lines (bounded), the CSV header if any, and a function that previews lines [from, to). */
+function startPreview(text: string, existing: ReadonlySet<string>) {
+  const all = importLines(text);
+  const preview: ComputerImportPreview = { entries: [], duplicates: [], invalid: [], lines: all.length };
+  const firstContent = all.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const header = firstContent >= 0 ? csvHeader(all[firstContent]!) : null;
   const add = entryAdder(preview, existing);
-  lines.forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || (header && index === firstContent)) return;
-    previewLine(preview, add, header, raw, index + 1);
-  });
-  return preview;
+  const lines = (from: number, to: number) => {
+    for (let index = from; index < to; index++) {
+      const raw = all[index]!;
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#') || (header && index === firstContent)) continue;
+      previewLine(preview, add, header, raw, index + 1);
+    }
+  };
+  return { preview, count: all.length, lines };
 }
 
 /** The text's lines without a BOM or trailing blank lines; more than MAX_IMPORT_LINES is refused. */
@@ -133,7 +157,7 @@ function importLines(text: string): string[] {
     throw new ConsoleError(
       'import-too-large',
       `The list has ${lines.length} lines; at most ${MAX_IMPORT_LINES} can be imported at once.`,
-      'Split the file into parts of up to 10 000 lines, or import a range or CIDR block instead.',
+      `Split the file into parts of up to ${MAX_IMPORT_LINES} lines, or import a range or CIDR block instead.`,
     );
   }
   return lines;
@@ -161,7 +185,7 @@ function entryAdder(preview: ComputerImportPreview, existing: ReadonlySet<string
       throw new ConsoleError(
         'import-too-large',
         `The list expands to more than ${MAX_IMPORT_ENTRIES} computers.`,
-        'Import it in parts of up to 10 000 computers.',
+        `Import it in parts of up to ${MAX_IMPORT_ENTRIES} computers.`,
       );
     }
     const isAddress = parsed.kind === 'ipv4' || parsed.kind === 'ipv6';

@@ -35,12 +35,51 @@ export interface NewComputer {
   readonly groupName?: string | null;
 }
 
+/** Ids bound per statement by byIds: well under SQLite's 32 766 parameters. */
+export const SQL_CHUNK = 500;
+/** Computers written per transaction by addInChunks (a few milliseconds of main's time each). */
+export const ADD_CHUNK = 2_000;
+
 export class ComputersRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
   list(): Computer[] {
     const rows = this.db.prepare('SELECT * FROM computers ORDER BY name COLLATE NOCASE').all() as ComputerRow[];
     return rows.map(toComputer);
+  }
+
+  /** The given computers still listed, by name; SQL_CHUNK ids per statement (SQLite binds at most 32 766 parameters). */
+  byIds(ids: readonly number[]): Computer[] {
+    const rows: ComputerRow[] = [];
+    for (let from = 0; from < ids.length; from += SQL_CHUNK) {
+      const chunk = ids.slice(from, from + SQL_CHUNK);
+      rows.push(...(this.db.prepare(`SELECT * FROM computers WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as ComputerRow[]));
+    }
+    return rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })).map(toComputer);
+  }
+
+  /** Every computer's name in lower case (what an import compares against), without reading whole rows. */
+  lowerCaseNames(): Set<string> {
+    const names = this.db.prepare('SELECT name FROM computers').pluck().all() as string[];
+    return new Set(names.map((n) => n.toLowerCase()));
+  }
+
+  /**
+   * Adds `chunk` computers per transaction, yielding to the event loop between transactions, so
+   * that 50 000 never hold main for one long write; `onChunk` hears how many are done after each.
+   * Each chunk is whole or nothing; what earlier chunks added stays if a later one fails.
+   */
+  async addInChunks(computers: readonly NewComputer[], chunk = ADD_CHUNK, onChunk?: (done: number, total: number) => void): Promise<{ added: Computer[]; duplicates: string[] }> {
+    const added: Computer[] = [];
+    const duplicates: string[] = [];
+    for (let from = 0; from < computers.length; from += chunk) {
+      const r = this.addMany(computers.slice(from, from + chunk));
+      for (const c of r.added) added.push(c);
+      for (const d of r.duplicates) duplicates.push(d);
+      onChunk?.(Math.min(computers.length, from + chunk), computers.length);
+      if (from + chunk < computers.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return { added, duplicates };
   }
 
   /** Adds in one transaction; names already present (case-insensitive) come back as duplicates. */

@@ -1,5 +1,6 @@
-// A dense, virtualised grid: only the rows in view (plus a margin) are in the DOM, so 5 000
-// targets scroll and update as fast as 50. Fixed row height and table layout keep columns still
+// A dense, virtualised grid: only the rows in view (plus a margin) are in the DOM, so 50 000
+// targets scroll and update as fast as 50 (a sorted grid keeps its order across updates:
+// useSortedRows.ts). Fixed row height and table layout keep columns still
 // while rows come and go. Selection: click, Ctrl+click, Shift+click, Ctrl+A, arrow keys; Enter
 // or a double-click opens Properties; Delete and the context menu go to the owner. Columns are
 // defined once per window as a stable constant. A column with a sortValue sorts on a header click
@@ -10,7 +11,7 @@
 import { Box, Table, TableBody, Typography } from '@mui/material';
 import { useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 import { DataTableHeader, DataTableRow, type Column, type Sort } from './DataTableParts';
-import { sortRows } from './sortRows';
+import { useSortedRows } from './useSortedRows';
 import { useGridSelection } from './useGridSelection';
 import { ROW_HEIGHT, useVirtualRows } from './useVirtualRows';
 
@@ -37,7 +38,7 @@ const GRID_SX = { flex: 1, minHeight: 120, overflow: 'auto', border: 1, borderCo
 export function DataTable<T extends { id: number }>(props: DataTableProps<T>) {
   const { selected, onSelect, multiSelect = true, onContextMenu } = props;
   const [sort, setSort] = useState<Sort | null>(null);
-  const rows = useMemo(() => (sort ? sortRows(props.rows, props.columns.find((c) => c.key === sort.key), sort.descending) : props.rows), [props.rows, props.columns, sort]);
+  const rows = useSortedRows(props.rows, props.columns, sort);
   const selectedSet = useMemo(() => new Set(selected), [selected]);
   const { box, height, first, last, onScroll } = useVirtualRows(rows.length);
   /** A row's context menu: the row is selected first unless it is already. */

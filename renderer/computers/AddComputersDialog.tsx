@@ -1,7 +1,8 @@
 // Add Computers (and the wizard's Add Clients Special…): names and addresses pasted several at
 // once, IPv4 ranges and CIDR blocks, or a text/CSV file. Main previews first — what will be
-// added, duplicates, invalid lines with their numbers — and nothing is added until Add.
-import { Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, Tab, Tabs, TextField, Typography } from '@mui/material';
+// added, duplicates, invalid lines with their numbers — and nothing is added until Add. A big
+// add (up to 50 000) shows how many are in as it goes.
+import { Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, LinearProgress, Stack, Tab, Tabs, TextField, Typography } from '@mui/material';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { FileField } from '../components/FileField';
 import { ImportPreview } from './ImportPreview';
@@ -40,13 +41,21 @@ export function AddComputersDialog(props: { title?: string; onClose: () => void;
               extensions={['txt', 'csv']}
               value={f.file}
               onChange={f.setFile}
-              helperText="One computer per line, or a CSV whose header names the column (Name, Host, DNSHostName, Address…) and optionally a Port column. Up to 10 000 lines."
+              helperText="One computer per line, or a CSV whose header names the column (Name, Host, DNSHostName, Address…) and optionally a Port column. Up to 50 000 lines."
               testId="import-file-path"
             />
           )}
           <TextField label="Group (optional)" value={f.group} onChange={(e) => f.setGroup(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'add-computers-group' } }} />
           {f.error && <ErrorNotice error={f.error} />}
           {preview && <ImportPreview preview={preview} />}
+          {f.progress && (
+            <Box data-testid="add-progress">
+              <LinearProgress variant="determinate" value={f.progress.total ? (100 * f.progress.done) / f.progress.total : 0} />
+              <Typography variant="caption" color="text.secondary">
+                Adding… {f.progress.done} of {f.progress.total} computer(s) added
+              </Typography>
+            </Box>
+          )}
           {!preview && !f.error && (
             <Typography variant="caption" color="text.secondary">
               Preview shows what will be added before anything changes.

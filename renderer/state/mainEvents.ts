@@ -2,9 +2,12 @@
 // batched: a push of 5 000 targets sends tens of thousands of task.progress events. Each event only
 // lands in a buffer (the latest per target); once per animation frame the buffer is applied to
 // the store in one update, so React renders once per frame whatever the event rate. Finished
-// targets (an outcome) bring their error class and advice with a throttled reload of the task.
+// targets (an outcome) bring their error class and advice with a throttled reload of the task,
+// and their computers' last results with a read of those computers only (computerRefresh.ts).
 import { api } from '../api';
 import { request } from './calls';
+import { refreshComputersNamed } from './computerRefresh';
+import { isPaging } from './historyActions';
 import { useConsole, type ProgressEvent } from './store';
 
 const progressBuffer = new Map<number, ProgressEvent>();
@@ -64,12 +67,16 @@ async function reloadChanged(): Promise<void> {
     finishedByTask.clear();
     const tasks = await request('tasks.list', {});
     if (tasks.ok) useConsole.getState().tasksLoaded(tasks.result);
+    /** The computers whose targets ended this round: their last results are read again. */
+    const ended = new Set<string>();
+    let unknownComputers = false;
     for (const { taskId, targetIds } of finished) {
       const s = useConsole.getState();
       // The task's list is not loaded (yet: Finish opens it a moment after the first events):
       // its ids wait a few rounds for it, then are dropped (a list loaded later is read fresh).
       if (!s.targetsByTask[taskId]) {
         for (const id of targetIds) refetchLater(taskId, id);
+        unknownComputers = true;
         continue;
       }
       // In slices: a cancel ends thousands of targets at once, and one 5 000-row answer would
@@ -78,16 +85,28 @@ async function reloadChanged(): Promise<void> {
         const r = await request('tasks.targetsById', { taskId, targetIds: targetIds.slice(i, i + RELOAD_SLICE) });
         if (!r.ok) continue;
         useConsole.getState().targetsUpdated(taskId, r.result);
+        // A task read page by page (historyActions.ts): rows of pages not in yet are fetched again later.
+        const listed = isPaging(taskId) ? new Set(useConsole.getState().targetsByTask[taskId]?.map((t) => t.id)) : null;
         // Main journals in batches: a result not written yet is fetched again on the next round.
         for (const t of r.result) {
+          if (listed && !listed.has(t.id)) {
+            refetchLater(taskId, t.id);
+            continue;
+          }
           const journaled = t.state === 'done' ? !(t.outcome === 'failed' && t.errorClass === null) : t.state === 'waiting-for-credentials' && t.errorClass !== null;
           if (!journaled) refetchLater(taskId, t.id);
-          else refetches.delete(t.id);
+          else {
+            refetches.delete(t.id);
+            if (t.state === 'done') ended.add(t.computerName);
+          }
         }
       }
     }
-    // Last results: only while Computers is on screen, and at most every 2 s (5 000 rows cost).
-    if (finished.length > 0 && useConsole.getState().activeTab === 'computers' && Date.now() - computersReloadedAt > 2000) {
+    // Last results: only the computers whose targets ended, merged by id.
+    await refreshComputersNamed(ended);
+    // Targets of a task whose list is not loaded name no computer: while Computers is on screen
+    // the whole list is read again, at most every 2 s.
+    if (unknownComputers && useConsole.getState().activeTab === 'computers' && Date.now() - computersReloadedAt > 2000) {
       computersReloadedAt = Date.now();
       const computers = await request('computers.list', {});
       if (computers.ok) useConsole.getState().computersLoaded(computers.result);

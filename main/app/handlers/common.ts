@@ -10,6 +10,7 @@ import type { SettingsStore } from '../../store/settings.js';
 import type { TasksRepo } from '../../store/tasksRepo.js';
 import type { CredentialVault } from '../../engine/credentials.js';
 import type { PushRuntime } from '../../engine/runtime.js';
+import type { TargetIdPage } from '../targetPages.js';
 
 /** The stores, the settings, the event bus and the vault: what the handlers and the services are built on. */
 export interface ConsoleStores {
@@ -30,6 +31,8 @@ export interface HandlerDeps extends ConsoleStores {
   readonly now?: () => Date;
   /** Electron's open dialog (absent in the browser shell, which lists folders instead). */
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
+  /** A page of a task's target ids (tasks.targets with offset/limit); without it a page is cut from the whole list. */
+  readonly targetIdPage?: TargetIdPage;
   /** Network-scan bounds (tests shorten them). */
   readonly scan?: { timeoutMs?: number; concurrency?: number; progressMs?: number };
 }

@@ -6,14 +6,16 @@ import type { DiagnosticsResult, HostInfoResult } from '../../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../../ipc/errors.js';
 import { parseComputerEntry } from '../../engine/computerEntry.js';
 import { diagnose, type DiagnoseReport } from '../../engine/diagnose.js';
-import { previewComputerList } from '../../import/computerList.js';
+import { MAX_IMPORT_LINES, previewComputerListInChunks } from '../../import/computerList.js';
 import { getHostInfo } from '../../smb/hostInfo.js';
 import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
 import { computerLogon, type ComputerLogon } from './credentials.js';
 import { DatabaseClosedError } from '../../store/database.js';
 
-/** Text/CSV imports are read whole; 4 MB is far beyond 10 000 lines of names. */
-export const MAX_IMPORT_FILE_BYTES = 4 * 1024 * 1024;
+/** Text/CSV imports are read whole; 8 MB holds 50 000 lines of up to ~160 characters (CSV rows with several columns). */
+export const MAX_IMPORT_FILE_BYTES = 8 * 1024 * 1024;
+/** Entries parsed by computers.add between two yields to the event loop. */
+const PARSE_CHUNK = 5_000;
 
 /**
  * Keeps each computer's "last result" up to date: when a target ends, its outcome (and error
@@ -52,17 +54,18 @@ function trackLastResults(deps: HandlerDeps): void {
 export function createComputersHandlers(deps: HandlerDeps): DomainHandlers<'computers'> {
   trackLastResults(deps);
   const info = activityLog(deps);
-  const existingNames = () => new Set(deps.computers.list().map((c) => c.name.toLowerCase()));
+  const existingNames = () => deps.computers.lowerCaseNames();
   return {
-    'computers.list': () => deps.computers.list(),
+    'computers.list': ({ ids }) => (ids ? deps.computers.byIds(ids) : deps.computers.list()),
     'computers.add': ({ entries, groupName }) => addComputers(deps, info, entries, groupName ?? null),
     'computers.remove': ({ ids }) => {
       const removed = deps.computers.removeMany(ids);
       info(`Removed ${removed} computer(s).`);
       return { removed };
     },
-    'computers.preview': ({ text }) => previewComputerList(text, existingNames()),
-    'computers.previewFile': ({ path: file }) => ({ ...previewComputerList(readImportFile(file), existingNames()), fileName: path.basename(file) }),
+    // 50 000 lines parse in slices with yields between them (computerList.ts): main stays responsive.
+    'computers.preview': ({ text }) => previewComputerListInChunks(text, existingNames()),
+    'computers.previewFile': async ({ path: file }) => ({ ...(await previewComputerListInChunks(readImportFile(file), existingNames())), fileName: path.basename(file) }),
     'computers.setGroup': ({ ids, groupName }) => ({ changed: deps.computers.setGroup(ids, groupName) }),
     'computers.getInfo': ({ ids }) => getInfo(deps, ids),
     'computers.diagnose': ({ ids, credentialId }) => diagnoseComputers(deps, ids, credentialId),
@@ -87,13 +90,17 @@ function computersById(deps: HandlerDeps, ids: readonly number[]) {
   return ids.map((id) => ({ id, computer: byId.get(id) ?? null }));
 }
 
-/** Adds the typed or pasted entries: invalid ones and duplicates are returned, none valid at all is an error. */
-function addComputers(deps: HandlerDeps, info: (message: string) => void, entries: readonly string[], groupName: string | null) {
+/**
+ * Adds the typed or pasted entries: invalid ones and duplicates are returned, none valid at all is
+ * an error. Up to 50 000 entries: parsed and written in chunks with yields between them.
+ */
+async function addComputers(deps: HandlerDeps, info: (message: string) => void, entries: readonly string[], groupName: string | null) {
   const invalid: { entry: string; reason: string }[] = [];
   const seen = new Set<string>();
   const valid: { name: string; address: string | null; port: number | null }[] = [];
   const duplicates: string[] = [];
-  for (const entry of entries) {
+  for (const [index, entry] of entries.entries()) {
+    if (index > 0 && index % PARSE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const parsed = parseComputerEntry(entry);
     if (!parsed.ok) {
       invalid.push({ entry, reason: parsed.reason });
@@ -111,11 +118,11 @@ function addComputers(deps: HandlerDeps, info: (message: string) => void, entrie
   if (valid.length === 0 && invalid.length > 0) {
     throw new ConsoleError(
       'invalid-computer',
-      `None of the entries is a computer name or address: ${invalid.map((i) => `"${i.entry}" (${i.reason})`).join(', ')}.`,
+      `None of the entries is a computer name or address: ${invalid.slice(0, 20).map((i) => `"${i.entry}" (${i.reason})`).join(', ')}${invalid.length > 20 ? ` and ${invalid.length - 20} more` : ''}.`,
       'Enter a NetBIOS name (up to 15 characters), a DNS name such as pc01.corp.example, or an IP address, with :port after it when SMB is not on 445 ([IPv6]:port).',
     );
   }
-  const stored = deps.computers.addMany(valid.map((v) => ({ ...v, groupName })));
+  const stored = await deps.computers.addInChunks(valid.map((v) => ({ ...v, groupName })));
   if (stored.added.length > 0) info(`Added ${stored.added.length} computer(s).`);
   return { added: stored.added, duplicates: [...duplicates, ...stored.duplicates], invalid };
 }
@@ -129,7 +136,7 @@ function readImportFile(file: string): string {
     throw new ConsoleError('file', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file again.');
   }
   if (!stat.isFile()) throw new ConsoleError('file', `${file} is not a file.`, 'Choose a .txt or .csv file.');
-  if (stat.size > MAX_IMPORT_FILE_BYTES) throw new ConsoleError('import-too-large', `The file is ${stat.size} bytes; at most 4 MB (10 000 lines) is imported at once.`, 'Split the file into parts of up to 10 000 lines.');
+  if (stat.size > MAX_IMPORT_FILE_BYTES) throw new ConsoleError('import-too-large', `The file is ${stat.size} bytes; at most 8 MB (${MAX_IMPORT_LINES} lines) is imported at once.`, `Split the file into parts of up to ${MAX_IMPORT_LINES} lines.`);
   return fs.readFileSync(file, 'utf8');
 }
 

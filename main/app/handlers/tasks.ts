@@ -5,11 +5,22 @@ import { hashOnlyRefusal, qualifiedUser } from '../../engine/credentials.js';
 import { installsAs } from '../../ipc/contract.js';
 import { pushEngine, type DomainHandlers, type HandlerDeps } from './common.js';
 
+/** A page without a limit: the contract's largest (MAX_TARGETS_PAGE). */
+const DEFAULT_PAGE = 5_000;
+
 export function createTasksHandlers(deps: HandlerDeps): DomainHandlers<'tasks'> {
+  const queuePosition = (id: number) => deps.runtime()?.engine.queuePosition(id) ?? null;
   return {
     'tasks.list': () => deps.tasks.list(),
-    'tasks.targets': ({ taskId }) => deps.tasks.targets(taskId, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
-    'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, (id) => deps.runtime()?.engine.queuePosition(id) ?? null),
+    'tasks.targets': ({ taskId, offset, limit }) => {
+      if (offset === undefined && limit === undefined) return deps.tasks.targets(taskId, queuePosition);
+      const from = offset ?? 0;
+      const count = limit ?? DEFAULT_PAGE;
+      if (!deps.targetIdPage) return deps.tasks.targets(taskId, queuePosition).slice(from, from + count);
+      const ids = deps.targetIdPage(taskId, from, count);
+      return ids.length === 0 ? [] : deps.tasks.targetsByIds(taskId, ids, queuePosition);
+    },
+    'tasks.targetsById': ({ taskId, targetIds }) => deps.tasks.targetsByIds(taskId, targetIds, queuePosition),
     'tasks.create': ({ name, packageId, scheduledAt, runAs, action, transport, reboot, targets }) => {
       const byId = new Map(deps.computers.list().map((c) => [c.id, c]));
       const missing = targets.filter((t) => !byId.has(t.computerId));

@@ -13,6 +13,9 @@ export const IpcErrorSchema = z.object({
 export type IpcError = z.infer<typeof IpcErrorSchema>;
 
 export const Id = z.number().int().positive();
+
+/** The most computers, targets or ids one request names: an enterprise's whole list (50 000). */
+export const MAX_BATCH = 50_000;
 export const IsoTime = z.string();
 
 export const TargetStateSchema = z.enum([

@@ -1,7 +1,7 @@
 // The Computers tab's channels: the list, adding (typed, pasted, from a file), groups, Get Info,
 // Diagnostics and Remove Leftovers on whole computers.
 import { z } from 'zod';
-import { Id, IpcErrorSchema, FilePath, IsoTime, NoRequest, type ChannelSpecs } from './common.js';
+import { Id, IpcErrorSchema, FilePath, IsoTime, MAX_BATCH, type ChannelSpecs } from './common.js';
 
 export const ComputerSchema = z.object({
   id: Id,
@@ -50,15 +50,19 @@ export const DiagnosticsResultSchema = z.object({
 });
 export type DiagnosticsResult = z.infer<typeof DiagnosticsResultSchema>;
 
+/** A paste's text: 50 000 lines of up to ~160 characters. */
+export const MAX_IMPORT_TEXT = 8_000_000;
+
 /** A computer is added by NetBIOS/DNS name or IPv4/IPv6 address; main checks the syntax. */
 const ComputerEntry = z.string().trim().min(1).max(253);
 
 export const computersChannels = {
-  'computers.list': { request: NoRequest, result: z.array(ComputerSchema) },
+  /** Without ids every computer; with them only those still listed (the grid refreshes the few whose last result changed). */
+  'computers.list': { request: z.object({ ids: z.array(Id).min(1).max(MAX_BATCH).optional() }).strict(), result: z.array(ComputerSchema) },
   'computers.add': {
     request: z
       .object({
-        entries: z.array(ComputerEntry).min(1).max(10_000),
+        entries: z.array(ComputerEntry).min(1).max(MAX_BATCH),
         groupName: z.string().trim().min(1).max(64).optional(),
       })
       .strict(),
@@ -69,11 +73,11 @@ export const computersChannels = {
     }),
   },
   'computers.remove': {
-    request: z.object({ ids: z.array(Id).min(1).max(10_000) }).strict(),
+    request: z.object({ ids: z.array(Id).min(1).max(MAX_BATCH) }).strict(),
     result: z.object({ removed: z.number().int().nonnegative() }),
   },
   'computers.preview': {
-    request: z.object({ text: z.string().max(4_000_000) }).strict(),
+    request: z.object({ text: z.string().max(MAX_IMPORT_TEXT) }).strict(),
     result: ComputerImportPreviewSchema,
   },
   'computers.previewFile': {
@@ -81,7 +85,7 @@ export const computersChannels = {
     result: ComputerImportPreviewSchema.extend({ fileName: z.string() }),
   },
   'computers.setGroup': {
-    request: z.object({ ids: z.array(Id).min(1).max(10_000), groupName: z.string().trim().min(1).max(64).nullable() }).strict(),
+    request: z.object({ ids: z.array(Id).min(1).max(MAX_BATCH), groupName: z.string().trim().min(1).max(64).nullable() }).strict(),
     result: z.object({ changed: z.number().int().nonnegative() }),
   },
   'computers.getInfo': {
@@ -93,7 +97,7 @@ export const computersChannels = {
     result: z.array(DiagnosticsResultSchema),
   },
   'computers.removeLeftovers': {
-    request: z.object({ ids: z.array(Id).min(1).max(10_000) }).strict(),
+    request: z.object({ ids: z.array(Id).min(1).max(MAX_BATCH) }).strict(),
     result: z.object({
       targets: z.number().int().nonnegative(),
       cleaned: z.number().int().nonnegative(),

@@ -1,7 +1,7 @@
 // Credentials: the stored accounts (never their passwords), setting and removing them, the
 // wizard's Test, and giving targets a credential again (Set Credentials…).
 import { z } from 'zod';
-import { Id, IpcErrorSchema, NoRequest, type ChannelSpecs } from './common.js';
+import { Id, IpcErrorSchema, MAX_BATCH, NoRequest, type ChannelSpecs } from './common.js';
 
 /** A LAPS credential's directory and reading account: where each computer's own password is read, never a secret. */
 export const LapsDirectorySchema = z.object({
@@ -112,9 +112,9 @@ export const credentialsChannels = {
     request: z
       .object({
         credentialId: Id,
-        targetIds: z.array(Id).min(1).max(10_000).optional(),
+        targetIds: z.array(Id).min(1).max(MAX_BATCH).optional(),
         taskId: Id.optional(),
-        computerIds: z.array(Id).min(1).max(10_000).optional(),
+        computerIds: z.array(Id).min(1).max(MAX_BATCH).optional(),
       })
       .strict()
       .refine((r) => [r.targetIds, r.taskId, r.computerIds].filter((x) => x !== undefined).length === 1, { message: 'exactly one of targetIds, taskId, computerIds' }),

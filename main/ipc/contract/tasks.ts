@@ -1,8 +1,11 @@
 // Tasks: the History tab's list, a task's targets, the New Task wizard's create, and cancel,
 // retry failed and redeploy on a whole task.
 import { z } from 'zod';
-import { Id, IsoTime, NoRequest, type ChannelSpecs } from './common.js';
+import { Id, IsoTime, MAX_BATCH, NoRequest, type ChannelSpecs } from './common.js';
 import { TaskTargetSchema } from './targets.js';
+
+/** The most targets one page of tasks.targets holds. */
+export const MAX_TARGETS_PAGE = 5_000;
 
 /** What a task does with its package on each computer (msiexec /i, /x, /fvomus). */
 export const TaskActionSchema = z.enum(['install', 'uninstall', 'repair']);
@@ -63,12 +66,13 @@ export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 export const tasksChannels = {
   'tasks.list': { request: NoRequest, result: z.array(TaskSummarySchema) },
   'tasks.targets': {
-    request: z.object({ taskId: Id }).strict(),
+    /** Without offset/limit every target; with them one page in id order (History reads a big task page by page). */
+    request: z.object({ taskId: Id, offset: z.number().int().nonnegative().optional(), limit: z.number().int().min(1).max(MAX_TARGETS_PAGE).optional() }).strict(),
     result: z.array(TaskTargetSchema),
   },
   /** Only the given targets of a task (History reloads the ones that just finished). */
   'tasks.targetsById': {
-    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000) }).strict(),
+    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(MAX_BATCH) }).strict(),
     result: z.array(TaskTargetSchema),
   },
   'tasks.create': {
@@ -85,14 +89,14 @@ export const tasksChannels = {
         transport: TransportSchema.optional(),
         /** Absent = no restart. */
         reboot: RebootPolicySchema.optional(),
-        targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(10_000),
+        targets: z.array(z.object({ computerId: Id, credentialId: Id }).strict()).min(1).max(MAX_BATCH),
       })
       .strict(),
     result: z.object({ taskId: Id }),
   },
   /** Restart computers…: a new task that restarts the given (or all) targets of a task that ended succeeded, reboot required. */
   'tasks.restartComputers': {
-    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(10_000).optional(), reboot: RebootPolicySchema }).strict(),
+    request: z.object({ taskId: Id, targetIds: z.array(Id).min(1).max(MAX_BATCH).optional(), reboot: RebootPolicySchema }).strict(),
     result: z.object({ taskId: Id.nullable() }),
   },
   'tasks.cancel': { request: z.object({ taskId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
