@@ -1,6 +1,8 @@
 // A small ZIP writer (APPNOTE 6.3.x: local file headers 4.3.7, central directory 4.3.12, end of
 // central directory 4.3.16) for the history's log export: deflated entries, UTF-8 names (flag
-// bit 11), no ZIP64 — an export is refused past 4 GB or 65 535 entries rather than written wrong.
+// bit 11); past 65 535 entries the ZIP64 end records carry the count (sizes and offsets stay 32-bit:
+// an export is refused past 4 GB rather than written wrong). ZipBuilder adds one entry at a time,
+// so that an export of 50 000 targets can yield to the event loop between them.
 import zlib from 'node:zlib';
 import { ConsoleError } from '../ipc/errors.js';
 
@@ -42,13 +44,25 @@ function checkName(name: string): void {
   }
 }
 
-export function writeZip(entries: readonly ZipEntry[]): Buffer {
-  if (entries.length > 0xffff) throw new ConsoleError('export', `${entries.length} files are too many for one ZIP.`, 'Export fewer targets at once.');
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
+/** Entries past this need the ZIP64 end records (APPNOTE 4.3.14, 4.3.15): 50 000 targets with an MSI log each are 100 000 files. */
+const MAX_CLASSIC_ENTRIES = 0xffff;
+/** Even with the ZIP64 end records entries stay classic (sizes and offsets in 32 bits): past this many the export is refused. */
+export const MAX_ZIP_ENTRIES = 1_000_000;
+
+/** A ZIP written one entry at a time (each compressed as it is added), then finished with its central directory. */
+export class ZipBuilder {
+  private readonly parts: Buffer[] = [];
+  private readonly centrals: Buffer[] = [];
+  private offset = 0;
+  private count = 0;
+
+  get entries(): number {
+    return this.count;
+  }
+
+  add(entry: ZipEntry): void {
     checkName(entry.name);
+    if (this.count >= MAX_ZIP_ENTRIES) throw new ConsoleError('export', `More than ${MAX_ZIP_ENTRIES} files are too many for one ZIP.`, 'Export fewer targets at once.');
     const name = Buffer.from(entry.name, 'utf8');
     const compressed = zlib.deflateRawSync(entry.data, { level: 6 });
     const crc = crc32(entry.data);
@@ -78,18 +92,48 @@ export function writeZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt32LE(entry.data.length, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: a regular file, rw-r--r--
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, compressed);
-    centrals.push(central, name);
-    offset += local.length + name.length + compressed.length;
-    if (offset > 0xffffffff) throw new ConsoleError('export', 'The logs are larger than 4 GB.', 'Export fewer targets at once.');
+    central.writeUInt32LE(this.offset, 42);
+    this.parts.push(local, name, compressed);
+    this.centrals.push(central, name);
+    this.offset += local.length + name.length + compressed.length;
+    this.count += 1;
+    if (this.offset > 0xffffffff) throw new ConsoleError('export', 'The logs are larger than 4 GB.', 'Export fewer targets at once.');
   }
-  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, ...centrals, end]);
+
+  /** The whole archive: the entries, the central directory, and the end records (ZIP64 ones too past 65 535 entries). */
+  finish(): Buffer {
+    const centralSize = this.centrals.reduce((n, b) => n + b.length, 0);
+    if (this.offset + centralSize > 0xffffffff) throw new ConsoleError('export', 'The logs are larger than 4 GB.', 'Export fewer targets at once.');
+    const ends: Buffer[] = [];
+    const zip64 = this.count > MAX_CLASSIC_ENTRIES;
+    if (zip64) {
+      const record = Buffer.alloc(56);
+      record.writeUInt32LE(0x06064b50, 0);
+      record.writeBigUInt64LE(44n, 4); // the record's size after this field
+      record.writeUInt16LE(0x032d, 12); // made by: Unix, 4.5
+      record.writeUInt16LE(45, 14); // version needed: 4.5 (ZIP64)
+      record.writeBigUInt64LE(BigInt(this.count), 24);
+      record.writeBigUInt64LE(BigInt(this.count), 32);
+      record.writeBigUInt64LE(BigInt(centralSize), 40);
+      record.writeBigUInt64LE(BigInt(this.offset), 48);
+      const locator = Buffer.alloc(20);
+      locator.writeUInt32LE(0x07064b50, 0);
+      locator.writeBigUInt64LE(BigInt(this.offset + centralSize), 8);
+      locator.writeUInt32LE(1, 16); // disks
+      ends.push(record, locator);
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Math.min(this.count, MAX_CLASSIC_ENTRIES), 8);
+    end.writeUInt16LE(Math.min(this.count, MAX_CLASSIC_ENTRIES), 10);
+    end.writeUInt32LE(centralSize, 12);
+    end.writeUInt32LE(this.offset, 16);
+    return Buffer.concat([...this.parts, ...this.centrals, ...ends, end]);
+  }
+}
+
+export function writeZip(entries: readonly ZipEntry[]): Buffer {
+  const zip = new ZipBuilder();
+  for (const entry of entries) zip.add(entry);
+  return zip.finish();
 }

@@ -47,7 +47,8 @@ export function LogonStep(props: { rows: readonly LogonRow[]; onRows: (rows: Log
     setDialog(null);
   };
   const removeHighlighted = () => {
-    props.onRows(props.rows.filter((r) => !selected.includes(r.computerId)));
+    const highlighted = new Set(selected);
+    props.onRows(props.rows.filter((r) => !highlighted.has(r.computerId)));
     setSelected([]);
   };
 

@@ -9,8 +9,8 @@ import type { DomainHandlers, HandlerDeps } from './common.js';
 export function createHistoryHandlers(deps: HandlerDeps): DomainHandlers<'history'> {
   return {
     'history.exportCsv': ({ taskId }) => exportCsv(exportDeps(deps), taskId),
-    'history.exportLogs': ({ taskId, targetIds }) => {
-      const zip = exportLogsZip(exportDeps(deps), taskId, targetIds);
+    'history.exportLogs': async ({ taskId, targetIds }) => {
+      const zip = await exportLogsZip(exportDeps(deps), taskId, targetIds);
       return { fileName: zip.fileName, base64: zip.data.toString('base64'), bytes: zip.data.length, entries: zip.entries };
     },
   };
