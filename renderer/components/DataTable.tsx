@@ -9,8 +9,8 @@
 // The header and rows are in DataTableParts.tsx, the window of rows in useVirtualRows.ts, the
 // selection by mouse and keyboard in useGridSelection.ts.
 import { Box, Table, TableBody, Typography } from '@mui/material';
-import { useMemo, useState, type MouseEvent, type ReactNode } from 'react';
-import { DataTableHeader, DataTableRow, type Column, type Sort } from './DataTableParts';
+import { useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from 'react';
+import { DataTableHeader, DataTableRow, type Column, type RowEvents, type Sort } from './DataTableParts';
 import { useSortedRows } from './useSortedRows';
 import { useGridSelection } from './useGridSelection';
 import { ROW_HEIGHT, useVirtualRows } from './useVirtualRows';
@@ -50,6 +50,20 @@ export function DataTable<T extends { id: number }>(props: DataTableProps<T>) {
       onContextMenu(e, row);
     });
   const { click, keyDown } = useGridSelection({ rows, selected, selectedSet, onSelect, multiSelect, box, height, onOpen: props.onOpen, onDelete: props.onDelete, onFocus: props.onFocus });
+  // The rows get one stable events object that calls this render's handlers: a row re-renders
+  // only when its own row, place or selection changes (DataTableRow is memoised).
+  const latest = useRef({ click, open: props.onOpen, rowMenu });
+  useLayoutEffect(() => {
+    latest.current = { click, open: props.onOpen, rowMenu };
+  });
+  const events = useMemo<RowEvents<T>>(
+    () => ({
+      click: (e, row, index) => latest.current.click(e, row, index),
+      open: (row) => latest.current.open?.(row),
+      menu: (e, row) => latest.current.rowMenu(row)?.(e),
+    }),
+    [],
+  );
 
   return (
     <Box
@@ -72,16 +86,7 @@ export function DataTable<T extends { id: number }>(props: DataTableProps<T>) {
         <TableBody>
           {first > 0 && <tr aria-hidden style={{ height: first * ROW_HEIGHT }} />}
           {rows.slice(first, last).map((row, offset) => (
-            <DataTableRow
-              key={row.id}
-              row={row}
-              index={first + offset}
-              columns={props.columns}
-              isSelected={selectedSet.has(row.id)}
-              onClick={(e) => click(e, row, first + offset)}
-              onDoubleClick={() => props.onOpen?.(row)}
-              onContextMenu={rowMenu(row)}
-            />
+            <DataTableRow key={row.id} row={row} index={first + offset} columns={props.columns} isSelected={selectedSet.has(row.id)} events={events} hasMenu={onContextMenu !== undefined} />
           ))}
           {last < rows.length && <tr aria-hidden style={{ height: (rows.length - last) * ROW_HEIGHT }} />}
         </TableBody>
