@@ -17,7 +17,12 @@ import { bridgeError, parseClientMessage, type ServerMessage } from '../ipc/brid
 
 export const TOKEN_COOKIE = 'pic_token';
 export const BRIDGE_PATH = '/bridge';
-const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * The largest message either way: the largest requests the contract allows must fit — a task of
+ * 50 000 targets (~2 MB of JSON), an 8 MB paste of computers — and nothing more (ws closes the
+ * socket with 1009 beyond it).
+ */
+export const MAX_MESSAGE_BYTES = 12 * 1024 * 1024;
 
 export interface BridgeServerOptions {
   readonly router: (origin: string) => IpcRouter;
@@ -301,5 +306,7 @@ function serveBridge(
       .dispatch(channel, payload, { shell: 'browser', url: ctx.origin })
       .then((envelope) => send({ type: 'result', id, envelope }));
   });
+  // A frame past MAX_MESSAGE_BYTES (ws closes with 1009) or a broken frame is the socket's end, not the console's.
+  ws.on('error', () => clients.delete(ws));
   ws.on('close', () => clients.delete(ws));
 }

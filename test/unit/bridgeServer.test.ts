@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createConsoleServices, type ConsoleServices } from '../../main/app/services.js';
-import { BRIDGE_PATH, startBridgeServer, TOKEN_COOKIE, type BridgeServer } from '../../main/browser/bridgeServer.js';
+import { BRIDGE_PATH, MAX_MESSAGE_BYTES, startBridgeServer, TOKEN_COOKIE, type BridgeServer } from '../../main/browser/bridgeServer.js';
 import type { ServerMessage } from '../../main/ipc/bridgeProtocol.js';
 import type { Computer } from '../../main/ipc/contract.js';
 import { createRouter, originSenderPolicy } from '../../main/ipc/router.js';
@@ -330,6 +330,21 @@ describe('bridge server', { timeout: 60_000 }, () => {
       if (m2.type !== 'result' || m2.envelope.ok) assert.fail(JSON.stringify(m2));
       assert.equal(m2.envelope.error.class, 'invalid-request');
       assert.equal(counted.total(), before);
+    });
+
+    test('a message as large as the contract allows (a paste of 50 000 computers, ~1.5 MB) goes through; one past the bridge\'s limit closes the socket with 1009', async () => {
+      const ws = await connect({ cookie, origin: server.origin });
+      const text = Array.from({ length: 50_000 }, (_, i) => `pc-${String(i).padStart(5, '0')}.corp.example.com`).join('\n');
+      assert.ok(text.length > 1024 * 1024, `${text.length} bytes`);
+      const reply = nextMessage(ws, (m) => m.type === 'result' && m.id === 21);
+      ws.send(JSON.stringify({ type: 'invoke', id: 21, token: server.token, channel: 'computers.preview', payload: { text } }));
+      const message = await reply;
+      if (message.type !== 'result' || !message.envelope.ok) assert.fail(JSON.stringify(message).slice(0, 500));
+      const preview = message.envelope.result as { lines: number; invalid: unknown[] };
+      assert.deepEqual([preview.lines, preview.invalid.length], [50_000, 0]);
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.send(JSON.stringify({ type: 'invoke', id: 22, token: server.token, channel: 'computers.preview', payload: { text: 'x'.repeat(MAX_MESSAGE_BYTES) } }));
+      assert.equal(await closed, 1009);
     });
 
     test('events emitted on the EventBus reach every connected client as {type:"event", event, payload}', async () => {
