@@ -26,6 +26,11 @@ export interface CleanupHooks {
   step(step: string, detail: string, code?: string | null): void;
   /** Called whenever what is on the target changes, so a crash leaves a true record. */
   remote(leftovers: Leftovers, serviceName: string | null): void;
+  /**
+   * What cleanup removed, when it need not be committed at once (default: remote): a crash before
+   * the next commit only leaves a record naming something already gone, which a later cleanup finds gone.
+   */
+  gone?(leftovers: Leftovers): void;
 }
 
 export interface RemotePaths {
@@ -104,7 +109,8 @@ async function removeService(spec: RemoteHost, hooks: CleanupHooks, remote: Remo
   if (handle) await stopAndDelete(scmr, handle, name, { stopTimeoutMs: spec.timeouts.serviceStopMs, pollIntervalMs: spec.timeouts.pollMs });
   hooks.step('cleanup', handle ? `service ${name} stopped and deleted` : `service ${name} was not there`);
   left.service = null;
-  hooks.remote(left, null);
+  if (hooks.gone) hooks.gone(left);
+  else hooks.remote(left, null);
 }
 
 /** Reads the agent's log into the step log, then deletes the files and folders still in `left` (and the shared folder when empty). */
@@ -132,7 +138,8 @@ async function removeFiles(spec: RemoteHost, hooks: CleanupHooks, remote: Remote
   // The shared PushInstall folder goes too once no other run uses it.
   await admin.delete(REMOTE_ROOT, { directory: true }).catch(() => undefined);
   hooks.step('cleanup', 'agent files and folder deleted');
-  hooks.remote(left, null);
+  if (hooks.gone) hooks.gone(left);
+  else hooks.remote(left, null);
 }
 
 /** Deletes a file or folder on ADMIN$; one already gone is fine. */

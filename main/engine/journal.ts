@@ -13,6 +13,8 @@ export class Journal {
   private pending: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private abandoned = false;
+  /** Pushes waiting for their write-ahead record to be on disk (durable()): one commit serves them all. */
+  private durableWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
 
   constructor(
     private readonly tasks: Pick<TasksRepo, 'batch' | 'updateTarget' | 'appendStep'>,
@@ -35,6 +37,30 @@ export class Journal {
     const writes = this.pending;
     this.pending = [];
     if (writes.length) this.tasks.batch(writes);
+  }
+
+  /**
+   * Commits what is queued and resolves once it is on disk — in one transaction (one fsync) with
+   * every other push's record asked for in the same turn of the event loop: 200 pushes at once
+   * would otherwise cost 200 commits where one does. The write-ahead records a push awaits before
+   * its next remote change go this way; one that cannot wait (RCreateServiceW) uses flush().
+   */
+  durable(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.durableWaiters.push({ resolve, reject });
+      if (this.durableWaiters.length > 1) return;
+      setImmediate(() => {
+        const waiters = this.durableWaiters;
+        this.durableWaiters = [];
+        try {
+          this.flush();
+        } catch (error) {
+          for (const w of waiters) w.reject(error);
+          return;
+        }
+        for (const w of waiters) w.resolve();
+      });
+    });
   }
 
   /** A crash, for tests of recovery: what is queued is lost and nothing more is written or announced. */

@@ -67,6 +67,8 @@ export interface PushTargetSpec {
 
 export interface PushTargetHooks extends CleanupHooks {
   state(state: TargetState, progress: number | null): void;
+  /** remote, resolved once the record is on disk (the engine commits it with other pushes' records); default remote. */
+  recordAhead?(leftovers: Leftovers, serviceName: string | null): Promise<void>;
 }
 
 export interface PushTargetDeps {
@@ -110,8 +112,11 @@ interface RunState {
 
 export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps): Promise<PushTargetResult> {
   const run: RunState = { created: { service: null, files: [], directories: [] }, remote: null, service: null, token: null };
-  // Write-ahead: the engine commits this record before the remote change it announces is made.
+  // Write-ahead: the engine commits this record before the remote change it announces is made —
+  // at once where the next call cannot wait (RCreateServiceW), else awaited, in one commit with the
+  // records other pushes ask for at the same moment.
   const record = () => hooks.remote(run.created, run.created.service);
+  const recordAhead = (): Promise<void> => (hooks.recordAhead ? hooks.recordAhead(run.created, run.created.service) : Promise.resolve(record()));
   const checkCancel = () => {
     if (deps.signal.aborted) throw new Cancelled();
   };
@@ -125,9 +130,9 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     checkCancel();
     run.remote = await logOn(spec, hooks);
     checkCancel();
-    const admin = await copyAgent(spec, hooks, run, record);
+    const admin = await copyAgent(spec, hooks, run, recordAhead);
     checkCancel();
-    const smb = smbChannel(spec, hooks, deps, run, admin, record);
+    const smb = smbChannel(spec, hooks, deps, run, admin, recordAhead);
     if (spec.transport === 'smb') await smb!.deliver();
     checkCancel();
     run.token = await writeJob(spec, hooks, deps, run.remote, admin);
@@ -169,7 +174,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
 }
 
 /** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */
-function smbChannel(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, run: RunState, admin: SmbTree, record: () => void): SmbChannel | null {
+function smbChannel(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, run: RunState, admin: SmbTree, record: () => Promise<void>): SmbChannel | null {
   const transport = spec.transport ?? 'callback';
   if (transport === 'callback') return null;
   return {
@@ -221,17 +226,17 @@ async function logOn(spec: PushTargetSpec, hooks: PushTargetHooks): Promise<Remo
 }
 
 /** ADMIN$\PushInstall\<run>\ and the agent in it; each change recorded before it is made. */
-async function copyAgent(spec: PushTargetSpec, hooks: PushTargetHooks, run: RunState, record: () => void): Promise<SmbTree> {
+async function copyAgent(spec: PushTargetSpec, hooks: PushTargetHooks, run: RunState, record: () => Promise<void>): Promise<SmbTree> {
   const paths = remotePaths(spec.runId);
   hooks.state('copying', 0);
   const remote = run.remote!;
   const admin = (remote.admin = await SmbTree.connect(remote.session, spec.host, 'ADMIN$'));
   run.created.directories.push(paths.dir);
-  record();
+  await record();
   await admin.mkdir(REMOTE_ROOT);
   await admin.mkdir(paths.dir);
   run.created.files.push(paths.exe, ...paths.sideFiles);
-  record();
+  await record();
   let lastPercent = -1;
   const bytes = await admin.writeFile(paths.exe, { path: spec.agentPath }, (done, total) => {
     const percent = total === 0 ? 100 : Math.floor((done / total) * 100);

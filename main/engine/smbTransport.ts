@@ -32,7 +32,7 @@ export async function copyPackage(
   hooks: PushTargetHooks,
   admin: SmbTree,
   created: Leftovers,
-  record: () => void,
+  record: () => Promise<void>,
   copies: PackageCopies,
   signal: AbortSignal,
 ): Promise<void> {
@@ -44,7 +44,7 @@ export async function copyPackage(
     async () => {
       created.directories.push(paths.packageDir);
       created.files.push(...spec.files.map((f) => `${paths.packageDir}\\${f.name}`));
-      record();
+      await record();
       await admin.mkdir(paths.packageDir);
       const t0 = Date.now();
       let before = 0;
@@ -80,11 +80,11 @@ function diskFull(error: unknown, total: number): ConsoleError | null {
 }
 
 /** The manifest the agent waits for, written after the files: the job (as GET /v1/job answers it), always as SYSTEM. */
-export async function writeManifest(spec: PushTargetSpec, admin: SmbTree, created: Leftovers, record: () => void): Promise<void> {
+export async function writeManifest(spec: PushTargetSpec, admin: SmbTree, created: Leftovers, record: () => Promise<void>): Promise<void> {
   const paths = remotePaths(spec.runId);
   if (!created.files.includes(paths.manifest)) {
     created.files.push(paths.manifest);
-    record();
+    await record();
   }
   const answer = jobAnswer({ runId: spec.runId, parameters: spec.parameters, runAs: 'system', action: spec.action, files: spec.files, restart: spec.restart });
   await admin.writeFile(paths.manifest, Buffer.from(JSON.stringify(answer), 'utf8'));

@@ -224,6 +224,13 @@ export class TargetTurns {
         this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
         this.journal.flush();
       },
+      // The same, awaited: committed with the records other pushes ask for now (one fsync for all).
+      recordAhead: async (leftovers, serviceName) => {
+        this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
+        await this.journal.durable();
+      },
+      // What cleanup removed goes with the next commit (finish() commits right after cleanup).
+      gone: (leftovers) => this.journal.update(targetId, { service_name: leftovers.service, leftovers: JSON.stringify(leftovers) }),
     };
   }
 

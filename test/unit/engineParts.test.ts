@@ -45,6 +45,25 @@ test('the journal commits a burst of writes in one transaction after one tick, a
   r.db.close();
 });
 
+test('durable(): the write-ahead records many pushes ask for at the same moment are committed in one transaction, on disk before any of them goes on', async () => {
+  const r = repo();
+  const journal = new Journal(r.counting, createEventBus(), () => new Date());
+  const states: string[][] = [];
+  await Promise.all(
+    [0, 1].map(async (i) => {
+      journal.update(r.targetIds[i]!, { state: 'copying', leftovers: JSON.stringify({ service: null, files: [`f${i}`], directories: [] }) });
+      await journal.durable();
+      states.push(r.targetIds.map((id) => r.tasks.targetRecord(id)!.state));
+    }),
+  );
+  assert.equal(r.batches(), 1, 'two records, one commit');
+  assert.deepEqual(states, [['copying', 'copying'], ['copying', 'copying']], 'each push goes on only once both records are committed');
+  journal.abandon();
+  await journal.durable(); // a killed console's pushes write nothing more, and are not held up
+  assert.equal(r.batches(), 1);
+  r.db.close();
+});
+
 test('an abandoned journal loses its uncommitted batch and writes or announces nothing more, as a killed process', async () => {
   const r = repo();
   const events = createEventBus();
