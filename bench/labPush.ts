@@ -1,10 +1,21 @@
-// Benchmark (not a test): the engine pushes to N healthy simulated hosts at concurrency
-// C, each install taking T ms. The lab runs in a child process (`pushctl lab`), so the RSS printed
-// is the engine's (with its package server) alone. Prints wall time, the ideal N/C × T, their
-// ratio, the per-push overhead, and peak RSS; then the time to classify offline hosts (refused and
-// silent) against the connect bound.
-//   npx tsx bench/labPush.ts [--hosts 1000] [--concurrency 20] [--install-ms 2000] [--package-kb 1024] [--offline 100]
+// Benchmark (not a test): the engine pushes N targets on healthy simulated hosts at concurrency C,
+// each install taking T ms, for one or several sizes in one invocation. Prints, per size, wall time,
+// the ideal N/C × T, their ratio, the per-push overhead, peak RSS, heap after GC (mid-task and at
+// the end) and, against the smallest size, the growth per target in KB (RSS and heap); then the
+// time to classify offline hosts (refused and silent) against the connect bound (--offline 0: none).
+//   npx tsx bench/labPush.ts [--hosts 1000,5000,20000] [--concurrency 20,100,200] [--install-ms 2000]
+//                            [--package-kb 1024] [--offline 100] [--lab-hosts H]
+// How: the lab runs in a child (`pushctl lab`), started once with as many hosts as the largest size
+// (or --lab-hosts, or fewer when the lab refuses that many: its "--hosts must be 1..MAX" is read and
+// MAX used). Each size's engine runs in a child of its own (`--expose-gc`, a fresh heap), so the
+// peak RSS printed is that console process's alone (package server included) and no size inherits
+// another's heap. A size larger than the lab reuses its hosts: target i goes to host i mod H under
+// a computer name of its own (LAB-PC-0042, LAB-PC-0042-R1, …) — the engine does not care, and a lab
+// host runs several agents at once (each run has its own folder and service name). Concurrency
+// per size: --concurrency (as many values as --hosts), else N/50 capped at 200.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -14,35 +25,57 @@ import { writeRandomFile } from '../test/support/payload.js';
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '1000' },
-    concurrency: { type: 'string', default: '20' },
+    concurrency: { type: 'string' },
     'install-ms': { type: 'string', default: '2000' },
     'package-kb': { type: 'string', default: '1024' },
     offline: { type: 'string', default: '100' },
     port: { type: 'string', default: '14480' },
+    'lab-hosts': { type: 'string' },
+    /** Internal: run one size in this process (the job's JSON file), print its figures as JSON. */
+    child: { type: 'string' },
   },
 });
-const hosts = Number(values.hosts);
-const concurrency = Number(values.concurrency);
+const list = (s: string) => s.split(',').map((v) => Number(v.trim()));
 const installMs = Number(values['install-ms']);
 const offline = Number(values.offline);
 const port = Number(values.port);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const self = fileURLToPath(import.meta.url);
+const root = path.resolve(path.dirname(self), '..');
 
-/** Starts `pushctl lab` in a child process and resolves with its host list once it listens. */
-function startLabProcess(args: string[]): Promise<{ child: ChildProcess; hosts: { name: string; address: string; profile: string }[]; user: string; password: string }> {
+interface LabDoc { hosts: { name: string; address: string; profile: string }[]; account: { user: string; password: string } }
+interface SizeJob { lab: LabDoc; size: number; concurrency: number; installMs: number; msiPath: string; port: number }
+interface SizeResult { size: number; concurrency: number; ok: number; wallMs: number; peakConcurrent: number; peakRss: number; heapStart: number; heapMid: number; heapEnd: number; rssEnd: number }
+
+/** Starts `pushctl lab` in a child process and resolves with its host list once it listens (rejects with its stderr if it exits). */
+function startLabProcess(args: string[]): Promise<{ child: ChildProcess; doc: LabDoc }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'main', 'cli', 'entry.ts'), 'lab', '--json', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'main', 'cli', 'entry.ts'), 'lab', '--json', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      process.stderr.write(c);
+    });
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n')[0];
-      if (out.includes('\n') && line) {
-        const doc = JSON.parse(line) as { hosts: { name: string; address: string; profile: string }[]; account: { user: string; password: string } };
-        resolve({ child, hosts: doc.hosts, user: doc.account.user, password: doc.account.password });
-      }
+      if (out.includes('\n') && line) resolve({ child, doc: JSON.parse(line) as LabDoc });
     });
-    child.once('exit', (code) => reject(new Error(`pushctl lab exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`pushctl lab exited with ${code}: ${err.trim()}`)));
   });
+}
+
+/** The lab with `hosts` hosts, or with the most it accepts when that is fewer. */
+async function startHealthyLab(hosts: number): Promise<{ child: ChildProcess; doc: LabDoc }> {
+  const args = (n: number) => ['--hosts', String(n), '--first', '127.0.40.1', '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs)];
+  try {
+    return await startLabProcess(args(hosts));
+  } catch (error) {
+    const max = /--hosts must be 1\.\.(\d+)/.exec((error as Error).message)?.[1];
+    if (!max || Number(max) >= hosts) throw error;
+    console.log(`(the lab takes at most ${max} hosts: the larger sizes reuse them)`);
+    return startLabProcess(args(Number(max)));
+  }
 }
 
 const stopChild = (child: ChildProcess) =>
@@ -58,65 +91,129 @@ const stopChild = (child: ChildProcess) =>
 const cleanups: (() => Promise<void> | void)[] = [];
 const t = { after: (fn: () => Promise<void> | void) => void cleanups.push(fn) };
 
-async function main(): Promise<void> {
-  const pkgDir = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'pic-bench-lab-'));
-  const msi = path.join(pkgDir, 'bench.msi');
-  writeRandomFile(msi, Number(values['package-kb']) * 1024);
-  cleanups.push(() => (void import('node:fs').then((fs) => fs.rmSync(pkgDir, { recursive: true, force: true }))));
-
-  // 1. N healthy hosts.
-  const lab = await startLabProcess(['--hosts', String(hosts), '--first', '127.0.40.1', '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs)]);
-  cleanups.push(() => stopChild(lab.child));
-  const fx = await startEngineFixture(t, { msiPath: msi, settings: { maxConcurrentPushes: concurrency }, timeouts: { pollMs: 250, connectMs: 5000, agentCallbackMs: 60_000 } });
-  const credentialId = fx.runtime.vault.put('lab', lab.user, lab.password);
+/** One size, in this (child) process: its figures as one JSON line on stdout. */
+async function runSize(job: SizeJob): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const heapAfterGc = () => (gc(), process.memoryUsage().heapUsed);
+  const fx = await startEngineFixture(t, { msiPath: job.msiPath, settings: { maxConcurrentPushes: job.concurrency }, timeouts: { pollMs: 250, connectMs: 5000, agentCallbackMs: 60_000 } });
+  const credentialId = fx.runtime.vault.put('lab', job.lab.account.user, job.lab.account.password);
+  const heapStart = heapAfterGc();
+  const hosts = job.lab.hosts;
+  const targets = Array.from({ length: job.size }, (_, i) => {
+    const h = hosts[i % hosts.length]!;
+    const round = Math.floor(i / hosts.length);
+    return { computerName: round === 0 ? h.name : `${h.name}-R${round}`, address: h.address, port: job.port, credentialId };
+  });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  let heapMid = 0;
+  let done = 0;
+  fx.events.subscribe((event, payload) => {
+    if (event === 'task.progress' && (payload as { state: string }).state === 'done' && ++done === Math.floor(job.size / 2)) setImmediate(() => (heapMid = heapAfterGc()));
+  });
   const t0 = Date.now();
-  const taskId = fx.runtime.engine.submit({ name: 'bench', packageId: fx.packageId, targets: lab.hosts.map((h) => ({ computerName: h.name, address: h.address, port, credentialId })) });
+  const taskId = fx.runtime.engine.submit({ name: 'bench', packageId: fx.packageId, targets });
+  targets.length = 0;
   await fx.runtime.engine.waitForTask(taskId);
-  const wall = Date.now() - t0;
+  const wallMs = Date.now() - t0;
   clearInterval(sampler);
-  const rows = fx.tasks.targetRecords(taskId);
-  const ok = rows.filter((r) => r.outcome === 'succeeded').length;
-  const ideal = (hosts / concurrency) * installMs;
-  const rounds = hosts / concurrency;
-  console.log(`healthy hosts     ${hosts}, concurrency ${concurrency}, install ${installMs} ms, package ${values['package-kb']} KiB`);
-  console.log(`succeeded         ${ok}/${hosts} (peak concurrent pushes ${fx.runtime.engine.peakConcurrent})`);
-  console.log(`wall time         ${(wall / 1000).toFixed(1)} s`);
-  console.log(`ideal N/C × T     ${(ideal / 1000).toFixed(1)} s`);
-  console.log(`ratio             ${(wall / ideal).toFixed(3)}  (goal ≤ 1.1)`);
-  console.log(`overhead per push ${((wall - ideal) / rounds).toFixed(0)} ms (wall − ideal, per round of ${concurrency})`);
-  console.log(`peak RSS (engine) ${(peakRss / 1024 / 1024).toFixed(0)} MiB  (goal < 300 MiB)`);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const ok = fx.tasks.targetTally(taskId).succeeded;
+  const heapEnd = heapAfterGc();
+  const result: SizeResult = { size: job.size, concurrency: job.concurrency, ok, wallMs, peakConcurrent: fx.runtime.engine.peakConcurrent, peakRss, heapStart, heapMid, heapEnd, rssEnd: process.memoryUsage().rss };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
   await fx.close();
-  await stopChild(lab.child);
+}
 
-  // 2. Offline hosts: half refused, half silent, classified against the connect bound.
-  const half = Math.floor(offline / 2);
-  const spec = JSON.stringify({ mix: { 'offline-refused': 1, 'offline-silent': 1 } });
-  const specFile = path.join(pkgDir, 'offline.json');
-  (await import('node:fs')).writeFileSync(specFile, spec);
+/** Runs one size in a child process (a fresh heap) and reads its figures. */
+function runSizeChild(job: SizeJob, dir: string): Promise<SizeResult> {
+  const file = path.join(dir, `job-${job.size}.json`);
+  fs.writeFileSync(file, JSON.stringify(job));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"size"'));
+      if (line) resolve(JSON.parse(line) as SizeResult);
+      else reject(new Error(`the size ${job.size} child exited with ${code}: ${out}`));
+    });
+  });
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+function report(r: SizeResult, smallest: SizeResult): void {
+  const ideal = (r.size / r.concurrency) * installMs;
+  const rounds = r.size / r.concurrency;
+  console.log(`— ${r.size} targets, concurrency ${r.concurrency}, install ${installMs} ms, package ${values['package-kb']} KiB`);
+  console.log(`  succeeded         ${r.ok}/${r.size} (peak concurrent pushes ${r.peakConcurrent})`);
+  console.log(`  wall time         ${(r.wallMs / 1000).toFixed(1)} s; ideal N/C × T ${(ideal / 1000).toFixed(1)} s; ratio ${(r.wallMs / ideal).toFixed(3)}  (goal ≤ 1.05)`);
+  console.log(`  overhead per push ${((r.wallMs - ideal) / rounds).toFixed(0)} ms (wall − ideal, per round of ${r.concurrency})`);
+  console.log(`  peak RSS          ${mib(r.peakRss)} MiB  (goal < 300 MiB); ${mib(r.rssEnd)} MiB at the end`);
+  console.log(`  heap after GC     ${mib(r.heapStart)} MiB at submit, ${mib(r.heapMid)} MiB half done, ${mib(r.heapEnd)} MiB at the end`);
+  if (r !== smallest && r.size > smallest.size) {
+    const per = (a: number, b: number) => ((a - b) / (r.size - smallest.size) / 1024).toFixed(2);
+    console.log(`  per target vs ${smallest.size}: RSS ${per(r.peakRss, smallest.peakRss)} KB, heap half done ${per(r.heapMid, smallest.heapMid)} KB (concurrency differs too: ${smallest.concurrency} → ${r.concurrency})`);
+  }
+}
+
+async function offlineHosts(msi: string, dir: string, concurrency: number): Promise<void> {
+  // Offline hosts: half refused, half silent, classified against the connect bound (at the smallest size's concurrency).
+  const specFile = path.join(dir, 'offline.json');
+  fs.writeFileSync(specFile, JSON.stringify({ mix: { 'offline-refused': 1, 'offline-silent': 1 } }));
   const off = await startLabProcess(['--hosts', String(offline), '--first', '127.0.48.1', '--port', String(port), '--profile', specFile]);
   cleanups.push(() => stopChild(off.child));
   const connectMs = 2000;
-  const fx2 = await startEngineFixture(t, { msiPath: msi, settings: { maxConcurrentPushes: concurrency }, timeouts: { connectMs } });
-  const cred2 = fx2.runtime.vault.put('lab', off.user, off.password);
+  const fx = await startEngineFixture(t, { msiPath: msi, settings: { maxConcurrentPushes: concurrency }, timeouts: { connectMs } });
+  const cred = fx.runtime.vault.put('lab', off.doc.account.user, off.doc.account.password);
   const t1 = Date.now();
-  const task2 = fx2.runtime.engine.submit({ name: 'offline', packageId: fx2.packageId, targets: off.hosts.map((h) => ({ computerName: h.name, address: h.address, port, credentialId: cred2 })) });
-  await fx2.runtime.engine.waitForTask(task2);
+  const task = fx.runtime.engine.submit({ name: 'offline', packageId: fx.packageId, targets: off.doc.hosts.map((h) => ({ computerName: h.name, address: h.address, port, credentialId: cred })) });
+  await fx.runtime.engine.waitForTask(task);
   const classify = Date.now() - t1;
-  const rows2 = fx2.tasks.targetRecords(task2);
   const byClass = new Map<string, number>();
-  for (const r of rows2) byClass.set(r.error_class ?? 'none', (byClass.get(r.error_class ?? 'none') ?? 0) + 1);
-  const silent = off.hosts.filter((h) => h.profile === 'offline-silent').length;
-  console.log(`offline hosts     ${offline} (${offline - silent} refused, ${silent} silent; ~${half} each), concurrency ${concurrency}, connect bound ${connectMs} ms`);
+  for (const r of fx.tasks.targetRecords(task)) byClass.set(r.error_class ?? 'none', (byClass.get(r.error_class ?? 'none') ?? 0) + 1);
+  const silent = off.doc.hosts.filter((h) => h.profile === 'offline-silent').length;
+  console.log(`offline hosts     ${offline} (${offline - silent} refused, ${silent} silent), concurrency ${concurrency}, connect bound ${connectMs} ms`);
   console.log(`classified in     ${(classify / 1000).toFixed(1)} s: ${[...byClass].map(([c, n]) => `${c} ${n}`).join(', ')}`);
   // Probing in the push slot would cost a bound per slot-full of silent hosts; probed while queued
   // (main/engine/probeAhead.ts), a window of them costs about one bound.
   console.log(`if probed in slots ${((Math.ceil(silent / concurrency) * connectMs) / 1000).toFixed(1)} s; one connect bound ${(connectMs / 1000).toFixed(1)} s (probed while queued)`);
-  await fx2.close();
+  await fx.close();
+  await stopChild(off.child);
 }
 
-main()
+async function main(): Promise<void> {
+  const sizes = list(values.hosts).sort((a, b) => a - b);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--hosts: whole numbers, comma-separated');
+  const given = values.concurrency ? list(values.concurrency) : null;
+  if (given && given.length !== sizes.length && given.length !== 1) throw new Error('--concurrency: one value, or as many as --hosts');
+  // Given values follow the order of --hosts as written.
+  const written = list(values.hosts);
+  const concurrencyOf = (n: number) => (given ? (given.length === 1 ? given[0]! : given[written.indexOf(n)]!) : Math.max(1, Math.min(200, Math.round(n / 50))));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-bench-lab-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const msi = path.join(dir, 'bench.msi');
+  writeRandomFile(msi, Number(values['package-kb']) * 1024);
+
+  const largest = sizes.at(-1)!;
+  const lab = await startHealthyLab(values['lab-hosts'] ? Math.min(Number(values['lab-hosts']), largest) : largest);
+  cleanups.push(() => stopChild(lab.child));
+  console.log(`lab: ${lab.doc.hosts.length} healthy hosts in a child process`);
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    const lab1 = { ...lab.doc, hosts: lab.doc.hosts.slice(0, size) };
+    const r = await runSizeChild({ lab: lab1, size, concurrency: concurrencyOf(size), installMs, msiPath: msi, port }, dir);
+    results.push(r);
+    report(r, results[0]!);
+  }
+  await stopChild(lab.child);
+  if (offline > 0) await offlineHosts(msi, dir, concurrencyOf(sizes[0]!));
+}
+
+const run = values.child ? runSize(JSON.parse(fs.readFileSync(values.child, 'utf8')) as SizeJob) : main();
+run
   .catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
