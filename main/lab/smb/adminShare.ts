@@ -71,9 +71,26 @@ export class AdminShare {
     if (!m) {
       const t = key === '' ? this.created : filetimeNow();
       m = { id: this.nextId++, creationTime: t, lastAccessTime: t, lastWriteTime: t, changeTime: t, attributes: 0 };
+      this.sweepMeta();
       this.meta.set(key, m);
     }
     return m;
+  }
+
+  /**
+   * The simulated agent writes and deletes its progress and result files on the host's state
+   * directly, not through this share: what the console read of them would stay here for good (a
+   * long task's lab grew by every push). Entries whose file or folder is gone are dropped once
+   * they outnumber the live ones — amortised, never per call.
+   */
+  /** Files and folders whose metadata the share holds (the sweep keeps it near the live count). */
+  get trackedNodes(): number {
+    return this.meta.size;
+  }
+
+  private sweepMeta(): void {
+    if (this.meta.size < 64 + 2 * (this.state.files.size + this.state.directories.size)) return;
+    for (const key of this.meta.keys()) if (key !== '' && this.kind(key) === null) this.meta.delete(key);
   }
 
   info(key: string): NodeInfo {
