@@ -2,7 +2,8 @@
 // ADMIN$\\PushInstall, the agent and the files it may leave beside itself, and the agent's
 // service. Cleanup always runs after a push, and again from Remove Leftovers and crash recovery
 // (docs/crash-recovery.md) with only the record of what may be there.
-import { isNotThere } from '../smb/errors.js';
+import { SmbStatusError, isNotThere } from '../smb/errors.js';
+import { Status } from '../smb/ntstatus.js';
 import { SmbTree } from '../smb/tree.js';
 import type { Handle } from '../rpc/scmr.js';
 import { stopAndDelete } from '../rpc/serviceLifecycle.js';
@@ -154,4 +155,24 @@ async function deleteIfThere(admin: SmbTree, path: string, directory: boolean): 
 /** "Remove leftovers" and crash recovery: cleans what a push may have left, without a push. */
 export function removeLeftovers(host: RemoteHost, leftovers: Leftovers, hooks: CleanupHooks): Promise<Leftovers | null> {
   return cleanup(host, hooks, null, null, leftovers);
+}
+
+/**
+ * ADMIN$\PushInstall\<run>: the shared root, then this run's folder. Another push to the same
+ * computer (a second task, another console) may be removing the root as it empties — Windows then
+ * answers STATUS_DELETE_PENDING until its handle closes, or the root is already gone
+ * (STATUS_OBJECT_PATH_NOT_FOUND): both pass within moments, so the pair is made again.
+ */
+export async function makeRunFolder(admin: SmbTree, dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.mkdir(REMOTE_ROOT);
+      await admin.mkdir(dir);
+      return;
+    } catch (error) {
+      const racing = error instanceof SmbStatusError && (error.status === Status.DELETE_PENDING || error.status === Status.OBJECT_PATH_NOT_FOUND);
+      if (!racing || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }

@@ -17,7 +17,7 @@ import type { AgentHub } from './agentHub.js';
 import { verdictForAgentCode, withRestart, type PushVerdict } from './results.js';
 import { probeIsFresh, probeSmbPort, type ProbeOutcome } from './probeAhead.js';
 import { crashPoint } from './crashPoint.js';
-import { cleanup, describeLeftovers, REMOTE_ROOT, remotePaths, type CleanupHooks, type Leftovers } from './cleanup.js';
+import { cleanup, describeLeftovers, makeRunFolder, remotePaths, type CleanupHooks, type Leftovers } from './cleanup.js';
 import { runAgent, type CarriedBy, type SmbChannel } from './agentWait.js';
 import type { PackageCopies } from './packageCopies.js';
 import { copyPackage, readAgentFiles, writeManifest } from './smbTransport.js';
@@ -233,8 +233,7 @@ async function copyAgent(spec: PushTargetSpec, hooks: PushTargetHooks, run: RunS
   const admin = (remote.admin = await SmbTree.connect(remote.session, spec.host, 'ADMIN$'));
   run.created.directories.push(paths.dir);
   await record();
-  await admin.mkdir(REMOTE_ROOT);
-  await admin.mkdir(paths.dir);
+  await makeRunFolder(admin, paths.dir);
   run.created.files.push(paths.exe, ...paths.sideFiles);
   await record();
   let lastPercent = -1;
