@@ -163,7 +163,7 @@ describe('fuzzing the Active Directory import with a hostile LDAP server', () =>
     assert.equal(c.outcomes.get('success') ?? 0, 0, 'random bytes are never a search result');
   });
 
-  test('nothing a run allocated is retained after the campaign (JS heap and buffers within 32 MiB, RSS within 400 MiB), and no connection is left open', async (t) => {
+  test('nothing a run allocated is retained after the campaign (JS heap and buffers within 32 MiB, RSS within 512 MiB), and no connection is left open', async (t) => {
     assert.ok(totalRuns >= 10_000, `${totalRuns} runs`);
     clearInterval(sampler);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -177,8 +177,9 @@ describe('fuzzing the Active Directory import with a hostile LDAP server', () =>
     // RSS keeps what malloc freed but did not return (up to 16 runs at once may each hold an
     // endless stream's 10 001 entries, ~80 MiB in ldapts): bounded, not a measure of retention
     // (the heap check above is). On Node 22 it grew 287–354 MiB over the campaign on 2 cores
-    // under load, the same before and after the LAPS reader joined the guard; the bound is 400.
-    assert.ok(rssAfter - rssBefore < 400 * MiB, `RSS grew by ${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB`);
+    // under load, the same before and after the LAPS reader joined the guard, and 389 and 408 MiB
+    // in two later clean CI runs (heap + buffers after gc: +3 and +8 MiB); the bound is 512.
+    assert.ok(rssAfter - rssBefore < 512 * MiB, `RSS grew by ${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB`);
     assert.equal(server.openConnections(), 0, 'connections the client left open');
   });
 
