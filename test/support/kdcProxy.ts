@@ -6,10 +6,11 @@
 // can count the exchanges a client makes (one AS exchange for a cached ticket) and keep the raw
 // bytes (test/support/captureKerberos.ts). It writes its own krb5.conf whose only KDC is itself.
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { renderKrb5Conf } from './sambaAdDc.js';
+import { freePort } from './processes.js';
 
 export type KerberosMessageType = 'AS-REQ' | 'AS-REP' | 'TGS-REQ' | 'TGS-REP' | 'KRB-ERROR' | 'unknown';
 
@@ -150,18 +151,6 @@ export function replyEncPartEtype(message: Buffer): number | undefined {
   const etype = contextFields(message, encPart)?.get(0);
   if (etype?.tag !== 0x02 || etype.end - etype.start < 1 || etype.end - etype.start > 4) return undefined;
   return message.readIntBE(etype.start, etype.end - etype.start);
-}
-
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen({ host: address, port: 0, exclusive: true }, () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startKdcProxy(kdc: KdcTarget, options: { address?: string; port?: number } = {}): Promise<KdcProxy> {

@@ -6,9 +6,10 @@
 // for PID 1. `stop()` ends them all, then removes the folder. Samba missing is an error, never a skip.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { findBinary, freePort, instanceProcs, requireBinary, run, signal, tcpAccepts, type ProcInfo, type RunResult } from './processes.js';
 
 export type SambaMaxProtocol = 'SMB2_10' | 'SMB3_00' | 'SMB3_02' | 'SMB3_11';
 export type SambaMinProtocol = 'SMB2_02' | 'SMB2_10' | 'SMB3_00' | 'SMB3_11';
@@ -82,77 +83,10 @@ export const SAMBA_MISSING_MESSAGE = 'samba is not installed: scripts/setup.sh i
 
 const DEFAULT_USERS: readonly SambaUser[] = [{ name: 'pushadmin', password: 'Secret-Pa55' }];
 const START_TIMEOUT_MS = 15_000;
-const COMMAND_TIMEOUT_MS = 15_000;
 const MAX_LOG_CHARS = 2_000_000;
-const SYSTEM_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 // ---------------------------------------------------------------------------------------------
-// Small process helpers
-
-function findBinary(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...SYSTEM_BIN_DIRS];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-function requireBinary(name: string, missingMessage: string): string {
-  const found = findBinary(name);
-  if (found === null) throw new Error(missingMessage);
-  return found;
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion with a hard timeout (SIGKILL, then rejects). */
-function run(
-  command: string,
-  args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${command}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) {
-        reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        return;
-      }
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
-    });
-    child.stdin.on('error', () => {
-      // the command may exit before reading its input
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
+// The reaper
 
 /**
  * argv: the smbd command line. Becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER), runs
@@ -229,74 +163,6 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 // ---------------------------------------------------------------------------------------------
-// /proc: which processes belong to an instance
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  state: string;
-  args: string[];
-}
-
-function readProc(pid: number): ProcInfo | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' ');
-    const state = fields[0] ?? '?';
-    const ppid = Number(fields[1]);
-    let args: string[] = [];
-    try {
-      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-    } catch {
-      // gone or a zombie
-    }
-    return { pid, ppid, state, args };
-  } catch {
-    return null;
-  }
-}
-
-function listProcs(): ProcInfo[] {
-  const result: ProcInfo[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const info = readProc(Number(entry));
-    if (info) result.push(info);
-  }
-  return result;
-}
-
-/** Main PID, every process started with our smb.conf, and all their descendants (zombies included). */
-function instanceProcs(mainPid: number, configPath: string): ProcInfo[] {
-  const procs = listProcs();
-  const ours = new Set<number>();
-  for (const p of procs) {
-    if (p.pid === mainPid) ours.add(p.pid);
-    else if (p.args.some((a) => a === configPath || a.endsWith(`=${configPath}`))) ours.add(p.pid);
-  }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of procs) {
-      if (!ours.has(p.pid) && ours.has(p.ppid)) {
-        ours.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return procs.filter((p) => ours.has(p.pid));
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Validation and set-up
 
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -355,32 +221,6 @@ function ensureUnixUsers(names: readonly string[]): Promise<void> {
   });
   userCreation = next.catch(() => undefined);
   return next;
-}
-
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen({ host: address, port: 0, exclusive: true }, () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function tcpAccepts(address: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** True if nothing listens on address:port (a plain listen, without SO_REUSEPORT, fails if anything does). */

@@ -21,6 +21,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { findBinary, instanceProcs, requireBinary as requireBinaryOr, run as runCommand, signal, tcpAccepts, type ProcInfo, type RunOptions, type RunResult } from './processes.js';
+
+export { findBinary, type RunResult } from './processes.js';
 
 export const SAMBA_AD_DC_MISSING_MESSAGE =
   'the Samba AD DC is not installed: scripts/setup.sh installs samba-ad-dc, winbind and krb5-user (scripts/debian-packages.txt)';
@@ -122,77 +125,12 @@ const ADDRESS_BLOCK = /^127\.0\.204\.(\d{1,3})$/;
 const START_TIMEOUT_MS = 45_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 const MAX_LOG_CHARS = 2_000_000;
-const SYSTEM_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const TEMPLATE_PROVISION_ADDRESS = '127.0.204.1';
 
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-export function findBinary(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...SYSTEM_BIN_DIRS];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-function requireBinary(name: string): string {
-  const found = findBinary(name);
-  if (found === null) throw new Error(`${name} is missing: ${SAMBA_AD_DC_MISSING_MESSAGE}`);
-  return found;
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command to completion with a hard timeout (SIGKILL by PID, then rejects). */
-export function run(
-  command: string,
-  args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
-): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${command}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) {
-        reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        return;
-      }
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
-    });
-    child.stdin.on('error', () => {
-      // the command may exit before reading its input
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
 /**
  * argv: the samba command line; env PIC_BINDS: JSON [[source, target], …]. Becomes a child
  * subreaper, asks for SIGTERM when the test process dies, enters a private mount namespace and
@@ -284,82 +222,16 @@ db.modify(m)
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  state: string;
-  args: string[];
+/** A command run to completion; samba-tool may take a minute (default 60 s). */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return runCommand(command, args, { timeoutMs: COMMAND_TIMEOUT_MS, ...options });
 }
 
-function readProc(pid: number): ProcInfo | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let args: string[] = [];
-    try {
-      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-    } catch {
-      // gone or a zombie
-    }
-    return { pid, ppid: Number(fields[1]), state: fields[0] ?? '?', args };
-  } catch {
-    return null;
-  }
-}
-
-function listProcs(): ProcInfo[] {
-  const result: ProcInfo[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const info = readProc(Number(entry));
-    if (info) result.push(info);
-  }
-  return result;
-}
-
-/** The reaper, every process under it, and any process started with this smb.conf (zombies included). */
-function instanceProcs(rootPid: number, configPath: string): ProcInfo[] {
-  const procs = listProcs();
-  const ours = new Set<number>();
-  for (const p of procs) {
-    if (p.pid === rootPid || p.args.some((a) => a === configPath || a.endsWith(`=${configPath}`))) ours.add(p.pid);
-  }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of procs) {
-      if (!ours.has(p.pid) && ours.has(p.ppid)) {
-        ours.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return procs.filter((p) => ours.has(p.pid));
+function requireBinary(name: string): string {
+  return requireBinaryOr(name, `${name} is missing: ${SAMBA_AD_DC_MISSING_MESSAGE}`);
 }
 
 const isAlive = (p: ProcInfo) => p.state !== 'Z' && p.state !== 'X';
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function tcpAccepts(address: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 function describeRun(what: string, result: RunResult): string {
   return `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
