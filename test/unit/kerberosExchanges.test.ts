@@ -156,6 +156,28 @@ describe('KerberosLogon\'s ticket cache', () => {
     'TGS-REQ': standIn.requests.filter((r) => peekMessageType(r) === 12).length,
   });
 
+  test('KDCs found by DNS SRV are looked up once per realm for a logon\'s AS and TGS requests, and again after a failed lookup', async () => {
+    const clock = { now: T0 };
+    const standIn = await kdc(scriptedKdc(script({ now: () => clock.now })));
+    const lookups: string[] = [];
+    let failNext = true;
+    const resolveSrv = async (name: string) => {
+      lookups.push(name);
+      if (failNext) {
+        failNext = false;
+        throw Object.assign(new Error('querySrv ETIMEOUT'), { code: 'ETIMEOUT' });
+      }
+      return [{ name: standIn.address.host, port: standIn.address.port, priority: 0, weight: 0 }];
+    };
+    const logon = new KerberosLogon('PUSH\\pushadmin', () => PASSWORD, { kdcs: [], realms: { PUSH: REALM }, timeoutMs: 300, now: () => clock.now, resolveSrv });
+    await expectClass(logon.initiate('pc1.push.test'), 'kdc-unreachable', 'KDC_NOT_FOUND');
+    clock.now += UNREACHABLE_KEPT_MS + 1000;
+    await logon.initiate('pc1.push.test');
+    await logon.initiate('pc2.push.test');
+    assert.deepEqual(count(standIn), { 'AS-REQ': 2, 'TGS-REQ': 2 });
+    assert.deepEqual(lookups, ['_kerberos._tcp.push.test', '_kerberos._tcp.push.test'], 'the failed lookup, then one for every request after it');
+  });
+
   test('the TGT and a service ticket are reused while valid and fetched again once within 5 minutes of their endtime', async () => {
     const clock = { now: T0 };
     const { standIn, logon } = await logonWith(scriptedKdc(script({ now: () => clock.now, tgtLifetimeMs: 10 * HOUR, serviceLifetimeMs: HOUR })), clock);

@@ -79,6 +79,7 @@ export class KerberosLogon {
   private readonly services = new Map<string, Promise<Credential>>();
   /** When a kept kdc-unreachable answer may be asked again, per cache key. */
   private readonly retryAt = new Map<string, number>();
+  private readonly kdcsByRealm = new Map<string, Promise<KdcAddress[]>>();
   /** Requests sent to KDCs, by kind (tests count them; no secret in them). */
   readonly requests = { 'AS-REQ': 0, 'TGS-REQ': 0 };
   /** The encryption type of the last TGT's and service ticket's session keys (what the KDC chose; no key material). */
@@ -123,6 +124,7 @@ export class KerberosLogon {
     this.tgts.clear();
     this.services.clear();
     this.retryAt.clear();
+    this.kdcsByRealm.clear();
   }
 
   private now(): number {
@@ -132,12 +134,23 @@ export class KerberosLogon {
   private context(realm: string): ExchangeContext {
     return {
       realm,
-      kdcs: (r) => locateKdcs(r, { kdcs: this.settings.kdcs, timeoutMs: this.settings.timeoutMs, ...(this.settings.resolveSrv ? { resolveSrv: this.settings.resolveSrv } : {}) }),
+      kdcs: (r) => this.kdcsOf(r),
       timeoutMs: this.settings.timeoutMs,
       etypes: this.settings.etypes ?? [Etype.AES256_CTS_HMAC_SHA1_96, Etype.AES128_CTS_HMAC_SHA1_96],
       now: () => this.now(),
       onRequest: (kind) => this.requests[kind]++,
     };
+  }
+
+  /** A realm's KDCs, looked up once per logon (an AS exchange is two requests, then a TGS per computer); a failed lookup is not kept. */
+  private kdcsOf(realm: string): Promise<KdcAddress[]> {
+    let found = this.kdcsByRealm.get(realm);
+    if (!found) {
+      found = locateKdcs(realm, { kdcs: this.settings.kdcs, timeoutMs: this.settings.timeoutMs, ...(this.settings.resolveSrv ? { resolveSrv: this.settings.resolveSrv } : {}) });
+      this.kdcsByRealm.set(realm, found);
+      found.catch(() => this.kdcsByRealm.delete(realm));
+    }
+    return found;
   }
 
   private async cached(map: Map<string, Promise<Credential>>, key: string, now: number, fetch: () => Promise<Credential>): Promise<Credential> {
