@@ -8,13 +8,19 @@ import type { TargetChanges, TasksRepo } from '../store/tasksRepo.js';
 import type { Outcome } from './results.js';
 
 export const JOURNAL_TICK_MS = 50;
+/** Under load, durable() commits at most once in this many ms (group commit). */
+export const DURABLE_WINDOW_MS = 10;
 
 export class Journal {
   private pending: (() => void)[] = [];
+  /** Changes queued per target since the last commit, merged: a push's many state changes in one tick cost one UPDATE. */
+  private updates = new Map<number, TargetChanges>();
   private timer: NodeJS.Timeout | null = null;
   private abandoned = false;
   /** Pushes waiting for their write-ahead record to be on disk (durable()): one commit serves them all. */
   private durableWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  /** When the last commit was made (performance.now()). */
+  private lastCommit = -Infinity;
 
   constructor(
     private readonly tasks: Pick<TasksRepo, 'batch' | 'updateTarget' | 'appendStep'>,
@@ -36,20 +42,26 @@ export class Journal {
     this.timer = null;
     const writes = this.pending;
     this.pending = [];
-    if (writes.length) this.tasks.batch(writes);
+    this.updates = new Map();
+    if (!writes.length) return;
+    this.lastCommit = performance.now();
+    this.tasks.batch(writes);
   }
 
   /**
    * Commits what is queued and resolves once it is on disk — in one transaction (one fsync) with
-   * every other push's record asked for in the same turn of the event loop: 200 pushes at once
-   * would otherwise cost 200 commits where one does. The write-ahead records a push awaits before
-   * its next remote change go this way; one that cannot wait (RCreateServiceW) uses flush().
+   * every other push's record asked for meanwhile: at once when nothing was committed in the last
+   * DURABLE_WINDOW_MS, else when that window ends. 200 pushes at once would otherwise cost a
+   * commit for each record and each verdict (a commit's locking, WAL writes and fsync cost more
+   * than its statements); under load this is at most one commit per window, and a lone push
+   * waits for nothing. The write-ahead records a push awaits before its next remote change and
+   * the verdicts announced after their commit go this way.
    */
   durable(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.durableWaiters.push({ resolve, reject });
       if (this.durableWaiters.length > 1) return;
-      setImmediate(() => {
+      const commit = () => {
         const waiters = this.durableWaiters;
         this.durableWaiters = [];
         try {
@@ -59,7 +71,10 @@ export class Journal {
           return;
         }
         for (const w of waiters) w.resolve();
-      });
+      };
+      const wait = this.lastCommit + DURABLE_WINDOW_MS - performance.now();
+      if (wait > 0) setTimeout(commit, wait);
+      else setImmediate(commit);
     });
   }
 
@@ -69,10 +84,16 @@ export class Journal {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.pending = [];
+    this.updates = new Map();
   }
 
+  /** A target's changes; merged with its changes already queued (the later value of a field wins), written at their place in the queue. */
   update(targetId: number, changes: TargetChanges): void {
-    this.write(() => this.tasks.updateTarget(targetId, changes));
+    if (this.abandoned) return;
+    const updates = this.updates;
+    const queued = updates.get(targetId);
+    updates.set(targetId, queued ? { ...queued, ...changes } : changes);
+    if (!queued) this.write(() => this.tasks.updateTarget(targetId, updates.get(targetId)!));
   }
 
   /** A line of the target's step log, and of the activity log (warnings for leftovers and interruptions). */

@@ -112,9 +112,9 @@ interface RunState {
 
 export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps): Promise<PushTargetResult> {
   const run: RunState = { created: { service: null, files: [], directories: [] }, remote: null, service: null, token: null };
-  // Write-ahead: the engine commits this record before the remote change it announces is made —
-  // at once where the next call cannot wait (RCreateServiceW), else awaited, in one commit with the
-  // records other pushes ask for at the same moment.
+  // Write-ahead: the engine commits this record before the remote change it announces is made,
+  // awaited, in one commit with the records other pushes ask for at the same moment (the journal's
+  // group commit); `record` (unawaited, committed at once) is for hooks without recordAhead.
   const record = () => hooks.remote(run.created, run.created.service);
   const recordAhead = (): Promise<void> => (hooks.recordAhead ? hooks.recordAhead(run.created, run.created.service) : Promise.resolve(record()));
   const checkCancel = () => {
@@ -137,7 +137,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
     checkCancel();
     run.token = await writeJob(spec, hooks, deps, run.remote, admin);
     checkCancel();
-    const { scmr, name } = await createAgentService(spec, hooks, deps, run, record);
+    const { scmr, name } = await createAgentService(spec, hooks, deps, run, recordAhead);
     const outcome = await runAgent(spec, hooks, deps, scmr, run.service!, name, smb);
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
@@ -291,15 +291,15 @@ async function writeSmbJob(spec: PushTargetSpec, admin: SmbTree): Promise<void> 
 }
 
 /** The agent's service (LocalSystem, demand start); its name is recorded before each RCreateServiceW. */
-async function createAgentService(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, run: RunState, record: () => void): Promise<{ scmr: ScmrClient; name: string }> {
+async function createAgentService(spec: PushTargetSpec, hooks: PushTargetHooks, deps: PushTargetDeps, run: RunState, record: () => Promise<void>): Promise<{ scmr: ScmrClient; name: string }> {
   hooks.state('starting', null);
   const { scmr, scm } = await openScm(run.remote!, spec.host);
   const installed = await createService(
     scmr, scm, { name: uniqueServiceName(spec.runId, deps.random), displayName: 'Push Install Agent', binaryPath: `%SystemRoot%\\${remotePaths(spec.runId).exe}` },
     {
-      beforeCreate: (tried) => {
+      beforeCreate: async (tried) => {
         run.created.service = tried;
-        record();
+        await record();
         crashPoint('before-create-service');
       },
     },

@@ -150,7 +150,7 @@ export class TargetTurns {
       });
       return;
     }
-    this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, auth_mechanism: result.authMechanism, ...restartColumns(result.restart) });
+    await this.finish(taskId, targetId, started, result, { exit_code: result.exitCode, msi_log: result.msiLog, leftovers: result.leftovers ? JSON.stringify(result.leftovers) : null, transport: result.transport, auth_mechanism: result.authMechanism, ...restartColumns(result.restart) });
     if (result.pendingRestart && result.restart?.at) {
       this.restarts.follow({
         targetId, host: prepared.spec, serviceName: result.pendingRestart.serviceName, at: new Date(result.restart.at), asked: result.restart.asked === true,
@@ -218,8 +218,8 @@ export class TargetTurns {
         this.journal.progress(taskId, targetId, state, null, progress);
       },
       step: (step, detail, code) => this.journal.step(taskId, targetId, step, detail, code ?? null),
-      // Write-ahead: committed (not batched) before the remote change it announces is made, so a
-      // crash at any point leaves a record that names every service and file on the computer.
+      // Write-ahead: committed at once before the remote change it announces is made, so a crash
+      // at any point leaves a record that names every service and file on the computer.
       remote: (leftovers, serviceName) => {
         this.journal.update(targetId, { service_name: serviceName ?? leftovers.service, leftovers: JSON.stringify(leftovers) });
         this.journal.flush();
@@ -234,15 +234,15 @@ export class TargetTurns {
     };
   }
 
-  /** A target's end: its verdict and the done step, committed before it is announced. */
-  private finish(taskId: number, targetId: number, started: number, verdict: Verdict, extra: TargetChanges = {}): void {
+  /** A target's end: its verdict and the done step, committed (with other pushes' records, Journal.durable) before it is announced. */
+  private async finish(taskId: number, targetId: number, started: number, verdict: Verdict, extra: TargetChanges = {}): Promise<void> {
     this.journal.update(targetId, {
       state: 'done', outcome: verdict.outcome, error_class: verdict.errorClass, error_code: verdict.code, error_message: verdict.message,
       advice: verdict.advice || null, reboot_required: verdict.rebootRequired ? 1 : 0, finished_at: this.now().toISOString(), progress: null, ...extra,
     });
     this.journal.step(taskId, targetId, 'done', `${verdict.outcome}${verdict.errorClass && verdict.errorClass !== verdict.outcome ? ` (${verdict.errorClass})` : ''} after ${((Date.now() - started) / 1000).toFixed(1)} s`, verdict.code);
     this.completion.targetEnded(taskId, targetId);
-    this.journal.flush();
+    await this.journal.durable();
     this.journal.progress(taskId, targetId, 'done', verdict.outcome, null);
   }
 }

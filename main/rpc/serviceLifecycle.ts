@@ -77,7 +77,7 @@ export async function createService(
   scmr: ScmrClient,
   scm: Handle,
   spec: { name: string; displayName: string; binaryPath: string },
-  options: LifecycleOptions & { random?: (n: number) => Buffer; beforeCreate?: (name: string) => void } = {},
+  options: LifecycleOptions & { random?: (n: number) => Buffer; beforeCreate?: (name: string) => void | Promise<void> } = {},
 ): Promise<InstalledService> {
   const skipped: string[] = [];
   let name = spec.name;
@@ -86,7 +86,7 @@ export async function createService(
     // Display names must be unique too (ERROR_DUPLICATE_SERVICE_NAME): each carries its service name.
     const displayName = `${spec.displayName} (${name})`;
     // The caller records the name before it is created (write-ahead), under whatever name it tries.
-    options.beforeCreate?.(name);
+    await options.beforeCreate?.(name);
     const { handle, code } = await scmr.createService({ scm, serviceName: name, displayName, binaryPath: spec.binaryPath });
     if (handle) return { scm, service: handle, name, skippedNames: skipped };
     if (code === Win32.SERVICE_EXISTS && !removedExisting) {

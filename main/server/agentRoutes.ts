@@ -110,7 +110,7 @@ async function sendFile(ctx: AgentRouteContext, req: Req, res: Res, grant: Grant
     return;
   }
   ctx.log(grant.targetId, `serving ${file.name} bytes ${start}-${end} of ${file.size}`);
-  await pipeline(fs.createReadStream(file.path, { start, end, highWaterMark: 256 * 1024 }), res);
+  await pipeline(fs.createReadStream(file.path, { start, end, highWaterMark: 64 * 1024 }), res);
   ctx.emit({ kind: 'bytes-served', targetId: grant.targetId, file: file.name, bytes: length });
 }
 

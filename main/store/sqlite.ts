@@ -86,8 +86,18 @@ export class Statement {
   }
 }
 
+/** How many prepared statements a database keeps for reuse (least recently used go first). */
+export const STATEMENT_CACHE_SIZE = 256;
+
 export class Database {
   private readonly db: DatabaseSyncType;
+  /**
+   * Prepared statements by SQL text, reused: preparing costs as much as running a small statement,
+   * and a statement's native memory is freed only when the garbage collector finalizes its
+   * wrapper — a push's dozens of statements, prepared afresh each time, kept megabytes of
+   * sqlite3_stmt alive between collections. Bounded, since some SQL is built per call.
+   */
+  private readonly statements = new Map<string, StatementSync>();
   private depth = 0;
   private savepoints = 0;
 
@@ -101,7 +111,14 @@ export class Database {
 
   prepare(sql: string): Statement {
     if (!this.db.isOpen) throw new DatabaseClosedError();
-    return new Statement(this.db.prepare(sql));
+    let statement = this.statements.get(sql);
+    if (statement) this.statements.delete(sql);
+    else {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, statement);
+    return new Statement(statement);
   }
 
   exec(sql: string): void {
@@ -138,6 +155,7 @@ export class Database {
   }
 
   close(): void {
+    this.statements.clear();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -14,23 +14,30 @@ export type Progress = (stage: string, percent: number | null, once?: boolean) =
 
 const isNetworkError = (e: unknown) => e instanceof Error && !(e instanceof CertificatePinError) && !(e instanceof ConsoleStatusError) && !(e instanceof AgentStop);
 
-/** Downloads and checks every file, posting the percentage in steps of 10; returns the MSI's entry. */
+/** The agent posts a moving download percentage at most this often (agent/src/download.c). */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+/** Downloads and checks every file, posting the percentage as the agent does; returns the MSI's entry. */
 export async function downloadAll(run: AgentRun, client: ConsoleClient, job: AgentJob, listing: JobListing, progress: Progress): Promise<ListedFile> {
   const msi = listing.files.find((f) => f.role === 'msi');
   if (!msi) throw new AgentStop(AgentExit.DOWNLOAD, 'the console\'s job lists no MSI');
   const total = listing.files.reduce((n, f) => n + f.size, 0);
   let before = 0;
-  let reported = -1;
+  // As the agent does (agent/src/download.c post_percent): 0 % at the start, then at most one post
+  // a second while the percentage moves, and 100 % at the end — a download of a second or less
+  // costs the console two posts, not one per tenth.
+  let reported = 0;
+  let reportedAt = Date.now();
   progress('downloading', 0);
   for (const file of listing.files) {
     let received: { size: number; sha256: string };
     try {
       received = await download(run, client, file.name, (bytes) => {
-        const percent = total > 0 ? Math.floor(((before + bytes) * 100) / total / 10) * 10 : 100;
-        if (percent > reported) {
-          reported = percent;
-          progress('downloading', percent, percent < 100);
-        }
+        const percent = total > 0 ? Math.floor(((before + bytes) * 100) / total) : 100;
+        if (percent === reported || percent === 100 || Date.now() - reportedAt < PROGRESS_INTERVAL_MS) return;
+        reported = percent;
+        reportedAt = Date.now();
+        progress('downloading', percent, true);
       });
     } catch (error) {
       refusedStop(error, `download of ${file.name}`, run.signal);
@@ -42,6 +49,7 @@ export async function downloadAll(run: AgentRun, client: ConsoleClient, job: Age
     }
     run.log(`downloaded ${file.name}: ${received.size} bytes, SHA-256 verified`);
   }
+  progress('downloading', 100);
   return msi;
 }
 

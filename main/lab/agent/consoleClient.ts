@@ -54,6 +54,14 @@ export interface BusyBackoff {
 
 const MAX_JSON_BODY = 256 * 1024;
 
+/**
+ * One TLS context for every simulated agent that asks for no TLS options of its own: building one
+ * (OpenSSL's context and its root store) cost as much as the handshake itself, for each of the
+ * thousands of agents a large lab runs. The pin is checked per connection, so nothing is shared
+ * that a connection's trust depends on.
+ */
+let defaultContext: tls.SecureContext | undefined;
+
 class PinnedAgent extends http.Agent {
   private readonly pending = new Set<tls.TLSSocket>();
 
@@ -64,7 +72,8 @@ class PinnedAgent extends http.Agent {
   override createConnection(_options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const { host, port, localAddress, fingerprint, connectTimeoutMs } = this.opts;
     // tls.connect hands the options to net.Socket#connect, which binds localAddress (@types/node omits it).
-    const connectOptions: tls.ConnectionOptions & { localAddress?: string } = { ...this.opts.tls, host, port, localAddress, rejectUnauthorized: false };
+    const context = this.opts.tls ? {} : { secureContext: (defaultContext ??= tls.createSecureContext()) };
+    const connectOptions: tls.ConnectionOptions & { localAddress?: string } = { ...this.opts.tls, ...context, host, port, localAddress, rejectUnauthorized: false };
     const socket = tls.connect(connectOptions);
     this.pending.add(socket);
     let settled = false;
