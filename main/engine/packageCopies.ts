@@ -3,18 +3,13 @@
 // the console's uplink, and one read of each chunk from disk for the copies that run together —
 // copies started by one gate move at about the same pace, so a chunk read for the first is still
 // in the cache when the others reach it.
-import fs from 'node:fs/promises';
 import { ConsoleError } from '../ipc/errors.js';
+import { FileChangedError, FileChunks } from '../server/fileChunks.js';
 import type { CopySource } from '../smb/tree.js';
 import { Cancelled } from './remoteHost.js';
 
 /** Chunks kept for the copies in flight: enough for ten copies a few chunks apart, bounded. */
 const CACHE_BYTES = 64 * 1024 * 1024;
-
-interface OpenFile {
-  handle: Promise<fs.FileHandle>;
-  users: number;
-}
 
 export interface CopyStats {
   /** Copies running now, the most ever at once, and copies started. */
@@ -30,18 +25,15 @@ export class PackageCopies {
   private activeCount = 0;
   private peakCount = 0;
   private startedCount = 0;
-  private diskBytes = 0;
-  private servedBytes = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly files = new Map<string, OpenFile>();
-  /** `path@offset+length` → the chunk (or its read in progress); Map order = least recently used first. */
-  private readonly chunks = new Map<string, Promise<Buffer>>();
-  private cachedBytes = 0;
+  /** Copies in flight per file: its chunks are dropped when the last one ends. */
+  private readonly users = new Map<string, number>();
+  private readonly chunks = new FileChunks(CACHE_BYTES);
 
   constructor(private readonly limit: () => number) {}
 
   stats(): CopyStats {
-    return { active: this.activeCount, peak: this.peakCount, started: this.startedCount, diskBytes: this.diskBytes, servedBytes: this.servedBytes };
+    return { active: this.activeCount, peak: this.peakCount, started: this.startedCount, diskBytes: this.chunks.diskBytes, servedBytes: this.chunks.servedBytes };
   }
 
   /** Runs `copy` once a slot is free (FIFO); a cancel while waiting throws Cancelled. `waitingFor` is told when it has to wait. */
@@ -75,58 +67,29 @@ export class PackageCopies {
 
   /** A copy source for one local file: its chunks come from the shared cache, read once while copies need them; a cancel stops it at the next chunk. `release` when the copy ends. */
   source(path: string, size: number, signal?: AbortSignal): CopySource & { release(): void } {
-    let open = this.files.get(path);
-    if (!open) {
-      open = { handle: fs.open(path, 'r'), users: 0 };
-      open.handle.catch(() => undefined);
-      this.files.set(path, open);
-    }
-    open.users++;
-    const file = open;
+    this.users.set(path, (this.users.get(path) ?? 0) + 1);
     let released = false;
     return {
       size,
       fill: async (target, at, offset, length) => {
         if (signal?.aborted) throw new Cancelled();
-        const chunk = await this.chunk(path, file, offset, length);
+        let chunk: Buffer;
+        try {
+          chunk = await this.chunks.read(path, offset, length);
+        } catch (error) {
+          if (error instanceof FileChangedError) throw new ConsoleError('copy-failed', `${path} changed while it was copied.`, 'Do not change the package\'s files during a push; retry.');
+          throw error;
+        }
         chunk.copy(target, at);
-        this.servedBytes += length;
       },
       release: () => {
         if (released) return;
         released = true;
-        if (--file.users > 0) return;
-        this.files.delete(path);
-        for (const key of [...this.chunks.keys()]) if (key.startsWith(`${path}@`)) this.drop(key);
-        void file.handle.then((h) => h.close()).catch(() => undefined);
+        const left = (this.users.get(path) ?? 1) - 1;
+        if (left > 0) return void this.users.set(path, left);
+        this.users.delete(path);
+        this.chunks.forget(path);
       },
     };
-  }
-
-  private chunk(path: string, file: OpenFile, offset: number, length: number): Promise<Buffer> {
-    const key = `${path}@${offset}+${length}`;
-    const hit = this.chunks.get(key);
-    if (hit) {
-      this.chunks.delete(key); // most recently used goes last
-      this.chunks.set(key, hit);
-      return hit;
-    }
-    const read = file.handle.then(async (handle) => {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      if (bytesRead !== length) throw new ConsoleError('copy-failed', `${path} changed while it was copied.`, 'Do not change the package\'s files during a push; retry.');
-      this.diskBytes += length;
-      return buffer;
-    });
-    read.catch(() => this.drop(key));
-    this.chunks.set(key, read);
-    this.cachedBytes += length;
-    while (this.cachedBytes > CACHE_BYTES && this.chunks.size > 1) this.drop(this.chunks.keys().next().value!);
-    return read;
-  }
-
-  private drop(key: string): void {
-    if (!this.chunks.delete(key)) return;
-    this.cachedBytes -= Number(key.slice(key.lastIndexOf('+') + 1));
   }
 }

@@ -6,6 +6,7 @@
 // address (refusalLog.ts).
 import https from 'node:https';
 import type net from 'node:net';
+import { FileChunks } from './fileChunks.js';
 import type { ConsoleCertificate } from './certificate.js';
 import type { Grant, GrantStore } from './grants.js';
 import { agentRoutes, type AgentEvent, type InstallCredential } from './agentRoutes.js';
@@ -16,6 +17,9 @@ import { describeRequest, throttledRefusalLog, type Refuse, type RefusalCounts }
 export type { AgentEvent, InstallCredential } from './agentRoutes.js';
 export type { RefusalCounts } from './refusalLog.js';
 export { parseRange } from './httpMessages.js';
+
+/** Package chunks kept for the downloads in flight (a 1 MiB package costs 1 MiB; a large one at most this). */
+const PACKAGE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface PackageServerOptions {
   readonly certificate: ConsoleCertificate;
@@ -94,6 +98,7 @@ export async function startPackageServer(options: PackageServerOptions): Promise
     emit: options.onEvent ?? (() => undefined),
     maxLogBytes: options.maxLogBytes ?? 1024 * 1024,
     refuse,
+    chunks: new FileChunks(PACKAGE_CACHE_BYTES),
   });
 
   const server = https.createServer(tlsServerOptions(options.certificate, headersTimeoutMs), (req, res) => {
