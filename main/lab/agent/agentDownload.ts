@@ -10,7 +10,7 @@ import type { JobListing } from './jobListing.js';
 
 type ListedFile = JobListing['files'][number];
 /** Posts a progress stage; `once` posts are not retried after a 429/503. */
-export type Progress = (stage: string, percent: number | null, once?: boolean) => void;
+export type Progress = (stage: string, percent: number | null, once?: boolean) => Promise<void>;
 
 const isNetworkError = (e: unknown) => e instanceof Error && !(e instanceof CertificatePinError) && !(e instanceof ConsoleStatusError) && !(e instanceof AgentStop);
 
@@ -28,7 +28,7 @@ export async function downloadAll(run: AgentRun, client: ConsoleClient, job: Age
   // costs the console two posts, not one per tenth.
   let reported = 0;
   let reportedAt = Date.now();
-  progress('downloading', 0);
+  await progress('downloading', 0);
   for (const file of listing.files) {
     let received: { size: number; sha256: string };
     try {
@@ -37,7 +37,7 @@ export async function downloadAll(run: AgentRun, client: ConsoleClient, job: Age
         if (percent === reported || percent === 100 || Date.now() - reportedAt < PROGRESS_INTERVAL_MS) return;
         reported = percent;
         reportedAt = Date.now();
-        progress('downloading', percent, true);
+        void progress('downloading', percent, true);
       });
     } catch (error) {
       refusedStop(error, `download of ${file.name}`, run.signal);
@@ -49,7 +49,7 @@ export async function downloadAll(run: AgentRun, client: ConsoleClient, job: Age
     }
     run.log(`downloaded ${file.name}: ${received.size} bytes, SHA-256 verified`);
   }
-  progress('downloading', 100);
+  await progress('downloading', 100);
   return msi;
 }
 

@@ -25,7 +25,7 @@ export async function transfer(run: AgentRun, job: AgentJob, client: ConsoleClie
   run.log(`connected to ${client.address} from ${run.state.config.address}; certificate pinned`);
   const poster = new ProgressPoster(run, client);
   const progress = (stage: string, percent: number | null, once = false) => poster.post(stage, percent, once);
-  progress('connected', null);
+  await progress('connected', null);
   const { agentCode, msiLog, msiexecCode } = listing.action === 'restart' ? restartAction(run, job) : await install(run, job, client, listing, progress);
   // 8. The result and the log, and the restart: decided now, scheduled once the result is out (a
   // few tries, then the result stands anyway: it is on the service).
@@ -45,7 +45,7 @@ async function install(run: AgentRun, job: AgentJob, client: ConsoleClient, list
   // 6. Every file, hashed while it streams; the MSI must match the job file, the rest the listing.
   const msi = await downloadAll(run, client, job, listing, progress);
   // 7. msiexec /i|/x|/fvomus <msi> /qn /norestart /l*v <log> <parameters>, for the host's install time.
-  progress('installing', null);
+  await progress('installing', null);
   return runMsiexec(run, job, listing, { workDir, msiName: msi.name, parameters, runAsUser });
 }
 
@@ -74,8 +74,15 @@ class ProgressPoster {
 
   constructor(private readonly run: AgentRun, private readonly client: ConsoleClient) {}
 
-  post(stage: string, percent: number | null, once: boolean): void {
+  /**
+   * Queues a post after the earlier ones; resolves when it is answered or given up. The agent posts
+   * from its one thread and waits for the answer (report.c), so the flow awaits its posts — on one
+   * keep-alive connection — except the percentages posted while a download is open, which go out
+   * beside it.
+   */
+  post(stage: string, percent: number | null, once: boolean): Promise<void> {
     this.chain = this.chain.then(() => this.send(stage, percent, once).catch(() => undefined));
+    return this.chain;
   }
 
   /** Every post so far has been answered or given up. */
