@@ -228,9 +228,17 @@ async function main(): Promise<void> {
   writeRandomFile(msi, Number(values['package-kb']) * 1024);
 
   const largest = sizes.at(-1)!;
+  const labStarted = Date.now();
   const lab = await startHealthyLab(values['lab-hosts'] ? Math.min(Number(values['lab-hosts']), largest) : largest);
   cleanups.push(() => stopChild(lab.child));
-  console.log(`lab: ${lab.doc.hosts.length} healthy hosts in a child process`);
+  const labRss = (() => {
+    try {
+      return /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${lab.child.pid}/status`, 'utf8'))?.[1];
+    } catch {
+      return undefined; // not Linux
+    }
+  })();
+  console.log(`lab: ${lab.doc.hosts.length} healthy hosts in a child process, listening ${((Date.now() - labStarted) / 1000).toFixed(1)} s after its start (Node's start-up included), RSS ${labRss ? `${(Number(labRss) / 1024).toFixed(0)} MiB` : '?'}`);
   const results: SizeResult[] = [];
   for (const size of sizes) {
     const lab1 = { ...lab.doc, hosts: lab.doc.hosts.slice(0, size) };
