@@ -231,11 +231,12 @@ async function copyAgent(spec: PushTargetSpec, hooks: PushTargetHooks, run: RunS
   hooks.state('copying', 0);
   const remote = run.remote!;
   const admin = (remote.admin = await SmbTree.connect(remote.session, spec.host, 'ADMIN$'));
+  // One record names the folder and every file the run may put in it, before the folder is made:
+  // a cleanup finds what is not there yet gone, and a push waits for one commit instead of two.
   run.created.directories.push(paths.dir);
-  await record();
-  await makeRunFolder(admin, paths.dir);
   run.created.files.push(paths.exe, ...paths.sideFiles);
   await record();
+  await makeRunFolder(admin, paths.dir);
   let lastPercent = -1;
   const bytes = await admin.writeFile(paths.exe, { path: spec.agentPath }, (done, total) => {
     const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
