@@ -166,3 +166,21 @@ export function tcpAccepts(address: string, port: number, timeoutMs = 1_000): Pr
     socket.once('error', () => done(false));
   });
 }
+
+const atExit = new Set<() => void>();
+let atExitHooked = false;
+
+/**
+ * The last resort of a fixture whose test forgot to stop it: `killNow` runs (synchronously) when
+ * the test process exits. Returns the function that takes it off again once the fixture stopped.
+ */
+export function killAtExit(killNow: () => void): () => void {
+  if (!atExitHooked) {
+    atExitHooked = true;
+    process.on('exit', () => {
+      for (const kill of atExit) kill();
+    });
+  }
+  atExit.add(killNow);
+  return () => void atExit.delete(killNow);
+}

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findBinary, freePort, instanceProcs, requireBinary, run, signal, tcpAccepts, type ProcInfo, type RunResult } from './processes.js';
+import { findBinary, freePort, instanceProcs, killAtExit, requireBinary, run, signal, tcpAccepts, type ProcInfo, type RunResult } from './processes.js';
 
 export type SambaMaxProtocol = 'SMB2_10' | 'SMB3_00' | 'SMB3_02' | 'SMB3_11';
 export type SambaMinProtocol = 'SMB2_02' | 'SMB2_10' | 'SMB3_00' | 'SMB3_11';
@@ -352,19 +352,6 @@ function renderConfig(p: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Instances that are still running are killed if the test process exits without stopping them.
-
-const live = new Set<{ killNow(): void }>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const instance of live) instance.killNow();
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 
 export async function startSamba(options: SambaOptions = {}): Promise<SambaServer> {
   const smbd = findBinary('smbd');
@@ -441,9 +428,8 @@ export async function startSamba(options: SambaOptions = {}): Promise<SambaServe
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const liveEntry = { killNow };
-  installExitHook();
-  live.add(liveEntry);
+  // Killed if the test process exits without stopping it.
+  const unhook = killAtExit(killNow);
 
   const waitFor = async (cond: () => boolean, ms: number, tick?: () => void): Promise<boolean> => {
     const deadline = Date.now() + ms;
@@ -497,7 +483,7 @@ export async function startSamba(options: SambaOptions = {}): Promise<SambaServe
       } finally {
         finalLogFiles = readLogFiles();
         fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
-        live.delete(liveEntry);
+        unhook();
       }
     })();
     return stopping;

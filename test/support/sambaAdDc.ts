@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findBinary, instanceProcs, requireBinary as requireBinaryOr, run as runCommand, signal, tcpAccepts, type ProcInfo, type RunOptions, type RunResult } from './processes.js';
+import { findBinary, instanceProcs, killAtExit, requireBinary as requireBinaryOr, run as runCommand, signal, tcpAccepts, type ProcInfo, type RunOptions, type RunResult } from './processes.js';
 
 export { findBinary, type RunResult } from './processes.js';
 
@@ -247,15 +247,6 @@ interface Template {
 }
 
 let templatePromise: Promise<Template> | null = null;
-const live = new Set<() => void>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const killNow of live) killNow();
-  });
-}
 
 /** How long the template took (provision, then the default users), once it exists. */
 export async function templateTimings(): Promise<{ provisionMs: number; usersMs: number }> {
@@ -268,8 +259,7 @@ function provisionTemplate(): Promise<Template> {
     const sambaTool = requireBinary('samba-tool');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pic-addc-template-'));
     const removeTemplate = () => fs.rmSync(dir, { recursive: true, force: true });
-    installExitHook();
-    live.add(removeTemplate);
+    const unhookTemplate = killAtExit(removeTemplate);
     try {
       // An empty config of our own, so /etc/samba/smb.conf (Debian's defaults) is not read.
       const emptyConf = path.join(dir, 'provision-empty.conf');
@@ -300,7 +290,7 @@ function provisionTemplate(): Promise<Template> {
       return { dir, provisionMs, usersMs: Date.now() - usersStarted };
     } catch (error) {
       removeTemplate();
-      live.delete(removeTemplate);
+      unhookTemplate();
       templatePromise = null;
       throw error;
     }
@@ -500,8 +490,7 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
     if (rootPid !== 0) for (const p of instanceProcs(rootPid, configPath)) if (p.pid !== rootPid) signal(p.pid, 'SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  installExitHook();
-  live.add(killNow);
+  const unhook = killAtExit(killNow);
 
   const waitFor = async (cond: () => boolean, ms: number, tick?: () => void): Promise<boolean> => {
     const deadline = Date.now() + ms;
@@ -551,7 +540,7 @@ export async function startSambaAdDc(options: SambaAdDcOptions = {}): Promise<Sa
       } finally {
         finalLogFiles = readLogFiles();
         fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
-        live.delete(killNow);
+        unhook();
       }
     })();
     return stopping;

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSamba, type SambaOptions, type SambaServer, type SambaUser } from './samba.js';
+import { killAtExit } from './processes.js';
 
 export const IMPACKET_MISSING_MESSAGE = 'python3-impacket is not installed: scripts/setup.sh installs it';
 
@@ -208,16 +209,6 @@ function killServiceGroups(services: readonly ScmrServiceState[]): void {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const live = new Set<() => void>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Last resort when a test forgets stop() (Samba's fixture has its own hook for smbd).
-  process.on('exit', () => {
-    for (const killNow of live) killNow();
-  });
-}
 
 export async function startScmrPeer(options: ScmrPeerOptions): Promise<ScmrPeer> {
   const python = systemPython();
@@ -331,8 +322,8 @@ async function spawnPeer(
     killServiceGroups(readServices());
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  installExitHook();
-  live.add(killNow);
+  // Last resort when a test forgets stop().
+  const unhook = killAtExit(killNow);
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
@@ -357,7 +348,7 @@ async function spawnPeer(
         finalServices = services;
       } finally {
         fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
-        live.delete(killNow);
+        unhook();
       }
     })();
     return stopping;
