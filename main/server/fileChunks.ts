@@ -27,7 +27,29 @@ export class FileChunks {
 
   /** The bytes [offset, offset + length) of the file as it is now; a file shorter than that throws FileChangedError. */
   read(path: string, offset: number, length: number): Promise<Buffer> {
-    const stat = fs.statSync(path);
+    return this.chunk(path, fs.statSync(path), offset, length);
+  }
+
+  /**
+   * The bytes [start, end] of the file in pieces of `pieceBytes` bytes, read `chunkBytes` bytes (aligned) at
+   * a time through the cache: a download's stream, pulled as the socket drains, so a connection
+   * holds one piece in flight rather than the file.
+   */
+  async *stream(path: string, start: number, end: number, chunkBytes: number, pieceBytes: number): AsyncGenerator<Buffer> {
+    let at = start;
+    while (at <= end) {
+      const base = at - (at % chunkBytes);
+      const stat = fs.statSync(path);
+      if (stat.size <= base) throw new FileChangedError(path);
+      const data = await this.chunk(path, stat, base, Math.min(chunkBytes, stat.size - base));
+      const stop = Math.min(end + 1, base + data.length);
+      if (stop <= at) throw new FileChangedError(path);
+      for (; at < stop; at = Math.min(stop, at + pieceBytes)) yield data.subarray(at - base, Math.min(stop, at + pieceBytes) - base);
+    }
+  }
+
+  /** The chunk of the file in the version `stat` describes: from the cache, or read once. */
+  private chunk(path: string, stat: fs.Stats, offset: number, length: number): Promise<Buffer> {
     const key = `${path}|${stat.size}|${stat.mtimeMs}|${offset}+${length}`;
     this.servedBytes += length;
     const hit = this.chunks.get(key);
@@ -45,24 +67,6 @@ export class FileChunks {
     this.cachedBytes += length;
     while (this.cachedBytes > this.maxBytes && this.chunks.size > 1) this.drop(this.chunks.keys().next().value!);
     return read;
-  }
-
-  /**
-   * The bytes [start, end] of the file in pieces of `piece` bytes, read `chunk` bytes (aligned) at
-   * a time through the cache: a download's stream, pulled as the socket drains, so a connection
-   * holds one piece in flight rather than the file.
-   */
-  async *stream(path: string, start: number, end: number, chunk: number, piece: number): AsyncGenerator<Buffer> {
-    let at = start;
-    while (at <= end) {
-      const base = at - (at % chunk);
-      const size = fs.statSync(path).size;
-      if (size <= base) throw new FileChangedError(path);
-      const data = await this.read(path, base, Math.min(chunk, size - base));
-      const stop = Math.min(end + 1, base + data.length);
-      if (stop <= at) throw new FileChangedError(path);
-      for (; at < stop; at = Math.min(stop, at + piece)) yield data.subarray(at - base, Math.min(stop, at + piece) - base);
-    }
   }
 
   /** Drops what is cached of the file (its last user is done with it). */

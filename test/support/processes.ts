@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { probe } from '../../main/import/networkScan.js';
 
 const SYSTEM_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const DEFAULT_COMMAND_TIMEOUT_MS = 15_000;
@@ -153,18 +154,9 @@ export function freePort(address: string): Promise<number> {
   });
 }
 
+/** Whether a TCP connection to address:port opens within the timeout (the Network scan's probe). */
 export function tcpAccepts(address: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return probe(address, port, timeoutMs);
 }
 
 const atExit = new Set<() => void>();
