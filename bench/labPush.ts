@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import type { Db } from '../main/store/database.js';
 import { startEngineFixture } from '../test/support/engineFixture.js';
 import { writeRandomFile } from '../test/support/payload.js';
 
@@ -45,7 +46,7 @@ const root = path.resolve(path.dirname(self), '..');
 
 interface LabDoc { hosts: { name: string; address: string; profile: string }[]; account: { user: string; password: string } }
 interface SizeJob { lab: LabDoc; size: number; concurrency: number; installMs: number; msiPath: string; port: number }
-interface SizeResult { size: number; concurrency: number; ok: number; wallMs: number; peakConcurrent: number; peakRss: number; heapStart: number; heapMid: number; heapEnd: number; rssEnd: number; rssStart: number; peakExternal: number; peakHeapTotal: number; cpuMs: number; labCpuMs?: number }
+interface SizeResult { size: number; concurrency: number; ok: number; wallMs: number; peakConcurrent: number; peakRss: number; heapStart: number; heapMid: number; heapEnd: number; rssEnd: number; rssStart: number; peakExternal: number; peakHeapTotal: number; cpuMs: number; labCpuMs?: number; timeline: [string, number][] }
 
 /** Starts `pushctl lab` in a child process and resolves with its host list once it listens (rejects with its stderr if it exits). */
 function startLabProcess(args: string[]): Promise<{ child: ChildProcess; doc: LabDoc }> {
@@ -133,9 +134,40 @@ async function runSize(job: SizeJob): Promise<void> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const ok = fx.tasks.targetTally(taskId).succeeded;
   const heapEnd = heapAfterGc();
-  const result: SizeResult = { size: job.size, concurrency: job.concurrency, ok, wallMs, peakConcurrent: fx.runtime.engine.peakConcurrent, peakRss, heapStart, heapMid, heapEnd, rssEnd: process.memoryUsage().rss, rssStart, peakExternal, peakHeapTotal, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const result: SizeResult = { size: job.size, concurrency: job.concurrency, ok, wallMs, peakConcurrent: fx.runtime.engine.peakConcurrent, peakRss, heapStart, heapMid, heapEnd, rssEnd: process.memoryUsage().rss, rssStart, peakExternal, peakHeapTotal, cpuMs: (cpu.user + cpu.system) / 1000, timeline: timeline(fx.db, taskId) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   await fx.close();
+}
+
+/**
+ * Where a push spends its time: for the step-log lines every push of the second half of the task
+ * writes (step and the detail's first words), the median time from the push's first line, in order.
+ */
+function timeline(db: Db, taskId: number): [string, number][] {
+  const rows = db.prepare('SELECT s.target_id AS id, s.at AS at, s.step AS step, s.detail AS detail FROM step_logs s JOIN task_targets t ON t.id = s.target_id WHERE t.task_id = ? ORDER BY s.id').all(taskId) as { id: number; at: string; step: string; detail: string }[];
+  const byTarget = new Map<number, { at: number; key: string }[]>();
+  for (const r of rows) {
+    const key = `${r.step}: ${r.detail.replace(/\d+/g, '#').split(' ').slice(0, 4).join(' ')}`;
+    let lines = byTarget.get(r.id);
+    if (!lines) byTarget.set(r.id, (lines = []));
+    lines.push({ at: Date.parse(r.at), key });
+  }
+  const ids = [...byTarget.keys()].sort((a, b) => a - b).slice(Math.floor(byTarget.size / 2));
+  const offsets = new Map<string, number[]>();
+  const order: string[] = [];
+  for (const id of ids) {
+    const lines = byTarget.get(id)!;
+    for (const line of lines) {
+      let seen = offsets.get(line.key);
+      if (!seen) {
+        offsets.set(line.key, (seen = []));
+        order.push(line.key);
+      }
+      seen.push(line.at - lines[0]!.at);
+    }
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  return order.filter((k) => offsets.get(k)!.length >= ids.length / 2).map((k) => [k, median(offsets.get(k)!)] as [string, number]).sort((a, b) => a[1] - b[1]);
 }
 
 /** Runs one size in a child process (a fresh heap) and reads its figures. */
@@ -183,6 +215,7 @@ function report(r: SizeResult, smallest: SizeResult): void {
   console.log(`  CPU-bound ratio   ${floor.toFixed(3)}  (console + lab CPU for ${r.concurrency} pushes per ${installMs} ms on ${cores} cores; the ratio cannot go below it here)`);
   console.log(`  peak RSS          ${mib(r.peakRss)} MiB  (goal < 300 MiB); ${mib(r.rssStart)} MiB at submit, ${mib(r.rssEnd)} MiB at the end; peak V8 heap ${mib(r.peakHeapTotal)} MiB, external ${mib(r.peakExternal)} MiB`);
   console.log(`  heap after GC     ${mib(r.heapStart)} MiB at submit, ${mib(r.heapMid)} MiB half done, ${mib(r.heapEnd)} MiB at the end`);
+  console.log(`  a push's steps    ${r.timeline.map(([step, ms]) => `${ms} ms ${step}`).join('\n                    ')}`);
   if (r !== smallest && r.size > smallest.size) {
     const per = (a: number, b: number) => ((a - b) / (r.size - smallest.size) / 1024).toFixed(2);
     console.log(`  per target vs ${smallest.size}: RSS ${per(r.peakRss, smallest.peakRss)} KB, heap half done ${per(r.heapMid, smallest.heapMid)} KB (concurrency differs too: ${smallest.concurrency} → ${r.concurrency})`);

@@ -58,7 +58,7 @@ export async function runAgent(
   service: Handle,
   name: string,
   smb: SmbChannel | null = null,
-): Promise<AgentOutcome & { transport: CarriedBy }> {
+): Promise<AgentOutcome & { transport: CarriedBy; stopped: boolean }> {
   // Subscribed before starting: a quick agent may call back before StartService returns.
   const watch = new AgentWatch(deps.hub, spec.targetId, hooks, deps.signal);
   let outcome: AgentOutcome;
@@ -83,11 +83,11 @@ export async function runAgent(
     watch.close();
   }
   // A scheduled restart: the agent keeps running until Windows goes down (restartFollower.ts).
-  if (outcome.restart?.state === 'scheduled') return { ...outcome, transport };
+  if (outcome.restart?.state === 'scheduled') return { ...outcome, transport, stopped: false };
   // The agent deletes its work folder after reporting, then stops by itself: give it that
   // time before cleanup sends STOP (a STOP would cut its own cleanup short).
-  await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, deps.signal);
-  return { ...outcome, transport };
+  const stopped = await waitForStop(scmr, service, Math.min(15_000, spec.timeouts.serviceStopMs), spec.timeouts.pollMs, deps.signal);
+  return { ...outcome, transport, stopped };
 }
 
 /** The agent's service: started (again, after an auto switch if it had ended), its status polled, STOPPED remembered. */
@@ -254,12 +254,13 @@ function stoppedWithoutReport(status: ServiceStatus, transport: CarriedBy = 'cal
   throw new ConsoleError('agent-no-callback', 'The agent stopped without reporting to the console.', 'Allow TCP 2224 to the console through the firewalls, or push with the SMB transport (or auto), then retry.');
 }
 
-/** Polls until the service is STOPPED or the bound passes (then cleanup stops it). */
-async function waitForStop(scmr: ScmrClient, service: Handle, boundMs: number, pollMs: number, signal: AbortSignal): Promise<void> {
+/** Polls until the service is STOPPED (true) or the bound passes (false: cleanup stops it). */
+async function waitForStop(scmr: ScmrClient, service: Handle, boundMs: number, pollMs: number, signal: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + boundMs;
   while (Date.now() < deadline && !signal.aborted) {
     const status = await scmr.queryServiceStatus(service);
-    if (status.currentState === ServiceState.STOPPED) return;
+    if (status.currentState === ServiceState.STOPPED) return true;
     await sleep(Math.min(pollMs, 250), signal);
   }
+  return false;
 }

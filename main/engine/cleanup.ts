@@ -2,7 +2,7 @@
 // ADMIN$\\PushInstall, the agent and the files it may leave beside itself, and the agent's
 // service. Cleanup always runs after a push, and again from Remove Leftovers and crash recovery
 // (docs/crash-recovery.md) with only the record of what may be there.
-import { SmbStatusError, isNotThere } from '../smb/errors.js';
+import { SmbStatusError } from '../smb/errors.js';
 import { Status } from '../smb/ntstatus.js';
 import { SmbTree } from '../smb/tree.js';
 import type { Handle } from '../rpc/scmr.js';
@@ -71,8 +71,12 @@ export function leftoverItems(l: Leftovers): string[] {
   return [l.service ? `service ${l.service}` : null, ...l.files.map((f) => `ADMIN$\\${f}`), ...l.directories.map((d) => `ADMIN$\\${d}\\`)].filter((x): x is string => x !== null);
 }
 
-/** Stops and deletes the service, reads the agent's log, deletes the files and folders; reconnects once if the connection died. */
-export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: Remote | null, service: Handle | null, created: Leftovers): Promise<Leftovers | null> {
+/**
+ * Stops and deletes the service, reads the agent's log, deletes the files and folders; reconnects
+ * once if the connection died. When the agent's service is known to have stopped (`stopped`: its
+ * process has exited and holds no file), the service and the files are removed at the same time.
+ */
+export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: Remote | null, service: Handle | null, created: Leftovers, stopped = false): Promise<Leftovers | null> {
   const left: Leftovers = { service: created.service, files: [...created.files], directories: [...created.directories] };
   let remote = existing;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -84,11 +88,13 @@ export async function cleanup(spec: RemoteHost, hooks: CleanupHooks, existing: R
         service = null;
         hooks.step('cleanup', 'reconnected to clean up');
       }
-      if (left.service) {
-        await removeService(spec, hooks, remote, left, left.service, service);
-        service = null;
-      }
-      if (left.files.length || left.directories.length) await removeFiles(spec, hooks, remote, left);
+      const removingService = left.service ? removeService(spec, hooks, remote, left, left.service, service) : null;
+      if (removingService && !(stopped && attempt === 0)) await removingService;
+      const removingFiles = left.files.length || left.directories.length ? removeFiles(spec, hooks, remote, left) : null;
+      const [s, f] = await Promise.allSettled([removingService, removingFiles]);
+      service = null;
+      if (s.status === 'rejected') throw s.reason;
+      if (f.status === 'rejected') throw f.reason;
       closeRemote(remote);
       return null;
     } catch (error) {
@@ -127,28 +133,43 @@ async function removeFiles(spec: RemoteHost, hooks: CleanupHooks, remote: Remote
       // no agent log: the agent never ran or wrote to the console instead
     }
   }
-  for (const file of [...left.files]) {
-    await deleteIfThere(admin, file, false);
-    left.files.splice(left.files.indexOf(file), 1);
-  }
-  // Inner folders first (the package folder inside the run folder).
+  // The files at once (each CREATE with delete-on-close + CLOSE is one round trip), then the
+  // folders, inner first (the package folder inside the run folder).
+  await Promise.all(
+    [...left.files].map(async (file) => {
+      await deletePatiently(admin, file, false);
+      left.files.splice(left.files.indexOf(file), 1);
+    }),
+  );
   for (const dir of [...left.directories].sort((a, b) => b.length - a.length)) {
-    await deleteIfThere(admin, dir, true);
+    await deletePatiently(admin, dir, true);
     left.directories.splice(left.directories.indexOf(dir), 1);
   }
   // The shared PushInstall folder goes too once no other run uses it.
-  await admin.delete(REMOTE_ROOT, { directory: true }).catch(() => undefined);
+  await admin.deleteIfThere(REMOTE_ROOT, { directory: true }).catch(() => undefined);
   hooks.step('cleanup', 'agent files and folder deleted');
   if (hooks.gone) hooks.gone(left);
   else hooks.remote(left, null);
 }
 
-/** Deletes a file or folder on ADMIN$; one already gone is fine. */
-async function deleteIfThere(admin: SmbTree, path: string, directory: boolean): Promise<void> {
-  try {
-    await (directory ? admin.delete(path, { directory: true }) : admin.delete(path));
-  } catch (error) {
-    if (!isNotThere(error)) throw error;
+/**
+ * Handles the computer is still closing hold what cleanup deletes for a moment: after a cancel or
+ * a lost connection the server closes the old connection's opens only once it notices the reset,
+ * so a file is in use (STATUS_SHARING_VIOLATION), delete-pending (STATUS_DELETE_PENDING) or keeps
+ * its folder from emptying (STATUS_DIRECTORY_NOT_EMPTY) until then (MS-FSA 2.1.5.4: a file goes
+ * when its last open closes). Those are asked again after 0.1, 0.2, 0.4, 0.8 and 1.6 s.
+ */
+const STILL_CLOSING: readonly number[] = [Status.SHARING_VIOLATION, Status.DELETE_PENDING, Status.DIRECTORY_NOT_EMPTY];
+
+async function deletePatiently(admin: SmbTree, path: string, directory: boolean): Promise<void> {
+  for (let wait = 100; ; wait *= 2) {
+    try {
+      await admin.deleteIfThere(path, { directory });
+      return;
+    } catch (error) {
+      if (!(error instanceof SmbStatusError && STILL_CLOSING.includes(error.status)) || wait > 1600) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 

@@ -125,24 +125,36 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   let msiLog: string | null = null;
   let transport: CarriedBy | null = null;
   let restart: RestartReport | null = null;
+  let agentStopped = false;
   try {
     await probe(spec, hooks);
     checkCancel();
     run.remote = await logOn(spec, hooks);
     checkCancel();
-    const admin = await copyAgent(spec, hooks, run, recordAhead);
+    // The SCM is opened (IPC$, \\pipe\\svcctl, bind, OpenSCManagerW: nothing changes on the
+    // computer) while the agent is copied; its service is created only once the copy succeeded.
+    const remote = run.remote;
+    const [copied] = await settleBoth(
+      (async () => {
+        const tree = await copyAgent(spec, hooks, run, recordAhead);
+        checkCancel();
+        const smb = smbChannel(spec, hooks, deps, run, tree, recordAhead);
+        if (spec.transport === 'smb') await smb!.deliver();
+        checkCancel();
+        run.token = await writeJob(spec, hooks, deps, remote, tree);
+        return { tree, smb };
+      })(),
+      openScm(remote, spec.host),
+    );
     checkCancel();
-    const smb = smbChannel(spec, hooks, deps, run, admin, recordAhead);
-    if (spec.transport === 'smb') await smb!.deliver();
-    checkCancel();
-    run.token = await writeJob(spec, hooks, deps, run.remote, admin);
-    checkCancel();
+    const { smb } = copied;
     const { scmr, name } = await createAgentService(spec, hooks, deps, run, recordAhead);
     const outcome = await runAgent(spec, hooks, deps, scmr, run.service!, name, smb);
     exitCode = outcome.exitCode;
     msiLog = outcome.log;
     transport = outcome.transport;
     restart = outcome.restart ?? null;
+    agentStopped = outcome.stopped;
     verdict = withRestart(verdictForAgentCode(outcome.exitCode, spec.action ?? 'install', outcome.transport), restart);
     hooks.step('result', `${verdict.message}${verdict.advice ? ` ${verdict.advice}` : ''}`, verdict.code);
   } catch (error) {
@@ -162,7 +174,7 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
   const { created } = run;
   if (created.service || created.files.length || created.directories.length) {
     hooks.state('cleaning-up', null);
-    leftovers = await cleanup(spec, hooks, run.remote, run.service, created);
+    leftovers = await cleanup(spec, hooks, run.remote, run.service, created, agentStopped);
   }
   closeRemote(run.remote);
   const succeeded = verdict.outcome === 'succeeded' || verdict.outcome === 'succeeded-reboot-required';
@@ -171,6 +183,14 @@ export async function pushTarget(spec: PushTargetSpec, hooks: PushTargetHooks, d
       ? { ...verdict, message: `${verdict.message} Cleanup left ${describeLeftovers(leftovers)} on the computer.`, advice: 'Use "Remove leftovers" on this computer later.' }
       : verdict;
   return { ...finalVerdict, exitCode, msiLog, leftovers, transport, authMechanism: run.remote?.session.mechanism ?? null, restart, pendingRestart: null };
+}
+
+/** Both results once both have settled (so cleanup starts from everything either made); the first failure otherwise. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /** The SMB side of the push (smb and auto): the package handed over through ADMIN$, the agent's files read back. */

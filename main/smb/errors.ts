@@ -18,12 +18,12 @@ export class SmbStatusError extends ConsoleError {
   }
 }
 
-/** TCP-level failures: refused, silent, reset, closed. */
 /** The file or its folder is not there (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND): a delete already done, a file not written yet. */
-export function isNotThere(error: unknown): boolean {
-  return error instanceof SmbStatusError && (error.status === Status.OBJECT_NAME_NOT_FOUND || error.status === Status.OBJECT_PATH_NOT_FOUND);
+export function isNotThere(status: number): boolean {
+  return status === Status.OBJECT_NAME_NOT_FOUND || status === Status.OBJECT_PATH_NOT_FOUND;
 }
 
+/** TCP-level failures: refused, silent, reset, closed. */
 export class SmbTransportError extends ConsoleError {
   constructor(errorClass: 'offline' | 'port-blocked' | 'name-not-resolved' | 'connection-lost' | 'timeout', message: string, advice: string, code: string | null = null) {
     super(errorClass, message, advice, code);

@@ -38,7 +38,8 @@ export interface SentRequest {
 /**
  * The bytes to send for a plaintext request: encrypted when its session (or `forceEncrypt`, for a
  * share that requires it) asks for it, else signed when the session requires signing. NEGOTIATE
- * and SESSION_SETUP go in clear; signing writes the signature into `message` itself.
+ * and SESSION_SETUP go in clear; signing writes the signature into `message` itself. A
+ * compounded message is encrypted whole, or each of its `parts` signed (MS-SMB2 3.2.4.1.4).
  */
 export function protectRequest(
   message: Buffer,
@@ -46,6 +47,7 @@ export function protectRequest(
   session: SessionSecurity | undefined,
   forceEncrypt: boolean,
   encryption: MessageEncryption | null,
+  parts: readonly Buffer[] = [message],
 ): { wire: Buffer; encrypted: boolean } {
   const encrypt = session !== undefined && command !== Command.SESSION_SETUP && command !== Command.NEGOTIATE && (session.encryptData || forceEncrypt);
   if (encrypt) {
@@ -55,7 +57,7 @@ export function protectRequest(
     return { wire: encryptMessage(encryption.cipher, session.encryptionKey, session.sessionId, encryption.nextNonce(), message), encrypted: true };
   }
   if (session?.signingKey && session.signingRequired && command !== Command.SESSION_SETUP) {
-    signMessage(session.signingAlgorithm, session.signingKey, message);
+    for (const part of parts) signMessage(session.signingAlgorithm, session.signingKey, part);
   }
   return { wire: message, encrypted: false };
 }

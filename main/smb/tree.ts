@@ -18,6 +18,8 @@ import { Status } from './ntstatus.js';
 import type { SmbSession } from './session.js';
 
 export type CopyProgress = (bytesDone: number, bytesTotal: number) => void;
+/** Puts a file's bytes [offset, offset + length) into `target` at `at`. */
+type Fill = (target: Buffer, at: number, offset: number, length: number) => Promise<void>;
 
 /** Where a copy's bytes come from when not a Buffer or a path: a size, and a fill of one chunk (the engine's shared package reads). */
 export interface CopySource {
@@ -35,6 +37,19 @@ const WRITES_IN_FLIGHT = 8;
  */
 const SLOWEST_LINK_BYTES_PER_SEC = 32 * 1024;
 const WRITE_CHUNK_CAP = 1024 * 1024;
+/** MS-SMB2 2.2.1.2 / 3.2.4.1.4: the FileId of a related request — the file the CREATE before it opened. */
+const RELATED_FILE_ID: FileId = { persistent: 0xffff_ffff_ffff_ffffn, volatile: 0xffff_ffff_ffff_ffffn };
+
+/** A request between a compound's CREATE and CLOSE, on the file the CREATE opened. */
+interface OnFileRequest {
+  readonly command: number;
+  readonly body: Buffer;
+  readonly what: string;
+  readonly payloadSize?: number;
+  readonly headerRoom?: boolean;
+  /** Statuses besides SUCCESS that are answers, not failures. */
+  readonly allowed?: readonly number[];
+}
 
 export class SmbTree {
   private constructor(
@@ -78,6 +93,35 @@ export class SmbTree {
     return response;
   }
 
+  /**
+   * CREATE, the requests on the file it opens, and CLOSE, as one compounded message (MS-SMB2
+   * 3.2.4.1.4): one round trip. Resolves with the responses between CREATE and CLOSE, or with the
+   * CREATE's status when it failed (the server fails the related requests with it, 3.3.5.2.7.2);
+   * any other failure throws.
+   */
+  private async onFile(req: CreateRequest, middle: readonly OnFileRequest[] = []): Promise<Response[] | number> {
+    const responses = await this.session.connection.compound(
+      [{ command: Command.CREATE, body: encodeCreateRequest(req) }, ...middle, { command: Command.CLOSE, body: encodeCloseRequest(RELATED_FILE_ID) }],
+      { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData },
+    );
+    const created = responses[0]!.header.status;
+    if (created !== Status.SUCCESS) return created;
+    middle.forEach((m, i) => {
+      const status = responses[i + 1]!.header.status;
+      if (status !== Status.SUCCESS && !(m.allowed ?? []).includes(status)) throw new SmbStatusError(status, m.what, this.path);
+    });
+    const closed = responses[responses.length - 1]!.header.status;
+    if (closed !== Status.SUCCESS) throw new SmbStatusError(closed, 'CLOSE', this.path);
+    return responses.slice(1, -1);
+  }
+
+  /** onFile, with a failed CREATE thrown as SmbStatusError. */
+  private async onFileOrThrow(req: CreateRequest, middle: readonly OnFileRequest[] = []): Promise<Response[]> {
+    const result = await this.onFile(req, middle);
+    if (typeof result === 'number') throw new SmbStatusError(result, `CREATE ${req.name}`, this.path);
+    return result;
+  }
+
   async create(req: CreateRequest): Promise<FileId> {
     const response = await this.expect(Command.CREATE, encodeCreateRequest(req), `CREATE ${req.name}`);
     return decodeCreateResponse(response.message).fileId;
@@ -89,29 +133,25 @@ export class SmbTree {
 
   /** Creates or overwrites `name` with `data` (a Buffer, a local file's path, or a CopySource). */
   async writeFile(name: string, data: Buffer | { path: string } | CopySource, onProgress?: CopyProgress): Promise<number> {
-    const fileId = await this.create({
+    const request: CreateRequest = {
       name,
       desiredAccess: Access.GENERIC_WRITE | Access.GENERIC_READ | Access.DELETE,
       fileAttributes: FileAttributes.NORMAL,
       shareAccess: ShareAccess.READ,
       disposition: Disposition.OVERWRITE_IF,
       createOptions: CreateOptions.NON_DIRECTORY_FILE,
-    });
-    try {
-      if (Buffer.isBuffer(data)) return await this.writeAll(fileId, data.length, async (target, at, offset, length) => void data.copy(target, at, offset, offset + length), onProgress);
-      if ('fill' in data) return await this.writeAll(fileId, data.size, (target, at, offset, length) => data.fill(target, at, offset, length), onProgress);
-      return await this.writeLocalFile(fileId, data.path, onProgress);
-    } finally {
-      await this.close(fileId);
-    }
+    };
+    if (!Buffer.isBuffer(data) && !('fill' in data)) return this.writeLocalFile(request, data.path, onProgress);
+    const fill: Fill = Buffer.isBuffer(data) ? async (target, at, offset, length) => void data.copy(target, at, offset, offset + length) : (target, at, offset, length) => data.fill(target, at, offset, length);
+    return this.writeFrom(request, Buffer.isBuffer(data) ? data.length : data.size, fill, onProgress);
   }
 
-  private async writeLocalFile(fileId: FileId, localPath: string, onProgress?: CopyProgress): Promise<number> {
+  private async writeLocalFile(request: CreateRequest, localPath: string, onProgress?: CopyProgress): Promise<number> {
     const handle = await fs.open(localPath, 'r');
     try {
       const { size } = await handle.stat();
-      return await this.writeAll(
-        fileId,
+      return await this.writeFrom(
+        request,
         size,
         async (target, at, offset, length) => {
           const { bytesRead } = await handle.read(target, at, length, offset);
@@ -124,6 +164,30 @@ export class SmbTree {
     }
   }
 
+  /** A file that fits in one WRITE (the agent, its job) goes as CREATE + WRITE + CLOSE in one round trip; a larger one as pipelined WRITEs. */
+  private async writeFrom(request: CreateRequest, size: number, fill: Fill, onProgress?: CopyProgress): Promise<number> {
+    if (size <= this.writeChunkSize()) return this.writeSmallFile(request, size, fill, onProgress);
+    const fileId = await this.create(request);
+    try {
+      return await this.writeAll(fileId, size, fill, onProgress);
+    } finally {
+      await this.close(fileId);
+    }
+  }
+
+  private async writeSmallFile(request: CreateRequest, length: number, fill: Fill, onProgress?: CopyProgress): Promise<number> {
+    const message = Buffer.allocUnsafe(SMB2_HEADER_SIZE + WRITE_FIXED_SIZE + length);
+    writeWriteRequestFixed(message, SMB2_HEADER_SIZE, { fileId: RELATED_FILE_ID, offset: 0n, length });
+    await fill(message, SMB2_HEADER_SIZE + WRITE_FIXED_SIZE, 0, length);
+    onProgress?.(0, length);
+    const middle: OnFileRequest[] = length === 0 ? [] : [{ command: Command.WRITE, body: message, what: 'WRITE', payloadSize: length, headerRoom: true }];
+    const [written] = await this.onFileOrThrow(request, middle);
+    const count = written ? decodeWriteResponse(written.message).count : 0;
+    if (count !== length) throw new SmbProtocolError(`WRITE wrote ${count} of ${length} bytes at offset 0.`, 'copy-blocked', 'The computer accepted only part of the file (disk full or quota); free space and retry.');
+    onProgress?.(length, length);
+    return length;
+  }
+
   /**
    * Pipelined WRITEs (MS-SMB2 3.2.4.7): several chunks of up to MaxWriteSize in flight at once.
    * `fill` puts a chunk's bytes straight into the request buffer, behind its header and fixed part.
@@ -131,7 +195,7 @@ export class SmbTree {
   private async writeAll(
     fileId: FileId,
     total: number,
-    fill: (target: Buffer, at: number, offset: number, length: number) => Promise<void>,
+    fill: Fill,
     onProgress?: CopyProgress,
   ): Promise<number> {
     const chunkSize = this.writeChunkSize();
@@ -174,28 +238,44 @@ export class SmbTree {
 
   /** The file's content, or null when it is not there (STATUS_OBJECT_NAME_NOT_FOUND): a poll for a file another side writes. */
   async readFileIfThere(name: string): Promise<Buffer | null> {
-    try {
-      return await this.readFile(name);
-    } catch (error) {
-      if (isNotThere(error)) return null;
-      throw error;
-    }
+    return this.readFileOr(name, (status) => {
+      if (isNotThere(status)) return null;
+      throw new SmbStatusError(status, `CREATE ${name}`, this.path);
+    });
   }
 
   async readFile(name: string): Promise<Buffer> {
-    const fileId = await this.create({
+    return this.readFileOr(name, (status): never => {
+      throw new SmbStatusError(status, `CREATE ${name}`, this.path);
+    });
+  }
+
+  /**
+   * CREATE + READ of one chunk + CLOSE in one round trip: a file shorter than the chunk (a log, a
+   * result, a job) is read whole. A longer one is opened again and read on in chunks.
+   */
+  private async readFileOr<T>(name: string, notOpened: (status: number) => T): Promise<Buffer | T> {
+    const request: CreateRequest = {
       name,
       desiredAccess: Access.GENERIC_READ,
       fileAttributes: 0,
       shareAccess: ShareAccess.READ | ShareAccess.WRITE,
       disposition: Disposition.OPEN,
       createOptions: CreateOptions.NON_DIRECTORY_FILE,
-    });
+    };
+    const chunkSize = this.readChunkSize();
+    const result = await this.onFile(request, [
+      { command: Command.READ, body: encodeReadRequest({ fileId: RELATED_FILE_ID, offset: 0n, length: chunkSize }), what: 'READ', payloadSize: chunkSize, allowed: [Status.END_OF_FILE] },
+    ]);
+    if (typeof result === 'number') return notOpened(result);
+    const read = result[0]!;
+    const first = read.header.status === Status.END_OF_FILE ? Buffer.alloc(0) : Buffer.from(decodeReadResponse(read.message).data);
+    if (first.length < chunkSize) return first;
+    const fileId = await this.create(request);
     try {
       const size = Number(await this.querySize(fileId));
-      const chunks: Buffer[] = [];
-      const chunkSize = Math.min(this.session.connection.maxReadSize, this.session.connection.largeMtu ? WRITE_CHUNK_CAP : 65536);
-      for (let offset = 0; offset < size; ) {
+      const chunks: Buffer[] = [first];
+      for (let offset = first.length; offset < size; ) {
         const length = Math.min(chunkSize, size - offset);
         const response = await this.expect(Command.READ, encodeReadRequest({ fileId, offset: BigInt(offset), length }), 'READ', length, [Status.END_OF_FILE]);
         if (response.header.status === Status.END_OF_FILE) break;
@@ -210,26 +290,35 @@ export class SmbTree {
     }
   }
 
+  /** The bytes one READ asks for on this connection (MaxReadSize, 1 MiB at most; 64 KiB without large MTU). */
+  private readChunkSize(): number {
+    return Math.min(this.session.connection.maxReadSize, this.session.connection.largeMtu ? WRITE_CHUNK_CAP : 65536);
+  }
+
   async querySize(fileId: FileId): Promise<bigint> {
     const response = await this.expect(Command.QUERY_INFO, encodeQueryInfoRequest({ fileId, infoClass: FileInfoClass.STANDARD, outputLength: 24 }), 'QUERY_INFO');
     return decodeFileStandardInformation(decodeQueryInfoResponse(response.message)).endOfFile;
   }
 
   async fileSize(name: string): Promise<bigint> {
-    const fileId = await this.create({ name, desiredAccess: Access.FILE_READ_ATTRIBUTES, fileAttributes: 0, shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE, disposition: Disposition.OPEN, createOptions: 0 });
-    try {
-      return await this.querySize(fileId);
-    } finally {
-      await this.close(fileId);
-    }
+    const [info] = await this.onFileOrThrow({ name, desiredAccess: Access.FILE_READ_ATTRIBUTES, fileAttributes: 0, shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE, disposition: Disposition.OPEN, createOptions: 0 }, [
+      { command: Command.QUERY_INFO, body: encodeQueryInfoRequest({ fileId: RELATED_FILE_ID, infoClass: FileInfoClass.STANDARD, outputLength: 24 }), what: 'QUERY_INFO' },
+    ]);
+    return decodeFileStandardInformation(decodeQueryInfoResponse(info!.message)).endOfFile;
   }
 
-  /** Deletes a file or an empty folder: open with DELETE, set the disposition, close (MS-FSCC 2.4.11). */
+  /**
+   * Deletes a file or an empty folder: CREATE with FILE_DELETE_ON_CLOSE and DELETE access (MS-SMB2
+   * 2.2.13, MS-FSA 2.1.5.1) and CLOSE, compounded: one round trip. A folder with something in it
+   * is refused at the CREATE (STATUS_DIRECTORY_NOT_EMPTY).
+   */
   async delete(name: string, options: { directory?: boolean } = {}): Promise<void> {
-    // FILE_DELETE_ON_CLOSE with DELETE access (MS-SMB2 2.2.13, MS-FSA 2.1.5.1): the file goes when
-    // this handle closes — two round trips instead of CREATE, SET_INFO disposition and CLOSE. A
-    // folder with something in it is refused at the CREATE (STATUS_DIRECTORY_NOT_EMPTY).
-    const fileId = await this.create({
+    if (!(await this.deleteIfThere(name, options))) throw new SmbStatusError(Status.OBJECT_NAME_NOT_FOUND, `CREATE ${name}`, this.path);
+  }
+
+  /** delete, except that a file or folder already gone (name or path not found) is false, not an error. */
+  async deleteIfThere(name: string, options: { directory?: boolean } = {}): Promise<boolean> {
+    const result = await this.onFile({
       name,
       desiredAccess: Access.DELETE | Access.FILE_READ_ATTRIBUTES,
       fileAttributes: 0,
@@ -237,12 +326,14 @@ export class SmbTree {
       disposition: Disposition.OPEN,
       createOptions: (options.directory ? CreateOptions.DIRECTORY_FILE : CreateOptions.NON_DIRECTORY_FILE) | CreateOptions.DELETE_ON_CLOSE,
     });
-    await this.close(fileId);
+    if (typeof result !== 'number') return true;
+    if (isNotThere(result)) return false;
+    throw new SmbStatusError(result, `CREATE ${name}`, this.path);
   }
 
-  /** Creates a folder, or opens it when it exists already. */
+  /** Creates a folder, or opens it when it exists already (CREATE + CLOSE, compounded). */
   async mkdir(name: string): Promise<void> {
-    const fileId = await this.create({
+    await this.onFileOrThrow({
       name,
       desiredAccess: Access.FILE_READ_ATTRIBUTES | Access.SYNCHRONIZE,
       fileAttributes: FileAttributes.DIRECTORY,
@@ -250,7 +341,6 @@ export class SmbTree {
       disposition: Disposition.OPEN_IF,
       createOptions: CreateOptions.DIRECTORY_FILE,
     });
-    await this.close(fileId);
   }
 
   /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`) as impacket does (docs/PROTOCOLS.md §2.5). */

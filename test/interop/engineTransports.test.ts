@@ -157,7 +157,7 @@ test('a cancel during a slow package copy stops it at the next chunk: cancelled 
   assert.equal(row.outcome, 'cancelled', `${row.error_class}: ${row.error_message}\n${fx.tasks.log(row.id).map((s) => `${s.step}: ${s.detail}`).join('\n')}`);
   assert.ok(Date.now() - t0 < 10_000, `cancelled after ${Date.now() - t0} ms of a ~32 s copy`);
   assert.ok(!fx.tasks.log(row.id).some((s) => /package copied/.test(s.detail)), 'the package copy did not finish');
-  assert.deepEqual(lab.leftovers(), []);
+  assert.deepEqual(lab.leftovers(), [], fx.tasks.log(row.id).map((s) => `${s.step}: ${s.detail}`).join('\n'));
 });
 
 test('an agent that writes no result within the install bound ends result-missing with advice, and its service and files are removed', { timeout: 60_000 }, async (t) => {

@@ -95,12 +95,30 @@ describe('interop matrix against smbd: 100 MB to ADMIN$, SHA-256 compared on the
       assert.equal(sha256File(onServer), payloadSha, 'the bytes on the server are the bytes sent');
       assert.equal(await tree.fileSize('PushInstall\\payload.bin'), BigInt(COPY_BYTES));
 
+      // A file that fits one WRITE or one READ, a delete, a folder: one compounded message each
+      // (MS-SMB2 3.2.4.1.4), signed request by request or encrypted whole.
+      const roundTrips = async (what: () => Promise<unknown>) => {
+        const before = connection.messagesSent;
+        await what();
+        return connection.messagesSent - before;
+      };
       const small = crypto.randomBytes(300_000);
-      await tree.writeFile('PushInstall\\job.json', small);
-      assert.deepEqual(await tree.readFile('PushInstall\\job.json'), small, 'read returns what was written');
+      assert.equal(await roundTrips(() => tree.writeFile('PushInstall\\job.json', small)), 1, 'CREATE + WRITE + CLOSE in one message');
+      let read: Buffer = Buffer.alloc(0);
+      assert.equal(await roundTrips(async () => (read = await tree.readFile('PushInstall\\job.json'))), 1, 'CREATE + READ + CLOSE in one message');
+      assert.deepEqual(read, small, 'read returns what was written');
+      assert.equal(await roundTrips(() => tree.mkdir('PushInstall\\run')), 1, 'CREATE + CLOSE of a folder in one message');
+      assert.equal(await tree.readFileIfThere('PushInstall\\run\\absent.result'), null, 'a file not there reads as null');
+      assert.equal(await tree.deleteIfThere('PushInstall\\run\\absent.result'), false, 'a file not there deletes as false');
+      // Longer than one READ: the compounded first chunk, then the rest read on.
+      const longer = crypto.randomBytes(tree.writeChunkSize() + 200_000);
+      await tree.writeFile('PushInstall\\run\\longer.bin', longer);
+      assert.deepEqual(await tree.readFile('PushInstall\\run\\longer.bin'), longer, 'a file longer than one READ is read whole');
 
-      await tree.delete('PushInstall\\payload.bin');
+      assert.equal(await roundTrips(() => tree.delete('PushInstall\\payload.bin')), 1, 'CREATE (delete on close) + CLOSE in one message');
       await tree.delete('PushInstall\\job.json');
+      await tree.delete('PushInstall\\run\\longer.bin');
+      await tree.delete('PushInstall\\run', { directory: true });
       await tree.delete('PushInstall', { directory: true });
       assert.deepEqual(fs.readdirSync(server.shareDir('ADMIN$')), [], 'nothing left behind');
       await tree.disconnect();

@@ -1,6 +1,7 @@
 // SmbConnection against a scripted server on 127.0.0.1: STATUS_PENDING interim responses restart
 // the wait (MS-SMB2 3.2.5.1.5), message ids advance by the credit charge of large requests
-// (3.2.4.1.5), and a server that grants no credits ends in a typed error instead of a deadlock.
+// (3.2.4.1.5), a server that grants no credits ends in a typed error instead of a deadlock, and
+// compounded requests (3.2.4.1.4) go as one message whose responses may come joined or apart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -11,7 +12,7 @@ import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
 import { hex } from '../support/wire.js';
 
 interface Seen { command: number; messageId: bigint; creditCharge: number }
-type Script = (request: Seen, reply: (status: number, body: Buffer, opts?: { credits?: number; async?: boolean; delayMs?: number }) => void) => void;
+type Script = (request: Seen, reply: (status: number, body: Buffer, opts?: { credits?: number; async?: boolean; delayMs?: number; nextCommand?: number }) => void) => void;
 
 function frame(message: Buffer): Buffer {
   const prefix = Buffer.alloc(4);
@@ -42,7 +43,7 @@ async function scriptedServer(script: Script): Promise<{ port: number; seen: See
           const send = () => {
             const header = encodeHeader({
               creditCharge: 1, status, command: h.command, credits: opts.credits ?? 64,
-              flags: HeaderFlags.SERVER_TO_REDIR | (opts.async ? HeaderFlags.ASYNC_COMMAND : 0), nextCommand: 0,
+              flags: HeaderFlags.SERVER_TO_REDIR | (opts.async ? HeaderFlags.ASYNC_COMMAND : 0), nextCommand: opts.nextCommand ?? 0,
               messageId: h.messageId, treeId: 0, asyncId: opts.async ? 9n : 0n, sessionId: 0n, signature: Buffer.alloc(16),
             });
             if (!socket.destroyed) socket.write(frame(Buffer.concat([header, body])));
@@ -113,4 +114,86 @@ test('a server that grants no credits gets a typed error at once, not a deadlock
   const started = Date.now();
   await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /credits/.test(e.message));
   assert.ok(Date.now() - started < 100);
+});
+
+/** A server that reads one compounded message and answers its requests as `answer` says: joined into one message, or apart in reverse order. */
+async function chainServer(answer: 'joined' | 'apart'): Promise<{ port: number; chains: Buffer[]; close: () => void }> {
+  const chains: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const response = (h: ReturnType<typeof decodeHeader>, nextCommand: number) => {
+    const body = h.command === Command.NEGOTIATE ? NEGOTIATE_21 : ECHO_RESPONSE;
+    const message = Buffer.concat([
+      encodeHeader({ creditCharge: 1, status: 0, command: h.command, credits: 64, flags: HeaderFlags.SERVER_TO_REDIR, nextCommand, messageId: h.messageId, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }),
+      body,
+    ]);
+    return nextCommand ? Buffer.concat([message, Buffer.alloc(nextCommand - message.length)]) : message;
+  };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    let buffered = Buffer.alloc(0);
+    socket.on('error', () => undefined);
+    socket.on('data', (d: Buffer) => {
+      buffered = Buffer.concat([buffered, d]);
+      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
+        const message = Buffer.from(buffered.subarray(4, 4 + buffered.readUInt32BE(0)));
+        buffered = buffered.subarray(4 + message.length);
+        const headers = [];
+        for (let at = 0; ; ) {
+          const h = decodeHeader(message.subarray(at));
+          headers.push(h);
+          if (h.nextCommand === 0) break;
+          at += h.nextCommand;
+        }
+        if (headers[0]!.command !== Command.NEGOTIATE) chains.push(message);
+        if (answer === 'joined') {
+          const pieces = headers.map((h, i) => response(h, i < headers.length - 1 ? 72 : 0));
+          socket.write(frame(Buffer.concat(pieces)));
+        } else {
+          for (const h of [...headers].reverse()) socket.write(frame(response(h, 0)));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    chains,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+for (const answer of ['joined', 'apart'] as const) {
+  test(`a compounded request goes as one message of related requests, and its responses ${answer === 'joined' ? 'joined in one message' : 'sent apart in reverse order'} each resolve their own request`, async (t) => {
+    const server = await chainServer(answer);
+    t.after(server.close);
+    const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 });
+    t.after(() => connection.close());
+    const sent = connection.messagesSent;
+    // Bodies of 4, 5 and 4 bytes: the first two are padded to 8-byte boundaries (MS-SMB2 3.2.4.1.4).
+    const responses = await connection.compound([
+      { command: Command.ECHO, body: encodeEmptyRequest() },
+      { command: Command.ECHO, body: Buffer.from([4, 0, 0, 0, 0]) },
+      { command: Command.ECHO, body: encodeEmptyRequest() },
+    ]);
+    assert.equal(connection.messagesSent - sent, 1, 'one message on the wire');
+    assert.deepEqual(responses.map((r) => r.header.messageId), [1n, 2n, 3n], 'each request has its own response');
+    const [chain] = server.chains;
+    const first = decodeHeader(chain!);
+    const second = decodeHeader(chain!.subarray(first.nextCommand));
+    const third = decodeHeader(chain!.subarray(first.nextCommand + second.nextCommand));
+    assert.deepEqual([first.nextCommand, second.nextCommand, third.nextCommand], [72, 72, 0], 'NextCommand is each request padded to 8 bytes; 0 on the last');
+    assert.deepEqual([first.flags, second.flags, third.flags].map((f) => (f & HeaderFlags.RELATED_OPERATIONS) !== 0), [false, true, true], 'every request after the first is related');
+    assert.equal(chain!.length, 72 + 72 + 68);
+  });
+}
+
+test('a compounded response whose NextCommand points past its end ends the connection with a typed error', async (t) => {
+  const server = await scriptedServer(negotiateThen((_r, reply) => reply(0, ECHO_RESPONSE, { nextCommand: 4096 })));
+  t.after(server.close);
+  const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 });
+  t.after(() => connection.close());
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /NextCommand 4096/.test(e.message));
 });
