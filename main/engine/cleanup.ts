@@ -120,36 +120,57 @@ async function removeService(spec: RemoteHost, hooks: CleanupHooks, remote: Remo
   else hooks.remote(left, null);
 }
 
-/** Reads the agent's log into the step log, then deletes the files and folders still in `left` (and the shared folder when empty). */
+/**
+ * Reads the agent's log into the step log, then deletes the files and folders still in `left`
+ * (and the shared folder when empty). Each recorded folder is listed and emptied of whatever is
+ * in it, recorded or not (a log msiexec left, a file a newer agent writes): nothing of the run
+ * stays, and side files the agent never wrote cost no request.
+ */
 async function removeFiles(spec: RemoteHost, hooks: CleanupHooks, remote: Remote, left: Leftovers): Promise<void> {
   remote.admin ??= await SmbTree.connect(remote.session, spec.host, 'ADMIN$');
   const admin = remote.admin;
   const agentLog = left.files.find((f) => f.endsWith('.exe.log'));
-  if (agentLog) {
-    try {
-      const text = (await admin.readFile(agentLog)).toString('utf8');
-      hooks.step('agent-log', text.length > 8192 ? `…${text.slice(-8192)}` : text);
-    } catch {
-      // no agent log: the agent never ran or wrote to the console instead
-    }
+  const [log, found] = await Promise.all([agentLog ? admin.readFileIfThere(agentLog) : null, listFolders(admin, left.directories)]);
+  if (log) {
+    const text = log.toString('utf8');
+    hooks.step('agent-log', text.length > 8192 ? `…${text.slice(-8192)}` : text);
   }
+  // Recorded files in a folder that was listed are gone unless listed; the others are deleted by name.
+  const inListed = (file: string) => found.listed.some((dir) => file.toLowerCase().startsWith(`${dir.toLowerCase()}\\`));
+  const files = [...new Set([...found.files, ...left.files.filter((f) => !inListed(f))])];
   // The files at once (each CREATE with delete-on-close + CLOSE is one round trip), then the
   // folders, inner first (the package folder inside the run folder).
-  await Promise.all(
-    [...left.files].map(async (file) => {
-      await deletePatiently(admin, file, false);
-      left.files.splice(left.files.indexOf(file), 1);
-    }),
-  );
-  for (const dir of [...left.directories].sort((a, b) => b.length - a.length)) {
+  await Promise.all(files.map((file) => deletePatiently(admin, file, false)));
+  left.files.length = 0;
+  for (const dir of [...new Set([...found.directories, ...left.directories])].sort((a, b) => b.length - a.length)) {
     await deletePatiently(admin, dir, true);
-    left.directories.splice(left.directories.indexOf(dir), 1);
+    const i = left.directories.indexOf(dir);
+    if (i >= 0) left.directories.splice(i, 1);
   }
   // The shared PushInstall folder goes too once no other run uses it.
   await admin.deleteIfThere(REMOTE_ROOT, { directory: true }).catch(() => undefined);
   hooks.step('cleanup', 'agent files and folder deleted');
   if (hooks.gone) hooks.gone(left);
   else hooks.remote(left, null);
+}
+
+/** Folders nested deeper than this under a run folder are not looked into (the run makes one level). */
+const LIST_DEPTH = 4;
+
+/** Everything under the folders (each listed with its subfolders); a folder not there is skipped. */
+async function listFolders(admin: SmbTree, folders: readonly string[]): Promise<{ listed: string[]; files: string[]; directories: string[] }> {
+  const found = { listed: [] as string[], files: [] as string[], directories: [] as string[] };
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    const entries = await admin.list(dir);
+    if (!entries) return;
+    found.listed.push(dir);
+    const subfolders: string[] = [];
+    for (const e of entries) (e.directory ? subfolders : found.files).push(`${dir}\\${e.name}`);
+    found.directories.push(...subfolders);
+    if (depth < LIST_DEPTH) await Promise.all(subfolders.map((sub) => walk(sub, depth + 1)));
+  };
+  await Promise.all(folders.map((dir) => walk(dir, 1)));
+  return found;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from './codec/create.js';
 import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest, writeWriteRequestFixed } from './codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
+import { QueryDirectoryFlags, decodeFileDirectoryInformation, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, type DirectoryEntry } from './codec/queryDirectory.js';
 import { FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, encodeQueryInfoRequest } from './codec/info.js';
 import type { Response } from './connection.js';
 import { isNotThere, SmbProtocolError, SmbStatusError } from './errors.js';
@@ -38,6 +39,8 @@ const WRITES_IN_FLIGHT = 8;
 const SLOWEST_LINK_BYTES_PER_SEC = 32 * 1024;
 const WRITE_CHUNK_CAP = 1024 * 1024;
 /** MS-SMB2 2.2.1.2 / 3.2.4.1.4: the FileId of a related request — the file the CREATE before it opened. */
+/** The output buffer of one QUERY_DIRECTORY: a run folder's few entries fit many times over. */
+const LIST_BYTES = 65536;
 const RELATED_FILE_ID: FileId = { persistent: 0xffff_ffff_ffff_ffffn, volatile: 0xffff_ffff_ffff_ffffn };
 
 /** A request between a compound's CREATE and CLOSE, on the file the CREATE opened. */
@@ -341,6 +344,49 @@ export class SmbTree {
       disposition: Disposition.OPEN_IF,
       createOptions: CreateOptions.DIRECTORY_FILE,
     });
+  }
+
+  /**
+   * What is in a folder (not `.` and `..`), or null when the folder is not there: CREATE, two
+   * QUERY_DIRECTORY (MS-SMB2 3.2.4.17: the second answers STATUS_NO_MORE_FILES once the first held
+   * everything) and CLOSE, compounded. A folder with more than two answers' worth is read on.
+   */
+  async list(dir: string): Promise<DirectoryEntry[] | null> {
+    const request: CreateRequest = {
+      name: dir,
+      desiredAccess: Access.FILE_READ_DATA | Access.FILE_READ_ATTRIBUTES | Access.SYNCHRONIZE,
+      fileAttributes: 0,
+      shareAccess: ShareAccess.READ | ShareAccess.WRITE | ShareAccess.DELETE,
+      disposition: Disposition.OPEN,
+      createOptions: CreateOptions.DIRECTORY_FILE,
+    };
+    const query = (flags: number): OnFileRequest => ({
+      command: Command.QUERY_DIRECTORY,
+      body: encodeQueryDirectoryRequest({ fileId: RELATED_FILE_ID, pattern: '*', flags, outputLength: LIST_BYTES }),
+      what: 'QUERY_DIRECTORY',
+      payloadSize: LIST_BYTES,
+      allowed: [Status.NO_MORE_FILES, Status.NO_SUCH_FILE],
+    });
+    const result = await this.onFile(request, [query(QueryDirectoryFlags.RESTART_SCANS), query(0)]);
+    if (typeof result === 'number') {
+      if (isNotThere(result)) return null;
+      throw new SmbStatusError(result, `CREATE ${dir}`, this.path);
+    }
+    const entriesOf = (r: Response) => (r.header.status === Status.SUCCESS ? decodeFileDirectoryInformation(decodeQueryDirectoryResponse(r.message)) : []);
+    const entries = result.flatMap(entriesOf);
+    if (result[1]!.header.status !== Status.SUCCESS) return entries;
+    // More than two answers' worth: open again and query until STATUS_NO_MORE_FILES.
+    const fileId = await this.create(request);
+    try {
+      const all: DirectoryEntry[] = [];
+      for (let flags: number = QueryDirectoryFlags.RESTART_SCANS; ; flags = 0) {
+        const r = await this.expect(Command.QUERY_DIRECTORY, encodeQueryDirectoryRequest({ fileId, pattern: '*', flags, outputLength: LIST_BYTES }), 'QUERY_DIRECTORY', LIST_BYTES, [Status.NO_MORE_FILES, Status.NO_SUCH_FILE]);
+        if (r.header.status !== Status.SUCCESS) return all;
+        all.push(...entriesOf(r));
+      }
+    } finally {
+      await this.close(fileId);
+    }
   }
 
   /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`) as impacket does (docs/PROTOCOLS.md §2.5). */

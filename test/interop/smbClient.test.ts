@@ -114,6 +114,14 @@ describe('interop matrix against smbd: 100 MB to ADMIN$, SHA-256 compared on the
       const longer = crypto.randomBytes(tree.writeChunkSize() + 200_000);
       await tree.writeFile('PushInstall\\run\\longer.bin', longer);
       assert.deepEqual(await tree.readFile('PushInstall\\run\\longer.bin'), longer, 'a file longer than one READ is read whole');
+      let listed: Awaited<ReturnType<SmbTree['list']>> = null;
+      assert.equal(await roundTrips(async () => (listed = await tree.list('PushInstall'))), 1, 'CREATE + QUERY_DIRECTORY ×2 + CLOSE in one message');
+      assert.deepEqual(
+        [...listed!].sort((a, b) => a.name.localeCompare(b.name)),
+        [{ name: 'job.json', directory: false, endOfFile: 300_000n }, { name: 'payload.bin', directory: false, endOfFile: BigInt(COPY_BYTES) }, { name: 'run', directory: true, endOfFile: 0n }],
+        'the folder lists its files and subfolder, without . and ..',
+      );
+      assert.equal(await tree.list('PushInstall\\absent'), null, 'a folder not there lists as null');
 
       assert.equal(await roundTrips(() => tree.delete('PushInstall\\payload.bin')), 1, 'CREATE (delete on close) + CLOSE in one message');
       await tree.delete('PushInstall\\job.json');

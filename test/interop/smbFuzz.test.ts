@@ -20,7 +20,11 @@ const RUNS_PER_SEED = Number(process.env.PIC_FUZZ_RUNS ?? 5200);
 const CONCURRENCY = Number(process.env.PIC_FUZZ_CONCURRENCY ?? 48);
 const RUN_BOUND_MS = 3000;
 
-/** The whole client flow a push starts with: negotiate, log on, ADMIN$, write and read a file, log off. */
+/**
+ * The client flow of a push: negotiate, log on, ADMIN$, a folder made, a file written, sized and
+ * read, the folder listed, both deleted, log off — the file and folder operations compounded
+ * (several responses in one frame, which the mutations cut, flip and stretch too).
+ */
 async function clientFlow(port: number, options: { encrypt: boolean; timeoutMs: number }): Promise<void> {
   const connection = await SmbConnection.connect({
     host: '127.0.0.1', port, connectTimeoutMs: 1000, requestTimeoutMs: options.timeoutMs, random: deterministicRandom(7),
@@ -28,9 +32,13 @@ async function clientFlow(port: number, options: { encrypt: boolean; timeoutMs: 
   try {
     const session = await SmbSession.setup(connection, { user: 'pushadmin', password: 'Secret-Pa55' }, { targetHost: 'fuzz', encryptWhenSupported: options.encrypt });
     const tree = await SmbTree.connect(session, 'fuzz', 'ADMIN$');
-    await tree.writeFile('agent.exe', Buffer.alloc(70_000, 0x41));
-    await tree.readFile('agent.exe');
-    await tree.delete('agent.exe');
+    await tree.mkdir('run');
+    await tree.writeFile('run\\agent.exe', Buffer.alloc(70_000, 0x41));
+    await tree.fileSize('run\\agent.exe');
+    await tree.readFile('run\\agent.exe');
+    await tree.list('run');
+    await tree.delete('run\\agent.exe');
+    await tree.delete('run', { directory: true });
     await session.logoff();
   } finally {
     connection.close();

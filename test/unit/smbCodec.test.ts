@@ -11,7 +11,9 @@ import { decodeCreateResponse, encodeCloseRequest, encodeCreateRequest } from '.
 import { decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from '../../main/smb/codec/ioctl.js';
 import { decodeQueryInfoResponse, encodeSetInfoRequest, fileDispositionInformation } from '../../main/smb/codec/info.js';
+import { FILE_DIRECTORY_INFORMATION, QueryDirectoryFlags, decodeFileDirectoryInformation, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest } from '../../main/smb/codec/queryDirectory.js';
 import { SmbFormatError } from '../../main/smb/codec/wire.js';
+import { directoryEntry } from '../../main/lab/smb/fileInfo.js';
 import { expectWire, hex } from '../support/wire.js';
 
 const fileId = { persistent: 0x1122334455667788n, volatile: 0x99aabbccddeeff00n };
@@ -138,6 +140,10 @@ describe('requests (MS-SMB2 2.2.5, 2.2.9, 2.2.13, 2.2.15, 2.2.19, 2.2.21, 2.2.31
       `3900 0000 17c01100 ${FILE_ID_HEX} 78000000 02000000 00000000 00000000 00000000 b8100000 01000000 00000000 0500`, 'IOCTL request');
   });
 
+  test('QUERY_DIRECTORY asks for FileDirectoryInformation with its pattern at offset 96', () => {
+    expectWire(encodeQueryDirectoryRequest({ fileId, pattern: '*', flags: QueryDirectoryFlags.RESTART_SCANS, outputLength: 65536 }), `2100 01 01 00000000 ${FILE_ID_HEX} 6000 0200 00000100 2a00`, 'QUERY_DIRECTORY request');
+  });
+
   test('SET_INFO with FileDispositionInformation marks the file for deletion', () => {
     expectWire(encodeSetInfoRequest({ fileId, infoClass: 13, buffer: fileDispositionInformation(true) }), `2100 01 0d 01000000 6000 0000 00000000 ${FILE_ID_HEX} 01`, 'SET_INFO request');
   });
@@ -162,6 +168,28 @@ describe('responses refuse truncation and out-of-range offsets', () => {
     assert.deepEqual(create.fileId, fileId);
     assert.deepEqual(decodeReadResponse(cases[3]![1]).data, Buffer.from('abc'));
     assert.deepEqual(decodeIoctlResponse(cases[5]![1]).output, hex('0c03'));
+  });
+
+  test('QUERY_DIRECTORY: FileDirectoryInformation entries as the lab writes them (MS-FSCC 2.4.10) decode to names, folders and sizes, without . and ..', () => {
+    const node = (directory: boolean, endOfFile: bigint) => ({ id: 1n, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile, attributes: directory ? 0x10 : 0x80, directory, deletePending: false });
+    const entries = [directoryEntry(FILE_DIRECTORY_INFORMATION, node(true, 0n), '.', 0), directoryEntry(FILE_DIRECTORY_INFORMATION, node(false, 104448n), 'PushInstallAgent.exe.log', 0), directoryEntry(FILE_DIRECTORY_INFORMATION, node(true, 0n), 'package', 0)];
+    // Each entry but the last padded to 8 bytes, NextEntryOffset pointing past the padding.
+    const padded = entries.map((e, i) => {
+      if (i === entries.length - 1) return e;
+      const out = Buffer.concat([e, Buffer.alloc((8 - (e.length % 8)) % 8)]);
+      out.writeUInt32LE(out.length, 0);
+      return out;
+    });
+    const output = Buffer.concat(padded);
+    const message = response(Command.QUERY_DIRECTORY, Buffer.concat([hex('0900 4800'), Buffer.from(Uint32Array.of(output.length).buffer), output]));
+    assert.deepEqual(decodeFileDirectoryInformation(decodeQueryDirectoryResponse(message)), [
+      { name: 'PushInstallAgent.exe.log', directory: false, endOfFile: 104448n },
+      { name: 'package', directory: true, endOfFile: 0n },
+    ]);
+    refusesEveryTruncation(message, (m) => decodeFileDirectoryInformation(decodeQueryDirectoryResponse(m)));
+    const looping = Buffer.from(output);
+    looping.writeUInt32LE(4, 0);
+    assert.throws(() => decodeFileDirectoryInformation(looping), SmbFormatError, 'a NextEntryOffset inside the entry is refused');
   });
 
   test('a READ whose DataLength runs past the message is refused', () => {

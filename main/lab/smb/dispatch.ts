@@ -17,8 +17,6 @@ import { handleSessionSetup, type SessionSetupConnection } from './sessionSetup.
 import { LabStatus } from './status.js';
 import { handleLogoff, handleTreeConnect, handleTreeDisconnect, type CommandContext } from './treeCommands.js';
 
-const COMMAND_QUERY_DIRECTORY = 0x000e;
-
 /** What dispatching needs of the connection beyond what the handlers need. */
 export interface DispatchConnection extends CommandContext, SessionSetupConnection {
   /** Set by the NEGOTIATE. */
@@ -74,7 +72,7 @@ function handleCommand(ctx: CommandContext, request: Request): Outcome {
       return handleWrite(ctx, request);
     case Command.IOCTL:
       return handleIoctl(ctx, request);
-    case COMMAND_QUERY_DIRECTORY:
+    case Command.QUERY_DIRECTORY:
       return handleQueryDirectory(ctx, request);
     case Command.QUERY_INFO:
       return handleQueryInfo(ctx, request);

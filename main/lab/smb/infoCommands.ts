@@ -2,6 +2,7 @@
 // and IPC$: the MS-FSCC classes smbclient, impacket and the console's client use — sizes, times,
 // delete disposition, end of file, rename, directory listings with Windows wildcards.
 import { Reader, SmbFormatError } from '../../smb/codec/wire.js';
+import { QueryDirectoryFlags } from '../../smb/codec/queryDirectory.js';
 import { labPathKey } from '../hostState.js';
 import { parentKey, validPath } from './adminShare.js';
 import {
@@ -15,7 +16,6 @@ import type { CommandContext } from './treeCommands.js';
 import { malformed } from './fileCommands.js';
 
 const InfoType = { FILE: 1, FILESYSTEM: 2, SECURITY: 3, QUOTA: 4 } as const;
-const QueryDirectoryFlags = { RESTART_SCANS: 0x01, RETURN_SINGLE_ENTRY: 0x02, REOPEN: 0x10 } as const;
 const DELETE = 0x10000;
 const WRITE_DATA = 0x2;
 const WRITE_ATTRIBUTES = 0x100;

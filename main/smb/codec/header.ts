@@ -19,6 +19,7 @@ export const Command = {
   IOCTL: 0x000b,
   CANCEL: 0x000c,
   ECHO: 0x000d,
+  QUERY_DIRECTORY: 0x000e,
   QUERY_INFO: 0x0010,
   SET_INFO: 0x0011,
 } as const;

@@ -22,10 +22,15 @@ export function encodeQueryInfoRequest(req: { fileId: FileId; infoClass: number;
 }
 
 export function decodeQueryInfoResponse(message: Buffer): Buffer {
-  const r = responseBody(message, 9, 'QUERY_INFO response');
+  return decodeOutputBuffer(message, 'QUERY_INFO');
+}
+
+/** A response of StructureSize 9 with OutputBufferOffset and OutputBufferLength (QUERY_INFO 2.2.38, QUERY_DIRECTORY 2.2.34): its output. */
+export function decodeOutputBuffer(message: Buffer, command: string): Buffer {
+  const r = responseBody(message, 9, `${command} response`);
   const offset = r.u16('OutputBufferOffset');
   const length = r.u32('OutputBufferLength');
-  return sliceAt(message, offset, length, 'QUERY_INFO output');
+  return sliceAt(message, offset, length, `${command} output`);
 }
 
 export function decodeFileStandardInformation(buf: Buffer): { allocationSize: bigint; endOfFile: bigint; deletePending: boolean; directory: boolean } {
