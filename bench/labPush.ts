@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../main/store/database.js';
 import { startEngineFixture } from '../test/support/engineFixture.js';
@@ -46,7 +47,7 @@ const root = path.resolve(path.dirname(self), '..');
 
 interface LabDoc { hosts: { name: string; address: string; profile: string }[]; account: { user: string; password: string } }
 interface SizeJob { lab: LabDoc; size: number; concurrency: number; installMs: number; msiPath: string; port: number }
-interface SizeResult { size: number; concurrency: number; ok: number; wallMs: number; peakConcurrent: number; peakRss: number; heapStart: number; heapMid: number; heapEnd: number; rssEnd: number; rssStart: number; peakExternal: number; peakHeapTotal: number; cpuMs: number; labCpuMs?: number; timeline: [string, number][] }
+interface SizeResult { size: number; concurrency: number; ok: number; wallMs: number; peakConcurrent: number; peakRss: number; heapStart: number; heapMid: number; heapEnd: number; rssEnd: number; rssStart: number; peakExternal: number; peakHeapTotal: number; cpuMs: number; labCpuMs?: number; timeline: ReturnType<typeof timeline>; loopDelayMs: number[] }
 
 /** Starts `pushctl lab` in a child process and resolves with its host list once it listens (rejects with its stderr if it exits). */
 function startLabProcess(args: string[]): Promise<{ child: ChildProcess; doc: LabDoc }> {
@@ -123,6 +124,8 @@ async function runSize(job: SizeJob): Promise<void> {
   fx.events.subscribe((event, payload) => {
     if (event === 'task.progress' && (payload as { state: string }).state === 'done' && ++done === Math.floor(job.size / 2)) setImmediate(() => (heapMid = heapAfterGc()));
   });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
   const taskId = fx.runtime.engine.submit({ name: 'bench', packageId: fx.packageId, targets });
@@ -134,16 +137,17 @@ async function runSize(job: SizeJob): Promise<void> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const ok = fx.tasks.targetTally(taskId).succeeded;
   const heapEnd = heapAfterGc();
-  const result: SizeResult = { size: job.size, concurrency: job.concurrency, ok, wallMs, peakConcurrent: fx.runtime.engine.peakConcurrent, peakRss, heapStart, heapMid, heapEnd, rssEnd: process.memoryUsage().rss, rssStart, peakExternal, peakHeapTotal, cpuMs: (cpu.user + cpu.system) / 1000, timeline: timeline(fx.db, taskId) };
+  const result: SizeResult = { size: job.size, concurrency: job.concurrency, ok, wallMs, peakConcurrent: fx.runtime.engine.peakConcurrent, peakRss, heapStart, heapMid, heapEnd, rssEnd: process.memoryUsage().rss, rssStart, peakExternal, peakHeapTotal, cpuMs: (cpu.user + cpu.system) / 1000, timeline: timeline(fx.db, taskId), loopDelayMs: [0.5, 0.99].map((p) => loop.percentile(p * 100) / 1e6).concat(loop.max / 1e6) };
+  loop.disable();
   process.stdout.write(`${JSON.stringify(result)}\n`);
   await fx.close();
 }
 
 /**
  * Where a push spends its time: for the step-log lines every push of the second half of the task
- * writes (step and the detail's first words), the median time from the push's first line, in order.
+ * writes (step and the detail's first words), the median and mean time from the push's first line.
  */
-function timeline(db: Db, taskId: number): [string, number][] {
+function timeline(db: Db, taskId: number): { steps: [string, number, number][]; busyMs: number; meanMs: number } {
   const rows = db.prepare('SELECT s.target_id AS id, s.at AS at, s.step AS step, s.detail AS detail FROM step_logs s JOIN task_targets t ON t.id = s.target_id WHERE t.task_id = ? ORDER BY s.id').all(taskId) as { id: number; at: string; step: string; detail: string }[];
   const byTarget = new Map<number, { at: number; key: string }[]>();
   for (const r of rows) {
@@ -167,7 +171,12 @@ function timeline(db: Db, taskId: number): [string, number][] {
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  return order.filter((k) => offsets.get(k)!.length >= ids.length / 2).map((k) => [k, median(offsets.get(k)!)] as [string, number]).sort((a, b) => a[1] - b[1]);
+  // Slot time: from each push's first line to its last, all pushes; over the wall time, how many slots were busy on average.
+  let busyMs = 0;
+  for (const lines of byTarget.values()) busyMs += lines.at(-1)!.at - lines[0]!.at;
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const steps = order.filter((k) => offsets.get(k)!.length >= ids.length / 2).map((k) => [k, median(offsets.get(k)!), mean(offsets.get(k)!)] as [string, number, number]).sort((a, b) => a[1] - b[1]);
+  return { steps, busyMs, meanMs: busyMs / byTarget.size };
 }
 
 /** Runs one size in a child process (a fresh heap) and reads its figures. */
@@ -215,7 +224,10 @@ function report(r: SizeResult, smallest: SizeResult): void {
   console.log(`  CPU-bound ratio   ${floor.toFixed(3)}  (console + lab CPU for ${r.concurrency} pushes per ${installMs} ms on ${cores} cores; the ratio cannot go below it here)`);
   console.log(`  peak RSS          ${mib(r.peakRss)} MiB  (goal < 300 MiB); ${mib(r.rssStart)} MiB at submit, ${mib(r.rssEnd)} MiB at the end; peak V8 heap ${mib(r.peakHeapTotal)} MiB, external ${mib(r.peakExternal)} MiB`);
   console.log(`  heap after GC     ${mib(r.heapStart)} MiB at submit, ${mib(r.heapMid)} MiB half done, ${mib(r.heapEnd)} MiB at the end`);
-  console.log(`  a push's steps    ${r.timeline.map(([step, ms]) => `${ms} ms ${step}`).join('\n                    ')}`);
+  const [p50, p99, max] = r.loopDelayMs.map((ms) => ms.toFixed(0));
+  console.log(`  event-loop delay  console p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (every request in flight waits that long)`);
+  console.log(`  pushes            mean ${r.timeline.meanMs.toFixed(0)} ms from first to last step; slots busy ${(r.timeline.busyMs / r.wallMs).toFixed(1)} of ${r.concurrency} on average`);
+  console.log(`  a push's steps    ${r.timeline.steps.map(([step, ms, mean]) => `${ms} ms (mean ${mean.toFixed(0)}) ${step}`).join('\n                    ')}`);
   if (r !== smallest && r.size > smallest.size) {
     const per = (a: number, b: number) => ((a - b) / (r.size - smallest.size) / 1024).toFixed(2);
     console.log(`  per target vs ${smallest.size}: RSS ${per(r.peakRss, smallest.peakRss)} KB, heap half done ${per(r.heapMid, smallest.heapMid)} KB (concurrency differs too: ${smallest.concurrency} → ${r.concurrency})`);
