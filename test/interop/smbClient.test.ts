@@ -15,6 +15,7 @@ import { SmbTree } from '../../main/smb/tree.js';
 import { ntHash } from '../../main/smb/auth/ntlm.js';
 import { ScmrClient } from '../../main/rpc/scmr.js';
 import { checkScmAccess } from '../../main/rpc/serviceLifecycle.js';
+import { removeLeftovers } from '../../main/engine/cleanup.js';
 import { startSamba, type SambaOptions, type SambaServer } from '../support/samba.js';
 import { expectClass } from '../support/expectError.js';
 import { writeRandomFile } from '../support/payload.js';
@@ -150,6 +151,31 @@ describe('errors from a real peer map to the console\'s classes', () => {
     });
   });
   after(() => server?.stop());
+
+  test('Remove Leftovers with a record naming the run folder empties it of what the record does not name, subfolders too, and leaves another run alone', async () => {
+    const { connection, session } = await open(server);
+    try {
+      const tree = await SmbTree.connect(session, server.address, 'ADMIN$');
+      for (const dir of ['PushInstall', 'PushInstall\\r-9', 'PushInstall\\r-9\\package', 'PushInstall\\r-8']) await tree.mkdir(dir);
+      const staged = ['r-9\\PushInstallAgent.exe', 'r-9\\PushInstallAgent.exe.log', 'r-9\\PushInstall-msi.log', 'r-9\\package\\big.msi', 'r-8\\PushInstallAgent.exe'];
+      for (const file of staged) await tree.writeFile(`PushInstall\\${file}`, Buffer.from(`${file}\r\n`));
+    } finally {
+      connection.close();
+    }
+    const steps: string[] = [];
+    const left = await removeLeftovers(
+      { host: server.address, port: server.port, credentials: { user: 'pushadmin', password: 'Secret-Pa55' }, encryptWhenSupported: false, timeouts: { connectMs: 3000, serviceStopMs: 5000, pollMs: 100 } },
+      // As a record written before the copy names them: the folder and the agent's log, not the MSI log or the package.
+      { service: null, files: ['PushInstall\\r-9\\PushInstallAgent.exe.log'], directories: ['PushInstall\\r-9'] },
+      { step: (step, detail) => steps.push(`${step}: ${detail}`), remote: () => undefined },
+    );
+    assert.equal(left, null, steps.join('\n'));
+    assert.ok(steps.includes('agent-log: r-9\\PushInstallAgent.exe.log\r\n'), 'the agent log is read into the step log first');
+    const root = path.join(server.shareDir('ADMIN$'), 'PushInstall');
+    assert.deepEqual(fs.readdirSync(root), ['r-8'], 'the run folder is gone with everything in it; the other run and the shared folder stay');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'r-8')), ['PushInstallAgent.exe']);
+    fs.rmSync(root, { recursive: true });
+  });
 
   test('a wrong password is logon-failure with STATUS_LOGON_FAILURE', async () => {
     await expectClass(open(server, { password: 'wrong' }), 'logon-failure', 'STATUS_LOGON_FAILURE');
