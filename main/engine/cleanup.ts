@@ -183,15 +183,7 @@ async function listFolders(admin: SmbTree, folders: readonly string[]): Promise<
 const STILL_CLOSING: readonly number[] = [Status.SHARING_VIOLATION, Status.DELETE_PENDING, Status.DIRECTORY_NOT_EMPTY];
 
 async function deletePatiently(admin: SmbTree, path: string, directory: boolean): Promise<void> {
-  for (let wait = 100; ; wait *= 2) {
-    try {
-      await admin.deleteIfThere(path, { directory });
-      return;
-    } catch (error) {
-      if (!(error instanceof SmbStatusError && STILL_CLOSING.includes(error.status)) || wait > 1600) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+  await retryOnStatus(STILL_CLOSING, [100, 200, 400, 800, 1600], async () => void (await admin.deleteIfThere(path, { directory })));
 }
 
 /** "Remove leftovers" and crash recovery: cleans what a push may have left, without a push. */
@@ -206,15 +198,20 @@ export function removeLeftovers(host: RemoteHost, leftovers: Leftovers, hooks: C
  * (STATUS_OBJECT_PATH_NOT_FOUND): both pass within moments, so the pair is made again.
  */
 export async function makeRunFolder(admin: SmbTree, dir: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  await retryOnStatus([Status.DELETE_PENDING, Status.OBJECT_PATH_NOT_FOUND], [50, 100, 150, 200], async () => {
+    await admin.mkdir(REMOTE_ROOT);
+    await admin.mkdir(dir);
+  });
+}
+
+/** Runs `attempt`; when it fails with one of `statuses`, waits the next of `waitsMs` and runs it again, the last failure thrown. */
+async function retryOnStatus(statuses: readonly number[], waitsMs: readonly number[], attempt: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
     try {
-      await admin.mkdir(REMOTE_ROOT);
-      await admin.mkdir(dir);
-      return;
+      return await attempt();
     } catch (error) {
-      const racing = error instanceof SmbStatusError && (error.status === Status.DELETE_PENDING || error.status === Status.OBJECT_PATH_NOT_FOUND);
-      if (!racing || attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      if (!(error instanceof SmbStatusError && statuses.includes(error.status)) || i >= waitsMs.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitsMs[i]));
     }
   }
 }

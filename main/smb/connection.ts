@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { createNonceSource, type CipherId } from './crypto/encryption.js';
 import type { SigningAlgorithm } from './crypto/signing.js';
-import { Command, HeaderFlags, SMB2_HEADER_SIZE, decodeHeader, encodeHeader, type Smb2Header } from './codec/header.js';
+import { Command, HeaderFlags, SMB2_HEADER_SIZE, encodeHeader, splitCompound, type Smb2Header } from './codec/header.js';
 import { ALL_DIALECTS, Capabilities, Dialect, SecurityMode, type NegotiateResponse } from './codec/negotiate.js';
 import { SmbFormatError } from './codec/wire.js';
 import { SmbTransportError } from './errors.js';
@@ -169,7 +169,7 @@ export class SmbConnection {
 
   /** Sends one request and resolves with its final response, whatever its status. */
   async request(command: number, body: Buffer, options: RequestOptions = {}): Promise<Response> {
-    const [response] = await this.send([{ command, body, payloadSize: options.payloadSize ?? 0, headerRoom: options.headerRoom === true }], options);
+    const [response] = await this.compound([{ command, body, payloadSize: options.payloadSize ?? 0, headerRoom: options.headerRoom === true }], options);
     return response!;
   }
 
@@ -180,11 +180,7 @@ export class SmbConnection {
    * one signature per request or one encryption for the chain. The server may answer the chain
    * together or apart (3.3.4.1.3); each response resolves its own request, whatever its status.
    */
-  compound(requests: readonly ChainRequest[], options: RequestOptions = {}): Promise<Response[]> {
-    return this.send(requests, options);
-  }
-
-  private async send(requests: readonly ChainRequest[], options: RequestOptions): Promise<Response[]> {
+  async compound(requests: readonly ChainRequest[], options: RequestOptions = {}): Promise<Response[]> {
     if (this.closedError) throw this.closedError;
     const charges = requests.map((r) => Math.max(this.creditCharge(r.command, r.payloadSize ?? 0), 1));
     await this.credits.take(charges.reduce((sum, charge) => sum + charge, 0));
@@ -315,15 +311,7 @@ export class SmbConnection {
   /** A message from the server: one response, or several compounded (each ends at its NextCommand, 8-byte aligned). */
   private dispatch(raw: Buffer): void {
     const { message, encrypted } = unprotectResponse(raw, this.sessions, this.encryption);
-    for (let at = 0; ; ) {
-      const header = decodeHeader(at === 0 ? message : message.subarray(at));
-      const next = header.nextCommand;
-      if (next !== 0 && (next < SMB2_HEADER_SIZE || next % 8 !== 0 || at + next >= message.length)) throw new SmbFormatError(`a compounded response with NextCommand ${next}`);
-      const end = next === 0 ? message.length : at + next;
-      this.answer(header, at === 0 && end === message.length ? message : message.subarray(at, end), encrypted);
-      if (next === 0) return;
-      at = end;
-    }
+    for (const { header, bytes } of splitCompound(message)) this.answer(header, bytes, encrypted);
   }
 
   private answer(header: Smb2Header, message: Buffer, encrypted: boolean): void {

@@ -24,8 +24,8 @@ function frame(message: Buffer): Buffer {
 const NEGOTIATE_21 = hex(`4100 0100 1002 0000 ${'ab'.repeat(16)} 04000000 00008000 00008000 00008000 0000000000000000 0000000000000000 8000 0000 00000000`);
 const ECHO_RESPONSE = hex('0400 0000');
 
-async function scriptedServer(script: Script): Promise<{ port: number; seen: Seen[]; close: () => void }> {
-  const seen: Seen[] = [];
+/** A server on 127.0.0.1 that hands each direct-TCP message it receives to `onMessage`. */
+async function framedServer(onMessage: (message: Buffer, socket: net.Socket) => void): Promise<{ port: number; close: () => void }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -34,35 +34,42 @@ async function scriptedServer(script: Script): Promise<{ port: number; seen: See
     socket.on('data', (d: Buffer) => {
       buffered = Buffer.concat([buffered, d]);
       while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-        const message = buffered.subarray(4, 4 + buffered.readUInt32BE(0));
+        const message = Buffer.from(buffered.subarray(4, 4 + buffered.readUInt32BE(0)));
         buffered = buffered.subarray(4 + message.length);
-        const h = decodeHeader(Buffer.from(message));
-        const request = { command: h.command, messageId: h.messageId, creditCharge: h.creditCharge };
-        seen.push(request);
-        script(request, (status, body, opts = {}) => {
-          const send = () => {
-            const header = encodeHeader({
-              creditCharge: 1, status, command: h.command, credits: opts.credits ?? 64,
-              flags: HeaderFlags.SERVER_TO_REDIR | (opts.async ? HeaderFlags.ASYNC_COMMAND : 0), nextCommand: opts.nextCommand ?? 0,
-              messageId: h.messageId, treeId: 0, asyncId: opts.async ? 9n : 0n, sessionId: 0n, signature: Buffer.alloc(16),
-            });
-            if (!socket.destroyed) socket.write(frame(Buffer.concat([header, body])));
-          };
-          if (opts.delayMs) setTimeout(send, opts.delayMs);
-          else send();
-        });
+        onMessage(message, socket);
       }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    seen,
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();
     },
   };
+}
+
+async function scriptedServer(script: Script): Promise<{ port: number; seen: Seen[]; close: () => void }> {
+  const seen: Seen[] = [];
+  const server = await framedServer((message, socket) => {
+    const h = decodeHeader(message);
+    const request = { command: h.command, messageId: h.messageId, creditCharge: h.creditCharge };
+    seen.push(request);
+    script(request, (status, body, opts = {}) => {
+      const send = () => {
+        const header = encodeHeader({
+          creditCharge: 1, status, command: h.command, credits: opts.credits ?? 64,
+          flags: HeaderFlags.SERVER_TO_REDIR | (opts.async ? HeaderFlags.ASYNC_COMMAND : 0), nextCommand: opts.nextCommand ?? 0,
+          messageId: h.messageId, treeId: 0, asyncId: opts.async ? 9n : 0n, sessionId: 0n, signature: Buffer.alloc(16),
+        });
+        if (!socket.destroyed) socket.write(frame(Buffer.concat([header, body])));
+      };
+      if (opts.delayMs) setTimeout(send, opts.delayMs);
+      else send();
+    });
+  });
+  return { ...server, seen };
 }
 
 const negotiateThen = (rest: Script): Script => (request, reply) => {
@@ -119,7 +126,6 @@ test('a server that grants no credits gets a typed error at once, not a deadlock
 /** A server that reads one compounded message and answers its requests as `answer` says: joined into one message, or apart in reverse order. */
 async function chainServer(answer: 'joined' | 'apart'): Promise<{ port: number; chains: Buffer[]; close: () => void }> {
   const chains: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
   const response = (h: ReturnType<typeof decodeHeader>, nextCommand: number) => {
     const body = h.command === Command.NEGOTIATE ? NEGOTIATE_21 : ECHO_RESPONSE;
     const message = Buffer.concat([
@@ -128,41 +134,23 @@ async function chainServer(answer: 'joined' | 'apart'): Promise<{ port: number; 
     ]);
     return nextCommand ? Buffer.concat([message, Buffer.alloc(nextCommand - message.length)]) : message;
   };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    let buffered = Buffer.alloc(0);
-    socket.on('error', () => undefined);
-    socket.on('data', (d: Buffer) => {
-      buffered = Buffer.concat([buffered, d]);
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-        const message = Buffer.from(buffered.subarray(4, 4 + buffered.readUInt32BE(0)));
-        buffered = buffered.subarray(4 + message.length);
-        const headers = [];
-        for (let at = 0; ; ) {
-          const h = decodeHeader(message.subarray(at));
-          headers.push(h);
-          if (h.nextCommand === 0) break;
-          at += h.nextCommand;
-        }
-        if (headers[0]!.command !== Command.NEGOTIATE) chains.push(message);
-        if (answer === 'joined') {
-          const pieces = headers.map((h, i) => response(h, i < headers.length - 1 ? 72 : 0));
-          socket.write(frame(Buffer.concat(pieces)));
-        } else {
-          for (const h of [...headers].reverse()) socket.write(frame(response(h, 0)));
-        }
-      }
-    });
+  const server = await framedServer((message, socket) => {
+    const headers = [];
+    for (let at = 0; ; ) {
+      const h = decodeHeader(message.subarray(at));
+      headers.push(h);
+      if (h.nextCommand === 0) break;
+      at += h.nextCommand;
+    }
+    if (headers[0]!.command !== Command.NEGOTIATE) chains.push(message);
+    if (answer === 'joined') {
+      const pieces = headers.map((h, i) => response(h, i < headers.length - 1 ? 72 : 0));
+      socket.write(frame(Buffer.concat(pieces)));
+    } else {
+      for (const h of [...headers].reverse()) socket.write(frame(response(h, 0)));
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    chains,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
+  return { ...server, chains };
 }
 
 for (const answer of ['joined', 'apart'] as const) {

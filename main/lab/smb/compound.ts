@@ -1,7 +1,7 @@
 // Compounded requests and responses (MS-SMB2 3.3.5.2.7): a message cut into its chained requests,
 // what a related request inherits from the one before it, and the responses joined back into one
 // message, 8-byte aligned and each signed. Also the error that ends a connection.
-import { Command, HeaderFlags, SMB2_HEADER_SIZE, decodeHeader, encodeHeader, type Smb2Header } from '../../smb/codec/header.js';
+import { Command, HeaderFlags, encodeHeader, splitCompound, type ChainElement, type Smb2Header } from '../../smb/codec/header.js';
 import type { FileId } from '../../smb/codec/create.js';
 import { signMessage } from '../../smb/crypto/signing.js';
 import type { LabSession, Result } from './model.js';
@@ -14,10 +14,7 @@ const MAX_CHAIN = 32;
 export class ConnectionDropped extends Error {}
 
 /** One request of a chain: its header and its bytes. */
-export interface Element {
-  header: Smb2Header;
-  bytes: Buffer;
-}
+export type Element = ChainElement;
 
 /** What the elements of one compound chain pass on to the next (MS-SMB2 3.3.5.2.7.2). */
 export interface ChainState {
@@ -37,25 +34,14 @@ export interface Outgoing {
 }
 
 export function splitChain(message: Buffer): Element[] {
-  const elements: Element[] = [];
-  for (let at = 0; ; ) {
-    if (elements.length >= MAX_CHAIN) throw new ConnectionDropped(`a compound chain longer than ${MAX_CHAIN}`);
-    let header: Smb2Header;
-    try {
-      header = decodeHeader(message.subarray(at));
-    } catch (error) {
-      throw new ConnectionDropped(`bad SMB2 header: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (header.flags & HeaderFlags.SERVER_TO_REDIR) throw new ConnectionDropped('a response sent as a request');
-    const next = header.nextCommand;
-    if (next === 0) {
-      elements.push({ header, bytes: message.subarray(at) });
-      return elements;
-    }
-    if (next < SMB2_HEADER_SIZE || next % 8 !== 0 || at + next >= message.length) throw new ConnectionDropped(`bad NextCommand ${next}`);
-    elements.push({ header, bytes: message.subarray(at, at + next) });
-    at += next;
+  let elements: Element[];
+  try {
+    elements = splitCompound(message, MAX_CHAIN);
+  } catch (error) {
+    throw new ConnectionDropped(`bad SMB2 chain: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (elements.some((el) => el.header.flags & HeaderFlags.SERVER_TO_REDIR)) throw new ConnectionDropped('a response sent as a request');
+  return elements;
 }
 
 /** A request's result becomes what the next related request inherits: its session, tree and a CREATE's FileId. */

@@ -94,6 +94,32 @@ export function decodeHeader(message: Buffer): Smb2Header {
   return { creditCharge, status, command, credits, flags, nextCommand, messageId, treeId, asyncId, sessionId, signature };
 }
 
+/** One message of a compounded message, with its header. */
+export interface ChainElement {
+  header: Smb2Header;
+  bytes: Buffer;
+}
+
+/**
+ * The messages of a compounded message (MS-SMB2 3.2.4.1.4 requests, 3.3.4.1.3 responses): each
+ * ends where its NextCommand says — a multiple of 8, at least a header, inside the message — and
+ * the last has NextCommand 0. More than `max` of them, a header that does not decode or a bad
+ * NextCommand throws SmbFormatError.
+ */
+export function splitCompound(message: Buffer, max = Number.POSITIVE_INFINITY): ChainElement[] {
+  const elements: ChainElement[] = [];
+  for (let at = 0; ; ) {
+    if (elements.length >= max) throw new SmbFormatError(`a compound chain longer than ${max}`);
+    const header = decodeHeader(at === 0 ? message : message.subarray(at));
+    const next = header.nextCommand;
+    if (next !== 0 && (next < SMB2_HEADER_SIZE || next % 8 !== 0 || at + next >= message.length)) throw new SmbFormatError(`bad NextCommand ${next}`);
+    const end = next === 0 ? message.length : at + next;
+    elements.push({ header, bytes: at === 0 && end === message.length ? message : message.subarray(at, end) });
+    if (next === 0) return elements;
+    at = end;
+  }
+}
+
 /** The body after the header, checked against the command's fixed StructureSize. */
 export function responseBody(message: Buffer, structureSize: number, what: string): Reader {
   const r = new Reader(message, SMB2_HEADER_SIZE);
