@@ -32,6 +32,7 @@ export const ERROR_CLASSES = {
   'copy-failed': { when: 'The local file changed while it was copied.', advice: 'Do not change the package\'s files during a push; retry.' },
   'not-found': { when: 'A file, folder, pipe or record is not there.', advice: 'Refresh the window; the item may have been removed meanwhile.' },
   // The Service Control Manager
+  'pipe-busy': { when: 'Every instance of the computer\'s \\pipe\\svcctl was busy (STATUS_PIPE_BUSY), even after a few retries.', advice: 'Another tool (a management agent, PsExec, a script) holds the Service Control Manager\'s pipe; retry in a minute, or restart the computer\'s Server service.' },
   'rpc-bind': { when: 'The Service Control Manager interface refused the bind.', advice: 'Check that the computer is Windows and that its Server service runs.' },
   'rpc-protocol': { when: 'A malformed RPC answer.', advice: 'Report it, with the task\'s logs.' },
   'rpc-fault': { when: 'An RPC fault not mapped to a step.', advice: 'Check the computer\'s Windows version; report it with the task\'s logs.' },

@@ -23,6 +23,7 @@ export const LAB_PROFILES = [
   'already-installed', // msiexec /i exits 1638 (another version of this product is already installed); /x and /f act on it
   'not-installed', // the package's product is not on the host: /i installs it; /x and /f exit 1605 (ERROR_UNKNOWN_PRODUCT) until then
   'never-back', // msiexec exits 3010 as reboot-required; once the host restarts it never answers again (connects hang)
+  'pipe-busy', // every \\pipe\\svcctl instance is taken: opening it → STATUS_PIPE_BUSY (LabHostConfig.busyPipeOpens times, default always)
   'ntlm-blocked', // "Restrict NTLM: Incoming NTLM traffic = Deny all": the NTLM AUTHENTICATE → STATUS_NTLM_BLOCKED (the lab speaks no Kerberos)
 ] as const;
 export type LabProfile = (typeof LAB_PROFILES)[number];
@@ -33,6 +34,14 @@ export interface LabAccount {
   /** '' or the host's own name = a local account; else a domain account. */
   readonly domain: string;
 }
+
+/**
+ * How a host answers where Windows and Samba differ (docs/TESTING.md, "The lab's personalities"):
+ * 'windows' (the default) follows Microsoft's documents and recordings of real Windows — interim
+ * STATUS_PENDING on pipe and slow file operations, one credit per negotiate and logon leg, 4280-byte
+ * RPC fragments, NEGOEX first in the negTokenInit; 'samba' answers as smbd does.
+ */
+export type LabPersonality = 'windows' | 'samba';
 
 export interface LabHostConfig {
   /** NetBIOS-style computer name, upper case: LAB-PC-001. */
@@ -46,6 +55,10 @@ export interface LabHostConfig {
   readonly osVersion: { major: number; minor: number; build: number };
   readonly accounts: readonly LabAccount[];
   readonly profile: LabProfile;
+  /** Windows-like or Samba-like answers; undefined = 'windows'. */
+  readonly personality?: LabPersonality;
+  /** pipe-busy: how many opens of \\pipe\\svcctl answer STATUS_PIPE_BUSY before one succeeds; undefined = all of them. */
+  readonly busyPipeOpens?: number;
   /** slow-link: bytes per second each way. */
   readonly bandwidthBytesPerSec?: number;
   /** How long the simulated msiexec takes. */

@@ -4,7 +4,7 @@
 // (main/lab/rpc/) whose StartService runs a simulated agent (main/lab/agent/) that speaks the
 // real agent protocol to the console's package server. Each host behaves as its profile says.
 // The lab counts busy hosts (in a push) at every change, so tests can prove the engine's limit.
-import type { LabAccount, LabHostConfig, LabProfile, LabRestartAnswer } from './hostState.js';
+import type { LabAccount, LabHostConfig, LabPersonality, LabProfile, LabRestartAnswer } from './hostState.js';
 import { LabHostState } from './hostState.js';
 import { checkNothingListens, listenMode, MAX_LAB_HOSTS, startLabListeners, type LabListenMode } from './labListeners.js';
 import { assignProfiles, labAddresses, type ProfileSpec } from './profiles.js';
@@ -36,6 +36,8 @@ export interface LabOptions {
   readonly installTimeMs?: number;
   /** slow-link hosts' bandwidth each way; default 256 KiB/s. */
   readonly slowLinkBytesPerSec?: number;
+  /** How the hosts answer where Windows and Samba differ (LabHostConfig.personality); default 'windows'. */
+  readonly personality?: LabPersonality | ((hostName: string) => LabPersonality);
   /** Delay before STATUS_LOGON_FAILURE (Windows 11 24H2 rate limiter: 2 s). */
   readonly logonFailureDelayMs?: number;
   /** RStartServiceW's wait before 1053 on service-start-timeout hosts; default 2000 ms. */
@@ -190,6 +192,7 @@ function hostConfig(
     osVersion: { major: 10, minor: 0, build: 26100 },
     accounts: [profile === 'wrong-credentials' ? { ...account, password: `${account.password}-rotated` } : account, ...localAdministrator(options, name)],
     profile,
+    personality: perHost(options.personality, name) ?? 'windows',
     installTimeMs: options.installTimeMs ?? 3000,
     // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
     ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),

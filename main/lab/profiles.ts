@@ -29,6 +29,8 @@ export const MIXED_PROPORTIONS: Readonly<Record<LabProfile, number>> = {
   'never-back': 0,
   // A host that refuses NTLM: the lab has no KDC, so only where a test or a profile file asks for it.
   'ntlm-blocked': 0,
+  // A host whose svcctl pipe instances are all taken: only where a test or a profile file asks for it.
+  'pipe-busy': 0,
 };
 
 /** Profiles that differ only in what msiexec does. */
@@ -60,6 +62,7 @@ export const EXPECTED_OUTCOME: Readonly<Record<LabProfile, { outcome: string; er
   'not-installed': { outcome: 'succeeded', errorClass: null },
   'never-back': { outcome: 'succeeded-reboot-required', errorClass: null, code: 'MSI 3010' },
   'ntlm-blocked': { outcome: 'failed', errorClass: 'ntlm-blocked', code: 'STATUS_NTLM_BLOCKED' },
+  'pipe-busy': { outcome: 'failed', errorClass: 'pipe-busy', code: 'STATUS_PIPE_BUSY' },
 };
 
 /**
