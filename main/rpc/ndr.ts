@@ -63,12 +63,24 @@ export class NdrWriter {
     return this.conformantVaryingString(s);
   }
 
+  /** A [unique] pointer's referent id: the next non-zero id when present, 0 for NULL (C706 14.3.10). */
+  pointer(present: boolean): this {
+    if (!present) return this.u32(0);
+    this.u32(this.nextReferent);
+    this.nextReferent += 4;
+    return this;
+  }
+
   /** A top-level [unique, string] parameter: a referent id (0 for NULL), then the string. */
   uniqueString(s: string | null): this {
     if (s === null) return this.u32(0);
-    this.u32(this.nextReferent);
-    this.nextReferent += 4;
-    return this.conformantVaryingString(s);
+    return this.pointer(true).conformantVaryingString(s);
+  }
+
+  /** A top-level [unique, size_is(n)] byte array: a referent id (0 for NULL), then max_count and the bytes. */
+  uniqueBytes(b: Uint8Array | null): this {
+    if (b === null) return this.u32(0);
+    return this.pointer(true).u32(b.length).bytes(b);
   }
 
   toBuffer(): Buffer {

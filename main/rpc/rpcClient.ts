@@ -4,7 +4,8 @@
 // carries the identity (docs/PROTOCOLS.md §5).
 import { RpcBindError, RpcFaultError, RpcProtocolError } from './errors.js';
 import {
-  MIN_FRAG, NDR20, PfcFlags, PType, decodeBindAck, decodeCallPdu, decodeHeader, encodeBind, encodeRequestFragments, type SyntaxId,
+  BindResult, BindTimeFeature, MIN_FRAG, NDR20, PfcFlags, PType, decodeBindAck, decodeBindNak, decodeCallPdu, decodeHeader, encodeBind, encodeRequestFragments,
+  featureNegotiationSyntax, sameSyntax, type PresentationContext, type SyntaxId,
 } from './pdu.js';
 
 /** What the client needs from a pipe (SmbPipe provides it). */
@@ -27,22 +28,36 @@ export class DceRpcClient {
     private readonly contextId: number,
   ) {}
 
-  static async bind(pipe: RpcPipe, abstract: SyntaxId, options: { maxFrag?: number } = {}): Promise<DceRpcClient> {
+  /**
+   * Binds `abstract` with NDR 2.0 as context 0. With `offerFeatureNegotiation` it also presents the
+   * bind-time feature negotiation context 1 as Windows clients do (MS-RPCE 3.3.1.5.3); either way
+   * the bind_ack may list one result per context, and the call context is the one accepted with
+   * NDR 2.0 — not blindly the first result (C706 12.6.4.4: results in the order presented).
+   */
+  static async bind(pipe: RpcPipe, abstract: SyntaxId, options: { maxFrag?: number; offerFeatureNegotiation?: boolean } = {}): Promise<DceRpcClient> {
     const maxFrag = options.maxFrag ?? MIN_FRAG;
-    const reply = await pipe.transceive(encodeBind({ callId: 1, maxXmitFrag: maxFrag, maxRecvFrag: maxFrag, contextId: 0, abstract, transfer: NDR20 }), maxFrag);
+    const contexts: PresentationContext[] = [{ contextId: 0, abstract, transfers: [NDR20] }];
+    if (options.offerFeatureNegotiation) {
+      contexts.push({ contextId: 1, abstract, transfers: [featureNegotiationSyntax(BindTimeFeature.SECURITY_CONTEXT_MULTIPLEXING | BindTimeFeature.KEEP_CONNECTION_ON_ORPHAN)] });
+    }
+    const reply = await pipe.transceive(encodeBind({ callId: 1, maxXmitFrag: maxFrag, maxRecvFrag: maxFrag, contexts }), maxFrag);
     const header = decodeHeader(reply);
     if (header.ptype === PType.BIND_NAK) {
-      const reason = header.fragLength >= 18 ? reply.readUInt16LE(16) : -1;
+      const { reason } = decodeBindNak(reply);
       throw new RpcBindError(`The computer refused the RPC bind to ${abstract.uuid} v${abstract.major}.${abstract.minor} (bind_nak, reason ${reason}).`);
     }
+    if (header.ptype !== PType.BIND_ACK) throw new RpcProtocolError(`expected bind_ack, got PDU type ${header.ptype}`);
     const ack = decodeBindAck(reply);
     if (header.callId !== 1) throw new RpcProtocolError(`bind_ack for call ${header.callId}, expected 1`);
-    const accepted = ack.results[0];
-    if (!accepted || accepted.result !== 0) {
-      throw new RpcBindError(`The computer did not accept the ${abstract.uuid} interface with NDR 2.0 (result ${accepted?.result ?? 'none'}, reason ${accepted?.reason ?? '-'}).`);
+    if (ack.results.length > contexts.length) throw new RpcProtocolError(`bind_ack lists ${ack.results.length} results for ${contexts.length} contexts`);
+    // Context i offered only NDR 2.0, so its acceptance is NDR 2.0.
+    const at = ack.results.findIndex((r, i) => r.result === BindResult.ACCEPTANCE && contexts[i]!.transfers.some((t) => sameSyntax(t, NDR20)));
+    if (at < 0) {
+      const first = ack.results[0];
+      throw new RpcBindError(`The computer did not accept the ${abstract.uuid} interface with NDR 2.0 (result ${first?.result ?? 'none'}, reason ${first?.reason ?? '-'}).`);
     }
     // We send no larger than the server receives, and it promised to send no larger than we asked.
-    return new DceRpcClient(pipe, Math.min(maxFrag, ack.maxRecvFrag), maxFrag, 0);
+    return new DceRpcClient(pipe, Math.min(maxFrag, ack.maxRecvFrag), maxFrag, contexts[at]!.contextId);
   }
 
   /** One call: the request stub out, the response stub back (or a typed fault). */

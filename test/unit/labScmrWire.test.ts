@@ -74,7 +74,7 @@ describe('lab DCE/RPC server: bind', () => {
       const ack = decodeBindAck(await endpoint().write(rawBind({ maxXmit: xmit, maxRecv: recv, contexts: [{ id: 0, abstract: SVCCTL, transfers: [NDR20] }] })));
       assert.equal(ack.maxXmitFrag, wantXmit, `server's max_xmit for client ${xmit}/${recv}`);
       assert.equal(ack.maxRecvFrag, wantRecv);
-      assert.equal(ack.secondaryAddress, '\\PIPE\\svcctl');
+      assert.equal(ack.secondaryAddress, '\\PIPE\\ntsvcs', 'Windows: svcctl is an alias of ntsvcs');
       assert.deepEqual(ack.results, [{ result: 0, reason: 0, transfer: NDR20 }]);
     }
   });
@@ -95,7 +95,7 @@ describe('lab DCE/RPC server: bind', () => {
     );
     assert.deepEqual(
       ack.results.map((r) => [r.result, r.reason]),
-      [[2, 2], [0, 0], [2, 1], [3, 0], [2, 1]],
+      [[2, 2], [0, 0], [2, 1], [3, 3], [2, 1]], // negotiate_ack echoes the offered feature bits (Windows)
     );
     assert.deepEqual(ack.results[1]!.transfer, NDR20);
   });
@@ -129,11 +129,11 @@ describe('lab DCE/RPC server: bind', () => {
     const resp = await ep.write(rawBind({ ptype: 14, callId: 2, contexts: [{ id: 7, abstract: SVCCTL, transfers: [NDR20] }] }));
     assert.equal(resp[2], 15);
     assert.equal(resp.readUInt16LE(24), 0, 'empty secondary address');
-    const open = await ep.write(request(3, Opnum.ROpenSCManagerW, encodeOpenSCManager(null, 1), 7)[0]!);
+    const open = await ep.write(request(3, Opnum.ROpenSCManagerW, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 1 }), 7)[0]!);
     const pdu = decodeCallPdu(open);
     assert.equal(pdu.kind, 'response');
     assert.equal(pdu.kind === 'response' && pdu.stub.readUInt32LE(20), 0, 'ERROR_SUCCESS');
-    assert.equal(faultStatus(await ep.write(request(4, Opnum.ROpenSCManagerW, encodeOpenSCManager(null, 1), 9)[0]!)), 0x1c010003);
+    assert.equal(faultStatus(await ep.write(request(4, Opnum.ROpenSCManagerW, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 1 }), 9)[0]!)), 0x1c010003);
   });
 });
 
@@ -169,7 +169,7 @@ describe('lab DCE/RPC server: calls', () => {
     const pipe = new EndpointPipe(endpoint(state));
     const rpc = await DceRpcClient.bind(pipe, SVCCTL);
     const longPath = `%SystemRoot%\\PushInstall\\${'d'.repeat(3000)}\\PushInstallAgent.exe --console 10.0.0.1:2224`;
-    const scmStub = await rpc.call(Opnum.ROpenSCManagerW, encodeOpenSCManager(null, 0xf003f), 'ROpenSCManagerW');
+    const scmStub = await rpc.call(Opnum.ROpenSCManagerW, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 0xf003f }), 'ROpenSCManagerW');
     const scm = scmStub.subarray(0, 20);
     const created = await rpc.call(Opnum.RCreateServiceW, encodeCreateService({ scm, serviceName: 'Long', displayName: 'Long', binaryPath: longPath }), 'RCreateServiceW');
     const handle = created.subarray(4, 24);
@@ -203,7 +203,7 @@ describe('lab DCE/RPC server: calls', () => {
     for (const [opnum, stub] of [[15, Buffer.from('abc')], [16, Buffer.alloc(20)], [12, Buffer.alloc(24, 0xff)], [0, Buffer.alloc(19)], [19, Buffer.concat([Buffer.alloc(20), Buffer.from([1, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0])])]] as const) {
       await assert.rejects(rpc.call(opnum, stub, `opnum ${opnum}`), (e: unknown) => e instanceof RpcFaultError && e.status === 0x6f7, `opnum ${opnum}`);
     }
-    const ok = await rpc.call(Opnum.ROpenSCManagerW, encodeOpenSCManager('LAB-PC-001', 1), 'ROpenSCManagerW');
+    const ok = await rpc.call(Opnum.ROpenSCManagerW, encodeOpenSCManager({ machineName: 'LAB-PC-001', databaseName: 'ServicesActive', desiredAccess: 1 }), 'ROpenSCManagerW');
     assert.equal(ok.readUInt32LE(20), 0);
     assert.equal((await rpc.call(Opnum.ROpenSCManagerW, new NdrWriter().uniqueString(null).uniqueString('ServicesFailed').u32(1).toBuffer(), 'x')).readUInt32LE(20), 1065);
   });
@@ -228,7 +228,7 @@ describe('lab DCE/RPC server: calls', () => {
     assert.equal(faultStatus(await ep.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'))), 0x1c01000b);
     const ack = Buffer.from(await endpoint().write(rawBind({ contexts: [{ id: 0, abstract: SVCCTL, transfers: [NDR20] }] })));
     assert.equal(faultStatus(await ep.write(ack)), 0x1c01000b);
-    const open = decodeCallPdu(await ep.write(request(9, 15, encodeOpenSCManager(null, 1))[0]!));
+    const open = decodeCallPdu(await ep.write(request(9, 15, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 1 }))[0]!));
     assert.equal(open.kind, 'response');
   });
 
@@ -238,7 +238,7 @@ describe('lab DCE/RPC server: calls', () => {
     assert.equal((await ep.write(bind.subarray(0, 10))).length, 0);
     assert.equal((await ep.write(bind.subarray(10, 40))).length, 0);
     decodeBindAck(await ep.write(bind.subarray(40)));
-    const two = Buffer.concat([request(2, 15, encodeOpenSCManager(null, 1))[0]!, request(3, 15, encodeOpenSCManager(null, 1))[0]!]);
+    const two = Buffer.concat([request(2, 15, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 1 }))[0]!, request(3, 15, encodeOpenSCManager({ machineName: null, databaseName: 'ServicesActive', desiredAccess: 1 }))[0]!]);
     const answer = await ep.write(two);
     assert.deepEqual(pdusOf(answer).map((p) => [p[2], p.readUInt32LE(12)]), [[2, 2], [2, 3]]);
   });

@@ -73,7 +73,7 @@ describe('MS-SCMR request stubs (MS-SCMR 3.1.4) against impacket marshalling', (
   test('ROpenSCManagerW("DUMMY", "ServicesActive", 3)', () => {
     // impacket: referents 038a0000 / 00000f00 and pad bfbf; it also writes two bytes (c946) after
     // "DUMMY\0", which already ends 4-aligned — NDR needs no pad there, so ours has none.
-    const stub = encodeOpenSCManager('DUMMY', 3);
+    const stub = encodeOpenSCManager({ machineName: 'DUMMY', databaseName: 'ServicesActive', desiredAccess: 3 });
     expectWire(stub, `00000200 06000000 00000000 06000000 ${utf16z('DUMMY')}
       04000200 0f000000 00000000 0f000000 ${utf16z('ServicesActive')} 0000 03000000`, 'ROpenSCManagerW');
   });
@@ -90,10 +90,10 @@ describe('MS-SCMR request stubs (MS-SCMR 3.1.4) against impacket marshalling', (
   });
 
   test('ROpenServiceW, RControlService(STOP) and RStartServiceW with and without argv', () => {
-    expectWire(encodeOpenService(HANDLE, 'PushAgent', 0xf01ff), `${HANDLE.toString('hex')} 0a000000 00000000 0a000000 ${utf16z('PushAgent')} ff010f00`, 'ROpenServiceW');
-    expectWire(encodeControlService(HANDLE, 1), `${HANDLE.toString('hex')} 01000000`, 'RControlService');
-    expectWire(encodeStartService(HANDLE), `${HANDLE.toString('hex')} 00000000 00000000`, 'RStartServiceW');
-    expectWire(encodeStartService(HANDLE, ['-x']), `${HANDLE.toString('hex')} 01000000 00000200 01000000 04000200 03000000 00000000 03000000 ${utf16z('-x')}`, 'RStartServiceW argv');
+    expectWire(encodeOpenService({ scm: HANDLE, serviceName: 'PushAgent', desiredAccess: 0xf01ff }), `${HANDLE.toString('hex')} 0a000000 00000000 0a000000 ${utf16z('PushAgent')} ff010f00`, 'ROpenServiceW');
+    expectWire(encodeControlService({ service: HANDLE, control: 1 }), `${HANDLE.toString('hex')} 01000000`, 'RControlService');
+    expectWire(encodeStartService({ service: HANDLE, argv: [] }), `${HANDLE.toString('hex')} 00000000 00000000`, 'RStartServiceW');
+    expectWire(encodeStartService({ service: HANDLE, argv: ['-x'] }), `${HANDLE.toString('hex')} 01000000 00000200 01000000 04000200 03000000 00000000 03000000 ${utf16z('-x')}`, 'RStartServiceW argv');
   });
 });
 

@@ -5,12 +5,12 @@
 // interface behind it decodes stubs and answers. Sizes are bounded: one PDU is at most 64 KiB
 // (frag_length is 16 bits), one reassembled request at most `maxRequestStub`.
 import { RpcProtocolError } from '../../rpc/errors.js';
-import { COMMON_HEADER_SIZE, MIN_FRAG, NDR20, PfcFlags, type SyntaxId } from '../../rpc/pdu.js';
-import type { PipeEndpoint } from '../pipe.js';
 import {
-  BindResult, FaultStatus, NakReason, ProviderReason, ServerPType, decodeBind, decodeRequest, encodeBindAck, encodeBindNak, encodeFault,
-  encodeResponseFragments, type ContextResult,
-} from './serverPdu.js';
+  BindResult, BindTimeFeature, COMMON_HEADER_SIZE, FaultStatus, MIN_FRAG, NDR20, NakReason, PType, PfcFlags, ProviderReason, decodeBind, decodeRequest,
+  encodeBindAck, encodeBindNak, encodeFault, encodeResponseFragments, featureNegotiationBits, sameSyntax, type ContextResult, type SyntaxId,
+} from '../../rpc/pdu.js';
+import type { LabPersonality } from '../hostState.js';
+import type { PipeEndpoint } from '../pipe.js';
 
 /** One RPC interface served behind the pipe: it answers a call's stub, or throws RpcCallFault. */
 export interface RpcInterface {
@@ -31,17 +31,35 @@ export class RpcCallFault extends Error {
 }
 
 export interface RpcServerOptions {
-  /** The server's own fragment limit (Windows: 4280 over named pipes). */
+  /**
+   * The server's own fragment limit. Windows answers 4280 / 4280 over named pipes: a bind_ack kept
+   * byte for byte in DynamoRIO's core/win32/eventlog.c ("Max Xmit Frag: 4280, Max Recv Frag: 4280",
+   * secondary address \PIPE\ntsvcs) and the tshark listing in Zeek's "SMB Logs" documentation
+   * ("Bind_ack: … max_xmit: 4280 max_recv: 4280"); MS-RPCE 3.3.3.5.4 names 4280 the floor.
+   */
   readonly maxFrag?: number;
   /** Largest reassembled request stub. */
   readonly maxRequestStub?: number;
   /** An interface method threw something unexpected (a bug): the client gets nca_s_fault_unspec. */
   readonly onInternalError?: (error: unknown) => void;
+  /** Where Windows and Samba answer differently (hostState.ts LabPersonality); default 'windows'. */
+  readonly personality?: LabPersonality;
 }
 
-/** Bind time feature negotiation (MS-RPCE 3.3.1.5.3): 6cb71c2c-9812-4540-<bitmask>-000000000000. */
-const isFeatureNegotiation = (s: SyntaxId) => /^6cb71c2c-9812-4540-[0-9a-f]{4}-000000000000$/.test(s.uuid);
-const sameSyntax = (a: SyntaxId, b: SyntaxId) => a.uuid.toLowerCase() === b.uuid.toLowerCase() && a.major === b.major && a.minor === b.minor;
+/**
+ * The bind-time features the lab acknowledges under 'windows': both bits a client offers come back
+ * in the negotiate_ack's reason (MS-RPCE 3.3.1.5.3; Samba's python/samba/tests/dcerpc/raw_protocol.py,
+ * written against Windows, expects each offered bit echoed: test_no_auth_bind_time_keep_on_orphan_simple,
+ * test_no_auth_bind_time_sec_ctx_ignore_additional). 'samba' keeps the lab's earlier answer, no bits.
+ */
+const WINDOWS_BIND_TIME_FEATURES = BindTimeFeature.SECURITY_CONTEXT_MULTIPLEXING | BindTimeFeature.KEEP_CONNECTION_ON_ORPHAN;
+
+/**
+ * A fault's alloc_hint: Windows sends a non-zero one (raw_protocol.py test_no_auth_request_invalid_opnum…
+ * asserts alloc_hint != 0 on the nca_s_op_rng_error fault); the lab gives the fault PDU's own length.
+ * 'samba' keeps the lab's earlier 0.
+ */
+const WINDOWS_FAULT_ALLOC_HINT = 32;
 
 /** The lab's floor for a negotiated fragment: a 24-byte header and 8 bytes of stub. Windows' floor is higher; tests force many fragments with less. */
 const SMALLEST_FRAG = 32;
@@ -70,7 +88,10 @@ export class RpcServerConnection implements PipeEndpoint {
   constructor(private readonly iface: RpcInterface, private readonly options: RpcServerOptions = {}) {
     this.maxFrag = Math.min(options.maxFrag ?? MIN_FRAG, 0xffff);
     this.maxRequestStub = options.maxRequestStub ?? 1024 * 1024;
+    this.windows = (options.personality ?? 'windows') === 'windows';
   }
+
+  private readonly windows: boolean;
 
   /** The fragment sizes negotiated at bind: what the server sends, what it accepts. */
   get negotiated(): { maxXmitFrag: number; maxRecvFrag: number } {
@@ -105,7 +126,7 @@ export class RpcServerConnection implements PipeEndpoint {
         // Nothing after a broken header can be trusted: answer once and drop what is buffered.
         this.buffered = Buffer.alloc(0);
         this.pending = null;
-        out.push(b[2] === ServerPType.BIND ? encodeBindNak(callId, NakReason.PROTOCOL_VERSION_NOT_SUPPORTED) : this.fault(callId, 0, FaultStatus.PROTO_ERROR));
+        out.push(b[2] === PType.BIND ? encodeBindNak(callId, NakReason.PROTOCOL_VERSION_NOT_SUPPORTED) : this.fault(callId, 0, FaultStatus.PROTO_ERROR));
         break;
       }
       if (b.length < fragLength) break;
@@ -118,22 +139,22 @@ export class RpcServerConnection implements PipeEndpoint {
   }
 
   private fault(callId: number, contextId: number, status: number, didNotExecute = true): Buffer {
-    return encodeFault({ callId, contextId, status, didNotExecute });
+    return encodeFault({ callId, contextId, status, didNotExecute, allocHint: this.windows ? WINDOWS_FAULT_ALLOC_HINT : 0 });
   }
 
   private async handle(pdu: Buffer): Promise<Buffer[]> {
     const ptype = pdu[2]!;
     const callId = pdu.readUInt32LE(12);
     switch (ptype) {
-      case ServerPType.BIND:
-      case ServerPType.ALTER_CONTEXT:
+      case PType.BIND:
+      case PType.ALTER_CONTEXT:
         return [this.bind(pdu)];
-      case ServerPType.REQUEST:
+      case PType.REQUEST:
         return this.request(pdu);
-      case ServerPType.AUTH3:
-      case ServerPType.CO_CANCEL:
+      case PType.AUTH3:
+      case PType.CO_CANCEL:
         return [];
-      case ServerPType.ORPHANED:
+      case PType.ORPHANED:
         this.pending = null;
         return [];
       default:
@@ -143,7 +164,7 @@ export class RpcServerConnection implements PipeEndpoint {
 
   private bind(pdu: Buffer): Buffer {
     const callId = pdu.readUInt32LE(12);
-    const isBind = pdu[2] === ServerPType.BIND;
+    const isBind = pdu[2] === PType.BIND;
     let bind;
     try {
       bind = decodeBind(pdu);
@@ -164,15 +185,22 @@ export class RpcServerConnection implements PipeEndpoint {
     } else if (!this.bound) {
       return this.fault(callId, 0, FaultStatus.PROTO_ERROR);
     }
+    // One result per presented context, in order (C706 12.6.4.4): NDR 2.0 accepted, the
+    // feature-negotiation context answered negotiate_ack (MS-RPCE 3.3.1.5.3), anything else
+    // (NDR64, an unknown interface) a provider rejection — as Windows answers its own clients'
+    // three-context bind: "3 results: Provider rejection, Acceptance, Negotiate ACK" (tshark of a
+    // Windows capture in Zeek's documentation, "SMB Logs (plus DCE-RPC, Kerberos, NTLM)").
     const results: ContextResult[] = bind.contexts.map((ctx) => {
-      if (ctx.transfers.some(isFeatureNegotiation)) return { result: BindResult.NEGOTIATE_ACK, reason: 0, transfer: null };
+      // Only the first transfer syntax is looked at, as Windows and smbd do (raw_protocol.py test_no_auth_bind_time_only_first).
+      const features = featureNegotiationBits(ctx.transfers[0]!);
+      if (features !== null) return { result: BindResult.NEGOTIATE_ACK, reason: this.windows ? features & WINDOWS_BIND_TIME_FEATURES : 0, transfer: null };
       if (!sameSyntax(ctx.abstract, this.iface.syntax)) return { result: BindResult.PROVIDER_REJECTION, reason: ProviderReason.ABSTRACT_SYNTAX_NOT_SUPPORTED, transfer: null };
       if (!ctx.transfers.some((t) => sameSyntax(t, NDR20))) return { result: BindResult.PROVIDER_REJECTION, reason: ProviderReason.TRANSFER_SYNTAXES_NOT_SUPPORTED, transfer: null };
       this.contexts.add(ctx.contextId);
       return { result: BindResult.ACCEPTANCE, reason: 0, transfer: NDR20 };
     });
     return encodeBindAck({
-      ptype: isBind ? ServerPType.BIND_ACK : ServerPType.ALTER_CONTEXT_RESP,
+      ptype: isBind ? PType.BIND_ACK : PType.ALTER_CONTEXT_RESP,
       callId,
       maxXmitFrag: this.maxXmitFrag,
       maxRecvFrag: this.maxRecvFrag,

@@ -4,7 +4,7 @@
 // the tests. Access rights are checked the way the SCM does (scmAccess.ts: generic rights mapped,
 // then the right each call needs), and the UAC-filtered profile gets only what a non-admin gets.
 import crypto from 'node:crypto';
-import { ServiceControl, ServiceType, StartType, type ServiceStatus } from '../../rpc/scmr.js';
+import { ServiceControl, ServiceType, StartType, type ServiceConfig, type ServiceStatus } from '../../rpc/scmr.js';
 import { adminSharePathOf, type LabHostState, type LabService } from '../hostState.js';
 import { FILTERED_SCM_RIGHTS, FILTERED_SERVICE_RIGHTS, ScmRight, ServiceRight, scmRights, serviceRights } from './scmAccess.js';
 import { ScmCode, removeIfDeletable, reportServiceStopped, serviceStatusOf } from './serviceStatus.js';
@@ -40,16 +40,7 @@ export interface CreateServiceSpec {
   readonly startName: string | null;
 }
 
-export interface ServiceConfig {
-  readonly serviceType: number;
-  readonly startType: number;
-  readonly errorControl: number;
-  readonly binaryPath: string;
-  readonly loadOrderGroup: string;
-  readonly dependencies: string;
-  readonly startName: string;
-  readonly displayName: string;
-}
+export type { ServiceConfig };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
