@@ -1,0 +1,262 @@
+// Bytes produced by real Windows, replayed through the console's own codecs and crypto. Every
+// expected value below comes from the corpus in test/fixtures/windows/ (README.md there names each
+// file's source, licence and Windows version); nothing is derived from our own output.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Vectors } from '../support/windowsCorpus.js';
+import { HeaderFlags, SMB2_HEADER_SIZE, decodeHeader, encodeHeader } from '../../main/smb/codec/header.js';
+import { ALL_DIALECTS, Cipher, Dialect, HASH_SHA512, decodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';
+import { decodeSessionSetupRequest, decodeSessionSetupResponse, encodeSessionSetupRequest, encodeSessionSetupResponse } from '../../main/smb/codec/sessionSetup.js';
+import { acceptNegotiateResponse, cipherOf, extendPreauthHash, signingAlgorithmOf } from '../../main/smb/negotiation.js';
+import { deriveSmb3Keys, smb3Kdf } from '../../main/smb/crypto/kdf.js';
+import { verifySignature } from '../../main/smb/crypto/signing.js';
+import { decodeNegTokenInit, decodeNegTokenResp, NTLMSSP_OID } from '../../main/smb/auth/spnego.js';
+import { decodeAuthenticateMessage, decodeChallengeMessage, decodeNegotiateMessage, encodeAuthenticateMessage, encodeChallengeMessage } from '../../main/smb/auth/ntlm/messages.js';
+import { NegotiateFlag } from '../../main/smb/auth/ntlm/wire.js';
+import {
+  computeMic, computeNtlmV2Response, exchangeSessionKey, ntHash, ntlmMessageSignature, ntowfV2, recoverExportedSessionKey, sealKey, signKey,
+} from '../../main/smb/auth/ntlm/keys.js';
+
+const ANATOMY = new Vectors('ms-anatomy-smb311-multichannel.txt');
+
+const ZERO_HASH = Buffer.alloc(64);
+
+function ascii(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
+
+/** A copy of `message` with one bit of byte `at` flipped: what a check that can fail must reject. */
+function flipped(message: Buffer, at: number): Buffer {
+  const copy = Buffer.from(message);
+  copy[at] = copy[at]! ^ 0x01;
+  return copy;
+}
+
+function body(message: Buffer): Buffer {
+  return message.subarray(SMB2_HEADER_SIZE);
+}
+
+/**
+ * The 64-byte header with the sync header's Reserved field (bytes 32..35) zeroed. Windows fills it
+ * with 0x0000FEFF (the SMB1 ProcessId habit; MS-SMB2 2.2.1.2: "SHOULD be 0", "MAY ignore");
+ * Smb2Header does not keep it and encodeHeader writes 0, so a re-encoded header differs there only.
+ */
+function headerWithoutReserved(message: Buffer): Buffer {
+  const header = Buffer.from(message.subarray(0, SMB2_HEADER_SIZE));
+  if (!(header.readUInt32LE(16) & HeaderFlags.ASYNC_COMMAND)) header.fill(0, 32, 36);
+  return header;
+}
+
+/** A SESSION_SETUP request's security buffer, read with the lab's server-side decoder. */
+function requestToken(message: Buffer): Buffer {
+  return decodeSessionSetupRequest(message).securityBuffer;
+}
+
+// ---- Microsoft's "anatomy of signing and cryptographic keys" exchange (Windows 10 build 10130) ----
+
+describe('Windows 10 SMB 3.1.1 multichannel exchange (MS Open Specifications blog, "anatomy of signing and cryptographic keys")', () => {
+  for (const channel of ['master', 'bound'] as const) {
+    test(`${channel} channel: extendPreauthHash over Windows' NEGOTIATE and SESSION_SETUP messages gives each published PreauthIntegrityHashValue`, () => {
+      const steps: Array<[string, string, Buffer]> = [
+        ['negotiate_request', 'hash_after_negotiate_request', ZERO_HASH],
+        ['negotiate_response', 'hash_after_negotiate_response', ANATOMY.hex(`${channel}.hash_after_negotiate_request`)],
+        ['session_setup_request_1', 'hash_after_session_setup_request_1', ANATOMY.hex(`${channel}.hash_after_negotiate_response`)],
+        ['session_setup_response_1', 'hash_after_session_setup_response_1', ANATOMY.hex(`${channel}.hash_after_session_setup_request_1`)],
+        ['session_setup_request_2', 'hash_after_session_setup_request_2', ANATOMY.hex(`${channel}.hash_after_session_setup_response_1`)],
+      ];
+      let chained = ZERO_HASH;
+      for (const [message, expected, published] of steps) {
+        // Each step from the published previous value, and the whole chain from zero.
+        assert.equal(extendPreauthHash(published, ANATOMY.hex(`${channel}.${message}`)).toString('hex'), ANATOMY.hex(`${channel}.${expected}`).toString('hex'), message);
+        chained = extendPreauthHash(chained, ANATOMY.hex(`${channel}.${message}`));
+      }
+      assert.deepEqual(chained, ANATOMY.hex(`${channel}.hash_after_session_setup_request_2`));
+      assert.notDeepEqual(extendPreauthHash(ZERO_HASH, flipped(ANATOMY.hex(`${channel}.negotiate_request`), 70)), ANATOMY.hex(`${channel}.hash_after_negotiate_request`));
+    });
+  }
+
+  test('deriveSmb3Keys (3.1.1) from the session key 270E1BA8… and our preauth hash gives the published Signing/Encryption/DecryptionKey', () => {
+    let preauth = ZERO_HASH;
+    for (const m of ['negotiate_request', 'negotiate_response', 'session_setup_request_1', 'session_setup_response_1', 'session_setup_request_2']) {
+      preauth = extendPreauthHash(preauth, ANATOMY.hex(`master.${m}`));
+    }
+    assert.equal(ANATOMY.hex('master.cipher_id').readUInt16BE(0), Cipher.AES128_GCM);
+    const keys = deriveSmb3Keys({ dialect: 0x0311, sessionKey: ANATOMY.hex('master.session_key'), preauthHash: preauth, cipherKeyBits: 128 });
+    assert.deepEqual(keys.signingKey, ANATOMY.hex('master.signing_key'));
+    assert.deepEqual(keys.encryptionKey, ANATOMY.hex('master.encryption_key'));
+    assert.deepEqual(keys.decryptionKey, ANATOMY.hex('master.decryption_key'));
+  });
+
+  test('bound channel: deriveSmb3Keys from its own session key and preauth hash gives the published Channel.SigningKey C962BCA1…', () => {
+    const keys = deriveSmb3Keys({
+      dialect: 0x0311, sessionKey: ANATOMY.hex('bound.session_key'), preauthHash: ANATOMY.hex('bound.hash_after_session_setup_request_2'), cipherKeyBits: 128,
+    });
+    assert.deepEqual(keys.signingKey, ANATOMY.hex('bound.signing_key'));
+  });
+
+  test('deriveSmb3Keys (3.0) reproduces both channels of the SMB 3.0 multichannel example', () => {
+    const master = deriveSmb3Keys({ dialect: 0x0300, sessionKey: ANATOMY.hex('smb30.master.session_key'), cipherKeyBits: 128 });
+    assert.deepEqual(master.signingKey, ANATOMY.hex('smb30.master.signing_key'));
+    assert.deepEqual(master.encryptionKey, ANATOMY.hex('smb30.master.encryption_key'));
+    assert.deepEqual(master.decryptionKey, ANATOMY.hex('smb30.master.decryption_key'));
+    const bound = deriveSmb3Keys({ dialect: 0x0300, sessionKey: ANATOMY.hex('smb30.bound.session_key'), cipherKeyBits: 128 });
+    assert.deepEqual(bound.signingKey, ANATOMY.hex('smb30.bound.signing_key'));
+  });
+
+  test('ApplicationKey (no function of ours derives it): smb3Kdf with the MS-SMB2 3.2.5.3.1 labels gives the published 3.0 and 3.1.1 values', () => {
+    assert.deepEqual(smb3Kdf(ANATOMY.hex('smb30.master.session_key'), ascii('SMB2APP\0'), ascii('SmbRpc\0'), 128), ANATOMY.hex('smb30.master.application_key'));
+    assert.deepEqual(
+      smb3Kdf(ANATOMY.hex('master.session_key'), ascii('SMBAppKey\0'), ANATOMY.hex('master.hash_after_session_setup_request_2'), 128),
+      ANATOMY.hex('master.application_key'),
+    );
+  });
+
+  test('Windows\' signed final SESSION_SETUP responses verify with AES-CMAC under the derived signing keys, and fail when a bit changes', () => {
+    const master = ANATOMY.hex('master.session_setup_response_2');
+    assert.ok(decodeHeader(master).flags & HeaderFlags.SIGNED);
+    assert.equal(verifySignature('aes-cmac', ANATOMY.hex('master.signing_key'), master), true);
+    assert.equal(verifySignature('aes-cmac', ANATOMY.hex('master.signing_key'), flipped(master, 70)), false);
+    const bound = ANATOMY.hex('bound.session_setup_response_2');
+    assert.equal(verifySignature('aes-cmac', ANATOMY.hex('bound.signing_key'), bound), true);
+    assert.equal(verifySignature('aes-cmac', ANATOMY.hex('master.signing_key'), bound), false);
+  });
+
+  test('the bound channel\'s signed binding messages verify with AES-CMAC under the master session\'s SigningKey (MS-SMB2 3.2.4.2.3, 3.3.5.5.3)', () => {
+    for (const m of ['session_setup_request_1', 'session_setup_response_1', 'session_setup_request_2']) {
+      const message = ANATOMY.hex(`bound.${m}`);
+      assert.ok(decodeHeader(message).flags & HeaderFlags.SIGNED, m);
+      assert.equal(verifySignature('aes-cmac', ANATOMY.hex('master.signing_key'), message), true, m);
+    }
+  });
+
+  test('every message decodes: NEGOTIATE response (3.1.1, SHA-512, AES-128-GCM), SESSION_SETUP responses, and headers re-encode byte for byte', () => {
+    for (const channel of ['master', 'bound'] as const) {
+      const response = ANATOMY.hex(`${channel}.negotiate_response`);
+      const negotiated = acceptNegotiateResponse(decodeHeader(response), response, ALL_DIALECTS);
+      assert.equal(negotiated.dialect, Dialect.SMB311);
+      assert.equal(negotiated.preauthHashAlgorithm, HASH_SHA512);
+      assert.equal(negotiated.cipher, Cipher.AES128_GCM);
+      assert.equal(negotiated.signingAlgorithm, null);
+      assert.equal(signingAlgorithmOf(negotiated), 'aes-cmac');
+      assert.equal(cipherOf(negotiated), Cipher.AES128_GCM);
+      assert.deepEqual(decodeNegTokenInit(negotiated.securityBuffer).mechTypes.slice(0, 2), ['1.3.6.1.4.1.311.2.2.30', NTLMSSP_OID]);
+
+      const request = decodeNegotiateRequest(ANATOMY.hex(`${channel}.negotiate_request`));
+      assert.deepEqual(request.dialects, [0x0202, 0x0210, 0x0300, 0x0302, 0x0311]);
+      assert.deepEqual(request.preauthHashes, [HASH_SHA512]);
+      assert.deepEqual(request.ciphers, [Cipher.AES128_GCM, Cipher.AES128_CCM]);
+      assert.equal(request.signingAlgorithms, null);
+
+      for (const m of ['negotiate_request', 'negotiate_response', 'session_setup_request_1', 'session_setup_response_1', 'session_setup_request_2', 'session_setup_response_2']) {
+        const message = ANATOMY.hex(`${channel}.${m}`);
+        assert.deepEqual(encodeHeader(decodeHeader(message)), headerWithoutReserved(message), `${channel} ${m} header`);
+      }
+      for (const m of ['session_setup_response_1', 'session_setup_response_2']) {
+        const message = ANATOMY.hex(`${channel}.${m}`);
+        const decoded = decodeSessionSetupResponse(message);
+        assert.deepEqual(encodeSessionSetupResponse(decoded), body(message), `${channel} ${m} re-encoded by the lab`);
+      }
+    }
+  });
+
+  test('both channels\' SESSION_SETUP requests (plain and binding) decode and re-encode byte for byte with encodeSessionSetupRequest', () => {
+    for (const channel of ['master', 'bound'] as const) {
+      for (const m of ['session_setup_request_1', 'session_setup_request_2']) {
+        const message = ANATOMY.hex(`${channel}.${m}`);
+        const decoded = decodeSessionSetupRequest(message);
+        assert.equal(decoded.flags, channel === 'bound' ? 0x01 : 0, `${channel} ${m} Flags (SMB2_SESSION_FLAG_BINDING)`);
+        assert.deepEqual(encodeSessionSetupRequest(decoded), body(message), `${channel} ${m}`);
+      }
+    }
+  });
+});
+
+describe('Windows 10 NTLMv2 logon of that exchange (the blog\'s "NTLMv2 SessionKey calculation example")', () => {
+  const negotiateToken = decodeNegTokenInit(requestToken(ANATOMY.hex('master.session_setup_request_1')));
+  const challengeResp = decodeNegTokenResp(decodeSessionSetupResponse(ANATOMY.hex('master.session_setup_response_1')).securityBuffer);
+  const authenticateResp = decodeNegTokenResp(requestToken(ANATOMY.hex('master.session_setup_request_2')));
+  const finalResp = decodeNegTokenResp(decodeSessionSetupResponse(ANATOMY.hex('master.session_setup_response_2')).securityBuffer);
+  const negotiate = negotiateToken.mechToken!;
+  const challengeBytes = challengeResp.responseToken!;
+  const authenticateBytes = authenticateResp.responseToken!;
+
+  test('decodeNegotiateMessage reads the Windows client\'s NEGOTIATE (flags 0xE2088297, Version 6.3 build 9600)', () => {
+    const message = decodeNegotiateMessage(negotiate);
+    assert.equal(message.flags >>> 0, 0xe2088297);
+    assert.deepEqual(message.version, { major: 6, minor: 3, build: 9600, ntlmRevision: 15 });
+  });
+
+  test('decodeChallengeMessage reads Windows\' CHALLENGE (ServerChallenge 0D1D8BA3…, target SUT311, Version 10.0 build 10130) and encodeChallengeMessage rebuilds it byte for byte', () => {
+    const challenge = decodeChallengeMessage(challengeBytes);
+    assert.deepEqual(challenge.serverChallenge, ANATOMY.hex('ntlm.server_challenge'));
+    assert.equal(challenge.targetName, ANATOMY.text('ntlm.domain'));
+    assert.deepEqual(challenge.version, { major: 10, minor: 0, build: 10130, ntlmRevision: 15 });
+    assert.equal(challenge.avPairs.netbiosComputerName, 'SUT311');
+    assert.ok(challenge.avPairs.timestamp !== undefined);
+    const { avPairs: _avPairs, ...fields } = challenge;
+    assert.deepEqual(encodeChallengeMessage(fields), challengeBytes);
+  });
+
+  test('decodeAuthenticateMessage reads Windows\' AUTHENTICATE (administrator / SUT311 / DRIVER311) and encodeAuthenticateMessage rebuilds it byte for byte (MIC zeroed)', () => {
+    const message = decodeAuthenticateMessage(authenticateBytes);
+    assert.equal(message.user, ANATOMY.text('ntlm.user'));
+    assert.equal(message.domain, ANATOMY.text('ntlm.domain'));
+    assert.equal(message.workstation, 'DRIVER311');
+    assert.deepEqual(message.mic, ANATOMY.hex('ntlm.mic'));
+    assert.deepEqual(message.encryptedRandomSessionKey, ANATOMY.hex('ntlm.encrypted_random_session_key'));
+    const { mic: _mic, ...fields } = message;
+    const zeroedMic = Buffer.from(authenticateBytes);
+    zeroedMic.fill(0, 72, 88);
+    assert.deepEqual(encodeAuthenticateMessage(fields), zeroedMic);
+  });
+
+  test('ntHash and ntowfV2 give the published NtHash 7C4FE5EA… and NTOWFv2 AEE3959B… for administrator / SUT311 / Password01!', () => {
+    const hash = ntHash(ANATOMY.text('ntlm.password'));
+    assert.deepEqual(hash, ANATOMY.hex('ntlm.nt_hash'));
+    assert.deepEqual(ntowfV2(hash, ANATOMY.text('ntlm.user'), ANATOMY.text('ntlm.domain')), ANATOMY.hex('ntlm.ntowfv2'));
+  });
+
+  test('computeNtlmV2Response rebuilds Windows\' NtChallengeResponse byte for byte; NTProofStr and SessionBaseKey are the published values', () => {
+    const nt = decodeAuthenticateMessage(authenticateBytes).ntChallengeResponse;
+    const temp = nt.subarray(16);
+    const timestamp = temp.readBigUInt64LE(8);
+    const clientChallenge = temp.subarray(16, 24);
+    const avPairs = temp.subarray(28, temp.length - 4);
+    const result = computeNtlmV2Response(ANATOMY.hex('ntlm.ntowfv2'), ANATOMY.hex('ntlm.server_challenge'), clientChallenge, timestamp, avPairs);
+    assert.deepEqual(result.ntProofStr, ANATOMY.hex('ntlm.nt_proof_str'));
+    assert.deepEqual(result.ntChallengeResponse, nt);
+    assert.deepEqual(result.sessionBaseKey, ANATOMY.hex('ntlm.key_exchange_key'));
+  });
+
+  test('key exchange: RC4 of Windows\' EncryptedRandomSessionKey under the SessionBaseKey is the ExportedSessionKey 270E1BA8…, both ways', () => {
+    const message = decodeAuthenticateMessage(authenticateBytes);
+    assert.ok(message.negotiatedFlags & NegotiateFlag.KEY_EXCH);
+    const kxkey = ANATOMY.hex('ntlm.key_exchange_key');
+    const recovered = recoverExportedSessionKey(message.negotiatedFlags, kxkey, message.encryptedRandomSessionKey);
+    assert.deepEqual(recovered.exportedSessionKey, ANATOMY.hex('ntlm.exported_session_key'));
+    assert.deepEqual(recovered.exportedSessionKey, ANATOMY.hex('master.session_key'));
+    const exchanged = exchangeSessionKey(message.negotiatedFlags, kxkey, ANATOMY.hex('ntlm.exported_session_key'));
+    assert.deepEqual(exchanged.encryptedRandomSessionKey, message.encryptedRandomSessionKey);
+  });
+
+  test('signKey and sealKey give the published client/server signing and sealing keys', () => {
+    const key = ANATOMY.hex('ntlm.exported_session_key');
+    assert.deepEqual(signKey(key, 'client'), ANATOMY.hex('ntlm.client_signing_key'));
+    assert.deepEqual(signKey(key, 'server'), ANATOMY.hex('ntlm.server_signing_key'));
+    assert.deepEqual(sealKey(key, 'client'), ANATOMY.hex('ntlm.client_sealing_key'));
+    assert.deepEqual(sealKey(key, 'server'), ANATOMY.hex('ntlm.server_sealing_key'));
+  });
+
+  test('computeMic over Windows\' NEGOTIATE, CHALLENGE and AUTHENTICATE gives the MIC Windows sent (ECAC77A5…)', () => {
+    assert.deepEqual(computeMic(ANATOMY.hex('ntlm.exported_session_key'), negotiate, challengeBytes, authenticateBytes), ANATOMY.hex('ntlm.mic'));
+    assert.notDeepEqual(computeMic(ANATOMY.hex('ntlm.exported_session_key'), negotiate, flipped(challengeBytes, 30), authenticateBytes), ANATOMY.hex('ntlm.mic'));
+  });
+
+  test('ntlmMessageSignature over the MechTypeList gives the mechListMIC the Windows client and the Windows server sent', () => {
+    const mechTypes = negotiateToken.mechTypesDer!;
+    const key = ANATOMY.hex('ntlm.exported_session_key');
+    assert.ok(authenticateResp.mechListMic && finalResp.mechListMic);
+    assert.deepEqual(ntlmMessageSignature(key, mechTypes, { sender: 'client', keyExchange: true, seqNum: 0 }), authenticateResp.mechListMic);
+    assert.deepEqual(ntlmMessageSignature(key, mechTypes, { sender: 'server', keyExchange: true, seqNum: 0 }), finalResp.mechListMic);
+  });
+});
