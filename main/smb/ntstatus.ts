@@ -1,6 +1,7 @@
-// NTSTATUS values the push meets (MS-ERREF 2.3.1), each with the error class of
-// docs/ARCHITECTURE.md §7 and one sentence of advice for the admin. Anything not listed is class
-// `smb-protocol`.
+// NTSTATUS values (MS-ERREF 2.3.1): the one table for the client and the lab's server. The ones the
+// push meets have the error class of docs/ARCHITECTURE.md §7 and one sentence of advice for the
+// admin; anything without a meaning is class `smb-protocol`. The last group only a server
+// produces (file-system and handle errors the push never meets from Windows); the lab answers them.
 import type { ErrorClass } from '../ipc/errorClasses.js';
 export const Status = {
   SUCCESS: 0x00000000,
@@ -30,6 +31,7 @@ export const Status = {
   DISK_FULL: 0xc000007f,
   INSUFFICIENT_RESOURCES: 0xc000009a,
   PIPE_NOT_AVAILABLE: 0xc00000ac,
+  PIPE_BUSY: 0xc00000ae,
   PIPE_DISCONNECTED: 0xc00000b0,
   IO_TIMEOUT: 0xc00000b5,
   FILE_IS_A_DIRECTORY: 0xc00000ba,
@@ -48,7 +50,23 @@ export const Status = {
   NETWORK_SESSION_EXPIRED: 0xc000035c,
   VIRUS_INFECTED: 0xc0000906,
   VIRUS_DELETED: 0xc0000907,
+  // What the lab's server answers besides the above.
+  INVALID_INFO_CLASS: 0xc0000003,
+  INFO_LENGTH_MISMATCH: 0xc0000004,
+  INVALID_HANDLE: 0xc0000008,
+  INVALID_DEVICE_REQUEST: 0xc0000010,
+  OBJECT_NAME_INVALID: 0xc0000033,
+  NOT_A_DIRECTORY: 0xc0000103,
+  FILE_CLOSED: 0xc0000128,
+  NETWORK_NAME_DELETED: 0xc00000c9,
+  INTERNAL_ERROR: 0xc00000e5,
+  NO_PREAUTH_INTEGRITY_HASH_OVERLAP: 0xc05d0000,
 } as const;
+
+/** Statuses whose response carries the command's normal body, not the ERROR body (MS-SMB2 3.3.4.4). */
+export function hasNormalBody(status: number): boolean {
+  return status === Status.SUCCESS || status === Status.BUFFER_OVERFLOW || status === Status.MORE_PROCESSING_REQUIRED;
+}
 
 const names = new Map<number, string>(Object.entries(Status).map(([k, v]) => [v, `STATUS_${k}`]));
 
@@ -100,6 +118,7 @@ const meanings = new Map<number, StatusMeaning>([
   [Status.OBJECT_NAME_NOT_FOUND, { errorClass: 'not-found', advice: 'The file or pipe does not exist on that computer.' }],
   [Status.OBJECT_PATH_NOT_FOUND, { errorClass: 'not-found', advice: 'The folder does not exist on that computer.' }],
   [Status.PIPE_NOT_AVAILABLE, { errorClass: 'not-found', advice: 'The named pipe is not available: the service behind it is not running.' }],
+  [Status.PIPE_BUSY, { errorClass: 'pipe-busy', advice: 'Every instance of the named pipe is in use (another tool holds it); retry in a minute.' }],
 ]);
 
 export function statusMeaning(status: number): StatusMeaning {

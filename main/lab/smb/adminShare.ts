@@ -5,14 +5,11 @@
 // 1 MiB writes is not quadratic. Another component may add or remove entries in `state` directly;
 // every lookup re-reads it.
 import type { LabHostState } from '../hostState.js';
-import { FileAttribute, type NodeInfo } from './fileInfo.js';
+import { FileAttributes } from '../../smb/codec/constants.js';
+import { filetimeNow } from '../../smb/codec/wire.js';
+import type { NodeInfo } from './fileInfo.js';
 
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 const CLUSTER = 4096n;
-
-export function filetimeNow(): bigint {
-  return BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH;
-}
 
 interface NodeMeta {
   id: bigint;
@@ -105,7 +102,7 @@ export class AdminShare {
       changeTime: m.changeTime,
       allocationSize: directory ? 0n : ((size + CLUSTER - 1n) / CLUSTER) * CLUSTER,
       endOfFile: directory ? 0n : size,
-      attributes: directory ? FileAttribute.DIRECTORY : m.attributes || FileAttribute.ARCHIVE,
+      attributes: directory ? FileAttributes.DIRECTORY : m.attributes || FileAttributes.ARCHIVE,
       directory,
       deletePending: this.deletePending.has(key),
     };

@@ -5,8 +5,8 @@ import { Command, HeaderFlags, encodeHeader, splitCompound, type ChainElement, t
 import type { FileId } from '../../smb/codec/create.js';
 import { signMessage } from '../../smb/crypto/signing.js';
 import type { LabSession, Result } from './model.js';
-import { encodeErrorBody } from './responses.js';
-import { hasNormalBody } from './status.js';
+import { encodeErrorBody } from '../../smb/codec/errorBody.js';
+import { hasNormalBody } from '../../smb/ntstatus.js';
 
 const MAX_CHAIN = 32;
 

@@ -23,8 +23,8 @@ import { decryptRequest, encryptResponse, signerFor } from './messageSecurity.js
 import type { LabHostContext, LabOpen, LabSession, LabTree, Result } from './model.js';
 import { DIALECT_WILDCARD, smb1NegotiateDialect, smb1NegotiateResponseBody, type NegotiatedConnection } from './negotiate.js';
 import { OpenTable } from './openTable.js';
-import { encodeErrorBody } from './responses.js';
-import { LabStatus } from './status.js';
+import { encodeErrorBody } from '../../smb/codec/errorBody.js';
+import { Status } from '../../smb/ntstatus.js';
 
 const PROTOCOL_SMB2 = 0xfe534d42;
 const PROTOCOL_TRANSFORM = 0xfd534d42;
@@ -129,7 +129,7 @@ export class LabSmbConnection implements DispatchConnection {
     this.host.log(`${this.remote}: SMB1 multi-protocol negotiate answered with dialect 0x${dialect.toString(16)}`);
     this.credits.spend(1);
     const grant = this.credits.grant(1);
-    const header = responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, LabStatus.SUCCESS, grant, 0n, 0);
+    const header = responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, Status.SUCCESS, grant, 0n, 0);
     this.link.send(Buffer.concat([encodeHeader(header), smb1NegotiateResponseBody(dialect, this.host.serverGuid)]));
   }
 
@@ -150,19 +150,45 @@ export class LabSmbConnection implements DispatchConnection {
       const sessionId = related && i > 0 ? chain.sessionId : h.sessionId;
       const treeId = related && i > 0 ? chain.treeId : h.treeId;
       if (!related) Object.assign(chain, { fileId: null, fileIdError: 0 });
-      const slot: Slot = { el, grant: this.credits.grant(h.credits), sessionId, treeId, encryptedBy };
-      const outcome = related && i === 0 ? { status: LabStatus.INVALID_PARAMETER } : await dispatchRequest(this, el, sessionId, treeId, chain, encryptedBy !== null);
+      const slot: Slot = { el, grant: 0, sessionId, treeId, encryptedBy };
+      const outcome = related && i === 0 ? { status: Status.INVALID_PARAMETER } : await dispatchRequest(this, el, sessionId, treeId, chain, encryptedBy !== null);
+      slot.grant = this.grantFor(h.command, h.credits, 'pending' in outcome ? null : outcome.status);
       const result = 'pending' in outcome ? await this.settle(outcome.pending, slot, i === elements.length - 1) : outcome;
       if ('interim' in result) {
         out.push(result.interim);
         break;
       }
-      if (result.drop) throw new ConnectionDropped(result.status === LabStatus.SUCCESS ? 'the profile cuts it' : 'the request demands it');
+      if (result.drop) throw new ConnectionDropped(result.status === Status.SUCCESS ? 'the profile cuts it' : 'the request demands it');
       advanceChain(chain, h, result, sessionId, treeId);
+      this.countOverflow(h.command, result.status);
       const header = responseHeader(h, result.status, slot.grant, chain.sessionId, chain.treeId);
       out.push({ header, body: bodyOf(result), signer: signerFor(this.sessions, result, chain.sessionId, h), ...(result.sent ? { sent: result.sent } : {}) });
     }
     if (out.length > 0) this.sendChain(out, encryptedBy);
+  }
+
+  /** A pipe IOCTL or READ cut at the client's size: the rest of the message waits for a READ (MS-SMB2 3.3.5.15.8). */
+  private countOverflow(command: number, status: number): void {
+    if (status === Status.BUFFER_OVERFLOW && (command === Command.IOCTL || command === Command.READ)) this.host.state.counters.bufferOverflowReads++;
+  }
+
+  private get windows(): boolean {
+    return (this.host.state.config.personality ?? 'windows') === 'windows';
+  }
+
+  /**
+   * The credits a response grants (MS-SMB2 3.3.1.2: the server's algorithm is its own). Windows
+   * grants exactly one on the NEGOTIATE response and on each STATUS_MORE_PROCESSING_REQUIRED leg
+   * of SESSION_SETUP, and what was asked (within its window) once logged on — the "SMB2 credits"
+   * column of any Windows capture, e.g. Microsoft's "SMB 3.1.1 Pre-authentication integrity in
+   * Windows 10" example (Open Specifications blog, 2015), whose NEGOTIATE and first
+   * SESSION_SETUP responses carry CreditResponse 1. Samba grants what was asked throughout.
+   */
+  private grantFor(command: number, requested: number, status: number | null): number {
+    const leg = command === Command.NEGOTIATE || (command === Command.SESSION_SETUP && status === Status.MORE_PROCESSING_REQUIRED);
+    if (!leg || !this.windows) return this.credits.grant(requested);
+    this.host.state.counters.oneCreditGrants++;
+    return this.credits.grant(1);
   }
 
   /**
@@ -174,16 +200,23 @@ export class LabSmbConnection implements DispatchConnection {
   private async settle(outcome: Promise<Result>, slot: Slot, last: boolean): Promise<Result | { interim: Outgoing }> {
     const pending = outcome.catch((error: unknown) => {
       this.host.log(`${this.remote}: pipe operation failed: ${error instanceof Error ? error.message : String(error)}`);
-      return { status: LabStatus.PIPE_BROKEN } as Result;
+      return { status: Status.PIPE_BROKEN } as Result;
     });
-    if (!last) return (await settledWithin(pending, CHAIN_ASYNC_WAIT_MS)) ?? { status: LabStatus.INTERNAL_ERROR };
-    const early = await settledWithin(pending, 0);
-    if (early) return early;
+    if (!last) return (await settledWithin(pending, CHAIN_ASYNC_WAIT_MS)) ?? { status: Status.INTERNAL_ERROR };
+    // Windows' srv2 answers a pipe transceive or read that the pipe's server has not completed at
+    // once with an interim STATUS_PENDING (MS-SMB2 3.3.4.2; the "Ioctl Response, Error:
+    // STATUS_PENDING" lines of Windows DCE/RPC-over-SMB2 captures): the RPC server is another
+    // process, so the windows personality always goes asynchronous; smbd answers a ready pipe at once.
+    if (!this.windows) {
+      const early = await settledWithin(pending, 0);
+      if (early) return early;
+    }
     const asyncId = this.nextAsyncId++;
+    this.host.state.counters.interimResponses++;
     const h = slot.el.header;
     this.host.log(`${this.remote}: STATUS_PENDING for ${commandName(h.command)} (AsyncId ${asyncId})`);
     void pending.then((final) => this.sendFinal(slot, asyncId, final));
-    return { interim: { header: responseHeader(h, LabStatus.PENDING, slot.grant, slot.sessionId, slot.treeId, asyncId), body: encodeErrorBody(), signer: null } };
+    return { interim: { header: responseHeader(h, Status.PENDING, slot.grant, slot.sessionId, slot.treeId, asyncId), body: encodeErrorBody(), signer: null } };
   }
 
   private sendChain(out: Outgoing[], encryptedBy: LabSession | null): void {
@@ -196,6 +229,7 @@ export class LabSmbConnection implements DispatchConnection {
     if (this.link.closed) return;
     const { el, sessionId, treeId } = slot;
     try {
+      this.countOverflow(el.header.command, result.status);
       const header = responseHeader(el.header, result.status, 0, sessionId, treeId, asyncId);
       this.sendChain([{ header, body: bodyOf(result), signer: signerFor(this.sessions, result, sessionId, el.header) }], slot.encryptedBy);
     } catch (error) {
@@ -221,7 +255,7 @@ export class LabSmbConnection implements DispatchConnection {
   }
 
   closeOpen(open: LabOpen): number {
-    if (!this.opens.delete(open)) return LabStatus.FILE_CLOSED;
+    if (!this.opens.delete(open)) return Status.FILE_CLOSED;
     if (isPackageCopy(open)) this.countPackageWrite(-1);
     return finishFileOpen(this, open);
   }

@@ -2,6 +2,7 @@
 // ECHO need no session; every other command needs an established session and a good signature
 // (3.3.5.2.4) unless it came encrypted, and all but LOGOFF and TREE_CONNECT a tree.
 import { Command, HeaderFlags } from '../../smb/codec/header.js';
+import { encodeEmptyBody } from '../../smb/codec/errorBody.js';
 import { cipherName, dialectName } from '../../smb/hostInfo.js';
 import type { ChainState, Element } from './compound.js';
 import { handleClose, handleFlush, handleRead, handleWrite } from './fileCommands.js';
@@ -12,9 +13,8 @@ import { signedBy } from './messageSecurity.js';
 import type { Outcome, Request } from './model.js';
 import { DIALECT_WILDCARD, handleNegotiate, type NegotiatedConnection } from './negotiate.js';
 import type { OpenTable } from './openTable.js';
-import { encodeEmptyBody } from './responses.js';
 import { handleSessionSetup, type SessionSetupConnection } from './sessionSetup.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 import { handleLogoff, handleTreeConnect, handleTreeDisconnect, type CommandContext } from './treeCommands.js';
 
 /** What dispatching needs of the connection beyond what the handlers need. */
@@ -28,20 +28,20 @@ export interface DispatchConnection extends CommandContext, SessionSetupConnecti
 export async function dispatchRequest(conn: DispatchConnection, el: Element, sessionId: bigint, treeId: number, chain: ChainState, encrypted: boolean): Promise<Outcome> {
   const h = el.header;
   if (h.command === Command.NEGOTIATE) {
-    if (conn.negotiated.dialect !== 0 && conn.negotiated.dialect !== DIALECT_WILDCARD) return { status: LabStatus.INVALID_PARAMETER, drop: true };
+    if (conn.negotiated.dialect !== 0 && conn.negotiated.dialect !== DIALECT_WILDCARD) return { status: Status.INVALID_PARAMETER, drop: true };
     return handleNegotiate(el.bytes, conn.host.serverGuid, (n) => {
       conn.negotiated = n;
       conn.host.log(`${conn.remote}: negotiated ${dialectName(n.dialect)}, signing ${n.signingAlgorithm}, cipher ${cipherName(n.cipher) ?? 'none'}`);
     });
   }
   if (h.command === Command.SESSION_SETUP) return handleSessionSetup(conn, { sessionId }, el.bytes);
-  if (h.command === Command.ECHO) return { status: LabStatus.SUCCESS, body: encodeEmptyBody() };
+  if (h.command === Command.ECHO) return { status: Status.SUCCESS, body: encodeEmptyBody() };
   const session = conn.sessions.get(sessionId);
-  if (!session || session.phase !== 'established') return { status: LabStatus.USER_SESSION_DELETED };
+  if (!session || session.phase !== 'established') return { status: Status.USER_SESSION_DELETED };
   // MS-SMB2 3.3.5.2.4: signing is required, so an unsigned or badly signed request is refused.
   if (!encrypted && !signedBy(session, h, el.bytes)) {
     conn.host.log(`${conn.remote}: ${h.flags & HeaderFlags.SIGNED ? 'bad signature' : 'unsigned request'} (command ${h.command})`);
-    return { status: LabStatus.ACCESS_DENIED };
+    return { status: Status.ACCESS_DENIED };
   }
   const tree = session.trees.get(treeId) ?? null;
   const related = (h.flags & HeaderFlags.RELATED_OPERATIONS) !== 0;
@@ -56,7 +56,7 @@ function handleCommand(ctx: CommandContext, request: Request): Outcome {
     case Command.TREE_CONNECT:
       return handleTreeConnect(ctx, request);
   }
-  if (!request.tree) return { status: LabStatus.NETWORK_NAME_DELETED };
+  if (!request.tree) return { status: Status.NETWORK_NAME_DELETED };
   switch (request.header.command) {
     case Command.TREE_DISCONNECT:
       return handleTreeDisconnect(ctx, request);
@@ -78,10 +78,10 @@ function handleCommand(ctx: CommandContext, request: Request): Outcome {
       return handleQueryInfo(ctx, request);
     case Command.SET_INFO:
       return handleSetInfo(ctx, request);
-    case 0x000a: // LOCK
-    case 0x000f: // CHANGE_NOTIFY
-      return { status: LabStatus.NOT_SUPPORTED };
+    case Command.LOCK:
+    case Command.CHANGE_NOTIFY:
+      return { status: Status.NOT_SUPPORTED };
     default:
-      return { status: LabStatus.INVALID_PARAMETER };
+      return { status: Status.INVALID_PARAMETER };
   }
 }

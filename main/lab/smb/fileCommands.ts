@@ -2,44 +2,32 @@
 // memory) and on IPC$ named pipes, with the profiles that act on file data: 'antivirus-blocks-copy'
 // (an .exe written → STATUS_VIRUS_INFECTED, the file goes) and 'cut-mid-copy' (the connection is
 // cut once cutAfterBytes of one file are written). Also what CREATE and IOCTL share with them.
-import { Dialect } from '../../smb/codec/negotiate.js';
+import { Access, CloseFlags, Dialect, FileAttributes, WRITE_END_OF_FILE } from '../../smb/codec/constants.js';
+import { decodeCloseRequest, encodeCloseResponse } from '../../smb/codec/close.js';
+import { encodeEmptyBody } from '../../smb/codec/errorBody.js';
+import { decodeFlushRequest } from '../../smb/codec/flush.js';
+import { decodeReadRequest, decodeWriteRequest, encodeReadResponse, encodeWriteResponse } from '../../smb/codec/readWrite.js';
 import { SmbFormatError } from '../../smb/codec/wire.js';
-import { FileAttribute } from './fileInfo.js';
 import type { LabOpen, Outcome, Request, Result } from './model.js';
-import { decodeCloseRequest, decodeFlushRequest, decodeReadRequest, decodeWriteRequest } from './requests.js';
-import { encodeCloseResponse, encodeEmptyBody, encodeReadResponse, encodeWriteResponse } from './responses.js';
-import { LabStatus } from './status.js';
-import { FILE_ALL_ACCESS, type CommandContext } from './treeCommands.js';
-
-export const Access = {
-  READ_DATA: 0x1,
-  WRITE_DATA: 0x2,
-  APPEND_DATA: 0x4,
-  EXECUTE: 0x20,
-  DELETE: 0x10000,
-  MAXIMUM_ALLOWED: 0x02000000,
-  GENERIC_ALL: 0x10000000,
-  GENERIC_EXECUTE: 0x20000000,
-  GENERIC_WRITE: 0x40000000,
-  GENERIC_READ: 0x80000000,
-} as const;
+import { Status } from '../../smb/ntstatus.js';
+import type { CommandContext } from './treeCommands.js';
 
 /** What a pipe's CREATE and CLOSE report as its file information. */
-export const PIPE_INFO = { creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttribute.NORMAL };
+export const PIPE_INFO = { creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttributes.NORMAL };
 
 /** MS-DTYP 2.4.3 generic mapping for files; an administrator is granted all it asks for. */
 export function grantedAccess(desired: number): number {
-  let access = desired & FILE_ALL_ACCESS;
-  if (desired & (Access.GENERIC_ALL | Access.MAXIMUM_ALLOWED)) access |= FILE_ALL_ACCESS;
-  if (desired & Access.GENERIC_READ) access |= 0x00120089;
-  if (desired & Access.GENERIC_WRITE) access |= 0x00120116;
-  if (desired & Access.GENERIC_EXECUTE) access |= 0x001200a0;
+  let access = desired & Access.FILE_ALL_ACCESS;
+  if (desired & (Access.GENERIC_ALL | Access.MAXIMUM_ALLOWED)) access |= Access.FILE_ALL_ACCESS;
+  if (desired & Access.GENERIC_READ) access |= Access.FILE_GENERIC_READ;
+  if (desired & Access.GENERIC_WRITE) access |= Access.FILE_GENERIC_WRITE;
+  if (desired & Access.GENERIC_EXECUTE) access |= Access.FILE_GENERIC_EXECUTE;
   return access >>> 0;
 }
 
 /** A body that does not decode is STATUS_INVALID_PARAMETER; anything else thrown is a bug and goes on up. */
 export function malformed(error: unknown): Result {
-  if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
+  if (error instanceof SmbFormatError) return { status: Status.INVALID_PARAMETER };
   throw error;
 }
 
@@ -57,15 +45,15 @@ export function finishFileOpen(ctx: CommandContext, open: LabOpen): number {
   const share = ctx.host.share;
   if (open.kind === 'pipe') {
     open.pipe?.close();
-    return LabStatus.SUCCESS;
+    return Status.SUCCESS;
   }
   if (open.deleteOnClose) share.setDeletePending(open.key, true);
   const last = share.closed(open.key);
-  let status: number = LabStatus.SUCCESS;
+  let status: number = Status.SUCCESS;
   if (open.scanned && !open.blocked && (ctx.host.state.files.get(open.key)?.length ?? 0) > 0) {
     share.remove(open.key);
     ctx.host.log(`antivirus removed ${open.key}`);
-    status = LabStatus.VIRUS_INFECTED;
+    status = Status.VIRUS_INFECTED;
   }
   if (last && share.isDeletePending(open.key)) {
     if (open.key !== '' && !(share.kind(open.key) === 'dir' && share.hasChildren(open.key))) share.remove(open.key);
@@ -84,8 +72,8 @@ export function handleClose(ctx: CommandContext, req: Request): Result {
   const open = req.open(c.fileId);
   if (typeof open === 'number') return { status: open };
   const status = ctx.closeOpen(open);
-  if (status !== LabStatus.SUCCESS) return { status };
-  const postQuery = (c.flags & 1) !== 0;
+  if (status !== Status.SUCCESS) return { status };
+  const postQuery = (c.flags & CloseFlags.POSTQUERY_ATTRIB) !== 0;
   const exists = open.kind !== 'pipe' && ctx.host.share.kind(open.key) !== null;
   return { status, body: encodeCloseResponse(postQuery ? (exists ? ctx.host.share.info(open.key) : open.kind === 'pipe' ? PIPE_INFO : null) : null) };
 }
@@ -99,7 +87,7 @@ export function handleFlush(_ctx: CommandContext, req: Request): Result {
   }
   const open = req.open(f.fileId);
   if (typeof open === 'number') return { status: open };
-  return { status: LabStatus.SUCCESS, body: encodeEmptyBody() };
+  return { status: Status.SUCCESS, body: encodeEmptyBody() };
 }
 
 export function handleRead(ctx: CommandContext, req: Request): Outcome {
@@ -111,18 +99,18 @@ export function handleRead(ctx: CommandContext, req: Request): Outcome {
   }
   const open = req.open(r.fileId);
   if (typeof open === 'number') return { status: open };
-  if (r.length > ctx.negotiated.maxIoSize || !chargeCovers(ctx, req, r.length)) return { status: LabStatus.INVALID_PARAMETER };
+  if (r.length > ctx.negotiated.maxIoSize || !chargeCovers(ctx, req, r.length)) return { status: Status.INVALID_PARAMETER };
   if (open.pipe) {
     const pipe = open.pipe;
-    return { pending: pipe.read(r.length).then(({ status, data }) => (status === LabStatus.PIPE_BROKEN ? { status } : { status, body: encodeReadResponse(data) })) };
+    return { pending: pipe.read(r.length).then(({ status, data }) => (status === Status.PIPE_BROKEN ? { status } : { status, body: encodeReadResponse({ data, remaining: 0 }) })) };
   }
-  if (open.kind === 'dir') return { status: LabStatus.INVALID_DEVICE_REQUEST };
-  if (!(open.access & (Access.READ_DATA | Access.EXECUTE))) return { status: LabStatus.ACCESS_DENIED };
+  if (open.kind === 'dir') return { status: Status.INVALID_DEVICE_REQUEST };
+  if (!(open.access & (Access.FILE_READ_DATA | Access.FILE_EXECUTE))) return { status: Status.ACCESS_DENIED };
   const size = ctx.host.state.files.get(open.key)?.length ?? 0;
-  if (r.length > 0 && r.offset >= BigInt(size)) return { status: LabStatus.END_OF_FILE };
+  if (r.length > 0 && r.offset >= BigInt(size)) return { status: Status.END_OF_FILE };
   const data = ctx.host.share.read(open.key, Number(r.offset), r.length);
-  if (data.length < r.minimumCount) return { status: LabStatus.END_OF_FILE };
-  return { status: LabStatus.SUCCESS, body: encodeReadResponse(data) };
+  if (data.length < r.minimumCount) return { status: Status.END_OF_FILE };
+  return { status: Status.SUCCESS, body: encodeReadResponse({ data, remaining: 0 }) };
 }
 
 export function handleWrite(ctx: CommandContext, req: Request): Outcome {
@@ -135,25 +123,25 @@ export function handleWrite(ctx: CommandContext, req: Request): Outcome {
   const open = req.open(w.fileId);
   if (typeof open === 'number') return { status: open };
   const length = w.data.length;
-  if (length > ctx.negotiated.maxIoSize || !chargeCovers(ctx, req, length)) return { status: LabStatus.INVALID_PARAMETER };
+  if (length > ctx.negotiated.maxIoSize || !chargeCovers(ctx, req, length)) return { status: Status.INVALID_PARAMETER };
   if (open.pipe) {
     const pipe = open.pipe;
-    return { pending: pipe.write(w.data).then((status) => (status === LabStatus.SUCCESS ? { status, body: encodeWriteResponse(length) } : { status })) };
+    return { pending: pipe.write(w.data).then((status) => (status === Status.SUCCESS ? { status, body: encodeWriteResponse({ count: length }) } : { status })) };
   }
-  if (open.kind === 'dir') return { status: LabStatus.INVALID_DEVICE_REQUEST };
-  if (!(open.access & (Access.WRITE_DATA | Access.APPEND_DATA))) return { status: LabStatus.ACCESS_DENIED };
+  if (open.kind === 'dir') return { status: Status.INVALID_DEVICE_REQUEST };
+  if (!(open.access & (Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA))) return { status: Status.ACCESS_DENIED };
   const share = ctx.host.share;
   const config = ctx.host.state.config;
-  if (open.blocked) return { status: LabStatus.VIRUS_INFECTED };
+  if (open.blocked) return { status: Status.VIRUS_INFECTED };
   if (open.scanned && length > 0) {
     // Real-time protection finds the agent in the first bytes written and deletes it.
     open.blocked = true;
     share.remove(open.key);
     ctx.host.log(`antivirus blocked ${open.key}`);
-    return { status: LabStatus.VIRUS_INFECTED };
+    return { status: Status.VIRUS_INFECTED };
   }
-  const end = w.offset === 0xffff_ffff_ffff_ffffn ? BigInt(ctx.host.state.files.get(open.key)?.length ?? 0) : w.offset;
-  if (end + BigInt(length) > BigInt(share.quotaBytes)) return { status: LabStatus.DISK_FULL };
+  const end = w.offset === WRITE_END_OF_FILE ? BigInt(ctx.host.state.files.get(open.key)?.length ?? 0) : w.offset;
+  if (end + BigInt(length) > BigInt(share.quotaBytes)) return { status: Status.DISK_FULL };
   let data = w.data;
   let cut = false;
   if (config.profile === 'cut-mid-copy') {
@@ -163,12 +151,12 @@ export function handleWrite(ctx: CommandContext, req: Request): Outcome {
       cut = true;
     }
   }
-  if (!share.write(open.key, Number(end), data)) return { status: LabStatus.DISK_FULL };
+  if (!share.write(open.key, Number(end), data)) return { status: Status.DISK_FULL };
   open.bytesWritten += data.length;
   ctx.host.state.counters.bytesWritten += data.length;
   if (cut) {
     ctx.host.log(`cut-mid-copy: connection cut after ${open.bytesWritten} bytes of ${open.key}`);
-    return { status: LabStatus.SUCCESS, drop: true };
+    return { status: Status.SUCCESS, drop: true };
   }
-  return { status: LabStatus.SUCCESS, body: encodeWriteResponse(length) };
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count: length }) };
 }

@@ -1,39 +1,8 @@
 // MS-FSCC information classes the lab answers in QUERY_INFO (2.4 file, 2.5 file system) and
 // QUERY_DIRECTORY (2.4 directory entries): what smbclient, impacket and the console's client ask.
 import { Writer, utf16 } from '../../smb/codec/wire.js';
-import type { FileAttributesInfo } from './responses.js';
-
-export const FileClass = {
-  DIRECTORY: 1,
-  FULL_DIRECTORY: 2,
-  BOTH_DIRECTORY: 3,
-  BASIC: 4,
-  STANDARD: 5,
-  INTERNAL: 6,
-  EA: 7,
-  ACCESS: 8,
-  NAME: 9,
-  RENAME: 10,
-  NAMES: 12,
-  DISPOSITION: 13,
-  POSITION: 14,
-  MODE: 16,
-  ALIGNMENT: 17,
-  ALL: 18,
-  ALLOCATION: 19,
-  END_OF_FILE: 20,
-  ALTERNATE_NAME: 21,
-  STREAM: 22,
-  NETWORK_OPEN: 34,
-  ATTRIBUTE_TAG: 35,
-  ID_BOTH_DIRECTORY: 37,
-  ID_FULL_DIRECTORY: 38,
-  DISPOSITION_EX: 64,
-} as const;
-
-export const FsClass = { VOLUME: 1, SIZE: 3, DEVICE: 4, ATTRIBUTE: 5, FULL_SIZE: 7, SECTOR_SIZE: 11 } as const;
-
-export const FileAttribute = { DIRECTORY: 0x10, ARCHIVE: 0x20, NORMAL: 0x80 } as const;
+import { FileInfoClass, FsInfoClass } from '../../smb/codec/constants.js';
+import type { FileAttributesInfo } from '../../smb/codec/openInfo.js';
 
 /** What one file or folder looks like to the information classes. */
 export interface NodeInfo extends FileAttributesInfo {
@@ -64,37 +33,43 @@ function standard(n: NodeInfo): Buffer {
   return new Writer().u64(n.allocationSize).u64(n.endOfFile).u32(1).u8(n.deletePending ? 1 : 0).u8(n.directory ? 1 : 0).u16(0).toBuffer();
 }
 
+/** MS-FSCC 2.4.29 FileNameInformation (2.4.5 FileAlternateNameInformation has the same layout). */
+export function fileNameInformation(fileName: string): Buffer {
+  const name = utf16(fileName);
+  return new Writer().u32(name.length).bytes(name).toBuffer();
+}
+
 /** MS-FSCC 2.4 file information for QUERY_INFO (InfoType 1); null = class not supported. */
 export function fileInformation(infoClass: number, n: NodeInfo, fullName: string, access: number): InfoAnswer | null {
   const name = utf16(fullName);
   switch (infoClass) {
-    case FileClass.BASIC:
+    case FileInfoClass.BASIC:
       return fixed(basic(n));
-    case FileClass.STANDARD:
+    case FileInfoClass.STANDARD:
       return fixed(standard(n));
-    case FileClass.INTERNAL:
+    case FileInfoClass.INTERNAL:
       return fixed(new Writer().u64(n.id).toBuffer());
-    case FileClass.EA:
+    case FileInfoClass.EA:
       return fixed(Buffer.alloc(4));
-    case FileClass.ACCESS:
+    case FileInfoClass.ACCESS:
       return fixed(new Writer().u32(access).toBuffer());
-    case FileClass.POSITION:
+    case FileInfoClass.POSITION:
       return fixed(Buffer.alloc(8));
-    case FileClass.MODE:
+    case FileInfoClass.MODE:
       return fixed(Buffer.alloc(4));
-    case FileClass.ALIGNMENT:
+    case FileInfoClass.ALIGNMENT:
       return fixed(Buffer.alloc(4));
-    case FileClass.NAME:
-      return { data: new Writer().u32(name.length).bytes(name).toBuffer(), minimum: 4 };
-    case FileClass.ALL: {
+    case FileInfoClass.NAME:
+      return { data: fileNameInformation(fullName), minimum: 4 };
+    case FileInfoClass.ALL: {
       const w = new Writer().bytes(basic(n)).bytes(standard(n)).u64(n.id).u32(0).u32(access).u64(0n).u32(0).u32(0).u32(name.length).bytes(name);
       return { data: w.toBuffer(), minimum: 100 };
     }
-    case FileClass.NETWORK_OPEN:
+    case FileInfoClass.NETWORK_OPEN:
       return fixed(times(new Writer(), n).u64(n.allocationSize).u64(n.endOfFile).u32(n.attributes).u32(0).toBuffer());
-    case FileClass.ATTRIBUTE_TAG:
+    case FileInfoClass.ATTRIBUTE_TAG:
       return fixed(new Writer().u32(n.attributes).u32(0).toBuffer());
-    case FileClass.STREAM: {
+    case FileInfoClass.STREAM: {
       if (n.directory) return { data: Buffer.alloc(0), minimum: 0 };
       const stream = utf16('::$DATA');
       return { data: new Writer().u32(0).u32(stream.length).u64(n.endOfFile).u64(n.allocationSize).bytes(stream).toBuffer(), minimum: 24 };
@@ -109,22 +84,22 @@ export function fsInformation(infoClass: number, volumeCreated: bigint, serial: 
   const sectorsPerUnit = 8;
   const bytesPerSector = 512;
   switch (infoClass) {
-    case FsClass.VOLUME: {
+    case FsInfoClass.VOLUME: {
       const label = utf16('Windows');
       return { data: new Writer().u64(volumeCreated).u32(serial).u32(label.length).u8(0).u8(0).bytes(label).toBuffer(), minimum: 18 };
     }
-    case FsClass.SIZE:
+    case FsInfoClass.SIZE:
       return fixed(new Writer().u64(totalUnits).u64(freeUnits).u32(sectorsPerUnit).u32(bytesPerSector).toBuffer());
-    case FsClass.DEVICE:
+    case FsInfoClass.DEVICE:
       return fixed(new Writer().u32(0x07 /* FILE_DEVICE_DISK */).u32(0x20 /* FILE_DEVICE_IS_MOUNTED */).toBuffer());
-    case FsClass.ATTRIBUTE: {
+    case FsInfoClass.ATTRIBUTE: {
       const name = utf16('NTFS');
       // Case-sensitive search, case-preserved and Unicode names, persistent ACLs, named streams.
       return { data: new Writer().u32(0x0004000f).u32(255).u32(name.length).bytes(name).toBuffer(), minimum: 12 };
     }
-    case FsClass.FULL_SIZE:
+    case FsInfoClass.FULL_SIZE:
       return fixed(new Writer().u64(totalUnits).u64(freeUnits).u64(freeUnits).u32(sectorsPerUnit).u32(bytesPerSector).toBuffer());
-    case FsClass.SECTOR_SIZE:
+    case FsInfoClass.SECTOR_SIZE:
       return fixed(new Writer().u32(bytesPerSector).u32(bytesPerSector).u32(bytesPerSector).u32(bytesPerSector).u32(0x3).u32(0).u32(0).toBuffer());
     default:
       return null;
@@ -137,18 +112,18 @@ export function nullDaclSecurityDescriptor(): Buffer {
 }
 
 export const DIRECTORY_CLASSES: readonly number[] = [
-  FileClass.DIRECTORY, FileClass.FULL_DIRECTORY, FileClass.BOTH_DIRECTORY, FileClass.NAMES, FileClass.ID_BOTH_DIRECTORY, FileClass.ID_FULL_DIRECTORY,
+  FileInfoClass.DIRECTORY, FileInfoClass.FULL_DIRECTORY, FileInfoClass.BOTH_DIRECTORY, FileInfoClass.NAMES, FileInfoClass.ID_BOTH_DIRECTORY, FileInfoClass.ID_FULL_DIRECTORY,
 ];
 
 /** One directory entry of `infoClass` (MS-FSCC 2.4.8, 2.4.14, 2.4.17, 2.4.18, 2.4.26, 2.4.28), NextEntryOffset 0. */
 export function directoryEntry(infoClass: number, n: NodeInfo, leafName: string, index: number): Buffer {
   const name = utf16(leafName);
   const w = new Writer().u32(0).u32(index);
-  if (infoClass === FileClass.NAMES) return w.u32(name.length).bytes(name).toBuffer();
+  if (infoClass === FileInfoClass.NAMES) return w.u32(name.length).bytes(name).toBuffer();
   times(w, n).u64(n.endOfFile).u64(n.allocationSize).u32(n.attributes).u32(name.length);
-  if (infoClass !== FileClass.DIRECTORY) w.u32(0); // EaSize
-  if (infoClass === FileClass.BOTH_DIRECTORY || infoClass === FileClass.ID_BOTH_DIRECTORY) w.u8(0).u8(0).zeros(24); // no 8.3 short name
-  if (infoClass === FileClass.ID_BOTH_DIRECTORY) w.u16(0).u64(n.id);
-  if (infoClass === FileClass.ID_FULL_DIRECTORY) w.u32(0).u64(n.id);
+  if (infoClass !== FileInfoClass.DIRECTORY) w.u32(0); // EaSize
+  if (infoClass === FileInfoClass.BOTH_DIRECTORY || infoClass === FileInfoClass.ID_BOTH_DIRECTORY) w.u8(0).u8(0).zeros(24); // no 8.3 short name
+  if (infoClass === FileInfoClass.ID_BOTH_DIRECTORY) w.u16(0).u64(n.id);
+  if (infoClass === FileInfoClass.ID_FULL_DIRECTORY) w.u32(0).u64(n.id);
   return w.bytes(name).toBuffer();
 }

@@ -2,35 +2,31 @@
 // and IPC$: the MS-FSCC classes smbclient, impacket and the console's client use — sizes, times,
 // delete disposition, end of file, rename, directory listings with Windows wildcards.
 import { Reader, SmbFormatError } from '../../smb/codec/wire.js';
-import { QueryDirectoryFlags } from '../../smb/codec/queryDirectory.js';
+import { Access, DispositionExFlags, FileAttributes, FileInfoClass, InfoType, QueryDirectoryFlags } from '../../smb/codec/constants.js';
+import { decodeQueryInfoRequest, decodeRenameInformation, decodeSetInfoRequest, encodeQueryInfoResponse, encodeSetInfoResponse } from '../../smb/codec/info.js';
+import { chainDirectoryEntries, decodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../smb/codec/queryDirectory.js';
 import { labPathKey } from '../hostState.js';
 import { parentKey, validPath } from './adminShare.js';
 import {
-  DIRECTORY_CLASSES, FileAttribute, FileClass, directoryEntry, fileInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
+  DIRECTORY_CLASSES, directoryEntry, fileInformation, fileNameInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
 } from './fileInfo.js';
 import type { LabOpen, Request, Result } from './model.js';
-import { decodeQueryDirectoryRequest, decodeQueryInfoRequest, decodeRenameInformation, decodeSetInfoRequest } from './requests.js';
-import { encodeOutputBufferResponse, encodeSetInfoResponse } from './responses.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 import type { CommandContext } from './treeCommands.js';
 import { malformed } from './fileCommands.js';
 
-const InfoType = { FILE: 1, FILESYSTEM: 2, SECURITY: 3, QUOTA: 4 } as const;
-const DELETE = 0x10000;
-const WRITE_DATA = 0x2;
-const WRITE_ATTRIBUTES = 0x100;
 const MAX_PATTERN = 512;
 const VOLUME_SERIAL = 0x5aa5_1e10;
 
 function pipeInfo(open: LabOpen): NodeInfo {
-  return { id: open.id, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttribute.NORMAL, directory: false, deletePending: true };
+  return { id: open.id, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 4096n, endOfFile: 0n, attributes: FileAttributes.NORMAL, directory: false, deletePending: true };
 }
 
 function answer(a: InfoAnswer | null, outputLength: number): Result {
-  if (!a) return { status: LabStatus.INVALID_INFO_CLASS };
-  if (outputLength < a.minimum) return { status: LabStatus.INFO_LENGTH_MISMATCH };
-  if (a.data.length > outputLength) return { status: LabStatus.BUFFER_OVERFLOW, body: encodeOutputBufferResponse(a.data.subarray(0, outputLength)) };
-  return { status: LabStatus.SUCCESS, body: encodeOutputBufferResponse(a.data) };
+  if (!a) return { status: Status.INVALID_INFO_CLASS };
+  if (outputLength < a.minimum) return { status: Status.INFO_LENGTH_MISMATCH };
+  if (a.data.length > outputLength) return { status: Status.BUFFER_OVERFLOW, body: encodeQueryInfoResponse(a.data.subarray(0, outputLength)) };
+  return { status: Status.SUCCESS, body: encodeQueryInfoResponse(a.data) };
 }
 
 export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
@@ -46,7 +42,7 @@ export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
   const outputLength = Math.min(q.outputLength, ctx.negotiated.maxIoSize);
   switch (q.infoType) {
     case InfoType.FILE: {
-      if (q.infoClass === FileClass.ALTERNATE_NAME) return alternateName(ctx, open, outputLength);
+      if (q.infoClass === FileInfoClass.ALTERNATE_NAME) return alternateName(ctx, open, outputLength);
       const info = open.pipe ? pipeInfo(open) : share.info(open.key);
       const fullName = open.pipe ? `\\${open.key}` : `\\${ctx.host.state.names.get(open.key) ?? open.key}`;
       return answer(fileInformation(q.infoClass, info, fullName, open.access), outputLength);
@@ -59,9 +55,9 @@ export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
     case InfoType.SECURITY:
       return answer({ data: nullDaclSecurityDescriptor(), minimum: 20 }, outputLength);
     case InfoType.QUOTA:
-      return { status: LabStatus.NOT_SUPPORTED };
+      return { status: Status.NOT_SUPPORTED };
     default:
-      return { status: LabStatus.INVALID_PARAMETER };
+      return { status: Status.INVALID_PARAMETER };
   }
 }
 
@@ -72,12 +68,8 @@ export function handleQueryInfo(ctx: CommandContext, req: Request): Result {
 function alternateName(ctx: CommandContext, open: LabOpen, outputLength: number): Result {
   const full = open.pipe ? open.key : ctx.host.state.names.get(open.key) ?? open.key;
   const leaf = full.slice(full.lastIndexOf('\\') + 1);
-  if (!/^[^.\s]{1,8}(\.[^.\s]{1,3})?$/.test(leaf) || open.key === '') return { status: LabStatus.OBJECT_NAME_NOT_FOUND };
-  const name = Buffer.from(leaf.toUpperCase(), 'utf16le');
-  const data = Buffer.alloc(4 + name.length);
-  data.writeUInt32LE(name.length, 0);
-  name.copy(data, 4);
-  return answer({ data, minimum: 4 }, outputLength);
+  if (!/^[^.\s]{1,8}(\.[^.\s]{1,3})?$/.test(leaf) || open.key === '') return { status: Status.OBJECT_NAME_NOT_FOUND };
+  return answer({ data: fileNameInformation(leaf.toUpperCase()), minimum: 4 }, outputLength);
 }
 
 export function handleSetInfo(ctx: CommandContext, req: Request): Result {
@@ -89,68 +81,68 @@ export function handleSetInfo(ctx: CommandContext, req: Request): Result {
   }
   const open = req.open(s.fileId);
   if (typeof open === 'number') return { status: open };
-  const ok: Result = { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() };
+  const ok: Result = { status: Status.SUCCESS, body: encodeSetInfoResponse() };
   if (s.infoType === InfoType.SECURITY) return ok;
-  if (s.infoType !== InfoType.FILE) return { status: LabStatus.NOT_SUPPORTED };
-  if (open.pipe) return { status: LabStatus.NOT_SUPPORTED };
+  if (s.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
+  if (open.pipe) return { status: Status.NOT_SUPPORTED };
   const share = ctx.host.share;
   const r = new Reader(s.buffer);
   try {
     switch (s.infoClass) {
-      case FileClass.DISPOSITION:
-      case FileClass.DISPOSITION_EX: {
-        const flag = s.infoClass === FileClass.DISPOSITION ? r.u8('DeletePending') !== 0 : (r.u32('Flags') & 1) !== 0;
-        if (!(open.access & DELETE) || open.key === '') return { status: LabStatus.ACCESS_DENIED };
-        if (flag && share.kind(open.key) === 'dir' && share.hasChildren(open.key)) return { status: LabStatus.DIRECTORY_NOT_EMPTY };
+      case FileInfoClass.DISPOSITION:
+      case FileInfoClass.DISPOSITION_EX: {
+        const flag = s.infoClass === FileInfoClass.DISPOSITION ? r.u8('DeletePending') !== 0 : (r.u32('Flags') & DispositionExFlags.DELETE) !== 0;
+        if (!(open.access & Access.DELETE) || open.key === '') return { status: Status.ACCESS_DENIED };
+        if (flag && share.kind(open.key) === 'dir' && share.hasChildren(open.key)) return { status: Status.DIRECTORY_NOT_EMPTY };
         share.setDeletePending(open.key, flag);
         return ok;
       }
-      case FileClass.END_OF_FILE: {
+      case FileInfoClass.END_OF_FILE: {
         const size = r.u64('EndOfFile');
-        if (open.kind === 'dir') return { status: LabStatus.INVALID_PARAMETER };
-        if (!(open.access & WRITE_DATA)) return { status: LabStatus.ACCESS_DENIED };
-        if (size > BigInt(share.quotaBytes) || !share.setEndOfFile(open.key, Number(size))) return { status: LabStatus.DISK_FULL };
+        if (open.kind === 'dir') return { status: Status.INVALID_PARAMETER };
+        if (!(open.access & Access.FILE_WRITE_DATA)) return { status: Status.ACCESS_DENIED };
+        if (size > BigInt(share.quotaBytes) || !share.setEndOfFile(open.key, Number(size))) return { status: Status.DISK_FULL };
         return ok;
       }
-      case FileClass.BASIC: {
-        if (!(open.access & WRITE_ATTRIBUTES)) return { status: LabStatus.ACCESS_DENIED };
+      case FileInfoClass.BASIC: {
+        if (!(open.access & Access.FILE_WRITE_ATTRIBUTES)) return { status: Status.ACCESS_DENIED };
         const b = { creationTime: r.u64('CreationTime'), lastAccessTime: r.u64('LastAccessTime'), lastWriteTime: r.u64('LastWriteTime'), changeTime: r.u64('ChangeTime'), attributes: r.u32('FileAttributes') };
         share.setBasic(open.key, b);
         return ok;
       }
-      case FileClass.RENAME:
+      case FileInfoClass.RENAME:
         return rename(ctx, open, s.buffer);
-      case FileClass.ALLOCATION:
-      case FileClass.POSITION:
-      case FileClass.MODE:
+      case FileInfoClass.ALLOCATION:
+      case FileInfoClass.POSITION:
+      case FileInfoClass.MODE:
         return ok;
       default:
-        return { status: LabStatus.INVALID_INFO_CLASS };
+        return { status: Status.INVALID_INFO_CLASS };
     }
   } catch (error) {
-    if (error instanceof SmbFormatError) return { status: LabStatus.INFO_LENGTH_MISMATCH };
+    if (error instanceof SmbFormatError) return { status: Status.INFO_LENGTH_MISMATCH };
     throw error;
   }
 }
 
 function rename(ctx: CommandContext, open: LabOpen, buffer: Buffer): Result {
   const target = decodeRenameInformation(buffer);
-  if (!(open.access & DELETE) || open.key === '') return { status: LabStatus.ACCESS_DENIED };
-  if (target.name.startsWith('\\') ? !validPath(target.name.slice(1)) : !validPath(target.name)) return { status: LabStatus.OBJECT_NAME_INVALID };
+  if (!(open.access & Access.DELETE) || open.key === '') return { status: Status.ACCESS_DENIED };
+  if (target.name.startsWith('\\') ? !validPath(target.name.slice(1)) : !validPath(target.name)) return { status: Status.OBJECT_NAME_INVALID };
   const share = ctx.host.share;
   const toKey = labPathKey(target.name);
-  if (toKey === '' || toKey === open.key) return toKey === open.key ? { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() } : { status: LabStatus.ACCESS_DENIED };
-  if (toKey.startsWith(`${open.key}\\`)) return { status: LabStatus.INVALID_PARAMETER };
-  if (share.kind(parentKey(toKey)) !== 'dir') return { status: LabStatus.OBJECT_PATH_NOT_FOUND };
+  if (toKey === '' || toKey === open.key) return toKey === open.key ? { status: Status.SUCCESS, body: encodeSetInfoResponse() } : { status: Status.ACCESS_DENIED };
+  if (toKey.startsWith(`${open.key}\\`)) return { status: Status.INVALID_PARAMETER };
+  if (share.kind(parentKey(toKey)) !== 'dir') return { status: Status.OBJECT_PATH_NOT_FOUND };
   const existing = share.kind(toKey);
   if (existing !== null) {
-    if (!target.replaceIfExists) return { status: LabStatus.OBJECT_NAME_COLLISION };
-    if (existing === 'dir') return { status: LabStatus.ACCESS_DENIED };
+    if (!target.replaceIfExists) return { status: Status.OBJECT_NAME_COLLISION };
+    if (existing === 'dir') return { status: Status.ACCESS_DENIED };
     share.remove(toKey);
   }
   share.rename(open.key, toKey, target.name);
   open.key = toKey;
-  return { status: LabStatus.SUCCESS, body: encodeSetInfoResponse() };
+  return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
 }
 
 /**
@@ -189,9 +181,9 @@ export function handleQueryDirectory(ctx: CommandContext, req: Request): Result 
   }
   const open = req.open(q.fileId);
   if (typeof open === 'number') return { status: open };
-  if (open.kind !== 'dir') return { status: LabStatus.INVALID_PARAMETER };
-  if (!DIRECTORY_CLASSES.includes(q.infoClass)) return { status: LabStatus.INVALID_INFO_CLASS };
-  if (q.pattern.length > MAX_PATTERN) return { status: LabStatus.OBJECT_NAME_INVALID };
+  if (open.kind !== 'dir') return { status: Status.INVALID_PARAMETER };
+  if (!DIRECTORY_CLASSES.includes(q.infoClass)) return { status: Status.INVALID_INFO_CLASS };
+  if (q.pattern.length > MAX_PATTERN) return { status: Status.OBJECT_NAME_INVALID };
   const share = ctx.host.share;
   const restart = (q.flags & (QueryDirectoryFlags.RESTART_SCANS | QueryDirectoryFlags.REOPEN)) !== 0;
   let firstQuery = false;
@@ -202,7 +194,7 @@ export function handleQueryDirectory(ctx: CommandContext, req: Request): Result 
     firstQuery = true;
   }
   const search = open.search;
-  if (search.cursor >= search.entries.length) return { status: firstQuery ? LabStatus.NO_SUCH_FILE : LabStatus.NO_MORE_FILES };
+  if (search.cursor >= search.entries.length) return { status: firstQuery ? Status.NO_SUCH_FILE : Status.NO_MORE_FILES };
   const limit = Math.min(q.outputLength, ctx.negotiated.maxIoSize);
   const parts: Buffer[] = [];
   let used = 0;
@@ -211,16 +203,11 @@ export function handleQueryDirectory(ctx: CommandContext, req: Request): Result 
     const entry = directoryEntry(q.infoClass, share.info(e.key), e.name, 0);
     const pad = (8 - (used % 8)) % 8;
     if (used + pad + entry.length > limit) break;
-    if (parts.length > 0) {
-      const previous = parts[parts.length - 1]!;
-      previous.writeUInt32LE(previous.length + pad, 0);
-      parts[parts.length - 1] = Buffer.concat([previous, Buffer.alloc(pad)]);
-    }
     parts.push(entry);
     used += pad + entry.length;
     search.cursor++;
     if (q.flags & QueryDirectoryFlags.RETURN_SINGLE_ENTRY) break;
   }
-  if (parts.length === 0) return { status: LabStatus.INFO_LENGTH_MISMATCH };
-  return { status: LabStatus.SUCCESS, body: encodeOutputBufferResponse(Buffer.concat(parts)) };
+  if (parts.length === 0) return { status: Status.INFO_LENGTH_MISMATCH };
+  return { status: Status.SUCCESS, body: encodeQueryDirectoryResponse(chainDirectoryEntries(parts)) };
 }

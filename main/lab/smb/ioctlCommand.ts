@@ -1,20 +1,13 @@
 // IOCTL (MS-SMB2 3.3.5.15): VALIDATE_NEGOTIATE_INFO checked against what the connection negotiated
 // (a mismatch ends it), the named-pipe FSCTLs (wait, transceive through the RPC server) and a
 // DFS referral refused as a host without DFS refuses it.
-import { FSCTL_PIPE_TRANSCEIVE, SMB2_0_IOCTL_IS_FSCTL } from '../../smb/codec/ioctl.js';
-import { Dialect } from '../../smb/codec/negotiate.js';
+import { Dialect, Fsctl, IoctlFlags } from '../../smb/codec/constants.js';
+import { decodeIoctlRequest, decodeValidateNegotiateInfoRequest, encodeIoctlResponse, encodeValidateNegotiateInfoResponse } from '../../smb/codec/ioctl.js';
 import { malformed } from './fileCommands.js';
 import type { Outcome, Request } from './model.js';
 import { SERVER_SECURITY_MODE } from './negotiate.js';
-import { decodeIoctlRequest, decodeValidateNegotiateInfo } from './requests.js';
-import { encodeIoctlResponse, encodeValidateNegotiateInfo } from './responses.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 import type { CommandContext } from './treeCommands.js';
-
-const FSCTL_VALIDATE_NEGOTIATE_INFO = 0x00140204;
-const FSCTL_PIPE_WAIT = 0x00110018;
-const FSCTL_DFS_GET_REFERRALS = 0x00060194;
-const FSCTL_DFS_GET_REFERRALS_EX = 0x000601b0;
 
 export function handleIoctl(ctx: CommandContext, req: Request): Outcome {
   let io;
@@ -24,14 +17,14 @@ export function handleIoctl(ctx: CommandContext, req: Request): Outcome {
     return malformed(error);
   }
   const n = ctx.negotiated;
-  if (io.ctlCode === FSCTL_VALIDATE_NEGOTIATE_INFO) {
+  if (io.ctlCode === Fsctl.VALIDATE_NEGOTIATE_INFO) {
     // MS-SMB2 3.3.5.15.12: any mismatch, or 3.1.1 (which has preauth integrity instead), ends the connection.
-    if (n.dialect === Dialect.SMB311 || io.maxOutputResponse < 24) return { status: LabStatus.ACCESS_DENIED, drop: true };
+    if (n.dialect === Dialect.SMB311 || io.maxOutputResponse < 24) return { status: Status.ACCESS_DENIED, drop: true };
     let v;
     try {
-      v = decodeValidateNegotiateInfo(io.input);
+      v = decodeValidateNegotiateInfoRequest(io.input);
     } catch {
-      return { status: LabStatus.ACCESS_DENIED, drop: true };
+      return { status: Status.ACCESS_DENIED, drop: true };
     }
     const same =
       v.guid.equals(n.clientGuid) &&
@@ -39,25 +32,25 @@ export function handleIoctl(ctx: CommandContext, req: Request): Outcome {
       v.capabilities === n.clientCapabilities &&
       v.dialects.length === n.clientDialects.length &&
       v.dialects.every((d, i) => d === n.clientDialects[i]);
-    if (!same) return { status: LabStatus.ACCESS_DENIED, drop: true };
-    const output = encodeValidateNegotiateInfo(n.serverCapabilities, ctx.host.serverGuid, SERVER_SECURITY_MODE, n.dialect);
-    return { status: LabStatus.SUCCESS, body: encodeIoctlResponse(io.ctlCode, io.fileId, output) };
+    if (!same) return { status: Status.ACCESS_DENIED, drop: true };
+    const output = encodeValidateNegotiateInfoResponse({ capabilities: n.serverCapabilities, guid: ctx.host.serverGuid, securityMode: SERVER_SECURITY_MODE, dialect: n.dialect });
+    return { status: Status.SUCCESS, body: encodeIoctlResponse({ ctlCode: io.ctlCode, fileId: io.fileId, output }) };
   }
-  if (!(io.flags & SMB2_0_IOCTL_IS_FSCTL)) return { status: LabStatus.NOT_SUPPORTED };
-  if (io.ctlCode === FSCTL_DFS_GET_REFERRALS || io.ctlCode === FSCTL_DFS_GET_REFERRALS_EX) return { status: LabStatus.NOT_FOUND };
-  if (io.ctlCode === FSCTL_PIPE_WAIT) {
-    return req.tree?.kind === 'pipe' ? { status: LabStatus.SUCCESS, body: encodeIoctlResponse(io.ctlCode, io.fileId, Buffer.alloc(0)) } : { status: LabStatus.INVALID_DEVICE_REQUEST };
+  if (!(io.flags & IoctlFlags.IS_FSCTL)) return { status: Status.NOT_SUPPORTED };
+  if (io.ctlCode === Fsctl.DFS_GET_REFERRALS || io.ctlCode === Fsctl.DFS_GET_REFERRALS_EX) return { status: Status.NOT_FOUND };
+  if (io.ctlCode === Fsctl.PIPE_WAIT) {
+    return req.tree?.kind === 'pipe' ? { status: Status.SUCCESS, body: encodeIoctlResponse({ ctlCode: io.ctlCode, fileId: io.fileId, output: Buffer.alloc(0) }) } : { status: Status.INVALID_DEVICE_REQUEST };
   }
-  if (io.ctlCode !== FSCTL_PIPE_TRANSCEIVE) return { status: LabStatus.INVALID_DEVICE_REQUEST };
+  if (io.ctlCode !== Fsctl.PIPE_TRANSCEIVE) return { status: Status.INVALID_DEVICE_REQUEST };
   const open = req.open(io.fileId);
   if (typeof open === 'number') return { status: open };
-  if (!open.pipe) return { status: LabStatus.INVALID_DEVICE_REQUEST };
-  if (io.maxOutputResponse > n.maxIoSize) return { status: LabStatus.INVALID_PARAMETER };
+  if (!open.pipe) return { status: Status.INVALID_DEVICE_REQUEST };
+  if (io.maxOutputResponse > n.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const fileId = { persistent: open.id, volatile: open.id };
   const ctlCode = io.ctlCode;
   return {
     pending: open.pipe
       .transceive(io.input, io.maxOutputResponse)
-      .then(({ status, data }) => (status === LabStatus.PIPE_BROKEN ? { status } : { status, body: encodeIoctlResponse(ctlCode, fileId, data) })),
+      .then(({ status, data }) => (status === Status.PIPE_BROKEN ? { status } : { status, body: encodeIoctlResponse({ ctlCode, fileId, output: data }) })),
   };
 }

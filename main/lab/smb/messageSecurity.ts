@@ -7,7 +7,7 @@ import { verifySignature } from '../../smb/crypto/signing.js';
 import { ConnectionDropped } from './compound.js';
 import type { LabSession, Result } from './model.js';
 import type { NegotiatedConnection } from './negotiate.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 
 /** The SMB2 message inside a transform header, and the session whose key decrypted it. */
 export function decryptRequest(frame: Buffer, sessions: ReadonlyMap<bigint, LabSession>, cipher: NegotiatedConnection['cipher']): { message: Buffer; session: LabSession } {
@@ -33,7 +33,7 @@ export function signerFor(sessions: ReadonlyMap<bigint, LabSession>, result: Res
   const session = sessions.get(sessionId);
   if (!session || session.phase !== 'established') return null;
   // A request that failed its own signature check is answered unsigned.
-  if (result.status === LabStatus.ACCESS_DENIED && !(request.flags & HeaderFlags.SIGNED)) return null;
+  if (result.status === Status.ACCESS_DENIED && !(request.flags & HeaderFlags.SIGNED)) return null;
   return session;
 }
 

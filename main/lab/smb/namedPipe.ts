@@ -3,7 +3,7 @@
 // STATUS_BUFFER_OVERFLOW and the rest stays for the next READ (MS-SMB2 3.3.5.12, 3.3.5.15.8). A
 // READ with nothing queued waits for the next answer, as a blocking pipe read does on Windows.
 import type { PipeEndpoint } from '../pipe.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 
 /** Reads waiting on an empty pipe, and writes queued behind a busy endpoint, per open (hostile-client bound). */
 const MAX_WAITING_READS = 16;
@@ -26,17 +26,17 @@ export class NamedPipeOpen {
 
   /** Hands `data` to the endpoint; the answer (if any) is queued as one message. Writes keep their order. */
   write(data: Buffer): Promise<number> {
-    if (this.queuedWrites >= MAX_QUEUED_WRITES) return Promise.resolve(LabStatus.INSUFFICIENT_RESOURCES);
+    if (this.queuedWrites >= MAX_QUEUED_WRITES) return Promise.resolve(Status.INSUFFICIENT_RESOURCES);
     this.queuedWrites++;
     const done = this.writes.then(async () => {
-      if (this.broken) return LabStatus.PIPE_BROKEN;
+      if (this.broken) return Status.PIPE_BROKEN;
       try {
         const answer = await this.endpoint.write(Buffer.from(data));
         if (answer.length > 0) this.messages.push(answer);
-        return LabStatus.SUCCESS;
+        return Status.SUCCESS;
       } catch {
         this.broken = true;
-        return LabStatus.PIPE_BROKEN;
+        return Status.PIPE_BROKEN;
       } finally {
         this.queuedWrites--;
         this.wake();
@@ -53,13 +53,13 @@ export class NamedPipeOpen {
       if (next) {
         if (next.length <= max) {
           this.messages.shift();
-          return { status: LabStatus.SUCCESS, data: next };
+          return { status: Status.SUCCESS, data: next };
         }
         this.messages[0] = next.subarray(max);
-        return { status: LabStatus.BUFFER_OVERFLOW, data: next.subarray(0, max) };
+        return { status: Status.BUFFER_OVERFLOW, data: next.subarray(0, max) };
       }
-      if (this.broken) return { status: LabStatus.PIPE_BROKEN, data: Buffer.alloc(0) };
-      if (this.waiters.length >= MAX_WAITING_READS) return { status: LabStatus.INSUFFICIENT_RESOURCES, data: Buffer.alloc(0) };
+      if (this.broken) return { status: Status.PIPE_BROKEN, data: Buffer.alloc(0) };
+      if (this.waiters.length >= MAX_WAITING_READS) return { status: Status.INSUFFICIENT_RESOURCES, data: Buffer.alloc(0) };
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -67,9 +67,9 @@ export class NamedPipeOpen {
   /** FSCTL_PIPE_TRANSCEIVE: write, then read the answer. */
   async transceive(input: Buffer, max: number): Promise<PipeRead> {
     const status = await this.write(input);
-    if (status !== LabStatus.SUCCESS) return { status, data: Buffer.alloc(0) };
+    if (status !== Status.SUCCESS) return { status, data: Buffer.alloc(0) };
     // An incomplete multi-fragment request has no answer yet: the transceive returns nothing.
-    if (this.messages.length === 0) return { status: LabStatus.SUCCESS, data: Buffer.alloc(0) };
+    if (this.messages.length === 0) return { status: Status.SUCCESS, data: Buffer.alloc(0) };
     return this.read(max);
   }
 

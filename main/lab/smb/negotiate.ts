@@ -3,19 +3,19 @@
 // encryption and signing capabilities, and the SMB1 multi-protocol negotiate answered with an SMB2
 // NEGOTIATE response (dialect 2.??? or 2.0.2) so a client that starts with SMB1 moves on to SMB2.
 import crypto from 'node:crypto';
-import { Capabilities, Cipher, Dialect, HASH_SHA512, SecurityMode, SigningAlg } from '../../smb/codec/negotiate.js';
+import { Capabilities, Cipher, DIALECT_WILDCARD, Dialect, HASH_SHA512, SecurityMode, SigningAlg } from '../../smb/codec/constants.js';
+import { decodeNegotiateRequest, encodeNegotiateResponse } from '../../smb/codec/negotiate.js';
+import { filetimeNow } from '../../smb/codec/wire.js';
+import { extendPreauthHash } from '../../smb/negotiation.js';
 import { SmbFormatError } from '../../smb/codec/wire.js';
 import type { CipherId } from '../../smb/crypto/encryption.js';
 import type { SigningAlgorithm } from '../../smb/crypto/signing.js';
-import { filetimeNow } from './adminShare.js';
-import { decodeNegotiateRequest } from './requests.js';
-import { encodeNegotiateResponse } from './responses.js';
-import { encodeNegTokenInit2Hint } from './spnegoServer.js';
-import { LabStatus } from './status.js';
+import { negotiateSecurityBufferFor } from './spnegoServer.js';
+import { Status } from '../../smb/ntstatus.js';
 import type { Result } from './model.js';
 
 export const SERVER_DIALECTS = [Dialect.SMB311, Dialect.SMB302, Dialect.SMB300, Dialect.SMB210, Dialect.SMB202] as const;
-export const DIALECT_WILDCARD = 0x02ff;
+export { DIALECT_WILDCARD } from '../../smb/codec/constants.js';
 export const MAX_IO_SIZE = 8 * 1024 * 1024;
 export const SMB202_MAX_IO_SIZE = 65536;
 export const SERVER_SECURITY_MODE = SecurityMode.SIGNING_ENABLED | SecurityMode.SIGNING_REQUIRED;
@@ -45,10 +45,6 @@ export interface NegotiatedConnection {
   preauth: Buffer;
 }
 
-export function extendPreauth(hash: Buffer, message: Buffer): Buffer {
-  return crypto.createHash('sha512').update(hash).update(message).digest();
-}
-
 function serverCapabilities(dialect: number, clientCapabilities: number): number {
   let caps = 0;
   if (dialect !== Dialect.SMB202 && dialect !== DIALECT_WILDCARD) caps |= Capabilities.LARGE_MTU;
@@ -68,8 +64,11 @@ function responseBody(dialect: number, serverGuid: Buffer, caps: number, context
     maxReadSize: maxIo,
     maxWriteSize: maxIo,
     systemTime: filetimeNow(),
-    securityBuffer: encodeNegTokenInit2Hint(),
-    ...(contexts ? { contexts: { salt: crypto.randomBytes(32), ...contexts } } : {}),
+    securityBuffer: negotiateSecurityBufferFor(serverGuid),
+    preauthHashAlgorithm: contexts ? HASH_SHA512 : null,
+    preauthSalt: contexts ? crypto.randomBytes(32) : null,
+    cipher: contexts?.cipher ?? null,
+    signingAlgorithm: contexts?.signingAlgorithm ?? null,
   });
 }
 
@@ -82,19 +81,19 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
   try {
     req = decodeNegotiateRequest(message);
   } catch (error) {
-    if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
+    if (error instanceof SmbFormatError) return { status: Status.INVALID_PARAMETER };
     throw error;
   }
-  if (req.dialects.length === 0) return { status: LabStatus.INVALID_PARAMETER };
+  if (req.dialects.length === 0) return { status: Status.INVALID_PARAMETER };
   const dialect = SERVER_DIALECTS.find((d) => req.dialects.includes(d));
-  if (dialect === undefined) return { status: LabStatus.NOT_SUPPORTED };
+  if (dialect === undefined) return { status: Status.NOT_SUPPORTED };
   const caps = serverCapabilities(dialect, req.capabilities);
   let cipher: CipherId | null = null;
   let signingAlgorithm: SigningAlgorithm = dialect >= Dialect.SMB300 ? 'aes-cmac' : 'hmac-sha256';
   let contexts: { cipher: number; signingAlgorithm: number | null } | undefined;
   if (dialect === Dialect.SMB311) {
-    if (req.duplicateContext || req.preauthHashes === null) return { status: LabStatus.INVALID_PARAMETER };
-    if (!req.preauthHashes.includes(HASH_SHA512)) return { status: LabStatus.NO_PREAUTH_INTEGRITY_HASH_OVERLAP };
+    if (req.preauthHashes === null) return { status: Status.INVALID_PARAMETER };
+    if (!req.preauthHashes.includes(HASH_SHA512)) return { status: Status.NO_PREAUTH_INTEGRITY_HASH_OVERLAP };
     const offered = req.ciphers ?? [];
     const chosenCipher = CIPHER_PREFERENCE.find((c) => offered.includes(c)) ?? 0;
     cipher = chosenCipher === 0 ? null : (chosenCipher as CipherId);
@@ -109,9 +108,9 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
     cipher = Cipher.AES128_CCM;
   }
   const body = responseBody(dialect, serverGuid, caps, contexts);
-  const requestHash = dialect === Dialect.SMB311 ? extendPreauth(Buffer.alloc(64), message) : Buffer.alloc(64);
+  const requestHash = dialect === Dialect.SMB311 ? extendPreauthHash(Buffer.alloc(64), message) : Buffer.alloc(64);
   return {
-    status: LabStatus.SUCCESS,
+    status: Status.SUCCESS,
     body,
     sent: (response) =>
       settle({
@@ -124,7 +123,7 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
         cipher,
         signingAlgorithm,
         maxIoSize: dialect === Dialect.SMB202 ? SMB202_MAX_IO_SIZE : MAX_IO_SIZE,
-        preauth: dialect === Dialect.SMB311 ? extendPreauth(requestHash, response) : Buffer.alloc(64),
+        preauth: dialect === Dialect.SMB311 ? extendPreauthHash(requestHash, response) : Buffer.alloc(64),
       }),
   };
 }

@@ -4,7 +4,7 @@
 import type { FileId } from '../../smb/codec/create.js';
 import type { ChainState } from './compound.js';
 import type { LabOpen, LabSession, LabTree } from './model.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 import { ALL_ONES_FILE_ID } from './treeCommands.js';
 
 const MAX_OPENS = 1024;
@@ -38,11 +38,11 @@ export class OpenTable {
     let fileId = id;
     if (related && isAllOnes(id)) {
       if (chain.fileIdError) return chain.fileIdError;
-      if (!chain.fileId) return LabStatus.INVALID_HANDLE;
+      if (!chain.fileId) return Status.INVALID_HANDLE;
       fileId = chain.fileId;
     }
     const open = this.opens.get(fileId.volatile);
-    if (!open || open.id !== fileId.persistent || open.session !== session || open.tree !== tree) return LabStatus.FILE_CLOSED;
+    if (!open || open.id !== fileId.persistent || open.session !== session || open.tree !== tree) return Status.FILE_CLOSED;
     chain.fileId = fileId;
     return open;
   }

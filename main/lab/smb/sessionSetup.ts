@@ -4,20 +4,21 @@
 // SPNEGO mechListMIC both ways, and the signed final response. Failures answer
 // STATUS_LOGON_FAILURE after Windows 24H2's authentication rate-limiter delay.
 import crypto from 'node:crypto';
-import { ntHash } from '../../smb/auth/ntlm.js';
-import { NTLMSSP_OID, NegState } from '../../smb/auth/spnego.js';
+import { ntHash } from '../../smb/auth/ntlm/keys.js';
+import { decodeAuthenticateMessage, decodeNegotiateMessage } from '../../smb/auth/ntlm/messages.js';
+import { filetimeNow } from '../../smb/auth/ntlm/wire.js';
+import { NTLMSSP_OID, NegState, ntlmMechListMic as mechListMic } from '../../smb/auth/spnego.js';
 import { Cipher, Dialect } from '../../smb/codec/negotiate.js';
 import { createNonceSource } from '../../smb/crypto/encryption.js';
 import { deriveSmb3Keys } from '../../smb/crypto/kdf.js';
 import type { LabAccount, LabHostConfig } from '../hostState.js';
-import { filetimeNow } from './adminShare.js';
 import type { LabHostContext, LabSession, Result } from './model.js';
-import { extendPreauth, type NegotiatedConnection } from './negotiate.js';
-import { decodeAuthenticateMessage, decodeNegotiateFlags, encodeChallengeMessage, verifyNtlmV2, type ChallengeIdentity } from './ntlmServer.js';
-import { decodeSessionSetupRequest } from './requests.js';
-import { encodeSessionSetupResponse } from './responses.js';
-import { decodeClientToken, encodeServerNegTokenResp, mechListMic, type ClientToken } from './spnegoServer.js';
-import { LabStatus } from './status.js';
+import { extendPreauthHash } from '../../smb/negotiation.js';
+import { decodeSessionSetupRequest, encodeSessionSetupResponse } from '../../smb/codec/sessionSetup.js';
+import type { NegotiatedConnection } from './negotiate.js';
+import { buildChallengeMessage, verifyNtlmV2, type ChallengeIdentity } from './ntlmServer.js';
+import { decodeClientToken, encodeServerNegTokenResp, type ClientToken } from './spnegoServer.js';
+import { Status } from '../../smb/ntstatus.js';
 
 const MAX_SESSIONS_PER_CONNECTION = 16;
 const SESSION_FLAG_BINDING = 0x01;
@@ -69,23 +70,23 @@ export async function handleSessionSetup(conn: SessionSetupConnection, header: {
   try {
     setup = decodeSessionSetupRequest(message);
   } catch {
-    return { status: LabStatus.INVALID_PARAMETER };
+    return { status: Status.INVALID_PARAMETER };
   }
-  if (setup.flags & SESSION_FLAG_BINDING) return { status: LabStatus.REQUEST_NOT_ACCEPTED };
+  if (setup.flags & SESSION_FLAG_BINDING) return { status: Status.REQUEST_NOT_ACCEPTED };
   const dialect = conn.negotiated.dialect;
   let session: LabSession;
   if (header.sessionId === 0n) {
-    if (conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION) return { status: LabStatus.REQUEST_NOT_ACCEPTED };
+    if (conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION) return { status: Status.REQUEST_NOT_ACCEPTED };
     session = newSession(conn.host.newSessionId(), conn.negotiated.preauth);
     conn.sessions.set(session.id, session);
   } else {
     const found = conn.sessions.get(header.sessionId);
-    if (!found) return { status: LabStatus.USER_SESSION_DELETED };
+    if (!found) return { status: Status.USER_SESSION_DELETED };
     // Re-authentication of an established session is not something a push does.
-    if (found.phase === 'established') return { status: LabStatus.REQUEST_NOT_ACCEPTED, sessionId: found.id, signWith: found };
+    if (found.phase === 'established') return { status: Status.REQUEST_NOT_ACCEPTED, sessionId: found.id, signWith: found };
     session = found;
   }
-  if (dialect === Dialect.SMB311) session.preauth = extendPreauth(session.preauth, message);
+  if (dialect === Dialect.SMB311) session.preauth = extendPreauthHash(session.preauth, message);
 
   let token: ClientToken;
   try {
@@ -101,11 +102,11 @@ export async function handleSessionSetup(conn: SessionSetupConnection, header: {
 function challenge(conn: SessionSetupConnection, session: LabSession, token: ClientToken, wrap: boolean): Result | Promise<Result> {
   const dialect = conn.negotiated.dialect;
   const more = (securityBuffer: Buffer): Result => ({
-    status: LabStatus.MORE_PROCESSING_REQUIRED,
-    body: encodeSessionSetupResponse(0, securityBuffer),
+    status: Status.MORE_PROCESSING_REQUIRED,
+    body: encodeSessionSetupResponse({ sessionFlags: 0, securityBuffer }),
     sessionId: session.id,
     sent: (response) => {
-      if (dialect === Dialect.SMB311) session.preauth = extendPreauth(session.preauth, response);
+      if (dialect === Dialect.SMB311) session.preauth = extendPreauthHash(session.preauth, response);
     },
   });
   if (token.ntlm === null) {
@@ -118,12 +119,12 @@ function challenge(conn: SessionSetupConnection, session: LabSession, token: Cli
   }
   let clientFlags: number;
   try {
-    clientFlags = decodeNegotiateFlags(token.ntlm);
+    clientFlags = decodeNegotiateMessage(token.ntlm).flags;
   } catch {
     return fail(conn, session, 'malformed NTLM NEGOTIATE');
   }
   const serverChallenge = crypto.randomBytes(8);
-  const challengeMessage = encodeChallengeMessage(clientFlags, serverChallenge, filetimeNow(), identityOf(conn.host.state.config));
+  const challengeMessage = buildChallengeMessage(clientFlags, serverChallenge, filetimeNow(), identityOf(conn.host.state.config));
   session.ntlm = {
     negotiate: Buffer.from(token.ntlm),
     challenge: challengeMessage,
@@ -148,7 +149,7 @@ async function authenticate(conn: SessionSetupConnection, session: LabSession, t
   if (config.profile === 'wrong-credentials') return fail(conn, session, `profile wrong-credentials (${auth.domain}\\${auth.user})`);
   // MS-APDS 3.1.5: a server whose policy blocks NTLM answers the AUTHENTICATE with STATUS_NTLM_BLOCKED
   // (MS-ERREF 2.3.1 0xC0000418), whatever the account; only Kerberos would log on.
-  if (config.profile === 'ntlm-blocked') return fail(conn, session, `profile ntlm-blocked: NTLM refused for ${auth.domain}\\${auth.user}`, LabStatus.NTLM_BLOCKED);
+  if (config.profile === 'ntlm-blocked') return fail(conn, session, `profile ntlm-blocked: NTLM refused for ${auth.domain}\\${auth.user}`, Status.NTLM_BLOCKED);
   let verified = null;
   for (const account of candidateAccounts(config, auth.user, auth.domain)) {
     verified = verifyNtlmV2({
@@ -176,7 +177,7 @@ async function authenticate(conn: SessionSetupConnection, session: LabSession, t
   conn.established(session);
   const serverMic = clientMic && ntlm.mechTypesDer ? mechListMic(verified.exportedSessionKey, ntlm.mechTypesDer, 'server', verified.keyExchange) : undefined;
   const securityBuffer = ntlm.spnego ? encodeServerNegTokenResp({ negState: NegState.ACCEPT_COMPLETED, ...(serverMic ? { mechListMic: serverMic } : {}) }) : Buffer.alloc(0);
-  return { status: LabStatus.SUCCESS, body: encodeSessionSetupResponse(0, securityBuffer), sessionId: session.id, signWith: session };
+  return { status: Status.SUCCESS, body: encodeSessionSetupResponse({ sessionFlags: 0, securityBuffer }), sessionId: session.id, signWith: session };
 }
 
 /** MS-SMB2 3.3.5.5.3: Session.SessionKey, SigningKey, EncryptionKey and DecryptionKey. */
@@ -199,7 +200,7 @@ function deriveKeys(n: NegotiatedConnection, session: LabSession, exportedSessio
   if (n.cipher !== null) session.nextNonce = createNonceSource(n.cipher, (k) => crypto.randomBytes(k));
 }
 
-async function fail(conn: SessionSetupConnection, session: LabSession, why: string, status: number = LabStatus.LOGON_FAILURE): Promise<Result> {
+async function fail(conn: SessionSetupConnection, session: LabSession, why: string, status: number = Status.LOGON_FAILURE): Promise<Result> {
   conn.sessions.delete(session.id);
   conn.host.state.counters.logonFailures++;
   conn.host.log(`logon failed: ${why}`);

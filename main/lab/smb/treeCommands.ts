@@ -1,17 +1,15 @@
 // TREE_CONNECT (MS-SMB2 3.3.5.7), TREE_DISCONNECT (3.3.5.8) and LOGOFF (3.3.5.6). ADMIN$ answers
 // as the host's profile says: 'uac-filtered' → STATUS_ACCESS_DENIED (a filtered token, KB951016),
 // 'admin-share-missing' → STATUS_BAD_NETWORK_NAME (AutoShareWks = 0).
-import { ShareType } from '../../smb/codec/treeConnect.js';
+import { Access, ShareFlags, ShareType } from '../../smb/codec/constants.js';
+import { decodeEmptyBody, encodeEmptyBody } from '../../smb/codec/errorBody.js';
+import { decodeTreeConnectRequest, encodeTreeConnectResponse } from '../../smb/codec/treeConnect.js';
 import { SmbFormatError } from '../../smb/codec/wire.js';
-import type { FileId } from '../../smb/codec/create.js';
+import type { FileId } from '../../smb/codec/openInfo.js';
 import type { LabHostContext, LabOpen, LabSession, LabTree, Request, Result } from './model.js';
 import type { NegotiatedConnection } from './negotiate.js';
-import { decodeEmptyRequest, decodeTreeConnectRequest } from './requests.js';
-import { encodeEmptyBody, encodeTreeConnectResponse } from './responses.js';
-import { LabStatus } from './status.js';
+import { Status } from '../../smb/ntstatus.js';
 
-export const FILE_ALL_ACCESS = 0x001f01ff;
-const SHAREFLAG_NO_CACHING = 0x30;
 const MAX_TREES_PER_SESSION = 64;
 
 /** What the command handlers need of their connection. */
@@ -35,7 +33,7 @@ export function handleTreeConnect(ctx: CommandContext, req: Request): Result {
   try {
     path = decodeTreeConnectRequest(req.message).path;
   } catch (error) {
-    if (error instanceof SmbFormatError) return { status: LabStatus.INVALID_PARAMETER };
+    if (error instanceof SmbFormatError) return { status: Status.INVALID_PARAMETER };
     throw error;
   }
   const shareName = path.slice(path.lastIndexOf('\\') + 1).toUpperCase();
@@ -43,40 +41,40 @@ export function handleTreeConnect(ctx: CommandContext, req: Request): Result {
   let kind: LabTree['kind'];
   if (shareName === 'IPC$') kind = 'pipe';
   else if (ctx.host.diskShares.has(shareName)) {
-    if (shareName === 'ADMIN$' && profile === 'uac-filtered') return { status: LabStatus.ACCESS_DENIED };
-    if (shareName === 'ADMIN$' && profile === 'admin-share-missing') return { status: LabStatus.BAD_NETWORK_NAME };
+    if (shareName === 'ADMIN$' && profile === 'uac-filtered') return { status: Status.ACCESS_DENIED };
+    if (shareName === 'ADMIN$' && profile === 'admin-share-missing') return { status: Status.BAD_NETWORK_NAME };
     kind = 'disk';
-  } else return { status: LabStatus.BAD_NETWORK_NAME };
-  if (req.session.trees.size >= MAX_TREES_PER_SESSION) return { status: LabStatus.INSUFFICIENT_RESOURCES };
+  } else return { status: Status.BAD_NETWORK_NAME };
+  if (req.session.trees.size >= MAX_TREES_PER_SESSION) return { status: Status.INSUFFICIENT_RESOURCES };
   const tree: LabTree = { id: req.session.nextTreeId, kind, name: shareName };
   req.session.nextTreeId = (req.session.nextTreeId % 0xffff_fffe) + 1;
   req.session.trees.set(tree.id, tree);
   ctx.host.log(`tree connect ${path} as ${req.session.domain}\\${req.session.user}`);
   return {
-    status: LabStatus.SUCCESS,
-    body: encodeTreeConnectResponse(kind === 'pipe' ? ShareType.PIPE : ShareType.DISK, kind === 'pipe' ? SHAREFLAG_NO_CACHING : 0, FILE_ALL_ACCESS),
+    status: Status.SUCCESS,
+    body: encodeTreeConnectResponse({ shareType: kind === 'pipe' ? ShareType.PIPE : ShareType.DISK, shareFlags: kind === 'pipe' ? ShareFlags.NO_CACHING : 0, capabilities: 0, maximalAccess: Access.FILE_ALL_ACCESS }),
     treeId: tree.id,
   };
 }
 
 export function handleTreeDisconnect(ctx: CommandContext, req: Request): Result {
   try {
-    decodeEmptyRequest(req.message, 'TREE_DISCONNECT request');
+    decodeEmptyBody(req.message, 'TREE_DISCONNECT request');
   } catch {
-    return { status: LabStatus.INVALID_PARAMETER };
+    return { status: Status.INVALID_PARAMETER };
   }
-  if (!req.tree) return { status: LabStatus.NETWORK_NAME_DELETED };
+  if (!req.tree) return { status: Status.NETWORK_NAME_DELETED };
   ctx.closeTrees(req.session, req.tree);
-  return { status: LabStatus.SUCCESS, body: encodeEmptyBody() };
+  return { status: Status.SUCCESS, body: encodeEmptyBody() };
 }
 
 export function handleLogoff(ctx: CommandContext, req: Request): Result {
   try {
-    decodeEmptyRequest(req.message, 'LOGOFF request');
+    decodeEmptyBody(req.message, 'LOGOFF request');
   } catch {
-    return { status: LabStatus.INVALID_PARAMETER };
+    return { status: Status.INVALID_PARAMETER };
   }
   ctx.logoff(req.session);
   // Signed with the session's key although the session is gone once the response is built.
-  return { status: LabStatus.SUCCESS, body: encodeEmptyBody(), signWith: req.session };
+  return { status: Status.SUCCESS, body: encodeEmptyBody(), signWith: req.session };
 }

@@ -5,25 +5,7 @@ export const SMB2_PROTOCOL_ID = Buffer.from([0xfe, 0x53, 0x4d, 0x42]);
 export const SMB2_HEADER_SIZE = 64;
 export const SIGNATURE_OFFSET = 48;
 
-export const Command = {
-  NEGOTIATE: 0x0000,
-  SESSION_SETUP: 0x0001,
-  LOGOFF: 0x0002,
-  TREE_CONNECT: 0x0003,
-  TREE_DISCONNECT: 0x0004,
-  CREATE: 0x0005,
-  CLOSE: 0x0006,
-  FLUSH: 0x0007,
-  READ: 0x0008,
-  WRITE: 0x0009,
-  IOCTL: 0x000b,
-  CANCEL: 0x000c,
-  ECHO: 0x000d,
-  QUERY_DIRECTORY: 0x000e,
-  QUERY_INFO: 0x0010,
-  SET_INFO: 0x0011,
-} as const;
-export type CommandCode = (typeof Command)[keyof typeof Command];
+export { Command, type CommandCode } from './constants.js';
 
 export const HeaderFlags = {
   SERVER_TO_REDIR: 0x00000001,
@@ -120,8 +102,11 @@ export function splitCompound(message: Buffer, max = Number.POSITIVE_INFINITY): 
   }
 }
 
-/** The body after the header, checked against the command's fixed StructureSize. */
-export function responseBody(message: Buffer, structureSize: number, what: string): Reader {
+/**
+ * The body after the header of a request or a response, checked against the command's fixed
+ * StructureSize (MS-SMB2 2.2.1: offsets in the body count from the header's start).
+ */
+export function fixedBody(message: Buffer, structureSize: number, what: string): Reader {
   const r = new Reader(message, SMB2_HEADER_SIZE);
   const size = r.u16(`${what} StructureSize`);
   if (size !== structureSize) throw new SmbFormatError(`${what}: StructureSize ${size}, expected ${structureSize}`);

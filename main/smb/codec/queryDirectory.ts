@@ -1,16 +1,15 @@
-// MS-SMB2 2.2.33/2.2.34 QUERY_DIRECTORY request and response, with the entries of MS-FSCC 2.4.10
+// MS-SMB2 2.2.33 / 2.2.34 QUERY_DIRECTORY: request and response, each encoded and decoded (the
+// response is QUERY_INFO's output-buffer layout), with the entries of MS-FSCC 2.4.10
 // FileDirectoryInformation: what is in a folder (cleanup lists the run folder it removes).
-import { Reader, SmbFormatError, Writer, utf16 } from './wire.js';
-import { SMB2_HEADER_SIZE } from './header.js';
-import { writeFileId, type FileId } from './create.js';
-import { decodeOutputBuffer } from './info.js';
+import { Reader, SmbFormatError, Writer, utf16, utf16At } from './wire.js';
+import { SMB2_HEADER_SIZE, fixedBody } from './header.js';
+import { FileAttributes, FileInfoClass } from './constants.js';
+import { readFileId, writeFileId, type FileId } from './openInfo.js';
+import { decodeOutputBuffer, encodeOutputBuffer } from './info.js';
 
-/** MS-SMB2 2.2.33 Flags. */
-export const QueryDirectoryFlags = { RESTART_SCANS: 0x01, RETURN_SINGLE_ENTRY: 0x02, INDEX_SPECIFIED: 0x04, REOPEN: 0x10 } as const;
+export { QueryDirectoryFlags } from './constants.js';
 /** MS-FSCC 2.4 FileInformationClass of FileDirectoryInformation. */
-export const FILE_DIRECTORY_INFORMATION = 0x01;
-/** MS-FSCC 2.6 FILE_ATTRIBUTE_DIRECTORY. */
-const ATTRIBUTE_DIRECTORY = 0x10;
+export const FILE_DIRECTORY_INFORMATION = FileInfoClass.DIRECTORY;
 /** The fixed part of a FileDirectoryInformation entry, before FileName. */
 const ENTRY_FIXED_SIZE = 64;
 /** QUERY_DIRECTORY's fixed part (StructureSize 33 counts one byte of Buffer). */
@@ -22,15 +21,53 @@ export interface DirectoryEntry {
   readonly endOfFile: bigint;
 }
 
-export function encodeQueryDirectoryRequest(req: { fileId: FileId; pattern: string; flags: number; outputLength: number }): Buffer {
+export interface QueryDirectoryRequest {
+  fileId: FileId;
+  pattern: string;
+  flags: number;
+  outputLength: number;
+  /** FileDirectoryInformation when not given. */
+  infoClass?: number;
+}
+
+/** The pattern right after the 32-byte fixed part (offset 96); FileIndex 0. */
+export function encodeQueryDirectoryRequest(req: QueryDirectoryRequest): Buffer {
   const pattern = utf16(req.pattern);
-  const w = new Writer().u16(33).u8(FILE_DIRECTORY_INFORMATION).u8(req.flags).u32(0);
+  const w = new Writer().u16(33).u8(req.infoClass ?? FILE_DIRECTORY_INFORMATION).u8(req.flags).u32(0);
   return writeFileId(w, req.fileId).u16(SMB2_HEADER_SIZE + REQUEST_FIXED_SIZE).u16(pattern.length).u32(req.outputLength).bytes(pattern).toBuffer();
 }
+
+export function decodeQueryDirectoryRequest(message: Buffer): Required<QueryDirectoryRequest> {
+  const r = fixedBody(message, 33, 'QUERY_DIRECTORY request');
+  const infoClass = r.u8('FileInformationClass');
+  const flags = r.u8('Flags');
+  r.u32('FileIndex');
+  const fileId = readFileId(r);
+  const nameOffset = r.u16('FileNameOffset');
+  const nameLength = r.u16('FileNameLength');
+  const outputLength = r.u32('OutputBufferLength');
+  return { fileId, pattern: utf16At(message, nameOffset, nameLength, 'QUERY_DIRECTORY pattern'), flags, outputLength, infoClass };
+}
+
+export const encodeQueryDirectoryResponse = encodeOutputBuffer;
 
 /** The response's output buffer (the same layout as QUERY_INFO's). */
 export function decodeQueryDirectoryResponse(message: Buffer): Buffer {
   return decodeOutputBuffer(message, 'QUERY_DIRECTORY');
+}
+
+/**
+ * Directory entries of any MS-FSCC 2.4 class (each written with NextEntryOffset 0) joined into one
+ * output buffer: each 8-byte aligned, each NextEntryOffset pointing at the next, the last 0.
+ */
+export function chainDirectoryEntries(entries: readonly Buffer[]): Buffer {
+  const w = new Writer();
+  entries.forEach((entry, i) => {
+    const last = i === entries.length - 1;
+    const pad = last ? 0 : (8 - (entry.length % 8)) % 8;
+    w.u32(last ? 0 : entry.length + pad).bytes(entry.subarray(4)).zeros(pad);
+  });
+  return w.toBuffer();
 }
 
 /** The entries of a FileDirectoryInformation buffer, each at its predecessor's NextEntryOffset; `.` and `..` left out. */
@@ -45,7 +82,7 @@ export function decodeFileDirectoryInformation(buf: Buffer): DirectoryEntry[] {
     const attributes = r.u32('FileAttributes');
     const nameLength = r.u32('FileNameLength');
     const name = r.bytes(nameLength, 'FileName').toString('utf16le');
-    if (name !== '.' && name !== '..') entries.push({ name, directory: (attributes & ATTRIBUTE_DIRECTORY) !== 0, endOfFile });
+    if (name !== '.' && name !== '..') entries.push({ name, directory: (attributes & FileAttributes.DIRECTORY) !== 0, endOfFile });
     if (next === 0) return entries;
     if (next < ENTRY_FIXED_SIZE || next % 8 !== 0) throw new SmbFormatError(`FileDirectoryInformation: NextEntryOffset ${next}`);
     at += next;

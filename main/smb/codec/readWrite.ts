@@ -1,9 +1,17 @@
-// MS-SMB2 2.2.19/2.2.20 READ and 2.2.21/2.2.22 WRITE.
+// MS-SMB2 2.2.19 / 2.2.20 READ and 2.2.21 / 2.2.22 WRITE: requests and responses, each encoded and
+// decoded (the client reads and writes, the lab answers). Data sits right after each fixed part.
 import { Writer, sliceAt } from './wire.js';
-import { SMB2_HEADER_SIZE, responseBody } from './header.js';
-import { writeFileId, type FileId } from './create.js';
+import { SMB2_HEADER_SIZE, fixedBody } from './header.js';
+import { readFileId, writeFileId, type FileId } from './openInfo.js';
 
-export function encodeReadRequest(req: { fileId: FileId; offset: bigint; length: number; minimumCount?: number }): Buffer {
+export interface ReadRequest {
+  fileId: FileId;
+  offset: bigint;
+  length: number;
+  minimumCount?: number;
+}
+
+export function encodeReadRequest(req: ReadRequest): Buffer {
   const w = new Writer()
     .u16(49)
     .u8(0x50) // Padding: where the server should place the data (after header + 16)
@@ -13,8 +21,24 @@ export function encodeReadRequest(req: { fileId: FileId; offset: bigint; length:
   return writeFileId(w, req.fileId).u32(req.minimumCount ?? 0).u32(0).u32(0).u16(0).u16(0).u8(0).toBuffer();
 }
 
+export function decodeReadRequest(message: Buffer): Required<ReadRequest> {
+  const r = fixedBody(message, 49, 'READ request');
+  r.u8('Padding');
+  r.u8('Flags');
+  const length = r.u32('Length');
+  const offset = r.u64('Offset');
+  const fileId = readFileId(r);
+  return { fileId, offset, length, minimumCount: r.u32('MinimumCount') };
+}
+
+/** The data right after the 16-byte fixed part (DataOffset 80); StructureSize 17 counts one byte of it, sent even when empty. */
+export function encodeReadResponse(res: { data: Buffer; remaining: number }): Buffer {
+  const w = new Writer().u16(17).u8(SMB2_HEADER_SIZE + 16).u8(0).u32(res.data.length).u32(res.remaining).u32(0);
+  return w.bytes(res.data.length ? res.data : Buffer.alloc(1)).toBuffer();
+}
+
 export function decodeReadResponse(message: Buffer): { data: Buffer; remaining: number } {
-  const r = responseBody(message, 17, 'READ response');
+  const r = fixedBody(message, 17, 'READ response');
   const offset = r.u8('DataOffset');
   r.u8('Reserved');
   const length = r.u32('DataLength');
@@ -46,8 +70,22 @@ export function writeWriteRequestFixed(target: Buffer, at: number, req: { fileId
   target.writeBigUInt64LE(req.fileId.volatile, at + 24);
 }
 
+/** `data` is a view into the message. */
+export function decodeWriteRequest(message: Buffer): { fileId: FileId; offset: bigint; data: Buffer } {
+  const r = fixedBody(message, 49, 'WRITE request');
+  const dataOffset = r.u16('DataOffset');
+  const length = r.u32('Length');
+  const offset = r.u64('Offset');
+  const fileId = readFileId(r);
+  return { fileId, offset, data: sliceAt(message, dataOffset, length, 'WRITE data') };
+}
+
+export function encodeWriteResponse(res: { count: number }): Buffer {
+  return new Writer().u16(17).u16(0).u32(res.count).u32(0).u16(0).u16(0).u8(0).toBuffer();
+}
+
 export function decodeWriteResponse(message: Buffer): { count: number } {
-  const r = responseBody(message, 17, 'WRITE response');
+  const r = fixedBody(message, 17, 'WRITE response');
   r.u16('Reserved');
   return { count: r.u32('Count') };
 }

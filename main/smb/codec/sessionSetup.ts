@@ -1,13 +1,31 @@
-// MS-SMB2 2.2.5 SESSION_SETUP request, 2.2.6 response; 2.2.7/2.2.8 LOGOFF.
+// MS-SMB2 2.2.5 / 2.2.6 SESSION_SETUP: request and response, each encoded and decoded (the client
+// sends the request, the lab answers it). LOGOFF (2.2.7/2.2.8) is the empty body of errorBody.ts.
 import { Writer, sliceAt } from './wire.js';
-import { SMB2_HEADER_SIZE, responseBody } from './header.js';
+import { SMB2_HEADER_SIZE, fixedBody } from './header.js';
 
-export const SessionFlags = { IS_GUEST: 0x0001, IS_NULL: 0x0002, ENCRYPT_DATA: 0x0004 } as const;
+export { SessionFlags } from './constants.js';
+/** LOGOFF, TREE_DISCONNECT and ECHO requests: the shared 4-byte body (kept under its old name for callers). */
+export { encodeEmptyBody as encodeEmptyRequest } from './errorBody.js';
 
-export function encodeSessionSetupRequest(req: { securityMode: number; capabilities: number; securityBuffer: Buffer; previousSessionId?: bigint }): Buffer {
+export interface SessionSetupRequest {
+  /** SMB2_SESSION_FLAG_BINDING (0x01) for a channel binding; 0 otherwise. */
+  flags?: number;
+  securityMode: number;
+  capabilities: number;
+  securityBuffer: Buffer;
+  previousSessionId?: bigint;
+}
+
+export interface SessionSetupResponse {
+  sessionFlags: number;
+  securityBuffer: Buffer;
+}
+
+/** The security buffer sits right after the 24-byte fixed part (offset 88 from the header). */
+export function encodeSessionSetupRequest(req: SessionSetupRequest): Buffer {
   return new Writer()
     .u16(25)
-    .u8(0) // Flags: not a binding request
+    .u8(req.flags ?? 0)
     .u8(req.securityMode)
     .u32(req.capabilities)
     .u32(0) // Channel
@@ -18,15 +36,30 @@ export function encodeSessionSetupRequest(req: { securityMode: number; capabilit
     .toBuffer();
 }
 
-export function decodeSessionSetupResponse(message: Buffer): { sessionFlags: number; securityBuffer: Buffer } {
-  const r = responseBody(message, 9, 'SESSION_SETUP response');
+export function decodeSessionSetupRequest(message: Buffer): Required<SessionSetupRequest> {
+  const r = fixedBody(message, 25, 'SESSION_SETUP request');
+  const flags = r.u8('Flags');
+  const securityMode = r.u8('SecurityMode');
+  const capabilities = r.u32('Capabilities');
+  r.u32('Channel');
+  const offset = r.u16('SecurityBufferOffset');
+  const length = r.u16('SecurityBufferLength');
+  const previousSessionId = r.u64('PreviousSessionId');
+  const securityBuffer = Buffer.from(sliceAt(message, offset, length, 'SESSION_SETUP security buffer'));
+  return { flags, securityMode, capabilities, securityBuffer, previousSessionId };
+}
+
+/** The security buffer after the 8-byte fixed part; StructureSize 9 counts one byte of it, sent even when empty. */
+export function encodeSessionSetupResponse(res: SessionSetupResponse): Buffer {
+  const w = new Writer().u16(9).u16(res.sessionFlags).u16(SMB2_HEADER_SIZE + 8).u16(res.securityBuffer.length).bytes(res.securityBuffer);
+  if (res.securityBuffer.length === 0) w.u8(0);
+  return w.toBuffer();
+}
+
+export function decodeSessionSetupResponse(message: Buffer): SessionSetupResponse {
+  const r = fixedBody(message, 9, 'SESSION_SETUP response');
   const sessionFlags = r.u16('SessionFlags');
   const offset = r.u16('SecurityBufferOffset');
   const length = r.u16('SecurityBufferLength');
   return { sessionFlags, securityBuffer: Buffer.from(sliceAt(message, offset, length, 'SESSION_SETUP security buffer')) };
-}
-
-/** LOGOFF, TREE_DISCONNECT and ECHO requests share this 4-byte body (StructureSize 4, Reserved). */
-export function encodeEmptyRequest(): Buffer {
-  return new Writer().u16(4).u16(0).toBuffer();
 }

@@ -139,3 +139,17 @@ export class Writer {
 export function utf16(s: string): Buffer {
   return Buffer.from(s, 'utf16le');
 }
+
+/** A UTF-16LE string at an Offset/Length field pair, checked like sliceAt; an odd length is malformed. */
+export function utf16At(buf: Buffer, offset: number, length: number, what: string): string {
+  if (length % 2 !== 0) throw new SmbFormatError(`${what}: odd UTF-16 length ${length}`);
+  return sliceAt(buf, offset, length, what).toString('utf16le');
+}
+
+/** 100-ns ticks between 1601-01-01 and 1970-01-01: the FILETIME epoch (MS-DTYP 2.3.3). */
+export const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+
+/** A FILETIME (MS-DTYP 2.3.3) for a JavaScript time in milliseconds (default: now), as SMB2 times carry it. */
+export function filetimeNow(ms: number = Date.now()): bigint {
+  return BigInt(ms) * 10_000n + FILETIME_UNIX_EPOCH;
+}
