@@ -47,6 +47,7 @@ export function pushTimeouts(settings: Settings, overrides: Partial<PushTimeouts
     pollMs: overrides.pollMs ?? 1000,
     serviceStartMs: overrides.serviceStartMs ?? 30_000,
     serviceStopMs: overrides.serviceStopMs ?? 30_000,
+    requestMs: overrides.requestMs ?? 30_000,
     autoFallbackMs: overrides.autoFallbackMs ?? settings.autoFallbackSeconds * 1000,
   };
 }

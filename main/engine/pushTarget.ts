@@ -30,6 +30,8 @@ export interface PushTimeouts {
   readonly pollMs: number;
   readonly serviceStartMs: number;
   readonly serviceStopMs: number;
+  /** One SMB request's answer (an interim STATUS_PENDING gives a service call serviceCallMs). */
+  readonly requestMs: number;
   /** auto transport: switch to SMB when no agent has called back this long after its service runs. */
   readonly autoFallbackMs: number;
 }

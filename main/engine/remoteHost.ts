@@ -18,7 +18,24 @@ export interface RemoteHost {
   readonly encryptWhenSupported: boolean;
   /** Default negotiate (Kerberos for a name with a domain credential, else NTLM). */
   readonly auth?: AuthPolicy;
-  readonly timeouts: { readonly connectMs: number; readonly serviceStopMs: number; readonly pollMs: number };
+  readonly timeouts: {
+    readonly connectMs: number;
+    readonly serviceStopMs: number;
+    readonly pollMs: number;
+    /** How long START_PENDING may last; default 30 s (Windows' service start wait). */
+    readonly serviceStartMs?: number;
+    /** One SMB request's answer; default 30 s. */
+    readonly requestMs?: number;
+  };
+}
+
+/**
+ * How long an SCM call the computer accepted (interim STATUS_PENDING) may take: RStartServiceW
+ * and RControlService wait on the service as long as the SCM's start or stop wait (Windows: 30 s,
+ * ServicesPipeTimeout), and answer 1053 after it — so the bound is that wait plus a request's.
+ */
+export function serviceCallMs(timeouts: RemoteHost['timeouts']): number {
+  return Math.max(timeouts.serviceStartMs ?? 30_000, timeouts.serviceStopMs) + (timeouts.requestMs ?? 30_000);
 }
 
 export interface Remote {
@@ -29,13 +46,16 @@ export interface Remote {
   pipe: SmbPipe | null;
   scmr: ScmrClient | null;
   scm: Handle | null;
+  /** serviceCallMs of the host's timeouts. */
+  readonly serviceCallMs: number;
 }
 
 export async function connect(spec: RemoteHost): Promise<Remote> {
-  const connection = await SmbConnection.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs });
+  const { requestMs } = spec.timeouts;
+  const connection = await SmbConnection.connect({ host: spec.host, port: spec.port, connectTimeoutMs: spec.timeouts.connectMs, ...(requestMs !== undefined ? { requestTimeoutMs: requestMs } : {}) });
   try {
     const session = await SmbSession.setup(connection, spec.credentials, { targetHost: spec.logonName ?? spec.host, encryptWhenSupported: spec.encryptWhenSupported, ...(spec.auth ? { auth: spec.auth } : {}) });
-    return { connection, session, admin: null, ipc: null, pipe: null, scmr: null, scm: null };
+    return { connection, session, admin: null, ipc: null, pipe: null, scmr: null, scm: null, serviceCallMs: serviceCallMs(spec.timeouts) };
   } catch (error) {
     connection.close();
     throw error;
@@ -45,7 +65,7 @@ export async function connect(spec: RemoteHost): Promise<Remote> {
 export async function openScm(remote: Remote, host: string): Promise<{ scmr: ScmrClient; scm: Handle }> {
   if (remote.scmr && remote.scm) return { scmr: remote.scmr, scm: remote.scm };
   remote.ipc ??= await SmbTree.connect(remote.session, host, 'IPC$');
-  remote.pipe = await remote.ipc.openPipe('svcctl');
+  remote.pipe = await remote.ipc.openPipe('svcctl', { acceptedTimeoutMs: remote.serviceCallMs });
   remote.scmr = await ScmrClient.bind(remote.pipe);
   remote.scm = await remote.scmr.openSCManager();
   return { scmr: remote.scmr, scm: remote.scm };

@@ -216,7 +216,15 @@ export class LabHostState {
   }
 
   /** Counters the tests and the UI read. */
-  readonly counters = { connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0, restarts: 0 };
+  readonly counters = {
+    connections: 0, logons: 0, logonFailures: 0, bytesWritten: 0, servicesCreated: 0, servicesDeleted: 0, agentRuns: 0, restarts: 0,
+    /** Wire behaviours the windows personality must keep producing (the tests count them): */
+    interimResponses: 0, // STATUS_PENDING sent before a final answer
+    oneCreditGrants: 0, // NEGOTIATE and MORE_PROCESSING_REQUIRED legs granted exactly one credit
+    bufferOverflowReads: 0, // pipe IOCTL/READ answers cut at the client's size (STATUS_BUFFER_OVERFLOW)
+    rpcFragments: 0, // RPC response fragments sent
+    pipeBusyAnswers: 0, // opens of \pipe\svcctl answered STATUS_PIPE_BUSY
+  };
   /** Its restarts: scheduled, cancelled, done (hostPower.ts). */
   readonly power: HostPower = new HostPower(this);
 

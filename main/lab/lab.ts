@@ -38,6 +38,8 @@ export interface LabOptions {
   readonly slowLinkBytesPerSec?: number;
   /** How the hosts answer where Windows and Samba differ (LabHostConfig.personality); default 'windows'. */
   readonly personality?: LabPersonality | ((hostName: string) => LabPersonality);
+  /** pipe-busy hosts: how many opens of \\pipe\\svcctl answer STATUS_PIPE_BUSY before one succeeds; default all. */
+  readonly busyPipeOpens?: number | ((hostName: string) => number | undefined);
   /** Delay before STATUS_LOGON_FAILURE (Windows 11 24H2 rate limiter: 2 s). */
   readonly logonFailureDelayMs?: number;
   /** RStartServiceW's wait before 1053 on service-start-timeout hosts; default 2000 ms. */
@@ -197,6 +199,7 @@ function hostConfig(
     // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
     ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
     startTimeoutMs: options.startTimeoutMs ?? 2000,
+    ...optional('busyPipeOpens', perHost(options.busyPipeOpens, name)),
     cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,
     ...(options.checkInstallCredential ? { checkInstallCredential: true } : {}),
     restartDownMs: options.restartDownMs ?? 3000,
@@ -206,8 +209,13 @@ function hostConfig(
   };
 }
 
+/** `{ [key]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
 /** A LabOptions value for one host: the value, or what its function says for the host's name. */
-function perHost<T extends string | boolean>(value: T | ((hostName: string) => T) | undefined, name: string): T | undefined {
+function perHost<T extends string | number | boolean>(value: T | ((hostName: string) => T | undefined) | undefined, name: string): T | undefined {
   return typeof value === 'function' ? value(name) : value;
 }
 

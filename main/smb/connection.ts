@@ -22,8 +22,14 @@ export { asProtocolError, commandName, type SessionSecurity } from './messageSec
 export { extendPreauthHash } from './negotiation.js';
 
 export interface ConnectionOptions extends TransportOptions {
-  /** Bound for one request's final response (interim STATUS_PENDING restarts it). */
+  /** Bound for one request's response (30 s, Windows' own client's default). */
   readonly requestTimeoutMs?: number;
+  /**
+   * Bound for the final response once an interim STATUS_PENDING said the server accepted the
+   * request (MS-SMB2 3.2.5.1.5: the client then waits without the request's own timer); default the
+   * request bound. A call that waits on the computer (a service start) sets a longer one.
+   */
+  readonly acceptedTimeoutMs?: number;
   readonly dialects?: readonly number[];
   /** Injected randomness (tests make it deterministic). */
   readonly random?: (n: number) => Buffer;
@@ -45,6 +51,8 @@ export interface RequestOptions {
   /** Payload size, for the credit charge of large READ/WRITE/IOCTL (3.1.5.2). */
   readonly payloadSize?: number;
   readonly timeoutMs?: number;
+  /** Bound for the final response after an interim STATUS_PENDING (ConnectionOptions.acceptedTimeoutMs). */
+  readonly acceptedTimeoutMs?: number;
   /** The body starts with 64 bytes of room the header is written into (large WRITEs: no copy). */
   readonly headerRoom?: boolean;
   /** Sees the plaintext request just before it is sent (the last SESSION_SETUP derives keys from it). */
@@ -66,7 +74,10 @@ interface Pending extends SentRequest {
   resolve(response: Response): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
-  readonly timeoutMs: number;
+  timeoutMs: number;
+  readonly acceptedTimeoutMs: number;
+  /** An interim STATUS_PENDING came: the server is working on it. */
+  accepted: boolean;
 }
 
 const CREDITS_WANTED = 512;
@@ -86,6 +97,9 @@ export class SmbConnection {
   private closedError: Error | null = null;
   readonly random: (n: number) => Buffer;
   readonly requestTimeoutMs: number;
+  readonly acceptedTimeoutMs: number;
+  /** Interim STATUS_PENDING responses received (diagnostics and the tests). */
+  interimResponses = 0;
   /** Messages sent (a compounded chain is one) and requests in them: round trips, for diagnostics and the benchmark. */
   messagesSent = 0;
   requestsSent = 0;
@@ -93,6 +107,7 @@ export class SmbConnection {
   private constructor(private readonly transport: SmbTransport, options: ConnectionOptions) {
     this.random = options.random ?? ((n) => crypto.randomBytes(n));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.acceptedTimeoutMs = Math.max(options.acceptedTimeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
     this.credits = new CreditPool(this.requestTimeoutMs, () => this.pending.size, () => this.closedError !== null);
     this.clientGuid = this.random(16);
     transport.listen(
@@ -190,6 +205,7 @@ export class SmbConnection {
     const { session } = options;
     const { wire, encrypted } = protectRequest(message, requests[0]!.command, session, options.encrypt === true, this.encryption, parts);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const acceptedTimeoutMs = Math.max(options.acceptedTimeoutMs ?? this.acceptedTimeoutMs, timeoutMs);
     const answers = parts.map(
       (part, i) =>
         new Promise<Response>((resolve, reject) => {
@@ -202,6 +218,8 @@ export class SmbConnection {
             resolve,
             reject,
             timeoutMs,
+            acceptedTimeoutMs,
+            accepted: false,
             timer: setTimeout(() => this.timeOut(messageId), timeoutMs),
           });
         }),
@@ -292,8 +310,11 @@ export class SmbConnection {
     const pending = this.pending.get(messageId);
     if (!pending) return;
     this.pending.delete(messageId);
+    const seconds = (pending.timeoutMs / 1000).toFixed(0);
     pending.reject(
-      new SmbTransportError('timeout', `The computer did not answer a request within ${(pending.timeoutMs / 1000).toFixed(0)} s.`, 'The computer or the network is overloaded or stalled; retry.'),
+      pending.accepted
+        ? new SmbTransportError('timeout', `The computer accepted a request (STATUS_PENDING) but did not finish it within ${seconds} s.`, 'The computer is overloaded or stalled; retry.')
+        : new SmbTransportError('timeout', `The computer did not answer a request within ${seconds} s.`, 'The computer or the network is overloaded or stalled; retry.'),
     );
     // A request whose answer never came leaves the message-id sequence unknowable: end the connection.
     this.close();
@@ -322,7 +343,12 @@ export class SmbConnection {
       return;
     }
     if (header.status === Status.PENDING && header.flags & HeaderFlags.ASYNC_COMMAND) {
+      // MS-SMB2 3.2.5.1.5: an interim response (unsigned, carrying the credit grant); the final
+      // answer comes later with the same MessageId, and may take as long as the work does.
+      this.interimResponses++;
       clearTimeout(pending.timer);
+      pending.accepted = true;
+      pending.timeoutMs = pending.acceptedTimeoutMs;
       pending.timer = setTimeout(() => this.timeOut(header.messageId), pending.timeoutMs);
       this.credits.grant(header.credits);
       return;

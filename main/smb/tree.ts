@@ -13,9 +13,10 @@ import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRe
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
 import { QueryDirectoryFlags, decodeFileDirectoryInformation, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, type DirectoryEntry } from './codec/queryDirectory.js';
 import { FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, encodeQueryInfoRequest } from './codec/info.js';
-import type { Response } from './connection.js';
+import type { RequestOptions, Response } from './connection.js';
+import { ConsoleError } from '../ipc/errors.js';
 import { isNotThere, SmbProtocolError, SmbStatusError } from './errors.js';
-import { Status } from './ntstatus.js';
+import { Status, statusMeaning } from './ntstatus.js';
 import type { SmbSession } from './session.js';
 
 export type CopyProgress = (bytesDone: number, bytesTotal: number) => void;
@@ -44,6 +45,21 @@ const LIST_BYTES = 65536;
 const RELATED_FILE_ID: FileId = { persistent: 0xffff_ffff_ffff_ffffn, volatile: 0xffff_ffff_ffff_ffffn };
 
 /** A request between a compound's CREATE and CLOSE, on the file the CREATE opened. */
+/** A request's bounds (RequestOptions). */
+type Bounds = Pick<RequestOptions, 'timeoutMs' | 'acceptedTimeoutMs'>;
+
+export interface PipeOptions {
+  /** SmbPipe.acceptedTimeoutMs. */
+  readonly acceptedTimeoutMs?: number;
+  /** Waits before each new try while every pipe instance is busy; default 0.25, 0.5 and 1 s. */
+  readonly busyWaitsMs?: readonly number[];
+  /** Told of each busy answer before its wait (the step log). */
+  readonly onBusy?: (tries: number, waitMs: number) => void;
+}
+
+/** MS-SMB2 3.2.4.5 says nothing of busy pipes; Windows' own clients wait with WaitNamedPipe: a few short waits. */
+const PIPE_BUSY_WAITS_MS = [250, 500, 1000];
+
 interface OnFileRequest {
   readonly command: number;
   readonly body: Buffer;
@@ -85,12 +101,12 @@ export class SmbTree {
     await this.request(Command.TREE_DISCONNECT, encodeEmptyRequest());
   }
 
-  async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false, timeoutMs?: number): Promise<Response> {
-    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize, headerRoom, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false, bounds: Bounds = {}): Promise<Response> {
+    return this.session.connection.request(command, body, { session: this.session.security, treeId: this.treeId, encrypt: this.encryptData, payloadSize, headerRoom, ...bounds });
   }
 
-  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = [], headerRoom = false, timeoutMs?: number): Promise<Response> {
-    const response = await this.request(command, body, payloadSize, headerRoom, timeoutMs);
+  private async expect(command: number, body: Buffer, what: string, payloadSize = 0, allowed: readonly number[] = [], headerRoom = false, bounds: Bounds = {}): Promise<Response> {
+    const response = await this.request(command, body, payloadSize, headerRoom, bounds);
     const status = response.header.status;
     if (status !== Status.SUCCESS && !allowed.includes(status)) throw new SmbStatusError(status, what, this.path);
     return response;
@@ -219,7 +235,7 @@ export class SmbTree {
         inFlight += length;
         let response: Response;
         try {
-          response = await this.expect(Command.WRITE, message, 'WRITE', length, [], true, timeoutMs);
+          response = await this.expect(Command.WRITE, message, 'WRITE', length, [], true, { timeoutMs });
         } finally {
           inFlight -= length;
         }
@@ -389,28 +405,51 @@ export class SmbTree {
     }
   }
 
-  /** Opens a named pipe on IPC$ (`svcctl`, `srvsvc`) as impacket does (docs/PROTOCOLS.md §2.5). */
-  async openPipe(name: string): Promise<SmbPipe> {
-    const fileId = await this.create({
-      name,
-      desiredAccess: 0x0012019f,
-      fileAttributes: FileAttributes.NORMAL,
-      shareAccess: ShareAccess.READ | ShareAccess.WRITE,
-      disposition: Disposition.OPEN,
-      createOptions: CreateOptions.NON_DIRECTORY_FILE,
-    });
-    return new SmbPipe(this, fileId, name);
+  /**
+   * Opens a named pipe on IPC$ (`svcctl`, `srvsvc`) as impacket does (docs/PROTOCOLS.md §2.5).
+   * Every instance busy (STATUS_PIPE_BUSY, or STATUS_PIPE_NOT_AVAILABLE: both are Win32
+   * ERROR_PIPE_BUSY, MS-ERREF 2.3.1) is asked again after each of `busyWaitsMs`, as
+   * WaitNamedPipe lets a Windows client wait for an instance, then reported as pipe-busy.
+   */
+  async openPipe(name: string, options: PipeOptions = {}): Promise<SmbPipe> {
+    const waits = options.busyWaitsMs ?? PIPE_BUSY_WAITS_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fileId = await this.create({
+          name,
+          desiredAccess: 0x0012019f,
+          fileAttributes: FileAttributes.NORMAL,
+          shareAccess: ShareAccess.READ | ShareAccess.WRITE,
+          disposition: Disposition.OPEN,
+          createOptions: CreateOptions.NON_DIRECTORY_FILE,
+        });
+        return new SmbPipe(this, fileId, name, options.acceptedTimeoutMs);
+      } catch (error) {
+        const busy = error instanceof SmbStatusError && (error.status === Status.PIPE_BUSY || error.status === Status.PIPE_NOT_AVAILABLE);
+        if (!busy) throw error;
+        const wait = waits[attempt];
+        if (wait === undefined) {
+          throw new ConsoleError('pipe-busy', `Every instance of \\pipe\\${name} on the computer stayed busy (${error.code}, ${attempt + 1} tries over ${(waits.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s).`, statusMeaning(Status.PIPE_BUSY).advice, error.code);
+        }
+        options.onBusy?.(attempt + 1, wait);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** @internal used by SmbPipe */
-  pipeRequest(command: number, body: Buffer, what: string, payloadSize: number): Promise<Response> {
-    return this.expect(command, body, what, payloadSize, [Status.BUFFER_OVERFLOW]);
+  pipeRequest(command: number, body: Buffer, what: string, payloadSize: number, acceptedTimeoutMs?: number): Promise<Response> {
+    return this.expect(command, body, what, payloadSize, [Status.BUFFER_OVERFLOW], false, acceptedTimeoutMs === undefined ? {} : { acceptedTimeoutMs });
   }
 }
 
 /** A named pipe: one transceive per DCE/RPC call, reassembling answers larger than one response. */
 export class SmbPipe {
-  constructor(readonly tree: SmbTree, readonly fileId: FileId, readonly name: string) {}
+  /**
+   * @param acceptedTimeoutMs how long a call the server accepted (interim STATUS_PENDING) may take:
+   * an RStartServiceW waits for the service as long as the SCM's start wait (Windows: 30 s).
+   */
+  constructor(readonly tree: SmbTree, readonly fileId: FileId, readonly name: string, readonly acceptedTimeoutMs?: number) {}
 
   async transceive(request: Buffer, maxResponse = 65536): Promise<Buffer> {
     const response = await this.tree.pipeRequest(
@@ -418,6 +457,7 @@ export class SmbPipe {
       encodeIoctlRequest({ ctlCode: FSCTL_PIPE_TRANSCEIVE, fileId: this.fileId, input: request, maxOutputResponse: maxResponse }),
       `IOCTL ${this.name}`,
       Math.max(request.length, maxResponse),
+      this.acceptedTimeoutMs,
     );
     const first = Buffer.from(decodeIoctlResponse(response.message).output);
     // STATUS_BUFFER_OVERFLOW: the answer continues; READ the rest (MS-SMB2 3.3.5.15.9 / 3.2.5.14).
@@ -427,7 +467,7 @@ export class SmbPipe {
 
   /** Writes one message into the pipe (a DCE/RPC fragment that is not the last). */
   async write(data: Buffer): Promise<void> {
-    const response = await this.tree.pipeRequest(Command.WRITE, encodeWriteRequest({ fileId: this.fileId, offset: 0n, data }), `WRITE ${this.name}`, data.length);
+    const response = await this.tree.pipeRequest(Command.WRITE, encodeWriteRequest({ fileId: this.fileId, offset: 0n, data }), `WRITE ${this.name}`, data.length, this.acceptedTimeoutMs);
     const { count } = decodeWriteResponse(response.message);
     if (count !== data.length) throw new SmbProtocolError(`the ${this.name} pipe took ${count} of ${data.length} bytes`);
   }
@@ -437,7 +477,7 @@ export class SmbPipe {
     const parts: Buffer[] = [];
     for (let rounds = 0; ; rounds++) {
       if (rounds > 1024) throw new SmbProtocolError(`the ${this.name} pipe never finished its message`);
-      const response = await this.tree.pipeRequest(Command.READ, encodeReadRequest({ fileId: this.fileId, offset: 0n, length: maxResponse }), `READ ${this.name}`, maxResponse);
+      const response = await this.tree.pipeRequest(Command.READ, encodeReadRequest({ fileId: this.fileId, offset: 0n, length: maxResponse }), `READ ${this.name}`, maxResponse, this.acceptedTimeoutMs);
       parts.push(Buffer.from(decodeReadResponse(response.message).data));
       if (response.header.status !== Status.BUFFER_OVERFLOW) return Buffer.concat(parts);
     }

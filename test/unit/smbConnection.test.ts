@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ConsoleError } from '../../main/ipc/errors.js';
 import { SmbConnection } from '../../main/smb/connection.js';
+import { responseIntegrityProblem } from '../../main/smb/messageSecurity.js';
 import { Command, HeaderFlags, decodeHeader, encodeHeader } from '../../main/smb/codec/header.js';
 import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
 import { hex } from '../support/wire.js';
@@ -95,6 +96,55 @@ test('without an interim response the same slow answer times out as a typed time
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 300 });
   t.after(() => connection.close());
   await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'timeout');
+});
+
+test('once an interim STATUS_PENDING accepted a request, its final answer may take the accepted bound, longer than the request bound (an SCM start wait)', async (t) => {
+  const server = await scriptedServer(negotiateThen((_r, reply) => {
+    reply(0x103, hex('0900 0000 00000000 00'), { async: true, delayMs: 20 });
+    reply(0, ECHO_RESPONSE, { async: true, delayMs: 700 });
+  }));
+  t.after(server.close);
+  const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 300 });
+  t.after(() => connection.close());
+  const response = await connection.request(Command.ECHO, encodeEmptyRequest(), { acceptedTimeoutMs: 2000 });
+  assert.equal(response.header.status, 0);
+  assert.equal(connection.interimResponses, 1);
+  // Without a longer accepted bound the wait after the interim is the request bound, and says what happened.
+  await assert.rejects(
+    connection.request(Command.ECHO, encodeEmptyRequest()),
+    (e: unknown) => e instanceof ConsoleError && e.errorClass === 'timeout' && /accepted a request \(STATUS_PENDING\)/.test(e.message),
+  );
+});
+
+test('where signing is required, an unsigned STATUS_USER_SESSION_DELETED or NETWORK_SESSION_EXPIRED is the session ending, not tampering; an unsigned success still is', async (t) => {
+  const statuses = [0xc0000203, 0xc000035c, 0];
+  const server = await scriptedServer(negotiateThen((_r, reply) => {
+    const status = statuses.shift()!;
+    reply(status, status === 0 ? ECHO_RESPONSE : hex('0900 0000 00000000 00'));
+  }));
+  t.after(server.close);
+  const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000 });
+  t.after(() => connection.close());
+  const session = { sessionId: 0n, signingKey: Buffer.alloc(16, 7), signingAlgorithm: 'hmac-sha256' as const, signingRequired: true, encryptData: false, encryptionKey: null, decryptionKey: null };
+  assert.equal((await connection.request(Command.ECHO, encodeEmptyRequest(), { session })).header.status, 0xc0000203);
+  assert.equal((await connection.request(Command.ECHO, encodeEmptyRequest(), { session })).header.status, 0xc000035c);
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest(), { session }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-integrity');
+});
+
+test('an unsigned final SESSION_SETUP of a guest logon passes the signature check, so the session layer can refuse it as a guest logon', () => {
+  const session = { sessionId: 5n, signingKey: Buffer.alloc(16, 7), signingAlgorithm: 'hmac-sha256' as const, signingRequired: true, encryptData: false, encryptionKey: null, decryptionKey: null };
+  const response = (sessionFlags: number) => {
+    const header = { creditCharge: 1, status: 0, command: Command.SESSION_SETUP, credits: 1, flags: HeaderFlags.SERVER_TO_REDIR, nextCommand: 0, messageId: 2n, treeId: 0, asyncId: 0n, sessionId: 5n, signature: Buffer.alloc(16) };
+    const body = Buffer.alloc(9);
+    body.writeUInt16LE(9, 0);
+    body.writeUInt16LE(sessionFlags, 2);
+    return { header, message: Buffer.concat([encodeHeader(header), body]) };
+  };
+  const sent = { command: Command.SESSION_SETUP, session, encrypted: false };
+  const guest = response(0x0001);
+  assert.equal(responseIntegrityProblem(sent, new Map(), guest.header, guest.message, false), null);
+  const user = response(0);
+  assert.equal((responseIntegrityProblem(sent, new Map(), user.header, user.message, false) as ConsoleError).errorClass, 'smb-integrity');
 });
 
 test('message ids advance by the credit charge of a large request', async (t) => {
