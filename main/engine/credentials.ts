@@ -23,7 +23,7 @@ import type { Db } from '../store/database.js';
 import { ConsoleError } from '../ipc/errors.js';
 import type { LapsDirectory } from '../import/lapsReader.js';
 import { registerSecret } from '../smb/auth/secretRegistry.js';
-import { ntHash, parseUserName } from '../smb/auth/ntlm.js';
+import { ntHash, parseUserName } from '../smb/auth/ntlm/client.js';
 import { checkLapsConnection, lapsSummary, type LapsConnection, type LapsSummary } from './lapsConnection.js';
 export { checkLapsConnection, type LapsConnection, type LapsSummary } from './lapsConnection.js';
 

@@ -6,7 +6,7 @@
 // Remove Leftovers all log on this way; none of them writes the password anywhere.
 import { ConsoleError } from '../ipc/errors.js';
 import { readLapsPassword, type LapsDirectory, type LapsSecret, type LapsTarget } from '../import/lapsReader.js';
-import { ntHash } from '../smb/auth/ntlm.js';
+import { ntHash } from '../smb/auth/ntlm/keys.js';
 import { getHostInfo } from '../smb/hostInfo.js';
 import type { SmbCredentials } from '../smb/session.js';
 import { parseComputerEntry } from './computerEntry.js';

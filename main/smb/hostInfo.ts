@@ -1,7 +1,7 @@
 // "Get Info" (docs/PROTOCOLS.md §2.7): what a computer tells without credentials — from NEGOTIATE
 // and the NTLM CHALLENGE of a first SESSION_SETUP leg — then the connection is dropped
 // unauthenticated.
-import { decodeChallengeMessage, encodeNegotiateMessage } from './auth/ntlm.js';
+import { decodeChallengeMessage, encodeNegotiateMessage } from './auth/ntlm/client.js';
 import { decodeNegTokenResp, encodeNegTokenInit } from './auth/spnego.js';
 import { Command } from './codec/header.js';
 import { Cipher, Dialect, SecurityMode } from './codec/negotiate.js';

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import {
   NegotiateFlag, buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature, parseUserName, authenticateDomain,
   type ChallengeMessage,
-} from './auth/ntlm.js';
+} from './auth/ntlm/client.js';
 import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from './auth/spnego.js';
 import { Command } from './codec/header.js';
 import { Dialect, SecurityMode } from './codec/negotiate.js';

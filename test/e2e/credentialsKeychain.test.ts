@@ -15,7 +15,7 @@ import { DEMO_PACKAGE_NAME, LAB_GROUP } from '../../main/app/labDemo.js';
 import { LAB_ADMIN } from '../../main/lab/lab.js';
 import { Database, DATABASE_FILE_NAME } from '../../main/store/database.js';
 import { assignProfiles } from '../../main/lab/profiles.js';
-import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ntHash } from '../../main/smb/auth/ntlm/client.js';
 import { launchChromium, openConsolePage, repoRoot, startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 import { startSecretService, type SecretService } from '../support/secretService.js';
 

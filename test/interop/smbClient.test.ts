@@ -12,7 +12,7 @@ import { SmbConnection } from '../../main/smb/connection.js';
 import { getHostInfo } from '../../main/smb/hostInfo.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { SmbTree } from '../../main/smb/tree.js';
-import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ntHash } from '../../main/smb/auth/ntlm/client.js';
 import { ScmrClient } from '../../main/rpc/scmr.js';
 import { checkScmAccess } from '../../main/rpc/serviceLifecycle.js';
 import { removeLeftovers } from '../../main/engine/cleanup.js';

@@ -10,7 +10,7 @@
 //         of the unregistered one.
 import { installCrashReporter } from '../../main/app/crashReport.js';
 import { registerSecret } from '../../main/smb/auth/secretRegistry.js';
-import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ntHash } from '../../main/smb/auth/ntlm/client.js';
 
 const [dir, keep, mode] = process.argv.slice(2);
 const secret = process.env.PIC_CRASH_SECRET;

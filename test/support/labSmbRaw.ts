@@ -4,7 +4,7 @@
 // requests no well-behaved client would send.
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature } from '../../main/smb/auth/ntlm.js';
+import { buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash, ntlmMessageSignature } from '../../main/smb/auth/ntlm/client.js';
 import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from '../../main/smb/auth/spnego.js';
 import { Command, HeaderFlags, decodeHeader, encodeHeader, type Smb2Header } from '../../main/smb/codec/header.js';
 import { Capabilities, SecurityMode, encodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';

@@ -2,7 +2,7 @@
 // either), its NT hash as raw bytes and as hex in both cases.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ntHash } from '../../main/smb/auth/ntlm/client.js';
 
 export interface SecretForms {
   readonly forms: readonly { name: string; bytes: Buffer }[];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BackedVault, MemoryVault, type SecretBackend } from '../../main/engine/credentials.js';
-import { ntHash } from '../../main/smb/auth/ntlm.js';
+import { ntHash } from '../../main/smb/auth/ntlm/client.js';
 import { openDatabase } from '../../main/store/database.js';
 
 class RecordingBackend implements SecretBackend {

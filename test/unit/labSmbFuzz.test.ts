@@ -12,7 +12,7 @@ import { startLabSmbHost } from '../../main/lab/smb/server.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { SmbSession } from '../../main/smb/session.js';
 import { SmbTree } from '../../main/smb/tree.js';
-import { buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash } from '../../main/smb/auth/ntlm.js';
+import { buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessage, ntHash } from '../../main/smb/auth/ntlm/client.js';
 import { decodeNegTokenResp, encodeNegTokenInit, encodeNegTokenResp } from '../../main/smb/auth/spnego.js';
 import { Command, HeaderFlags, decodeHeader } from '../../main/smb/codec/header.js';
 import { Capabilities, SecurityMode, encodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';

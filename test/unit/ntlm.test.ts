@@ -17,7 +17,7 @@ import {
   ntowfV2,
   parseUserName,
   authenticateDomain,
-} from '../../main/smb/auth/ntlm.js';
+} from '../../main/smb/auth/ntlm/client.js';
 import { rc4 } from '../../main/smb/crypto/rc4.js';
 
 function hex(text: string): Buffer {

@@ -1,24 +1,81 @@
-// The acceptor's side of SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP: the NegTokenInit2 hint in the
-// NEGOTIATE response (MS-SPNG 2.2.1), NegTokenResp answers with supportedMech, responseToken and
-// mechListMIC, and the client's tokens read with the client's own decoders.
-import { NTLMSSP_OID, SPNEGO_OID, decodeNegTokenInit, decodeNegTokenResp, encodeOid as oid, tlv } from '../../smb/auth/spnego.js';
-import { ntlmMessageSignature } from '../../smb/auth/ntlm.js';
+// The lab's SPNEGO acceptor (RFC 4178, MS-SPNG) around NTLMSSP — behaviour only, the DER is
+// main/smb/auth/spnego.ts and the NEGOEX messages main/smb/auth/negoex.ts: the NegTokenInit2 of the
+// NEGOTIATE response as the host's personality sends it, the NegTokenResp answers, and which
+// NTLM token a client's SESSION_SETUP carries.
+import crypto from 'node:crypto';
+import { encodeNegoexExchange, encodeNegoexNego, NegoexMessageType } from '../../smb/auth/negoex.js';
+import { isNtlmMessage } from '../../smb/auth/ntlm/wire.js';
+import {
+  KRB5_OID, MS_KRB5_OID, NEGOEX_OID, NTLMSSP_OID, WINDOWS_HINT_NAME, decodeNegTokenInit, decodeNegTokenResp, encodeNegTokenInit2, encodeNegTokenResp, encodeOid, tlv,
+} from '../../smb/auth/spnego.js';
+import type { LabPersonality } from '../hostState.js';
 
-const ctx = (n: number): number => 0xa0 + n;
+/** What the lab's hosts can log on with: NTLM only (the lab has no KDC). */
+const LAB_MECHS: readonly string[] = [NTLMSSP_OID];
 
-/** NegTokenInit2 { mechTypes = [NTLMSSP], negHints.hintName = "not_defined_in_RFC4178@please_ignore" } as Windows sends it. */
-export function encodeNegTokenInit2Hint(): Buffer {
-  const hint = tlv(0x30, tlv(ctx(0), tlv(0x1b, Buffer.from('not_defined_in_RFC4178@please_ignore', 'latin1'))));
-  const init = tlv(0x30, tlv(ctx(0), tlv(0x30, oid(NTLMSSP_OID))), tlv(ctx(3), hint));
-  return tlv(0x60, oid(SPNEGO_OID), tlv(ctx(0), init));
+/** Windows' order in mechTypes (MS-SPNG 3.1.5.1, and the captures cited below): NEGOEX, MS-KRB5, KRB5, NTLMSSP. */
+const WINDOWS_ORDER = [NEGOEX_OID, MS_KRB5_OID, KRB5_OID, NTLMSSP_OID];
+
+/**
+ * The auth scheme a Windows server (2016 and later, Windows 10 and later) lists in the NEGOEX
+ * messages of its NEGOTIATE response: GUID {0D53335C-F9EA-4D0D-B2EC-4AE3786EC308}, in wire order
+ * (MS-DTYP 2.3.4.2).
+ */
+export const WINDOWS_NEGOEX_AUTH_SCHEME = Buffer.from('5c33530deaf90d4db2ec4ae3786ec308', 'hex');
+
+/** The auth scheme's meta data Windows sends: two X.501 Names, each CN="Token Signing Public Key", as [0] IMPLICIT. */
+function windowsNegoexMetaData(): Buffer {
+  const name = tlv(0x30, tlv(0x31, tlv(0x30, encodeOid('2.5.4.3'), tlv(0x13, Buffer.from('Token Signing Public Key', 'latin1')))));
+  const entry = tlv(0x30, tlv(0x80, name));
+  return tlv(0x30, tlv(0xa0, tlv(0x30, entry, entry)));
 }
 
+/**
+ * The NEGOEX mechToken of a Windows NEGOTIATE response: ACCEPTOR_NEGO (SequenceNum 0, a fresh
+ * ConversationId and Random, ProtocolVersion 0, one auth scheme, no extensions) then
+ * ACCEPTOR_META_DATA (SequenceNum 1, the same ConversationId and scheme, the meta data above):
+ * 112 + 152 = 264 bytes. Layout from the Windows 10 / Server 2016 SMB 3.1.1 NEGOTIATE response in
+ * the Microsoft Open Specifications blog "SMB 2 and SMB 3 security in Windows 10: the anatomy of
+ * signing and cryptographic keys" (E. Olougouna, 2017), read against MS-NEGOEX 2.2.6.2–2.2.6.4;
+ * the same bytes appear in smbj's NegTokenInitSpec and ruby packetgen-plugins-smb's capture.
+ */
+export function windowsNegoexToken(random: (bytes: number) => Buffer = crypto.randomBytes): Buffer {
+  const conversationId = random(16);
+  return Buffer.concat([
+    encodeNegoexNego({ type: NegoexMessageType.ACCEPTOR_NEGO, sequenceNum: 0, conversationId, random: random(32), protocolVersion: 0n, authSchemes: [WINDOWS_NEGOEX_AUTH_SCHEME] }),
+    encodeNegoexExchange({ type: NegoexMessageType.ACCEPTOR_META_DATA, sequenceNum: 1, conversationId, authScheme: WINDOWS_NEGOEX_AUTH_SCHEME, exchange: windowsNegoexMetaData() }),
+  ]);
+}
+
+/**
+ * The NEGOTIATE response's security buffer (MS-SMB2 3.3.5.4), a NegTokenInit2 (MS-SPNG 2.2.1):
+ * - 'windows' (default): mechTypes NEGOEX first, then of MS-KRB5, KRB5, NTLMSSP those the host
+ *   offers (the lab: NTLMSSP), the NEGOEX token above as mechToken, and negHints.hintName
+ *   "not_defined_in_RFC4178@please_ignore" (MS-SPNG 3.2.5.2);
+ * - 'samba': mechTypes [NTLMSSP] and the same negHints, no mechToken, as smbd sends.
+ */
+export function negotiateSecurityBuffer(personality: LabPersonality | undefined, random?: (bytes: number) => Buffer): Buffer {
+  if (personality === 'samba') return encodeNegTokenInit2({ mechTypes: [...LAB_MECHS], hintName: WINDOWS_HINT_NAME });
+  const mechTypes = WINDOWS_ORDER.filter((mech) => mech === NEGOEX_OID || LAB_MECHS.includes(mech));
+  return encodeNegTokenInit2({ mechTypes, mechToken: windowsNegoexToken(random), hintName: WINDOWS_HINT_NAME });
+}
+
+// negotiate.ts knows a host only by its server GUID (the same Buffer for every connection of the
+// host), so the host's service registers its personality under it when it starts.
+const personalities = new WeakMap<Buffer, LabPersonality>();
+
+export function registerNegotiatePersonality(serverGuid: Buffer, personality: LabPersonality | undefined): void {
+  personalities.set(serverGuid, personality ?? 'windows');
+}
+
+/** The security buffer for the host whose server GUID this is ('windows' when unregistered). */
+export function negotiateSecurityBufferFor(serverGuid: Buffer): Buffer {
+  return negotiateSecurityBuffer(personalities.get(serverGuid));
+}
+
+/** NegTokenResp from the acceptor: supportedMech NTLMSSP in its first reply only (RFC 4178 §4.2.2). */
 export function encodeServerNegTokenResp(r: { negState: number; supportedMech?: boolean; responseToken?: Buffer; mechListMic?: Buffer }): Buffer {
-  const fields = [tlv(ctx(0), tlv(0x0a, Buffer.of(r.negState)))];
-  if (r.supportedMech) fields.push(tlv(ctx(1), oid(NTLMSSP_OID)));
-  if (r.responseToken) fields.push(tlv(ctx(2), tlv(0x04, r.responseToken)));
-  if (r.mechListMic) fields.push(tlv(ctx(3), tlv(0x04, r.mechListMic)));
-  return tlv(ctx(1), tlv(0x30, ...fields));
+  return encodeNegTokenResp(r.responseToken, r.mechListMic, r.negState, r.supportedMech ? NTLMSSP_OID : undefined);
 }
 
 export type ClientToken =
@@ -32,16 +89,11 @@ export type ClientToken =
  */
 export function decodeClientToken(token: Buffer): ClientToken {
   const first = token[0];
-  if (first === 0x60 || first === ctx(0) || token.subarray(0, 8).toString('latin1') === 'NTLMSSP\0') {
+  if (first === 0x60 || first === 0xa0 || isNtlmMessage(token)) {
     const init = decodeNegTokenInit(token);
     const ntlmFirst = init.mechTypes[0] === NTLMSSP_OID;
     return { kind: 'init', mechTypes: init.mechTypes, mechTypesDer: init.mechTypesDer ?? null, ntlm: ntlmFirst ? (init.mechToken ?? null) : null };
   }
   const resp = decodeNegTokenResp(token);
   return { kind: 'resp', ntlm: resp.responseToken ?? null, mechListMic: resp.mechListMic ?? null };
-}
-
-/** The mechListMIC (RFC 4178 §5) over the client's DER MechTypeList, as `sender` computes it with NTLM's MAC. */
-export function mechListMic(exportedSessionKey: Buffer, mechTypesDer: Buffer, sender: 'client' | 'server', keyExchange: boolean): Buffer {
-  return ntlmMessageSignature(exportedSessionKey, mechTypesDer, { sender, keyExchange });
 }

@@ -4,7 +4,7 @@
 // redactSecrets(text) then replaces every known form of every registered secret with [redacted].
 // The register lives on globalThis, so every copy of this module in the process (a bundle, tsx)
 // shares one.
-import { ntHash } from './ntlm.js';
+import { ntHash } from './ntlm/keys.js';
 
 export const REDACTED = '[redacted]';
 

@@ -1,6 +1,8 @@
-// SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP or Kerberos: the DER SESSION_SETUP needs. Encoders emit
-// what a Windows client sends; decoders read the server's NegTokenInit2 (MS-SPNG 2.2.1) from
-// NEGOTIATE and its NegTokenResp from SESSION_SETUP, checking every length before reading.
+// SPNEGO (RFC 4178, MS-SPNG) around NTLMSSP or Kerberos, both directions: the client's NegTokenInit
+// and NegTokenResp as a Windows client sends them, the server's NegTokenInit2 (MS-SPNG 2.2.1) for
+// the NEGOTIATE response and its NegTokenResp with supportedMech, and decoders for all of them that
+// check every length before reading. The console never speaks NEGOEX: a NEGOEX entry or mechToken
+// in a server's NegTokenInit2 is read and passed over (negoex.ts has its messages).
 
 import {
   Tag,
@@ -15,7 +17,10 @@ import {
   rethrowAs,
   tlv,
   unwrap,
+  type Tlv,
 } from './der.js';
+import { ntlmMessageSignature } from './ntlm/keys.js';
+import { isNtlmMessage } from './ntlm/wire.js';
 
 export { derLength, encodeOid, tlv } from './der.js';
 
@@ -33,7 +38,7 @@ export const NTLMSSP_OID = '1.3.6.1.4.1.311.2.2.10';
 export const KRB5_OID = '1.2.840.113554.1.2.2';
 /** Kerberos with the 113554 arc cut to 16 bits (48018), which Windows lists first (MS-SPNG 3.1.5.1). */
 export const MS_KRB5_OID = '1.2.840.48018.1.2.2';
-/** NEGOEX (MS-NEGOEX), offered first by Windows 10+ servers. */
+/** NEGOEX (MS-NEGOEX 1.9), offered first by Windows 10 / Server 2016+ servers; the console never picks it. */
 export const NEGOEX_OID = '1.3.6.1.4.1.311.2.2.30';
 
 /** RFC 4178 §4.2.2 negState. */
@@ -49,10 +54,12 @@ const TAG_ENUMERATED = Tag.ENUMERATED;
 const TAG_OCTET_STRING = Tag.OCTET_STRING;
 const TAG_OID = Tag.OID;
 const TAG_SEQUENCE = Tag.SEQUENCE;
+const TAG_GENERAL_STRING = Tag.GENERAL_STRING;
 const TAG_APPLICATION_0 = applicationTag(0);
 const context = contextTag;
 
-const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+/** MS-SPNG 3.2.5.2: the hintName Windows (2008 and later) puts in negHints, to be ignored. */
+export const WINDOWS_HINT_NAME = 'not_defined_in_RFC4178@please_ignore';
 
 // ---- DER encoding ----
 
@@ -72,13 +79,27 @@ export function encodeNegTokenInit(mechToken: Buffer, mechs: string[] = [NTLMSSP
 }
 
 /**
- * NegTokenResp { negState?, responseToken?, mechListMIC? } (RFC 4178 §4.2.2). negState is optional
- * after the target's first reply; Windows clients send accept-incomplete (1) with the AUTHENTICATE.
- * Without a responseToken it carries only the mechListMIC (Kerberos' last leg, RFC 4178 §5).
+ * The acceptor's first token, sent unasked in the SMB2 NEGOTIATE response (MS-SMB2 3.3.5.4):
+ * InitialContextToken with NegTokenInit2 { mechTypes [0], mechToken [2]?, negHints [3] {
+ * hintName [0] GeneralString }? } (MS-SPNG 2.2.1). No reqFlags and no mechListMIC, as Windows.
  */
-export function encodeNegTokenResp(responseToken: Buffer | undefined, mechListMic?: Buffer, negState?: number): Buffer {
+export function encodeNegTokenInit2(init: { mechTypes: string[]; mechToken?: Buffer; hintName?: string }): Buffer {
+  const fields = [tlv(context(0), encodeMechTypeList(init.mechTypes))];
+  if (init.mechToken !== undefined) fields.push(tlv(context(2), tlv(TAG_OCTET_STRING, init.mechToken)));
+  if (init.hintName !== undefined) fields.push(tlv(context(3), tlv(TAG_SEQUENCE, tlv(context(0), tlv(TAG_GENERAL_STRING, Buffer.from(init.hintName, 'latin1'))))));
+  return tlv(TAG_APPLICATION_0, encodeOid(SPNEGO_OID), tlv(context(0), tlv(TAG_SEQUENCE, ...fields)));
+}
+
+/**
+ * NegTokenResp { negState?, supportedMech?, responseToken?, mechListMIC? } (RFC 4178 §4.2.2).
+ * negState is optional after the target's first reply; Windows clients send accept-incomplete (1)
+ * with the AUTHENTICATE. Without a responseToken it carries only the mechListMIC (Kerberos' last
+ * leg, RFC 4178 §5). supportedMech is the acceptor's: in its first reply only.
+ */
+export function encodeNegTokenResp(responseToken: Buffer | undefined, mechListMic?: Buffer, negState?: number, supportedMech?: string): Buffer {
   const fields: Buffer[] = [];
   if (negState !== undefined) fields.push(tlv(context(0), tlv(TAG_ENUMERATED, Buffer.of(negState))));
+  if (supportedMech !== undefined) fields.push(tlv(context(1), encodeOid(supportedMech)));
   if (responseToken !== undefined) fields.push(tlv(context(2), tlv(TAG_OCTET_STRING, responseToken)));
   if (mechListMic !== undefined) fields.push(tlv(context(3), tlv(TAG_OCTET_STRING, mechListMic)));
   return tlv(context(1), tlv(TAG_SEQUENCE, ...fields));
@@ -89,7 +110,7 @@ export function encodeNegTokenResp(responseToken: Buffer | undefined, mechListMi
 const asSpnegoError = (message: string): Error => new SpnegoFormatError(message);
 
 function isRawNtlmssp(buf: Buffer): boolean {
-  return buf.length >= NTLMSSP_SIGNATURE.length && buf.subarray(0, NTLMSSP_SIGNATURE.length).equals(NTLMSSP_SIGNATURE);
+  return isNtlmMessage(buf);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -102,6 +123,8 @@ export interface NegTokenInitInfo {
   /** The DER MechTypeList exactly as sent (SEQUENCE tag included): what a mechListMIC covers (RFC 4178 §5). */
   mechTypesDer?: Buffer;
   mechToken?: Buffer;
+  /** NegTokenInit2's negHints.hintName (MS-SPNG 2.2.1), when the server sent one. */
+  hintName?: string;
 }
 
 /**
@@ -137,11 +160,24 @@ function readNegTokenInit(buf: Buffer): NegTokenInitInfo {
       })
     : [];
   const mechTokenField = fields.get(context(2));
+  const hintName = readHintName(fields.get(context(3)));
   return {
     mechTypes,
     ...(mechTypesField ? { mechTypesDer: Buffer.from(mechTypesField.value) } : {}),
     ...(mechTokenField ? { mechToken: Buffer.from(unwrap(mechTokenField, TAG_OCTET_STRING, 'mechToken')) } : {}),
+    ...(hintName !== undefined ? { hintName } : {}),
   };
+}
+
+/**
+ * [3] is negHints in NegTokenInit2 (MS-SPNG 2.2.1) but mechListMIC (an OCTET STRING) in RFC 4178's
+ * NegTokenInit: only a SEQUENCE holding hintName [0] GeneralString is read; anything else is ignored.
+ */
+function readHintName(field: Tlv | undefined): string | undefined {
+  if (!field || field.value[0] !== TAG_SEQUENCE) return undefined;
+  const hints = fieldsByTag(unwrap(field, TAG_SEQUENCE, 'negHints'), 'negHints');
+  const name = hints.get(context(0));
+  return name ? unwrap(name, TAG_GENERAL_STRING, 'hintName').toString('latin1') : undefined;
 }
 
 export interface NegTokenRespInfo {
@@ -175,4 +211,9 @@ function readNegTokenResp(buf: Buffer): NegTokenRespInfo {
   const mechListMic = fields.get(context(3));
   if (mechListMic) result.mechListMic = Buffer.from(unwrap(mechListMic, TAG_OCTET_STRING, 'mechListMIC'));
   return result;
+}
+
+/** The mechListMIC (RFC 4178 §5) NTLM computes over a DER MechTypeList: its message signature with SeqNum 0 (MS-NLMP 3.4.4.2). */
+export function ntlmMechListMic(exportedSessionKey: Buffer, mechTypesDer: Buffer, sender: 'client' | 'server', keyExchange: boolean): Buffer {
+  return ntlmMessageSignature(exportedSessionKey, mechTypesDer, { sender, keyExchange });
 }

@@ -1,20 +1,16 @@
 // NTLMv2 client (MS-NLMP): the initiator that answers a CHALLENGE with an AUTHENTICATE message
-// (3.1.5.1.2) from the codecs in ntlmMessages.ts and the keys in ntlmKeys.ts, and the one module
+// (3.1.5.1.2) from the shared codecs (messages.ts, avPairs.ts) and keys (keys.ts), and the module
 // the rest of the console imports NTLM from. Randomness is injected; the clock is read only when
 // neither the caller nor the server's MsvAvTimestamp supplies the time ("Set Time to Currenttime").
-import { computeLmV2Response, computeMic, computeNtlmV2Response, exchangeSessionKey, ntowfV2, requireLength } from './ntlmKeys.js';
-import {
-  CLIENT_FLAGS, MIC_OFFSET, NegotiateFlag, clientAvPairs, encodeAuthenticateMessage, readAvPairs, type ChallengeMessage,
-} from './ntlmMessages.js';
+import { clientAvPairs, readAvPairs } from './avPairs.js';
+import { computeLmV2Response, computeMic, computeNtlmV2Response, exchangeSessionKey, ntowfV2, requireLength } from './keys.js';
+import { CLIENT_FLAGS, MIC_OFFSET, encodeAuthenticateMessage, type ChallengeMessage } from './messages.js';
+import { NegotiateFlag, filetimeNow } from './wire.js';
 
-export {
-  AvId, NegotiateFlag, NtlmFormatError, decodeChallengeMessage, encodeNegotiateMessage,
-  type AvPairs, type ChallengeMessage, type NtlmVersion,
-} from './ntlmMessages.js';
-export { computeMic, computeNtlmV2Response, ntHash, ntlmMessageSignature, ntowfV2 } from './ntlmKeys.js';
-
-/** 100-ns ticks between 1601-01-01 and 1970-01-01 (FILETIME epoch). */
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+export { AvId, type AvPairs } from './avPairs.js';
+export { decodeChallengeMessage, encodeNegotiateMessage, type ChallengeMessage } from './messages.js';
+export { computeMic, computeNtlmV2Response, ntHash, ntlmMessageSignature, ntowfV2 } from './keys.js';
+export { NegotiateFlag, NtlmFormatError, type NtlmVersion } from './wire.js';
 
 /** `DOMAIN\user`, `user@domain` or `user`; `.\user` and a bare user mean a local account (domain ''). */
 export function parseUserName(s: string): { user: string; domain: string } {
@@ -44,10 +40,6 @@ export function isLocalAccountName(s: string): boolean {
 export function authenticateDomain(s: string, challenge: Pick<ChallengeMessage, 'avPairs'>): string {
   if (isLocalAccountName(s)) return challenge.avPairs.netbiosComputerName ?? '';
   return parseUserName(s).domain;
-}
-
-function filetimeNow(): bigint {
-  return BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH;
 }
 
 export interface AuthenticateOptions {
