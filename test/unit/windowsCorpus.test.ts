@@ -3,10 +3,21 @@
 // file's source, licence and Windows version); nothing is derived from our own output.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Vectors } from '../support/windowsCorpus.js';
+import { Vectors, readMessageList, readSmbCapture } from '../support/windowsCorpus.js';
 import { HeaderFlags, SMB2_HEADER_SIZE, decodeHeader, encodeHeader } from '../../main/smb/codec/header.js';
 import { ALL_DIALECTS, Cipher, Dialect, HASH_SHA512, decodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';
 import { decodeSessionSetupRequest, decodeSessionSetupResponse, encodeSessionSetupRequest, encodeSessionSetupResponse } from '../../main/smb/codec/sessionSetup.js';
+import { decodeTreeConnectRequest, decodeTreeConnectResponse, encodeTreeConnectRequest, encodeTreeConnectResponse, ShareType } from '../../main/smb/codec/treeConnect.js';
+import { decodeWriteRequest, decodeWriteResponse, decodeReadResponse, encodeWriteResponse } from '../../main/smb/codec/readWrite.js';
+import { decodeCreateRequest, decodeCreateResponse } from '../../main/smb/codec/create.js';
+import { decodeIoctlRequest, decodeIoctlResponse, encodeIoctlResponse, FSCTL_PIPE_TRANSCEIVE } from '../../main/smb/codec/ioctl.js';
+import { decodeCloseRequest, encodeCloseRequest } from '../../main/smb/codec/close.js';
+import { decryptMessage, encryptMessage, type CipherId } from '../../main/smb/crypto/encryption.js';
+import { NDR20, PType, decodeBind, decodeBindAck, decodeCallPdu, decodeRequest, sameSyntax } from '../../main/rpc/pdu.js';
+import {
+  Opnum, SVCCTL, decodeCloseServiceHandle, decodeCreateService, decodeCreateServiceRequest, decodeHandleResponse, decodeOpenSCManagerRequest,
+  decodeOpenServiceRequest, decodeReturnOnly, decodeStartServiceRequest, decodeStatusResponse, encodeOpenSCManager, encodeOpenService,
+} from '../../main/rpc/scmr.js';
 import { acceptNegotiateResponse, cipherOf, extendPreauthHash, signingAlgorithmOf } from '../../main/smb/negotiation.js';
 import { deriveSmb3Keys, smb3Kdf } from '../../main/smb/crypto/kdf.js';
 import { verifySignature } from '../../main/smb/crypto/signing.js';
@@ -19,7 +30,7 @@ import {
 
 const ANATOMY = new Vectors('ms-anatomy-smb311-multichannel.txt');
 
-const ZERO_HASH = Buffer.alloc(64);
+const ZERO_HASH: Buffer = Buffer.alloc(64);
 
 function ascii(text: string): Buffer {
   return Buffer.from(text, 'latin1');
@@ -258,5 +269,226 @@ describe('Windows 10 NTLMv2 logon of that exchange (the blog\'s "NTLMv2 SessionK
     assert.ok(authenticateResp.mechListMic && finalResp.mechListMic);
     assert.deepEqual(ntlmMessageSignature(key, mechTypes, { sender: 'client', keyExchange: true, seqNum: 0 }), authenticateResp.mechListMic);
     assert.deepEqual(ntlmMessageSignature(key, mechTypes, { sender: 'server', keyExchange: true, seqNum: 0 }), finalResp.mechListMic);
+  });
+});
+
+// ---- Microsoft's SMB 3.0 / 3.1.1 encryption vectors (Windows Server 2012; Windows 10 TP3) ----
+
+describe('Windows\' encrypted WRITE exchanges ("Encryption in SMB 3.0", "SMB 3.1.1 Encryption in Windows 10")', () => {
+  const BLOG = new Vectors('ms-blog-smb3-encryption.txt');
+  const cases: Array<[string, 0x0300 | 0x0311, CipherId]> = [['smb30', 0x0300, Cipher.AES128_CCM], ['smb311', 0x0311, Cipher.AES128_GCM]];
+  for (const [name, dialect, cipher] of cases) {
+    test(`${name}: deriveSmb3Keys gives the published keys; encryptMessage reproduces Windows' WRITE request and decryptMessage opens its WRITE response`, () => {
+      const keys = deriveSmb3Keys({
+        dialect, sessionKey: BLOG.hex(`${name}.session_key`), cipherKeyBits: 128, ...(dialect === 0x0311 ? { preauthHash: BLOG.hex(`${name}.preauth_hash`) } : {}),
+      });
+      assert.deepEqual(keys.encryptionKey, BLOG.hex(`${name}.encryption_key`));
+      assert.deepEqual(keys.decryptionKey, BLOG.hex(`${name}.decryption_key`));
+      const sessionId = BLOG.hex(`${name}.session_id`).readBigUInt64BE(0);
+      const request = BLOG.hex(`${name}.write_request.plain`);
+      assert.deepEqual(encryptMessage(cipher, keys.encryptionKey, sessionId, BLOG.hex(`${name}.write_request.nonce`), request), BLOG.hex(`${name}.write_request.transformed`));
+      const opened = decryptMessage(cipher, keys.decryptionKey, BLOG.hex(`${name}.write_response.transformed`));
+      assert.equal(opened.sessionId, sessionId);
+      assert.deepEqual(opened.message, BLOG.hex(`${name}.write_response.plain`));
+      assert.throws(() => decryptMessage(cipher, keys.decryptionKey, flipped(BLOG.hex(`${name}.write_response.transformed`), 60)));
+      // The plaintexts decode: 23 bytes of "Smb3 encryption testing" written, 23 acknowledged.
+      assert.equal(decodeWriteRequest(request).data.toString('latin1'), 'Smb3 encryption testing');
+      assert.equal(decodeWriteResponse(opened.message).count, 23);
+      assert.equal(body(opened.message).length, 16);
+    });
+  }
+
+  test('encodeWriteResponse rebuilds Windows\' 16-byte WRITE response body', { todo: 'finding: our encoder appends a 17th byte (StructureSize 17 read as "one byte of buffer"); Windows sends exactly 16 (MS-SMB2 2.2.22 has no Buffer field)' }, () => {
+    for (const name of ['smb30', 'smb311']) {
+      const plain = BLOG.hex(`${name}.write_response.plain`);
+      assert.deepEqual(encodeWriteResponse(decodeWriteResponse(plain)), body(plain));
+    }
+  });
+});
+
+// ---- Wireshark's captures against Windows Server 2016 (build 14393) ----
+
+describe('Wireshark\'s SMB3 captures against Windows Server 2016: keys, signature and encrypted TREE_CONNECT', () => {
+  const KEYS = new Vectors('wireshark-smb3-keys.txt');
+  const captures: Array<[string, number, CipherId]> = [
+    ['smb300-aes-128-ccm', Dialect.SMB300, Cipher.AES128_CCM],
+    ['smb311-aes-128-ccm', Dialect.SMB311, Cipher.AES128_CCM],
+    ['smb311-aes-128-gcm', Dialect.SMB311, Cipher.AES128_GCM],
+  ];
+  for (const [name, dialect, cipher] of captures) {
+    test(`${name}: the NEGOTIATE response decodes, our keys equal Wireshark's, Windows' signature verifies, and its encrypted TREE_CONNECT response decrypts and re-encrypts byte for byte`, () => {
+      const messages = readSmbCapture(`${name}.pcap.gz`);
+      assert.deepEqual(messages.map((m) => m.direction), ['client', 'server', 'client', 'server', 'client', 'server', 'client', 'server']);
+      const [negReq, negResp, ss1Req, ss1Resp, ss2Req, ss2Resp, treeReq, treeResp] = messages.map((m) => m.bytes) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+      const negotiated = acceptNegotiateResponse(decodeHeader(negResp), negResp, ALL_DIALECTS);
+      assert.equal(negotiated.dialect, dialect);
+      assert.equal(cipherOf(negotiated), cipher);
+      for (const m of [negResp, ss1Resp, ss2Resp]) assert.deepEqual(encodeHeader(decodeHeader(m)), headerWithoutReserved(m));
+      const challenge = decodeChallengeMessage(decodeNegTokenResp(decodeSessionSetupResponse(ss1Resp).securityBuffer).responseToken!);
+      assert.deepEqual(challenge.version, { major: 10, minor: 0, build: 14393, ntlmRevision: 15 });
+
+      let preauth = ZERO_HASH;
+      for (const m of [negReq, negResp, ss1Req, ss1Resp, ss2Req]) preauth = extendPreauthHash(preauth, m);
+      const keys = deriveSmb3Keys({
+        dialect: dialect as 0x0300 | 0x0311, sessionKey: KEYS.hex(`${name}.session_key`), cipherKeyBits: 128, ...(dialect === Dialect.SMB311 ? { preauthHash: preauth } : {}),
+      });
+      assert.deepEqual(keys.encryptionKey, KEYS.hex(`${name}.c2s_key`));
+      assert.deepEqual(keys.decryptionKey, KEYS.hex(`${name}.s2c_key`));
+
+      assert.ok(decodeHeader(ss2Resp).flags & HeaderFlags.SIGNED);
+      assert.equal(verifySignature(signingAlgorithmOf(negotiated), keys.signingKey, ss2Resp), true);
+      assert.equal(verifySignature(signingAlgorithmOf(negotiated), keys.signingKey, flipped(ss2Resp, 66)), false);
+
+      const sessionId = KEYS.hex(`${name}.session_id_wire`).readBigUInt64LE(0);
+      const request = decryptMessage(cipher, keys.encryptionKey, treeReq);
+      assert.equal(request.sessionId, sessionId);
+      assert.equal(decodeTreeConnectRequest(request.message).path, '\\\\dfsroot1.foo.test\\IPC$');
+      const response = decryptMessage(cipher, keys.decryptionKey, treeResp);
+      assert.equal(response.sessionId, sessionId);
+      const tree = decodeTreeConnectResponse(response.message);
+      assert.equal(tree.shareType, ShareType.PIPE);
+      assert.deepEqual(encodeTreeConnectResponse(tree), body(response.message));
+      assert.deepEqual(encryptMessage(cipher, keys.decryptionKey, sessionId, treeResp.subarray(20, 36), response.message), treeResp);
+    });
+  }
+});
+
+// ---- A Windows PsExec run against Windows over SMB 2.1 (Suricata-Verify) ----
+
+describe('A Windows PsExec connection over SMB 2.1: every SMB2 message and svcctl PDU decodes', () => {
+  const messages = readMessageList('suricata-psexec-smb21-svcctl.txt');
+  const client = messages.filter((m) => m.direction === 'client').map((m) => m.bytes);
+  const server = messages.filter((m) => m.direction === 'server').map((m) => m.bytes);
+  const byMessageId = (list: Buffer[]) => new Map(list.map((m) => [decodeHeader(m).messageId, m]));
+  const requests = byMessageId(client);
+
+  test('every header decodes and re-encodes byte for byte (Reserved aside); the NEGOTIATE response is dialect 2.1 with HMAC-SHA256 signing', () => {
+    for (const m of [...client, ...server]) assert.deepEqual(encodeHeader(decodeHeader(m)), headerWithoutReserved(m));
+    const negResp = server.find((m) => decodeHeader(m).command === 0)!;
+    const negotiated = acceptNegotiateResponse(decodeHeader(negResp), negResp, ALL_DIALECTS);
+    assert.equal(negotiated.dialect, Dialect.SMB210);
+    assert.equal(signingAlgorithmOf(negotiated), 'hmac-sha256');
+    assert.equal(cipherOf(negotiated), null);
+  });
+
+  test('TREE_CONNECT, CREATE, WRITE, READ and IOCTL: Windows\' requests decode (and re-encode where we have the encoder), Windows\' responses decode and re-encode', () => {
+    const seen = new Set<number>();
+    for (const response of server) {
+      const header = decodeHeader(response);
+      if (header.status !== 0) continue;
+      const request = requests.get(header.messageId);
+      if (request === undefined) continue; // its request is one of the two omitted PsExec payload messages
+      seen.add(header.command);
+      switch (header.command) {
+        case 3: {
+          const req = decodeTreeConnectRequest(request);
+          assert.match(req.path, /^\\\\[^\\]+\\(IPC|ADMIN)\$$/);
+          assert.deepEqual(encodeTreeConnectRequest(req), body(request));
+          const res = decodeTreeConnectResponse(response);
+          assert.equal(res.shareType, req.path.endsWith('IPC$') ? ShareType.PIPE : ShareType.DISK);
+          assert.deepEqual(encodeTreeConnectResponse(res), body(response));
+          break;
+        }
+        case 5: {
+          decodeCreateRequest(request);
+          decodeCreateResponse(response);
+          break;
+        }
+        case 6: {
+          assert.deepEqual(encodeCloseRequest(decodeCloseRequest(request)), body(request));
+          break;
+        }
+        case 9: {
+          assert.equal(decodeWriteResponse(response).count, decodeWriteRequest(request).data.length);
+          assert.equal(body(response).length, 16);
+          break;
+        }
+        case 8: {
+          decodeReadResponse(response);
+          break;
+        }
+        case 11: {
+          const req = decodeIoctlRequest(request);
+          const res = decodeIoctlResponse(response);
+          assert.equal(res.ctlCode, req.ctlCode);
+          if (res.output.length) assert.deepEqual(encodeIoctlResponse(res), body(response)); // empty output: see the todo test below
+          break;
+        }
+      }
+    }
+    for (const command of [3, 5, 6, 8, 9, 11]) assert.ok(seen.has(command), `command ${command} seen`);
+  });
+
+  test('encodeIoctlResponse rebuilds Windows\' FSCTL_PIPE_WAIT responses (no output)', { todo: 'finding: Windows sets OutputOffset 0x70 with OutputCount 0; our encoder writes OutputOffset 0' }, () => {
+    for (const response of server) {
+      const header = decodeHeader(response);
+      if (header.command !== 11 || header.status !== 0) continue;
+      const res = decodeIoctlResponse(response);
+      if (res.output.length === 0) assert.deepEqual(encodeIoctlResponse(res), body(response));
+    }
+  });
+
+  test('svcctl: Windows\' bind and bind_ack decode (SVCCTL v2.0 over NDR 2.0 accepted) and every MS-SCMR request and response stub decodes', () => {
+    // The bind goes out in a WRITE on the svcctl pipe, the bind_ack comes back in the READ after it.
+    const binds = client.filter((m) => decodeHeader(m).command === 9).map((m) => decodeWriteRequest(m).data).filter((d) => d[0] === 5 && d[1] === 0 && d[2] === PType.BIND);
+    assert.ok(binds.length >= 1);
+    for (const bind of binds) assert.ok(decodeBind(bind).contexts.some((c) => sameSyntax(c.abstract, SVCCTL) && c.transfers.some((t) => sameSyntax(t, NDR20))));
+    const acks = server.filter((m) => decodeHeader(m).command === 8 && decodeHeader(m).status === 0).map((m) => decodeReadResponse(m).data).filter((d) => d[0] === 5 && d[1] === 0 && d[2] === PType.BIND_ACK);
+    assert.equal(acks.length, binds.length);
+    for (const ack of acks) assert.ok(decodeBindAck(ack).results.some((r) => r.result === 0 && r.transfer !== null && sameSyntax(r.transfer, NDR20)));
+
+    // The svcctl opens' FileIds, from Windows' CREATE responses to CREATE "svcctl" (the PsExec pipes carry PsExec's own protocol).
+    const svcctl = new Set<bigint>();
+    for (const response of server) {
+      const header = decodeHeader(response);
+      const request = requests.get(header.messageId);
+      if (header.command === 5 && header.status === 0 && request && decodeCreateRequest(request).name === 'svcctl') svcctl.add(decodeCreateResponse(response).fileId.volatile);
+    }
+    assert.equal(svcctl.size, 2);
+    const opnums: number[] = [];
+    for (const response of server) {
+      const header = decodeHeader(response);
+      if (header.command !== 11 || header.status !== 0) continue;
+      const ioctl = decodeIoctlRequest(requests.get(header.messageId)!);
+      if (ioctl.ctlCode !== FSCTL_PIPE_TRANSCEIVE || !svcctl.has(ioctl.fileId.volatile)) continue;
+      const call = decodeRequest(ioctl.input);
+      const reply = decodeCallPdu(decodeIoctlResponse(response).output);
+      assert.equal(reply.kind, 'response');
+      if (reply.kind !== 'response') continue;
+      opnums.push(call.opnum);
+      switch (call.opnum) {
+        case Opnum.ROpenSCManagerW: {
+          const req = decodeOpenSCManagerRequest(call.stub);
+          assert.deepEqual(encodeOpenSCManager(req), call.stub);
+          assert.equal(decodeHandleResponse(reply.stub, 'ROpenSCManagerW').code, 0);
+          break;
+        }
+        case Opnum.ROpenServiceW: {
+          const req = decodeOpenServiceRequest(call.stub);
+          assert.deepEqual(encodeOpenService(req), call.stub);
+          decodeHandleResponse(reply.stub, 'ROpenServiceW');
+          break;
+        }
+        case Opnum.RCreateServiceW:
+          decodeCreateServiceRequest(call.stub);
+          assert.equal(decodeCreateService(reply.stub).code, 0);
+          break;
+        case Opnum.RStartServiceW:
+          decodeStartServiceRequest(call.stub);
+          decodeReturnOnly(reply.stub, 'RStartServiceW');
+          break;
+        case Opnum.RQueryServiceStatus:
+        case Opnum.RControlService:
+          decodeStatusResponse(reply.stub, 'status');
+          break;
+        case Opnum.RDeleteService:
+          decodeReturnOnly(reply.stub, 'RDeleteService');
+          break;
+        case Opnum.RCloseServiceHandle:
+          assert.equal(decodeCloseServiceHandle(reply.stub).code, 0);
+          break;
+      }
+    }
+    assert.ok(opnums.includes(Opnum.ROpenSCManagerW) && opnums.includes(Opnum.RCloseServiceHandle), `opnums seen: ${opnums.join(', ')}`);
   });
 });
