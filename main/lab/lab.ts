@@ -36,6 +36,8 @@ export interface LabOptions {
   readonly installTimeMs?: number;
   /** slow-link hosts' bandwidth each way; default 256 KiB/s. */
   readonly slowLinkBytesPerSec?: number;
+  /** slow-link hosts' disk: a CREATE or WRITE on ADMIN$ answers this much later (interim first, windows personality); default 20 ms. */
+  readonly slowLinkFileLatencyMs?: number;
   /** How the hosts answer where Windows and Samba differ (LabHostConfig.personality); default 'windows'. */
   readonly personality?: LabPersonality | ((hostName: string) => LabPersonality);
   /** pipe-busy hosts: how many opens of \\pipe\\svcctl answer STATUS_PIPE_BUSY before one succeeds; default all. */
@@ -197,7 +199,7 @@ function hostConfig(
     personality: perHost(options.personality, name) ?? 'windows',
     installTimeMs: options.installTimeMs ?? 3000,
     // Only slow-link hosts have a cap: the agent and the SMB server throttle whenever it is set.
-    ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024 } : {}),
+    ...(profile === 'slow-link' ? { bandwidthBytesPerSec: options.slowLinkBytesPerSec ?? 256 * 1024, fileLatencyMs: options.slowLinkFileLatencyMs ?? 20 } : {}),
     startTimeoutMs: options.startTimeoutMs ?? 2000,
     ...optional('busyPipeOpens', perHost(options.busyPipeOpens, name)),
     cutAfterBytes: options.cutAfterBytes ?? 16 * 1024,

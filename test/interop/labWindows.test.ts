@@ -1,6 +1,6 @@
 // The whole push against lab hosts that answer the way Windows does (personality 'windows', the
 // lab's default): every profile ends as it must while the lab is seen producing Windows' wire
-// behaviour (interim STATUS_PENDING on pipe calls, one credit on the NEGOTIATE and logon legs),
+// behaviour (interim STATUS_PENDING on pipe calls and on a slow disk's CREATE and WRITE, one credit on the NEGOTIATE and logon legs),
 // counted here so the test fails if the lab stops; an SCM start wait longer than a request's bound
 // ends as service-start 1053 on the same connection, which then removes what the push left; a busy
 // \pipe\svcctl is asked again, then classified. Lab hosts on 127.0.170.x–127.0.173.x, SMB port
@@ -50,6 +50,9 @@ test('every lab profile ends as it must against Windows-like hosts, which answer
   const reached = lab.hosts.filter((h) => h.counters.connections > 0);
   // Each host that was reached answered its NEGOTIATE with one credit, and each logon's CHALLENGE leg too.
   assert.ok(sum('oneCreditGrants') >= 2 * lab.hosts.filter((h) => h.counters.logons + h.counters.logonFailures > 0).length, `one-credit legs: ${sum('oneCreditGrants')}`);
+  // A slow disk (slow-link hosts): its CREATEs and WRITEs on ADMIN$ went asynchronous too.
+  const interims = (profile: LabProfile) => lab.hosts.find((h) => h.config.profile === profile)!.counters.interimResponses;
+  assert.ok(interims('slow-link') >= interims('healthy') + 2, `slow-link ${interims('slow-link')} vs healthy ${interims('healthy')} interim responses`);
   for (const h of reached.filter((x) => x.counters.servicesCreated > 0)) {
     // open SCM, create, start, query…, delete, close: every SCM call went asynchronous on a Windows-like host.
     assert.ok(h.counters.interimResponses >= 5, `${h.config.name}: ${h.counters.interimResponses} interim responses`);

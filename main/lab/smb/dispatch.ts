@@ -46,7 +46,22 @@ export async function dispatchRequest(conn: DispatchConnection, el: Element, ses
   const tree = session.trees.get(treeId) ?? null;
   const related = (h.flags & HeaderFlags.RELATED_OPERATIONS) !== 0;
   const request: Request = { header: h, message: el.bytes, encrypted, session, tree, open: (id) => conn.opens.resolve(id, session, tree, chain, related) };
-  return handleCommand(conn, request);
+  return slowOnDisk(conn, request, handleCommand(conn, request));
+}
+
+/**
+ * A host whose disk is slow (LabHostConfig.fileLatencyMs, the windows personality): a CREATE or
+ * WRITE on a disk share completes that much later. Windows' srv2 answers a request whose file
+ * system operation pends with an interim STATUS_PENDING and the final response when it completes
+ * (MS-SMB2 3.3.4.2), so such a request goes asynchronous; smbd answers when done, in order.
+ */
+function slowOnDisk(conn: DispatchConnection, request: Request, outcome: Outcome): Outcome {
+  const { config } = conn.host.state;
+  const latency = config.fileLatencyMs ?? 0;
+  if (latency <= 0 || (config.personality ?? 'windows') !== 'windows' || 'pending' in outcome || request.tree?.kind !== 'disk') return outcome;
+  const command = request.header.command;
+  if (command !== Command.CREATE && command !== Command.WRITE) return outcome;
+  return { pending: new Promise((resolve) => setTimeout(() => resolve(outcome), latency)) };
 }
 
 function handleCommand(ctx: CommandContext, request: Request): Outcome {
