@@ -1,10 +1,10 @@
 // Per-session protection of SMB2 messages: signing (MS-SMB2 3.2.4.1.1) and encryption (3.2.4.1.8)
 // of requests, decryption (3.2.5.1.1.1) and verification (3.2.5.1.3) of responses, and how what a
 // server's bytes make a decoder or a cipher throw becomes a typed protocol error.
-import { decryptMessage, encryptMessage, type CipherId } from './crypto/encryption.js';
+import { decryptMessage, encryptMessage, isTransformHeader, transformSessionId, type CipherId } from './crypto/encryption.js';
 import { signMessage, verifySignature, type SigningAlgorithm } from './crypto/signing.js';
-import { Command, HeaderFlags, type Smb2Header } from './codec/header.js';
-import { SmbFormatError } from './codec/wire.js';
+import { Command, HeaderFlags, SMB2_HEADER_SIZE, type Smb2Header } from './codec/header.js';
+import { SessionFlags } from './codec/constants.js';
 import { SmbIntegrityError } from './crypto/errors.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { SmbNegotiateError, SmbProtocolError } from './errors.js';
@@ -68,9 +68,8 @@ export function unprotectResponse(
   sessions: ReadonlyMap<bigint, SessionSecurity>,
   encryption: MessageEncryption | null,
 ): { message: Buffer; encrypted: boolean } {
-  if (raw.length < 4 || raw.readUInt32BE(0) !== 0xfd534d42) return { message: raw, encrypted: false };
-  if (raw.length < 52) throw new SmbFormatError('transform header shorter than 52 bytes');
-  const session = sessions.get(raw.readBigUInt64LE(44));
+  if (!isTransformHeader(raw)) return { message: raw, encrypted: false };
+  const session = sessions.get(transformSessionId(raw));
   if (!session?.decryptionKey || !encryption) throw new SmbProtocolError('The computer sent an encrypted message for a session without keys.');
   return { message: decryptMessage(encryption.cipher, session.decryptionKey, raw).message, encrypted: true };
 }
@@ -91,12 +90,29 @@ export function responseIntegrityProblem(
   if (!session?.signingKey || !session.signingRequired) return null;
   if (!(header.flags & HeaderFlags.SIGNED)) {
     if (sent.command === Command.SESSION_SETUP && header.status !== Status.SUCCESS) return null;
+    if (unsignedAsWindowsSendsIt(sent.command, header, message)) return null;
     return new SmbProtocolError(`The computer's ${commandName(sent.command)} response is not signed although signing is required.`, 'smb-integrity', 'Something between the console and the computer strips SMB signatures; check the network path.');
   }
   if (!verifySignature(session.signingAlgorithm, session.signingKey, message)) {
     return new SmbProtocolError(`The computer's ${commandName(sent.command)} response has a bad signature.`, 'smb-integrity', 'The credentials do not match the session keys, or something tampers with SMB traffic; check the account, then the network path.');
   }
   return null;
+}
+
+/**
+ * Unsigned answers Windows sends where signing is required, each reported for what it is rather
+ * than as tampering (forging one only ends the push, as a TCP reset could):
+ * - STATUS_USER_SESSION_DELETED and STATUS_NETWORK_SESSION_EXPIRED: the session, and with it the
+ *   key a signature needs, is gone on the server (MS-SMB2 3.3.5.2.9; 3.3.4.1.1 signs only for a
+ *   session the server still holds) — the status then becomes an smb-session error;
+ * - the final SESSION_SETUP of a guest or anonymous logon (SessionFlags IS_GUEST / IS_NULL,
+ *   2.2.6): such a session has no key to sign with (3.3.5.5.3) — the session layer then refuses
+ *   the guest logon as logon-failure.
+ */
+function unsignedAsWindowsSendsIt(command: number, header: Smb2Header, message: Buffer): boolean {
+  if (header.status === Status.USER_SESSION_DELETED || header.status === Status.NETWORK_SESSION_EXPIRED) return true;
+  if (command !== Command.SESSION_SETUP || header.status !== Status.SUCCESS || message.length < SMB2_HEADER_SIZE + 4) return false;
+  return (message.readUInt16LE(SMB2_HEADER_SIZE + 2) & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) !== 0;
 }
 
 /** Whatever a server's bytes make a decoder or a cipher throw becomes a typed protocol error. */

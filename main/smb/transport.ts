@@ -8,6 +8,18 @@ import { connectHost } from './hostNames.js';
 /** Largest message accepted from a peer: 8 MiB payloads plus headers (we never ask for more). */
 export const MAX_FRAME = 8 * 1024 * 1024 + 4096;
 
+/** MS-SMB2 2.1 Direct TCP: a zero byte and the 24-bit big-endian length in front of every message. */
+export function directTcpPrefix(length: number): Buffer {
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(length);
+  return prefix;
+}
+
+/** The length a Direct TCP prefix (the first 4 bytes of `head`) announces; null when its first byte is not zero. */
+export function directTcpLength(head: Buffer): number | null {
+  return head[0] === 0 ? head.readUInt32BE(0) & 0xffffff : null;
+}
+
 export interface TransportOptions {
   readonly host: string;
   readonly port: number;
@@ -73,8 +85,7 @@ export class SmbTransport {
   send(message: Buffer): void {
     if (this.closedError) throw this.closedError;
     if (message.length > 0xffffff) throw new SmbProtocolError(`message of ${message.length} bytes is larger than SMB2 direct TCP allows`);
-    const prefix = Buffer.alloc(4);
-    prefix.writeUInt32BE(message.length);
+    const prefix = directTcpPrefix(message.length);
     // Two writes under cork: one segment stream, no copy of a multi-megabyte WRITE.
     this.socket.cork();
     this.socket.write(prefix);
@@ -97,8 +108,8 @@ export class SmbTransport {
     this.bufferedLength += chunk.length;
     while (this.bufferedLength >= 4) {
       const head = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedLength);
-      if (head[0] !== 0) return this.fail(new SmbProtocolError(`bad direct-TCP frame type 0x${head[0]!.toString(16)}`), true);
-      const length = head.readUInt32BE(0) & 0xffffff;
+      const length = directTcpLength(head);
+      if (length === null) return this.fail(new SmbProtocolError(`bad direct-TCP frame type 0x${head[0]!.toString(16)}`), true);
       if (length > MAX_FRAME) return this.fail(new SmbProtocolError(`the computer sent a ${length}-byte message, over the ${MAX_FRAME}-byte bound`), true);
       if (head.length < 4 + length) {
         this.buffered = [head];

@@ -1,7 +1,7 @@
 // Compounded requests and responses (MS-SMB2 3.3.5.2.7): a message cut into its chained requests,
 // what a related request inherits from the one before it, and the responses joined back into one
 // message, 8-byte aligned and each signed. Also the error that ends a connection.
-import { Command, HeaderFlags, encodeHeader, splitCompound, type ChainElement, type Smb2Header } from '../../smb/codec/header.js';
+import { Command, HeaderFlags, SMB2_HEADER_SIZE, encodeHeader, splitCompound, type ChainElement, type Smb2Header } from '../../smb/codec/header.js';
 import type { FileId } from '../../smb/codec/create.js';
 import { signMessage } from '../../smb/crypto/signing.js';
 import type { LabSession, Result } from './model.js';
@@ -84,12 +84,11 @@ export function joinResponses(out: Outgoing[], encrypted: boolean): Buffer {
   const bounds: [number, number][] = [];
   let at = 0;
   out.forEach((o, i) => {
-    let piece = Buffer.concat([encodeHeader(o.header), o.body]);
-    if (i < out.length - 1) {
-      const pad = (8 - (piece.length % 8)) % 8;
-      if (pad) piece = Buffer.concat([piece, Buffer.alloc(pad)]);
-      piece.writeUInt32LE(piece.length, 20);
-    }
+    // Each but the last padded to 8 bytes, its NextCommand the padded length (MS-SMB2 3.3.4.1.3).
+    const size = SMB2_HEADER_SIZE + o.body.length;
+    const pad = i < out.length - 1 ? (8 - (size % 8)) % 8 : 0;
+    const header = i < out.length - 1 ? { ...o.header, nextCommand: size + pad } : o.header;
+    const piece = Buffer.concat([encodeHeader(header), o.body, Buffer.alloc(pad)]);
     pieces.push(piece);
     bounds.push([at, at + piece.length]);
     at += piece.length;

@@ -8,7 +8,8 @@
 // The pieces live beside it: directTcpLink (framing, flow), creditWindow, compound (chains),
 // messageSecurity (signing, encryption), dispatch (which handler), openTable (the opens).
 import type net from 'node:net';
-import { Command, HeaderFlags, encodeHeader } from '../../smb/codec/header.js';
+import { Command, HeaderFlags, ProtocolId, encodeHeader, protocolIdOf } from '../../smb/codec/header.js';
+import { Access } from '../../smb/codec/constants.js';
 import { MAX_FRAME } from '../../smb/transport.js';
 import { cipherName } from '../../smb/hostInfo.js';
 import { commandName } from '../../smb/connection.js';
@@ -26,9 +27,6 @@ import { OpenTable } from './openTable.js';
 import { encodeErrorBody } from '../../smb/codec/errorBody.js';
 import { Status } from '../../smb/ntstatus.js';
 
-const PROTOCOL_SMB2 = 0xfe534d42;
-const PROTOCOL_TRANSFORM = 0xfd534d42;
-const PROTOCOL_SMB1 = 0xff534d42;
 const CHAIN_ASYNC_WAIT_MS = 1000;
 /** Before any logon only NEGOTIATE and SESSION_SETUP come: a stranger cannot make the host buffer megabytes. */
 const PRE_LOGON_MAX_FRAME = 64 * 1024;
@@ -43,7 +41,7 @@ interface Slot {
 }
 
 /** GENERIC_WRITE, FILE_WRITE_DATA, FILE_APPEND_DATA. */
-const WRITE_ACCESS = 0x40000000 | 0x2 | 0x4;
+const WRITE_ACCESS = Access.GENERIC_WRITE | Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA;
 /** A file opened for writing in a run's package folder (ADMIN$\PushInstall\<run>\package\): the SMB transport's copy. */
 const isPackageCopy = (open: LabOpen): boolean => open.kind === 'file' && (open.access & WRITE_ACCESS) !== 0 && /^pushinstall\\[^\\]+\\package\\/.test(open.key);
 
@@ -107,9 +105,9 @@ export class LabSmbConnection implements DispatchConnection {
   }
 
   private async handleFrame(frame: Buffer): Promise<void> {
-    const protocol = frame.readUInt32BE(0);
-    if (protocol === PROTOCOL_SMB1) return this.smb1Negotiate(frame);
-    if (protocol === PROTOCOL_TRANSFORM) {
+    const protocol = protocolIdOf(frame);
+    if (protocol === ProtocolId.SMB1) return this.smb1Negotiate(frame);
+    if (protocol === ProtocolId.TRANSFORM) {
       const cipher = this.negotiated.cipher;
       const { message, session } = decryptRequest(frame, this.sessions, cipher);
       if (!session.clientEncrypts) {
@@ -118,7 +116,7 @@ export class LabSmbConnection implements DispatchConnection {
       }
       return this.handleChain(message, session);
     }
-    if (protocol !== PROTOCOL_SMB2) throw new ConnectionDropped(`protocol id 0x${protocol.toString(16)}`);
+    if (protocol !== ProtocolId.SMB2) throw new ConnectionDropped(`protocol id 0x${protocol.toString(16)}`);
     return this.handleChain(frame, null);
   }
 

@@ -2,6 +2,7 @@
 // their 4-byte length under a size cap, reading paused while too much waits, and the 'slow-link'
 // throttle on both directions. The connection decides what the messages mean.
 import type net from 'node:net';
+import { directTcpLength, directTcpPrefix } from '../../smb/transport.js';
 import type { LinkThrottle } from './throttle.js';
 
 /** Requests read ahead or responses waiting for the socket beyond this pause reading. */
@@ -35,8 +36,8 @@ export class DirectTcpLink {
       if (this.expected === null) {
         if (this.chunkBytes < 4) break;
         const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
-        if (head[0] !== 0) return `not a direct-TCP message (type 0x${head[0]!.toString(16)})`;
-        const length = head.readUInt32BE(0) & 0xffffff;
+        const length = directTcpLength(head);
+        if (length === null) return `not a direct-TCP message (type 0x${head[0]!.toString(16)})`;
         if (length > cap) return `a ${length}-byte message exceeds the ${cap}-byte cap`;
         if (length < 4) return `a ${length}-byte message`;
         this.expected = length;
@@ -84,8 +85,7 @@ export class DirectTcpLink {
   /** Sends one message with its length in front; on a slow link it waits its turn. */
   send(message: Buffer): void {
     if (this.closed) return;
-    const framed = Buffer.allocUnsafe(4);
-    framed.writeUInt32BE(message.length);
+    const framed = directTcpPrefix(message.length);
     const throttle = this.throttle;
     if (!throttle) {
       this.socket.cork();

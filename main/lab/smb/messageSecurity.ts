@@ -2,7 +2,7 @@
 // (MS-SMB2 3.3.5.2.1.1), a plain one's signature checked (3.3.5.2.4), and a response signed
 // (3.3.4.1.1) or encrypted (3.3.4.1.4) for the right session.
 import { Command, HeaderFlags, SMB2_HEADER_SIZE, type Smb2Header } from '../../smb/codec/header.js';
-import { TRANSFORM_HEADER_BYTES, decryptMessage, encryptMessage } from '../../smb/crypto/encryption.js';
+import { TRANSFORM_HEADER_BYTES, decryptMessage, encryptMessage, transformSessionId } from '../../smb/crypto/encryption.js';
 import { verifySignature } from '../../smb/crypto/signing.js';
 import { ConnectionDropped } from './compound.js';
 import type { LabSession, Result } from './model.js';
@@ -12,7 +12,7 @@ import { Status } from '../../smb/ntstatus.js';
 /** The SMB2 message inside a transform header, and the session whose key decrypted it. */
 export function decryptRequest(frame: Buffer, sessions: ReadonlyMap<bigint, LabSession>, cipher: NegotiatedConnection['cipher']): { message: Buffer; session: LabSession } {
   if (frame.length < TRANSFORM_HEADER_BYTES + SMB2_HEADER_SIZE) throw new ConnectionDropped('a transform header without a message');
-  const session = sessions.get(frame.readBigUInt64LE(44));
+  const session = sessions.get(transformSessionId(frame));
   if (!session?.decryptKey || cipher === null) throw new ConnectionDropped('an encrypted message for a session without keys');
   try {
     return { message: decryptMessage(cipher, session.decryptKey, frame).message, session };

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { Capabilities, Cipher, DIALECT_WILDCARD, Dialect, HASH_SHA512, SecurityMode, SigningAlg } from '../../smb/codec/constants.js';
 import { decodeNegotiateRequest, encodeNegotiateResponse } from '../../smb/codec/negotiate.js';
+import { decodeSmb1NegotiateDialects } from '../../smb/codec/smb1Negotiate.js';
 import { filetimeNow } from '../../smb/codec/wire.js';
 import { extendPreauthHash } from '../../smb/negotiation.js';
 import { SmbFormatError } from '../../smb/codec/wire.js';
@@ -134,17 +135,7 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
  * not a well-formed SMB_COM_NEGOTIATE — the connection ends, as on Windows without SMB1.
  */
 export function smb1NegotiateDialect(frame: Buffer): number | null {
-  const SMB1_HEADER = 32;
-  if (frame.length < SMB1_HEADER + 3 || frame.readUInt32BE(0) !== 0xff534d42 || frame[4] !== 0x72) return null;
-  const wordCount = frame[SMB1_HEADER] ?? 0;
-  const byteCountAt = SMB1_HEADER + 1 + wordCount * 2;
-  if (frame.length < byteCountAt + 2) return null;
-  const byteCount = frame.readUInt16LE(byteCountAt);
-  const data = frame.subarray(byteCountAt + 2, Math.min(frame.length, byteCountAt + 2 + byteCount));
-  const dialects = data
-    .toString('latin1')
-    .split('\x02')
-    .map((d) => d.replace(/\0.*$/s, ''));
+  const dialects = decodeSmb1NegotiateDialects(frame) ?? [];
   if (dialects.includes('SMB 2.???')) return DIALECT_WILDCARD;
   if (dialects.includes('SMB 2.002')) return Dialect.SMB202;
   return null;

@@ -2,6 +2,12 @@
 import { Reader, SmbFormatError, Writer } from './wire.js';
 
 export const SMB2_PROTOCOL_ID = Buffer.from([0xfe, 0x53, 0x4d, 0x42]);
+/** The first four bytes of a frame read big-endian: what kind of message it is (2.2.1, 2.2.41, MS-CIFS 2.2.3.1). */
+export const ProtocolId = { SMB2: 0xfe534d42, TRANSFORM: 0xfd534d42, SMB1: 0xff534d42 } as const;
+
+export function protocolIdOf(frame: Buffer): number {
+  return frame.length >= 4 ? frame.readUInt32BE(0) : 0;
+}
 export const SMB2_HEADER_SIZE = 64;
 export const SIGNATURE_OFFSET = 48;
 

@@ -3,6 +3,7 @@
 // the end (32 bytes); the AEAD tag is the header's Signature.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { SmbIntegrityError } from './errors.js';
+import { SmbFormatError } from '../codec/wire.js';
 
 export type CipherId = 0x0001 /* AES-128-CCM */ | 0x0002 /* AES-128-GCM */ | 0x0003 /* AES-256-CCM */ | 0x0004 /* AES-256-GCM */;
 
@@ -34,6 +35,17 @@ const TAG_BYTES = 16;
 /** Flags (3.1.1) / EncryptionAlgorithm (3.0.x): 0x0001 = Encrypted, the only defined value. */
 const FLAGS_ENCRYPTED = 0x0001;
 const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
+
+/** Whether `frame` starts with a transform header's ProtocolId, 0xFD 'S' 'M' 'B' (MS-SMB2 2.2.41). */
+export function isTransformHeader(frame: Buffer): boolean {
+  return frame.length >= PROTOCOL_ID.length && frame.subarray(0, PROTOCOL_ID.length).equals(PROTOCOL_ID);
+}
+
+/** The SessionId of a transform header (MS-SMB2 2.2.41): whose keys decrypt it. Client and lab read it here. */
+export function transformSessionId(frame: Buffer): bigint {
+  if (frame.length < TRANSFORM_HEADER_BYTES) throw new SmbFormatError(`transform header shorter than ${TRANSFORM_HEADER_BYTES} bytes`);
+  return frame.readBigUInt64LE(SESSION_ID_OFFSET);
+}
 
 function spec(cipher: CipherId): CipherSpec {
   const found = CIPHERS[cipher] as CipherSpec | undefined;
