@@ -120,7 +120,7 @@ describe('the lab as acceptor of the Windows 8.1 client\'s logon', () => {
     assert.deepEqual(verify(resp.ntlm!, ANATOMY.text('ntlm.password')), { exportedSessionKey: SESSION_KEY, keyExchange: true });
     assert.equal(verify(resp.ntlm!, 'Password02!'), null, 'another password');
     const badMic = Buffer.from(resp.ntlm!);
-    badMic[80] ^= 1;
+    badMic.writeUInt8(badMic.readUInt8(80) ^ 1, 80);
     assert.equal(verify(badMic, ANATOMY.text('ntlm.password')), null, 'a MIC off by one bit');
   });
 
