@@ -59,6 +59,8 @@ export interface LabHostConfig {
   readonly personality?: LabPersonality;
   /** pipe-busy: how many opens of \\pipe\\svcctl answer STATUS_PIPE_BUSY before one succeeds; undefined = all of them. */
   readonly busyPipeOpens?: number;
+  /** How long RStartServiceW takes to launch the service's process (START_PENDING meanwhile); default 30 ms for windows, 0 for samba. */
+  readonly serviceLaunchMs?: number;
   /** Windows personality: a CREATE or WRITE on ADMIN$ completes this much later, after an interim STATUS_PENDING (dispatch.ts). */
   readonly fileLatencyMs?: number;
   /** slow-link: bytes per second each way. */

@@ -244,6 +244,16 @@ export class ScmSession {
       removeIfDeletable(this.state, service);
       return ScmCode.SERVICE_REQUEST_TIMEOUT;
     }
+    // Windows answers RStartServiceW once the service's process is up and has called
+    // StartServiceCtrlDispatcher (MS-SCMR 3.1.4.19; the service is START_PENDING meanwhile): process
+    // creation takes tens of milliseconds, so a Windows-like host's answer comes after an interim
+    // STATUS_PENDING. Samba's svcctl answers at once.
+    const launchMs = this.state.config.serviceLaunchMs ?? ((this.state.config.personality ?? 'windows') === 'windows' ? WINDOWS_SERVICE_LAUNCH_MS : 0);
+    if (launchMs > 0) {
+      service.state = 'start-pending';
+      await (this.options.sleep ?? defaultSleep)(launchMs);
+      if (service.state !== 'start-pending') return ScmCode.SERVICE_REQUEST_TIMEOUT;
+    }
     service.state = 'running';
     service.win32ExitCode = 0;
     service.serviceSpecificExitCode = 0;
@@ -256,6 +266,9 @@ export class ScmSession {
     for (const key of [...this.handles.keys()]) this.close(Buffer.from(key, 'hex'));
   }
 }
+
+/** How long a Windows-like host takes to launch a service's process before RStartServiceW answers. */
+const WINDOWS_SERVICE_LAUNCH_MS = 30;
 
 function validName(name: string): boolean {
   return name.length > 0 && name.length <= MAX_NAME && !/[\\/]/.test(name);

@@ -28,6 +28,8 @@ import { encodeErrorBody } from '../../smb/codec/errorBody.js';
 import { Status } from '../../smb/ntstatus.js';
 
 const CHAIN_ASYNC_WAIT_MS = 1000;
+/** The windows personality's wait before an interim response: a quick pipe call is answered at once. */
+const WINDOWS_ASYNC_AFTER_MS = 5;
 /** Before any logon only NEGOTIATE and SESSION_SETUP come: a stranger cannot make the host buffer megabytes. */
 const PRE_LOGON_MAX_FRAME = 64 * 1024;
 
@@ -201,14 +203,14 @@ export class LabSmbConnection implements DispatchConnection {
       return { status: Status.PIPE_BROKEN } as Result;
     });
     if (!last) return (await settledWithin(pending, CHAIN_ASYNC_WAIT_MS)) ?? { status: Status.INTERNAL_ERROR };
-    // Windows' srv2 answers a pipe transceive or read that the pipe's server has not completed at
-    // once with an interim STATUS_PENDING (MS-SMB2 3.3.4.2; the "Ioctl Response, Error:
-    // STATUS_PENDING" lines of Windows DCE/RPC-over-SMB2 captures): the RPC server is another
-    // process, so the windows personality always goes asynchronous; smbd answers a ready pipe at once.
-    if (!this.windows) {
-      const early = await settledWithin(pending, 0);
-      if (early) return early;
-    }
+    // Windows' srv2 waits a moment for the pipe's server, then answers what is still not done with
+    // an interim STATUS_PENDING (MS-SMB2 3.3.4.2). In the PsExec recording of Windows in
+    // test/fixtures/windows/ (suricata-psexec-smb21-svcctl.txt) every quick svcctl transceive is
+    // answered at once and only the READs that wait on a pipe go asynchronous (interim with a
+    // credit, final with CreditResponse 0); a call that waits on something — RStartServiceW until
+    // the service reports — does too. smbd goes asynchronous whenever the answer is not ready now.
+    const early = await settledWithin(pending, this.windows ? WINDOWS_ASYNC_AFTER_MS : 0);
+    if (early) return early;
     const asyncId = this.nextAsyncId++;
     this.host.state.counters.interimResponses++;
     const h = slot.el.header;
