@@ -179,10 +179,11 @@ export class LabSmbConnection implements DispatchConnection {
   /**
    * The credits a response grants (MS-SMB2 3.3.1.2: the server's algorithm is its own). Windows
    * grants exactly one on the NEGOTIATE response and on each STATUS_MORE_PROCESSING_REQUIRED leg
-   * of SESSION_SETUP, and what was asked (within its window) once logged on — the "SMB2 credits"
-   * column of any Windows capture, e.g. Microsoft's "SMB 3.1.1 Pre-authentication integrity in
-   * Windows 10" example (Open Specifications blog, 2015), whose NEGOTIATE and first
-   * SESSION_SETUP responses carry CreditResponse 1. Samba grants what was asked throughout.
+   * of SESSION_SETUP, and what was asked (within its window) once logged on: in Microsoft's
+   * recorded Windows 10 logon (test/fixtures/windows/ms-anatomy-smb311-multichannel.txt) the
+   * NEGOTIATE and the first SESSION_SETUP response carry CreditResponse 1 and the final one the 128
+   * asked for; the Windows 7-era PsExec recording's NEGOTIATE response too carries 1. Samba grants
+   * what was asked throughout.
    */
   private grantFor(command: number, requested: number, status: number | null): number {
     const leg = command === Command.NEGOTIATE || (command === Command.SESSION_SETUP && status === Status.MORE_PROCESSING_REQUIRED);
