@@ -27,8 +27,8 @@ import { RawSmb, framed } from '../support/labSmbRaw.js';
 
 const PORT = 14454; // one port per test file: files may run at once
 const ADDRESS = '127.0.55.90';
-const PRE_AUTH_RUNS = Number(process.env.PIC_LAB_FUZZ_PRE ?? 2200);
-const SESSION_RUNS = Number(process.env.PIC_LAB_FUZZ_SESSION ?? 3400);
+const PRE_AUTH_RUNS = Number(process.env.PIC_LAB_FUZZ_PRE ?? 4000);
+const SESSION_RUNS = Number(process.env.PIC_LAB_FUZZ_SESSION ?? 6000);
 const WORKERS = 8;
 /** Each input must be answered, or its connection closed, within this (or the host answers an ECHO probe within it). */
 const BOUND_MS = 2000;
@@ -283,7 +283,7 @@ test(`a lab host survives ${PRE_AUTH_RUNS + SESSION_RUNS} malformed and mutated 
       `  ${stats.inputs} inputs in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${stats.answered} answered, ${stats.closed} connections ended, ` +
         `${stats.probed} ECHO probes; slowest ${stats.maxMs} ms; RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB; logons ${state.counters.logons}, failures ${state.counters.logonFailures}`,
     );
-    assert.ok(stats.inputs >= 5000, `${stats.inputs} inputs`);
+    assert.ok(stats.inputs >= 10_000, `${stats.inputs} inputs`);
     assert.ok(stats.maxMs <= BOUND_MS + 200, `slowest input ${stats.maxMs} ms`);
     assert.ok(stats.answered > stats.inputs / 2, 'most mutations reach a handler and get an answer');
     assert.ok(rssAfter - rssBefore < 300 * 2 ** 20, 'memory stays bounded');
