@@ -54,9 +54,10 @@ export function advanceChain(chain: ChainState, request: Smb2Header, result: Res
   }
 }
 
-export function responseHeader(h: Smb2Header, status: number, credits: number, sessionId: bigint, treeId: number, asyncId?: bigint): Smb2Header {
+export function responseHeader(h: Smb2Header, status: number, credits: number, sessionId: bigint, treeId: number, asyncId?: bigint, processId = 0): Smb2Header {
   const related = h.flags & HeaderFlags.RELATED_OPERATIONS;
   return {
+    ...(asyncId === undefined && processId ? { processId } : {}),
     creditCharge: h.creditCharge,
     status: status >>> 0,
     command: h.command,

@@ -28,6 +28,8 @@ import { encodeErrorBody } from '../../smb/codec/errorBody.js';
 import { Status } from '../../smb/ntstatus.js';
 
 const CHAIN_ASYNC_WAIT_MS = 1000;
+/** What Windows writes in a sync header's Reserved field. */
+const WINDOWS_PROCESS_ID = 0xfeff;
 /** The windows personality's wait before an interim response: a quick pipe call is answered at once. */
 const WINDOWS_ASYNC_AFTER_MS = 5;
 /** Before any logon only NEGOTIATE and SESSION_SETUP come: a stranger cannot make the host buffer megabytes. */
@@ -129,7 +131,7 @@ export class LabSmbConnection implements DispatchConnection {
     this.host.log(`${this.remote}: SMB1 multi-protocol negotiate answered with dialect 0x${dialect.toString(16)}`);
     this.credits.spend(1);
     const grant = this.credits.grant(1);
-    const header = responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, Status.SUCCESS, grant, 0n, 0);
+    const header = responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, Status.SUCCESS, grant, 0n, 0, undefined, this.processId);
     this.link.send(Buffer.concat([encodeHeader(header), smb1NegotiateResponseBody(dialect, this.host.serverGuid)]));
   }
 
@@ -161,7 +163,7 @@ export class LabSmbConnection implements DispatchConnection {
       if (result.drop) throw new ConnectionDropped(result.status === Status.SUCCESS ? 'the profile cuts it' : 'the request demands it');
       advanceChain(chain, h, result, sessionId, treeId);
       this.countOverflow(h.command, result.status);
-      const header = responseHeader(h, result.status, slot.grant, chain.sessionId, chain.treeId);
+      const header = responseHeader(h, result.status, slot.grant, chain.sessionId, chain.treeId, undefined, this.processId);
       out.push({ header, body: bodyOf(result), signer: signerFor(this.sessions, result, chain.sessionId, h), ...(result.sent ? { sent: result.sent } : {}) });
     }
     if (out.length > 0) this.sendChain(out, encryptedBy);
@@ -170,6 +172,11 @@ export class LabSmbConnection implements DispatchConnection {
   /** A pipe IOCTL or READ cut at the client's size: the rest of the message waits for a READ (MS-SMB2 3.3.5.15.8). */
   private countOverflow(command: number, status: number): void {
     if (status === Status.BUFFER_OVERFLOW && (command === Command.IOCTL || command === Command.READ)) this.host.state.counters.bufferOverflowReads++;
+  }
+
+  /** The header's Reserved field in sync responses: Windows writes 0xFEFF there (codec/header.ts). */
+  private get processId(): number {
+    return this.windows ? WINDOWS_PROCESS_ID : 0;
   }
 
   private get windows(): boolean {

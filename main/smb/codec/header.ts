@@ -32,6 +32,12 @@ export interface Smb2Header {
   messageId: bigint;
   /** Sync form only. */
   treeId: number;
+  /**
+   * Sync form only: the Reserved field (MS-SMB2 2.2.1.2, "SHOULD be 0"), which Windows fills with
+   * 0xFEFF, its ProcessId from the SMB1 days (every sync message of the Windows recordings in
+   * test/fixtures/windows/); absent when 0.
+   */
+  processId?: number;
   /** Async form only (ASYNC_COMMAND flag). */
   asyncId: bigint;
   sessionId: bigint;
@@ -50,7 +56,7 @@ export function encodeHeader(h: Smb2Header): Buffer {
     .u32(h.nextCommand)
     .u64(h.messageId);
   if (h.flags & HeaderFlags.ASYNC_COMMAND) w.u64(h.asyncId);
-  else w.u32(0).u32(h.treeId);
+  else w.u32(h.processId ?? 0).u32(h.treeId);
   w.u64(h.sessionId);
   if (h.signature.length !== 16) throw new SmbFormatError('signature must be 16 bytes');
   w.bytes(h.signature);
@@ -72,14 +78,15 @@ export function decodeHeader(message: Buffer): Smb2Header {
   const messageId = r.u64('MessageId');
   let treeId = 0;
   let asyncId = 0n;
+  let processId = 0;
   if (flags & HeaderFlags.ASYNC_COMMAND) asyncId = r.u64('AsyncId');
   else {
-    r.u32('Reserved');
+    processId = r.u32('Reserved');
     treeId = r.u32('TreeId');
   }
   const sessionId = r.u64('SessionId');
   const signature = Buffer.from(r.bytes(16, 'Signature'));
-  return { creditCharge, status, command, credits, flags, nextCommand, messageId, treeId, asyncId, sessionId, signature };
+  return { creditCharge, status, command, credits, flags, nextCommand, messageId, treeId, asyncId, sessionId, signature, ...(processId ? { processId } : {}) };
 }
 
 /** One message of a compounded message, with its header. */

@@ -65,7 +65,7 @@ export function encodeIoctlResponse(res: IoctlResponse): Buffer {
   return writeFileId(w, res.fileId)
     .u32(RESPONSE_BUFFER_AT) // InputOffset (InputCount 0)
     .u32(0)
-    .u32(res.output.length ? RESPONSE_BUFFER_AT : 0)
+    .u32(RESPONSE_BUFFER_AT) // OutputOffset: where the buffer would start, even when empty, as Windows writes it (FSCTL_PIPE_WAIT in the PsExec recording, test/fixtures/windows/)
     .u32(res.output.length)
     .u32(0) // Flags
     .u32(0) // Reserved2

@@ -80,8 +80,9 @@ export function decodeWriteRequest(message: Buffer): { fileId: FileId; offset: b
   return { fileId, offset, data: sliceAt(message, dataOffset, length, 'WRITE data') };
 }
 
+/** 16 bytes although StructureSize says 17: the response has no Buffer, and Windows sends none (Microsoft's SMB 3.0 WRITE response vector, test/fixtures/windows/ms-blog-smb3-encryption.txt). */
 export function encodeWriteResponse(res: { count: number }): Buffer {
-  return new Writer().u16(17).u16(0).u32(res.count).u32(0).u16(0).u16(0).u8(0).toBuffer();
+  return new Writer().u16(17).u16(0).u32(res.count).u32(0).u16(0).u16(0).toBuffer();
 }
 
 export function decodeWriteResponse(message: Buffer): { count: number } {
