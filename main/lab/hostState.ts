@@ -226,7 +226,6 @@ export class LabHostState {
     interimResponses: 0, // STATUS_PENDING sent before a final answer
     oneCreditGrants: 0, // NEGOTIATE and MORE_PROCESSING_REQUIRED legs granted exactly one credit
     bufferOverflowReads: 0, // pipe IOCTL/READ answers cut at the client's size (STATUS_BUFFER_OVERFLOW)
-    rpcFragments: 0, // RPC response fragments sent
     pipeBusyAnswers: 0, // opens of \pipe\svcctl answered STATUS_PIPE_BUSY
   };
   /** Its restarts: scheduled, cancelled, done (hostPower.ts). */

@@ -35,11 +35,11 @@ async function svcctlPipe(n: number) {
   const connection = await SmbConnection.connect({ host: config.address, port: PORT, connectTimeoutMs: 3000, requestTimeoutMs: 20_000 });
   const session = await SmbSession.setup(connection, { user: USER, password: PASSWORD }, { targetHost: config.address });
   const tree = await SmbTree.connect(session, config.address, 'IPC$');
-  return { connection, tree, pipe: await tree.openPipe('svcctl') };
+  return { connection, tree, state, pipe: await tree.openPipe('svcctl') };
 }
 
 test('windows lab over SMB: bind_ack 4280 / \\PIPE\\ntsvcs; a 10 KB answer is BUFFER_OVERFLOW then READ in ≤4280-byte fragments; an unknown opnum faults inside a SUCCESS IOCTL', { timeout: 60_000 }, async () => {
-  const { connection, tree, pipe } = await svcctlPipe(1);
+  const { connection, tree, state, pipe } = await svcctlPipe(1);
   try {
     const ack = decodeBindAck(await pipe.transceive(encodeBind({ callId: 1, maxXmitFrag: 4280, maxRecvFrag: 4280, contextId: 0, abstract: SVCCTL, transfer: NDR20 }), 4280));
     assert.deepEqual([ack.maxXmitFrag, ack.maxRecvFrag, ack.secondaryAddress], [4280, 4280, '\\PIPE\\ntsvcs']);
@@ -67,6 +67,7 @@ test('windows lab over SMB: bind_ack 4280 / \\PIPE\\ntsvcs; a 10 KB answer is BU
     for (let at = 0; at < all.length; at += all.readUInt16LE(at + 8)) fragments.push(all.subarray(at, at + all.readUInt16LE(at + 8)));
     assert.ok(fragments.length >= 3 && fragments.every((f) => f.length <= 4280), `${fragments.length} fragments`);
     assert.ok(fragments.reduce((n, f) => n + f.length - 24, 0) > 10_000);
+    assert.ok(state.counters.bufferOverflowReads >= 1, 'the lab counted its STATUS_BUFFER_OVERFLOW answer');
 
     // A fresh association through our client: an unknown opnum is a fault (the IOCTL succeeded), then a call works.
     const { connection: other, pipe: second } = await svcctlPipe(2);
