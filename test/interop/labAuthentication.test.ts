@@ -8,18 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import type { Settings } from '../../main/ipc/contract.js';
-import { startEngineFixture } from '../support/engineFixture.js';
+import { pushToLab, startEngineFixture } from '../support/engineFixture.js';
 
 async function push(t: Parameters<typeof startEngineFixture>[0], lab: Lab, settings: Partial<Settings>) {
   const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 4, ...settings }, timeouts: { connectMs: 1500, agentCallbackMs: 4000, pollMs: 100, serviceStartMs: 5000 } });
-  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
-  const taskId = fx.runtime.engine.submit({
-    name: 'auth policy',
-    packageId: fx.packageId,
-    targets: lab.hosts.map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId })),
-  });
-  await fx.runtime.engine.waitForTask(taskId);
-  return { fx, rows: fx.tasks.targetRecords(taskId) };
+  return { fx, rows: (await pushToLab(fx, lab, 'auth policy')).rows };
 }
 
 test('a host that blocks NTLM fails as ntlm-blocked (STATUS_NTLM_BLOCKED, advice: push by DNS name for Kerberos); the others log on with NTLMv2 and say so', async (t) => {

@@ -14,21 +14,14 @@ import { startLab, type Lab, type LabOptions } from '../../main/lab/lab.js';
 import { LAB_PROFILES, type LabProfile } from '../../main/lab/hostState.js';
 import { EXPECTED_OUTCOME } from '../../main/lab/profiles.js';
 import type { PushTimeouts } from '../../main/engine/pushTarget.js';
-import { startEngineFixture } from '../support/engineFixture.js';
+import { pushToLab, startEngineFixture } from '../support/engineFixture.js';
 import { tempDirFor } from '../support/tempDir.js';
 
 const TIMEOUTS = { connectMs: 1500, agentCallbackMs: 4000, pollMs: 100, serviceStartMs: 5000 };
 
 async function pushAll(t: Parameters<typeof startEngineFixture>[0], lab: Lab, timeouts: Partial<PushTimeouts> = TIMEOUTS) {
   const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 8 }, timeouts });
-  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
-  const taskId = fx.runtime.engine.submit({
-    name: 'windows personality',
-    packageId: fx.packageId,
-    targets: lab.hosts.map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId })),
-  });
-  await fx.runtime.engine.waitForTask(taskId);
-  return { fx, rows: fx.tasks.targetRecords(taskId) };
+  return { fx, ...(await pushToLab(fx, lab, 'windows personality')) };
 }
 
 async function windowsLab(t: { after(fn: () => Promise<void> | void): void }, options: Omit<LabOptions, 'port' | 'installTimeMs'>): Promise<Lab> {
@@ -67,11 +60,8 @@ test('a slow disk\'s WRITEs go asynchronous on a Windows-like host: the package 
   const msiPath = path.join(tempDirFor(t, 'pic-slowdisk-'), 'product.msi');
   fs.writeFileSync(msiPath, crypto.randomBytes(3 * 1024 * 1024));
   const fx = await startEngineFixture(t, { settings: { maxConcurrentPushes: 4 }, timeouts: TIMEOUTS, msiPath });
-  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
-  const targets = [...lab.hosts, ...fast.hosts].map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId }));
-  const taskId = fx.runtime.engine.submit({ name: 'slow disk', packageId: fx.packageId, options: { runAs: 'system', transport: 'smb' }, targets });
-  await fx.runtime.engine.waitForTask(taskId);
-  for (const r of fx.tasks.targetRecords(taskId)) assert.equal(r.outcome, 'succeeded', `${r.computer_name}: ${r.error_message}`);
+  const { rows } = await pushToLab(fx, { hosts: [...lab.hosts, ...fast.hosts], account: lab.account }, 'slow disk', { runAs: 'system', transport: 'smb' });
+  for (const r of rows) assert.equal(r.outcome, 'succeeded', `${r.computer_name}: ${r.error_message}`);
   const slow = lab.hosts.map((h) => h.counters.interimResponses);
   const quick = fast.hosts[0]!.counters.interimResponses;
   assert.ok(slow.every((n) => n >= quick + 1), `slow disks ${slow.join(', ')} vs a quick one ${quick} interim responses`);

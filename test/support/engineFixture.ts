@@ -7,6 +7,7 @@ import path from 'node:path';
 import { defaultSettings, type Settings } from '../../main/ipc/contract.js';
 import { createEventBus, type EventBus } from '../../main/ipc/eventBus.js';
 import type { PushTimeouts } from '../../main/engine/pushTarget.js';
+import type { NewTaskInput } from '../../main/engine/engineTypes.js';
 import { startPushRuntime, type PushRuntime } from '../../main/engine/runtime.js';
 import { MemoryVault } from '../../main/engine/credentials.js';
 import { openDatabase, type Db } from '../../main/store/database.js';
@@ -93,4 +94,21 @@ export async function startEngineFixture(t: { after(fn: () => Promise<void> | vo
   };
   t.after(() => fixture.close());
   return fixture;
+}
+
+/**
+ * Pushes the fixture's package to every host of a lab as the lab's administrator and waits for the
+ * task to end: its id and its target rows.
+ */
+export async function pushToLab(
+  fx: EngineFixture,
+  lab: { readonly hosts: readonly { readonly config: { name: string; address: string; port: number } }[]; readonly account: { user: string; password: string } },
+  name: string,
+  options?: NewTaskInput['options'],
+): Promise<{ taskId: number; rows: ReturnType<TasksRepo['targetRecords']> }> {
+  const credentialId = fx.runtime.vault.put('lab', `LAB\\${lab.account.user}`, lab.account.password);
+  const targets = lab.hosts.map((h) => ({ computerName: h.config.name, address: h.config.address, port: h.config.port, credentialId }));
+  const taskId = fx.runtime.engine.submit({ name, packageId: fx.packageId, ...(options ? { options } : {}), targets });
+  await fx.runtime.engine.waitForTask(taskId);
+  return { taskId, rows: fx.tasks.targetRecords(taskId) };
 }
