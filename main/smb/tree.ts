@@ -11,8 +11,9 @@ import {
 } from './codec/create.js';
 import { WRITE_FIXED_SIZE, decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest, writeWriteRequestFixed } from './codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from './codec/ioctl.js';
-import { QueryDirectoryFlags, decodeFileDirectoryInformation, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, type DirectoryEntry } from './codec/queryDirectory.js';
-import { FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, encodeQueryInfoRequest } from './codec/info.js';
+import { QueryDirectoryFlags, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest } from './codec/queryDirectory.js';
+import { decodeFileDirectoryInformation, decodeFileStandardInformation, type DirectoryEntry } from './codec/fscc.js';
+import { FileInfoClass, decodeQueryInfoResponse, encodeQueryInfoRequest } from './codec/info.js';
 import type { RequestOptions, Response } from './connection.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { isNotThere, SmbProtocolError, SmbStatusError } from './errors.js';

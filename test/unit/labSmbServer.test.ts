@@ -21,7 +21,8 @@ import { Capabilities, SecurityMode, decodeNegotiateResponse, encodeNegotiateReq
 import { Access, CreateOptions, Disposition, FileAttributes, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest } from '../../main/smb/codec/create.js';
 import { encodeTreeConnectRequest } from '../../main/smb/codec/treeConnect.js';
 import { encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
-import { FileInfoClass, decodeFileStandardInformation, decodeQueryInfoResponse, encodeQueryInfoRequest, encodeSetInfoRequest } from '../../main/smb/codec/info.js';
+import { FileInfoClass, decodeQueryInfoResponse, encodeQueryInfoRequest, encodeSetInfoRequest } from '../../main/smb/codec/info.js';
+import { decodeFileStandardInformation } from '../../main/smb/codec/fscc.js';
 import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
 import { decodeIoctlResponse, encodeIoctlRequest } from '../../main/smb/codec/ioctl.js';
 import { Status } from '../../main/smb/ntstatus.js';

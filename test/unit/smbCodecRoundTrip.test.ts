@@ -3,8 +3,9 @@
 // where its bytes come from: a Windows capture (Microsoft's published exchange), bytes
 // test/unit/smbCodec.test.ts already pins, or the MS-SMB2 / MS-FSCC layout field by field.
 import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { bodyCodec, hex, roundTrip } from '../support/roundTrip.js';
-import { Cipher, Dialect, Fsctl, HASH_SHA512 } from '../../main/smb/codec/constants.js';
+import { Cipher, Dialect, FileInfoClass, Fsctl, HASH_SHA512 } from '../../main/smb/codec/constants.js';
 import { decodeNegotiateRequest, decodeNegotiateResponse, encodeNegotiateRequest, encodeNegotiateResponse } from '../../main/smb/codec/negotiate.js';
 import { decodeSessionSetupRequest, decodeSessionSetupResponse, encodeSessionSetupRequest, encodeSessionSetupResponse } from '../../main/smb/codec/sessionSetup.js';
 import { decodeTreeConnectRequest, decodeTreeConnectResponse, encodeTreeConnectRequest, encodeTreeConnectResponse } from '../../main/smb/codec/treeConnect.js';
@@ -16,7 +17,8 @@ import {
   decodeIoctlRequest, decodeIoctlResponse, decodeValidateNegotiateInfoRequest, decodeValidateNegotiateInfoResponse, encodeIoctlRequest, encodeIoctlResponse,
   encodeValidateNegotiateInfoRequest, encodeValidateNegotiateInfoResponse,
 } from '../../main/smb/codec/ioctl.js';
-import { decodeQueryDirectoryRequest, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../main/smb/codec/queryDirectory.js';
+import { chainDirectoryEntries, decodeQueryDirectoryRequest, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../main/smb/codec/queryDirectory.js';
+import { decodeFileDirectoryInformation, decodeFileStandardInformation, directoryEntry, fileInformation } from '../../main/smb/codec/fscc.js';
 import {
   decodeQueryInfoRequest, decodeQueryInfoResponse, decodeRenameInformation, decodeSetInfoRequest, decodeSetInfoResponse, encodeQueryInfoRequest, encodeQueryInfoResponse,
   encodeRenameInformation, encodeSetInfoRequest, encodeSetInfoResponse,
@@ -180,5 +182,22 @@ describe('empty and ERROR bodies (MS-SMB2 2.2.2, 2.2.7/2.2.8, 2.2.11/2.2.12, 2.2
   test('the ERROR response: no contexts and the one ErrorData byte StructureSize 9 counts; with data, ByteCount says how much', () => {
     roundTrip(bodyCodec(encodeErrorBody, decodeErrorBody), { errorContextCount: 0, errorData: Buffer.alloc(0) }, '0900 00 00 00000000 00', 'ERROR response');
     roundTrip(bodyCodec(encodeErrorBody, decodeErrorBody), { errorContextCount: 0, errorData: hex('0000000000000000') }, '0900 00 00 08000000 0000000000000000', 'ERROR response with ErrorData');
+  });
+});
+
+describe('MS-FSCC information classes (fscc.ts) both ways', () => {
+  const node = { creationTime: 1n, lastAccessTime: 2n, lastWriteTime: 3n, changeTime: 4n, allocationSize: 8192n, endOfFile: 4097n, attributes: 0x20, id: 77n, directory: false, deletePending: true };
+  test('FileStandardInformation (MS-FSCC 2.4.41) as the lab writes it, laid out field by field, reads back with the console\'s decoder', () => {
+    const answer = fileInformation(FileInfoClass.STANDARD, node, 'pkg.msi', 0x12019f)!;
+    // AllocationSize 8192, EndOfFile 4097, NumberOfLinks 1, DeletePending 1, Directory 0, Reserved.
+    assert.deepEqual(answer.data, hex('0020000000000000 0110000000000000 01000000 01 00 0000'));
+    assert.deepEqual(decodeFileStandardInformation(answer.data), { allocationSize: 8192n, endOfFile: 4097n, deletePending: true, directory: false });
+  });
+  test('FileDirectoryInformation entries (MS-FSCC 2.4.10) the lab chains read back with the console\'s decoder, `.` and `..` left out', () => {
+    const entries = [directoryEntry(FileInfoClass.DIRECTORY, { ...node, directory: true, attributes: 0x10 }, '.', 0), directoryEntry(FileInfoClass.DIRECTORY, node, 'job.json', 1), directoryEntry(FileInfoClass.DIRECTORY, { ...node, directory: true, attributes: 0x10, endOfFile: 0n }, 'package', 2)];
+    assert.deepEqual(decodeFileDirectoryInformation(chainDirectoryEntries(entries)), [
+      { name: 'job.json', directory: false, endOfFile: 4097n },
+      { name: 'package', directory: true, endOfFile: 0n },
+    ]);
   });
 });

@@ -7,7 +7,7 @@
 import type { LabHostState } from '../hostState.js';
 import { FileAttributes } from '../../smb/codec/constants.js';
 import { filetimeNow } from '../../smb/codec/wire.js';
-import type { NodeInfo } from './fileInfo.js';
+import type { NodeInfo } from '../../smb/codec/fscc.js';
 
 const CLUSTER = 4096n;
 

@@ -9,7 +9,7 @@ import { labPathKey } from '../hostState.js';
 import { parentKey, validPath } from './adminShare.js';
 import {
   DIRECTORY_CLASSES, directoryEntry, fileInformation, fileNameInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
-} from './fileInfo.js';
+} from '../../smb/codec/fscc.js';
 import type { LabOpen, Request, Result } from './model.js';
 import { Status } from '../../smb/ntstatus.js';
 import type { CommandContext } from './treeCommands.js';

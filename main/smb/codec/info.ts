@@ -111,14 +111,6 @@ export function decodeSetInfoResponse(message: Buffer): void {
   fixedBody(message, 2, 'SET_INFO response');
 }
 
-export function decodeFileStandardInformation(buf: Buffer): { allocationSize: bigint; endOfFile: bigint; deletePending: boolean; directory: boolean } {
-  const r = new Reader(buf);
-  const allocationSize = r.u64('AllocationSize');
-  const endOfFile = r.u64('EndOfFile');
-  r.u32('NumberOfLinks');
-  return { allocationSize, endOfFile, deletePending: r.u8('DeletePending') !== 0, directory: r.u8('Directory') !== 0 };
-}
-
 /** Marks an open file for deletion on close. */
 export function fileDispositionInformation(deletePending: boolean): Buffer {
   return Buffer.from([deletePending ? 1 : 0]);

@@ -1,25 +1,18 @@
 // MS-SMB2 2.2.33 / 2.2.34 QUERY_DIRECTORY: request and response, each encoded and decoded (the
-// response is QUERY_INFO's output-buffer layout), with the entries of MS-FSCC 2.4.10
-// FileDirectoryInformation: what is in a folder (cleanup lists the run folder it removes).
-import { Reader, SmbFormatError, Writer, utf16, utf16At } from './wire.js';
+// response is QUERY_INFO's output-buffer layout), and the chaining of its entries (each entry's
+// class is in fscc.ts): what is in a folder (cleanup lists the run folder it removes).
+import { Writer, utf16, utf16At } from './wire.js';
 import { SMB2_HEADER_SIZE, fixedBody } from './header.js';
-import { FileAttributes, FileInfoClass } from './constants.js';
+import { FileInfoClass } from './constants.js';
 import { readFileId, writeFileId, type FileId } from './openInfo.js';
 import { decodeOutputBuffer, encodeOutputBuffer } from './info.js';
 
 export { QueryDirectoryFlags } from './constants.js';
 /** MS-FSCC 2.4 FileInformationClass of FileDirectoryInformation. */
 export const FILE_DIRECTORY_INFORMATION = FileInfoClass.DIRECTORY;
-/** The fixed part of a FileDirectoryInformation entry, before FileName. */
-const ENTRY_FIXED_SIZE = 64;
 /** QUERY_DIRECTORY's fixed part (StructureSize 33 counts one byte of Buffer). */
 const REQUEST_FIXED_SIZE = 32;
 
-export interface DirectoryEntry {
-  readonly name: string;
-  readonly directory: boolean;
-  readonly endOfFile: bigint;
-}
 
 export interface QueryDirectoryRequest {
   fileId: FileId;
@@ -70,21 +63,3 @@ export function chainDirectoryEntries(entries: readonly Buffer[]): Buffer {
   return w.toBuffer();
 }
 
-/** The entries of a FileDirectoryInformation buffer, each at its predecessor's NextEntryOffset; `.` and `..` left out. */
-export function decodeFileDirectoryInformation(buf: Buffer): DirectoryEntry[] {
-  const entries: DirectoryEntry[] = [];
-  for (let at = 0; ; ) {
-    const r = new Reader(buf, at);
-    const next = r.u32('NextEntryOffset');
-    r.skip(4 + 32, 'FileIndex and times');
-    const endOfFile = r.u64('EndOfFile');
-    r.u64('AllocationSize');
-    const attributes = r.u32('FileAttributes');
-    const nameLength = r.u32('FileNameLength');
-    const name = r.bytes(nameLength, 'FileName').toString('utf16le');
-    if (name !== '.' && name !== '..') entries.push({ name, directory: (attributes & FileAttributes.DIRECTORY) !== 0, endOfFile });
-    if (next === 0) return entries;
-    if (next < ENTRY_FIXED_SIZE || next % 8 !== 0) throw new SmbFormatError(`FileDirectoryInformation: NextEntryOffset ${next}`);
-    at += next;
-  }
-}

@@ -1,8 +1,13 @@
-// MS-FSCC information classes the lab answers in QUERY_INFO (2.4 file, 2.5 file system) and
-// QUERY_DIRECTORY (2.4 directory entries): what smbclient, impacket and the console's client ask.
-import { Writer, utf16 } from '../../smb/codec/wire.js';
-import { FileInfoClass, FsInfoClass } from '../../smb/codec/constants.js';
-import type { FileAttributesInfo } from '../../smb/codec/openInfo.js';
+// MS-FSCC information classes, both directions: what the lab answers in QUERY_INFO (2.4 file, 2.5
+// file system) and QUERY_DIRECTORY (2.4 directory entries) — what smbclient, impacket and the
+// console's client ask — and the console's decoders of the ones it reads (FileStandardInformation,
+// FileDirectoryInformation).
+import { Reader, SmbFormatError, Writer, utf16 } from './wire.js';
+import { FileAttributes, FileInfoClass, FsInfoClass } from './constants.js';
+import type { FileAttributesInfo } from './openInfo.js';
+
+/** FileDirectoryInformation's fixed part (MS-FSCC 2.4.10): an entry is at least this long. */
+const ENTRY_FIXED_SIZE = 64;
 
 /** What one file or folder looks like to the information classes. */
 export interface NodeInfo extends FileAttributesInfo {
@@ -126,4 +131,38 @@ export function directoryEntry(infoClass: number, n: NodeInfo, leafName: string,
   if (infoClass === FileInfoClass.ID_BOTH_DIRECTORY) w.u16(0).u64(n.id);
   if (infoClass === FileInfoClass.ID_FULL_DIRECTORY) w.u32(0).u64(n.id);
   return w.bytes(name).toBuffer();
+}
+
+/** MS-FSCC 2.4.41 FileStandardInformation, as the console reads it (a file's size). */
+export function decodeFileStandardInformation(buf: Buffer): { allocationSize: bigint; endOfFile: bigint; deletePending: boolean; directory: boolean } {
+  const r = new Reader(buf);
+  const allocationSize = r.u64('AllocationSize');
+  const endOfFile = r.u64('EndOfFile');
+  r.u32('NumberOfLinks');
+  return { allocationSize, endOfFile, deletePending: r.u8('DeletePending') !== 0, directory: r.u8('Directory') !== 0 };
+}
+
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly directory: boolean;
+  readonly endOfFile: bigint;
+}
+
+/** The entries of a FileDirectoryInformation buffer, each at its predecessor's NextEntryOffset; `.` and `..` left out. */
+export function decodeFileDirectoryInformation(buf: Buffer): DirectoryEntry[] {
+  const entries: DirectoryEntry[] = [];
+  for (let at = 0; ; ) {
+    const r = new Reader(buf, at);
+    const next = r.u32('NextEntryOffset');
+    r.skip(4 + 32, 'FileIndex and times');
+    const endOfFile = r.u64('EndOfFile');
+    r.u64('AllocationSize');
+    const attributes = r.u32('FileAttributes');
+    const nameLength = r.u32('FileNameLength');
+    const name = r.bytes(nameLength, 'FileName').toString('utf16le');
+    if (name !== '.' && name !== '..') entries.push({ name, directory: (attributes & FileAttributes.DIRECTORY) !== 0, endOfFile });
+    if (next === 0) return entries;
+    if (next < ENTRY_FIXED_SIZE || next % 8 !== 0) throw new SmbFormatError(`FileDirectoryInformation: NextEntryOffset ${next}`);
+    at += next;
+  }
 }
