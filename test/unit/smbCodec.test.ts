@@ -10,10 +10,10 @@ import { decodeTreeConnectResponse, encodeTreeConnectRequest } from '../../main/
 import { decodeCreateResponse, encodeCloseRequest, encodeCreateRequest } from '../../main/smb/codec/create.js';
 import { decodeReadResponse, decodeWriteResponse, encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
 import { FSCTL_PIPE_TRANSCEIVE, decodeIoctlResponse, encodeIoctlRequest } from '../../main/smb/codec/ioctl.js';
-import { decodeQueryInfoResponse, encodeSetInfoRequest, fileDispositionInformation } from '../../main/smb/codec/info.js';
+import { decodeQueryInfoResponse, encodeSetInfoRequest } from '../../main/smb/codec/info.js';
 import { FILE_DIRECTORY_INFORMATION, QueryDirectoryFlags, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest } from '../../main/smb/codec/queryDirectory.js';
 import { SmbFormatError } from '../../main/smb/codec/wire.js';
-import { decodeFileDirectoryInformation, directoryEntry } from '../../main/smb/codec/fscc.js';
+import { decodeFileDirectoryInformation, directoryEntry, fileDispositionInformation } from '../../main/smb/codec/fscc.js';
 import { expectWire, hex } from '../support/wire.js';
 
 const fileId = { persistent: 0x1122334455667788n, volatile: 0x99aabbccddeeff00n };

@@ -18,7 +18,7 @@ import {
   encodeValidateNegotiateInfoRequest, encodeValidateNegotiateInfoResponse,
 } from '../../main/smb/codec/ioctl.js';
 import { chainDirectoryEntries, decodeQueryDirectoryRequest, decodeQueryDirectoryResponse, encodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../main/smb/codec/queryDirectory.js';
-import { decodeFileDirectoryInformation, decodeFileStandardInformation, directoryEntry, fileInformation } from '../../main/smb/codec/fscc.js';
+import { decodeFileDirectoryInformation, decodeFileDisposition, decodeFileStandardInformation, directoryEntry, fileDispositionInformation, fileInformation } from '../../main/smb/codec/fscc.js';
 import {
   decodeQueryInfoRequest, decodeQueryInfoResponse, decodeRenameInformation, decodeSetInfoRequest, decodeSetInfoResponse, encodeQueryInfoRequest, encodeQueryInfoResponse,
   encodeRenameInformation, encodeSetInfoRequest, encodeSetInfoResponse,
@@ -199,5 +199,11 @@ describe('MS-FSCC information classes (fscc.ts) both ways', () => {
       { name: 'job.json', directory: false, endOfFile: 4097n },
       { name: 'package', directory: true, endOfFile: 0n },
     ]);
+  });
+  test('FileDispositionInformation (MS-FSCC 2.4.11) the console sends reads back in the lab as DeletePending; the Ex form\'s FILE_DISPOSITION_DELETE too', () => {
+    assert.deepEqual(fileDispositionInformation(true), hex('01'));
+    assert.equal(decodeFileDisposition(FileInfoClass.DISPOSITION, fileDispositionInformation(true)), true);
+    assert.equal(decodeFileDisposition(FileInfoClass.DISPOSITION, fileDispositionInformation(false)), false);
+    assert.equal(decodeFileDisposition(FileInfoClass.DISPOSITION_EX, hex('13000000')), true);
   });
 });

@@ -1,14 +1,14 @@
 // QUERY_INFO (MS-SMB2 3.3.5.20), SET_INFO (3.3.5.21) and QUERY_DIRECTORY (3.3.5.18) on ADMIN$
 // and IPC$: the MS-FSCC classes smbclient, impacket and the console's client use — sizes, times,
 // delete disposition, end of file, rename, directory listings with Windows wildcards.
-import { Reader, SmbFormatError } from '../../smb/codec/wire.js';
-import { Access, DispositionExFlags, FileAttributes, FileInfoClass, InfoType, QueryDirectoryFlags } from '../../smb/codec/constants.js';
+import { SmbFormatError } from '../../smb/codec/wire.js';
+import { Access, FileAttributes, FileInfoClass, InfoType, QueryDirectoryFlags } from '../../smb/codec/constants.js';
 import { decodeQueryInfoRequest, decodeRenameInformation, decodeSetInfoRequest, encodeQueryInfoResponse, encodeSetInfoResponse } from '../../smb/codec/info.js';
 import { chainDirectoryEntries, decodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../smb/codec/queryDirectory.js';
 import { labPathKey } from '../hostState.js';
 import { parentKey, validPath } from './adminShare.js';
 import {
-  DIRECTORY_CLASSES, directoryEntry, fileInformation, fileNameInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
+  DIRECTORY_CLASSES, decodeFileBasicInformation, decodeFileDisposition, decodeFileEndOfFile, directoryEntry, fileInformation, fileNameInformation, fsInformation, nullDaclSecurityDescriptor, type InfoAnswer, type NodeInfo,
 } from '../../smb/codec/fscc.js';
 import type { LabOpen, Request, Result } from './model.js';
 import { Status } from '../../smb/ntstatus.js';
@@ -86,19 +86,18 @@ export function handleSetInfo(ctx: CommandContext, req: Request): Result {
   if (s.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
   if (open.pipe) return { status: Status.NOT_SUPPORTED };
   const share = ctx.host.share;
-  const r = new Reader(s.buffer);
   try {
     switch (s.infoClass) {
       case FileInfoClass.DISPOSITION:
       case FileInfoClass.DISPOSITION_EX: {
-        const flag = s.infoClass === FileInfoClass.DISPOSITION ? r.u8('DeletePending') !== 0 : (r.u32('Flags') & DispositionExFlags.DELETE) !== 0;
+        const flag = decodeFileDisposition(s.infoClass, s.buffer);
         if (!(open.access & Access.DELETE) || open.key === '') return { status: Status.ACCESS_DENIED };
         if (flag && share.kind(open.key) === 'dir' && share.hasChildren(open.key)) return { status: Status.DIRECTORY_NOT_EMPTY };
         share.setDeletePending(open.key, flag);
         return ok;
       }
       case FileInfoClass.END_OF_FILE: {
-        const size = r.u64('EndOfFile');
+        const size = decodeFileEndOfFile(s.buffer);
         if (open.kind === 'dir') return { status: Status.INVALID_PARAMETER };
         if (!(open.access & Access.FILE_WRITE_DATA)) return { status: Status.ACCESS_DENIED };
         if (size > BigInt(share.quotaBytes) || !share.setEndOfFile(open.key, Number(size))) return { status: Status.DISK_FULL };
@@ -106,8 +105,7 @@ export function handleSetInfo(ctx: CommandContext, req: Request): Result {
       }
       case FileInfoClass.BASIC: {
         if (!(open.access & Access.FILE_WRITE_ATTRIBUTES)) return { status: Status.ACCESS_DENIED };
-        const b = { creationTime: r.u64('CreationTime'), lastAccessTime: r.u64('LastAccessTime'), lastWriteTime: r.u64('LastWriteTime'), changeTime: r.u64('ChangeTime'), attributes: r.u32('FileAttributes') };
-        share.setBasic(open.key, b);
+        share.setBasic(open.key, decodeFileBasicInformation(s.buffer));
         return ok;
       }
       case FileInfoClass.RENAME:

@@ -3,7 +3,7 @@
 // console's client ask — and the console's decoders of the ones it reads (FileStandardInformation,
 // FileDirectoryInformation).
 import { Reader, SmbFormatError, Writer, utf16 } from './wire.js';
-import { FileAttributes, FileInfoClass, FsInfoClass } from './constants.js';
+import { DispositionExFlags, FileAttributes, FileInfoClass, FsInfoClass } from './constants.js';
 import type { FileAttributesInfo } from './openInfo.js';
 
 /** FileDirectoryInformation's fixed part (MS-FSCC 2.4.10): an entry is at least this long. */
@@ -165,4 +165,26 @@ export function decodeFileDirectoryInformation(buf: Buffer): DirectoryEntry[] {
     if (next < ENTRY_FIXED_SIZE || next % 8 !== 0) throw new SmbFormatError(`FileDirectoryInformation: NextEntryOffset ${next}`);
     at += next;
   }
+}
+
+/** MS-FSCC 2.4.11 FileDispositionInformation: marks an open file for deletion on close. */
+export function fileDispositionInformation(deletePending: boolean): Buffer {
+  return Buffer.from([deletePending ? 1 : 0]);
+}
+
+/** MS-FSCC 2.4.11 FileDispositionInformation (DeletePending) or 2.4.11.2 FileDispositionInformationEx (Flags, FILE_DISPOSITION_DELETE 0x1): whether the file is to go. */
+export function decodeFileDisposition(infoClass: number, buf: Buffer): boolean {
+  const r = new Reader(buf);
+  return infoClass === FileInfoClass.DISPOSITION ? r.u8('DeletePending') !== 0 : (r.u32('Flags') & DispositionExFlags.DELETE) !== 0;
+}
+
+/** MS-FSCC 2.4.13 FileEndOfFileInformation. */
+export function decodeFileEndOfFile(buf: Buffer): bigint {
+  return new Reader(buf).u64('EndOfFile');
+}
+
+/** MS-FSCC 2.4.7 FileBasicInformation: the four times and the attributes. */
+export function decodeFileBasicInformation(buf: Buffer): Omit<FileAttributesInfo, 'allocationSize' | 'endOfFile'> {
+  const r = new Reader(buf);
+  return { creationTime: r.u64('CreationTime'), lastAccessTime: r.u64('LastAccessTime'), lastWriteTime: r.u64('LastWriteTime'), changeTime: r.u64('ChangeTime'), attributes: r.u32('FileAttributes') };
 }

@@ -111,10 +111,6 @@ export function decodeSetInfoResponse(message: Buffer): void {
   fixedBody(message, 2, 'SET_INFO response');
 }
 
-/** Marks an open file for deletion on close. */
-export function fileDispositionInformation(deletePending: boolean): Buffer {
-  return Buffer.from([deletePending ? 1 : 0]);
-}
 
 export interface RenameInformation {
   replaceIfExists: boolean;
