@@ -124,19 +124,21 @@ export default tseslint.config(
   { files: [`main/engine/**/*.${SRC}`], rules: layerRules([ENGINE_UP, NO_LAB]) },
   { files: [`main/app/**/*.${SRC}`], rules: layerRules([APP_UP]) },
   {
-    // The lab's SMB server speaks the wire through main/smb/codec (one codec, both directions): it
-    // may not lay out bytes itself with Buffer's fixed-width reads and writes. NTLM and SPNEGO
-    // (ntlmServer.ts, spnegoServer.ts) are left out: their layouts belong to the NTLM/SPNEGO codecs
-    // under main/smb/auth, which another change is moving them to.
-    files: [`main/lab/smb/**/*.${SRC}`],
-    ignores: ['main/lab/smb/ntlmServer.ts', 'main/lab/smb/spnegoServer.ts'],
+    // The lab's SMB and RPC servers speak the wire through the codecs that serve both directions
+    // (main/smb/codec, main/smb/auth, main/rpc/pdu, main/rpc/scmr): they may not lay out bytes
+    // themselves, with Buffer's fixed-width reads and writes or the codecs' Reader and Writer.
+    files: [`main/lab/smb/**/*.${SRC}`, `main/lab/rpc/**/*.${SRC}`],
     rules: {
       'no-restricted-syntax': [
         'error',
         ...noElectronSyntax,
         {
           selector: 'CallExpression[callee.property.name=/^(read|write)(Big)?U?Int(8|16|32|64)?(LE|BE)?$/]',
-          message: 'main/lab/smb defines no wire layout of its own: encode and decode SMB2 structures with main/smb/codec (add the field there, for both directions).',
+          message: 'The lab defines no wire layout of its own: encode and decode with the codec (main/smb/codec, main/smb/auth, main/rpc), adding the field there for both directions.',
+        },
+        {
+          selector: "NewExpression[callee.name=/^(Reader|Writer|NdrReader|NdrWriter)$/]",
+          message: 'The lab defines no wire layout of its own: encode and decode with the codec (main/smb/codec, main/smb/auth, main/rpc), adding the field there for both directions.',
         },
       ],
     },

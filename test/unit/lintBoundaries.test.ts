@@ -84,6 +84,18 @@ describe('layering inside main/: protocol < engine < app < shells, and the lab b
     assert.deepEqual(await boundaryErrors('main/msi/x.ts', "import fs from 'node:fs';\nexport const f = fs;\n"), []);
   });
 
+  test('the lab\'s SMB and RPC servers lay out no bytes themselves (Buffer reads and writes, Reader, Writer): the codecs serve both directions', async () => {
+    for (const file of ['main/lab/smb/x.ts', 'main/lab/rpc/x.ts']) {
+      const raw = await boundaryErrors(file, 'export const n = (b: Buffer) => b.readUInt32LE(12);\n');
+      assert.ok(raw.some((m) => /no wire layout of its own/.test(m)), `${file}: ${raw.join('\n')}`);
+      const writer = await boundaryErrors(file, "import { Writer } from '../../smb/codec/wire.js';\nexport const w = new Writer().u16(9).toBuffer();\n");
+      assert.ok(writer.some((m) => /no wire layout of its own/.test(m)), `${file}: ${writer.join('\n')}`);
+    }
+    // The codec itself, and the lab's other parts (the simulated agent's job file), are free to.
+    assert.deepEqual(await boundaryErrors('main/smb/codec/x.ts', 'export const n = (b: Buffer) => b.readUInt32LE(12);\n'), []);
+    assert.deepEqual(await boundaryErrors('main/lab/agent/x.ts', 'export const n = (b: Buffer) => b.readUInt32LE(12);\n'), []);
+  });
+
   test('protocol code and the engine may not import the lab; the lab may import them', async () => {
     for (const [file, specifier] of [
       ['main/smb/x.ts', '../lab/lab.js'],

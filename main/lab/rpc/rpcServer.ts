@@ -7,7 +7,7 @@
 import { RpcProtocolError } from '../../rpc/errors.js';
 import {
   BindResult, BindTimeFeature, COMMON_HEADER_SIZE, FaultStatus, MIN_FRAG, NDR20, NakReason, PType, PfcFlags, ProviderReason, decodeBind, decodeRequest,
-  encodeBindAck, encodeBindNak, encodeFault, encodeResponseFragments, featureNegotiationBits, sameSyntax, type ContextResult, type SyntaxId,
+  encodeBindAck, encodeBindNak, encodeFault, encodeResponseFragments, featureNegotiationBits, headerIsSound, peekHeader, sameSyntax, type ContextResult, type SyntaxId,
 } from '../../rpc/pdu.js';
 import type { LabPersonality } from '../hostState.js';
 import type { PipeEndpoint } from '../pipe.js';
@@ -120,13 +120,12 @@ export class RpcServerConnection implements PipeEndpoint {
     // max_xmit_frag per WRITE) or send several.
     while (this.buffered.length >= COMMON_HEADER_SIZE && !this.closed) {
       const b = this.buffered;
-      const fragLength = b.readUInt16LE(8);
-      const callId = b.readUInt32LE(12);
-      if (b[0] !== 5 || b[1] !== 0 || (b[4]! & 0xf0) !== 0x10 || fragLength < COMMON_HEADER_SIZE) {
+      const { fragLength, callId, ptype } = peekHeader(b);
+      if (!headerIsSound(b)) {
         // Nothing after a broken header can be trusted: answer once and drop what is buffered.
         this.buffered = Buffer.alloc(0);
         this.pending = null;
-        out.push(b[2] === PType.BIND ? encodeBindNak(callId, NakReason.PROTOCOL_VERSION_NOT_SUPPORTED) : this.fault(callId, 0, FaultStatus.PROTO_ERROR));
+        out.push(ptype === PType.BIND ? encodeBindNak(callId, NakReason.PROTOCOL_VERSION_NOT_SUPPORTED) : this.fault(callId, 0, FaultStatus.PROTO_ERROR));
         break;
       }
       if (b.length < fragLength) break;
@@ -143,8 +142,7 @@ export class RpcServerConnection implements PipeEndpoint {
   }
 
   private async handle(pdu: Buffer): Promise<Buffer[]> {
-    const ptype = pdu[2]!;
-    const callId = pdu.readUInt32LE(12);
+    const { ptype, callId } = peekHeader(pdu);
     switch (ptype) {
       case PType.BIND:
       case PType.ALTER_CONTEXT:
@@ -163,8 +161,8 @@ export class RpcServerConnection implements PipeEndpoint {
   }
 
   private bind(pdu: Buffer): Buffer {
-    const callId = pdu.readUInt32LE(12);
-    const isBind = pdu[2] === PType.BIND;
+    const { callId, ptype } = peekHeader(pdu);
+    const isBind = ptype === PType.BIND;
     let bind;
     try {
       bind = decodeBind(pdu);
@@ -211,7 +209,7 @@ export class RpcServerConnection implements PipeEndpoint {
   }
 
   private async request(pdu: Buffer): Promise<Buffer[]> {
-    const callId = pdu.readUInt32LE(12);
+    const { callId } = peekHeader(pdu);
     let req;
     try {
       req = decodeRequest(pdu);

@@ -133,6 +133,20 @@ export interface PduHeader {
   callId: number;
 }
 
+/**
+ * The common header's fields as they are, judged by nothing (at least 16 bytes given): a server
+ * answers even a broken header — a bind_nak or a fault needs the call id — so it reads before it
+ * checks (`headerIsSound`).
+ */
+export function peekHeader(pdu: Buffer): PduHeader {
+  return { ptype: pdu[2]!, flags: pdu[3]!, fragLength: pdu.readUInt16LE(8), authLength: pdu.readUInt16LE(10), callId: pdu.readUInt32LE(12) };
+}
+
+/** Version 5.0, little-endian data representation, a frag_length that holds the header (C706 12.6.3.1). */
+export function headerIsSound(pdu: Buffer): boolean {
+  return pdu[0] === 5 && pdu[1] === 0 && (pdu[4]! & 0xf0) === 0x10 && pdu.readUInt16LE(8) >= COMMON_HEADER_SIZE;
+}
+
 export function decodeHeader(pdu: Buffer): PduHeader {
   if (pdu.length < COMMON_HEADER_SIZE) throw new RpcProtocolError(`a ${pdu.length}-byte PDU is shorter than the 16-byte header`);
   if (pdu[0] !== 5 || pdu[1] !== 0) throw new RpcProtocolError(`RPC version ${pdu[0]}.${pdu[1]}, expected 5.0`);
