@@ -5,7 +5,7 @@
 // the end) and, against the smallest size, the growth per target in KB (RSS and heap); then the
 // time to classify offline hosts (refused and silent) against the connect bound (--offline 0: none).
 //   npx tsx bench/labPush.ts [--hosts 1000,5000,20000] [--concurrency 20,100,200] [--install-ms 2000]
-//                            [--package-kb 1024] [--offline 100] [--lab-hosts H]
+//                            [--package-kb 1024] [--offline 100] [--lab-hosts H] [--personality windows|samba]
 // How: the lab runs in a child (`pushctl lab`), started once with as many hosts as the largest size
 // (or --lab-hosts, or fewer when the lab refuses that many: its "--hosts must be 1..MAX" is read and
 // MAX used). Each size's engine runs in a child of its own (`--expose-gc`, a fresh heap), so the
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     offline: { type: 'string', default: '100' },
     port: { type: 'string', default: '14480' },
     'lab-hosts': { type: 'string' },
+    /** How the lab's hosts answer: windows (interim responses, one-credit legs, a service launch) or samba. */
+    personality: { type: 'string', default: 'windows' },
     /** Internal: run one size in this process (the job's JSON file), print its figures as JSON. */
     child: { type: 'string' },
   },
@@ -70,7 +72,7 @@ function startLabProcess(args: string[]): Promise<{ child: ChildProcess; doc: La
 
 /** The lab with `hosts` hosts, or with the most it accepts when that is fewer. */
 async function startHealthyLab(hosts: number): Promise<{ child: ChildProcess; doc: LabDoc }> {
-  const args = (n: number) => ['--hosts', String(n), '--first', '127.0.40.1', '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs)];
+  const args = (n: number) => ['--hosts', String(n), '--first', '127.0.40.1', '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs), '--personality', values.personality];
   try {
     return await startLabProcess(args(hosts));
   } catch (error) {

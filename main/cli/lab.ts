@@ -8,14 +8,16 @@ import { MAX_LAB_HOSTS, SHARED_ABOVE_HOSTS } from '../lab/labListeners.js';
 import { isLabProfile, parseProfileSpec, type ProfileSpec } from '../lab/profiles.js';
 
 export const LAB_USAGE = `  lab --hosts N [--first 127.0.10.1] [--profile mixed|healthy|<profile>|FILE.json] [--port 445]
-      [--listen auto|shared|per-host] [--refused-port PORT+1] [--install-ms 3000] [--json]
+      [--listen auto|shared|per-host] [--refused-port PORT+1] [--install-ms 3000]
+      [--personality windows|samba] [--json]
       Starts N (1..${MAX_LAB_HOSTS}) simulated Windows hosts, each on its own loopback address, speaking
       SMB2/3 (signing required), MS-SCMR and the agent protocol. Up to ${SHARED_ABOVE_HOSTS} hosts (--listen
       auto) each has its own listener; above, one listener on 0.0.0.0:PORT serves them all (loopback
       clients only) and offline-refused hosts are on --refused-port, where nothing listens. Prints
       the start-up time and the process's RSS. Runs until Ctrl+C. Port 445 needs root; any port
       works. Each host behaves as its profile says (profiles:
-      ${LAB_PROFILES.join(', ')}).
+      ${LAB_PROFILES.join(', ')}), and answers as Windows does
+      (--personality windows, the default) or as Samba does (samba): docs/TESTING.md §4.1.
 `;
 
 export async function runLab(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -29,6 +31,7 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
       listen: { type: 'string', default: 'auto' },
       'refused-port': { type: 'string' },
       'install-ms': { type: 'string', default: '3000' },
+      personality: { type: 'string', default: 'windows' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -42,6 +45,8 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
   if (refusedPort !== undefined && (!Number.isInteger(refusedPort) || refusedPort < 1 || refusedPort > 65535 || refusedPort === port)) return (err.write('pushctl lab: --refused-port must be 1..65535 and not --port\n'), 2);
   if (listen !== 'auto' && listen !== 'shared' && listen !== 'per-host') return (err.write('pushctl lab: --listen must be auto, shared or per-host\n'), 2);
   if (!Number.isInteger(installTimeMs) || installTimeMs < 0) return (err.write('pushctl lab: --install-ms must be a whole number of ms\n'), 2);
+  const personality = values.personality;
+  if (personality !== 'windows' && personality !== 'samba') return (err.write('pushctl lab: --personality must be windows or samba\n'), 2);
   let profile: 'mixed' | LabProfile | ProfileSpec;
   if (values.profile === 'mixed' || isLabProfile(values.profile)) profile = values.profile;
   else if (fs.existsSync(values.profile)) {
@@ -55,7 +60,7 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
   let lab;
   const t0 = performance.now();
   try {
-    lab = await startLab({ hosts, first: values.first, port, profile, installTimeMs, listen, ...(refusedPort !== undefined ? { refusedPort } : {}) });
+    lab = await startLab({ hosts, first: values.first, port, profile, installTimeMs, listen, personality, ...(refusedPort !== undefined ? { refusedPort } : {}) });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const hint = e.code === 'EACCES' ? ' (ports below 1024 need root: use --port 10445)' : e.code === 'EADDRINUSE' ? ' (another server listens there: pick another --first or --port)' : '';

@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vectors, readMessageList, readSmbCapture } from '../support/windowsCorpus.js';
+import { handleNegotiate } from '../../main/lab/smb/negotiate.js';
 import { HeaderFlags, SMB2_HEADER_SIZE, decodeHeader, encodeHeader } from '../../main/smb/codec/header.js';
 import { ALL_DIALECTS, Cipher, Dialect, HASH_SHA512, decodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';
 import { decodeSessionSetupRequest, decodeSessionSetupResponse, encodeSessionSetupRequest, encodeSessionSetupResponse } from '../../main/smb/codec/sessionSetup.js';
@@ -485,4 +486,32 @@ describe('A Windows PsExec connection over SMB 2.1: every SMB2 message and svcct
     }
     assert.ok(opnums.includes(Opnum.ROpenSCManagerW) && opnums.includes(Opnum.RCloseServiceHandle), `opnums seen: ${opnums.join(', ')}`);
   });
+});
+
+// ---- the lab's windows personality against the same recordings ----
+
+describe('the lab\'s windows personality answers a recorded Windows client as Windows answered it', () => {
+  const recorded = (messages: { direction: string; bytes: Buffer }[]) => {
+    const negotiate = (direction: string) => messages.find((m) => m.direction === direction && decodeHeader(m.bytes).command === 0)!.bytes;
+    return { request: negotiate('client'), response: negotiate('server') };
+  };
+  const cases: Array<[string, { request: Buffer; response: Buffer }]> = [
+    ['Windows Server 2016 at 3.0 (Wireshark smb300-aes-128-ccm)', recorded(readSmbCapture('smb300-aes-128-ccm.pcap.gz'))],
+    ['Windows Server 2016 at 3.1.1 (Wireshark smb311-aes-128-ccm)', recorded(readSmbCapture('smb311-aes-128-ccm.pcap.gz'))],
+    ['Windows at 2.1 (the PsExec recording)', recorded(readMessageList('suricata-psexec-smb21-svcctl.txt'))],
+  ];
+  for (const [name, { request, response }] of cases) {
+    test(`${name}: the same dialect and capabilities; a samba-personality host answers with fewer`, () => {
+      const want = { dialect: response.readUInt16LE(SMB2_HEADER_SIZE + 4), capabilities: response.readUInt32LE(SMB2_HEADER_SIZE + 24) };
+      const answer = (personality: 'windows' | 'samba') => {
+        const result = handleNegotiate(request, { serverGuid: Buffer.alloc(16, 1), personality }, () => undefined);
+        assert.ok('body' in result && result.body, `${personality}: an answer`);
+        return { dialect: result.body.readUInt16LE(4), capabilities: result.body.readUInt32LE(24) };
+      };
+      assert.deepEqual(answer('windows'), want);
+      const samba = answer('samba');
+      assert.equal(samba.dialect, want.dialect);
+      assert.notEqual(samba.capabilities, want.capabilities);
+    });
+  }
 });

@@ -132,7 +132,7 @@ export class LabSmbConnection implements DispatchConnection {
     this.credits.spend(1);
     const grant = this.credits.grant(1);
     const header = responseHeader({ creditCharge: 0, status: 0, command: Command.NEGOTIATE, credits: 1, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16) }, Status.SUCCESS, grant, 0n, 0, undefined, this.processId);
-    this.link.send(Buffer.concat([encodeHeader(header), smb1NegotiateResponseBody(dialect, this.host.serverGuid)]));
+    this.link.send(Buffer.concat([encodeHeader(header), smb1NegotiateResponseBody(dialect, { serverGuid: this.host.serverGuid, personality: this.host.state.config.personality })]));
   }
 
   private async handleChain(message: Buffer, encryptedBy: LabSession | null): Promise<void> {

@@ -29,7 +29,7 @@ export async function dispatchRequest(conn: DispatchConnection, el: Element, ses
   const h = el.header;
   if (h.command === Command.NEGOTIATE) {
     if (conn.negotiated.dialect !== 0 && conn.negotiated.dialect !== DIALECT_WILDCARD) return { status: Status.INVALID_PARAMETER, drop: true };
-    return handleNegotiate(el.bytes, conn.host.serverGuid, (n) => {
+    return handleNegotiate(el.bytes, { serverGuid: conn.host.serverGuid, personality: conn.host.state.config.personality }, (n) => {
       conn.negotiated = n;
       conn.host.log(`${conn.remote}: negotiated ${dialectName(n.dialect)}, signing ${n.signingAlgorithm}, cipher ${cipherName(n.cipher) ?? 'none'}`);
     });

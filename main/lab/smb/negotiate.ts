@@ -11,7 +11,8 @@ import { extendPreauthHash } from '../../smb/negotiation.js';
 import { SmbFormatError } from '../../smb/codec/wire.js';
 import type { CipherId } from '../../smb/crypto/encryption.js';
 import type { SigningAlgorithm } from '../../smb/crypto/signing.js';
-import { negotiateSecurityBufferFor } from './spnegoServer.js';
+import { negotiateSecurityBuffer } from './spnegoServer.js';
+import type { LabPersonality } from '../hostState.js';
 import { Status } from '../../smb/ntstatus.js';
 import type { Result } from './model.js';
 
@@ -46,26 +47,43 @@ export interface NegotiatedConnection {
   preauth: Buffer;
 }
 
-function serverCapabilities(dialect: number, clientCapabilities: number): number {
-  let caps = 0;
-  if (dialect !== Dialect.SMB202 && dialect !== DIALECT_WILDCARD) caps |= Capabilities.LARGE_MTU;
-  // The ENCRYPTION capability is for 3.0 / 3.0.2; 3.1.1 negotiates its cipher in a context.
+/** Who answers a NEGOTIATE: the host's server GUID and personality. */
+export interface NegotiatingHost {
+  readonly serverGuid: Buffer;
+  readonly personality: LabPersonality | undefined;
+}
+
+/**
+ * The capabilities a host answers with. Samba-like: LARGE_MTU above 2.0.2, ENCRYPTION at 3.0/3.0.2
+ * when asked. Windows adds DFS, and LEASING and DIRECTORY_LEASING where the dialect has them, as
+ * the recorded Windows NEGOTIATE responses in test/fixtures/windows/ show: 0x7 at 2.1 to a client
+ * offering none (the PsExec recording), 0x67 at 3.0 and 0x27 at 3.1.1 to a client offering 0x77
+ * (Windows Server 2016 in Wireshark's captures). No ENCRYPTION at 3.1.1 either way: its cipher is
+ * negotiated in a context.
+ */
+function serverCapabilities(dialect: number, clientCapabilities: number, personality: LabPersonality | undefined): number {
+  const windows = (personality ?? 'windows') === 'windows';
+  let caps = windows ? Capabilities.DFS : 0;
+  if (dialect !== Dialect.SMB202 && dialect !== DIALECT_WILDCARD) caps |= Capabilities.LARGE_MTU | (windows ? Capabilities.LEASING : 0);
+  // DIRECTORY_LEASING when the client offers it too, as ENCRYPTION (the Linux client of Wireshark's
+  // captures offered 0x77 and Windows answered with it); a client that does not (impacket) gets none.
+  if (windows && dialect >= Dialect.SMB300 && dialect !== DIALECT_WILDCARD && clientCapabilities & Capabilities.DIRECTORY_LEASING) caps |= Capabilities.DIRECTORY_LEASING;
   if ((dialect === Dialect.SMB300 || dialect === Dialect.SMB302) && clientCapabilities & Capabilities.ENCRYPTION) caps |= Capabilities.ENCRYPTION;
   return caps;
 }
 
-function responseBody(dialect: number, serverGuid: Buffer, caps: number, contexts?: { cipher: number; signingAlgorithm: number | null }): Buffer {
+function responseBody(dialect: number, host: NegotiatingHost, caps: number, contexts?: { cipher: number; signingAlgorithm: number | null }): Buffer {
   const maxIo = dialect === Dialect.SMB202 || dialect === DIALECT_WILDCARD ? SMB202_MAX_IO_SIZE : MAX_IO_SIZE;
   return encodeNegotiateResponse({
     securityMode: SERVER_SECURITY_MODE,
     dialect,
-    serverGuid,
+    serverGuid: host.serverGuid,
     capabilities: caps,
     maxTransactSize: maxIo,
     maxReadSize: maxIo,
     maxWriteSize: maxIo,
     systemTime: filetimeNow(),
-    securityBuffer: negotiateSecurityBufferFor(serverGuid),
+    securityBuffer: negotiateSecurityBuffer(host.personality),
     preauthHashAlgorithm: contexts ? HASH_SHA512 : null,
     preauthSalt: contexts ? crypto.randomBytes(32) : null,
     cipher: contexts?.cipher ?? null,
@@ -77,7 +95,7 @@ function responseBody(dialect: number, serverGuid: Buffer, caps: number, context
  * The SMB2 NEGOTIATE request. `settle` receives the connection's negotiated state once the response
  * is sent (its bytes complete the 3.1.1 preauth hash).
  */
-export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n: NegotiatedConnection) => void): Result {
+export function handleNegotiate(message: Buffer, host: NegotiatingHost, settle: (n: NegotiatedConnection) => void): Result {
   let req;
   try {
     req = decodeNegotiateRequest(message);
@@ -88,7 +106,7 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
   if (req.dialects.length === 0) return { status: Status.INVALID_PARAMETER };
   const dialect = SERVER_DIALECTS.find((d) => req.dialects.includes(d));
   if (dialect === undefined) return { status: Status.NOT_SUPPORTED };
-  const caps = serverCapabilities(dialect, req.capabilities);
+  const caps = serverCapabilities(dialect, req.capabilities, host.personality);
   let cipher: CipherId | null = null;
   let signingAlgorithm: SigningAlgorithm = dialect >= Dialect.SMB300 ? 'aes-cmac' : 'hmac-sha256';
   let contexts: { cipher: number; signingAlgorithm: number | null } | undefined;
@@ -108,7 +126,7 @@ export function handleNegotiate(message: Buffer, serverGuid: Buffer, settle: (n:
   } else if (caps & Capabilities.ENCRYPTION) {
     cipher = Cipher.AES128_CCM;
   }
-  const body = responseBody(dialect, serverGuid, caps, contexts);
+  const body = responseBody(dialect, host, caps, contexts);
   const requestHash = dialect === Dialect.SMB311 ? extendPreauthHash(Buffer.alloc(64), message) : Buffer.alloc(64);
   return {
     status: Status.SUCCESS,
@@ -142,6 +160,6 @@ export function smb1NegotiateDialect(frame: Buffer): number | null {
 }
 
 /** The SMB2 NEGOTIATE response body to an SMB1 multi-protocol negotiate. */
-export function smb1NegotiateResponseBody(dialect: number, serverGuid: Buffer): Buffer {
-  return responseBody(dialect, serverGuid, serverCapabilities(dialect, 0));
+export function smb1NegotiateResponseBody(dialect: number, host: NegotiatingHost): Buffer {
+  return responseBody(dialect, host, serverCapabilities(dialect, 0, host.personality));
 }

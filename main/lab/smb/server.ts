@@ -12,7 +12,6 @@ import { AdminShare } from './adminShare.js';
 import { LabSmbConnection } from './connection.js';
 import type { LabHostContext } from './model.js';
 import { startSilentListener } from './silentListener.js';
-import { registerNegotiatePersonality } from './spnegoServer.js';
 import { LinkThrottle } from './throttle.js';
 
 export interface LabSmbHostOptions {
@@ -67,8 +66,6 @@ export function createLabSmbService(state: LabHostState, options: LabSmbHostOpti
     log,
     newSessionId: () => sessionPrefix + ++sessionCounter,
   };
-  // The NEGOTIATE response's negTokenInit follows the host's personality (spnegoServer.ts).
-  registerNegotiatePersonality(host.serverGuid, config.personality);
   const maxConnections = options.maxConnections ?? 64;
   const connections = new Set<LabSmbConnection>();
   let closing = false;

@@ -60,19 +60,6 @@ export function negotiateSecurityBuffer(personality: LabPersonality | undefined,
   return encodeNegTokenInit2({ mechTypes, mechToken: windowsNegoexToken(random), hintName: WINDOWS_HINT_NAME });
 }
 
-// negotiate.ts knows a host only by its server GUID (the same Buffer for every connection of the
-// host), so the host's service registers its personality under it when it starts.
-const personalities = new WeakMap<Buffer, LabPersonality>();
-
-export function registerNegotiatePersonality(serverGuid: Buffer, personality: LabPersonality | undefined): void {
-  personalities.set(serverGuid, personality ?? 'windows');
-}
-
-/** The security buffer for the host whose server GUID this is ('windows' when unregistered). */
-export function negotiateSecurityBufferFor(serverGuid: Buffer): Buffer {
-  return negotiateSecurityBuffer(personalities.get(serverGuid));
-}
-
 /** NegTokenResp from the acceptor: supportedMech NTLMSSP in its first reply only (RFC 4178 §4.2.2). */
 export function encodeServerNegTokenResp(r: { negState: number; supportedMech?: boolean; responseToken?: Buffer; mechListMic?: Buffer }): Buffer {
   return encodeNegTokenResp(r.responseToken, r.mechListMic, r.negState, r.supportedMech ? NTLMSSP_OID : undefined);
