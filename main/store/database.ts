@@ -5,6 +5,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Database, DatabaseClosedError } from './sqlite.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
+import { SchemaTooNewError } from './schemaErrors.js';
 
 export type Db = Database;
 export { Database, DatabaseClosedError };
@@ -47,11 +48,7 @@ export function migrate(db: Db, list: readonly Migration[]): void {
     if (m.version !== i + 1) throw new Error(`Migration versions must run 1..n without gaps (found ${m.version} at ${i + 1}).`);
   });
   const current = schemaVersion(db);
-  if (current > sorted.length) {
-    throw new Error(
-      `The database is at schema version ${current}, newer than this console knows (${sorted.length}). Use a newer console.`,
-    );
-  }
+  if (current > sorted.length) throw new SchemaTooNewError(current, sorted.length);
   for (const m of sorted.slice(current)) {
     db.transaction(() => {
       db.exec(m.sql);
