@@ -21,6 +21,10 @@ if [ "${1:-}" != "--npm" ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
+    # PostgreSQL: the tests start their own cluster; keep the package from making (and starting)
+    # a system-wide one on port 5432 nobody stops (postgresql-common reads createcluster.d).
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo 'create_main_cluster = false' | $sudo tee /etc/postgresql-common/createcluster.d/push-install-console.conf >/dev/null
     if [ "${#missing[@]}" -gt 0 ]; then
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
