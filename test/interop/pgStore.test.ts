@@ -1,5 +1,5 @@
 // The server mode's PostgreSQL schema against a real PostgreSQL (test/support/postgres.ts): the
-// migrations reach the same tables and columns as the console's SQLite store, version for version;
+// console's migrations, translated (pgMigrations.ts), reach the same tables and columns as SQLite;
 // a computer's name is unique whatever its case on both; several server processes opening one new
 // database migrate it once; a database newer than the console is refused; a migration that fails
 // leaves the database at the version before it. PostgreSQL on 127.0.0.1 (docs/TESTING.md §6).
@@ -56,8 +56,7 @@ async function pgColumns(pool: pg.Pool): Promise<Map<string, boolean>> {
   return new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.is_nullable === 'NO']));
 }
 
-test('PostgreSQL\'s migrations are SQLite\'s, version for version and name for name, and reach the same tables and columns with the same NOT NULLs', async () => {
-  assert.deepEqual(pgMigrations.map((m) => [m.version, m.name]), migrations.map((m) => [m.version, m.name]));
+test('the console\'s migrations translated for PostgreSQL reach the same tables and columns, with the same NOT NULLs, as on SQLite', async () => {
   const db = await openPgDatabase({ url: await freshDatabase() });
   try {
     assert.equal(await db.schemaVersion(), migrations.length);
