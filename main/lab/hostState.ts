@@ -43,6 +43,16 @@ export interface LabAccount {
  */
 export type LabPersonality = 'windows' | 'samba';
 
+/** A host's personality: 'windows' unless it says 'samba'. */
+export function personalityOf(config: { readonly personality?: LabPersonality | undefined }): LabPersonality {
+  return config.personality ?? 'windows';
+}
+
+/** Whether a host answers as Windows does where Windows and Samba differ. */
+export function windowsLike(config: { readonly personality?: LabPersonality | undefined }): boolean {
+  return personalityOf(config) === 'windows';
+}
+
 export interface LabHostConfig {
   /** NetBIOS-style computer name, upper case: LAB-PC-001. */
   readonly name: string;

@@ -9,7 +9,7 @@ import {
   BindResult, BindTimeFeature, COMMON_HEADER_SIZE, FaultStatus, MIN_FRAG, NDR20, NakReason, PType, PfcFlags, ProviderReason, decodeBind, decodeRequest,
   encodeBindAck, encodeBindNak, encodeFault, encodeResponseFragments, featureNegotiationBits, headerIsSound, peekHeader, sameSyntax, type ContextResult, type SyntaxId,
 } from '../../rpc/pdu.js';
-import type { LabPersonality } from '../hostState.js';
+import { windowsLike, type LabPersonality } from '../hostState.js';
 import type { PipeEndpoint } from '../pipe.js';
 
 /** One RPC interface served behind the pipe: it answers a call's stub, or throws RpcCallFault. */
@@ -88,7 +88,7 @@ export class RpcServerConnection implements PipeEndpoint {
   constructor(private readonly iface: RpcInterface, private readonly options: RpcServerOptions = {}) {
     this.maxFrag = Math.min(options.maxFrag ?? MIN_FRAG, 0xffff);
     this.maxRequestStub = options.maxRequestStub ?? 1024 * 1024;
-    this.windows = (options.personality ?? 'windows') === 'windows';
+    this.windows = windowsLike(options);
   }
 
   private readonly windows: boolean;

@@ -5,7 +5,7 @@
 // then the right each call needs), and the UAC-filtered profile gets only what a non-admin gets.
 import crypto from 'node:crypto';
 import { ServiceControl, ServiceType, StartType, type ServiceConfig, type ServiceStatus } from '../../rpc/scmr.js';
-import { adminSharePathOf, type LabHostState, type LabService } from '../hostState.js';
+import { adminSharePathOf, windowsLike, type LabHostState, type LabService } from '../hostState.js';
 import { FILTERED_SCM_RIGHTS, FILTERED_SERVICE_RIGHTS, ScmRight, ServiceRight, scmRights, serviceRights } from './scmAccess.js';
 import { ScmCode, removeIfDeletable, reportServiceStopped, serviceStatusOf } from './serviceStatus.js';
 
@@ -248,7 +248,7 @@ export class ScmSession {
     // StartServiceCtrlDispatcher (MS-SCMR 3.1.4.19; the service is START_PENDING meanwhile): process
     // creation takes tens of milliseconds, so a Windows-like host's answer comes after an interim
     // STATUS_PENDING. Samba's svcctl answers at once.
-    const launchMs = this.state.config.serviceLaunchMs ?? ((this.state.config.personality ?? 'windows') === 'windows' ? WINDOWS_SERVICE_LAUNCH_MS : 0);
+    const launchMs = this.state.config.serviceLaunchMs ?? (windowsLike(this.state.config) ? WINDOWS_SERVICE_LAUNCH_MS : 0);
     if (launchMs > 0) {
       service.state = 'start-pending';
       await (this.options.sleep ?? defaultSleep)(launchMs);

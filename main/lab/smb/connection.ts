@@ -26,6 +26,7 @@ import { DIALECT_WILDCARD, smb1NegotiateDialect, smb1NegotiateResponseBody, type
 import { OpenTable } from './openTable.js';
 import { encodeErrorBody } from '../../smb/codec/errorBody.js';
 import { Status } from '../../smb/ntstatus.js';
+import { windowsLike } from '../hostState.js';
 
 const CHAIN_ASYNC_WAIT_MS = 1000;
 /** What Windows writes in a sync header's Reserved field. */
@@ -180,7 +181,7 @@ export class LabSmbConnection implements DispatchConnection {
   }
 
   private get windows(): boolean {
-    return (this.host.state.config.personality ?? 'windows') === 'windows';
+    return windowsLike(this.host.state.config);
   }
 
   /**

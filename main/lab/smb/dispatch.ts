@@ -15,6 +15,7 @@ import { DIALECT_WILDCARD, handleNegotiate, type NegotiatedConnection } from './
 import type { OpenTable } from './openTable.js';
 import { handleSessionSetup, type SessionSetupConnection } from './sessionSetup.js';
 import { Status } from '../../smb/ntstatus.js';
+import { windowsLike } from '../hostState.js';
 import { handleLogoff, handleTreeConnect, handleTreeDisconnect, type CommandContext } from './treeCommands.js';
 
 /** What dispatching needs of the connection beyond what the handlers need. */
@@ -58,7 +59,7 @@ export async function dispatchRequest(conn: DispatchConnection, el: Element, ses
 function slowOnDisk(conn: DispatchConnection, request: Request, outcome: Outcome): Outcome {
   const { config } = conn.host.state;
   const latency = config.fileLatencyMs ?? 0;
-  if (latency <= 0 || (config.personality ?? 'windows') !== 'windows' || 'pending' in outcome || request.tree?.kind !== 'disk') return outcome;
+  if (latency <= 0 || !windowsLike(config) || 'pending' in outcome || request.tree?.kind !== 'disk') return outcome;
   const command = request.header.command;
   if (command !== Command.CREATE && command !== Command.WRITE) return outcome;
   return { pending: new Promise((resolve) => setTimeout(() => resolve(outcome), latency)) };

@@ -12,7 +12,7 @@ import { SmbFormatError } from '../../smb/codec/wire.js';
 import type { CipherId } from '../../smb/crypto/encryption.js';
 import type { SigningAlgorithm } from '../../smb/crypto/signing.js';
 import { negotiateSecurityBuffer } from './spnegoServer.js';
-import type { LabPersonality } from '../hostState.js';
+import { windowsLike, type LabPersonality } from '../hostState.js';
 import { Status } from '../../smb/ntstatus.js';
 import type { Result } from './model.js';
 
@@ -62,7 +62,7 @@ export interface NegotiatingHost {
  * negotiated in a context.
  */
 function serverCapabilities(dialect: number, clientCapabilities: number, personality: LabPersonality | undefined): number {
-  const windows = (personality ?? 'windows') === 'windows';
+  const windows = windowsLike({ personality });
   let caps = windows ? Capabilities.DFS : 0;
   if (dialect !== Dialect.SMB202 && dialect !== DIALECT_WILDCARD) caps |= Capabilities.LARGE_MTU | (windows ? Capabilities.LEASING : 0);
   // DIRECTORY_LEASING when the client offers it too, as ENCRYPTION (the Linux client of Wireshark's

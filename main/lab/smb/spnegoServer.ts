@@ -8,7 +8,7 @@ import { isNtlmMessage } from '../../smb/auth/ntlm/wire.js';
 import {
   KRB5_OID, MS_KRB5_OID, NEGOEX_OID, NTLMSSP_OID, WINDOWS_HINT_NAME, decodeNegTokenInit, decodeNegTokenResp, encodeNegTokenInit2, encodeNegTokenResp, encodeOid, tlv,
 } from '../../smb/auth/spnego.js';
-import type { LabPersonality } from '../hostState.js';
+import { windowsLike, type LabPersonality } from '../hostState.js';
 
 /** What the lab's hosts can log on with: NTLM only (the lab has no KDC). */
 const LAB_MECHS: readonly string[] = [NTLMSSP_OID];
@@ -55,7 +55,7 @@ export function windowsNegoexToken(random: (bytes: number) => Buffer = crypto.ra
  * - 'samba': mechTypes [NTLMSSP] and the same negHints, no mechToken, as smbd sends.
  */
 export function negotiateSecurityBuffer(personality: LabPersonality | undefined, random?: (bytes: number) => Buffer): Buffer {
-  if (personality === 'samba') return encodeNegTokenInit2({ mechTypes: [...LAB_MECHS], hintName: WINDOWS_HINT_NAME });
+  if (!windowsLike({ personality })) return encodeNegTokenInit2({ mechTypes: [...LAB_MECHS], hintName: WINDOWS_HINT_NAME });
   const mechTypes = WINDOWS_ORDER.filter((mech) => mech === NEGOEX_OID || LAB_MECHS.includes(mech));
   return encodeNegTokenInit2({ mechTypes, mechToken: windowsNegoexToken(random), hintName: WINDOWS_HINT_NAME });
 }
