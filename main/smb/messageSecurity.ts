@@ -3,8 +3,9 @@
 // server's bytes make a decoder or a cipher throw becomes a typed protocol error.
 import { decryptMessage, encryptMessage, isTransformHeader, transformSessionId, type CipherId } from './crypto/encryption.js';
 import { signMessage, verifySignature, type SigningAlgorithm } from './crypto/signing.js';
-import { Command, HeaderFlags, SMB2_HEADER_SIZE, type Smb2Header } from './codec/header.js';
+import { Command, HeaderFlags, type Smb2Header } from './codec/header.js';
 import { SessionFlags } from './codec/constants.js';
+import { decodeSessionSetupResponse } from './codec/sessionSetup.js';
 import { SmbIntegrityError } from './crypto/errors.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { SmbNegotiateError, SmbProtocolError } from './errors.js';
@@ -111,8 +112,12 @@ export function responseIntegrityProblem(
  */
 function unsignedAsWindowsSendsIt(command: number, header: Smb2Header, message: Buffer): boolean {
   if (header.status === Status.USER_SESSION_DELETED || header.status === Status.NETWORK_SESSION_EXPIRED) return true;
-  if (command !== Command.SESSION_SETUP || header.status !== Status.SUCCESS || message.length < SMB2_HEADER_SIZE + 4) return false;
-  return (message.readUInt16LE(SMB2_HEADER_SIZE + 2) & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) !== 0;
+  if (command !== Command.SESSION_SETUP || header.status !== Status.SUCCESS) return false;
+  try {
+    return (decodeSessionSetupResponse(message).sessionFlags & (SessionFlags.IS_GUEST | SessionFlags.IS_NULL)) !== 0;
+  } catch {
+    return false; // malformed: not a guest logon; the signature check fails it
+  }
 }
 
 /** Whatever a server's bytes make a decoder or a cipher throw becomes a typed protocol error. */
