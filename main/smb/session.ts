@@ -12,7 +12,8 @@ import {
 import { NegState, decodeNegTokenResp, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from './auth/spnego.js';
 import { Command } from './codec/header.js';
 import { Dialect, SecurityMode } from './codec/negotiate.js';
-import { decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from './codec/sessionSetup.js';
+import { decodeSessionSetupResponse, encodeSessionSetupRequest } from './codec/sessionSetup.js';
+import { encodeEmptyBody } from './codec/errorBody.js';
 import { asProtocolError, extendPreauthHash, type SessionSecurity, type SmbConnection } from './connection.js';
 import { SmbProtocolError, SmbStatusError } from './errors.js';
 import { Status } from './ntstatus.js';
@@ -144,7 +145,7 @@ export class SmbSession {
   async logoff(): Promise<void> {
     if (this.connection.isClosed) return;
     try {
-      await this.connection.request(Command.LOGOFF, encodeEmptyRequest(), { session: this.security, timeoutMs: 5000 });
+      await this.connection.request(Command.LOGOFF, encodeEmptyBody(), { session: this.security, timeoutMs: 5000 });
     } finally {
       this.connection.forgetSession(this.sessionId);
     }

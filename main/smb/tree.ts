@@ -3,7 +3,7 @@
 // close, folders — plus named pipes on IPC$ (FSCTL_PIPE_TRANSCEIVE, READ after BUFFER_OVERFLOW).
 import fs from 'node:fs/promises';
 import { Command, SMB2_HEADER_SIZE } from './codec/header.js';
-import { encodeEmptyRequest } from './codec/sessionSetup.js';
+import { encodeEmptyBody } from './codec/errorBody.js';
 import { ShareFlags, ShareType, decodeTreeConnectResponse, encodeTreeConnectRequest } from './codec/treeConnect.js';
 import {
   Access, CreateOptions, Disposition, FileAttributes, ShareAccess, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest,
@@ -99,7 +99,7 @@ export class SmbTree {
 
   async disconnect(): Promise<void> {
     if (this.session.connection.isClosed) return;
-    await this.request(Command.TREE_DISCONNECT, encodeEmptyRequest());
+    await this.request(Command.TREE_DISCONNECT, encodeEmptyBody());
   }
 
   async request(command: number, body: Buffer, payloadSize = 0, headerRoom = false, bounds: Bounds = {}): Promise<Response> {

@@ -16,7 +16,8 @@ import { buildAuthenticateMessage, decodeChallengeMessage, encodeNegotiateMessag
 import { decodeNegTokenResp, encodeNegTokenInit, encodeNegTokenResp } from '../../main/smb/auth/spnego.js';
 import { Command, HeaderFlags, decodeHeader } from '../../main/smb/codec/header.js';
 import { Capabilities, SecurityMode, encodeNegotiateRequest } from '../../main/smb/codec/negotiate.js';
-import { decodeSessionSetupResponse, encodeEmptyRequest, encodeSessionSetupRequest } from '../../main/smb/codec/sessionSetup.js';
+import { decodeSessionSetupResponse, encodeSessionSetupRequest } from '../../main/smb/codec/sessionSetup.js';
+import { encodeEmptyBody } from '../../main/smb/codec/errorBody.js';
 import { Access, CreateOptions, Disposition, decodeCreateResponse, encodeCloseRequest, encodeCreateRequest, type FileId } from '../../main/smb/codec/create.js';
 import { encodeTreeConnectRequest } from '../../main/smb/codec/treeConnect.js';
 import { encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
@@ -94,7 +95,7 @@ async function settle(raw: RawSmb, stats: Stats, probe: boolean): Promise<'alive
   const t0 = Date.now();
   let got = await raw.next(QUIET_MS);
   if (got.kind === 'timeout' && probe && raw.signingKey) {
-    raw.sendFrame(raw.message({ command: Command.ECHO, body: encodeEmptyRequest() }));
+    raw.sendFrame(raw.message({ command: Command.ECHO, body: encodeEmptyBody() }));
     stats.probed++;
     got = await raw.next(BOUND_MS);
   } else if (got.kind === 'timeout') {
@@ -197,7 +198,7 @@ function sessionTemplate(l: Live, r: Rand): { command: number; body: Buffer; tre
     () => ({ command: Command.CLOSE, treeId: a, body: encodeCloseRequest({ persistent: BigInt(r() % 64), volatile: BigInt(r() % 64) }) }),
     () => ({ command: Command.TREE_CONNECT, treeId: 0, body: encodeTreeConnectRequest(['\\\\h\\ADMIN$', '\\\\h\\IPC$', '\\\\h\\C$', ''][r() % 4]!) }),
     () => ({ command: Command.FLUSH, treeId: a, body: Buffer.concat([Buffer.from([24, 0, 0, 0, 0, 0, 0, 0]), fileIdBytes(l.file)]) }),
-    () => ({ command: [Command.ECHO, Command.CANCEL, 0x000a, 0x000f, 0x0012, 0x0099][r() % 6]!, treeId: a, body: encodeEmptyRequest() }),
+    () => ({ command: [Command.ECHO, Command.CANCEL, 0x000a, 0x000f, 0x0012, 0x0099][r() % 6]!, treeId: a, body: encodeEmptyBody() }),
   ];
   return templates[r() % templates.length]!();
 }
@@ -298,7 +299,7 @@ test(`a lab host survives ${PRE_AUTH_RUNS + SESSION_RUNS} malformed and mutated 
       const data = crypto.randomBytes(1024 * 1024);
       await tree.writeFile('after-fuzz.bin', data);
       assert.deepEqual(await tree.readFile('after-fuzz.bin'), data, 'a fresh client still copies a file');
-      assert.equal(decodeHeader(Buffer.from((await connection.request(Command.ECHO, encodeEmptyRequest(), { session: session.security })).message)).status, 0);
+      assert.equal(decodeHeader(Buffer.from((await connection.request(Command.ECHO, encodeEmptyBody(), { session: session.security })).message)).status, 0);
     } finally {
       connection.close();
     }

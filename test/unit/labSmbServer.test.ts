@@ -23,7 +23,7 @@ import { encodeTreeConnectRequest } from '../../main/smb/codec/treeConnect.js';
 import { encodeReadRequest, encodeWriteRequest } from '../../main/smb/codec/readWrite.js';
 import { FileInfoClass, decodeQueryInfoResponse, encodeQueryInfoRequest, encodeSetInfoRequest } from '../../main/smb/codec/info.js';
 import { decodeFileStandardInformation } from '../../main/smb/codec/fscc.js';
-import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
+import { encodeEmptyBody } from '../../main/smb/codec/errorBody.js';
 import { decodeIoctlResponse, encodeIoctlRequest } from '../../main/smb/codec/ioctl.js';
 import { Status } from '../../main/smb/ntstatus.js';
 import { SmbStatusError } from '../../main/smb/errors.js';
@@ -167,7 +167,7 @@ describe('NEGOTIATE', () => {
     assert.equal((await twice.next()).kind, 'closed');
 
     const early = await RawSmb.connect(h.config.address, PORT);
-    early.sendFrame(early.message({ command: Command.ECHO, body: encodeEmptyRequest() }));
+    early.sendFrame(early.message({ command: Command.ECHO, body: encodeEmptyBody() }));
     assert.equal((await early.next()).kind, 'closed');
   });
 });
@@ -515,7 +515,7 @@ describe('named pipes on IPC$', () => {
       const pipe = await ipc.openPipe('svcctl');
       const t0 = Date.now();
       const slow = pipe.transceive(Buffer.from('call'));
-      const echo = await connection.request(Command.ECHO, encodeEmptyRequest(), { session: session.security });
+      const echo = await connection.request(Command.ECHO, encodeEmptyBody(), { session: session.security });
       assert.equal(echo.header.status, 0);
       assert.ok(Date.now() - t0 < 300, 'ECHO answered while the pipe call waits');
       assert.equal((await slow).toString(), 're:call');
@@ -608,12 +608,12 @@ describe('compounds and credits', () => {
   test('unrelated compounds are answered in one chain; credits are granted up to the cap; a message id beyond the window ends the connection', async () => {
     const h = await startHost();
     const { raw, treeId } = await rawAdmin(h);
-    raw.sendFrame(chain(raw, [{ command: Command.ECHO, body: encodeEmptyRequest() }, { command: Command.ECHO, body: encodeEmptyRequest() }], treeId));
+    raw.sendFrame(chain(raw, [{ command: Command.ECHO, body: encodeEmptyBody() }, { command: Command.ECHO, body: encodeEmptyBody() }], treeId));
     const got = await raw.next();
     assert.deepEqual(split((got as { data: Buffer }).data).map((p) => p.command), [Command.ECHO, Command.ECHO]);
-    const big = await raw.request({ command: Command.ECHO, body: encodeEmptyRequest(), credits: 60000 });
+    const big = await raw.request({ command: Command.ECHO, body: encodeEmptyBody(), credits: 60000 });
     assert.ok(big!.header.credits <= 512 && big!.header.credits > 0, `granted ${big!.header.credits}`);
-    raw.sendFrame(raw.message({ command: Command.ECHO, body: encodeEmptyRequest(), messageId: raw.nextMessageId + 100_000n }));
+    raw.sendFrame(raw.message({ command: Command.ECHO, body: encodeEmptyBody(), messageId: raw.nextMessageId + 100_000n }));
     assert.equal((await raw.next()).kind, 'closed');
   });
 
@@ -626,12 +626,12 @@ describe('compounds and credits', () => {
     const c = await raw.request({ command: Command.CREATE, treeId: ipc, body: encodeCreateRequest({ name: 'svcctl', desiredAccess: 0x0012019f, fileAttributes: 0, shareAccess: 3, disposition: Disposition.OPEN, createOptions: CreateOptions.NON_DIRECTORY_FILE }) });
     const fileId = decodeCreateResponse(c!.message).fileId;
     const read = () => ({ command: Command.READ, body: encodeReadRequest({ fileId, offset: 0n, length: 1024 }) });
-    raw.sendFrame(chain(raw, [{ command: Command.ECHO, body: encodeEmptyRequest() }, read()], ipc));
+    raw.sendFrame(chain(raw, [{ command: Command.ECHO, body: encodeEmptyBody() }, read()], ipc));
     const first = split(((await raw.next()) as { data: Buffer }).data);
     assert.deepEqual(first.map((p) => [p.command, p.status]), [[Command.ECHO, 0], [Command.READ, Status.PENDING]]);
     assert.ok(first[1]!.flags & HeaderFlags.ASYNC_COMMAND);
     const t0 = Date.now();
-    raw.sendFrame(chain(raw, [read(), { command: Command.ECHO, body: encodeEmptyRequest() }], ipc));
+    raw.sendFrame(chain(raw, [read(), { command: Command.ECHO, body: encodeEmptyBody() }], ipc));
     const second = split(((await raw.next(3000)) as { data: Buffer }).data);
     assert.deepEqual(second.map((p) => [p.command, p.status]), [[Command.READ, 0xc00000e5], [Command.ECHO, 0]], 'STATUS_INTERNAL_ERROR, then the ECHO');
     assert.ok(Date.now() - t0 < 2000);

@@ -9,7 +9,7 @@ import { ConsoleError } from '../../main/ipc/errors.js';
 import { SmbConnection } from '../../main/smb/connection.js';
 import { responseIntegrityProblem } from '../../main/smb/messageSecurity.js';
 import { Command, HeaderFlags, decodeHeader, encodeHeader } from '../../main/smb/codec/header.js';
-import { encodeEmptyRequest } from '../../main/smb/codec/sessionSetup.js';
+import { encodeEmptyBody } from '../../main/smb/codec/errorBody.js';
 import { hex } from '../support/wire.js';
 
 interface Seen { command: number; messageId: bigint; creditCharge: number }
@@ -86,7 +86,7 @@ test('an interim STATUS_PENDING restarts the wait, so a slow final answer still 
   t.after(server.close);
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 300 });
   t.after(() => connection.close());
-  const response = await connection.request(Command.ECHO, encodeEmptyRequest());
+  const response = await connection.request(Command.ECHO, encodeEmptyBody());
   assert.equal(response.header.status, 0);
 });
 
@@ -95,7 +95,7 @@ test('without an interim response the same slow answer times out as a typed time
   t.after(server.close);
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 300 });
   t.after(() => connection.close());
-  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'timeout');
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyBody()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'timeout');
 });
 
 test('once an interim STATUS_PENDING accepted a request, its final answer may take the accepted bound, longer than the request bound (an SCM start wait)', async (t) => {
@@ -106,12 +106,12 @@ test('once an interim STATUS_PENDING accepted a request, its final answer may ta
   t.after(server.close);
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 300 });
   t.after(() => connection.close());
-  const response = await connection.request(Command.ECHO, encodeEmptyRequest(), { acceptedTimeoutMs: 2000 });
+  const response = await connection.request(Command.ECHO, encodeEmptyBody(), { acceptedTimeoutMs: 2000 });
   assert.equal(response.header.status, 0);
   assert.equal(connection.interimResponses, 1);
   // Without a longer accepted bound the wait after the interim is the request bound, and says what happened.
   await assert.rejects(
-    connection.request(Command.ECHO, encodeEmptyRequest()),
+    connection.request(Command.ECHO, encodeEmptyBody()),
     (e: unknown) => e instanceof ConsoleError && e.errorClass === 'timeout' && /accepted a request \(STATUS_PENDING\)/.test(e.message),
   );
 });
@@ -126,9 +126,9 @@ test('where signing is required, an unsigned STATUS_USER_SESSION_DELETED or NETW
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000 });
   t.after(() => connection.close());
   const session = { sessionId: 0n, signingKey: Buffer.alloc(16, 7), signingAlgorithm: 'hmac-sha256' as const, signingRequired: true, encryptData: false, encryptionKey: null, decryptionKey: null };
-  assert.equal((await connection.request(Command.ECHO, encodeEmptyRequest(), { session })).header.status, 0xc0000203);
-  assert.equal((await connection.request(Command.ECHO, encodeEmptyRequest(), { session })).header.status, 0xc000035c);
-  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest(), { session }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-integrity');
+  assert.equal((await connection.request(Command.ECHO, encodeEmptyBody(), { session })).header.status, 0xc0000203);
+  assert.equal((await connection.request(Command.ECHO, encodeEmptyBody(), { session })).header.status, 0xc000035c);
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyBody(), { session }), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-integrity');
 });
 
 test('an unsigned final SESSION_SETUP of a guest logon passes the signature check, so the session layer can refuse it as a guest logon', () => {
@@ -152,9 +152,9 @@ test('message ids advance by the credit charge of a large request', async (t) =>
   t.after(server.close);
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000 });
   t.after(() => connection.close());
-  await connection.request(Command.ECHO, encodeEmptyRequest());
-  await connection.request(Command.ECHO, encodeEmptyRequest(), { payloadSize: 200_000 });
-  await connection.request(Command.ECHO, encodeEmptyRequest());
+  await connection.request(Command.ECHO, encodeEmptyBody());
+  await connection.request(Command.ECHO, encodeEmptyBody(), { payloadSize: 200_000 });
+  await connection.request(Command.ECHO, encodeEmptyBody());
   assert.deepEqual(
     server.seen.map((s) => [s.messageId, s.creditCharge]),
     [[0n, 0], [1n, 1], [2n, 4], [6n, 1]],
@@ -167,9 +167,9 @@ test('a server that grants no credits gets a typed error at once, not a deadlock
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000 });
   t.after(() => connection.close());
   // NEGOTIATE granted 64; spend them all on answers that grant nothing back.
-  for (let i = 0; i < 64; i++) await connection.request(Command.ECHO, encodeEmptyRequest());
+  for (let i = 0; i < 64; i++) await connection.request(Command.ECHO, encodeEmptyBody());
   const started = Date.now();
-  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /credits/.test(e.message));
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyBody()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /credits/.test(e.message));
   assert.ok(Date.now() - started < 100);
 });
 
@@ -212,9 +212,9 @@ for (const answer of ['joined', 'apart'] as const) {
     const sent = connection.messagesSent;
     // Bodies of 4, 5 and 4 bytes: the first two are padded to 8-byte boundaries (MS-SMB2 3.2.4.1.4).
     const responses = await connection.compound([
-      { command: Command.ECHO, body: encodeEmptyRequest() },
+      { command: Command.ECHO, body: encodeEmptyBody() },
       { command: Command.ECHO, body: Buffer.from([4, 0, 0, 0, 0]) },
-      { command: Command.ECHO, body: encodeEmptyRequest() },
+      { command: Command.ECHO, body: encodeEmptyBody() },
     ]);
     assert.equal(connection.messagesSent - sent, 1, 'one message on the wire');
     assert.deepEqual(responses.map((r) => r.header.messageId), [1n, 2n, 3n], 'each request has its own response');
@@ -233,5 +233,5 @@ test('a compounded response whose NextCommand points past its end ends the conne
   t.after(server.close);
   const connection = await SmbConnection.connect({ host: '127.0.0.1', port: server.port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 });
   t.after(() => connection.close());
-  await assert.rejects(connection.request(Command.ECHO, encodeEmptyRequest()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /NextCommand 4096/.test(e.message));
+  await assert.rejects(connection.request(Command.ECHO, encodeEmptyBody()), (e: unknown) => e instanceof ConsoleError && e.errorClass === 'smb-protocol' && /NextCommand 4096/.test(e.message));
 });

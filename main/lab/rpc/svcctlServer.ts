@@ -11,7 +11,7 @@ import {
   encodeCloseServiceHandleResponse, encodeCreateServiceResponse, encodeHandleResponse, encodeQueryServiceConfigResponse, encodeReturnOnly,
   encodeStatusResponse, type ServiceConfig,
 } from '../../rpc/scmr.js';
-import type { LabHostState, LabService } from '../hostState.js';
+import { personalityOf, type LabHostState, type LabService } from '../hostState.js';
 import type { PipeEndpoint, PipeFactory } from '../pipe.js';
 import { RpcCallFault, RpcServerConnection, type RpcInterface, type RpcServerOptions } from './rpcServer.js';
 import { NULL_HANDLE, ScmSession, type ScmOptions } from './scm.js';
@@ -23,9 +23,6 @@ export interface SvcctlHooks {
 }
 
 export type SvcctlOptions = ScmOptions & RpcServerOptions;
-
-/** @deprecated use Opnum.RQueryServiceConfigW */
-export const QUERY_CONFIG_OPNUM = Opnum.RQueryServiceConfigW;
 
 /**
  * The bind_ack's secondary address. Windows: \PIPE\ntsvcs — svcctl is an NPFS alias of services.exe's
@@ -93,7 +90,7 @@ class SvcctlInterface implements RpcInterface {
 
   constructor(state: LabHostState, hooks: SvcctlHooks, options: ScmOptions) {
     this.scm = new ScmSession(state, hooks, options);
-    this.secondaryAddress = SECONDARY_ADDRESS[state.config.personality ?? 'windows'];
+    this.secondaryAddress = SECONDARY_ADDRESS[personalityOf(state.config)];
   }
 
   close(): void {
@@ -109,7 +106,7 @@ class SvcctlInterface implements RpcInterface {
 
 /** One open of the lab host's \pipe\svcctl: a DCE/RPC association serving MS-SCMR, answering as the host's personality does. */
 export function createSvcctlEndpoint(state: LabHostState, hooks: SvcctlHooks, options: SvcctlOptions = {}): PipeEndpoint {
-  return new RpcServerConnection(new SvcctlInterface(state, hooks, options), { personality: state.config.personality ?? 'windows', ...options });
+  return new RpcServerConnection(new SvcctlInterface(state, hooks, options), { personality: personalityOf(state.config), ...options });
 }
 
 /** The pipes a lab host serves on IPC$: svcctl, nothing else (STATUS_OBJECT_NAME_NOT_FOUND). */

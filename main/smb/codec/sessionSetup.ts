@@ -4,8 +4,6 @@ import { Writer, sliceAt } from './wire.js';
 import { SMB2_HEADER_SIZE, fixedBody } from './header.js';
 
 export { SessionFlags } from './constants.js';
-/** LOGOFF, TREE_DISCONNECT and ECHO requests: the shared 4-byte body (kept under its old name for callers). */
-export { encodeEmptyBody as encodeEmptyRequest } from './errorBody.js';
 
 export interface SessionSetupRequest {
   /** SMB2_SESSION_FLAG_BINDING (0x01) for a channel binding; 0 otherwise. */
