@@ -2,7 +2,7 @@
 // handlers. Electron (main/electron) and the browser shell (main/browser) only wire transport.
 import { createEventBus, type EventBus } from '../ipc/eventBus.js';
 import { createRouter, type IpcRouter, type SenderPolicy, type Handlers } from '../ipc/router.js';
-import { openDatabase, schemaVersion, type Db } from '../store/database.js';
+import { openDatabase, type Db } from '../store/database.js';
 import { ComputersRepo } from '../store/computersRepo.js';
 import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
@@ -162,7 +162,7 @@ function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: 
         version: PRODUCT_VERSION,
         shell: options.shell,
         dataDir: options.dataDir,
-        databaseSchemaVersion: schemaVersion(db),
+        databaseSchemaVersion: db.schemaVersion(),
         lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
         credentialStorage: { storage: vault.storage, problem: vault.problem },
       };

@@ -44,7 +44,7 @@ export class ComputersRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
   list(): Computer[] {
-    const rows = this.db.prepare('SELECT * FROM computers ORDER BY name COLLATE NOCASE').all() as ComputerRow[];
+    const rows = this.db.prepare('SELECT * FROM computers ORDER BY lower(name), id').all() as ComputerRow[];
     return rows.map(toComputer);
   }
 
@@ -86,7 +86,7 @@ export class ComputersRepo {
   addMany(computers: readonly NewComputer[]): { added: Computer[]; duplicates: string[] } {
     const insert = this.db.prepare(
       `INSERT INTO computers (name, address, port, group_name, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(name) DO NOTHING RETURNING *`,
+       ON CONFLICT DO NOTHING RETURNING *`,
     );
     const added: Computer[] = [];
     const duplicates: string[] = [];

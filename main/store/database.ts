@@ -3,12 +3,13 @@
 // the process being killed mid-write (test/unit/databaseCrash.test.ts proves it).
 import path from 'node:path';
 import fs from 'node:fs';
-import { Database, DatabaseClosedError } from './sqlite.js';
+import { Database } from './sqlite.js';
+import type { SqlDb } from './sql.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
 import { SchemaTooNewError } from './schemaErrors.js';
 
-export type Db = Database;
-export { Database, DatabaseClosedError };
+/** What the repositories are written against: the local SQLite file or the server's PostgreSQL (sql.ts). */
+export type Db = SqlDb;
 
 export const DATABASE_FILE_NAME = 'console.sqlite3';
 
@@ -18,7 +19,7 @@ export interface OpenDatabaseOptions {
   readonly migrations?: readonly Migration[];
 }
 
-export function openDatabase(options: OpenDatabaseOptions): Db {
+export function openDatabase(options: OpenDatabaseOptions): Database {
   const file =
     options.location === ':memory:' ? ':memory:' : path.join(options.location, DATABASE_FILE_NAME);
   if (file !== ':memory:') fs.mkdirSync(options.location, { recursive: true });
@@ -37,12 +38,12 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   return db;
 }
 
-export function schemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number;
+export function schemaVersion(db: Database): number {
+  return db.schemaVersion();
 }
 
 /** Applies every migration newer than the database, each in its own transaction. */
-export function migrate(db: Db, list: readonly Migration[]): void {
+export function migrate(db: Database, list: readonly Migration[]): void {
   const sorted = [...list].sort((a, b) => a.version - b.version);
   sorted.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`Migration versions must run 1..n without gaps (found ${m.version} at ${i + 1}).`);
@@ -57,6 +58,6 @@ export function migrate(db: Db, list: readonly Migration[]): void {
   }
 }
 
-export function integrityCheck(db: Db): string {
+export function integrityCheck(db: Database): string {
   return db.pragma('integrity_check', { simple: true }) as string;
 }

@@ -5,6 +5,7 @@
 // BLOBs are Buffers, as the repositories expect.
 import { createRequire } from 'node:module';
 import type { DatabaseSync as DatabaseSyncType, StatementSync, SQLInputValue } from 'node:sqlite';
+import { DatabaseClosedError, type SqlDb, type SqlStatement, type SqlValue } from './sql.js';
 
 /**
  * node:sqlite warns once per process that it is experimental (Node 22); the console's output and
@@ -27,8 +28,6 @@ function loadSqlite(): typeof import('node:sqlite') {
 
 const { DatabaseSync } = loadSqlite();
 
-/** What a parameter may be: null, a number, a bigint, a string or a Buffer (anything else throws, as SQLite cannot bind it). */
-export type SqlValue = unknown;
 type Row = Record<string, unknown>;
 
 function plainRow(row: Row | undefined): Row | undefined {
@@ -41,14 +40,6 @@ function plainRow(row: Row | undefined): Row | undefined {
   return out;
 }
 
-/** A statement asked of a database already closed (the console is shutting down). */
-export class DatabaseClosedError extends Error {
-  constructor() {
-    super('The database is not open.');
-    this.name = 'DatabaseClosedError';
-  }
-}
-
 /** node:sqlite's own error for a closed database (code ERR_INVALID_STATE) becomes DatabaseClosedError. */
 function closedAware<T>(fn: () => T): T {
   try {
@@ -59,7 +50,7 @@ function closedAware<T>(fn: () => T): T {
   }
 }
 
-export class Statement {
+export class Statement implements SqlStatement {
   private plucked = false;
 
   constructor(private readonly s: StatementSync) {}
@@ -89,7 +80,8 @@ export class Statement {
 /** How many prepared statements a database keeps for reuse (least recently used go first). */
 export const STATEMENT_CACHE_SIZE = 256;
 
-export class Database {
+export class Database implements SqlDb {
+  readonly dialect = 'sqlite';
   private readonly db: DatabaseSyncType;
   /**
    * Prepared statements by SQL text, reused: preparing costs as much as running a small statement,
@@ -152,6 +144,10 @@ export class Database {
         this.depth -= 1;
       }
     };
+  }
+
+  schemaVersion(): number {
+    return this.pragma('user_version', { simple: true }) as number;
   }
 
   close(): void {

@@ -145,16 +145,16 @@ export class TasksRepo {
       .prepare(
         `SELECT t.id, t.name, p.name AS package_name, t.options_json, t.scheduled_at, t.created_at,
                 COUNT(tt.id) AS targets,
-                COALESCE(SUM(tt.outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded,
-                COALESCE(SUM(tt.outcome = 'failed'), 0) AS failed,
-                COALESCE(SUM(tt.state NOT IN ('queued', 'done', 'waiting-for-credentials')), 0) AS running,
-                COALESCE(SUM(tt.state = 'waiting-for-credentials'), 0) AS waiting,
-                COALESCE(SUM(tt.leftovers IS NOT NULL AND tt.state = 'done'), 0) AS leftovers,
+                COALESCE(SUM(CASE WHEN tt.outcome IN ('succeeded', 'succeeded-reboot-required') THEN 1 ELSE 0 END), 0) AS succeeded,
+                COALESCE(SUM(CASE WHEN tt.outcome = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+                COALESCE(SUM(CASE WHEN tt.state NOT IN ('queued', 'done', 'waiting-for-credentials') THEN 1 ELSE 0 END), 0) AS running,
+                COALESCE(SUM(CASE WHEN tt.state = 'waiting-for-credentials' THEN 1 ELSE 0 END), 0) AS waiting,
+                COALESCE(SUM(CASE WHEN tt.leftovers IS NOT NULL AND tt.state = 'done' THEN 1 ELSE 0 END), 0) AS leftovers,
                 t.status, t.started_at, t.finished_at
            FROM tasks t
            LEFT JOIN packages p ON p.id = t.package_id
            LEFT JOIN task_targets tt ON tt.task_id = t.id
-          GROUP BY t.id
+          GROUP BY t.id, p.name
           ORDER BY t.id DESC`,
       )
       .all() as {
@@ -271,8 +271,8 @@ export class TasksRepo {
   targetTally(taskId: number): { targets: number; notDone: number; succeeded: number } {
     const row = this.db
       .prepare(
-        `SELECT COUNT(*) AS targets, COALESCE(SUM(state <> 'done'), 0) AS notDone,
-                COALESCE(SUM(outcome IN ('succeeded', 'succeeded-reboot-required')), 0) AS succeeded
+        `SELECT COUNT(*) AS targets, COALESCE(SUM(CASE WHEN state <> 'done' THEN 1 ELSE 0 END), 0) AS notDone,
+                COALESCE(SUM(CASE WHEN outcome IN ('succeeded', 'succeeded-reboot-required') THEN 1 ELSE 0 END), 0) AS succeeded
            FROM task_targets WHERE task_id = ?`,
       )
       .get(taskId) as { targets: number; notDone: number; succeeded: number };

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Database, DatabaseClosedError, DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion, type Db } from '../../main/store/database.js';
+import { DATABASE_FILE_NAME, integrityCheck, openDatabase, schemaVersion } from '../../main/store/database.js';
+import { Database } from '../../main/store/sqlite.js';
+import { DatabaseClosedError } from '../../main/store/sql.js';
 import { migrations, type Migration } from '../../main/store/migrations.js';
 import { ComputersRepo } from '../../main/store/computersRepo.js';
 import { PackagesRepo } from '../../main/store/packagesRepo.js';
@@ -12,7 +14,7 @@ import { tempDirFor } from '../support/tempDir.js';
 
 type T = { after(fn: () => void): void };
 
-function openTemp(t: T, extra: { migrations?: readonly Migration[] } = {}): { db: Db; dir: string } {
+function openTemp(t: T, extra: { migrations?: readonly Migration[] } = {}): { db: Database; dir: string } {
   const dir = tempDirFor(t, 'pic-db-');
   const db = openDatabase({ location: dir, ...extra });
   t.after(() => db.open && db.close());
@@ -20,13 +22,13 @@ function openTemp(t: T, extra: { migrations?: readonly Migration[] } = {}): { db
 }
 
 /** Opens the file with plain SQLite (no pragmas, no migrations) to look at it from outside. */
-function rawOpen(t: T, dir: string): Db {
+function rawOpen(t: T, dir: string): Database {
   const db = new Database(path.join(dir, DATABASE_FILE_NAME));
   t.after(() => db.open && db.close());
   return db;
 }
 
-function tableNames(db: Db): string[] {
+function tableNames(db: Database): string[] {
   return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
 }
 

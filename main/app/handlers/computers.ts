@@ -10,7 +10,7 @@ import { MAX_IMPORT_LINES, previewComputerListInChunks } from '../../import/comp
 import { getHostInfo } from '../../smb/hostInfo.js';
 import { activityLog, eachLimited, type DomainHandlers, type HandlerDeps } from './common.js';
 import { computerLogon, type ComputerLogon } from './credentials.js';
-import { DatabaseClosedError } from '../../store/database.js';
+import { DatabaseClosedError } from '../../store/sql.js';
 
 /** Text/CSV imports are read whole; 8 MB holds 50 000 lines of up to ~160 characters (CSV rows with several columns). */
 export const MAX_IMPORT_FILE_BYTES = 8 * 1024 * 1024;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Migration } from '../migrations.js';
 import { SchemaTooNewError } from '../schemaErrors.js';
 import { pgMigrations } from './pgMigrations.js';
+import { PgSyncDatabase, type PgSyncOptions } from './pgSync.js';
 
 /** pg_advisory_lock's key for migrating: "PushInst" as ASCII, so other applications' keys do not collide. */
 const MIGRATION_LOCK_KEY = 0x50757368496e7374n;
@@ -73,4 +74,14 @@ export async function migratePg(pool: pg.Pool, list: readonly Migration[]): Prom
   } finally {
     client.release();
   }
+}
+
+/**
+ * The server's store: the database migrated (through a short-lived pool, under the migration
+ * lock), then the repositories' synchronous connection to it (pgSync.ts).
+ */
+export async function openPgStore(options: OpenPgOptions & PgSyncOptions): Promise<PgSyncDatabase> {
+  const migrated = await openPgDatabase({ url: options.url, maxConnections: 1, ...(options.migrations ? { migrations: options.migrations } : {}) });
+  await migrated.close();
+  return new PgSyncDatabase(options);
 }
