@@ -173,4 +173,34 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE task_targets ADD COLUMN auth_mechanism TEXT CHECK (auth_mechanism IS NULL OR auth_mechanism IN ('kerberos', 'ntlm'));
     `,
   },
+  {
+    version: 9,
+    name: 'server mode: server accounts with a role, and the audit trail of what each account changed',
+    sql: `
+      -- A Push Install Server account (main/serverMode/users.ts): its name is unique whatever its
+      -- case; password_hash is scrypt$N$r$p$salt$hash (base64), never the password.
+      CREATE TABLE server_users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL COLLATE NOCASE UNIQUE,
+        role          TEXT NOT NULL CHECK (role IN ('administrator', 'operator', 'viewer')),
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+      );
+
+      -- One row per change a server account made (main/serverMode/audit.ts); user_name is kept as
+      -- it was, so a row outlives its account. ids: a JSON array of the ids acted on; detail: JSON,
+      -- never a secret.
+      CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        address   TEXT,
+        action    TEXT NOT NULL,
+        ids       TEXT NOT NULL,
+        detail    TEXT
+      );
+      CREATE INDEX audit_log_by_time ON audit_log(at);
+    `,
+  },
 ];
