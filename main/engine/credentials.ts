@@ -2,6 +2,7 @@
 // (the `credentials` table: label, user, domain, secret_ref), never the secret. Where the secret
 // lives is a SecretBackend behind one vault: the OS keychain (keychainVault.ts: @napi-rs/keyring
 // in the browser shell and the CLI), Electron's safeStorage (main/electron/safeStorageVault.ts),
+// the Push Install Server's AES-256-GCM ciphertext in the row (main/serverMode/serverVault.ts),
 // or process memory only — a credential the admin chose not to remember, a CLI run, the simulated
 // lab, or a machine with no keychain to talk to.
 //
@@ -163,20 +164,28 @@ export class BackedVault implements CredentialVault {
     );
   }
 
-  /** The secret where it is kept (the backend when remembered and there is one, else memory), then the row; no row, no secret. */
+  /**
+   * The row and the secret together, in one transaction: the row first, then the secret where it is
+   * kept (the backend when remembered and there is one, else memory) before the row commits — so a
+   * backend that keeps its ciphertext in the row itself (credentials.secret_blob) finds the row, and
+   * a failure of either leaves neither: no row, no secret.
+   */
   private insert(secret: string, remember: boolean, insertRow: (ref: string) => number | bigint): number {
-    let ref = `${MEMORY_PREFIX}${crypto.randomUUID()}`;
-    if (remember && this.backend) {
-      const keyRef = `${this.backend.prefix}${crypto.randomUUID()}`;
-      this.backend.set(keyRef, secret);
-      ref = keyRef;
-    } else {
-      this.secrets.set(ref, secret);
-    }
+    const backend = remember ? this.backend : null;
+    const ref = `${backend ? backend.prefix : MEMORY_PREFIX}${crypto.randomUUID()}`;
     try {
-      return Number(insertRow(ref));
+      return this.db.transaction(() => {
+        const id = Number(insertRow(ref));
+        if (backend) backend.set(ref, secret);
+        else this.secrets.set(ref, secret);
+        return id;
+      })();
     } catch (error) {
-      this.forget(ref);
+      try {
+        this.forget(ref);
+      } catch {
+        // The first failure is the one to report; a secret that was never stored has nothing to forget.
+      }
       throw error;
     }
   }
