@@ -94,6 +94,10 @@ export const ERROR_CLASSES = {
   'bridge-closed': { when: 'The window lost its connection to the console.', advice: 'Check that the console still runs, then reload the page.' },
   'bridge-message': { when: 'A bridge message that is not part of the protocol.', advice: 'Open the console from the address it printed at start-up.' },
   'bridge-token': { when: 'A bridge message without this launch\'s token.', advice: 'Open the console from the address it printed at start-up.' },
+  // The Push Install Server: its accounts and their roles (main/serverMode/)
+  'logon-failed': { when: 'The Push Install Server refused the account name or password (or the account is disabled).', advice: 'Check the account name and password; an administrator of the server can set a new password or enable the account.' },
+  'logon-throttled': { when: 'Too many failed logons for this account or from this address: the server refuses logons for a while.', advice: 'Wait the time shown, then log on with the right password; an administrator of the server can set a new one.' },
+  forbidden: { when: 'The account\'s role on the Push Install Server does not allow this (a viewer changing something, an operator changing settings or accounts).', advice: 'Ask an administrator of the server to do it, or to give your account a role that may.' },
   internal: { when: 'A bug in the console.', advice: 'This is a bug in the console. Export the logs and report it.' },
 } as const satisfies Record<string, { readonly when: string; readonly advice: string }>;
 
