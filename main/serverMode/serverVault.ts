@@ -28,7 +28,9 @@
 //   silently forgot every credential at its next restart would be worse than one that does not
 //   start. PUSHCONSOLE_KEYCHAIN=off (the test runner) refuses it likewise.
 //
-// Several server processes sharing one database need the same KEK (copy the key file). A blob
+// Several server processes sharing one database need the same KEK (copy the key file); a new key
+// is made only while the database holds no secret encrypted under another (else the server is
+// refused with what to do), so a server started without the key cannot start a second one. A blob
 // the KEK does not open — another key, an altered blob, a blob moved between rows — is reported
 // once in the log when the vault opens, with advice to set that credential again; the vault still
 // opens, and that credential is listed as not available.
@@ -80,7 +82,8 @@ export class ServerKeyError extends Error {
 
 /** The server's credential vault over `db`: stored secrets decrypted into memory now, new ones encrypted into their rows. */
 export function openServerVault(db: Db, options: ServerVaultOptions): BackedVault {
-  const { key, source } = options.kek === 'file' ? fileKek(options.dataDir, options.log) : keychainKek(options);
+  const stored = () => Number(db.prepare('SELECT COUNT(*) AS n FROM credentials WHERE secret_ref LIKE ? AND secret_blob IS NOT NULL').pluck().get(`${SERVER_SECRET_PREFIX}%`));
+  const { key, source } = options.kek === 'file' ? fileKek(options.dataDir, options.log, stored) : keychainKek(options, stored);
   const backend = new ServerSecretBackend(db, key, source, options.log);
   backend.load();
   return new BackedVault(db, backend, null);
@@ -260,9 +263,20 @@ function syncDir(dir: string): void {
   }
 }
 
-function fileKek(dataDir: string, log: (line: string) => void): { key: crypto.KeyObject; source: string } {
+/** A new key is made only for a database holding no secrets under another: a second server without the first one's key must not start a key of its own. */
+function refuseNewKey(storedUnderAnother: number, where: string, file: string | null): void {
+  if (storedUnderAnother === 0) return;
+  throw new ServerKeyError(
+    `There is no server credential key (${where}), but the database holds ${storedUnderAnother} credential secret(s) encrypted under one: a new key would open none of them.`,
+    `Put the key these credentials were stored under in place (every server sharing the database needs the same key). To give those secrets up instead, clear them (UPDATE credentials SET secret_blob = NULL WHERE secret_ref LIKE '${SERVER_SECRET_PREFIX}%') and set each credential again.`,
+    file,
+  );
+}
+
+function fileKek(dataDir: string, log: (line: string) => void, stored: () => number): { key: crypto.KeyObject; source: string } {
   const file = path.join(dataDir, KEY_FILE_NAME);
   if (!fs.existsSync(file)) {
+    refuseNewKey(stored(), `no file ${file}`, file);
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (createKeyFile(file) === 'created') {
       log(
@@ -303,7 +317,7 @@ function realKeychainItem(): KekKeychainItem {
   }
 }
 
-function keychainKek(options: ServerVaultOptions): { key: crypto.KeyObject; source: string } {
+function keychainKek(options: ServerVaultOptions, stored: () => number): { key: crypto.KeyObject; source: string } {
   const source = `the OS keychain item "${KEK_KEYCHAIN_SERVICE}" / "${KEK_KEYCHAIN_ACCOUNT}"`;
   const item = options.keychainItem ?? realKeychainItem();
   let text: string | null | undefined;
@@ -315,6 +329,7 @@ function keychainKek(options: ServerVaultOptions): { key: crypto.KeyObject; sour
     text = null;
   }
   if (text === null || text === undefined) {
+    refuseNewKey(stored(), `nothing in ${source}`, null);
     try {
       item.setPassword(crypto.randomBytes(KEY_BYTES).toString('base64'));
       text = item.getPassword();

@@ -78,9 +78,12 @@ function databaseFiles(s: Setup): Buffer[] {
   return fs.readdirSync(s.dataDir).filter((f) => f.startsWith(DATABASE_FILE_NAME)).map((f) => fs.readFileSync(path.join(s.dataDir, f)));
 }
 
-function assertAbsent(db: Db, s: Setup, needles: Record<string, Buffer>): void {
+/** Asserts no needle is in the database; `canary` (a label stored in it) must be found, so the scan is known to see the data. */
+function assertAbsent(db: Db, s: Setup, canary: string, needles: Record<string, Buffer>): void {
   const values = everyValue(db);
   assert.ok(values.some((v) => v.where === 'credentials.secret_blob'), 'secret_blob is among the columns scanned');
+  assert.ok(values.some((v) => v.where === 'credentials.label' && v.bytes.includes(Buffer.from(canary))), 'the scan of the columns finds the canary');
+  assert.ok(databaseFiles(s).some((f) => f.includes(Buffer.from(canary))), 'the scan of the files finds the canary');
   for (const [name, needle] of Object.entries(needles)) {
     for (const v of values) assert.equal(v.bytes.includes(needle), false, `${name} found in ${v.where}`);
     for (const file of databaseFiles(s)) assert.equal(file.includes(needle), false, `${name} found in the database files`);
@@ -119,7 +122,8 @@ test('the database holds no plaintext: no column of any table (secret_blob inclu
   const s = setup(t);
   const db = s.open();
   const vault = vaultOver(db, s);
-  vault.put('admin', 'CORP\\admin', PASSWORD);
+  const canary = `canary-${crypto.randomBytes(8).toString('hex')}`;
+  vault.put(canary, 'CORP\\admin', PASSWORD);
   vault.put('ops', 'CORP\\ops', PASSWORD, { keep: 'nt-hash' });
   const blobs = db.prepare('SELECT secret_blob FROM credentials').pluck().all() as Uint8Array[];
   assert.equal(blobs.length, 2);
@@ -131,7 +135,7 @@ test('the database holds no plaintext: no column of any table (secret_blob inclu
     'the NT hash (hex)': Buffer.from(hex),
     'the NT hash (bytes)': ntHash(PASSWORD),
   };
-  assertAbsent(db, s, needles);
+  assertAbsent(db, s, canary, needles);
   db.close();
   // Closed: the WAL folded into the database file, which is scanned whole.
   for (const file of databaseFiles(s)) for (const [name, needle] of Object.entries(needles)) assert.equal(file.includes(needle), false, `${name} in the closed database`);
@@ -141,11 +145,12 @@ test('the KEK never appears in the database: not raw, hex or base64, in any colu
   const s = setup(t);
   const db = s.open();
   const vault = vaultOver(db, s);
-  for (let i = 0; i < 5; i += 1) vault.put(`admin ${i}`, `CORP\\admin${i}`, `${PASSWORD}${i}`);
+  const canary = `canary-${crypto.randomBytes(8).toString('hex')}`;
+  for (let i = 0; i < 5; i += 1) vault.put(`${canary} ${i}`, `CORP\\admin${i}`, `${PASSWORD}${i}`);
   const kek = fs.readFileSync(s.keyFile);
   assert.equal(kek.length, 32);
   const needles = { 'the KEK': kek, 'the KEK (hex)': Buffer.from(kek.toString('hex')), 'the KEK (base64)': Buffer.from(kek.toString('base64')) };
-  assertAbsent(db, s, needles);
+  assertAbsent(db, s, canary, needles);
   db.close();
   for (const file of databaseFiles(s)) for (const [name, needle] of Object.entries(needles)) assert.equal(file.includes(needle), false, `${name} in the closed database`);
 });
@@ -283,7 +288,7 @@ test('the KEK in the OS keychain: made once as base64, reused by the next start;
   assert.equal(open(item).installCredential(id)?.password, PASSWORD);
   assert.equal(stored, kept, 'reused, not replaced');
   assert.equal((db.prepare('SELECT secret_blob FROM credentials').pluck().get() as Uint8Array).length > 0, true);
-  assertAbsent(db, s, { 'the KEK': Buffer.from(kept!, 'base64'), 'the KEK (base64)': Buffer.from(kept!) });
+  assertAbsent(db, s, 'admin', { 'the KEK': Buffer.from(kept!, 'base64'), 'the KEK (base64)': Buffer.from(kept!) });
 
   const locked: KekKeychainItem = { getPassword: () => { throw new Error('Platform secure storage failure: the Secret Service is not running'); }, setPassword: () => undefined };
   assert.throws(() => open(locked), (e: unknown) => e instanceof ServerKeyError && /OS keychain cannot hold the server's credential key \(Platform secure storage failure/.test(e.message) && /kek: 'file'/.test(e.advice));
@@ -306,4 +311,20 @@ test('a ciphertext the database refuses leaves no credential row: the row and it
   db.exec('DROP TRIGGER no_blob');
   const id = vault.put('x', 'CORP\\x', PASSWORD);
   assert.equal(vault.installCredential(id)?.password, PASSWORD);
+});
+
+test('no new key is made over secrets stored under another: a missing key file (or keychain item) with encrypted credentials in the database is refused, naming the file', (t) => {
+  const s = setup(t);
+  const db = s.open();
+  vaultOver(db, s).put('admin', 'CORP\\admin', PASSWORD);
+  const kek = fs.readFileSync(s.keyFile);
+  fs.rmSync(s.keyFile);
+  assert.throws(() => vaultOver(db, s), (e: unknown) => e instanceof ServerKeyError && e.file === s.keyFile && e.message.includes(s.keyFile) && /holds 1 credential secret/.test(e.message));
+  assert.equal(fs.existsSync(s.keyFile), false, 'no key was made');
+  assert.throws(
+    () => openServerVault(db, { dataDir: s.dataDir, kek: 'keychain', log: () => undefined, keychainItem: { getPassword: () => null, setPassword: () => assert.fail('no key is made') } }),
+    (e: unknown) => e instanceof ServerKeyError && /holds 1 credential secret/.test(e.message),
+  );
+  fs.writeFileSync(s.keyFile, kek, { mode: 0o600 });
+  assert.equal(vaultOver(db, s).list()[0]?.available, true, 'the key put back opens them');
 });
