@@ -28,7 +28,8 @@ export interface NewAuditRow {
   /** The remote address the call came from; null for the server itself. */
   readonly address?: string | null;
   readonly action: string;
-  readonly ids: readonly number[];
+  /** Default: none. */
+  readonly ids?: readonly number[];
   /** Kept as JSON; never a secret. */
   readonly detail?: Record<string, unknown> | null;
 }
@@ -94,7 +95,7 @@ export class AuditRepo {
 
   /** Adds a row; its id. */
   record(entry: NewAuditRow): number {
-    const ids = JSON.stringify(entry.ids.filter((x) => Number.isFinite(x)));
+    const ids = JSON.stringify((entry.ids ?? []).filter((x) => Number.isFinite(x)));
     const detail = entry.detail == null ? null : JSON.stringify(entry.detail);
     const at = (entry.at ?? this.now()).toISOString();
     return this.db
