@@ -6,7 +6,7 @@ import { createWebSocketTransport } from './bridge/wsTransport';
 
 function browserBridgeApi(): PushConsoleApi {
   const token = document.querySelector<HTMLMetaElement>('meta[name="pic-bridge-token"]')?.content ?? '';
-  const url = `ws://${location.host}/bridge`;
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/bridge`;
   return createApi(createWebSocketTransport(url, token));
 }
 

@@ -43,10 +43,12 @@ export interface ConsoleServicesOptions {
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
   /** Where secrets are kept; default the OS keychain (@napi-rs/keyring), memory when unreachable. Electron passes its safeStorage vault. */
   readonly createVault?: (db: Db) => CredentialVault;
+  /** An open store (the server's PostgreSQL); default the SQLite file in the data folder. */
+  readonly db?: Db;
 }
 
 export function createConsoleServices(options: ConsoleServicesOptions): ConsoleServices {
-  const db = openDatabase({ location: options.dataDir });
+  const db = options.db ?? openDatabase({ location: options.dataDir });
   const computers = new ComputersRepo(db);
   const packages = new PackagesRepo(db);
   const tasks = new TasksRepo(db);

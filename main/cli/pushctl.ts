@@ -14,6 +14,7 @@ import type { LapsFound } from '../ipc/contract.js';
 import { toIpcError } from '../ipc/errors.js';
 import { LAPS_OPTIONS, LAPS_USAGE, parseLapsArgs, PUSH_USAGE, runPush, type LapsArgs } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
+import { runServer, SERVER_USAGE } from './server.js';
 import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs } from './authArgs.js';
 import { KerberosLogon } from '../smb/auth/kerberos/logon.js';
 import { kerberosSettings } from '../engine/kerberosLogons.js';
@@ -30,7 +31,7 @@ commands:
       environment variable VAR. With --laps, the same as each computer's own local
       Administrator, its LAPS password read first (the attribute and account found are shown).
       Exit code 0 when every check passed.
-${PUSH_USAGE}${LAB_USAGE}
+${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}
 options:
   --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
                else the app's own)
@@ -159,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
       return runPush(rest, dataDir);
     case 'lab':
       return runLab(rest);
+    case 'server':
+      return runServer(rest, dataDir);
     default:
       process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
       return 2;

@@ -98,6 +98,8 @@ export const ERROR_CLASSES = {
   'logon-failed': { when: 'The Push Install Server refused the account name or password (or the account is disabled).', advice: 'Check the account name and password; an administrator of the server can set a new password or enable the account.' },
   'logon-throttled': { when: 'Too many failed logons for this account or from this address: the server refuses logons for a while.', advice: 'Wait the time shown, then log on with the right password; an administrator of the server can set a new one.' },
   forbidden: { when: 'The account\'s role on the Push Install Server does not allow this (a viewer changing something, an operator changing settings or accounts).', advice: 'Ask an administrator of the server to do it, or to give your account a role that may.' },
+  'server-unreachable': { when: 'The Push Install Server could not be reached, or what answered is not one.', advice: 'Check the address and port, that the server is running, and that a firewall lets you reach it.' },
+  'server-certificate-changed': { when: 'The Push Install Server presented a certificate other than the one pinned at the first connection.', advice: 'If the server was reinstalled or its certificate renewed, compare the fingerprint it prints at start and pin the new one; otherwise something is between you and the server.' },
   internal: { when: 'A bug in the console.', advice: 'This is a bug in the console. Export the logs and report it.' },
 } as const satisfies Record<string, { readonly when: string; readonly advice: string }>;
 
