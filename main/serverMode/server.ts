@@ -83,8 +83,8 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
       {
         verify: (name, password) => users.verify(name, password),
         current: (name) => {
-          const user = users.list().find((u) => u.name.toLowerCase() === name.toLowerCase() && !u.disabled);
-          return user ? { name: user.name, role: user.role } : null;
+          const user = users.find(name);
+          return user && !user.disabled ? { name: user.name, role: user.role } : null;
         },
       },
       {
