@@ -35,6 +35,25 @@ export interface NewComputer {
   readonly groupName?: string | null;
 }
 
+/**
+ * Text in SQLite's BINARY order (memcmp of the UTF-8 bytes), which is code point order. PostgreSQL
+ * orders text by its database's collation (PostgreSQL docs, "Collation Support"): with a
+ * language's rules 'alpha' comes before 'Beta' and 'É' beside 'E', so a list the console shows in
+ * order is put in SQLite's order here, the same on both stores.
+ */
+export function compareBinary(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.codePointAt(i)! - b.codePointAt(i)!;
+  }
+  return a.length - b.length;
+}
+
+/** SQLite's lower(): ASCII letters only (without the ICU extension). */
+export function sqliteLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
 /** Ids bound per statement by byIds: well under SQLite's 32 766 parameters. */
 export const SQL_CHUNK = 500;
 /** Computers written per transaction by addInChunks (a few milliseconds of main's time each). */
@@ -43,9 +62,13 @@ export const ADD_CHUNK = 2_000;
 export class ComputersRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
+  /** By name as SQLite orders lower(name) — ASCII case ignored, then bytes — then id, on both stores. */
   list(): Computer[] {
     const rows = this.db.prepare('SELECT * FROM computers ORDER BY lower(name), id').all() as ComputerRow[];
-    return rows.map(toComputer);
+    // Already in this order on SQLite (the sort then only checks it); PostgreSQL's may differ.
+    const keyed = rows.map((row) => ({ row, key: sqliteLower(row.name) }));
+    keyed.sort((x, y) => compareBinary(x.key, y.key) || x.row.id - y.row.id);
+    return keyed.map((k) => toComputer(k.row));
   }
 
   /** The given computers still listed, by name; SQL_CHUNK ids per statement (SQLite binds at most 32 766 parameters). */

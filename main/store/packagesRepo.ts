@@ -2,6 +2,7 @@
 // main/app/packageService.ts's job; this is storage.
 import type { Package } from '../ipc/contract.js';
 import type { Db } from './database.js';
+import { compareBinary } from './computersRepo.js';
 
 interface PackageRow {
   id: number;
@@ -55,8 +56,10 @@ function toPackage(row: PackageRow): Package {
 export class PackagesRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
+  /** By name in SQLite's byte order, then id, on both stores (PostgreSQL's collation may order names otherwise). */
   list(): Package[] {
-    return (this.db.prepare('SELECT * FROM packages ORDER BY name, id').all() as PackageRow[]).map(toPackage);
+    const rows = this.db.prepare('SELECT * FROM packages ORDER BY name, id').all() as PackageRow[];
+    return rows.sort((a, b) => compareBinary(a.name, b.name) || a.id - b.id).map(toPackage);
   }
 
   add(p: NewPackage): Package {
