@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findBinary, freePort, killAtExit, run, signal, tcpAccepts } from './processes.js';
+import { findBinary, freePort, killAtExit, readProc, run, signal, tcpAccepts } from './processes.js';
 import { removeDir } from './tempDir.js';
 
 export const POSTGRES_USER = 'pushconsole';
@@ -17,7 +17,10 @@ export const POSTGRES_USER = 'pushconsole';
 export interface RunningPostgres {
   readonly host: string;
   readonly port: number;
+  /** The running postgres' PID (a new one after spawnAgain). */
   readonly pid: number;
+  /** Whether the postgres last spawned is still running (not halted, not exited). */
+  readonly running: boolean;
   readonly user: string;
   readonly password: string;
   readonly database: string;
@@ -28,6 +31,17 @@ export interface RunningPostgres {
   log(): string;
   /** Stops the server by its PID (fast shutdown, then SIGKILL) and removes the cluster. */
   stop(): Promise<void>;
+  /** Stops the server by its PID (fast shutdown, SIGKILL after 10 s) and keeps the cluster for spawnAgain. */
+  halt(): Promise<void>;
+  /**
+   * halt without the event loop: returns once the postmaster has exited (read from /proc), for a
+   * test whose thread cannot await — inside a synchronous transaction of the store.
+   */
+  haltSync(timeoutMs?: number): void;
+  /** Starts postgres again on the same cluster, address and port, and returns at once (see ready). */
+  spawnAgain(): void;
+  /** Resolves once the running postgres accepts connections (its log says so and TCP connects). */
+  ready(timeoutMs?: number): Promise<void>;
 }
 
 /** The folder of Debian's PostgreSQL binaries (the newest version installed). */
@@ -82,47 +96,95 @@ export async function startPostgres(options: { host?: string; port?: number; dat
 
   const port = options.port ?? (await freePort(host));
   const logFile = path.join(root, 'postgres.log');
-  const logFd = fs.openSync(logFile, 'a');
-  ownBy(logFile);
+  const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
   const postgres = asPostgres(path.join(bin, 'postgres'), [
     '-D', dataDir, '-c', `listen_addresses=${host}`, '-p', String(port), '-c', `unix_socket_directories=${root}`,
     '-c', 'fsync=on', '-c', 'logging_collector=off',
   ]);
-  const child: ChildProcess = spawn(postgres.command, postgres.args, { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  const pid = child.pid!;
-  const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  const forget = killAtExit(() => signal(pid, 'SIGKILL'));
 
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      signal(pid, 'SIGINT'); // fast shutdown: roll back open transactions, close connections
-      const slow = setTimeout(() => signal(pid, 'SIGKILL'), 10_000);
-      await exit;
-      clearTimeout(slow);
-    }
-    forget();
-    removeCluster();
+  /** One postgres process on the cluster: its PID, whether it exited, and where its run's log starts. */
+  interface Run { readonly pid: number; exited: boolean; readonly exit: Promise<void>; readonly logFrom: number }
+  let current: Run | null = null;
+  let removed = false;
+  const spawnRun = (): Run => {
+    const logFd = fs.openSync(logFile, 'a');
+    ownBy(logFile);
+    const logFrom = fs.fstatSync(logFd).size;
+    const child: ChildProcess = spawn(postgres.command, postgres.args, { stdio: ['ignore', logFd, logFd] });
+    fs.closeSync(logFd);
+    let resolveExit!: () => void;
+    const exit = new Promise<void>((resolve) => (resolveExit = resolve));
+    const r: Run = { pid: child.pid!, exited: false, exit, logFrom };
+    child.once('exit', () => {
+      r.exited = true;
+      resolveExit();
+    });
+    return r;
+  };
+  current = spawnRun();
+  const forget = killAtExit(() => current && !current.exited && signal(current.pid, 'SIGKILL'));
+  const runLog = () => log().slice(current?.logFrom ?? 0);
+
+  /** Fast shutdown by PID (SIGKILL after 10 s); the cluster stays. */
+  const halt = async (): Promise<void> => {
+    const r = current;
+    if (!r || r.exited) return;
+    signal(r.pid, 'SIGINT'); // fast shutdown: roll back open transactions, close connections
+    const slow = setTimeout(() => signal(r.pid, 'SIGKILL'), 10_000);
+    await r.exit;
+    clearTimeout(slow);
   };
 
-  // Ready when it accepts TCP on its address and says so in its log.
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (exited) {
-      const text = log();
+  const haltSync = (timeoutMs = 10_000): void => {
+    const r = current;
+    if (!r || r.exited) return;
+    signal(r.pid, 'SIGINT');
+    const deadline = Date.now() + timeoutMs;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    // Until the postmaster is gone or a zombie (it is reaped once this thread runs its event loop again).
+    for (;;) {
+      const state = readProc(r.pid)?.state;
+      if (state === undefined || state === 'Z' || state === 'X') return;
+      if (Date.now() > deadline) {
+        signal(r.pid, 'SIGKILL');
+        throw new Error(`PostgreSQL (PID ${r.pid}) did not stop within ${timeoutMs} ms of SIGINT; killed`);
+      }
+      Atomics.wait(nap, 0, 0, 10);
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    await halt();
+    forget();
+    if (!removed) {
+      removed = true;
       removeCluster();
-      forget();
-      throw new Error(`PostgreSQL exited before it accepted connections on ${host}:${port}:\n${text.trim()}`);
     }
-    if (/ready to accept connections/.test(log()) && (await tcpAccepts(host, port, 500))) break;
-    if (Date.now() > deadline) {
-      const text = log();
-      await stop();
-      throw new Error(`PostgreSQL did not accept connections on ${host}:${port} within the bound:\n${text.trim()}`);
+  };
+
+  const spawnAgain = (): void => {
+    if (removed) throw new Error('the PostgreSQL cluster was removed (stop()); it cannot start again');
+    if (current && !current.exited && readProc(current.pid)?.state !== 'Z') throw new Error(`PostgreSQL still runs (PID ${current.pid}): halt it first`);
+    current = spawnRun();
+  };
+
+  // Ready when it accepts TCP on its address and this run says so in its log.
+  const ready = async (timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = current!;
+      if (r.exited) throw new Error(`PostgreSQL exited before it accepted connections on ${host}:${port}:\n${runLog().trim()}`);
+      if (/ready to accept connections/.test(runLog()) && (await tcpAccepts(host, port, 500))) return;
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections on ${host}:${port} within the bound:\n${runLog().trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  try {
+    await ready(options.timeoutMs ?? 30_000);
+  } catch (error) {
+    await stop();
+    throw error;
   }
   // The database the tests use, owned by the role (the cluster has only postgres and template DBs).
   const createdb = await run(path.join(bin, 'createdb'), ['-h', host, '-p', String(port), '-U', POSTGRES_USER, database], { env: { ...process.env, PGPASSWORD: password } });
@@ -131,5 +193,14 @@ export async function startPostgres(options: { host?: string; port?: number; dat
     throw new Error(`createdb failed (${createdb.code}): ${createdb.stderr.trim()}`);
   }
   const url = `postgres://${POSTGRES_USER}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
-  return { host, port, pid, user: POSTGRES_USER, password, database, url, dataDir, log, stop };
+  return {
+    host, port, user: POSTGRES_USER, password, database, url, dataDir, log, stop, halt, haltSync, spawnAgain, ready,
+    get pid() {
+      return current!.pid;
+    },
+    get running() {
+      const r = current!;
+      return !r.exited && (readProc(r.pid)?.state ?? 'Z') !== 'Z';
+    },
+  };
 }

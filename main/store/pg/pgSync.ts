@@ -78,8 +78,10 @@ async function connect() {
       return c;
     } catch (e) {
       c.end().catch(() => {});
-      if (!isConnectionError(e) || Date.now() + delay > deadline) throw e;
-      await new Promise((r) => setTimeout(r, delay));
+      // Tried until the deadline itself: the last wait is cut short to end there, then one more try.
+      const left = deadline - Date.now();
+      if (!isConnectionError(e) || left <= 0) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 1000);
     }
   }
