@@ -4,6 +4,8 @@
 // folder, password logon (SCRAM) for one role, stopped by its PID. initdb and postgres refuse to
 // run as root, so as root they run as the `postgres` user (setpriv: the process keeps its PID);
 // otherwise as the current user. A cluster that cannot start fails the test with postgres' log.
+// A restart: halt (or haltSync, for a thread that cannot await) stops postgres by its PID and keeps
+// the cluster; spawnAgain starts it on the same folder and port and returns at once; ready waits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
