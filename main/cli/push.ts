@@ -301,11 +301,16 @@ function printProgress(events: ReturnType<typeof createEventBus>, out: NodeJS.Wr
   events.subscribe((event, payload) => {
     if (event !== 'task.progress') return;
     const p = payload as { targetId: number; state: string; outcome: string | null; progress: number | null };
-    const name = names.get(p.targetId) ?? String(p.targetId);
-    if ((p.state === 'copying' || p.state === 'copying-package' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return;
-    const time = new Date().toISOString().slice(11, 19);
-    out.write(`${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`);
+    const text = progressLine(names.get(p.targetId) ?? String(p.targetId), p);
+    if (text) out.write(text);
   });
+}
+
+/** A target's state change as printed (null for copy and download percentages between steps of 25); pushctl --server prints the same. */
+export function progressLine(name: string, p: { state: string; outcome: string | null; progress: number | null }): string | null {
+  if ((p.state === 'copying' || p.state === 'copying-package' || p.state === 'downloading') && p.progress !== null && p.progress % 25 !== 0) return null;
+  const time = new Date().toISOString().slice(11, 19);
+  return `${time}  ${name.padEnd(24)} ${p.state}${p.progress !== null ? ` ${p.progress}%` : ''}${p.outcome ? `: ${p.outcome}` : ''}\n`;
 }
 
 /** Each target's end as the --json document gives it, with its whole step log. */
@@ -332,7 +337,7 @@ function targetReport(tasks: TasksRepo, taskId: number): JsonTarget[] {
 }
 
 /** The summary after the task: ✓ or ✗ per computer, with the message and advice of a failure. */
-function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream): void {
+export function printReport(report: readonly JsonTarget[], out: NodeJS.WritableStream): void {
   out.write('\n');
   for (const r of report) {
     const ok = r.outcome === 'succeeded' || r.outcome === 'succeeded-reboot-required';

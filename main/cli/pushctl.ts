@@ -2,20 +2,22 @@
 // (docs/ARCHITECTURE.md §10).
 //   pushctl [--data DIR] diagnose <host[:port]>… [--user U] [--password-env VAR] [--json]
 //   pushctl [--data DIR] push <host[:port]>… --msi FILE … (main/cli/push.ts)
+//   pushctl [--data DIR] tasks list|show ID; pushctl --server URL --user NAME --password-env VAR … (main/cli/remote.ts)
 // The password comes only from the environment variable named by --password-env (or, later, the
 // keychain): never from the command line, where other users can read it.
 import { parseArgs } from 'node:util';
 import { resolveDataDir, DATA_DIR_ENV } from '../app/dataDir.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import type { SmbCredentials } from '../smb/session.js';
-import { diagnose, parseTarget, type DiagnoseReport } from '../engine/diagnose.js';
+import { diagnose, parseTarget } from '../engine/diagnose.js';
 import { lapsLogon } from '../engine/lapsLogon.js';
-import type { LapsFound } from '../ipc/contract.js';
+import { diagnoseReportText as line, type CliReport } from './diagnoseReport.js';
 import { toIpcError } from '../ipc/errors.js';
 import { LAPS_OPTIONS, LAPS_USAGE, parseLapsArgs, PUSH_USAGE, runPush, type LapsArgs } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
 import { runServer, SERVER_USAGE } from './server.js';
 import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs } from './authArgs.js';
+import { REMOTE_USAGE, runLocalTasks, runRemote, takeRemoteOptions } from './remote.js';
 import { KerberosLogon } from '../smb/auth/kerberos/logon.js';
 import { kerberosSettings } from '../engine/kerberosLogons.js';
 import { registerSecret } from '../smb/auth/secretRegistry.js';
@@ -31,39 +33,11 @@ commands:
       environment variable VAR. With --laps, the same as each computer's own local
       Administrator, its LAPS password read first (the attribute and account found are shown).
       Exit code 0 when every check passed.
-${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}
+${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}${REMOTE_USAGE}
 options:
   --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
                else the app's own)
 `;
-
-/** A diagnose report, and with --laps what the LAPS read found (never the password). */
-type CliReport = DiagnoseReport & { laps?: LapsFound | null };
-
-function line(report: CliReport): string {
-  const out: string[] = [];
-  const head = [report.target, report.reachable ? 'reachable' : 'NOT reachable'];
-  if (report.dialect) head.push(`SMB ${report.dialect}`);
-  if (report.signingRequired !== null) head.push(report.signingRequired ? 'signing required' : 'signing enabled');
-  if (report.cipher) head.push(`cipher ${report.cipher}${report.sessionEncrypted ? ' (session encrypted)' : ''}`);
-  out.push(head.join('  '));
-  if (report.serverName || report.osVersion) {
-    out.push(`  server ${report.serverName ?? '?'}  domain ${report.domain ?? '?'}  dns ${report.dnsName ?? '?'}  OS version ${report.osVersion ?? '?'}`);
-  }
-  if (report.authentication !== 'not-checked') {
-    out.push(
-      `  authentication ${report.authentication}${report.authMechanism ? ` with ${report.authMechanism === 'kerberos' ? 'Kerberos' : 'NTLMv2'}` : ''}` +
-        (report.adminShareWritable === null ? '' : `; ADMIN$ ${report.adminShareWritable ? 'writable' : 'NOT writable'}`) +
-        (report.scmAccess === null ? '' : `; Service Control Manager ${report.scmAccess ? 'may create services' : 'NOT available'}`),
-    );
-  }
-  if (report.kerberosFallback) out.push(`  Kerberos not used (NTLM instead): ${report.kerberosFallback}`);
-  if (report.laps) out.push(`  LAPS ${report.laps.attribute}, account .\\${report.laps.account}${report.laps.expired ? ' (EXPIRED: it may be stale)' : ''}, found ${report.laps.lookedUp}`);
-  out.push('  callback to the console (TCP 2224): untestable until an agent runs on the computer');
-  for (const e of report.errors) out.push(`  ✗ ${e.step}: ${e.class}${e.code ? ` [${e.code}]` : ''} ${e.message}\n    → ${e.advice}`);
-  out.push(report.ok ? '  ✓ all checks passed' : '  ✗ some checks failed');
-  return out.join('\n');
-}
 
 async function runDiagnose(args: string[], dataDir: string): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -132,8 +106,14 @@ async function diagnoseWithLaps(spec: string, laps: LapsArgs, connectTimeoutMs: 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // --server and its account before the command: the command runs through a Push Install Server (remote.ts).
+  const remote = takeRemoteOptions(argv);
+  if (remote.error) {
+    process.stderr.write(`pushctl: ${remote.error}\n`);
+    return 2;
+  }
   const { values, positionals, tokens } = parseArgs({
-    args: argv,
+    args: remote.rest,
     allowPositionals: true,
     strict: false,
     tokens: true,
@@ -145,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   // --data is global but users type it after the command too (`pushctl push … --data DIR`).
-  const after = takeDataOption(argv.slice(commandToken.index + 1));
+  const after = takeDataOption(remote.rest.slice(commandToken.index + 1));
   if (after.error) {
     process.stderr.write(`pushctl: ${after.error}\n`);
     return 2;
@@ -153,7 +133,10 @@ export async function main(argv: string[]): Promise<number> {
   const given = after.dataDir ?? (typeof values.data === 'string' ? values.data : undefined);
   const dataDir = given ?? resolveDataDir();
   const rest = after.rest;
+  if (remote.options) return runRemote(positionals[0], rest, remote.options);
   switch (positionals[0]) {
+    case 'tasks':
+      return runLocalTasks(rest, dataDir);
     case 'diagnose':
       return runDiagnose(rest, dataDir);
     case 'push':
