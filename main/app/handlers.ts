@@ -13,6 +13,7 @@ import { createTasksHandlers } from './handlers/tasks.js';
 import { createTargetsHandlers } from './handlers/targets.js';
 import { createHistoryHandlers } from './handlers/history.js';
 import { createSettingsHandlers } from './handlers/settings.js';
+import { createAuditHandlers, createServerHandlers } from './handlers/server.js';
 
 export type { HandlerDeps } from './handlers/common.js';
 export { leftoversRefusal } from './handlers/targets.js';
@@ -27,5 +28,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...createTargetsHandlers(deps),
     ...createHistoryHandlers(deps),
     ...createSettingsHandlers(deps),
+    ...createServerHandlers(),
+    ...createAuditHandlers(),
   };
 }

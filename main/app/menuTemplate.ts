@@ -16,7 +16,15 @@ export interface MenuSpec {
 }
 
 export const applicationMenu: readonly MenuSpec[] = [
-  { label: '&File', items: [{ label: 'E&xit', role: 'quit', accelerator: 'Alt+F4' }] },
+  {
+    label: '&File',
+    items: [
+      { label: 'Co&nnect to Server…', accelerator: 'CmdOrCtrl+Shift+S', command: 'server.connect' },
+      { label: '&Disconnect from Server', command: 'server.disconnect' },
+      { label: '', separator: true },
+      { label: 'E&xit', role: 'quit', accelerator: 'Alt+F4' },
+    ],
+  },
   {
     label: '&Edit',
     items: [
@@ -39,6 +47,7 @@ export const applicationMenu: readonly MenuSpec[] = [
       { label: '', separator: true },
       { label: '&Properties…', accelerator: 'F4', command: 'properties' },
       { label: '&Leftovers…', accelerator: 'CmdOrCtrl+Shift+L', command: 'leftovers' },
+      { label: '&Audit Trail…', accelerator: 'CmdOrCtrl+Shift+U', command: 'audit' },
       { label: '', separator: true },
       { label: 'Reload', role: 'reload' },
       { label: 'Toggle Full Screen', role: 'togglefullscreen' },

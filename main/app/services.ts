@@ -1,5 +1,10 @@
 // The main-process services both shells share: database, stores, event bus and the contract's
 // handlers. Electron (main/electron) and the browser shell (main/browser) only wire transport.
+//
+// Two event buses: the engine's (the stores, handlers and engine emit and listen there) and the
+// windows' (`events`, what the shells forward to every window). While the console works on its own
+// store the engine's events reach the windows; while it is connected to a Push Install Server
+// (serverLink.ts) the server's do instead, and the engine goes on unseen.
 import { createEventBus, type EventBus } from '../ipc/eventBus.js';
 import { createRouter, type IpcRouter, type SenderPolicy, type Handlers } from '../ipc/router.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -18,9 +23,16 @@ import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
 import { PackageService } from './packageService.js';
 import type { ConsoleStores } from './handlers/common.js';
+import { createServerLink, type ServerLink, type ServerLinkOptions } from './serverLink.js';
 
 export interface ConsoleServices extends Stores {
   readonly dataDir: string;
+  /** What the windows listen to: this console's engine while local, the server's events while connected. */
+  readonly events: EventBus;
+  /** The engine's own bus (the stores and handlers emit there), whatever the windows show. */
+  readonly engineEvents: EventBus;
+  /** The connection to a Push Install Server (File → Connect to Server…). */
+  readonly serverLink: ServerLink;
   readonly handlers: Handlers;
   router(policy: SenderPolicy): IpcRouter;
   /**
@@ -45,6 +57,8 @@ export interface ConsoleServicesOptions {
   readonly createVault?: (db: Db) => CredentialVault;
   /** An open store (the server's PostgreSQL); default the SQLite file in the data folder. */
   readonly db?: Db;
+  /** How the console reaches Push Install Servers (tests: a local address, a quicker reconnect). */
+  readonly serverLink?: Pick<ServerLinkOptions, 'client' | 'localAddress' | 'reconnectDelayMs'>;
 }
 
 export function createConsoleServices(options: ConsoleServicesOptions): ConsoleServices {
@@ -58,7 +72,19 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const stores: Stores = { db, computers, packages, tasks, settings, events, vault };
   const push: PushState = { runtime: null, problem: 'it is starting', stopRetention: null };
   const labs = labSwitch(options, stores);
-  const handlers = consoleHandlers(options, stores, push, labs);
+  const localHandlers = consoleHandlers(options, stores, push, labs);
+  let link: ServerLink | null = null;
+  const windowEvents = windowBus(events, () => link?.isLocal() ?? true);
+  link = createServerLink({
+    dataDir: options.dataDir,
+    shell: options.shell,
+    local: localHandlers,
+    windows: windowEvents,
+    log: (message, level) => windowEvents.emit('log.line', { at: new Date().toISOString(), level, message }),
+    ...options.serverLink,
+  });
+  const serverLink = link;
+  const handlers = link.handlers;
   return {
     dataDir: options.dataDir,
     db,
@@ -66,14 +92,38 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     packages,
     tasks,
     settings,
-    events,
+    events: windowEvents,
+    engineEvents: events,
+    serverLink,
     handlers,
     vault,
     router: (policy) => createRouter(handlers, policy),
     runtime: () => push.runtime,
     lab: () => labs.current(),
     startPush: (o = {}) => startPush(options, stores, push, labs, o),
-    close: () => closeServices(db, push, labs),
+    close: () => serverLink.close().then(() => closeServices(db, push, labs)),
+  };
+}
+
+/**
+ * The windows' bus: what is emitted on it (the server's events, the menu's commands, the
+ * connection's status) and, while `local()` holds, the engine's events — passed on as they are
+ * (already checked where they were emitted).
+ */
+function windowBus(engine: EventBus, local: () => boolean): EventBus {
+  const own = createEventBus();
+  return {
+    emit: (event, payload) => own.emit(event, payload),
+    subscribe(listener) {
+      const offOwn = own.subscribe(listener);
+      const offEngine = engine.subscribe((event, payload) => {
+        if (local()) listener(event, payload);
+      });
+      return () => {
+        offOwn();
+        offEngine();
+      };
+    },
   };
 }
 
@@ -167,6 +217,7 @@ function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: 
         databaseSchemaVersion: db.schemaVersion(),
         lab: lab ? { hosts: lab.hosts.length, group: LAB_GROUP, user: `LAB\\${lab.account.user}`, password: lab.account.password, port: lab.port } : null,
         credentialStorage: { storage: vault.storage, problem: vault.problem },
+        server: null,
       };
     },
     computers,

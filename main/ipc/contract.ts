@@ -1,7 +1,8 @@
 // The one IPC contract: every channel the renderer may invoke (name → request → result) and every
 // event the main process pushes. Main, preload, the browser bridge and the renderer all import
 // this file; nothing restates it. Its schemas live in main/ipc/contract/, one module per domain
-// (common, computers, credentials, packages, tasks, targets, history, settings, app, events); this
+// (common, computers, credentials, packages, tasks, targets, history, settings, app, server,
+// events); this
 // index joins them and is the only module that imports that folder. It and they import only zod,
 // so they run in Node, in the sandboxed preload bundle and in the renderer bundle alike.
 //
@@ -47,6 +48,22 @@ import {
   type FolderListing,
 } from './contract/app.js';
 import { eventChannels, MenuCommandSchema, type MenuCommand } from './contract/events.js';
+import {
+  AuditFilterSchema,
+  AuditRowSchema,
+  auditChannels,
+  MAX_AUDIT_PAGE,
+  RoleSchema,
+  ServerAccountSchema,
+  serverChannels,
+  ServerStatusSchema,
+  type AuditFilter,
+  type AuditRow,
+  type ServerAccount,
+  type ServerRole,
+  type ServerState,
+  type ServerStatus,
+} from './contract/server.js';
 
 // ---- every schema and type, under the names importers have always used -------------------
 
@@ -61,6 +78,8 @@ export { TaskTargetSchema, StepLogEntrySchema, LeftoverSchema, RestartStateSchem
 export { SettingsSchema, defaultSettings, SettingsChangesSchema, type Settings };
 export { AppInfoSchema, FolderListingSchema, DirectoryComputerSchema, type AppInfo, type FolderListing, type DirectoryComputer };
 export { MenuCommandSchema, type MenuCommand };
+export { RoleSchema, ServerAccountSchema, ServerStatusSchema, AuditRowSchema, AuditFilterSchema, MAX_AUDIT_PAGE };
+export type { ServerRole, ServerAccount, ServerState, ServerStatus, AuditRow, AuditFilter };
 
 // ---- channels and events ---------------------------------------------------------------
 
@@ -73,6 +92,8 @@ export const channels = {
   ...targetsChannels,
   ...historyChannels,
   ...settingsChannels,
+  ...serverChannels,
+  ...auditChannels,
 } as const satisfies ChannelSpecs;
 
 /** Each domain's channel names: main/app/handlers/ implements one domain per module. */
@@ -85,6 +106,8 @@ export interface ChannelDomains {
   targets: keyof typeof targetsChannels;
   history: keyof typeof historyChannels;
   settings: keyof typeof settingsChannels;
+  server: keyof typeof serverChannels;
+  audit: keyof typeof auditChannels;
 }
 
 // A channel declared in two domains would silently keep only the later one above: refuse that.
@@ -97,6 +120,8 @@ type DomainList = [
   typeof targetsChannels,
   typeof historyChannels,
   typeof settingsChannels,
+  typeof serverChannels,
+  typeof auditChannels,
 ];
 type KeysOf<T extends readonly object[]> = T extends readonly [infer H, ...infer R extends readonly object[]] ? keyof H | KeysOf<R> : never;
 type SharedKeys<T extends readonly object[]> = T extends readonly [infer H, ...infer R extends readonly object[]] ? (keyof H & KeysOf<R>) | SharedKeys<R> : never;

@@ -100,6 +100,8 @@ export const ERROR_CLASSES = {
   forbidden: { when: 'The account\'s role on the Push Install Server does not allow this (a viewer changing something, an operator changing settings or accounts).', advice: 'Ask an administrator of the server to do it, or to give your account a role that may.' },
   'server-unreachable': { when: 'The Push Install Server could not be reached, or what answered is not one.', advice: 'Check the address and port, that the server is running, and that a firewall lets you reach it.' },
   'server-certificate-changed': { when: 'The Push Install Server presented a certificate other than the one pinned at the first connection.', advice: 'If the server was reinstalled or its certificate renewed, compare the fingerprint it prints at start and pin the new one; otherwise something is between you and the server.' },
+  'needs-server': { when: 'The audit trail was asked of a console that is not connected to a Push Install Server (the server keeps it).', advice: 'Connect to the Push Install Server as an administrator (File → Connect to Server…), then open the Audit Trail.' },
+  'local-only': { when: 'A Push Install Server was asked to connect to a server, disconnect or say its connection: that is a console\'s own action.', advice: 'Connect from the console on your own computer (File → Connect to Server…), not through a server.' },
   internal: { when: 'A bug in the console.', advice: 'This is a bug in the console. Export the logs and report it.' },
 } as const satisfies Record<string, { readonly when: string; readonly advice: string }>;
 

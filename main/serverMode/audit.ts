@@ -11,7 +11,8 @@
 // quotes doubled) and neutralises spreadsheet formulas as OWASP's "CSV Injection" page advises:
 // a cell that starts with =, +, -, @, a tab or a carriage return gets a leading apostrophe, so a
 // spreadsheet shows it as text instead of running it.
-import { channels, type ChannelName, type ParsedRequestOf, type ResultOf } from '../ipc/contract.js';
+import { channels, type AuditFilter, type ChannelName, type ParsedRequestOf, type ResultOf } from '../ipc/contract.js';
+import type { Handlers } from '../ipc/router.js';
 import type { SqlDb } from '../store/sql.js';
 
 /** What a channel's call records (the server adds when, who and from where). */
@@ -156,6 +157,41 @@ export function toCsv(rows: readonly AuditRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+// ---- the contract's audit.list and audit.exportCsv, as a server answers them ---------------------
+
+/** The most rows one export holds; more are cut (the answer says so) — narrow the filters. */
+export const MAX_AUDIT_EXPORT = 100_000;
+
+function auditQuery(filter: AuditFilter): Omit<AuditQuery, 'limit' | 'offset'> {
+  return {
+    ...(filter.from ? { from: new Date(filter.from) } : {}),
+    ...(filter.to ? { to: new Date(filter.to) } : {}),
+    ...(filter.user ? { user: filter.user } : {}),
+    ...(filter.action ? { action: filter.action } : {}),
+    ...(filter.text ? { text: filter.text } : {}),
+  };
+}
+
+/** The audit channels' handlers over the trail (the server's router answers them; a console's refuse). */
+export function auditHandlers(repo: AuditRepo, now: () => Date = () => new Date()): Pick<Handlers, 'audit.list' | 'audit.exportCsv'> {
+  return {
+    'audit.list': ({ limit, offset, ...filter }) => repo.list({ ...auditQuery(filter), limit, offset: offset ?? 0 }),
+    'audit.exportCsv': (filter) => {
+      const rows: AuditRow[] = [];
+      let total = 0;
+      // Page by page, newest first: the same order the window shows.
+      for (let offset = 0; offset < MAX_AUDIT_EXPORT; offset += MAX_AUDIT_PAGE) {
+        const page = repo.list({ ...auditQuery(filter), limit: Math.min(MAX_AUDIT_PAGE, MAX_AUDIT_EXPORT - offset), offset });
+        total = page.total;
+        rows.push(...page.rows);
+        if (page.rows.length === 0 || rows.length >= page.total) break;
+      }
+      const stamp = now().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+      return { fileName: `audit-trail-${stamp}.csv`, text: toCsv(rows), rows: rows.length, truncated: total > rows.length };
+    },
+  };
+}
+
 // ---- what each channel records ---------------------------------------------------------------
 
 type Auditor<C extends ChannelName> = ((request: ParsedRequestOf<C>, result: ResultOf<C>) => AuditEntry) | null;
@@ -235,6 +271,13 @@ const auditors: { [C in ChannelName]: Auditor<C> } = {
 
   'history.exportCsv': null,
   'history.exportLogs': null,
+
+  // A console's own connection (a server refuses these) and reading the trail: nothing changes.
+  'server.connect': null,
+  'server.disconnect': null,
+  'server.status': null,
+  'audit.list': null,
+  'audit.exportCsv': null,
 
   'settings.get': null,
   // Which settings changed, not their values.

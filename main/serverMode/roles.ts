@@ -18,7 +18,12 @@
 // |               | removeLeftovers; scan.start/cancel; directory.search; files.list,             |
 // |               | files.chooseNative                                                            |
 // | administrator | + settings.update and app.networkAddresses (only Configuration's callback     |
-// |               | address uses it); the server's own actions: users.*, audit.*                  |
+// |               | address uses it); the audit trail: audit.list, audit.exportCsv; the server's  |
+// |               | own actions: users.*                                                          |
+//
+// server.connect, server.disconnect and server.status are a console's own (its connection to a
+// server): a server refuses them whatever the role (serverRouter.ts, class local-only), so their
+// role here is only what the table must say: viewer, as any account's console has them.
 //
 // Choices worth saying: packages.inspect, computers.previewFile and files.list read files on the
 // server's disk by path, so they are operator's (the steps before creating a package or adding
@@ -87,9 +92,16 @@ export const requiredRole: Record<ChannelName, Role> = {
   // settings
   'settings.get': 'viewer',
   'settings.update': 'administrator',
+  // a console's own connection: never answered by a server (serverRouter.ts refuses them)
+  'server.connect': 'viewer',
+  'server.disconnect': 'viewer',
+  'server.status': 'viewer',
+  // the server's audit trail
+  'audit.list': 'administrator',
+  'audit.exportCsv': 'administrator',
 };
 
-/** The server's own actions, outside the console's contract: managing accounts and reading the audit trail. */
+/** The server's own actions, outside the console's contract: managing accounts (the audit trail is read through the contract's audit.*). */
 export const serverActionRole = {
   'users.list': 'administrator',
   'users.add': 'administrator',
@@ -97,8 +109,6 @@ export const serverActionRole = {
   'users.setPassword': 'administrator',
   'users.setDisabled': 'administrator',
   'users.remove': 'administrator',
-  'audit.list': 'administrator',
-  'audit.exportCsv': 'administrator',
 } as const satisfies Record<string, Role>;
 export type ServerAction = keyof typeof serverActionRole;
 

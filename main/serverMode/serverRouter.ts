@@ -2,19 +2,40 @@
 // before anything runs (roles.ts — hiding a button in the console is not enforcement), then the
 // console's own router (validation, handler, result parsing), then one audit row for every change
 // that succeeded (audit.ts): when, who, from which address, what, on which ids.
-import { isChannelName } from '../ipc/contract.js';
+//
+// What only the server can answer is answered here: app.info says who the caller is on this
+// server (its `server` field), and audit.list / audit.exportCsv read the server's audit trail (a
+// console's own handlers refuse them). A console's own connection channels (server.*) are refused:
+// a server does not connect onwards to another server.
+import { isChannelName, type AppInfo, type ChannelName } from '../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../ipc/errors.js';
-import type { IpcRouter } from '../ipc/router.js';
+import { createRouter, type Handlers, type IpcRouter } from '../ipc/router.js';
 import type { Caller } from '../browser/bridgeServer.js';
-import { auditEntryFor, type AuditRepo } from './audit.js';
+import { auditEntryFor, auditHandlers, type AuditRepo } from './audit.js';
 import { mayCall, requiredRole } from './roles.js';
 
-export function serverRouter(base: IpcRouter, caller: Caller, audit: AuditRepo, log: (line: string) => void): IpcRouter {
+/** What the server knows of itself for app.info's `server` field. */
+export interface ServerSelf {
+  /** SHA-256 of the server's certificate (certificate.ts form); empty when not given. */
+  readonly fingerprint?: string;
+}
+
+const CONSOLE_ONLY: ReadonlySet<ChannelName> = new Set<ChannelName>(['server.connect', 'server.disconnect', 'server.status']);
+
+export function serverRouter(base: IpcRouter, caller: Caller, audit: AuditRepo, log: (line: string) => void, self: ServerSelf = {}): IpcRouter {
+  // The audit channels through the same validation and result parsing as every other channel.
+  const trail = createRouter(auditHandlers(audit) as Handlers, () => true);
   return {
     async dispatch(channel, payload, sender) {
       const principal = caller.principal;
       if (!principal) {
         return { ok: false, error: toIpcError(new ConsoleError('forbidden', 'The server answers signed-in accounts only.', 'Sign in to the Push Install Server.')) };
+      }
+      if (isChannelName(channel) && CONSOLE_ONLY.has(channel)) {
+        return {
+          ok: false,
+          error: toIpcError(new ConsoleError('local-only', `${channel} is a console's own action; a Push Install Server does not connect onwards to another server.`)),
+        };
       }
       if (isChannelName(channel) && !mayCall(principal.role, channel)) {
         return {
@@ -28,7 +49,13 @@ export function serverRouter(base: IpcRouter, caller: Caller, audit: AuditRepo, 
           ),
         };
       }
+      if (channel === 'audit.list' || channel === 'audit.exportCsv') return trail.dispatch(channel, payload, sender);
       const envelope = await base.dispatch(channel, payload, sender);
+      if (envelope.ok && channel === 'app.info') {
+        // Who the caller is here, as this server names itself (the console puts the address it connected to).
+        const info: AppInfo = { ...(envelope.result as AppInfo), server: { url: sender.url, user: principal.user, role: principal.role, fingerprint: self.fingerprint ?? '' } };
+        return { ok: true, result: info };
+      }
       if (envelope.ok && isChannelName(channel)) {
         const entry = auditEntryFor(channel, payload as never, envelope.result as never);
         try {

@@ -79,6 +79,12 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'app.networkAddresses': () => ({}),
   'settings.get': () => ({}),
   'settings.update': () => ({ connectTimeoutSeconds: 1 }),
+  // The same password for a server account, to an address that takes the connection and says nothing.
+  'server.connect': (ids) => ({ url: `https://127.0.0.1:${ids.ldapPort}`, user: 'admin', password: ids.password }),
+  'server.disconnect': () => ({}),
+  'server.status': () => ({}),
+  'audit.list': () => ({ limit: 10, text: 'x' }),
+  'audit.exportCsv': () => ({ user: 'admin' }),
 };
 
 const LAST: ChannelName[] = ['computers.remove', 'packages.remove', 'credentials.remove'];

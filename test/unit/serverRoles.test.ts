@@ -14,7 +14,7 @@ test('every channel of the contract, and nothing else, has a role', () => {
   for (const role of Object.values(requiredRole)) assert.ok(ROLES.includes(role));
 });
 
-test('a viewer may call exactly the reads: lists, a task\'s targets, logs, leftovers, settings and the history exports', () => {
+test('a viewer may call exactly the reads: lists, a task\'s targets, logs, leftovers, settings and the history exports (and a console\'s own server.*, which a server refuses to everyone)', () => {
   const viewer = channelNames.filter((c) => mayCall('viewer', c)).sort();
   assert.deepEqual(viewer, [
     'app.info',
@@ -24,6 +24,9 @@ test('a viewer may call exactly the reads: lists, a task\'s targets, logs, lefto
     'history.exportLogs',
     'leftovers.list',
     'packages.list',
+    'server.connect',
+    'server.disconnect',
+    'server.status',
     'settings.get',
     'targets.log',
     'targets.msiLog',
@@ -37,7 +40,7 @@ test('nothing a viewer may call changes anything: no channel the audit trail rec
   for (const c of channelNames) if (isAudited(c)) assert.notEqual(requiredRole[c], 'viewer', c);
 });
 
-test('an operator may change computers, credentials, packages and tasks, scan and diagnose, but not settings or accounts', () => {
+test('an operator may change computers, credentials, packages and tasks, scan and diagnose, but not settings, accounts or the audit trail', () => {
   const operator: ChannelName[] = [
     'computers.add', 'computers.remove', 'computers.setGroup', 'computers.diagnose', 'computers.removeLeftovers',
     'credentials.set', 'credentials.setLaps', 'credentials.remove', 'credentials.test', 'credentials.rebind',
@@ -49,7 +52,7 @@ test('an operator may change computers, credentials, packages and tasks, scan an
     assert.equal(mayCall('operator', c), true, c);
     assert.equal(mayCall('viewer', c), false, c);
   }
-  assert.deepEqual(channelNames.filter((c) => !mayCall('operator', c)).sort(), ['app.networkAddresses', 'settings.update']);
+  assert.deepEqual(channelNames.filter((c) => !mayCall('operator', c)).sort(), ['app.networkAddresses', 'audit.exportCsv', 'audit.list', 'settings.update']);
   for (const a of Object.keys(serverActionRole) as ServerAction[]) assert.equal(mayCall('operator', a), false, a);
 });
 

@@ -4,6 +4,7 @@
 // Computers tab's Scan Network… and Import from Active Directory…, which then call computers.add).
 import { z } from 'zod';
 import { FilePath, NoRequest, type ChannelSpecs } from './common.js';
+import { ServerAccountSchema } from './server.js';
 
 export const AppInfoSchema = z.object({
   productName: z.string(),
@@ -18,6 +19,8 @@ export const AppInfoSchema = z.object({
     .optional(),
   /** Where remembered credentials go: the OS keychain, or memory only (and why). */
   credentialStorage: z.object({ storage: z.enum(['keychain', 'memory']), problem: z.string().nullable() }).optional(),
+  /** The Push Install Server this console is connected to and as whom; null when it works on its own store. */
+  server: ServerAccountSchema.nullable().optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 

@@ -1,8 +1,9 @@
 // The events main pushes to the renderer: a target's progress, activity-log lines, a network
-// scan's progress and the application menu's commands.
+// scan's progress, the application menu's commands, and the connection to a Push Install Server.
 import { z } from 'zod';
 import { Id, IsoTime, OutcomeSchema, TargetStateSchema } from './common.js';
 import { ScanId } from './app.js';
+import { ServerStatusSchema } from './server.js';
 
 export const MenuCommandSchema = z.enum([
   'tab.computers',
@@ -12,6 +13,11 @@ export const MenuCommandSchema = z.enum([
   'properties',
   /** The Leftovers window: what pushes left on computers. */
   'leftovers',
+  /** File → Connect to Server…, Disconnect from Server. */
+  'server.connect',
+  'server.disconnect',
+  /** The Audit Trail window (a Push Install Server's administrators). */
+  'audit',
 ]);
 export type MenuCommand = z.infer<typeof MenuCommandSchema>;
 
@@ -43,4 +49,11 @@ export const eventChannels = {
   }),
   /** The application menu (Electron) asks the renderer to act: switch tab, open Properties. */
   'menu.command': z.object({ command: MenuCommandSchema }),
+  /** The connection to a Push Install Server changed: connected, lost (reconnecting), failed, back to local. */
+  'server.status': ServerStatusSchema,
+  /**
+   * What the windows list now comes from another store (connected, reconnected after a loss,
+   * disconnected): every list is read again and what was selected or cached is dropped.
+   */
+  'data.reload': z.object({ reason: z.enum(['connected', 'reconnected', 'disconnected']) }),
 } as const satisfies Record<string, z.ZodType>;
