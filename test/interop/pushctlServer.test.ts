@@ -21,6 +21,7 @@ import { UsersRepo } from '../../main/serverMode/users.js';
 import { AuditRepo } from '../../main/serverMode/audit.js';
 import { startLab, type Lab } from '../../main/lab/lab.js';
 import type { JsonTarget } from '../../main/cli/push.js';
+import { takeRemoteOptions } from '../../main/cli/remote.js';
 import type { TaskSummary, TaskTarget } from '../../main/ipc/contract.js';
 
 const HOST = '127.0.3.1';
@@ -216,5 +217,17 @@ describe('pushctl --server', () => {
     const missing = await pushctl(['tasks', 'show', '1']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /\[not-found\]/);
+  });
+
+  test('the global options are taken before the command only; the same names after it are the command\'s (the SMB account)', () => {
+    const fp = 'AB:'.repeat(31) + 'AB';
+    const taken = takeRemoteOptions(['--data', 'D', '--server=https://pis.example:8443/', '--user', 'op', '--password-env', 'V', '--fingerprint', fp, 'push', 'h', '--user', 'LAB\\x', '--password-env', 'W']);
+    assert.deepEqual(taken.options, { url: 'https://pis.example:8443', user: 'op', passwordEnv: 'V', fingerprint: 'ab'.repeat(32) });
+    assert.deepEqual(taken.rest, ['--data', 'D', 'push', 'h', '--user', 'LAB\\x', '--password-env', 'W']);
+    assert.deepEqual(takeRemoteOptions(['push', 'h', '--user', 'u']), { options: null, rest: ['push', 'h', '--user', 'u'] });
+    assert.match(takeRemoteOptions(['--user', 'u', 'tasks', 'list']).error ?? '', /must come with --server/);
+    assert.match(takeRemoteOptions(['--server', 'http://h:1', '--user', 'u', '--password-env', 'V', 'tasks']).error ?? '', /https:/);
+    assert.match(takeRemoteOptions(['--server', 'https://h:1', '--user', 'u', 'tasks']).error ?? '', /--password-env/);
+    assert.match(takeRemoteOptions(['--server', 'https://h:1', '--user', 'u', '--password-env', 'V', '--fingerprint', 'abc', 'tasks']).error ?? '', /64 hex/);
   });
 });
