@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventBus } from '../ipc/eventBus.js';
-import { batchEvents, type EventBatcher } from '../ipc/eventBatch.js';
+import { batchEvents, type BatchedEvent, type EventBatcher } from '../ipc/eventBatch.js';
 import type { IpcRouter } from '../ipc/router.js';
 import { bridgeError, parseClientMessage, type ServerMessage } from '../ipc/bridgeProtocol.js';
 import type { IpcError } from '../ipc/contract.js';
@@ -73,6 +73,14 @@ export interface BridgeServerOptions {
    * Origin, when sent, must still be this server as the Host names it.
    */
   readonly network?: boolean;
+  /** The server's numbered event batches (serverMode/eventLog.ts): stored before they are sent, replayed to a console that reconnects with ?after=<id>, and other servers' forwarded. */
+  readonly eventLog?: BridgeEventLog;
+}
+
+export interface BridgeEventLog {
+  append(events: readonly BatchedEvent[]): number;
+  since(afterId: number): { batches: { id: number; events: readonly BatchedEvent[] }[]; complete: boolean };
+  onRemote(listener: (batch: { id: number; events: readonly BatchedEvent[] }) => void): () => void;
 }
 
 export interface BridgeServer {
@@ -166,11 +174,22 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const clients = new Set<WebSocket>();
   // A frame's worth of events per message (eventBatch.ts); `send` flushes before each result.
-  const batcher = batchEvents(options.events, (batch) => {
-    const message: ServerMessage = batch.length === 1 ? { type: 'event', ...batch[0]! } : { type: 'events', events: batch };
+  const broadcast = (message: ServerMessage) => {
     const text = JSON.stringify(message);
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  };
+  const eventLog = options.eventLog;
+  const batcher = batchEvents(options.events, (batch) => {
+    if (!eventLog) return broadcast(batch.length === 1 ? { type: 'event', ...batch[0]! } : { type: 'events', events: batch });
+    let id: number | undefined;
+    try {
+      id = eventLog.append(batch);
+    } catch {
+      // The database is away: the consoles still get the batch now, unnumbered (a reconnect re-reads their lists).
+    }
+    broadcast({ type: 'events', ...(id !== undefined ? { id } : {}), events: batch });
   });
+  const stopRemote = eventLog?.onRemote((batch) => broadcast({ type: 'events', id: batch.id, events: batch.events }));
 
   server.on('upgrade', (req, socket, head) => {
     const problem = upgradeProblem(ctx, req);
@@ -179,9 +198,21 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       return;
     }
     const connectionToken = requestToken(ctx, req)!;
-    wss.handleUpgrade(req, socket, head, (ws) =>
-      serveBridge(ctx, ws, connectionToken, { clients, batcher, router: options.router, address: req.socket.remoteAddress ?? '' }),
-    );
+    const after = Number(requestUrl(ctx, req)?.searchParams.get('after') ?? NaN);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // The batches this console missed, before it hears new ones (one turn of the event loop: none can come between).
+      if (eventLog && Number.isSafeInteger(after) && after >= 0) {
+        try {
+          const missed = eventLog.since(after);
+          for (const batch of missed.batches) ws.send(JSON.stringify({ type: 'events', id: batch.id, events: batch.events } satisfies ServerMessage));
+          const lastId = missed.batches.at(-1)?.id ?? after;
+          ws.send(JSON.stringify({ type: 'caught-up', lastId, complete: missed.complete } satisfies ServerMessage));
+        } catch {
+          ws.send(JSON.stringify({ type: 'caught-up', lastId: after, complete: false } satisfies ServerMessage));
+        }
+      }
+      serveBridge(ctx, ws, connectionToken, { clients, batcher, router: options.router, address: req.socket.remoteAddress ?? '' });
+    });
   });
 
   const host = options.host ?? '127.0.0.1';
@@ -202,6 +233,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     port,
     url: ctx.auth ? `${ctx.origin}/` : `${ctx.origin}/?token=${token}`,
     async close() {
+      stopRemote?.();
       batcher.close();
       for (const ws of clients) ws.terminate();
       wss.close();

@@ -18,11 +18,12 @@ import { AuditRepo } from '../serverMode/audit.js';
 import { takeStopSignals } from '../browser/stopSignals.js';
 import os from 'node:os';
 
-export const SERVER_USAGE = `  server --db URL [--listen HOST:PORT] [--package-port N] [--kek file|keychain]
+export const SERVER_USAGE = `  server --db URL [--listen HOST:PORT] [--package-port N] [--kek file|keychain] [--renderer DIR]
       Runs the Push Install Server: the engine and package server over a shared PostgreSQL
       database, and the console over HTTPS at https://HOST:PORT/ (default 0.0.0.0:8443) for
       server accounts. Its certificate and key-encryption key are made in the data folder on
-      first run. URL may come from PUSHSERVER_DB instead.
+      first run. URL may come from PUSHSERVER_DB instead. --renderer: the built console to serve
+      (default dist/renderer, made by npm run build).
   server user add NAME --role administrator|operator|viewer --password-env VAR --db URL
   server user list|set-role NAME --role R|set-password NAME --password-env VAR|disable NAME|enable NAME|remove NAME --db URL
       The server's accounts (passwords hashed with scrypt; at least 12 characters).
@@ -52,6 +53,7 @@ export async function runServer(args: string[], dataDir: string): Promise<number
       listen: { type: 'string' },
       'package-port': { type: 'string' },
       kek: { type: 'string' },
+      renderer: { type: 'string' },
       role: { type: 'string' },
       'password-env': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -150,14 +152,14 @@ async function runUserCommand(positionals: string[], values: { role?: string | u
   }
 }
 
-async function runServerProcess(values: { listen?: string | undefined; 'package-port'?: string | undefined; kek?: string | undefined }, dbUrl: string, dataDir: string): Promise<number> {
+async function runServerProcess(values: { listen?: string | undefined; 'package-port'?: string | undefined; kek?: string | undefined; renderer?: string | undefined }, dbUrl: string, dataDir: string): Promise<number> {
   const { host, port } = parseListen(values.listen ?? DEFAULT_LISTEN);
   const packagePort = values['package-port'] === undefined ? undefined : Number(values['package-port']);
   if (packagePort !== undefined && (!Number.isInteger(packagePort) || packagePort < 0 || packagePort > 65535)) return fail('--package-port must be 0..65535');
   const kek = values.kek ?? 'file';
   if (kek !== 'file' && kek !== 'keychain') return fail('--kek must be file or keychain');
   const server = await startPushServer({
-    dbUrl, host, port, dataDir, rendererDir: rendererDir(), kek,
+    dbUrl, host, port, dataDir, rendererDir: values.renderer ?? rendererDir(), kek,
     ...(packagePort !== undefined ? { packagePort } : {}),
     log: (line) => console.log(redact(line)),
   });

@@ -15,8 +15,14 @@ export interface InvokeMessage {
 export type ServerMessage =
   | { readonly type: 'result'; readonly id: number | null; readonly envelope: Envelope<unknown> }
   | { readonly type: 'event'; readonly event: EventName; readonly payload: unknown }
-  /** Events that came within one flush interval, in order (a push of thousands emits many per frame). */
-  | { readonly type: 'events'; readonly events: readonly { readonly event: EventName; readonly payload: unknown }[] };
+  /**
+   * Events that came within one flush interval, in order (a push of thousands emits many per frame).
+   * A Push Install Server numbers each batch (`id`): a client that reconnects with ?after=<id>
+   * gets the batches it missed, then `caught-up`.
+   */
+  | { readonly type: 'events'; readonly id?: number; readonly events: readonly { readonly event: EventName; readonly payload: unknown }[] }
+  /** The missed batches are sent; `complete` false when some were too old to keep (re-read everything). */
+  | { readonly type: 'caught-up'; readonly lastId: number; readonly complete: boolean };
 
 export function bridgeError(errorClass: ErrorClass, message: string): IpcError {
   return {

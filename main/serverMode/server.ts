@@ -28,6 +28,7 @@ import { LogonThrottle } from './logonThrottle.js';
 import { AuditRepo } from './audit.js';
 import { createSessions, type ServerSessions } from './sessions.js';
 import { serverRouter } from './serverRouter.js';
+import { openEventLog, type EventLog } from './eventLog.js';
 
 /** pg_advisory_lock key of the server that runs the engine: "PushEngn" as ASCII. */
 export const ENGINE_LOCK_KEY = 0x50757368456e676en;
@@ -57,6 +58,7 @@ export interface PushServer {
   readonly services: ConsoleServices;
   readonly sessions: ServerSessions;
   readonly db: PgSyncDatabase;
+  readonly eventLog: EventLog;
   /** Whether this process runs the engine now (holds the engine lock). */
   engineActive(): boolean;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
   let services: ConsoleServices | null = null;
   let bridge: BridgeServer | null = null;
   let engineLock: EngineLock | null = null;
+  let eventLog: EventLog | null = null;
   try {
     const certificate = await loadOrCreateCertificate(options.dataDir);
     services = createConsoleServices({
@@ -101,7 +104,9 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
       },
     );
     const active = services;
+    eventLog = await openEventLog(db, options.dbUrl, { log });
     bridge = await startBridgeServer({
+      eventLog,
       router: (origin, caller) => serverRouter(createRouter(active.handlers, () => true), caller, audit, log),
       events: services.events,
       rendererDir: options.rendererDir,
@@ -121,6 +126,7 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
     });
     const lock = engineLock;
     const openBridge = bridge;
+    const events = eventLog;
     return {
       url: openBridge.url,
       port: openBridge.port,
@@ -128,16 +134,19 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
       services: active,
       sessions,
       db,
+      eventLog: events,
       engineActive: () => lock.held(),
       async close() {
         await lock.release();
         await openBridge.close();
+        await events.close();
         await active.close();
       },
     };
   } catch (error) {
     await engineLock?.release();
     await bridge?.close();
+    await eventLog?.close();
     if (services) await services.close();
     else db.close();
     throw error;

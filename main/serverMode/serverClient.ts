@@ -123,6 +123,13 @@ export interface ServerConnection {
   readonly session: ServerSession;
   /** Resolves when the connection closes (the server stopped, the session ended, close()). */
   readonly closed: Promise<void>;
+  /**
+   * With `afterEventId`: resolves once the server has sent the event batches after it (they reach
+   * the api's listeners first); `complete` false when some were too old to keep (re-read lists).
+   */
+  readonly caughtUp: Promise<{ lastId: number; complete: boolean }> | null;
+  /** The newest numbered event batch received: the `afterEventId` of the next connection. */
+  lastEventId(): number;
   close(): void;
 }
 
@@ -133,17 +140,17 @@ function closedEnvelope(): Envelope<unknown> {
   };
 }
 
-/** The contract over the server's bridge, as the session's account. */
-export async function connect(session: ServerSession): Promise<ServerConnection> {
-  const wsUrl = `${session.url.replace(/^https:/, 'wss:')}${BRIDGE_PATH}`;
+/** The contract over the server's bridge, as the session's account; `afterEventId` asks for the batches missed since. */
+export async function connect(session: ServerSession, options: { afterEventId?: number } = {}): Promise<ServerConnection> {
+  const after = options.afterEventId;
+  const wsUrl = `${session.url.replace(/^https:/, 'wss:')}${BRIDGE_PATH}${after !== undefined ? `?after=${after}` : ''}`;
   const socket = new WebSocket(wsUrl, { agent: session.agent, ...(session.localAddress ? { localAddress: session.localAddress } : {}), headers: { authorization: `Bearer ${session.token}` }, maxPayload: MAX_MESSAGE_BYTES });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', (error) => reject(error instanceof ConsoleError ? error : new ConsoleError('server-unreachable', `Could not open the server's bridge: ${error.message}`, 'Check that the server is running; sign in again if the session ended.')));
-  });
   const pending = new Map<number, (envelope: Envelope<unknown>) => void>();
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let nextId = 1;
+  let lastEventId = after ?? 0;
+  let caughtUp: ((value: { lastId: number; complete: boolean }) => void) | null = null;
+  const caughtUpPromise = after !== undefined ? new Promise<{ lastId: number; complete: boolean }>((resolve) => (caughtUp = resolve)) : null;
   const closed = new Promise<void>((resolve) =>
     socket.once('close', () => {
       for (const done of pending.values()) done(closedEnvelope());
@@ -151,17 +158,36 @@ export async function connect(session: ServerSession): Promise<ServerConnection>
       resolve();
     }),
   );
-  socket.on('error', () => undefined);
+  // Listening before the socket opens: the missed batches may come in the same read as the upgrade.
+  // Events that come before connect() has returned are held until the turn after, so listeners
+  // the caller adds as soon as it has the connection hear them.
+  let held: Array<() => void> | null = [];
+  const deliver = (fn: () => void) => (held ? held.push(fn) : fn());
   socket.on('message', (data) => {
     const message = JSON.parse(String(data)) as ServerMessage;
     if (message.type === 'result') {
       const done = message.id === null ? undefined : pending.get(message.id);
       if (message.id !== null) pending.delete(message.id);
       done?.(message.envelope);
+    } else if (message.type === 'caught-up') {
+      deliver(() => caughtUp?.(message));
     } else {
+      if (message.type === 'events' && message.id !== undefined) lastEventId = Math.max(lastEventId, message.id);
       const events = message.type === 'event' ? [message] : message.events;
-      for (const { event, payload } of events) for (const listener of listeners.get(event) ?? []) listener(payload);
+      deliver(() => {
+        for (const { event, payload } of events) for (const listener of listeners.get(event) ?? []) listener(payload);
+      });
     }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', (error) => reject(error instanceof ConsoleError ? error : new ConsoleError('server-unreachable', `Could not open the server's bridge: ${error.message}`, 'Check that the server is running; sign in again if the session ended.')));
+  });
+  socket.on('error', () => undefined);
+  setImmediate(() => {
+    const queued = held ?? [];
+    held = null;
+    for (const fn of queued) fn();
   });
   const transport: ApiTransport = {
     invoke(channel, request) {
@@ -180,5 +206,5 @@ export async function connect(session: ServerSession): Promise<ServerConnection>
       return () => set.delete(listener);
     },
   };
-  return { api: createApi(transport), session, closed, close: () => socket.close() };
+  return { api: createApi(transport), session, closed, caughtUp: caughtUpPromise, lastEventId: () => lastEventId, close: () => socket.close() };
 }

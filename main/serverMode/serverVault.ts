@@ -164,11 +164,28 @@ class ServerSecretBackend implements SecretBackend {
   }
 
   get(ref: string): string | null {
-    return this.plain.get(ref) ?? null;
+    return this.plain.get(ref) ?? this.fromStore(ref);
   }
 
   has(ref: string): boolean {
-    return this.plain.has(ref);
+    return this.plain.has(ref) || this.fromStore(ref) !== null;
+  }
+
+  /**
+   * A secret another server sharing the database stored after this one loaded (servers in one
+   * database share the key): read and decrypted from its row at first use.
+   */
+  private fromStore(ref: string): string | null {
+    if (!ref.startsWith(SERVER_SECRET_PREFIX)) return null;
+    const row = this.db.prepare('SELECT secret_blob FROM credentials WHERE secret_ref = ?').get(ref) as { secret_blob: Uint8Array | null } | undefined;
+    if (!row?.secret_blob) return null;
+    try {
+      const secret = openSecret(this.key, ref, row.secret_blob);
+      this.plain.set(ref, secret);
+      return secret;
+    } catch {
+      return null;
+    }
   }
 
   delete(ref: string): void {

@@ -203,4 +203,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_log_by_time ON audit_log(at);
     `,
   },
+  {
+    version: 10,
+    name: 'server mode: the events sent to consoles, kept as rows so a console that reconnects catches up and every server sharing the database sends them',
+    sql: `
+      -- One row per batch of events (main/ipc/eventBatch.ts), as the consoles receive them:
+      -- events is the JSON array [{event, payload}, …]; origin names the server process that
+      -- emitted them (the others forward it to their consoles). Kept a day (eventLog.ts).
+      CREATE TABLE event_batches (
+        id     INTEGER PRIMARY KEY,
+        at     TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        events TEXT NOT NULL
+      );
+      CREATE INDEX event_batches_by_time ON event_batches (at);
+    `,
+  },
 ];

@@ -32,7 +32,7 @@ export function createWebSocketTransport(url: string, token: string): ApiTranspo
       resolve?.(message.envelope);
     } else if (message.type === 'event') {
       for (const listener of listeners.get(message.event) ?? []) listener(message.payload);
-    } else {
+    } else if (message.type === 'events') {
       for (const { event: name, payload } of message.events) for (const listener of listeners.get(name) ?? []) listener(payload);
     }
   });

@@ -14,12 +14,13 @@
 //    a kill right before or right after it leaves a service the next console finds and removes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connectBridge, type BridgeClient } from '../support/bridgeClient.js';
 import { startBrowserShell, tempDir, type RunningShell } from '../support/browserShell.js';
 import { REPO_ROOT } from '../support/childProcess.js';
+import { startLabProcess, until, type LabDoc, type LabProcess } from '../support/labProcess.js';
 import { startSecretService } from '../support/secretService.js';
 import { openDatabase } from '../../main/store/database.js';
 import type { TaskTarget } from '../../main/ipc/contract.js';
@@ -27,53 +28,6 @@ import type { TaskTarget } from '../../main/ipc/contract.js';
 const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const CHECK = path.join(REPO_ROOT, 'test', 'support', 'labImpacket', 'leftover_check.py');
-
-interface LabDoc {
-  port: number;
-  account: { user: string; password: string };
-  hosts: { name: string; address: string }[];
-}
-interface LabProcess extends LabDoc {
-  stop(): Promise<void>;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid!, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** `pushctl lab` in its own process: it survives the console's death, as real computers do. */
-async function startLabProcess(hosts: number, first: string, port: number, installMs: number): Promise<LabProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/cli/entry.ts', 'lab', '--hosts', String(hosts), '--first', first, '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs), '--json'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  try {
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pushctl lab printed nothing in 30 s: ${err}`)), 30_000);
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (out.includes('\n')) {
-          clearTimeout(timer);
-          resolve(out.split('\n')[0]!);
-        }
-      });
-      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`pushctl lab exited ${code}: ${err}`))));
-    });
-    child.removeAllListeners('exit');
-    return { ...(JSON.parse(line) as LabDoc), stop: () => stopChild(child) };
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-}
 
 interface HostCheck {
   host: string;
@@ -125,16 +79,6 @@ function recordedServices(dataDir: string): Map<string, string[]> {
     return byHost;
   } finally {
     db.close();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

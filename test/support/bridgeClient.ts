@@ -28,7 +28,7 @@ export async function connectBridge(shellUrl: string): Promise<BridgeClient> {
     if (message.type === 'result') {
       if (message.id !== null) pending.get(message.id)?.(message.envelope);
       if (message.id !== null) pending.delete(message.id);
-    } else {
+    } else if (message.type !== 'caught-up') {
       const events = message.type === 'event' ? [message] : message.events;
       for (const e of events) for (const l of listeners.get(e.event) ?? []) l(e.payload);
     }
