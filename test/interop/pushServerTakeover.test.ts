@@ -7,16 +7,15 @@
 // process. Addresses 127.0.2.1–.2 (servers), lab 127.0.2.101– (docs/TESTING.md §6).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
-import { writeRendererFixture } from '../support/http.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { REPO_ROOT } from '../support/childProcess.js';
-import { startLabProcess, stopChild, until, type LabProcess } from '../support/labProcess.js';
-import { killAtExit, signal } from '../support/processes.js';
+import { startLabProcess, until, type LabProcess } from '../support/labProcess.js';
+import { startServerProcess, type ServerProcess } from '../support/serverProcess.js';
+import { signal } from '../support/processes.js';
 import { connect, signIn, type ServerConnection } from '../../main/serverMode/serverClient.js';
 import { openPgStore } from '../../main/store/pg/pgDatabase.js';
 import { UsersRepo } from '../../main/serverMode/users.js';
@@ -26,52 +25,11 @@ const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
 const OPERATOR = { name: 'operator1', password: 'operator-password-1' };
 const ACTIVE = new Set(['downloading', 'installing']);
 
-interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly fingerprint: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
 let postgres: RunningPostgres;
 let root: string;
 let lab: LabProcess;
 const servers: ServerProcess[] = [];
 const connections: ServerConnection[] = [];
-
-/** `pushctl server` as its own process; ready once it prints its URL and fingerprint. */
-async function startServerProcess(dbUrl: string, dataDir: string, host: string, agent: string): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/entry.ts', '--data', dataDir, 'server', '--db', dbUrl, '--listen', `${host}:0`, '--package-port', '0', '--renderer', writeRendererFixture(dataDir)],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' } },
-  );
-  const forget = killAtExit(() => child.pid && signal(child.pid, 'SIGKILL'));
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const server: ServerProcess = {
-    child,
-    get url() {
-      return /PUSHSERVER_URL=(\S+)/.exec(out)?.[1]?.replace(/\/$/, '') ?? '';
-    },
-    get fingerprint() {
-      return /PUSHSERVER_FINGERPRINT=(\S+)/.exec(out)?.[1] ?? '';
-    },
-    output: () => out,
-    stop: async () => {
-      await stopChild(child);
-      forget();
-    },
-  };
-  servers.push(server);
-  await until(`pushctl server on ${host} to start (output so far: ${out})`, 60_000, async () => {
-    if (child.exitCode !== null) throw new Error(`pushctl server exited ${child.exitCode}:\n${out}`);
-    return server.url !== '' && server.fingerprint !== '';
-  });
-  return server;
-}
 
 async function as(server: ServerProcess, afterEventId?: number): Promise<ServerConnection> {
   const session = await signIn({ url: server.url, fingerprint: server.fingerprint }, OPERATOR.name, OPERATOR.password);
@@ -107,11 +65,13 @@ test('a server killed mid-task: the other server takes the engine over, marks it
   const agent = path.join(root, 'PushInstallAgent.exe');
   fs.writeFileSync(agent, Buffer.alloc(32 * 1024, 0x4d));
   const first = await startServerProcess(dbUrl, path.join(root, 'first'), '127.0.2.1', agent);
+  servers.push(first);
   await until('the first server to run the pushes', 30_000, async () => /This server runs the pushes/.test(first.output()));
   // Servers sharing a database share the key that encrypts its credentials (docs/SERVER.md).
   fs.mkdirSync(path.join(root, 'second'), { recursive: true });
   fs.copyFileSync(path.join(root, 'first', KEY_FILE_NAME), path.join(root, 'second', KEY_FILE_NAME));
   const second = await startServerProcess(dbUrl, path.join(root, 'second'), '127.0.2.2', agent);
+  servers.push(second);
   assert.match(second.output(), /Another server runs the pushes/);
 
   const watcher = await as(second);
