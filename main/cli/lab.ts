@@ -9,7 +9,7 @@ import { isLabProfile, parseProfileSpec, type ProfileSpec } from '../lab/profile
 
 export const LAB_USAGE = `  lab --hosts N [--first 127.0.10.1] [--profile mixed|healthy|<profile>|FILE.json] [--port 445]
       [--listen auto|shared|per-host] [--refused-port PORT+1] [--install-ms 3000]
-      [--personality windows|samba] [--json]
+      [--personality windows|samba] [--password-env VAR] [--json]
       Starts N (1..${MAX_LAB_HOSTS}) simulated Windows hosts, each on its own loopback address, speaking
       SMB2/3 (signing required), MS-SCMR and the agent protocol. Up to ${SHARED_ABOVE_HOSTS} hosts (--listen
       auto) each has its own listener; above, one listener on 0.0.0.0:PORT serves them all (loopback
@@ -18,6 +18,8 @@ export const LAB_USAGE = `  lab --hosts N [--first 127.0.10.1] [--profile mixed|
       works. Each host behaves as its profile says (profiles:
       ${LAB_PROFILES.join(', ')}), and answers as Windows does
       (--personality windows, the default) or as Samba does (samba): docs/TESTING.md §4.1.
+      --password-env VAR: the administrator's password on every host is read from that
+      environment variable (default the lab's fixed one).
 `;
 
 export async function runLab(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -32,6 +34,7 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
       'refused-port': { type: 'string' },
       'install-ms': { type: 'string', default: '3000' },
       personality: { type: 'string', default: 'windows' },
+      'password-env': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -47,6 +50,9 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
   if (!Number.isInteger(installTimeMs) || installTimeMs < 0) return (err.write('pushctl lab: --install-ms must be a whole number of ms\n'), 2);
   const personality = values.personality;
   if (personality !== 'windows' && personality !== 'samba') return (err.write('pushctl lab: --personality must be windows or samba\n'), 2);
+  const passwordEnv = values['password-env'];
+  const password = passwordEnv === undefined ? undefined : process.env[passwordEnv];
+  if (passwordEnv !== undefined && !password) return (err.write(`pushctl lab: the environment variable ${passwordEnv} (--password-env) is empty or not set\n`), 2);
   let profile: 'mixed' | LabProfile | ProfileSpec;
   if (values.profile === 'mixed' || isLabProfile(values.profile)) profile = values.profile;
   else if (fs.existsSync(values.profile)) {
@@ -60,7 +66,7 @@ export async function runLab(args: string[], out: NodeJS.WritableStream = proces
   let lab;
   const t0 = performance.now();
   try {
-    lab = await startLab({ hosts, first: values.first, port, profile, installTimeMs, listen, personality, ...(refusedPort !== undefined ? { refusedPort } : {}) });
+    lab = await startLab({ hosts, first: values.first, port, profile, installTimeMs, listen, personality, ...(password !== undefined ? { password } : {}), ...(refusedPort !== undefined ? { refusedPort } : {}) });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const hint = e.code === 'EACCES' ? ' (ports below 1024 need root: use --port 10445)' : e.code === 'EADDRINUSE' ? ' (another server listens there: pick another --first or --port)' : '';

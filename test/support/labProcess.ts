@@ -21,11 +21,20 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+export interface LabProcessOptions {
+  /** --profile: a profile name or a profile file (default healthy). */
+  readonly profile?: string;
+  /** The administrator's password on every host (given to the lab through --password-env). */
+  readonly password?: string;
+}
+
 /** `pushctl lab` in its own process: it survives the console's death, as real computers do. */
-export async function startLabProcess(hosts: number, first: string, port: number, installMs: number): Promise<LabProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/cli/entry.ts', 'lab', '--hosts', String(hosts), '--first', first, '--port', String(port), '--profile', 'healthy', '--install-ms', String(installMs), '--json'], {
+export async function startLabProcess(hosts: number, first: string, port: number, installMs: number, options: LabProcessOptions = {}): Promise<LabProcess> {
+  const passwordArgs = options.password !== undefined ? ['--password-env', 'PUSHCTL_LAB_PASSWORD'] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main/cli/entry.ts', 'lab', '--hosts', String(hosts), '--first', first, '--port', String(port), '--profile', options.profile ?? 'healthy', '--install-ms', String(installMs), ...passwordArgs, '--json'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.password !== undefined ? { env: { ...process.env, PUSHCTL_LAB_PASSWORD: options.password } } : {}),
   });
   let out = '';
   let err = '';

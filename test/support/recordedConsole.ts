@@ -2,6 +2,8 @@
 // event recorded as text: the tests that look for a secret where it must not be read these.
 import { createConsoleServices, type ConsoleServices } from '../../main/app/services.js';
 import { MemoryVault } from '../../main/engine/credentials.js';
+import { eventNames, type PushConsoleApi } from '../../main/ipc/contract.js';
+import { toIpcError } from '../../main/ipc/errors.js';
 
 export interface RecordedConsole {
   readonly services: ConsoleServices;
@@ -35,4 +37,36 @@ export function startRecordedConsole(t: { after(fn: () => Promise<void>): void }
     return envelope.result as R;
   };
   return { services, events, results, call, close };
+}
+
+export interface RecordedApi {
+  /** The api, each call's result (or error) recorded as it reaches the caller. */
+  readonly api: PushConsoleApi;
+  /** Every result and error `api.invoke` gave, as JSON. */
+  readonly results: string[];
+  /** Every event the api delivered (a listener on each event of the contract), as JSON. */
+  readonly events: string[];
+  /** Stops listening. */
+  stop(): void;
+}
+
+/** Records everything a console received through `api` (a server connection's, say): results, errors and events. */
+export function recordApi(api: PushConsoleApi): RecordedApi {
+  const results: string[] = [];
+  const events: string[] = [];
+  const unsubscribe = eventNames.map((event) => api.on(event, (payload) => events.push(JSON.stringify({ event, payload }))));
+  const recorded: PushConsoleApi = {
+    invoke: (async (channel: Parameters<PushConsoleApi['invoke']>[0], request: never) => {
+      try {
+        const result: unknown = await api.invoke(channel, request);
+        results.push(JSON.stringify({ channel, result }));
+        return result;
+      } catch (error) {
+        results.push(JSON.stringify({ channel, error: toIpcError(error) }));
+        throw error;
+      }
+    }) as PushConsoleApi['invoke'],
+    on: api.on,
+  };
+  return { api: recorded, results, events, stop: () => unsubscribe.forEach((off) => off()) };
 }
