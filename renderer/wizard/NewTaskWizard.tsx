@@ -3,9 +3,10 @@
 // what was entered (the draft lives in useTaskDraft.ts until the wizard closes). Finish creates the
 // task and switches to Installation History. Each step is its own component beside this file.
 import { Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Step, StepLabel, Stepper } from '@mui/material';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { CreatePackageDialog } from '../packages/CreatePackageDialog';
+import { reloadCredentials, reloadPackages } from '../state/actions';
 import { useConsole } from '../state/store';
 import { LogonStep } from './LogonStep';
 import { PackageStep } from './PackageStep';
@@ -20,6 +21,12 @@ export function NewTaskWizard(props: { computerIds: number[] }) {
   const w = useTaskDraft(props.computerIds);
   const { step, draft } = w;
   const [creatingPackage, setCreatingPackage] = useState(false);
+  // The stored credentials and packages as they are now: on a Push Install Server another console
+  // may have added some since this page loaded, and no event says so.
+  useEffect(() => {
+    void reloadCredentials();
+    void reloadPackages();
+  }, []);
 
   return (
     <Dialog open onClose={wizardClosed} fullWidth maxWidth="lg" aria-label="New Installation Task" slotProps={{ paper: { sx: { height: '86vh' } } }}>
