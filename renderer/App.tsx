@@ -1,12 +1,18 @@
-// The console's frame: title bar, the four tabs, the activity line and the error notice.
+// The console's frame: title bar, the four tabs, the activity line and the error notice; connected
+// to a Push Install Server, the window's title and the status bar say "<user> on <server>" with
+// the role, and a banner shows while the connection is lost.
 import { AppBar, Box, Chip, Tab, Tabs, Toolbar, Typography } from '@mui/material';
 import { useEffect } from 'react';
 import { ErrorNotice } from './components/ErrorNotice';
 import { PropertiesDialog } from './components/PropertiesDialog';
 import { NewTaskWizard } from './wizard/NewTaskWizard';
 import { LeftoversDialog } from './history/LeftoversDialog';
-import { loadAll, subscribeToMain } from './state/actions';
-import { selectHasPropertiesTarget, useConsole, type TabId } from './state/store';
+import { loadAll, loadServerStatus, menuCommand, subscribeToMain } from './state/actions';
+import { selectHasPropertiesTarget, selectServerLabel, useConsole, type TabId } from './state/store';
+import { ConnectDialog } from './server/ConnectDialog';
+import { AuditDialog } from './server/AuditDialog';
+import { FileMenu } from './server/FileMenu';
+import { ServerBanner } from './server/ServerBanner';
 import { ComputersTab } from './tabs/ComputersTab';
 import { ConfigurationTab } from './tabs/ConfigurationTab';
 import { HistoryTab } from './tabs/HistoryTab';
@@ -47,6 +53,12 @@ function useKeyboardShortcuts() {
         if (!inDialog) s.leftoversOpened();
         return;
       }
+      // Ctrl+Shift+S: File → Connect to Server…; Ctrl+Shift+U: the Audit Trail (a server's administrators).
+      if (ctrl && event.shiftKey && !event.altKey && !inDialog && (event.key.toLowerCase() === 's' || event.key.toLowerCase() === 'u')) {
+        event.preventDefault();
+        menuCommand(event.key.toLowerCase() === 's' ? 'server.connect' : 'audit');
+        return;
+      }
       // Ctrl+F: the current window's search field.
       if (ctrl && event.key.toLowerCase() === 'f' && !inDialog) {
         const field = document.querySelector<HTMLInputElement>('[data-search-field]');
@@ -81,20 +93,35 @@ export function App() {
   const leftoversOpen = useConsole((s) => s.leftoversOpen);
   const leftoversClosed = useConsole((s) => s.leftoversClosed);
 
+  const connectOpen = useConsole((s) => s.connectOpen);
+  const auditOpen = useConsole((s) => s.auditOpen);
+  const auditClosed = useConsole((s) => s.auditClosed);
+  const serverLabel = useConsole(selectServerLabel);
+  const role = useConsole((s) => s.serverStatus?.role);
+
   useEffect(() => {
     const unsubscribe = subscribeToMain();
     void loadAll();
+    void loadServerStatus();
     return unsubscribe;
   }, []);
   useKeyboardShortcuts();
+  // The window's title (Electron's title bar follows it): who on which server, when connected.
+  useEffect(() => {
+    document.title = serverLabel ? `${serverLabel} (${role}) — Push Install Console` : 'Push Install Console';
+  }, [serverLabel, role]);
 
   return (
     <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column' }}>
       <AppBar position="static" elevation={0}>
         <Toolbar variant="dense" sx={{ gap: 2 }}>
+          {info && info.shell !== 'electron' && <FileMenu />}
           <Typography variant="h6" component="h1" sx={{ fontSize: 16, fontWeight: 600 }}>
             Push Install Console
           </Typography>
+          {serverLabel && (
+            <Chip size="small" data-testid="server-chip" label={`${serverLabel} · ${role}`} sx={{ color: 'inherit', bgcolor: 'rgba(255,255,255,0.18)' }} />
+          )}
           {info && (
             <Chip
               size="small"
@@ -110,6 +137,9 @@ export function App() {
           <Tab key={t.id} value={t.id} label={t.label} title={`${t.label} (${t.shortcut})`} />
         ))}
       </Tabs>
+      <Box sx={{ px: 2, pt: 1, '&:empty': { display: 'none' } }}>
+        <ServerBanner />
+      </Box>
       {error && (
         <Box sx={{ px: 2, pt: 1 }}>
           <ErrorNotice error={error} onClose={errorDismissed} />
@@ -125,13 +155,17 @@ export function App() {
       <PropertiesDialog />
       {wizardComputerIds && <NewTaskWizard computerIds={wizardComputerIds} />}
       {leftoversOpen && <LeftoversDialog onClose={leftoversClosed} />}
+      {connectOpen && <ConnectDialog />}
+      {auditOpen && <AuditDialog onClose={auditClosed} />}
     </Box>
   );
 }
 
-/** The activity line (what happened last), the keyboard shortcuts and the data folder. */
+/** The activity line (what happened last), the keyboard shortcuts, and the data folder or the server the data comes from. */
 function StatusBar() {
   const info = useConsole((s) => s.info);
+  const serverLabel = useConsole(selectServerLabel);
+  const status = useConsole((s) => s.serverStatus);
   const lastLine = useConsole((s) => s.activity[s.activity.length - 1]);
   return (
     <Box component="footer" sx={{ px: 2, py: 0.5, borderTop: 1, borderColor: 'divider', bgcolor: 'background.paper', display: 'flex', gap: 2 }}>
@@ -141,10 +175,16 @@ function StatusBar() {
       <Typography variant="caption" color="text.secondary" sx={{ flexShrink: 0 }}>
         F4 Properties · Ctrl+N New task · Del Remove · Ctrl+A Select all · Ctrl+F Search · Ctrl+Shift+L Leftovers
       </Typography>
-      {info && (
-        <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
-          Data: {info.dataDir}
+      {serverLabel && status ? (
+        <Typography variant="caption" noWrap sx={{ maxWidth: 420, fontWeight: 600 }} color={status.state === 'connected' ? 'text.primary' : 'warning.main'} data-testid="server-status" title={status.fingerprint ? `Certificate SHA-256 ${status.fingerprint}` : undefined}>
+          {serverLabel} ({status.role}){status.state === 'connected' ? '' : ` · ${status.state}`}
         </Typography>
+      ) : (
+        info && (
+          <Typography variant="caption" color="text.secondary" noWrap sx={{ maxWidth: 360 }} title={info.dataDir}>
+            Data: {info.dataDir}
+          </Typography>
+        )
       )}
     </Box>
   );

@@ -4,10 +4,15 @@
 // actions by domain (computers, history, credentials, packages, settings; saving a download).
 import { api } from '../api';
 import { attempt } from './calls';
+import { subscribeToMain as subscribe } from './mainEvents';
 import { useConsole } from './store';
 
+/** What main pushes, to the store; a data.reload reads every list again (loadAll). */
+export const subscribeToMain = (): (() => void) => subscribe(loadAll);
+
 export { asIpcError, invoke, request } from './calls';
-export { progressReceived, subscribeToMain } from './mainEvents';
+export { menuCommand, progressReceived } from './mainEvents';
+export { disconnectServer, loadServerStatus } from './serverActions';
 export { addComputers, reloadComputers, removeComputers } from './computerActions';
 export { loadTargetLogs, openTask, reloadSelectedTask, reloadTasks, removeLeftoversOf } from './historyActions';
 export { rebindCredentials, rebindSummary, reloadCredentials, type RebindScope } from './credentialActions';

@@ -1,4 +1,5 @@
-// What main pushes to the window: log lines, menu commands and live task progress. Progress is
+// What main pushes to the window: log lines, menu commands, live task progress, and the connection
+// to a Push Install Server (its status; data.reload when the lists come from another store). Progress is
 // batched: a push of 5 000 targets sends tens of thousands of task.progress events. Each event only
 // lands in a buffer (the latest per target); once per animation frame the buffer is applied to
 // the store in one update, so React renders once per frame whatever the event rate. Finished
@@ -8,7 +9,8 @@ import { api } from '../api';
 import { request } from './calls';
 import { refreshComputersNamed } from './computerRefresh';
 import { isPaging } from './historyActions';
-import { useConsole, type ProgressEvent } from './store';
+import { selectMayAudit, useConsole, type MenuCommandName, type ProgressEvent } from './store';
+import { disconnectServer, reloadEverything } from './serverActions';
 
 const progressBuffer = new Map<number, ProgressEvent>();
 let flushScheduled = false;
@@ -133,15 +135,33 @@ export function progressReceived(event: ProgressEvent): void {
   setTimeout(once, 250);
 }
 
-export function subscribeToMain(): () => void {
+/** What a menu command (Electron's menu, the window's File menu, a shortcut) does. */
+export function menuCommand(command: MenuCommandName): void {
+  const s = useConsole.getState();
+  if (command === 'properties') s.propertiesRequested();
+  else if (command === 'leftovers') s.leftoversOpened();
+  else if (command === 'server.connect') s.connectOpened();
+  else if (command === 'server.disconnect') void disconnectServer();
+  else if (command === 'audit') {
+    if (selectMayAudit(s)) s.auditOpened();
+    else s.logLineReceived({ at: new Date().toISOString(), level: 'info', message: 'The Audit Trail is kept by a Push Install Server: connect to one as an administrator (File → Connect to Server…).' });
+  }
+  else s.tabChosen(command.slice('tab.'.length) as 'computers');
+}
+
+/** `load` reads every list (actions.ts loadAll), passed in so this module does not import its importer. */
+export function subscribeToMain(load: () => Promise<void>): () => void {
   const s = useConsole.getState();
   const offs = [
     api.on('log.line', (line) => s.logLineReceived(line)),
     api.on('task.progress', progressReceived),
-    api.on('menu.command', ({ command }) => {
-      if (command === 'properties') useConsole.getState().propertiesRequested();
-      else if (command === 'leftovers') useConsole.getState().leftoversOpened();
-      else useConsole.getState().tabChosen(command.slice('tab.'.length) as 'computers');
+    api.on('menu.command', ({ command }) => menuCommand(command)),
+    api.on('server.status', (status) => useConsole.getState().serverStatusReceived(status)),
+    api.on('data.reload', () => {
+      // Progress buffered for the old store's targets means nothing in the new one.
+      progressBuffer.clear();
+      finishedByTask.clear();
+      void reloadEverything(load);
     }),
   ];
   return () => offs.forEach((off) => off());

@@ -8,7 +8,9 @@ import type {
   Credential,
   EventPayloadOf,
   IpcError,
+  MenuCommand,
   Package,
+  ServerStatus,
   Settings,
   StepLogEntry,
   TaskSummary,
@@ -18,6 +20,7 @@ import type {
 export type TabId = 'computers' | 'history' | 'packages' | 'configuration';
 export type LogLine = EventPayloadOf<'log.line'>;
 export type ProgressEvent = EventPayloadOf<'task.progress'>;
+export type MenuCommandName = MenuCommand;
 /** Which History grid F4 describes: the task, or the targets selected under it. */
 export type HistoryFocus = 'task' | 'target';
 
@@ -107,7 +110,27 @@ interface SettingsSlice {
   settingsLoaded(settings: Settings): void;
 }
 
-export type ConsoleState = ShellSlice & ComputersSlice & HistorySlice & PackagesSlice & CredentialsSlice & SettingsSlice;
+/** The connection to a Push Install Server (File → Connect to Server…) and its windows. */
+interface ServerSlice {
+  /** null until main has said (app start). */
+  serverStatus: ServerStatus | null;
+  connectOpen: boolean;
+  /** The Audit Trail window (a server's administrators). */
+  auditOpen: boolean;
+  serverStatusReceived(status: ServerStatus): void;
+  connectOpened(): void;
+  connectClosed(): void;
+  auditOpened(): void;
+  auditClosed(): void;
+  /**
+   * The lists now come from another store (connected, reconnected, disconnected): the ids of
+   * what was selected or cached mean other things there, so they are dropped before the lists
+   * are read again, and the windows built on them close.
+   */
+  dataReplaced(): void;
+}
+
+export type ConsoleState = ShellSlice & ComputersSlice & HistorySlice & PackagesSlice & CredentialsSlice & SettingsSlice & ServerSlice;
 type Slice<T> = StateCreator<ConsoleState, [], [], T>;
 
 const MAX_ACTIVITY = 200;
@@ -256,6 +279,32 @@ const settingsSlice: Slice<SettingsSlice> = (set) => ({
   settingsLoaded: (settings) => set({ settings }),
 });
 
+const serverSlice: Slice<ServerSlice> = (set) => ({
+  serverStatus: null,
+  connectOpen: false,
+  auditOpen: false,
+  // The Audit Trail is a server's: it closes when the console is no longer connected to one.
+  serverStatusReceived: (serverStatus) => set((s) => ({ serverStatus, auditOpen: s.auditOpen && serverStatus.state !== 'local' })),
+  connectOpened: () => set({ connectOpen: true }),
+  connectClosed: () => set({ connectOpen: false }),
+  auditOpened: () => set({ auditOpen: true }),
+  auditClosed: () => set({ auditOpen: false }),
+  dataReplaced: () =>
+    set({
+      selectedComputerIds: [],
+      selectedTaskId: null,
+      selectedTargetIds: [],
+      historyFocus: 'task',
+      targetsByTask: {},
+      logsByTarget: {},
+      msiLogsByTarget: {},
+      selectedPackageId: null,
+      propertiesOpen: false,
+      wizardComputerIds: null,
+      leftoversOpen: false,
+    }),
+});
+
 export const useConsole = create<ConsoleState>()((...a) => ({
   ...shellSlice(...a),
   ...computersSlice(...a),
@@ -263,7 +312,21 @@ export const useConsole = create<ConsoleState>()((...a) => ({
   ...packagesSlice(...a),
   ...credentialsSlice(...a),
   ...settingsSlice(...a),
+  ...serverSlice(...a),
 }));
+
+/** "<user> on <server>" while connected to a Push Install Server (also while reconnecting); null on the console's own store. */
+export const selectServerLabel = (s: ConsoleState): string | null => {
+  const st = s.serverStatus;
+  if (!st || st.state === 'local' || !st.user || !st.url) return null;
+  return `${st.user} on ${serverHost(st.url)}`;
+};
+
+/** host:port of a server's address (https:// dropped). */
+export const serverHost = (url: string): string => url.replace(/^https:\/\//i, '').replace(/\/$/, '');
+
+/** Whether the Audit Trail is there for this account: connected as a server administrator. */
+export const selectMayAudit = (s: ConsoleState): boolean => s.serverStatus?.state === 'connected' && s.serverStatus.role === 'administrator';
 
 // ---- selectors -------------------------------------------------------------------------
 
