@@ -22,16 +22,8 @@ before(async () => {
 after(() => server?.stop());
 
 /** A new, empty database on the server, and its URL. */
-async function freshDatabase(): Promise<string> {
-  const name = `store_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return server.url.replace(/\/[^/]+$/, `/${name}`);
+function freshDatabase(): Promise<string> {
+  return server.createDatabase(`store_${++databases}`);
 }
 
 /** table.column → NOT NULL, for every column of the store's tables. */

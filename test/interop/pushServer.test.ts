@@ -28,16 +28,7 @@ let root: string;
 let server: PushServer;
 const connections: ServerConnection[] = [];
 
-async function freshDatabase(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return postgres.url.replace(/\/[^/]+$/, `/${name}`);
-}
+const freshDatabase = (name: string) => postgres.createDatabase(name);
 
 async function startServer(dbUrl: string, dataDir: string): Promise<PushServer> {
   return startPushServer({ dbUrl, host: HOST, port: 0, dataDir, rendererDir: writeRendererFixture(dataDir), packagePort: 0, packageHost: HOST, log: () => undefined });

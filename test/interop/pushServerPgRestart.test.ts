@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { REPO_ROOT } from '../support/childProcess.js';
@@ -51,11 +50,7 @@ async function as(s: ServerProcess, afterEventId?: number): Promise<ServerConnec
 }
 
 test('PostgreSQL restarted mid-task: every target ends succeeded with all its steps, and a console that reconnects catches up on what it missed', async () => {
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE restart');
-  await admin.end();
-  const dbUrl = postgres.url.replace(/\/[^/]+$/, '/restart');
+  const dbUrl = await postgres.createDatabase('restart');
   const store = await openPgStore({ url: dbUrl });
   await new UsersRepo(store).add(ADMIN.name, 'administrator', ADMIN.password);
   store.close();

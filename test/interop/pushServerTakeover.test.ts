@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { REPO_ROOT } from '../support/childProcess.js';
@@ -53,11 +52,7 @@ after(async () => {
 });
 
 test('a server killed mid-task: the other server takes the engine over, marks its in-flight targets interrupted with their logs and pushes the rest; its console caught the events live and catches up after reconnecting', async () => {
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE takeover');
-  await admin.end();
-  const dbUrl = postgres.url.replace(/\/[^/]+$/, '/takeover');
+  const dbUrl = await postgres.createDatabase('takeover');
   const store = await openPgStore({ url: dbUrl });
   await new UsersRepo(store).add(OPERATOR.name, 'administrator', OPERATOR.password);
   store.close();

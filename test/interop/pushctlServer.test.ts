@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 import { writeRendererFixture } from '../support/http.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
@@ -64,19 +63,13 @@ function logonRows(): number {
 before(async () => {
   postgres = await startPostgres({ host: '127.0.0.1' });
   root = makeTempDir('pic-pushctl-server-');
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  try {
-    await admin.query('CREATE DATABASE pushctl_server');
-  } finally {
-    await admin.end();
-  }
+  const dbUrlOfTest = await postgres.createDatabase('pushctl_server');
   const agent = path.join(root, 'PushInstallAgent.exe');
   fs.writeFileSync(agent, crypto.randomBytes(32 * 1024));
   process.env.PUSHCONSOLE_AGENT = agent;
   const dataDir = path.join(root, 'server');
   server = await startPushServer({
-    dbUrl: postgres.url.replace(/\/[^/]+$/, '/pushctl_server'), host: HOST, port: 0, dataDir, rendererDir: writeRendererFixture(dataDir), packagePort: 0, packageHost: HOST, log: () => undefined,
+    dbUrl: dbUrlOfTest, host: HOST, port: 0, dataDir, rendererDir: writeRendererFixture(dataDir), packagePort: 0, packageHost: HOST, log: () => undefined,
   });
   const users = new UsersRepo(server.db);
   await users.add('admin', 'administrator', PASSWORDS.admin);

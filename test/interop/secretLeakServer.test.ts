@@ -148,11 +148,7 @@ async function scanDatabase(url: string, secret: SecretForms, canary: string): P
 
 test('server mode: no secret in the database, the cluster, the server\'s data folder and output, anything a console received, nor pushctl --json', async (t) => {
   // ---- the database, the accounts, the server process ----
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE leak');
-  await admin.end();
-  const dbUrl = postgres.url.replace(/\/[^/]+$/, '/leak');
+  const dbUrl = await postgres.createDatabase('leak');
   const store = await openPgStore({ url: dbUrl });
   const users = new UsersRepo(store);
   for (const [name, a] of Object.entries(ACCOUNTS)) await users.add(name, a.role, a.password);

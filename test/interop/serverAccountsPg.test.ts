@@ -7,7 +7,6 @@
 // (docs/TESTING.md §6); a fresh database per test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ConsoleError } from '../../main/ipc/errors.js';
 import { AuditRepo, auditEntryFor } from '../../main/serverMode/audit.js';
 import { UsersRepo } from '../../main/serverMode/users.js';
@@ -25,15 +24,7 @@ before(async () => {
 after(() => server?.stop());
 
 async function freshPg(): Promise<SqlDb> {
-  const name = `accounts_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return openPgStore({ url: server.url.replace(/\/[^/]+$/, `/${name}`) });
+  return openPgStore({ url: await server.createDatabase(`accounts_${++databases}`) });
 }
 
 /** Runs the check on a new PostgreSQL database and on a new SQLite one. */

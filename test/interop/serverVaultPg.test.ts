@@ -29,16 +29,8 @@ before(async () => {
 after(() => server?.stop());
 
 /** A new, empty database on the server, and its URL. */
-async function freshDatabase(): Promise<string> {
-  const name = `vault_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return server.url.replace(/\/[^/]+$/, `/${name}`);
+function freshDatabase(): Promise<string> {
+  return server.createDatabase(`vault_${++databases}`);
 }
 
 interface Setup {

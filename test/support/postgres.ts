@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { findBinary, freePort, killAtExit, readProc, run, signal, tcpAccepts } from './processes.js';
 import { removeDir } from './tempDir.js';
 
@@ -35,6 +36,8 @@ export interface RunningPostgres {
   stop(): Promise<void>;
   /** Stops the server by its PID (fast shutdown, SIGKILL after 10 s) and keeps the cluster for spawnAgain. */
   halt(): Promise<void>;
+  /** CREATE DATABASE name [clause] on the server (a test's own database); its URL. */
+  createDatabase(name: string, clause?: string): Promise<string>;
   /**
    * halt without the event loop: returns once the postmaster has exited (read from /proc), for a
    * test whose thread cannot await — inside a synchronous transaction of the store.
@@ -195,8 +198,19 @@ export async function startPostgres(options: { host?: string; port?: number; dat
     throw new Error(`createdb failed (${createdb.code}): ${createdb.stderr.trim()}`);
   }
   const url = `postgres://${POSTGRES_USER}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
+  const createDatabase = async (name: string, clause = ''): Promise<string> => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}${clause ? ` ${clause}` : ''}`);
+    } finally {
+      await admin.end();
+    }
+    return url.replace(/\/[^/]+$/, `/${name}`);
+  };
   return {
-    host, port, user: POSTGRES_USER, password, database, url, dataDir, log, stop, halt, haltSync, spawnAgain, ready,
+    host, port, user: POSTGRES_USER, password, database, url, dataDir, log, stop, halt, haltSync, spawnAgain, ready, createDatabase,
     get pid() {
       return current!.pid;
     },
