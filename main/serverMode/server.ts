@@ -107,7 +107,7 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
     eventLog = await openEventLog(db, options.dbUrl, { log });
     bridge = await startBridgeServer({
       eventLog,
-      router: (origin, caller) => serverRouter(createRouter(active.handlers, () => true), caller, audit, log),
+      router: (origin, caller) => serverRouter(createRouter(active.handlers, () => true), caller, audit, log, { fingerprint: certificate.fingerprint }),
       events: services.events,
       rendererDir: options.rendererDir,
       host: options.host,

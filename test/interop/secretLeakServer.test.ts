@@ -16,17 +16,16 @@
 // 127.0.5.11 (docs/TESTING.md §6).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
-import { writeRendererFixture } from '../support/http.js';
 import { makeTempDir, removeDir } from '../support/tempDir.js';
 import { REPO_ROOT, runCaptured, type CapturedRun } from '../support/childProcess.js';
-import { startLabProcess, stopChild, until, type LabProcess } from '../support/labProcess.js';
-import { killAtExit, signal } from '../support/processes.js';
+import { startLabProcess, until, type LabProcess } from '../support/labProcess.js';
+import { startServerProcess, type ServerProcess } from '../support/serverProcess.js';
 import { joinSecrets, scanFolder, secretForms, secretHits, type SecretForms } from '../support/secretSearch.js';
 import { recordApi, type RecordedApi } from '../support/recordedConsole.js';
 import { connect, signIn, type ServerConnection } from '../../main/serverMode/serverClient.js';
@@ -58,8 +57,7 @@ const HASH_LABEL = `Leak hash canary ${unique()}`;
 let postgres: RunningPostgres;
 let root: string;
 let lab: LabProcess;
-let serverChild: ChildProcess | null = null;
-let forgetServer: (() => void) | null = null;
+let server: ServerProcess | null = null;
 const connections: ServerConnection[] = [];
 
 before(async () => {
@@ -72,32 +70,11 @@ before(async () => {
 
 after(async () => {
   for (const c of connections) c.close();
-  if (serverChild) await stopChild(serverChild);
-  forgetServer?.();
+  await server?.stop();
   await lab?.stop();
   await postgres?.stop();
   if (root) removeDir(root);
 });
-
-/** `pushctl server` as its own process, stdout and stderr into `logFile`; ready once it prints its URL and fingerprint. */
-async function startServer(dbUrl: string, dataDir: string, logFile: string, agent: string): Promise<{ url: string; fingerprint: string }> {
-  const fd = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/entry.ts', '--data', dataDir, 'server', '--db', dbUrl, '--listen', `${HOST}:0`, '--package-port', '0', '--renderer', writeRendererFixture(root)],
-    { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' } },
-  );
-  fs.closeSync(fd);
-  serverChild = child;
-  forgetServer = killAtExit(() => child.pid && signal(child.pid, 'SIGKILL'));
-  const log = () => fs.readFileSync(logFile, 'utf8');
-  return until('pushctl server to print its URL and fingerprint', 60_000, async () => {
-    if (child.exitCode !== null) throw new Error(`pushctl server exited ${child.exitCode}:\n${log()}`);
-    const url = /PUSHSERVER_URL=(\S+)/.exec(log())?.[1]?.replace(/\/$/, '');
-    const fingerprint = /PUSHSERVER_FINGERPRINT=(\S+)/.exec(log())?.[1];
-    return url && fingerprint ? { url, fingerprint } : null;
-  });
-}
 
 interface DbScan {
   hits: string[];
@@ -166,7 +143,8 @@ test('server mode: no secret in the database, the cluster, the server\'s data fo
   fs.writeFileSync(agent, crypto.randomBytes(32 * 1024));
   const dataDir = path.join(root, 'server-data');
   const serverLog = path.join(root, 'server.log');
-  const server = await startServer(dbUrl, dataDir, serverLog, agent);
+  const running = await startServerProcess(dbUrl, dataDir, HOST, agent, { logFile: serverLog, rendererRoot: root });
+  server = running;
   const address = { url: server.url, fingerprint: server.fingerprint };
   const recorded: RecordedApi[] = [];
   const as = async (user: keyof typeof ACCOUNTS): Promise<RecordedApi> => {
@@ -245,7 +223,7 @@ test('server mode: no secret in the database, the cluster, the server\'s data fo
   const pushctl = async (what: string, user: keyof typeof ACCOUNTS, args: readonly string[], serverPassword: string = ACCOUNTS[user].password): Promise<CapturedRun> => {
     const run = await runCaptured(
       process.execPath,
-      ['--import', 'tsx', 'main/cli/entry.ts', '--data', cliData, '--server', server.url, '--user', user, '--password-env', 'PIC_SERVER_PASSWORD', '--fingerprint', server.fingerprint, ...args],
+      ['--import', 'tsx', 'main/cli/entry.ts', '--data', cliData, '--server', running.url, '--user', user, '--password-env', 'PIC_SERVER_PASSWORD', '--fingerprint', running.fingerprint, ...args],
       { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', PIC_SERVER_PASSWORD: serverPassword, PIC_LAB_PASSWORD: WINDOWS_PASSWORD },
     );
     cliRuns.push({ what, run });
@@ -283,9 +261,7 @@ test('server mode: no secret in the database, the cluster, the server\'s data fo
 
   for (const c of connections) c.close();
   for (const r of recorded) r.stop();
-  await stopChild(serverChild!);
-  forgetServer?.();
-  serverChild = null;
+  await running.stop();
   const checkpoint = new pg.Client({ connectionString: dbUrl });
   await checkpoint.connect();
   await checkpoint.query('CHECKPOINT');
