@@ -101,7 +101,8 @@ export function probeFingerprint(url: string, timeoutMs = 15_000, localAddress?:
 export interface ServerClient {
   probe(url: string): Promise<string>;
   signIn(url: string, fingerprint: string, user: string, password: string): Promise<ServerSession>;
-  connect(session: ServerSession): Promise<ServerConnection>;
+  /** With `afterEventId`, the server first sends the event batches after it (a reconnect). */
+  connect(session: ServerSession, afterEventId?: number): Promise<ServerConnection>;
 }
 
 export interface ServerLinkOptions {
@@ -145,7 +146,7 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
   const client: ServerClient = options.client ?? {
     probe: (url) => probeFingerprint(url, 15_000, options.localAddress),
     signIn: (url, fingerprint, user, password) => serverSignIn({ url, fingerprint, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, user, password),
-    connect: openConnection,
+    connect: (session, afterEventId) => openConnection(session, afterEventId !== undefined ? { afterEventId } : {}),
   };
   const delay = options.reconnectDelayMs ?? reconnectDelayMs;
   const now = options.now ?? (() => new Date());
@@ -153,6 +154,8 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
 
   let account: Account | null = null;
   let connection: ServerConnection | null = null;
+  /** The newest event batch the lost connection delivered: the reconnect asks for what came after. */
+  let lastEventId: number | undefined;
   let offEvents: (() => void) | null = null;
   let state: ServerStatus['state'] = 'local';
   let lastError: IpcError | null = null;
@@ -195,6 +198,7 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
     offEvents = () => offs.forEach((off) => off());
     void opened.closed.then(() => {
       if (gen !== generation || connection !== opened) return;
+      lastEventId = opened.lastEventId() || undefined;
       offEvents?.();
       offEvents = null;
       connection = null;
@@ -221,7 +225,8 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
     attempts++;
     try {
       const session = await client.signIn(a.url, a.fingerprint, a.user, a.password);
-      const opened = await client.connect(session);
+      // The events missed meanwhile come first (log lines, progress), then the windows re-read their lists.
+      const opened = await client.connect(session, lastEventId);
       if (gen !== generation) {
         opened.close();
         return;
