@@ -141,11 +141,7 @@ describe('two consoles on one Push Install Server: an operator pushes, a viewer 
     ]);
     postgres = pgServer;
     lab = labHosts;
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE server_consoles');
-    await admin.end();
-    dbUrl = postgres.url.replace(/\/[^/]+$/, '/server_consoles');
+    dbUrl = await postgres.createDatabase('server_consoles');
     // The engine runs in this process: the stand-in agent stageConsole put beside the build (the lab runs its own), no demo lab.
     process.env.PUSHCONSOLE_AGENT = path.join(app.dir, 'agent', 'dist', 'PushInstallAgent.exe');
     process.env.PUSHCONSOLE_LAB = '0';
