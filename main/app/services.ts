@@ -23,6 +23,7 @@ import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
 import { PackageService } from './packageService.js';
 import type { ConsoleStores } from './handlers/common.js';
+import type { ConsoleError } from '../ipc/errors.js';
 import { createServerLink, type ServerLink, type ServerLinkOptions } from './serverLink.js';
 
 export interface ConsoleServices extends Stores {
@@ -43,6 +44,8 @@ export interface ConsoleServices extends Stores {
   runtime(): PushRuntime | null;
   /** The simulated lab when the `simulatedLab` setting has it running. */
   lab(): Lab | null;
+  /** Refuse what needs the engine with this error until the push runtime starts (a server on standby); null lifts it. */
+  refusePushing(error: ConsoleError | null): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const events = createEventBus();
   const vault = openVault(options, db, events);
   const stores: Stores = { db, computers, packages, tasks, settings, events, vault };
-  const push: PushState = { runtime: null, problem: 'it is starting', stopRetention: null };
+  const push: PushState = { runtime: null, problem: 'it is starting', stopRetention: null, refusal: null };
   const labs = labSwitch(options, stores);
   const localHandlers = consoleHandlers(options, stores, push, labs);
   let link: ServerLink | null = null;
@@ -100,6 +103,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     router: (policy) => createRouter(handlers, policy),
     runtime: () => push.runtime,
     lab: () => labs.current(),
+    refusePushing: (error) => void (push.refusal = error),
     startPush: (o = {}) => startPush(options, stores, push, labs, o),
     close: () => serverLink.close().then(() => closeServices(db, push, labs)),
   };
@@ -136,6 +140,8 @@ interface Stores extends ConsoleStores {
 interface PushState {
   runtime: PushRuntime | null;
   problem: string | null;
+  /** Set by refusePushing. */
+  refusal: ConsoleError | null;
   stopRetention: (() => void) | null;
 }
 
@@ -207,6 +213,7 @@ function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: 
     vault,
     runtime: () => push.runtime,
     runtimeProblem: () => push.problem,
+    pushRefusal: () => push.refusal,
     appInfo: () => {
       const lab = labs.current();
       return {

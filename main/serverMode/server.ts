@@ -20,6 +20,7 @@ import { createConsoleServices, type ConsoleServices } from '../app/services.js'
 import { loadOrCreateCertificate, type ConsoleCertificate } from '../server/certificate.js';
 import { startBridgeServer, type BridgeServer } from '../browser/bridgeServer.js';
 import { createRouter } from '../ipc/router.js';
+import { ConsoleError } from '../ipc/errors.js';
 import { openPgStore } from '../store/pg/pgDatabase.js';
 import type { PgSyncDatabase } from '../store/pg/pgSync.js';
 import { openServerVault } from './serverVault.js';
@@ -116,7 +117,16 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
       auth: sessions,
       network: true,
     });
+    // Until this server holds the engine lock, what needs the engine is refused with where to go instead.
+    active.refusePushing(
+      new ConsoleError(
+        'server-standby',
+        'This Push Install Server is on standby: another server sharing the database runs the pushes.',
+        'Connect to the server that runs the pushes to start, cancel or retry a task; this one takes over if that one stops.',
+      ),
+    );
     engineLock = await holdEngineLock(options.dbUrl, log, async () => {
+      active.refusePushing(null);
       const runtime = await active.startPush({
         ...(options.packagePort !== undefined ? { port: options.packagePort } : {}),
         ...(options.packageHost ? { host: options.packageHost } : {}),

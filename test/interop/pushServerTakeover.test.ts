@@ -19,6 +19,7 @@ import { connect, signIn, type ServerConnection } from '../../main/serverMode/se
 import { openPgStore } from '../../main/store/pg/pgDatabase.js';
 import { UsersRepo } from '../../main/serverMode/users.js';
 import { KEY_FILE_NAME } from '../../main/serverMode/serverVault.js';
+import { ConsoleError } from '../../main/ipc/errors.js';
 
 const DEMO_MSI = path.join(REPO_ROOT, 'assets', 'demo', 'PushInstallDemo.msi');
 const OPERATOR = { name: 'operator1', password: 'operator-password-1' };
@@ -70,6 +71,11 @@ test('a server killed mid-task: the other server takes the engine over, marks it
   assert.match(second.output(), /Another server runs the pushes/);
 
   const watcher = await as(second);
+  await assert.rejects(
+    watcher.api.invoke('tasks.cancel', { taskId: 1 }),
+    (e: unknown) => e instanceof ConsoleError && e.errorClass === 'server-standby',
+    'the server on standby sends the admin to the one that pushes',
+  );
   const seen: string[] = [];
   watcher.api.on('log.line', (line) => seen.push(line.message));
 

@@ -28,6 +28,8 @@ export interface HandlerDeps extends ConsoleStores {
   readonly runtime: () => PushRuntime | null;
   /** Why the runtime is not running, for the error the admin sees. */
   readonly runtimeProblem?: () => string | null;
+  /** Why this process does not push at all (a Push Install Server on standby): refused with this error. */
+  readonly pushRefusal?: () => ConsoleError | null;
   readonly now?: () => Date;
   /** Electron's open dialog (absent in the browser shell, which lists folders instead). */
   readonly chooseFile?: (title: string, extensions: readonly string[]) => Promise<string | null>;
@@ -49,6 +51,8 @@ export function activityLog(deps: HandlerDeps): (message: string) => void {
 /** The push engine, or the error that says why it is not running. */
 export function pushEngine(deps: HandlerDeps): PushRuntime['engine'] {
   const runtime = deps.runtime();
+  const refusal = runtime ? null : deps.pushRefusal?.();
+  if (refusal) throw refusal;
   if (!runtime) {
     throw new ConsoleError(
       'package-server',
