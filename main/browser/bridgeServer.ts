@@ -402,6 +402,10 @@ ${message ? `<div class="error" role="alert">${escape(message)}</div>` : ''}<but
     ...securityHeaders(ctx.hostHeader, ctx.secure),
     // The one page that posts a form, and runs no script.
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; sandbox allow-forms allow-same-origin",
+    // Under no-referrer a browser posts the form with `Origin: null` (Fetch, "serializing a request
+    // origin"), which the Origin check refuses; same-origin sends this server's origin and still
+    // nothing to other sites.
+    'referrer-policy': 'same-origin',
     'content-type': CONTENT_TYPES['.html']!,
     'cache-control': 'no-store',
   });

@@ -149,6 +149,24 @@ interface PushArgs {
 }
 
 /** The command line, checked: the arguments, or why they are refused. */
+
+/** What a push does on each computer, from --as, --action, --transport and --reboot (local and through a server alike). */
+export function parseTaskShape(values: {
+  as?: string | boolean | undefined; action?: string | boolean | undefined; transport?: string | boolean | undefined;
+  reboot?: string | boolean | undefined; 'reboot-grace'?: string | boolean | undefined; 'reboot-force-after'?: string | boolean | undefined; 'reboot-message'?: string | boolean | undefined;
+}): { as: 'user' | 'system'; action: 'install' | 'uninstall' | 'repair'; transport: AgentTransport; reboot: RebootPolicy | null } | string {
+  if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
+  const action = values.action;
+  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
+  const transport = values.transport as AgentTransport;
+  if (!AGENT_TRANSPORTS.includes(transport)) return '--transport must be auto, callback or smb';
+  const reboot = RebootPolicySchema.safeParse({
+    policy: values.reboot, graceMinutes: Number(values['reboot-grace']), forceAfterMinutes: Number(values['reboot-force-after']), message: values['reboot-message'],
+  });
+  if (!reboot.success) return `--reboot must be none, when-idle, ask or now, with --reboot-grace 0..1440 and --reboot-force-after 1..10080 minutes (${reboot.error.issues[0]?.path.join('.')}: ${reboot.error.issues[0]?.message})`;
+  return { as: values.as, action, transport, reboot: reboot.data.policy === 'none' ? null : reboot.data };
+}
+
 function parsePushArgs(args: string[]): PushArgs | string {
   const { values, positionals } = parseArgs({
     args,
@@ -196,15 +214,9 @@ function parsePushArgs(args: string[]): PushArgs | string {
   if (storedId === null && !laps && !values['password-env']) return '--password-env VAR is required (the password is never taken from the command line)';
   const password = values['password-env'] ? process.env[values['password-env']] : undefined;
   if (storedId === null && !laps && password === undefined) return `the environment variable ${values['password-env']} is not set`;
-  if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
-  const action = values.action;
-  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
-  const transport = values.transport as AgentTransport;
-  if (!AGENT_TRANSPORTS.includes(transport)) return '--transport must be auto, callback or smb';
-  const reboot = RebootPolicySchema.safeParse({
-    policy: values.reboot, graceMinutes: Number(values['reboot-grace']), forceAfterMinutes: Number(values['reboot-force-after']), message: values['reboot-message'],
-  });
-  if (!reboot.success) return `--reboot must be none, when-idle, ask or now, with --reboot-grace 0..1440 and --reboot-force-after 1..10080 minutes (${reboot.error.issues[0]?.path.join('.')}: ${reboot.error.issues[0]?.message})`;
+  const shape = parseTaskShape(values);
+  if (typeof shape === 'string') return shape;
+  const { as, action, transport, reboot } = shape;
   const concurrency = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200)) return '--concurrency must be 1..200';
   const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -212,8 +224,7 @@ function parsePushArgs(args: string[]): PushArgs | string {
   const auth = parseAuthArgs(values);
   if (typeof auth === 'string') return auth;
   return {
-    hosts, msi: values.msi, params: values.params, storedId, as: values.as, action, transport, json: values.json, auth,
-    reboot: reboot.data.policy === 'none' ? null : reboot.data,
+    hosts, msi: values.msi, params: values.params, storedId, as, action, transport, json: values.json, auth, reboot,
     ...(values.config ? { config: values.config } : {}), ...(values.user ? { user: values.user } : {}), ...(password !== undefined ? { password } : {}), ...(laps ? { laps } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}), ...(values.callback !== undefined ? { callback: values.callback } : {}), ...(port !== undefined ? { port } : {}),
   };

@@ -21,19 +21,19 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
-import { RebootPolicySchema, type DiagnosticsResult, type HostInfoResult, type PushConsoleApi, type RebootPolicy, type TaskSummary, type TaskTarget } from '../ipc/contract.js';
+import { type DiagnosticsResult, type HostInfoResult, type PushConsoleApi, type RebootPolicy, type TaskSummary, type TaskTarget } from '../ipc/contract.js';
 import { ConsoleError, toIpcError } from '../ipc/errors.js';
 import { parseComputerEntry } from '../engine/computerEntry.js';
 import { parseTarget } from '../engine/diagnose.js';
 import { registerSecret, redact } from '../smb/auth/secretRegistry.js';
 import { connect, normaliseFingerprint, signIn, type ServerConnection, type ServerSession } from '../serverMode/serverClient.js';
 import { forbiddenError, mayCall } from '../serverMode/roles.js';
-import { AGENT_TRANSPORTS, type AgentTransport } from '../server/agentProtocol.js';
+import type { AgentTransport } from '../server/agentProtocol.js';
 import { openDatabase, DATABASE_FILE_NAME } from '../store/database.js';
 import { TasksRepo } from '../store/tasksRepo.js';
 import type { ChannelName } from '../ipc/contract.js';
 import { diagnoseReportText, type CliReport } from './diagnoseReport.js';
-import { printReport, progressLine, type JsonTarget } from './push.js';
+import { parseTaskShape, printReport, progressLine, type JsonTarget } from './push.js';
 
 export const REMOTE_USAGE = `  tasks list [--json]
   tasks show ID [--json]
@@ -425,16 +425,9 @@ function parseRemotePushArgs(args: string[]): RemotePushArgs | string {
   }
   const account = parseAccount(values, true);
   if (typeof account === 'string') return account;
-  if (values.as !== 'user' && values.as !== 'system') return '--as must be user or system';
-  const action = values.action;
-  if (action !== 'install' && action !== 'uninstall' && action !== 'repair') return '--action must be install, uninstall or repair';
-  const transport = values.transport as AgentTransport;
-  if (!AGENT_TRANSPORTS.includes(transport)) return '--transport must be auto, callback or smb';
-  const reboot = RebootPolicySchema.safeParse({
-    policy: values.reboot, graceMinutes: Number(values['reboot-grace']), forceAfterMinutes: Number(values['reboot-force-after']), message: values['reboot-message'],
-  });
-  if (!reboot.success) return `--reboot must be none, when-idle, ask or now, with --reboot-grace 0..1440 and --reboot-force-after 1..10080 minutes (${reboot.error.issues[0]?.path.join('.')}: ${reboot.error.issues[0]?.message})`;
-  return { kind: 'push', hosts, source, account, as: values.as, action, transport, reboot: reboot.data.policy === 'none' ? null : reboot.data, json: values.json };
+  const shape = parseTaskShape(values);
+  if (typeof shape === 'string') return shape;
+  return { kind: 'push', hosts, source, account, ...shape, json: values.json };
 }
 
 /** The package named by --package: its id, else its name (one package of that name). */

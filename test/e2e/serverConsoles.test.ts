@@ -15,8 +15,7 @@
 // without reloading, then tries Cancel Task and a New Installation Task of its own: the server
 // refuses both (class forbidden, naming the role) and the audit trail and tables show nothing
 // changed. Every change A made has its audit row with A's name and address. A wrong password on the
-// sign-in page shows the refusal. The first case posts the sign-in form exactly as Chromium sends
-// it (Origin: null, see newPage); the others pass that one post on with the server's origin.
+// sign-in page shows the refusal. Every sign-in is the form posted exactly as Chromium sends it.
 // The pages' own source address (what the audit rows hold) is Chromium's, 127.0.0.1. Addresses 127.0.7.0/24 (server .1, PostgreSQL .2, the set-up
 // admin's client .3, lab hosts .11–.13 on TCP 14270) — docs/TESTING.md §6.
 import { after, before, describe, test } from 'node:test';
@@ -81,34 +80,15 @@ describe('two consoles on one Push Install Server: an operator pushes, a viewer 
   let pageB: Page;
   const pageErrors: string[] = [];
   let client: pg.Client;
-  /** How many sign-in posts had their Origin: null replaced (see newPage). */
-  let originRewrites = 0;
   const hostEntries = () => lab.hosts.map((h) => `${h.address}:${lab.port}`);
 
   const query = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows;
   const audit = () => new AuditRepo(server.db);
 
-  /**
-   * A console's page in its own context (its own cookies). Unless `asSent`, the sign-in form's
-   * post goes out with the server's origin in Origin instead of "null": Chromium sends
-   * Origin: null for a form POST from a page served with Referrer-Policy: no-referrer, as the Fetch
-   * standard says ("append a request `Origin` header"), and the server refuses that Origin — a bug
-   * of the server's sign-in page that the first case below shows as it is. Everything else the
-   * browser sends is untouched; remove this once the server accepts its own form's post.
-   */
-  async function newPage(asSent = false): Promise<Page> {
+  /** A console's page in its own context (its own cookies). */
+  async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, ignoreHTTPSErrors: true });
     contexts.push(context);
-    if (!asSent) {
-      const origin = new URL(server.url).origin;
-      await context.route(`${origin}/signin`, async (route) => {
-        const request = route.request();
-        if (request.method() !== 'POST' || request.headers().origin !== 'null') return route.continue();
-        originRewrites++;
-        const response = await route.fetch({ headers: { ...request.headers(), origin }, maxRedirects: 0 });
-        await route.fulfill({ response });
-      });
-    }
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -178,8 +158,8 @@ describe('two consoles on one Push Install Server: an operator pushes, a viewer 
     if (root) removeDir(root);
   });
 
-  test('the sign-in form\'s post, as Chromium sends it, signs in', async () => {
-    const page = await newPage(true);
+  test('the sign-in form\'s post, as Chromium sends it (its Origin, under the page\'s same-origin referrer policy), signs in', async () => {
+    const page = await newPage();
     await signInPage(page, VIEWER.name, VIEWER.password);
     await page.waitForLoadState();
     const body = (await page.locator('body').innerText()).trim();
@@ -205,7 +185,6 @@ describe('two consoles on one Push Install Server: an operator pushes, a viewer 
     await signInPage(pageB, VIEWER.name, VIEWER.password);
     await pageB.getByRole('heading', { name: 'Push Install Console' }).waitFor();
     for (const page of [pageA, pageB]) assert.equal(new URL(page.url()).pathname, '/');
-    if (originRewrites > 0) console.log(`sign-in posts sent with Origin: null and passed on with the server's origin: ${originRewrites}`);
     // The viewer watches Installation History from now on, never reloading.
     await tab(pageB, 'Installation History').click();
     await pageB.evaluate(TARGETS_RECORDER);
