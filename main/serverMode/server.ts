@@ -108,7 +108,10 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
     eventLog = await openEventLog(db, options.dbUrl, { log });
     bridge = await startBridgeServer({
       eventLog,
-      router: (origin, caller) => serverRouter(createRouter(active.handlers, () => true), caller, audit, log, { fingerprint: certificate.fingerprint }),
+      router: (origin, caller) => serverRouter(createRouter(active.handlers, () => true), caller, audit, log, {
+          fingerprint: certificate.fingerprint,
+          changed: (lists) => active.events.emit('data.changed', { lists }),
+        }),
       events: services.events,
       rendererDir: options.rendererDir,
       host: options.host,

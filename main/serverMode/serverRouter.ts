@@ -18,6 +18,22 @@ import { mayCall, requiredRole } from './roles.js';
 export interface ServerSelf {
   /** SHA-256 of the server's certificate (certificate.ts form); empty when not given. */
   readonly fingerprint?: string;
+  /** After a change: the lists it touched, for every console to read again (event data.changed). */
+  readonly changed?: (lists: ChangedList[]) => void;
+}
+
+export type ChangedList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings';
+
+/** The lists a successful change of this channel touches. */
+export function listsChangedBy(channel: ChannelName): ChangedList[] {
+  const domain = channel.slice(0, channel.indexOf('.'));
+  if (channel === 'computers.removeLeftovers') return ['tasks', 'computers'];
+  if (domain === 'computers' || domain === 'scan') return ['computers'];
+  if (domain === 'credentials') return ['credentials'];
+  if (domain === 'packages') return ['packages'];
+  if (domain === 'tasks' || domain === 'targets' || domain === 'leftovers') return ['tasks'];
+  if (domain === 'settings') return ['settings'];
+  return [];
 }
 
 const CONSOLE_ONLY: ReadonlySet<ChannelName> = new Set<ChannelName>(['server.connect', 'server.disconnect', 'server.status']);
@@ -64,6 +80,8 @@ export function serverRouter(base: IpcRouter, caller: Caller, audit: AuditRepo, 
           // The change is done; its row could not be written (the database went away): said loudly, not lost silently.
           log(`AUDIT ROW NOT WRITTEN for ${principal.user} ${channel} ${JSON.stringify(entry?.ids ?? [])}: ${error instanceof Error ? error.message : String(error)}`);
         }
+        const lists = entry ? listsChangedBy(channel) : [];
+        if (lists.length > 0) self.changed?.(lists);
       }
       return envelope;
     },

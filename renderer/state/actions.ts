@@ -7,8 +7,8 @@ import { attempt } from './calls';
 import { subscribeToMain as subscribe } from './mainEvents';
 import { useConsole } from './store';
 
-/** What main pushes, to the store; a data.reload reads every list again (loadAll). */
-export const subscribeToMain = (): (() => void) => subscribe(loadAll);
+/** What main pushes, to the store; a data.reload reads every list again (loadAll), a data.changed the lists it names. */
+export const subscribeToMain = (): (() => void) => subscribe(loadAll, loadLists);
 
 export { asIpcError, invoke, request } from './calls';
 export { menuCommand, progressReceived } from './mainEvents';
@@ -20,20 +20,29 @@ export { reloadPackages } from './packageActions';
 export { saveSettings } from './settingsActions';
 export { base64ToBytes, saveFile } from './saveFile';
 
-export async function loadAll(): Promise<void> {
+export type StoreList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings';
+
+const ALL_LISTS: readonly StoreList[] = ['computers', 'tasks', 'packages', 'settings', 'credentials'];
+
+/** Reads the named lists again (another console changed them on the server). */
+export async function loadLists(lists: readonly StoreList[]): Promise<void> {
   const s = useConsole.getState();
-  const [info, computers, tasks, packages, settings, credentials] = await Promise.all([
-    attempt(() => api.invoke('app.info', {})),
-    attempt(() => api.invoke('computers.list', {})),
-    attempt(() => api.invoke('tasks.list', {})),
-    attempt(() => api.invoke('packages.list', {})),
-    attempt(() => api.invoke('settings.get', {})),
-    attempt(() => api.invoke('credentials.list', {})),
+  const want = new Set(lists);
+  const [computers, tasks, packages, settings, credentials] = await Promise.all([
+    want.has('computers') ? attempt(() => api.invoke('computers.list', {})) : null,
+    want.has('tasks') ? attempt(() => api.invoke('tasks.list', {})) : null,
+    want.has('packages') ? attempt(() => api.invoke('packages.list', {})) : null,
+    want.has('settings') ? attempt(() => api.invoke('settings.get', {})) : null,
+    want.has('credentials') ? attempt(() => api.invoke('credentials.list', {})) : null,
   ]);
-  if (info) s.appInfoReceived(info);
   if (computers) s.computersLoaded(computers);
   if (tasks) s.tasksLoaded(tasks);
   if (packages) s.packagesLoaded(packages);
   if (settings) s.settingsLoaded(settings);
   if (credentials) s.credentialsLoaded(credentials);
+}
+
+export async function loadAll(): Promise<void> {
+  const [info] = await Promise.all([attempt(() => api.invoke('app.info', {})), loadLists(ALL_LISTS)]);
+  if (info) useConsole.getState().appInfoReceived(info);
 }

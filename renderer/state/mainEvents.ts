@@ -150,7 +150,7 @@ export function menuCommand(command: MenuCommandName): void {
 }
 
 /** `load` reads every list (actions.ts loadAll), passed in so this module does not import its importer. */
-export function subscribeToMain(load: () => Promise<void>): () => void {
+export function subscribeToMain(load: () => Promise<void>, loadLists: (lists: readonly ('computers' | 'credentials' | 'packages' | 'tasks' | 'settings')[]) => Promise<void>): () => void {
   const s = useConsole.getState();
   const offs = [
     api.on('log.line', (line) => s.logLineReceived(line)),
@@ -163,6 +163,8 @@ export function subscribeToMain(load: () => Promise<void>): () => void {
       finishedByTask.clear();
       void reloadEverything(load);
     }),
+    // Another console changed the server's lists: read those again (the open task's targets come by progress).
+    api.on('data.changed', ({ lists }) => void loadLists(lists)),
   ];
   return () => offs.forEach((off) => off());
 }

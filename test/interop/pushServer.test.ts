@@ -61,10 +61,14 @@ after(async () => {
 
 describe('Push Install Server', () => {
   test('an operator\'s change is done and audited with who, from where, what and which ids; a viewer reads it', async () => {
+    const view = await as('view');
+    const changed: string[][] = [];
+    view.api.on('data.changed', ({ lists }) => changed.push(lists));
     const op = await as('op');
     const added = await op.api.invoke('computers.add', { entries: ['PC-AUDIT-1', 'PC-AUDIT-2'] });
     assert.equal(added.added.length, 2);
-    const view = await as('view');
+    await until(() => changed.length > 0);
+    assert.deepEqual(changed[0], ['computers'], 'the viewer\'s console is told to read its Computers again');
     const names = (await view.api.invoke('computers.list', {})).map((c) => c.name);
     assert.ok(names.includes('PC-AUDIT-1') && names.includes('PC-AUDIT-2'), 'the viewer sees what the operator added');
     const rows = new AuditRepo(server.db).list({ action: 'computers.add', limit: 10, offset: 0 }).rows;
@@ -152,6 +156,14 @@ describe('Push Install Server', () => {
     }
   });
 });
+
+async function until(probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function postgresUrlOf(database: string): string {
   return postgres.url.replace(/\/[^/]+$/, `/${database}`);

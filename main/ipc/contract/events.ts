@@ -56,4 +56,6 @@ export const eventChannels = {
    * disconnected): every list is read again and what was selected or cached is dropped.
    */
   'data.reload': z.object({ reason: z.enum(['connected', 'reconnected', 'disconnected']) }),
+  /** A Push Install Server's lists another console changed (computers added, a credential set…): read them again. */
+  'data.changed': z.object({ lists: z.array(z.enum(['computers', 'credentials', 'packages', 'tasks', 'settings'])).min(1) }),
 } as const satisfies Record<string, z.ZodType>;
