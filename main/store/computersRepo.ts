@@ -58,6 +58,8 @@ export function sqliteLower(text: string): string {
 export const SQL_CHUNK = 500;
 /** Computers written per transaction by addInChunks (a few milliseconds of main's time each). */
 export const ADD_CHUNK = 2_000;
+/** Computers per INSERT statement (5 parameters each, far below SQLite's and PostgreSQL's limits). */
+export const ROWS_PER_INSERT = 100;
 
 export class ComputersRepo {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
@@ -105,20 +107,34 @@ export class ComputersRepo {
     return { added, duplicates };
   }
 
-  /** Adds in one transaction; names already present (case-insensitive) come back as duplicates. */
+  /**
+   * Adds in one transaction; names already present (case-insensitive) come back as duplicates.
+   * ROWS_PER_INSERT rows per statement: on PostgreSQL each statement is a round trip to the
+   * server, so one per computer made 10 000 cost seconds. The rows a statement inserted come back
+   * (RETURNING) and are matched to the entries by name, in order: an entry whose name was already
+   * there, or came earlier in the same list, is a duplicate.
+   */
   addMany(computers: readonly NewComputer[]): { added: Computer[]; duplicates: string[] } {
-    const insert = this.db.prepare(
-      `INSERT INTO computers (name, address, port, group_name, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING RETURNING *`,
-    );
     const added: Computer[] = [];
     const duplicates: string[] = [];
     const createdAt = this.now().toISOString();
     this.db.transaction(() => {
-      for (const c of computers) {
-        const row = insert.get(c.name, c.address ?? null, c.port ?? null, c.groupName ?? null, createdAt) as ComputerRow | undefined;
-        if (row) added.push(toComputer(row));
-        else duplicates.push(c.name);
+      for (let from = 0; from < computers.length; from += ROWS_PER_INSERT) {
+        const batch = computers.slice(from, from + ROWS_PER_INSERT);
+        const rows = this.db
+          .prepare(
+            `INSERT INTO computers (name, address, port, group_name, created_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+             ON CONFLICT DO NOTHING RETURNING *`,
+          )
+          .all(...batch.flatMap((c) => [c.name, c.address ?? null, c.port ?? null, c.groupName ?? null, createdAt])) as ComputerRow[];
+        // Inserted rows by exact name: an entry takes the row of its own name, once.
+        const inserted = new Map<string, ComputerRow[]>();
+        for (const row of rows) inserted.set(row.name, [...(inserted.get(row.name) ?? []), row]);
+        for (const c of batch) {
+          const row = inserted.get(c.name)?.shift();
+          if (row) added.push(toComputer(row));
+          else duplicates.push(c.name);
+        }
       }
     })();
     return { added, duplicates };
