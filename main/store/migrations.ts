@@ -219,4 +219,48 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX event_batches_by_time ON event_batches (at);
     `,
   },
+  {
+    version: 11,
+    name: 'push workers and sites: computers belong to a site, targets are claimed under leases by the workers of their site',
+    sql: `
+      -- A site: where a push worker pushes and serves packages close to the computers. A computer
+      -- belongs to the first site whose rules match it (CIDR ranges of its address, an AD site),
+      -- or to the one it was put in by hand; none: the default site, which the server's own
+      -- worker serves. cidrs: a JSON array of "a.b.c.d/n".
+      CREATE TABLE sites (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL COLLATE NOCASE UNIQUE,
+        cidrs      TEXT NOT NULL DEFAULT '[]',
+        ad_site    TEXT,
+        created_at TEXT NOT NULL
+      );
+      ALTER TABLE computers ADD COLUMN site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL;
+      -- Set by hand: the rules do not move it.
+      ALTER TABLE computers ADD COLUMN site_pinned INTEGER NOT NULL DEFAULT 0;
+
+      -- A target's claim (main/workers/leases.ts): the worker that pushes it, until when its lease
+      -- runs (ms since the epoch, the database's clock), and the claim's number — the fencing
+      -- token every write of the worker carries, bumped by each claim. The site is the computer's
+      -- when the task was made.
+      ALTER TABLE task_targets ADD COLUMN site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL;
+      ALTER TABLE task_targets ADD COLUMN owner TEXT;
+      ALTER TABLE task_targets ADD COLUMN lease_until INTEGER;
+      ALTER TABLE task_targets ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;
+      -- Never two pushes to one computer at once: one claimed target per computer.
+      CREATE UNIQUE INDEX task_targets_one_claim_per_computer ON task_targets(computer_id) WHERE owner IS NOT NULL;
+      CREATE INDEX task_targets_claimable ON task_targets(site_id, id) WHERE owner IS NULL AND state = 'queued';
+
+      -- The workers alive or known: a row per process, its heartbeat the database's clock (ms).
+      CREATE TABLE workers (
+        id           TEXT PRIMARY KEY,
+        site_id      INTEGER REFERENCES sites(id) ON DELETE SET NULL,
+        address      TEXT,
+        version      TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        in_flight    INTEGER NOT NULL DEFAULT 0,
+        stopped_at   INTEGER
+      );
+    `,
+  },
 ];
