@@ -14,6 +14,7 @@ import { createTargetsHandlers } from './handlers/targets.js';
 import { createHistoryHandlers } from './handlers/history.js';
 import { createSettingsHandlers } from './handlers/settings.js';
 import { createAuditHandlers, createServerHandlers } from './handlers/server.js';
+import { createSitesHandlers } from './handlers/sites.js';
 
 export type { HandlerDeps } from './handlers/common.js';
 export { leftoversRefusal } from './handlers/targets.js';
@@ -30,5 +31,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     ...createSettingsHandlers(deps),
     ...createServerHandlers(),
     ...createAuditHandlers(),
+    ...createSitesHandlers(deps),
   };
 }

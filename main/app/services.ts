@@ -11,6 +11,7 @@ import { openDatabase, type Db } from '../store/database.js';
 import { ComputersRepo } from '../store/computersRepo.js';
 import { PackagesRepo } from '../store/packagesRepo.js';
 import { TasksRepo } from '../store/tasksRepo.js';
+import { SitesRepo } from '../store/sitesRepo.js';
 import { createConfSettingsBackend, createSettingsStore, type SettingsBackend } from '../store/settings.js';
 import { createHandlers } from './handlers.js';
 import { targetIdPage } from './targetPages.js';
@@ -69,10 +70,11 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
   const computers = new ComputersRepo(db);
   const packages = new PackagesRepo(db);
   const tasks = new TasksRepo(db);
+  const sites = new SitesRepo(db);
   const settings = createSettingsStore(options.settingsBackend ?? createConfSettingsBackend(options.dataDir));
   const events = createEventBus();
   const vault = openVault(options, db, events);
-  const stores: Stores = { db, computers, packages, tasks, settings, events, vault };
+  const stores: Stores = { db, computers, packages, tasks, sites, settings, events, vault };
   const push: PushState = { runtime: null, problem: 'it is starting', stopRetention: null, refusal: null };
   const labs = labSwitch(options, stores);
   const localHandlers = consoleHandlers(options, stores, push, labs);
@@ -94,6 +96,7 @@ export function createConsoleServices(options: ConsoleServicesOptions): ConsoleS
     computers,
     packages,
     tasks,
+    sites,
     settings,
     events: windowEvents,
     engineEvents: events,
@@ -208,7 +211,7 @@ function labSwitch(options: ConsoleServicesOptions, { computers, packages, setti
 
 /** The contract's handlers over the stores; turning the simulated lab on or off in the settings applies it. */
 function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: PushState, labs: LabSwitch): Handlers {
-  const { db, vault, computers, packages, tasks, settings, events } = stores;
+  const { db, vault, computers, packages, tasks, sites, settings, events } = stores;
   const baseHandlers = createHandlers({
     vault,
     runtime: () => push.runtime,
@@ -230,6 +233,7 @@ function consoleHandlers(options: ConsoleServicesOptions, stores: Stores, push: 
     computers,
     packages,
     tasks,
+    sites,
     settings,
     events,
     targetIdPage: targetIdPage(db),

@@ -2,7 +2,7 @@
 // event the main process pushes. Main, preload, the browser bridge and the renderer all import
 // this file; nothing restates it. Its schemas live in main/ipc/contract/, one module per domain
 // (common, computers, credentials, packages, tasks, targets, history, settings, app, server,
-// events); this
+// sites, events); this
 // index joins them and is the only module that imports that folder. It and they import only zod,
 // so they run in Node, in the sandboxed preload bundle and in the renderer bundle alike.
 //
@@ -64,6 +64,7 @@ import {
   type ServerState,
   type ServerStatus,
 } from './contract/server.js';
+import { SiteSchema, sitesChannels, type Site } from './contract/sites.js';
 
 // ---- every schema and type, under the names importers have always used -------------------
 
@@ -80,6 +81,7 @@ export { AppInfoSchema, FolderListingSchema, DirectoryComputerSchema, type AppIn
 export { MenuCommandSchema, type MenuCommand };
 export { RoleSchema, ServerAccountSchema, ServerStatusSchema, AuditRowSchema, AuditFilterSchema, MAX_AUDIT_PAGE };
 export type { ServerRole, ServerAccount, ServerState, ServerStatus, AuditRow, AuditFilter };
+export { SiteSchema, type Site };
 
 // ---- channels and events ---------------------------------------------------------------
 
@@ -94,6 +96,7 @@ export const channels = {
   ...settingsChannels,
   ...serverChannels,
   ...auditChannels,
+  ...sitesChannels,
 } as const satisfies ChannelSpecs;
 
 /** Each domain's channel names: main/app/handlers/ implements one domain per module. */
@@ -108,6 +111,7 @@ export interface ChannelDomains {
   settings: keyof typeof settingsChannels;
   server: keyof typeof serverChannels;
   audit: keyof typeof auditChannels;
+  sites: keyof typeof sitesChannels;
 }
 
 // A channel declared in two domains would silently keep only the later one above: refuse that.
@@ -122,6 +126,7 @@ type DomainList = [
   typeof settingsChannels,
   typeof serverChannels,
   typeof auditChannels,
+  typeof sitesChannels,
 ];
 type KeysOf<T extends readonly object[]> = T extends readonly [infer H, ...infer R extends readonly object[]] ? keyof H | KeysOf<R> : never;
 type SharedKeys<T extends readonly object[]> = T extends readonly [infer H, ...infer R extends readonly object[]] ? (keyof H & KeysOf<R>) | SharedKeys<R> : never;

@@ -53,6 +53,7 @@ export const ERROR_CLASSES = {
   'not-installed': { when: 'A repair found the product not installed.', advice: 'Install it first (a task with the action Install and this package), then repair if needed.' },
   // The engine and the console
   cancelled: { when: 'The push was cancelled.', advice: 'Retry when ready.' },
+  'lease-expired': { when: 'The push workers that claimed the target stopped renewing their lease before its push ended, as many times as the server allows (a worker stopped, paused or cut off from the database).', advice: 'Check the push workers of the computer\'s site and their connection to the database, then use Retry Failed; Remove Leftovers if an attempt left files or a service on the computer.' },
   interrupted: { when: 'The console stopped while the push ran.', advice: 'Use Retry Failed; if the computer\'s credentials are gone, Set Credentials… so its leftovers can be removed.' },
   'credentials-missing': { when: 'The target\'s credentials were deleted or are not held since a restart.', advice: 'Use Set Credentials… on the task (Installation History) or on the computer (Computers).' },
   'credentials-hash-only': { when: 'Only the NT hash is kept where installing as the account needs the password.', advice: 'Use a credential that keeps the password, or install as SYSTEM.' },
@@ -68,6 +69,7 @@ export const ERROR_CLASSES = {
   'target-running': { when: 'Remove Leftovers on a push that is still running.', advice: 'Wait until the push ends, or cancel it first.' },
   'invalid-computer': { when: 'Not a computer name or address.', advice: 'Enter a computer name, an IPv4 or IPv6 address, optionally with :port.' },
   'invalid-range': { when: 'Not an address range or CIDR block the console accepts.', advice: 'Enter a range such as 10.0.0.1-10.0.0.50 or a CIDR block such as 10.0.0.0/24.' },
+  'invalid-site': { when: 'A site\'s name, range (CIDR) or AD site the console refuses, or one another site already has.', advice: 'Give ranges as network/prefix (10.1.0.0/16, 2001:db8:1::/48) with the host bits zero, each in one site only, and a name no other site has.' },
   'invalid-port': { when: 'Not a port from 1 to 65535.', advice: 'Enter 445 (SMB), or a port from 1 to 65535.' },
   'import-too-large': { when: 'More lines or bytes than one import takes.', advice: 'Split the list into smaller imports.' },
   file: { when: 'The path is not a readable file.', advice: 'Choose a readable file.' },

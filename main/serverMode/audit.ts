@@ -282,6 +282,13 @@ const auditors: { [C in ChannelName]: Auditor<C> } = {
   'settings.get': null,
   // Which settings changed, not their values.
   'settings.update': (req) => entry('settings.update', [], { keys: Object.keys(req).sort() }),
+
+  'sites.list': null,
+  'sites.add': (_req, res) => entry('sites.add', [res.id], { name: res.name, cidrs: res.cidrs, adSite: res.adSite, computers: res.computers }),
+  'sites.update': (req, res) =>
+    entry('sites.update', [req.id], { name: res.name, cidrs: res.cidrs, adSite: res.adSite, computers: res.computers, changed: Object.keys(req).filter((k) => k !== 'id').sort() }),
+  'sites.remove': (req, res) => entry('sites.remove', [req.id], { removed: res.removed, computers: res.computers }),
+  'computers.setSite': (req, res) => entry('computers.setSite', req.ids, { site: req.site, changed: res.changed }),
 };
 
 /**

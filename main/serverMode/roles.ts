@@ -8,18 +8,20 @@
 // |---------------|-------------------------------------------------------------------------------|
 // | viewer        | reading what the server holds: app.info; computers.list, credentials.list     |
 // |               | (who, never a secret), packages.list, tasks.list, tasks.targets,              |
-// |               | tasks.targetsById, targets.log, targets.msiLog, leftovers.list, settings.get; |
-// |               | history.exportCsv and history.exportLogs (the same data, exported)            |
+// |               | tasks.targetsById, targets.log, targets.msiLog, leftovers.list, settings.get, |
+// |               | sites.list; history.exportCsv and history.exportLogs (the same data,          |
+// |               | exported)                                                                     |
 // | operator      | + everything that changes computers, credentials, packages and tasks, or     |
 // |               | reaches out from the server: computers.add/remove/setGroup/preview/           |
-// |               | previewFile/getInfo/diagnose/removeLeftovers; credentials.set/setLaps/remove/ |
-// |               | test/rebind; packages.inspect/create/duplicate/remove; tasks.create/cancel/   |
-// |               | retryFailed/redeploy/restartComputers; targets.cancel/cancelRestart/          |
+// |               | previewFile/getInfo/diagnose/removeLeftovers/setSite (Set Site…);             |
+// |               | credentials.set/setLaps/remove/test/rebind; packages.inspect/create/          |
+// |               | duplicate/remove; tasks.create/cancel/retryFailed/redeploy/restartComputers;  |
+// |               | targets.cancel/cancelRestart/                                                 |
 // |               | removeLeftovers; scan.start/cancel; directory.search; files.list,             |
 // |               | files.chooseNative                                                            |
 // | administrator | + settings.update and app.networkAddresses (only Configuration's callback     |
 // |               | address uses it); the audit trail: audit.list, audit.exportCsv; the server's  |
-// |               | own actions: users.*                                                          |
+// |               | own actions: users.*; the sites and their rules: sites.add/update/remove      |
 //
 // server.connect, server.disconnect and server.status are a console's own (its connection to a
 // server): a server refuses them whatever the role (serverRouter.ts, class local-only), so their
@@ -99,6 +101,13 @@ export const requiredRole: Record<ChannelName, Role> = {
   // the server's audit trail
   'audit.list': 'administrator',
   'audit.exportCsv': 'administrator',
+  // sites: reading them is a viewer's, changing their rules an administrator's (they decide where
+  // every computer is pushed from); putting computers in a site by hand goes with computers' changes
+  'sites.list': 'viewer',
+  'sites.add': 'administrator',
+  'sites.update': 'administrator',
+  'sites.remove': 'administrator',
+  'computers.setSite': 'operator',
 };
 
 /** The server's own actions, outside the console's contract: managing accounts (the audit trail is read through the contract's audit.*). */

@@ -22,12 +22,14 @@ export interface ServerSelf {
   readonly changed?: (lists: ChangedList[]) => void;
 }
 
-export type ChangedList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings';
+export type ChangedList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings' | 'sites';
 
 /** The lists a successful change of this channel touches. */
 export function listsChangedBy(channel: ChannelName): ChangedList[] {
   const domain = channel.slice(0, channel.indexOf('.'));
   if (channel === 'computers.removeLeftovers') return ['tasks', 'computers'];
+  // A site's rules move computers; Set Site… changes the sites' counts.
+  if (domain === 'sites' || channel === 'computers.setSite') return ['computers', 'sites'];
   if (domain === 'computers' || domain === 'scan') return ['computers'];
   if (domain === 'credentials') return ['credentials'];
   if (domain === 'packages') return ['packages'];

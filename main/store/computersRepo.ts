@@ -12,7 +12,14 @@ interface ComputerRow {
   port: number | null;
   last_result: string | null;
   created_at: string;
+  site_id: number | null;
+  site_pinned: number;
+  /** From the join with sites (COMPUTERS_WITH_SITE); absent from a row an INSERT returned. */
+  site_name?: string | null;
 }
+
+/** A computer's columns with its site's name. */
+const COMPUTERS_WITH_SITE = 'SELECT c.*, s.name AS site_name FROM computers c LEFT JOIN sites s ON s.id = c.site_id';
 
 function toComputer(row: ComputerRow): Computer {
   return {
@@ -25,6 +32,9 @@ function toComputer(row: ComputerRow): Computer {
     groupName: row.group_name,
     lastResult: row.last_result,
     createdAt: row.created_at,
+    siteId: row.site_id === null ? null : Number(row.site_id),
+    siteName: row.site_name ?? null,
+    sitePinned: Number(row.site_pinned) === 1,
   };
 }
 
@@ -66,7 +76,7 @@ export class ComputersRepo {
 
   /** By name as SQLite orders lower(name) — ASCII case ignored, then bytes — then id, on both stores. */
   list(): Computer[] {
-    const rows = this.db.prepare('SELECT * FROM computers ORDER BY lower(name), id').all() as ComputerRow[];
+    const rows = this.db.prepare(`${COMPUTERS_WITH_SITE} ORDER BY lower(c.name), c.id`).all() as ComputerRow[];
     // Already in this order on SQLite (the sort then only checks it); PostgreSQL's may differ.
     const keyed = rows.map((row) => ({ row, key: sqliteLower(row.name) }));
     keyed.sort((x, y) => compareBinary(x.key, y.key) || x.row.id - y.row.id);
@@ -78,7 +88,7 @@ export class ComputersRepo {
     const rows: ComputerRow[] = [];
     for (let from = 0; from < ids.length; from += SQL_CHUNK) {
       const chunk = ids.slice(from, from + SQL_CHUNK);
-      rows.push(...(this.db.prepare(`SELECT * FROM computers WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as ComputerRow[]));
+      rows.push(...(this.db.prepare(`${COMPUTERS_WITH_SITE} WHERE c.id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as ComputerRow[]));
     }
     return rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })).map(toComputer);
   }

@@ -83,7 +83,8 @@ export interface TaskRecord {
   finished_at: string | null;
 }
 
-const TARGET_COLUMNS = new Set([
+/** The columns updateTarget (and the workers' fenced writes, main/workers/leases.ts) may change. */
+export const TARGET_COLUMNS: ReadonlySet<string> = new Set([
   'credential_id', 'state', 'outcome', 'error_class', 'error_code', 'error_message', 'advice', 'progress', 'started_at', 'finished_at',
   'address', 'port', 'run_id', 'service_name', 'exit_code', 'reboot_required', 'leftovers', 'attempts', 'msi_log', 'laps_attribute', 'laps_account', 'transport', 'auth_mechanism',
   'restart_state', 'restart_at', 'restart_detail',
@@ -130,11 +131,12 @@ export class TasksRepo {
           .prepare('INSERT INTO tasks (name, package_id, scheduled_at, options_json, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(task.name, task.packageId, task.scheduledAt, JSON.stringify(task.options ?? {}), createdAt).lastInsertRowid,
       );
+      // Each target's site is its computer's when the task is made (the workers of that site claim it).
       const insertTarget = this.db.prepare(
-        'INSERT INTO task_targets (task_id, computer_id, computer_name, credential_id, address, port) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO task_targets (task_id, computer_id, computer_name, credential_id, address, port, site_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT site_id FROM computers WHERE id = ?))',
       );
       const targetIds = task.targets.map((t) =>
-        Number(insertTarget.run(taskId, t.computerId, t.computerName, t.credentialId ?? null, t.address ?? null, t.port ?? null).lastInsertRowid),
+        Number(insertTarget.run(taskId, t.computerId, t.computerName, t.credentialId ?? null, t.address ?? null, t.port ?? null, t.computerId).lastInsertRowid),
       );
       return { taskId, targetIds };
     })();

@@ -85,6 +85,12 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'server.status': () => ({}),
   'audit.list': () => ({ limit: 10, text: 'x' }),
   'audit.exportCsv': () => ({ user: 'admin' }),
+  // In the contract's order: the site added is the fresh store's first (id 1).
+  'sites.list': () => ({}),
+  'sites.add': () => ({ name: 'Branch', cidrs: ['127.0.0.0/8', '2001:db8::/32'], adSite: 'Branch-Site' }),
+  'sites.update': () => ({ id: 1, cidrs: ['127.0.0.0/16'] }),
+  'sites.remove': () => ({ id: 1 }),
+  'computers.setSite': (ids) => ({ ids: [ids.computerId], site: 'default' }),
 };
 
 const LAST: ChannelName[] = ['computers.remove', 'packages.remove', 'credentials.remove'];

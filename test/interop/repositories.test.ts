@@ -81,7 +81,7 @@ function repositoryTests(backend: Backend, open: () => SqlDb): void {
     assert.equal(first.added.length, 2);
     const [a, b] = first.added;
     assert.ok(Number.isInteger(a!.id) && Number.isInteger(b!.id) && a!.id !== b!.id, 'ids are integers (numbers on PostgreSQL too)');
-    assert.deepEqual({ ...a!, id: 0 }, { id: 0, name: 'PC-01', address: '10.0.0.1', port: 4450, domain: null, os: null, groupName: 'Lab', lastResult: null, createdAt: '2024-01-01T08:00:01.000Z' });
+    assert.deepEqual({ ...a!, id: 0 }, { id: 0, name: 'PC-01', address: '10.0.0.1', port: 4450, domain: null, os: null, groupName: 'Lab', lastResult: null, createdAt: '2024-01-01T08:00:01.000Z', siteId: null, siteName: null, sitePinned: false });
     // Case-insensitive against the table and within the same batch.
     const second = computers.addMany([{ name: 'pc-01' }, { name: 'PC-02' }, { name: 'PC-03' }, { name: 'pc-03' }]);
     assert.deepEqual(second.duplicates, ['pc-01', 'PC-02', 'pc-03']);

@@ -71,7 +71,8 @@ test('CSV: a header, CRLF line ends, quoted fields where RFC 4180 needs them, an
 });
 
 test('every mutating channel records one row with the ids it changed; reads record none', () => {
-  const computer = { id: 7, name: 'PC', address: null, port: null, domain: null, os: null, groupName: null, lastResult: null, createdAt: 'x' };
+  const computer = { id: 7, name: 'PC', address: null, port: null, domain: null, os: null, groupName: null, lastResult: null, createdAt: 'x', siteId: null, siteName: null, sitePinned: false };
+  const site = { id: 5, name: 'Lyon', cidrs: ['10.1.0.0/16'], adSite: null, computers: 3, createdAt: 'x' };
   const credential = { id: 9, label: 'Domain admin', user: 'admin', domain: 'CORP', available: true, storage: 'memory', keeps: 'password' } as const;
   const pkg = { id: 11, name: 'App', msiFileName: 'app.msi', msiSize: 1, msiSha256: 'ab', productName: 'App', productVersion: '1', manufacturer: null, productCode: null, configFileName: null, parameters: 'PASSWORD=hunter2', createdAt: 'x', runAs: 'admin' } as const;
   const reboot = { policy: 'ask', graceMinutes: 5, forceAfterMinutes: 60, message: 'Restarting' } as const;
@@ -97,6 +98,10 @@ test('every mutating channel records one row with the ids it changed; reads reco
     ['targets.cancelRestart', { targetId: 31 }, { ok: false }, 'targets.cancelRestart', [31]],
     ['targets.removeLeftovers', { targetId: 31 }, { remaining: null }, 'targets.removeLeftovers', [31]],
     ['settings.update', { retryCount: 2, callbackAddress: '10.0.0.1' }, { ...defaultSettings, retryCount: 2, callbackAddress: '10.0.0.1' }, 'settings.update', []],
+    ['sites.add', { name: 'Lyon', cidrs: ['10.1.0.0/16'] }, site, 'sites.add', [5]],
+    ['sites.update', { id: 5, adSite: 'Lyon-AD' }, { ...site, adSite: 'Lyon-AD' }, 'sites.update', [5]],
+    ['sites.remove', { id: 5 }, { removed: true, computers: 3 }, 'sites.remove', [5]],
+    ['computers.setSite', { ids: [7, 8], site: 5 }, { changed: 2 }, 'computers.setSite', [7, 8]],
   ];
   for (const [channel, request, result, action, ids] of cases) {
     const e = auditEntryFor(channel, request, result);

@@ -184,6 +184,9 @@ describe('createRouter over the real console services', () => {
       port: null,
       lastResult: null,
       createdAt: '2025-01-01T00:00:00.000Z',
+      siteId: null,
+      siteName: null,
+      sitePinned: false,
       password: 'hunter2',
       secretRef: 'keychain:pc07',
     };

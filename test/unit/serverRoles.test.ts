@@ -28,6 +28,7 @@ test('a viewer may call exactly the reads: lists, a task\'s targets, logs, lefto
     'server.disconnect',
     'server.status',
     'settings.get',
+    'sites.list',
     'targets.log',
     'targets.msiLog',
     'tasks.list',
@@ -47,12 +48,13 @@ test('an operator may change computers, credentials, packages and tasks, scan an
     'packages.inspect', 'packages.create', 'packages.duplicate', 'packages.remove',
     'tasks.create', 'tasks.cancel', 'tasks.retryFailed', 'tasks.redeploy', 'tasks.restartComputers',
     'targets.cancel', 'targets.cancelRestart', 'targets.removeLeftovers', 'scan.start', 'scan.cancel', 'directory.search',
+    'computers.setSite',
   ];
   for (const c of operator) {
     assert.equal(mayCall('operator', c), true, c);
     assert.equal(mayCall('viewer', c), false, c);
   }
-  assert.deepEqual(channelNames.filter((c) => !mayCall('operator', c)).sort(), ['app.networkAddresses', 'audit.exportCsv', 'audit.list', 'settings.update']);
+  assert.deepEqual(channelNames.filter((c) => !mayCall('operator', c)).sort(), ['app.networkAddresses', 'audit.exportCsv', 'audit.list', 'settings.update', 'sites.add', 'sites.remove', 'sites.update']);
   for (const a of Object.keys(serverActionRole) as ServerAction[]) assert.equal(mayCall('operator', a), false, a);
 });
 

@@ -8,6 +8,7 @@ import type { ComputersRepo } from '../../store/computersRepo.js';
 import type { PackagesRepo } from '../../store/packagesRepo.js';
 import type { SettingsStore } from '../../store/settings.js';
 import type { TasksRepo } from '../../store/tasksRepo.js';
+import type { SitesRepo } from '../../store/sitesRepo.js';
 import type { CredentialVault } from '../../engine/credentials.js';
 import type { PushRuntime } from '../../engine/runtime.js';
 import type { TargetIdPage } from '../targetPages.js';
@@ -17,6 +18,7 @@ export interface ConsoleStores {
   readonly computers: ComputersRepo;
   readonly packages: PackagesRepo;
   readonly tasks: TasksRepo;
+  readonly sites: SitesRepo;
   readonly settings: SettingsStore;
   readonly events: EventBus;
   readonly vault: CredentialVault;

@@ -124,7 +124,10 @@ async function addComputers(deps: HandlerDeps, info: (message: string) => void, 
   }
   const stored = await deps.computers.addInChunks(valid.map((v) => ({ ...v, groupName })));
   if (stored.added.length > 0) info(`Added ${stored.added.length} computer(s).`);
-  return { added: stored.added, duplicates: [...duplicates, ...stored.duplicates], invalid };
+  // The sites' rules place the new computers (main/store/sitesRepo.ts).
+  const placed = stored.added.length > 0 ? deps.sites.assign(stored.added.map((c) => c.id)) : new Map<number, { siteId: number | null; siteName: string | null }>();
+  const added = stored.added.map((c) => ({ ...c, ...placed.get(c.id) }));
+  return { added, duplicates: [...duplicates, ...stored.duplicates], invalid };
 }
 
 /** A text/CSV file to import, read whole: it must be a file of at most MAX_IMPORT_FILE_BYTES. */

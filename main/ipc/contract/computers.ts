@@ -14,6 +14,11 @@ export const ComputerSchema = z.object({
   groupName: z.string().nullable(),
   lastResult: z.string().nullable(),
   createdAt: IsoTime,
+  /** The site the computer belongs to (main/store/sitesRepo.ts); null: the default site. */
+  siteId: Id.nullable(),
+  siteName: z.string().nullable(),
+  /** Put in its site by hand (Set Site…): the rules do not move it. */
+  sitePinned: z.boolean(),
 });
 export type Computer = z.infer<typeof ComputerSchema>;
 

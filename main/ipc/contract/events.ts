@@ -57,5 +57,5 @@ export const eventChannels = {
    */
   'data.reload': z.object({ reason: z.enum(['connected', 'reconnected', 'disconnected']) }),
   /** A Push Install Server's lists another console changed (computers added, a credential set…): read them again. */
-  'data.changed': z.object({ lists: z.array(z.enum(['computers', 'credentials', 'packages', 'tasks', 'settings'])).min(1) }),
+  'data.changed': z.object({ lists: z.array(z.enum(['computers', 'credentials', 'packages', 'tasks', 'settings', 'sites'])).min(1) }),
 } as const satisfies Record<string, z.ZodType>;
