@@ -220,7 +220,6 @@ function validName(input: string): string {
   const name = input.trim();
   if (name === '') throw new InvalidSiteError('A site needs a name.', 'Name it after the office or place it stands for, such as "Lyon office".');
   if (name.length > MAX_SITE_NAME) throw new InvalidSiteError(`A site's name is at most ${MAX_SITE_NAME} characters; "${name.slice(0, 20)}…" has ${name.length}.`, 'Give a shorter name.');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidSiteError('A site\'s name may not hold control characters (tabs, line breaks).', 'Give a name of printable characters.');
   if (name.toLowerCase() === 'default') throw new InvalidSiteError('"Default" is the name of the site of computers no rule matches.', 'Give the site another name.');
   return name;
@@ -230,7 +229,6 @@ function validAdSite(input: string | null | undefined): string | null {
   if (input === undefined || input === null) return null;
   const adSite = input.trim();
   if (adSite === '') return null;
-  // eslint-disable-next-line no-control-regex
   if (adSite.length > MAX_AD_SITE || /[\s./\\\u0000-\u001f\u007f]/.test(adSite)) {
     throw new InvalidSiteError(`"${adSite.slice(0, 80)}" is not an Active Directory site name.`, `Give the site's name as Active Directory Sites and Services shows it (such as Default-First-Site-Name): up to ${MAX_AD_SITE} characters, without spaces, dots or slashes.`);
   }
