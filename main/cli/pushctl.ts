@@ -2,7 +2,8 @@
 // (docs/ARCHITECTURE.md §10).
 //   pushctl [--data DIR] diagnose <host[:port]>… [--user U] [--password-env VAR] [--json]
 //   pushctl [--data DIR] push <host[:port]>… --msi FILE … (main/cli/push.ts)
-//   pushctl [--data DIR] tasks list|show ID; pushctl --server URL --user NAME --password-env VAR … (main/cli/remote.ts)
+//   pushctl [--data DIR] tasks list|show ID; pushctl [--data DIR] sites add|list|remove (main/cli/sites.ts);
+//   pushctl --server URL --user NAME --password-env VAR … (main/cli/remote.ts)
 // The password comes only from the environment variable named by --password-env (or, later, the
 // keychain): never from the command line, where other users can read it.
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ import { LAB_USAGE, runLab } from './lab.js';
 import { runServer, SERVER_USAGE } from './server.js';
 import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs } from './authArgs.js';
 import { REMOTE_USAGE, runLocalTasks, runRemote, takeRemoteOptions } from './remote.js';
+import { runLocalSites, SITES_USAGE } from './sites.js';
 import { KerberosLogon } from '../smb/auth/kerberos/logon.js';
 import { kerberosSettings } from '../engine/kerberosLogons.js';
 import { registerSecret } from '../smb/auth/secretRegistry.js';
@@ -33,7 +35,7 @@ commands:
       environment variable VAR. With --laps, the same as each computer's own local
       Administrator, its LAPS password read first (the attribute and account found are shown).
       Exit code 0 when every check passed.
-${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}${REMOTE_USAGE}
+${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}${SITES_USAGE}${REMOTE_USAGE}
 options:
   --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
                else the app's own)
@@ -137,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (positionals[0]) {
     case 'tasks':
       return runLocalTasks(rest, dataDir);
+    case 'sites':
+      return runLocalSites(rest, dataDir);
     case 'diagnose':
       return runDiagnose(rest, dataDir);
     case 'push':

@@ -1,8 +1,8 @@
 // pushctl against a Push Install Server (docs/SERVER.md): the global options
 //   pushctl --server https://HOST:PORT --user NAME --password-env VAR [--fingerprint SHA256] <command> …
-// make diagnose, push and tasks run through the server's contract (main/ipc/contract.ts) over its
+// make diagnose, push, tasks and sites (sites.ts) run through the server's contract (main/ipc/contract.ts) over its
 // HTTPS/WSS bridge as a server account (main/serverMode/serverClient.ts), with the same output and
-// exit codes as locally. `tasks list|show` also run locally over the data folder's database.
+// exit codes as locally. `tasks list|show` and `sites …` also run locally over the data folder's database.
 //
 // Choices worth saying:
 // - The server's certificate is pinned by its SHA-256 fingerprint before the password is sent. Without
@@ -34,6 +34,7 @@ import { TasksRepo } from '../store/tasksRepo.js';
 import type { ChannelName } from '../ipc/contract.js';
 import { diagnoseReportText, type CliReport } from './diagnoseReport.js';
 import { parseTaskShape, printReport, progressLine, type JsonTarget } from './push.js';
+import { parseSitesArgs, remoteSites, runSites, type SitesArgs } from './sites.js';
 
 export const REMOTE_USAGE = `  tasks list [--json]
   tasks show ID [--json]
@@ -63,6 +64,8 @@ through a Push Install Server (global options, before the command):
       --kdc, --realm are the server's settings (Configuration), not options here.
     tasks list|show ID [--json]
       The server's History (a viewer may read it).
+    sites add NAME --cidr NETWORK/PREFIX … [--ad-site AD-SITE] | sites list | sites remove NAME  [--json]
+      The server's sites (a viewer lists them; adding and removing is an administrator's).
   Exit codes as locally (0, 1, 2 for a command line refused); 3 when the server, its certificate,
   the sign-in or the account's role refuses: "pushctl: <message> <advice> [<class>]" on stderr
   (classes server-certificate-changed, server-unreachable, logon-failed, logon-throttled, forbidden, …).
@@ -121,11 +124,11 @@ export function takeRemoteOptions(argv: readonly string[]): { options: RemoteOpt
 
 /** A command through the server: its arguments checked, then signed in, run, signed out. */
 export async function runRemote(command: string | undefined, args: string[], remote: RemoteOptions): Promise<number> {
-  if (command !== 'diagnose' && command !== 'push' && command !== 'tasks') {
-    process.stderr.write(`pushctl: ${command ?? 'no command'} does not run through a server: --server goes with diagnose, push and tasks\n`);
+  if (command !== 'diagnose' && command !== 'push' && command !== 'tasks' && command !== 'sites') {
+    process.stderr.write(`pushctl: ${command ?? 'no command'} does not run through a server: --server goes with diagnose, push, tasks and sites\n`);
     return 2;
   }
-  const parsed = command === 'diagnose' ? parseDiagnoseArgs(args) : command === 'push' ? parseRemotePushArgs(args) : parseTasksArgs(args);
+  const parsed = command === 'diagnose' ? parseDiagnoseArgs(args) : command === 'push' ? parseRemotePushArgs(args) : command === 'sites' ? sitesCommand(args) : parseTasksArgs(args);
   if (typeof parsed === 'string') {
     process.stderr.write(`pushctl ${command}: ${parsed}\n`);
     return 2;
@@ -144,6 +147,10 @@ export async function runRemote(command: string | undefined, args: string[], rem
       connection = await connect(session);
       if (parsed.kind === 'diagnose') return await remoteDiagnose(connection.api, session, parsed);
       if (parsed.kind === 'push') return await remotePush(connection.api, session, parsed);
+      if (parsed.kind === 'sites') {
+        requireRoles(session, [parsed.args.verb === 'list' ? 'sites.list' : parsed.args.verb === 'add' ? 'sites.add' : 'sites.remove']);
+        return await runSites(parsed.args, remoteSites(connection.api));
+      }
       return await runTasks(parsed, remoteTasks(connection.api));
     } finally {
       connection?.close();
@@ -547,6 +554,13 @@ async function jsonTarget(api: PushConsoleApi, t: TaskTarget, withSteps: boolean
     restartDetail: t.restartDetail,
     steps: withSteps ? (await api.invoke('targets.log', { targetId: t.id })).map((s) => ({ at: s.at, step: s.step, detail: s.detail, code: s.code })) : [],
   };
+}
+
+// ---- sites (sites.ts) --------------------------------------------------------------------------
+
+function sitesCommand(args: string[]): { kind: 'sites'; args: SitesArgs } | string {
+  const parsed = parseSitesArgs(args);
+  return typeof parsed === 'string' ? parsed : { kind: 'sites', args: parsed };
 }
 
 // ---- tasks -------------------------------------------------------------------------------------
