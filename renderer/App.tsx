@@ -11,6 +11,7 @@ import { loadAll, loadServerStatus, menuCommand, subscribeToMain } from './state
 import { selectHasPropertiesTarget, selectServerLabel, useConsole, type TabId } from './state/store';
 import { ConnectDialog } from './server/ConnectDialog';
 import { AuditDialog } from './server/AuditDialog';
+import { SitesDialog } from './server/SitesDialog';
 import { FileMenu } from './server/FileMenu';
 import { ServerBanner } from './server/ServerBanner';
 import { ComputersTab } from './tabs/ComputersTab';
@@ -96,6 +97,8 @@ export function App() {
   const connectOpen = useConsole((s) => s.connectOpen);
   const auditOpen = useConsole((s) => s.auditOpen);
   const auditClosed = useConsole((s) => s.auditClosed);
+  const sitesOpen = useConsole((s) => s.sitesOpen);
+  const sitesClosed = useConsole((s) => s.sitesClosed);
   const serverLabel = useConsole(selectServerLabel);
   const role = useConsole((s) => s.serverStatus?.role);
 
@@ -157,6 +160,7 @@ export function App() {
       {leftoversOpen && <LeftoversDialog onClose={leftoversClosed} />}
       {connectOpen && <ConnectDialog />}
       {auditOpen && <AuditDialog onClose={auditClosed} />}
+      {sitesOpen && <SitesDialog onClose={sitesClosed} />}
     </Box>
   );
 }

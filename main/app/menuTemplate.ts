@@ -48,6 +48,7 @@ export const applicationMenu: readonly MenuSpec[] = [
       { label: '&Properties…', accelerator: 'F4', command: 'properties' },
       { label: '&Leftovers…', accelerator: 'CmdOrCtrl+Shift+L', command: 'leftovers' },
       { label: '&Audit Trail…', accelerator: 'CmdOrCtrl+Shift+U', command: 'audit' },
+      { label: 'S&ites…', command: 'sites' },
       { label: '', separator: true },
       { label: 'Reload', role: 'reload' },
       { label: 'Toggle Full Screen', role: 'togglefullscreen' },

@@ -5,7 +5,7 @@ import type { MenuAction } from '../components/ActionsMenu';
 import { useCredentialsPrompt } from '../credentials/useCredentialsPrompt';
 import { LEFTOVERS_SHORTCUT } from '../history/LeftoversDialog';
 import { rebindCredentials, rebindSummary, request } from '../state/actions';
-import { useConsole } from '../state/store';
+import { selectMayChangeComputers, useConsole } from '../state/store';
 import type { ComputerDialogKind } from './ComputerDialogs';
 
 /** What the last action did; `credentialsFor`: computers whose leftovers wait for credentials (offers Set Credentials…). */
@@ -17,6 +17,7 @@ export function useComputerActions(selected: number[], openDialog: (dialog: Comp
   const leftoversOpened = useConsole((s) => s.leftoversOpened);
   const [notice, setNotice] = useState<ComputersNoticeState | null>(null);
   const [credentialsDialog, askCredentials] = useCredentialsPrompt();
+  const mayChange = useConsole(selectMayChangeComputers);
   const none = selected.length === 0;
 
   /** Set Credentials… for the pushes to these computers whose credentials are gone: waiting ones resume, leftovers are cleaned. */
@@ -33,6 +34,7 @@ export function useComputerActions(selected: number[], openDialog: (dialog: Comp
     { label: 'Get Info', disabled: none, run: () => openDialog('info') },
     { label: 'Diagnostics…', disabled: none, run: () => openDialog('diagnose') },
     { label: 'Move to Group…', disabled: none, run: () => openDialog('group') },
+    { label: 'Set Site…', disabled: none || !mayChange, run: () => openDialog('site') },
     { label: 'Set Credentials…', disabled: none, run: () => setCredentials(selected) },
     { label: 'Remove Leftovers', disabled: none, run: () => void removeLeftovers(selected, setNotice) },
     { label: 'Leftovers…', shortcut: LEFTOVERS_SHORTCUT, disabled: false, run: leftoversOpened },

@@ -1,6 +1,7 @@
 // The window's File menu in the browser shell (Electron has the same items in its own menu bar,
 // main/app/menuTemplate.ts): Connect to Server…, Disconnect from Server and, for a server's
-// administrators, the Audit Trail — each with the shortcut it answers to.
+// administrators, the Audit Trail — each with the shortcut it answers to; and Sites… (View → Sites…
+// in Electron's menu bar).
 import { Button, Divider, ListItemText, Menu, MenuItem, Typography } from '@mui/material';
 import { useState } from 'react';
 import { menuCommand } from '../state/actions';
@@ -38,6 +39,9 @@ export function FileMenu() {
         <MenuItem disabled={!mayAudit} onClick={() => run('audit')}>
           <ListItemText>Audit Trail…</ListItemText>
           {shortcut(AUDIT_SHORTCUT)}
+        </MenuItem>
+        <MenuItem onClick={() => run('sites')}>
+          <ListItemText>Sites…</ListItemText>
         </MenuItem>
       </Menu>
     </>

@@ -20,7 +20,7 @@ export { reloadPackages } from './packageActions';
 export { saveSettings } from './settingsActions';
 export { base64ToBytes, saveFile } from './saveFile';
 
-export type StoreList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings';
+export type StoreList = 'computers' | 'credentials' | 'packages' | 'tasks' | 'settings' | 'sites';
 
 const ALL_LISTS: readonly StoreList[] = ['computers', 'tasks', 'packages', 'settings', 'credentials'];
 
@@ -40,6 +40,8 @@ export async function loadLists(lists: readonly StoreList[]): Promise<void> {
   if (packages) s.packagesLoaded(packages);
   if (settings) s.settingsLoaded(settings);
   if (credentials) s.credentialsLoaded(credentials);
+  // The Sites window reads its list itself, when open.
+  if (want.has('sites')) s.sitesChanged();
 }
 
 export async function loadAll(): Promise<void> {

@@ -146,11 +146,12 @@ export function menuCommand(command: MenuCommandName): void {
     if (selectMayAudit(s)) s.auditOpened();
     else s.logLineReceived({ at: new Date().toISOString(), level: 'info', message: 'The Audit Trail is kept by a Push Install Server: connect to one as an administrator (File → Connect to Server…).' });
   }
+  else if (command === 'sites') s.sitesOpened();
   else s.tabChosen(command.slice('tab.'.length) as 'computers');
 }
 
 /** `load` reads every list (actions.ts loadAll), passed in so this module does not import its importer. */
-export function subscribeToMain(load: () => Promise<void>, loadLists: (lists: readonly ('computers' | 'credentials' | 'packages' | 'tasks' | 'settings')[]) => Promise<void>): () => void {
+export function subscribeToMain(load: () => Promise<void>, loadLists: (lists: readonly ('computers' | 'credentials' | 'packages' | 'tasks' | 'settings' | 'sites')[]) => Promise<void>): () => void {
   const s = useConsole.getState();
   const offs = [
     api.on('log.line', (line) => s.logLineReceived(line)),

@@ -117,11 +117,17 @@ interface ServerSlice {
   connectOpen: boolean;
   /** The Audit Trail window (a server's administrators). */
   auditOpen: boolean;
+  /** The Sites window, and a count bumped when another console changed the server's sites (the window reads them again). */
+  sitesOpen: boolean;
+  sitesRevision: number;
   serverStatusReceived(status: ServerStatus): void;
   connectOpened(): void;
   connectClosed(): void;
   auditOpened(): void;
   auditClosed(): void;
+  sitesOpened(): void;
+  sitesClosed(): void;
+  sitesChanged(): void;
   /**
    * The lists now come from another store (connected, reconnected, disconnected): the ids of
    * what was selected or cached mean other things there, so they are dropped before the lists
@@ -289,6 +295,11 @@ const serverSlice: Slice<ServerSlice> = (set) => ({
   connectClosed: () => set({ connectOpen: false }),
   auditOpened: () => set({ auditOpen: true }),
   auditClosed: () => set({ auditOpen: false }),
+  sitesOpen: false,
+  sitesOpened: () => set({ sitesOpen: true }),
+  sitesClosed: () => set({ sitesOpen: false }),
+  sitesRevision: 0,
+  sitesChanged: () => set((s) => ({ sitesRevision: s.sitesRevision + 1 })),
   dataReplaced: () =>
     set({
       selectedComputerIds: [],
@@ -302,6 +313,7 @@ const serverSlice: Slice<ServerSlice> = (set) => ({
       propertiesOpen: false,
       wizardComputerIds: null,
       leftoversOpen: false,
+      sitesOpen: false,
     }),
 });
 
@@ -327,6 +339,12 @@ export const serverHost = (url: string): string => url.replace(/^https:\/\//i, '
 
 /** Whether the Audit Trail is there for this account: connected as a server administrator. */
 export const selectMayAudit = (s: ConsoleState): boolean => s.serverStatus?.state === 'connected' && s.serverStatus.role === 'administrator';
+
+/** Whether this account may change the sites' rules: on the console's own store, or a server's administrator (the server checks again). */
+export const selectMayManageSites = (s: ConsoleState): boolean => !s.serverStatus || s.serverStatus.state === 'local' || s.serverStatus.role === 'administrator';
+
+/** Whether this account may change computers (Set Site…): anyone but a server's viewer (the server checks again). */
+export const selectMayChangeComputers = (s: ConsoleState): boolean => !s.serverStatus || s.serverStatus.state === 'local' || s.serverStatus.role !== 'viewer';
 
 // ---- selectors -------------------------------------------------------------------------
 

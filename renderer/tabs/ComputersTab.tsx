@@ -1,7 +1,7 @@
 // Computers: the machines targeted for remote installation — a virtualised grid with groups,
 // search, multi-select, the ways to add computers (names, ranges, file, scan, Active
 // Directory) and what to do with the selection (New Installation Task…, Get Info, Diagnostics,
-// group, remove, Set Credentials… for their pushes, remove leftovers), from the toolbar, the
+// group, Set Site…, remove, Set Credentials… for their pushes, remove leftovers), from the toolbar, the
 // context menu or the keyboard; and the Leftovers window (Ctrl+Shift+L).
 // This file lays the tab out; the pieces are in computers/ (GroupsPanel, ComputersToolbar with its
 // notice, ComputerDialogs, useComputerActions).
@@ -19,11 +19,13 @@ import { reloadComputers } from '../state/actions';
 import { filterComputers, groupsOf, useConsole } from '../state/store';
 
 const columns: readonly Column<Computer>[] = [
-  { key: 'name', header: 'Computer', width: '20%', render: (c) => c.name, sortValue: (c) => c.name },
-  { key: 'address', header: 'Address', width: '13%', render: (c) => (c.address ? hostWithPort(c.address, c.port) : c.port !== null ? `:${c.port}` : '—'), sortValue: (c) => c.address },
-  { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain ?? '—', sortValue: (c) => c.domain },
-  { key: 'os', header: 'Operating system', width: '16%', render: (c) => c.os ?? 'not queried yet', sortValue: (c) => c.os },
-  { key: 'group', header: 'Group', width: '12%', render: (c) => c.groupName ?? '—', sortValue: (c) => c.groupName },
+  { key: 'name', header: 'Computer', width: '18%', render: (c) => c.name, sortValue: (c) => c.name },
+  { key: 'address', header: 'Address', width: '12%', render: (c) => (c.address ? hostWithPort(c.address, c.port) : c.port !== null ? `:${c.port}` : '—'), sortValue: (c) => c.address },
+  { key: 'domain', header: 'Domain', width: '12%', render: (c) => c.domain ?? '—', sortValue: (c) => c.domain },
+  { key: 'os', header: 'Operating system', width: '14%', render: (c) => c.os ?? 'not queried yet', sortValue: (c) => c.os },
+  { key: 'group', header: 'Group', width: '10%', render: (c) => c.groupName ?? '—', sortValue: (c) => c.groupName },
+  // The site its rules (or Set Site…, "by hand") put it in; none: the default site.
+  { key: 'site', header: 'Site', width: '11%', render: (c) => `${c.siteName ?? 'Default'}${c.sitePinned ? ' (by hand)' : ''}`, sortValue: (c) => c.siteName ?? '' },
   { key: 'last', header: 'Last result', render: (c) => c.lastResult ?? 'never pushed', title: (c) => c.lastResult, sortValue: (c) => c.lastResult },
 ];
 
@@ -73,7 +75,7 @@ export function ComputersTab() {
           {computers.length} computer(s), {rows.length} shown, {selected.length} selected
         </Typography>
       </Box>
-      <ActionsMenu at={context} actions={a.actions} dividerBefore={4} onClose={() => setContext(null)} />
+      <ActionsMenu at={context} actions={a.actions} dividerBefore={5} onClose={() => setContext(null)} />
       {a.credentialsDialog}
       <ComputerDialogs dialog={dialog} selected={selected} groups={groups} onClose={() => setDialog(null)} />
     </Box>

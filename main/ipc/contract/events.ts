@@ -18,6 +18,8 @@ export const MenuCommandSchema = z.enum([
   'server.disconnect',
   /** The Audit Trail window (a Push Install Server's administrators). */
   'audit',
+  /** The Sites window: the sites computers belong to, and their rules. */
+  'sites',
 ]);
 export type MenuCommand = z.infer<typeof MenuCommandSchema>;
 
