@@ -56,3 +56,62 @@ export function parseClientMessage(text: string | null): Parsed {
   }
   return { ok: true, value: { id, token: m.token, channel: m.channel, payload: m.payload } };
 }
+
+/**
+ * A bridge client's bookkeeping, whatever its WebSocket (the browser's, ws in Node): numbered
+ * calls waiting for their result, and event listeners. `receive` takes each server frame; `failAll`
+ * answers every call still waiting (the connection closed).
+ */
+export interface BridgeCalls {
+  /** Sends an invoke through `send` and resolves with its result's envelope. */
+  invoke(send: (text: string) => void, channel: ChannelName, payload: unknown): Promise<Envelope<unknown>>;
+  /** A frame from the server; events go to the listeners through `deliver` (at once by default). */
+  receive(message: ServerMessage, deliver?: (fn: () => void) => void): void;
+  subscribe(event: EventName, listener: (payload: unknown) => void): () => void;
+  failAll(envelope: Envelope<unknown>): void;
+  /** The newest numbered batch received (0: none). */
+  lastEventId(): number;
+}
+
+export function createBridgeCalls(token: string, options: { lastEventId?: number; caughtUp?: (m: { lastId: number; complete: boolean }) => void } = {}): BridgeCalls {
+  const pending = new Map<number, (envelope: Envelope<unknown>) => void>();
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  let nextId = 1;
+  let lastEventId = options.lastEventId ?? 0;
+  return {
+    invoke(send, channel, payload) {
+      const id = nextId++;
+      const message: InvokeMessage = { type: 'invoke', id, token, channel, payload };
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        send(JSON.stringify(message));
+      });
+    },
+    receive(message, deliver = (fn) => fn()) {
+      if (message.type === 'result') {
+        const done = message.id === null ? undefined : pending.get(message.id);
+        if (message.id !== null) pending.delete(message.id);
+        done?.(message.envelope);
+      } else if (message.type === 'caught-up') {
+        deliver(() => options.caughtUp?.(message));
+      } else {
+        if (message.type === 'events' && message.id !== undefined) lastEventId = Math.max(lastEventId, message.id);
+        const events = message.type === 'event' ? [message] : message.events;
+        deliver(() => {
+          for (const { event, payload } of events) for (const listener of listeners.get(event) ?? []) listener(payload);
+        });
+      }
+    },
+    subscribe(event, listener) {
+      const set = listeners.get(event) ?? new Set();
+      set.add(listener);
+      listeners.set(event, set);
+      return () => set.delete(listener);
+    },
+    failAll(envelope) {
+      for (const done of pending.values()) done(envelope);
+      pending.clear();
+    },
+    lastEventId: () => lastEventId,
+  };
+}

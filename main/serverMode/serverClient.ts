@@ -9,8 +9,8 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { createApi, type ApiTransport } from '../ipc/apiClient.js';
-import type { InvokeMessage, ServerMessage } from '../ipc/bridgeProtocol.js';
-import type { Envelope, EventName, IpcError, PushConsoleApi } from '../ipc/contract.js';
+import { createBridgeCalls, type ServerMessage } from '../ipc/bridgeProtocol.js';
+import type { Envelope, IpcError, PushConsoleApi } from '../ipc/contract.js';
 import { ConsoleError } from '../ipc/errors.js';
 import { BRIDGE_PATH, MAX_MESSAGE_BYTES } from '../browser/bridgeServer.js';
 
@@ -145,16 +145,12 @@ export async function connect(session: ServerSession, options: { afterEventId?: 
   const after = options.afterEventId;
   const wsUrl = `${session.url.replace(/^https:/, 'wss:')}${BRIDGE_PATH}${after !== undefined ? `?after=${after}` : ''}`;
   const socket = new WebSocket(wsUrl, { agent: session.agent, ...(session.localAddress ? { localAddress: session.localAddress } : {}), headers: { authorization: `Bearer ${session.token}` }, maxPayload: MAX_MESSAGE_BYTES });
-  const pending = new Map<number, (envelope: Envelope<unknown>) => void>();
-  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
-  let nextId = 1;
-  let lastEventId = after ?? 0;
   let caughtUp: ((value: { lastId: number; complete: boolean }) => void) | null = null;
   const caughtUpPromise = after !== undefined ? new Promise<{ lastId: number; complete: boolean }>((resolve) => (caughtUp = resolve)) : null;
+  const calls = createBridgeCalls(session.token, { ...(after !== undefined ? { lastEventId: after } : {}), caughtUp: (m) => caughtUp?.(m) });
   const closed = new Promise<void>((resolve) =>
     socket.once('close', () => {
-      for (const done of pending.values()) done(closedEnvelope());
-      pending.clear();
+      calls.failAll(closedEnvelope());
       resolve();
     }),
   );
@@ -162,23 +158,7 @@ export async function connect(session: ServerSession, options: { afterEventId?: 
   // Events that come before connect() has returned are held until the turn after, so listeners
   // the caller adds as soon as it has the connection hear them.
   let held: Array<() => void> | null = [];
-  const deliver = (fn: () => void) => (held ? held.push(fn) : fn());
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as ServerMessage;
-    if (message.type === 'result') {
-      const done = message.id === null ? undefined : pending.get(message.id);
-      if (message.id !== null) pending.delete(message.id);
-      done?.(message.envelope);
-    } else if (message.type === 'caught-up') {
-      deliver(() => caughtUp?.(message));
-    } else {
-      if (message.type === 'events' && message.id !== undefined) lastEventId = Math.max(lastEventId, message.id);
-      const events = message.type === 'event' ? [message] : message.events;
-      deliver(() => {
-        for (const { event, payload } of events) for (const listener of listeners.get(event) ?? []) listener(payload);
-      });
-    }
-  });
+  socket.on('message', (data) => calls.receive(JSON.parse(String(data)) as ServerMessage, (fn) => (held ? held.push(fn) : fn())));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', (error) => reject(error instanceof ConsoleError ? error : new ConsoleError('server-unreachable', `Could not open the server's bridge: ${error.message}`, 'Check that the server is running; sign in again if the session ended.')));
@@ -190,21 +170,9 @@ export async function connect(session: ServerSession, options: { afterEventId?: 
     for (const fn of queued) fn();
   });
   const transport: ApiTransport = {
-    invoke(channel, request) {
-      if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(closedEnvelope());
-      const id = nextId++;
-      const message: InvokeMessage = { type: 'invoke', id, token: session.token, channel, payload: request };
-      return new Promise((resolve) => {
-        pending.set(id, resolve);
-        socket.send(JSON.stringify(message));
-      });
-    },
-    subscribe(event, listener) {
-      const set = listeners.get(event) ?? new Set();
-      set.add(listener);
-      listeners.set(event, set);
-      return () => set.delete(listener);
-    },
+    invoke: (channel, request) =>
+      socket.readyState !== WebSocket.OPEN ? Promise.resolve(closedEnvelope()) : calls.invoke((text) => socket.send(text), channel, request),
+    subscribe: (event, listener) => calls.subscribe(event, listener),
   };
-  return { api: createApi(transport), session, closed, caughtUp: caughtUpPromise, lastEventId: () => lastEventId, close: () => socket.close() };
+  return { api: createApi(transport), session, closed, caughtUp: caughtUpPromise, lastEventId: () => calls.lastEventId(), close: () => socket.close() };
 }
