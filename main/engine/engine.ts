@@ -276,8 +276,12 @@ export class PushEngine {
     const status = this.o.tasks.task(taskId)?.status;
     if (status === 'finished' || status === 'cancelled') return; // nothing left to cancel: its history stays as it ended
     if (this.o.claim) {
+      // Said in the database: its queued targets end now, held ones when their worker sees the
+      // request. The task is cancelled at once, so no worker's end of the task overwrites it with
+      // finished (TaskCompletion keeps an ended task as it ended) and no claim takes its targets.
       this.o.claim.cancel({ taskId });
-      this.completion.finishIfDone(taskId);
+      this.o.tasks.setTaskStatus(taskId, 'cancelled');
+      this.journal.log(`Task ${taskId} cancelled: its queued targets ended, the workers stop the rest at their next heartbeat.`);
       return;
     }
     this.completion.cancel(taskId);

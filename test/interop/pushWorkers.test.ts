@@ -4,9 +4,11 @@
 // by a worker of its own site, and no computer is ever claimed twice at once. (b) A worker killed
 // with SIGKILL mid-push: once its 3 s leases run out the server's reaper queues its targets again
 // and the site's other worker pushes them. (c) A worker stopped (SIGSTOP) past its leases and
-// continued: its late writes change nothing (fencing), the new owner's results stand.
-// Addresses: servers 127.0.9.1–.3, workers' callbacks 127.0.9.11–; labs 127.0.12.1–.64 (14800),
-// .101–.124 (14801), .151–.174 (14802) (docs/TESTING.md §6).
+// continued: its late writes change nothing (fencing), the new owner's results stand. (d) Cancel
+// Task on the server while a worker pushes: the queued targets end at once, the worker stops its
+// pushes at its next heartbeat and they end cancelled.
+// Addresses: servers 127.0.9.1–.4, workers' callbacks 127.0.9.11–; labs 127.0.12.1–.64 (14800),
+// .101–.124 (14801), .151–.174 (14802), .201–.212 (14803) (docs/TESTING.md §6).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -214,4 +216,25 @@ test('a worker stopped past its leases (SIGSTOP) and continued: its late writes 
   for (const r of done) assert.deepEqual(steps(s.db, r.id), logs.get(r.id), `target ${r.id}: no step added by the late worker`);
   assert.ok(done.every((r) => r.outcome === 'succeeded'), JSON.stringify(done.filter((r) => r.outcome !== 'succeeded')));
   assert.match(first.output(), /lease of target \d+ lost/);
+  if (process.env.PUSHWORKERS_SHOW) console.log(first.output());
+});
+
+test('Cancel Task while a worker pushes: queued targets end at once, the worker stops its pushes at its next heartbeat, the task stays cancelled', async () => {
+  const lab = await startLabProcess(12, '127.0.12.201', 14803, 8000);
+  labs.push(lab);
+  const s = await setUp('cancel', '127.0.9.4', 3000);
+  await s.api.invoke('settings.update', { maxConcurrentPushes: 4, callbackAddress: '127.0.9.4' });
+  await s.api.invoke('sites.add', { name: 'Site A', cidrs: ['127.0.12.192/27'] });
+  const worker = await s.worker('a', 'Site A', '127.0.9.41', 4);
+  const { taskId } = await taskOver(s.api, lab, 'Cancelled');
+  const held = await until('the worker to be installing', 60_000, async () => {
+    const mine = s.db.prepare("SELECT id FROM task_targets WHERE owner = ? AND state = 'installing'").all(worker.id) as { id: unknown }[];
+    return mine.length >= 2 && mine.map((m) => Number(m.id));
+  });
+  await s.api.invoke('tasks.cancel', { taskId });
+  const done = await allDone(s.db, taskId, 60_000, () => `server:\n${s.server.output()}\nworker:\n${worker.output()}`);
+  assert.ok(done.every((r) => r.outcome === 'cancelled'), JSON.stringify(done.map((r) => [r.id, r.outcome, r.error_class])));
+  for (const id of held) assert.ok(steps(s.db, id).some((x) => x.step === 'cancel-requested'), `target ${id}: its worker was asked to stop`);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(s.db.prepare('SELECT status FROM tasks WHERE id = ?').pluck().get(taskId), 'cancelled');
 });
