@@ -168,7 +168,9 @@ export class LeaseStore {
     // claimed target (busy: the partial unique index answers it) and they are its first queued
     // target (the lowest id of each computer's queued targets, computed once per statement as a
     // hashed subplan), so a computer's targets go in order, one at a time. A target without a
-    // computer (computer_id NULL) is always a candidate: the unique index does not count NULLs.
+    // computer (computer_id NULL) is always a candidate: the unique index does not count NULLs. A
+    // target of a cancelled task, or of a task waiting for its scheduled time (status pending with
+    // a time: the engine marks it running when the time comes), is not claimed.
     const statement = this.db.prepare(
       `WITH picked AS (
          SELECT t.id FROM task_targets t
