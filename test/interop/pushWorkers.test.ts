@@ -216,7 +216,6 @@ test('a worker stopped past its leases (SIGSTOP) and continued: its late writes 
   for (const r of done) assert.deepEqual(steps(s.db, r.id), logs.get(r.id), `target ${r.id}: no step added by the late worker`);
   assert.ok(done.every((r) => r.outcome === 'succeeded'), JSON.stringify(done.filter((r) => r.outcome !== 'succeeded')));
   assert.match(first.output(), /lease of target \d+ lost/);
-  if (process.env.PUSHWORKERS_SHOW) console.log(first.output());
 });
 
 test('Cancel Task while a worker pushes: queued targets end at once, the worker stops its pushes at its next heartbeat, the task stays cancelled', async () => {
