@@ -19,6 +19,7 @@ import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 import { BackedVault, type CredentialVault } from '../engine/credentials.js';
 import { openKeychainVault } from '../engine/keychainVault.js';
 import { startPushRuntime, type PushRuntime } from '../engine/runtime.js';
+import type { ClaimHooks } from '../engine/engineTypes.js';
 import { startRetention } from './retention.js';
 import type { Lab } from '../lab/lab.js';
 import { LAB_GROUP, startLabDemo } from './labDemo.js';
@@ -41,7 +42,7 @@ export interface ConsoleServices extends Stores {
    * Starts the package server and the engine (crash recovery, scheduled tasks). A failure (port
    * 2224 taken) is returned, not thrown: the console still opens and says why pushing is off.
    */
-  startPush(options?: { port?: number; host?: string }): Promise<PushRuntime | Error>;
+  startPush(options?: { port?: number; host?: string; claim?: ClaimHooks }): Promise<PushRuntime | Error>;
   runtime(): PushRuntime | null;
   /** The simulated lab when the `simulatedLab` setting has it running. */
   lab(): Lab | null;
@@ -255,7 +256,7 @@ async function startPush(
   { db, tasks, packages, events, vault, settings }: Stores,
   push: PushState,
   labs: LabSwitch,
-  o: { port?: number; host?: string },
+  o: { port?: number; host?: string; claim?: ClaimHooks },
 ): Promise<PushRuntime | Error> {
   const log = activityLog(events);
   try {
@@ -265,6 +266,7 @@ async function startPush(
       settings: () => settings.get(),
       ...(o.port !== undefined ? { port: o.port } : envPort !== undefined ? { port: Number(envPort) } : {}),
       ...(o.host ? { host: o.host } : {}),
+      ...(o.claim ? { claim: o.claim } : {}),
       log: (line) => log(line),
     });
     push.runtime = runtime;

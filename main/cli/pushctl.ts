@@ -17,6 +17,7 @@ import { toIpcError } from '../ipc/errors.js';
 import { LAPS_OPTIONS, LAPS_USAGE, parseLapsArgs, PUSH_USAGE, runPush, type LapsArgs } from './push.js';
 import { LAB_USAGE, runLab } from './lab.js';
 import { runServer, SERVER_USAGE } from './server.js';
+import { runWorker, WORKER_USAGE } from './worker.js';
 import { AUTH_OPTIONS, AUTH_USAGE, parseAuthArgs } from './authArgs.js';
 import { REMOTE_USAGE, runLocalTasks, runRemote, takeRemoteOptions } from './remote.js';
 import { runLocalSites, SITES_USAGE } from './sites.js';
@@ -35,7 +36,7 @@ commands:
       environment variable VAR. With --laps, the same as each computer's own local
       Administrator, its LAPS password read first (the attribute and account found are shown).
       Exit code 0 when every check passed.
-${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}${SITES_USAGE}${REMOTE_USAGE}
+${PUSH_USAGE}${LAB_USAGE}${SERVER_USAGE}${WORKER_USAGE}${SITES_USAGE}${REMOTE_USAGE}
 options:
   --data DIR   the console's data folder, before or after the command (default: ${DATA_DIR_ENV},
                else the app's own)
@@ -149,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
       return runLab(rest);
     case 'server':
       return runServer(rest, dataDir);
+    case 'worker':
+      return runWorker(rest, dataDir);
     default:
       process.stderr.write(`pushctl: unknown command "${positionals[0]}"\n${USAGE}`);
       return 2;

@@ -18,7 +18,7 @@ import { AuditRepo } from '../serverMode/audit.js';
 import { takeStopSignals } from '../browser/stopSignals.js';
 import os from 'node:os';
 
-export const SERVER_USAGE = `  server --db URL [--listen HOST:PORT] [--package-port N] [--kek file|keychain] [--renderer DIR]
+export const SERVER_USAGE = `  server --db URL [--listen HOST:PORT] [--package-port N] [--kek file|keychain] [--renderer DIR] [--workers [--no-worker] [--lease-ms N]]
       Runs the Push Install Server: the engine and package server over a shared PostgreSQL
       database, and the console over HTTPS at https://HOST:PORT/ (default 0.0.0.0:8443) for
       server accounts. Its certificate and key-encryption key are made in the data folder on
@@ -57,6 +57,9 @@ export async function runServer(args: string[], dataDir: string): Promise<number
       role: { type: 'string' },
       'password-env': { type: 'string' },
       json: { type: 'boolean', default: false },
+      workers: { type: 'boolean', default: false },
+      'no-worker': { type: 'boolean', default: false },
+      'lease-ms': { type: 'string' },
     },
   });
   const dbUrl = values.db ?? process.env.PUSHSERVER_DB;
@@ -152,15 +155,23 @@ async function runUserCommand(positionals: string[], values: { role?: string | u
   }
 }
 
-async function runServerProcess(values: { listen?: string | undefined; 'package-port'?: string | undefined; kek?: string | undefined; renderer?: string | undefined }, dbUrl: string, dataDir: string): Promise<number> {
+async function runServerProcess(
+  values: { listen?: string | undefined; 'package-port'?: string | undefined; kek?: string | undefined; renderer?: string | undefined; workers?: boolean | undefined; 'no-worker'?: boolean | undefined; 'lease-ms'?: string | undefined },
+  dbUrl: string,
+  dataDir: string,
+): Promise<number> {
   const { host, port } = parseListen(values.listen ?? DEFAULT_LISTEN);
   const packagePort = values['package-port'] === undefined ? undefined : Number(values['package-port']);
   if (packagePort !== undefined && (!Number.isInteger(packagePort) || packagePort < 0 || packagePort > 65535)) return fail('--package-port must be 0..65535');
   const kek = values.kek ?? 'file';
   if (kek !== 'file' && kek !== 'keychain') return fail('--kek must be file or keychain');
+  const leaseMs = values['lease-ms'] === undefined ? undefined : Number(values['lease-ms']);
+  if (leaseMs !== undefined && (!Number.isInteger(leaseMs) || leaseMs < 300)) return fail('--lease-ms must be a whole number of milliseconds, at least 300');
+  const workers = values.workers || values['no-worker'] ? { ownWorker: !values['no-worker'], ...(leaseMs !== undefined ? { leaseMs } : {}) } : undefined;
   const server = await startPushServer({
     dbUrl, host, port, dataDir, rendererDir: values.renderer ?? rendererDir(), kek,
     ...(packagePort !== undefined ? { packagePort } : {}),
+    ...(workers ? { workers } : {}),
     log: (line) => console.log(redact(line)),
   });
   const accounts = new UsersRepo(server.db).count();

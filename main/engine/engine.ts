@@ -52,13 +52,19 @@ export class PushEngine {
   private abandoned = false;
 
   constructor(private readonly o: EngineOptions) {
-    this.journal = new Journal(o.tasks, o.events, () => this.now, o.log);
+    this.journal = new Journal(o.claim?.journalStore ?? o.tasks, o.events, () => this.now, o.log);
     this.queue = new TargetQueue({
       concurrency: () => o.settings().maxConcurrentPushes,
-      run: (entry, signal) => this.turns.run(entry, signal),
+      // Claim mode: a target whose lease was lost before its turn came is not pushed.
+      run: (entry, signal) => (o.claim && !o.claim.mayRun(entry.targetId) ? Promise.resolve() : this.turns.run(entry, signal)),
       crashed: (entry, error) => this.turns.crashed(entry, error),
-      settled: ({ taskId }) => {
-        if (!this.abandoned) this.completion.finishIfDone(taskId); // a "killed" console reads and writes nothing more
+      settled: (entry) => {
+        if (this.abandoned) return; // a "killed" console reads and writes nothing more
+        o.claim?.settled(entry);
+        // In claim mode too: the task ends when its tally in the database says every target is
+        // done, whichever worker ended the last one (finishIfDone reads the tally; a second
+        // worker ending the task again writes the same status).
+        this.completion.finishIfDone(entry.taskId);
       },
       // A LAPS target is not probed while it waits: nothing reaches its computer before its password is read.
       probeEligible: (targetId) => {
@@ -121,9 +127,10 @@ export class PushEngine {
 
   /** Crash recovery, then every open task: due ones start now (late ones say so), future ones at their time. */
   start(): { interrupted: number; resumed: number } {
-    const interrupted = this.recover();
+    // Claim mode: another process's targets are not this one's to recover (the reaper returns them to the queue).
+    const interrupted = this.o.claim ? 0 : this.recover();
     let resumed = 0;
-    this.restarts.resume();
+    if (!this.o.claim) this.restarts.resume();
     for (const task of this.o.tasks.openTasks()) {
       const due = task.scheduled_at ? Date.parse(task.scheduled_at) : 0;
       if (due > this.now.getTime()) {
@@ -216,6 +223,11 @@ export class PushEngine {
 
   private begin(taskId: number): number {
     if (this.closed) return 0;
+    if (this.o.claim) {
+      // Claim mode: the targets are queued in the database already; a running task's are claimable (LeaseStore.claim).
+      this.o.tasks.setTaskStatus(taskId, 'running');
+      return 0;
+    }
     const task = this.o.tasks.task(taskId);
     const options = JSON.parse(task?.options_json ?? '{}') as TaskOptions;
     const records = this.o.tasks.targetStates(taskId);
@@ -244,10 +256,34 @@ export class PushEngine {
     return queued.length;
   }
 
+  /**
+   * Claim mode: pushes the targets its worker claimed (what begin() does for a task's targets;
+   * the credential check is the turn's own). Their completion is counted in the database.
+   */
+  adopt(entries: readonly QueueEntry[]): void {
+    if (this.closed || entries.length === 0) return;
+    this.queue.push(entries);
+    this.queue.pump();
+  }
+
+  /** Claim mode: stops a push whose lease was lost or whose cancel was asked (its writes are fenced off by then, or end it cancelled). */
+  abortPush(targetId: number): void {
+    this.queue.abortTarget(targetId);
+  }
+
   /** Cancels a task: queued targets end cancelled at once, running ones stop their agent and clean up. */
   cancelTask(taskId: number): void {
     const status = this.o.tasks.task(taskId)?.status;
     if (status === 'finished' || status === 'cancelled') return; // nothing left to cancel: its history stays as it ended
+    if (this.o.claim) {
+      // Said in the database: its queued targets end now, held ones when their worker sees the
+      // request. The task is cancelled at once, so no worker's end of the task overwrites it with
+      // finished (TaskCompletion keeps an ended task as it ended) and no claim takes its targets.
+      this.o.claim.cancel({ taskId });
+      this.o.tasks.setTaskStatus(taskId, 'cancelled');
+      this.journal.log(`Task ${taskId} cancelled: its queued targets ended, the workers stop the rest at their next heartbeat.`);
+      return;
+    }
     this.completion.cancel(taskId);
     const cancelled = this.queue.removeTask(taskId);
     // Targets waiting to retry, or for credentials, are queued in the database but not in the queue.
@@ -264,6 +300,11 @@ export class PushEngine {
   /** Cancel Computer: a queued or waiting target ends cancelled at once; a running one stops its agent and cleans up. */
   cancelTarget(targetId: number): void {
     const record = this.o.tasks.targetRecord(targetId);
+    if (this.o.claim) {
+      this.o.claim.cancel({ targetId });
+      if (record) this.completion.finishIfDone(record.task_id);
+      return;
+    }
     const queued = this.queue.remove(targetId) !== null;
     if (record && (queued || (record.state === WAITING && !this.queue.isRunning(targetId)))) {
       this.turns.cancelledBeforeStart(record.task_id, targetId);

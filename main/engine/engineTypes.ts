@@ -12,6 +12,7 @@ import type { PushTimeouts } from './pushTarget.js';
 import type { RestartBounds } from './restartFollower.js';
 import type { Outcome } from './results.js';
 import type { ErrorClass } from '../ipc/errorClasses.js';
+import type { QueueEntry } from './targetQueue.js';
 
 export interface TaskOptions {
   /** Install under the task's administrator account (default) or as SYSTEM. */
@@ -57,6 +58,26 @@ export interface EngineOptions {
   readonly timeouts?: Partial<PushTimeouts> & { retryIntervalMs?: number; restart?: Partial<RestartBounds> };
   /** Called with each line of the console's own log (recovery, schedules). */
   readonly log?: (line: string) => void;
+  /** Claim mode (push workers, main/workers/claimWorker.ts): see ClaimHooks. */
+  readonly claim?: ClaimHooks;
+}
+
+/**
+ * Claim mode: the targets are pushed by workers that claim them from the database
+ * (main/workers/leases.ts), so the engine never starts a task's targets itself (begin() only
+ * marks the task running), runs no crash recovery (another process's targets are the reaper's)
+ * and pushes only what its worker adopts (PushEngine.adopt). Every target write goes through a
+ * store fenced by the worker's leases.
+ */
+export interface ClaimHooks {
+  /** The journal's store: target changes and steps written only while the lease is held. */
+  readonly journalStore: Pick<TasksRepo, 'batch' | 'updateTarget' | 'appendStep'>;
+  /** Whether the target's lease is still held (a turn of a lost target does not start). */
+  mayRun(targetId: number): boolean;
+  /** A turn settled: its end committed, or it waits (credentials, a retry later). */
+  settled(entry: QueueEntry): void;
+  /** Cancel Task / Cancel Computer: said in the database; the owning worker aborts at its next heartbeat. */
+  cancel(scope: { taskId: number } | { targetId: number }): void;
 }
 
 export interface TargetOutcome {

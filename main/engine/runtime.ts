@@ -44,6 +44,8 @@ export interface PushRuntimeOptions {
   readonly log?: (line: string) => void;
   /** at-start (the apps: a port conflict shows at once) or when-needed (pushctl push: an SMB-only push never opens TCP 2224). */
   readonly packageServer?: 'at-start' | 'when-needed';
+  /** Claim mode: the engine pushes what a push worker claims (main/workers/claimWorker.ts). */
+  readonly claim?: EngineOptions['claim'];
 }
 
 /** Where `npm run build:agent` puts the agent; inside a packaged app, resources/agent (electron-builder.yml). */
@@ -102,6 +104,7 @@ export async function startPushRuntime(o: PushRuntimeOptions): Promise<PushRunti
     ...(o.events ? { events: o.events } : {}),
     ...(o.timeouts ? { timeouts: o.timeouts } : {}),
     ...(o.log ? { log: o.log } : {}),
+    ...(o.claim ? { claim: o.claim } : {}),
   });
   engineRef = engine;
   return {

@@ -30,6 +30,9 @@ import { AuditRepo } from './audit.js';
 import { createSessions, type ServerSessions } from './sessions.js';
 import { serverRouter } from './serverRouter.js';
 import { openEventLog, type EventLog } from './eventLog.js';
+import { LeaseStore } from '../workers/leases.js';
+import { ClaimWorker, DEFAULT_LEASE_MS } from '../workers/claimWorker.js';
+import { PRODUCT_VERSION } from '../app/product.js';
 
 /** pg_advisory_lock key of the server that runs the engine: "PushEngn" as ASCII. */
 export const ENGINE_LOCK_KEY = 0x50757368456e676en;
@@ -50,7 +53,16 @@ export interface PushServerOptions {
   readonly log?: (line: string) => void;
   /** How long a lost database connection is retried before a statement fails (ms). */
   readonly reconnectMs?: number;
+  /**
+   * Push workers (docs/SERVER.md §6): tasks only queue their targets in the database and workers
+   * claim them; this server runs a worker of the default site unless `ownWorker` is false, and the
+   * reaper while it holds the engine lock. Absent: the engine pushes every task itself.
+   */
+  readonly workers?: { readonly ownWorker: boolean; readonly leaseMs?: number; readonly reapEveryMs?: number };
 }
+
+/** Claims a target gets before the reaper ends it failed (lease-expired) instead of queueing it again. */
+export const MAX_CLAIMS = 3;
 
 export interface PushServer {
   readonly url: string;
@@ -72,6 +84,8 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
   let bridge: BridgeServer | null = null;
   let engineLock: EngineLock | null = null;
   let eventLog: EventLog | null = null;
+  let ownWorker: ClaimWorker | null = null;
+  let reaper: NodeJS.Timeout | null = null;
   try {
     const certificate = await loadOrCreateCertificate(options.dataDir);
     services = createConsoleServices({
@@ -130,12 +144,35 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
     );
     engineLock = await holdEngineLock(options.dbUrl, log, async () => {
       active.refusePushing(null);
+      // With workers: the engine in claim mode, fed by this server's own worker (the default
+      // site), if any. Without its own worker its journal holds no lease, so it writes no target.
+      const leases = options.workers ? new LeaseStore(db) : null;
+      const worker = leases && options.workers
+        ? new ClaimWorker({ leases, tasks: active.tasks, siteId: null, siteName: 'default', concurrency: () => active.settings.get().maxConcurrentPushes, leaseMs: options.workers.leaseMs ?? DEFAULT_LEASE_MS, version: PRODUCT_VERSION, log })
+        : null;
       const runtime = await active.startPush({
         ...(options.packagePort !== undefined ? { port: options.packagePort } : {}),
         ...(options.packageHost ? { host: options.packageHost } : {}),
+        ...(worker && leases ? { claim: worker.hooks((scope) => void leases.requestCancel(scope)) } : {}),
       });
       if (runtime instanceof Error) throw runtime;
-      log(`This server runs the pushes now (package server on TCP ${runtime.server?.port ?? 'when needed'}).`);
+      if (leases && options.workers) {
+        if (worker && options.workers.ownWorker) {
+          worker.start(runtime.engine);
+          ownWorker = worker;
+        }
+        // The reaper: any server may run it; the one holding the engine lock does, so one runs.
+        const leaseMs = options.workers.leaseMs ?? DEFAULT_LEASE_MS;
+        reaper = setInterval(() => {
+          try {
+            const r = leases.reap(MAX_CLAIMS);
+            if (r.requeued + r.failed + r.released > 0) log(`Reaper: ${r.requeued} expired lease(s) back in the queue, ${r.failed} failed after ${MAX_CLAIMS} claims, ${r.released} released.`);
+          } catch (error) {
+            log(`The reaper failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }, options.workers.reapEveryMs ?? Math.min(5_000, Math.max(500, Math.floor(leaseMs / 3))));
+      }
+      log(`This server runs the pushes now (package server on TCP ${runtime.server?.port ?? 'when needed'}${options.workers ? `; workers claim the targets${options.workers.ownWorker ? ', this server\'s own for the default site' : ''}` : ''}).`);
     });
     const lock = engineLock;
     const openBridge = bridge;
@@ -150,6 +187,9 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
       eventLog: events,
       engineActive: () => lock.held(),
       async close() {
+        if (reaper) clearInterval(reaper);
+        // Its pushes get a moment to end; the rest go back to the queue for the next worker.
+        await ownWorker?.stop(5_000);
         await lock.release();
         await openBridge.close();
         await events.close();

@@ -168,11 +168,14 @@ export class LeaseStore {
     // claimed target (busy: the partial unique index answers it) and they are its first queued
     // target (the lowest id of each computer's queued targets, computed once per statement as a
     // hashed subplan), so a computer's targets go in order, one at a time. A target without a
-    // computer (computer_id NULL) is always a candidate: the unique index does not count NULLs.
+    // computer (computer_id NULL) is always a candidate: the unique index does not count NULLs. A
+    // target of a cancelled task, or of a task waiting for its scheduled time (status pending with
+    // a time: the engine marks it running when the time comes), is not claimed.
     const statement = this.db.prepare(
       `WITH picked AS (
          SELECT t.id FROM task_targets t
           WHERE t.owner IS NULL AND t.state = 'queued' AND ${siteId === null ? 't.site_id IS NULL' : 't.site_id = CAST(? AS BIGINT)'}
+            AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.id = t.task_id AND (k.status = 'cancelled' OR (k.status = 'pending' AND k.scheduled_at IS NOT NULL)))
             AND NOT EXISTS (SELECT 1 FROM task_targets busy WHERE busy.computer_id = t.computer_id AND busy.owner IS NOT NULL)
             AND (t.computer_id IS NULL OR t.id IN (SELECT min(first.id) FROM task_targets first
                                                    WHERE first.owner IS NULL AND first.state = 'queued' AND first.computer_id IS NOT NULL
@@ -286,6 +289,53 @@ export class LeaseStore {
       .pluck()
       .get(workerId, this.now().toISOString(), workerId);
     return num(n);
+  }
+
+  // ---- Cancel -------------------------------------------------------------------------------
+  //
+  // Cancel Task and Cancel Computer in claim mode. A target in the queue (no owner) ends cancelled
+  // at once. A held one is asked to stop with a step 'cancel-requested' in its log — the log is the
+  // one place every worker already reads and writes for its targets, so no column is added — and
+  // its worker aborts the push at its next heartbeat (cancelRequested); the push then ends
+  // cancelled as a local cancel does.
+
+  /** Ends the queued targets of the task (or the one target) cancelled and asks the owners of the held ones to stop; the ids of each. */
+  requestCancel(scope: { taskId: number } | { targetId: number }): { ended: number[]; asked: number[] } {
+    const at = this.now().toISOString();
+    const where = 'taskId' in scope ? 'task_id = CAST(? AS BIGINT)' : 'id = CAST(? AS BIGINT)';
+    const key = 'taskId' in scope ? scope.taskId : scope.targetId;
+    const ended = (this.db
+      .prepare(
+        `WITH ended AS (
+           UPDATE task_targets SET state = 'done', outcome = 'cancelled', error_class = 'cancelled', finished_at = ?, progress = NULL
+            WHERE ${where} AND owner IS NULL AND state IN ('queued', 'waiting-for-credentials')
+           RETURNING id
+         ), logged AS (
+           INSERT INTO step_logs (target_id, at, step, detail, code) SELECT id, ?, 'cancelled', 'cancelled before it started', NULL FROM ended
+         )
+         SELECT id FROM ended`,
+      )
+      .pluck()
+      .all(at, key, at) as unknown[]).map(num);
+    const asked = (this.db
+      .prepare(
+        `INSERT INTO step_logs (target_id, at, step, detail, code)
+         SELECT id, ?, 'cancel-requested', 'cancel asked: worker ' || owner || ' stops the push at its next heartbeat', NULL
+           FROM task_targets WHERE ${where} AND owner IS NOT NULL AND state <> 'done'
+         RETURNING target_id`,
+      )
+      .pluck()
+      .all(at, key) as unknown[]).map(num);
+    return { ended, asked };
+  }
+
+  /** Of these targets, those whose cancel was asked (requestCancel). */
+  cancelRequested(targetIds: readonly number[]): number[] {
+    if (targetIds.length === 0) return [];
+    return (this.db
+      .prepare("SELECT DISTINCT target_id FROM step_logs WHERE step = 'cancel-requested' AND target_id = ANY(CAST(? AS BIGINT[]))")
+      .pluck()
+      .all([...targetIds]) as unknown[]).map(num);
   }
 
   // ---- The reaper ---------------------------------------------------------------------------

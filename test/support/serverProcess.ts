@@ -19,11 +19,11 @@ export interface ServerProcess {
  * `pushctl server` as its own process; ready once it prints its URL and fingerprint. Its stdout
  * and stderr go to `logFile` when given (a test that scans it), else are kept in memory.
  */
-export async function startServerProcess(dbUrl: string, dataDir: string, host: string, agent: string, options: { logFile?: string; rendererRoot?: string } = {}): Promise<ServerProcess> {
+export async function startServerProcess(dbUrl: string, dataDir: string, host: string, agent: string, options: { logFile?: string; rendererRoot?: string; args?: readonly string[] } = {}): Promise<ServerProcess> {
   const fd = options.logFile ? fs.openSync(options.logFile, 'a') : null;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'main/cli/entry.ts', '--data', dataDir, 'server', '--db', dbUrl, '--listen', `${host}:0`, '--package-port', '0', '--renderer', writeRendererFixture(options.rendererRoot ?? dataDir)],
+    ['--import', 'tsx', 'main/cli/entry.ts', '--data', dataDir, 'server', '--db', dbUrl, '--listen', `${host}:0`, '--package-port', '0', '--renderer', writeRendererFixture(options.rendererRoot ?? dataDir), ...(options.args ?? [])],
     { cwd: REPO_ROOT, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'], env: { ...process.env, PUSHCONSOLE_KEYCHAIN: 'off', PUSHCONSOLE_AGENT: agent, PUSHCONSOLE_LAB: '0' } },
   );
   if (fd !== null) fs.closeSync(fd);
