@@ -17,6 +17,9 @@ import { PackagesRepo } from '../store/packagesRepo.js';
 import { SitesRepo } from '../store/sitesRepo.js';
 import { createConfSettingsBackend, createSettingsStore } from '../store/settings.js';
 import { startPushRuntime } from '../engine/runtime.js';
+import { createEventBus } from '../ipc/eventBus.js';
+import { batchEvents } from '../ipc/eventBatch.js';
+import { openEventLog } from '../serverMode/eventLog.js';
 import { LeaseStore } from '../workers/leases.js';
 import { ClaimWorker, DEFAULT_LEASE_MS } from '../workers/claimWorker.js';
 import { PRODUCT_VERSION } from '../app/product.js';
@@ -82,12 +85,23 @@ export async function runWorker(args: string[], dataDir: string): Promise<number
     const stored = createSettingsStore(createConfSettingsBackend(dataDir));
     const settings = () => ({ ...stored.get(), maxConcurrentPushes: concurrency as number, ...(values.callback ? { callbackAddress: values.callback } : {}) });
     const leases = new LeaseStore(store);
+    // The worker's progress and log lines reach every console through the servers: each batch is a
+    // row of the event log, and its NOTIFY makes the servers forward it (serverMode/eventLog.ts).
+    const events = createEventBus();
+    const eventLog = await openEventLog(store, dbUrl, { log, listen: false });
+    const publisher = batchEvents(events, (batch) => {
+      try {
+        eventLog.append(batch);
+      } catch (error) {
+        log(`Events not stored (${error instanceof Error ? error.message : String(error)}); consoles re-read the task.`);
+      }
+    });
     const worker = new ClaimWorker({
       leases, tasks, siteId: site?.id ?? null, siteName: site?.name ?? 'default', concurrency: () => concurrency as number, leaseMs: leaseMs as number,
       address: values.callback ?? null, version: PRODUCT_VERSION, log,
     });
     const runtime = await startPushRuntime({
-      dataDir, db: store, tasks, packages, vault, settings,
+      dataDir, db: store, tasks, packages, vault, settings, events,
       ...(port !== undefined ? { port: port as number } : {}),
       log,
       // Cancels come from the servers (LeaseStore.requestCancel); a worker only obeys them.
@@ -105,6 +119,8 @@ export async function runWorker(args: string[], dataDir: string): Promise<number
         void (async () => {
           const back = await worker.stop((drainSeconds as number) * 1000);
           await runtime.close();
+          publisher.close();
+          await eventLog.close();
           store.close();
           console.log(`Push worker stopped (${back} target(s) handed back to the queue).`);
           resolve(0);

@@ -45,7 +45,8 @@ function parseBatch(row: BatchRow): StoredBatch {
   return { id: Number(row.id), events: JSON.parse(row.events) as BatchedEvent[] };
 }
 
-export async function openEventLog(db: SqlDb, url: string, options: { now?: () => Date; log?: (line: string) => void } = {}): Promise<EventLog> {
+/** `listen: false`: a process that only publishes (a push worker) and forwards nothing. */
+export async function openEventLog(db: SqlDb, url: string, options: { now?: () => Date; log?: (line: string) => void; listen?: boolean } = {}): Promise<EventLog> {
   const origin = crypto.randomUUID();
   const now = options.now ?? (() => new Date());
   const listeners = new Set<(batch: StoredBatch) => void>();
@@ -99,7 +100,7 @@ export async function openEventLog(db: SqlDb, url: string, options: { now?: () =
       if (!closed) retry = setTimeout(() => void listen().catch(() => undefined), 1_000);
     }
   };
-  await listen();
+  if (options.listen !== false) await listen();
 
   return {
     origin,

@@ -135,6 +135,9 @@ test('two sites and the default site: every target succeeds, pushed by a worker 
   const workerA = await s.worker('a', 'Site A', '127.0.9.11', 8);
   const workerB = await s.worker('b', 'Site B', '127.0.9.12', 8);
   const watch = watchClaims(s.db);
+  // The console connected to the server hears the workers' progress live (their event batches, forwarded).
+  const heard = new Map<number, Set<string>>();
+  s.api.on('task.progress', (p) => heard.set(p.targetId, (heard.get(p.targetId) ?? new Set()).add(p.state)));
   const { taskId } = await taskOver(s.api, lab, 'Two sites');
   const outputs = () => `server:\n${s.server.output()}\nA:\n${workerA.output()}\nB:\n${workerB.output()}`;
   const done = await allDone(s.db, taskId, 180_000, outputs);
@@ -156,6 +159,8 @@ test('two sites and the default site: every target succeeds, pushed by a worker 
     bySite.set(want.name, (bySite.get(want.name) ?? 0) + 1);
   }
   assert.deepEqual(Object.fromEntries(bySite), { 'Site A': 31, 'Site B': 32, default: 1 });
+  await until('the console to hear every target end', 10_000, async () => done.every((r) => heard.get(r.id)?.has('done')));
+  assert.ok(done.every((r) => heard.get(r.id)!.size >= 3), 'each target\'s states came live, not only its end');
   assert.ok(a.id !== b.id);
   await until('the task to end finished', 10_000, async () => (s.db.prepare('SELECT status FROM tasks WHERE id = ?').pluck().get(taskId) as string) === 'finished');
 });
