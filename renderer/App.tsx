@@ -12,6 +12,7 @@ import { selectHasPropertiesTarget, selectServerLabel, useConsole, type TabId } 
 import { ConnectDialog } from './server/ConnectDialog';
 import { AuditDialog } from './server/AuditDialog';
 import { SitesDialog } from './server/SitesDialog';
+import { WorkersDialog } from './server/WorkersDialog';
 import { FileMenu } from './server/FileMenu';
 import { ServerBanner } from './server/ServerBanner';
 import { ComputersTab } from './tabs/ComputersTab';
@@ -99,6 +100,8 @@ export function App() {
   const auditClosed = useConsole((s) => s.auditClosed);
   const sitesOpen = useConsole((s) => s.sitesOpen);
   const sitesClosed = useConsole((s) => s.sitesClosed);
+  const workersOpen = useConsole((s) => s.workersOpen);
+  const workersClosed = useConsole((s) => s.workersClosed);
   const serverLabel = useConsole(selectServerLabel);
   const role = useConsole((s) => s.serverStatus?.role);
 
@@ -161,6 +164,7 @@ export function App() {
       {connectOpen && <ConnectDialog />}
       {auditOpen && <AuditDialog onClose={auditClosed} />}
       {sitesOpen && <SitesDialog onClose={sitesClosed} />}
+      {workersOpen && <WorkersDialog onClose={workersClosed} />}
     </Box>
   );
 }

@@ -49,6 +49,7 @@ export const applicationMenu: readonly MenuSpec[] = [
       { label: '&Leftovers…', accelerator: 'CmdOrCtrl+Shift+L', command: 'leftovers' },
       { label: '&Audit Trail…', accelerator: 'CmdOrCtrl+Shift+U', command: 'audit' },
       { label: 'S&ites…', command: 'sites' },
+      { label: '&Workers…', command: 'workers' },
       { label: '', separator: true },
       { label: 'Reload', role: 'reload' },
       { label: 'Toggle Full Screen', role: 'togglefullscreen' },

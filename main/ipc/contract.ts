@@ -64,7 +64,7 @@ import {
   type ServerState,
   type ServerStatus,
 } from './contract/server.js';
-import { SiteSchema, sitesChannels, type Site } from './contract/sites.js';
+import { SiteSchema, sitesChannels, WorkerSchema, type PushWorker, type Site } from './contract/sites.js';
 
 // ---- every schema and type, under the names importers have always used -------------------
 
@@ -81,7 +81,7 @@ export { AppInfoSchema, FolderListingSchema, DirectoryComputerSchema, type AppIn
 export { MenuCommandSchema, type MenuCommand };
 export { RoleSchema, ServerAccountSchema, ServerStatusSchema, AuditRowSchema, AuditFilterSchema, MAX_AUDIT_PAGE };
 export type { ServerRole, ServerAccount, ServerState, ServerStatus, AuditRow, AuditFilter };
-export { SiteSchema, type Site };
+export { SiteSchema, WorkerSchema, type Site, type PushWorker };
 
 // ---- channels and events ---------------------------------------------------------------
 

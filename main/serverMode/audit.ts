@@ -284,6 +284,7 @@ const auditors: { [C in ChannelName]: Auditor<C> } = {
   'settings.update': (req) => entry('settings.update', [], { keys: Object.keys(req).sort() }),
 
   'sites.list': null,
+  'workers.list': null,
   'sites.add': (_req, res) => entry('sites.add', [res.id], { name: res.name, cidrs: res.cidrs, adSite: res.adSite, computers: res.computers }),
   'sites.update': (req, res) =>
     entry('sites.update', [req.id], { name: res.name, cidrs: res.cidrs, adSite: res.adSite, computers: res.computers, changed: Object.keys(req).filter((k) => k !== 'id').sort() }),

@@ -9,8 +9,8 @@
 // | viewer        | reading what the server holds: app.info; computers.list, credentials.list     |
 // |               | (who, never a secret), packages.list, tasks.list, tasks.targets,              |
 // |               | tasks.targetsById, targets.log, targets.msiLog, leftovers.list, settings.get, |
-// |               | sites.list; history.exportCsv and history.exportLogs (the same data,          |
-// |               | exported)                                                                     |
+// |               | sites.list, workers.list; history.exportCsv and history.exportLogs (the same  |
+// |               | data, exported)                                                               |
 // | operator      | + everything that changes computers, credentials, packages and tasks, or     |
 // |               | reaches out from the server: computers.add/remove/setGroup/preview/           |
 // |               | previewFile/getInfo/diagnose/removeLeftovers/setSite (Set Site…);             |
@@ -104,6 +104,7 @@ export const requiredRole: Record<ChannelName, Role> = {
   // sites: reading them is a viewer's, changing their rules an administrator's (they decide where
   // every computer is pushed from); putting computers in a site by hand goes with computers' changes
   'sites.list': 'viewer',
+  'workers.list': 'viewer',
   'sites.add': 'administrator',
   'sites.update': 'administrator',
   'sites.remove': 'administrator',

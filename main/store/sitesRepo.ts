@@ -23,7 +23,42 @@ export interface Site {
   readonly adSite: string | null;
   /** Computers in the site now (by rule or by hand). */
   readonly computers: number;
+  /** Push workers of the site that are live now (LIVE_WORKER_MS). */
+  readonly liveWorkers: number;
   readonly createdAt: string;
+}
+
+/**
+ * A worker is live when it has not stopped and its last heartbeat is at most this old on the
+ * database's clock. A worker beats every lease/3 (main/workers/claimWorker.ts); with the default
+ * lease of 60 s that is every 20 s, so 60 s is three heartbeats missed, when its leases would have
+ * run out too. A fixed figure: the workers table does not record each worker's lease, so a worker
+ * started with a --lease-ms above 60 s shows as not live between its heartbeats.
+ */
+export const LIVE_WORKER_MS = 60_000;
+
+/**
+ * How long a worker that never stopped (killed, lost its database) stays in the list, not live,
+ * after its last heartbeat; a worker that stopped (stopWorker) leaves the list at once.
+ */
+export const GONE_WORKER_MS = 24 * 3600_000;
+
+/** At most this many workers are listed (the most recent heartbeats first). */
+export const MAX_LISTED_WORKERS = 1_000;
+
+/** A row of the workers table (main/workers/leases.ts writes them) as the Workers window shows it. */
+export interface WorkerView {
+  readonly id: string;
+  /** null: the default site. */
+  readonly siteId: number | null;
+  readonly siteName: string | null;
+  readonly address: string | null;
+  readonly version: string;
+  /** ISO times, from the database's clock. */
+  readonly startedAt: string;
+  readonly heartbeatAt: string;
+  readonly inFlight: number;
+  readonly live: boolean;
 }
 
 export interface SiteRules {
@@ -246,9 +281,12 @@ function validCidrs(input: readonly string[] | undefined): Cidr[] {
   return [...seen.values()];
 }
 
-function toSite(row: SiteRow, computers: number): Site {
-  return { id: row.id, name: row.name, cidrs: storedCidrs(row.cidrs), adSite: row.ad_site, computers, createdAt: row.created_at };
+function toSite(row: SiteRow, computers: number, liveWorkers: number): Site {
+  return { id: row.id, name: row.name, cidrs: storedCidrs(row.cidrs), adSite: row.ad_site, computers, liveWorkers, createdAt: row.created_at };
 }
+
+/** The database's clock in ms since the epoch on PostgreSQL, the one heartbeats are written on (main/workers/leases.ts). */
+const PG_NOW = 'CAST(floor(extract(epoch FROM statement_timestamp()) * 1000) AS BIGINT)';
 
 export class SitesRepo {
   private readonly now: () => Date;
@@ -266,10 +304,65 @@ export class SitesRepo {
     for (const r of this.db.prepare('SELECT site_id, COUNT(*) AS n FROM computers WHERE site_id IS NOT NULL GROUP BY site_id').all() as { site_id: number; n: number | string }[]) {
       counts.set(Number(r.site_id), Number(r.n));
     }
+    const live = this.liveWorkerCounts();
     return rows
       .map((row) => ({ row, key: sqliteLower(row.name) }))
       .sort((x, y) => compareBinary(x.key, y.key) || x.row.id - y.row.id)
-      .map(({ row }) => toSite(row, counts.get(row.id) ?? 0));
+      .map(({ row }) => toSite(row, counts.get(row.id) ?? 0, live.get(row.id) ?? 0));
+  }
+
+  /**
+   * Live workers per site (null: the default site). A plain SELECT of the workers table, which
+   * exists on both stores; only the push workers of a PostgreSQL store ever write it, so a
+   * console's own SQLite store counts none.
+   */
+  liveWorkerCounts(): Map<number | null, number> {
+    const counts = new Map<number | null, number>();
+    const rows = this.db
+      .prepare('SELECT site_id, COUNT(*) AS n FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= CAST(? AS BIGINT) GROUP BY site_id')
+      .all(this.databaseNow() - LIVE_WORKER_MS) as { site_id: number | string | null; n: number | string }[];
+    for (const r of rows) counts.set(r.site_id === null ? null : Number(r.site_id), Number(r.n));
+    return counts;
+  }
+
+  /**
+   * The workers not stopped whose last heartbeat is within GONE_WORKER_MS, most recent heartbeat
+   * first, each live or not (LIVE_WORKER_MS). None on a console's own SQLite store.
+   */
+  workers(): WorkerView[] {
+    const now = this.databaseNow();
+    const rows = this.db
+      .prepare(
+        `SELECT w.id, w.site_id, s.name AS site_name, w.address, w.version, w.started_at, w.heartbeat_at, w.in_flight
+           FROM workers w LEFT JOIN sites s ON s.id = w.site_id
+          WHERE w.stopped_at IS NULL AND w.heartbeat_at >= CAST(? AS BIGINT)
+          ORDER BY w.heartbeat_at DESC, w.id LIMIT ${MAX_LISTED_WORKERS}`,
+      )
+      .all(now - GONE_WORKER_MS) as Record<string, unknown>[];
+    return rows.map((r) => {
+      const heartbeatAt = Number(r.heartbeat_at);
+      return {
+        id: String(r.id),
+        siteId: r.site_id === null ? null : Number(r.site_id),
+        siteName: r.site_name === null || r.site_name === undefined ? null : String(r.site_name),
+        address: r.address === null ? null : String(r.address),
+        version: String(r.version),
+        startedAt: new Date(Number(r.started_at)).toISOString(),
+        heartbeatAt: new Date(heartbeatAt).toISOString(),
+        inFlight: Number(r.in_flight),
+        live: heartbeatAt >= now - LIVE_WORKER_MS,
+      };
+    });
+  }
+
+  /**
+   * Now on the clock the heartbeats are on: the database's on PostgreSQL; this process's on SQLite
+   * (which has no workers). Not `this.now`, the clock sites are stamped with: reading the workers
+   * does not move it.
+   */
+  private databaseNow(): number {
+    if (this.db.dialect === 'postgres') return Number(this.db.prepare(`SELECT ${PG_NOW} AS now`).pluck().get());
+    return Date.now();
   }
 
   get(id: number): Site | null {

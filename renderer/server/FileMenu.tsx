@@ -1,7 +1,7 @@
 // The window's File menu in the browser shell (Electron has the same items in its own menu bar,
 // main/app/menuTemplate.ts): Connect to Server…, Disconnect from Server and, for a server's
-// administrators, the Audit Trail — each with the shortcut it answers to; and Sites… (View → Sites…
-// in Electron's menu bar).
+// administrators, the Audit Trail — each with the shortcut it answers to; and Sites… and Workers…
+// (View → Sites… and View → Workers… in Electron's menu bar).
 import { Button, Divider, ListItemText, Menu, MenuItem, Typography } from '@mui/material';
 import { useState } from 'react';
 import { menuCommand } from '../state/actions';
@@ -42,6 +42,9 @@ export function FileMenu() {
         </MenuItem>
         <MenuItem onClick={() => run('sites')}>
           <ListItemText>Sites…</ListItemText>
+        </MenuItem>
+        <MenuItem onClick={() => run('workers')}>
+          <ListItemText>Workers…</ListItemText>
         </MenuItem>
       </Menu>
     </>

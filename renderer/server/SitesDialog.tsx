@@ -3,19 +3,31 @@
 // and removing one (its computers go back to the default site) for those who may change them (the
 // console's own store, or a server's administrators; the server checks the role again). A
 // computer goes to the site of its most specific range, else of its AD site, else the default site.
+// Each site's live push workers are counted; once workers are in use (any has registered), a site
+// with computers and no live worker is flagged, as its targets would wait in the queue.
 import { Box, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField, Typography } from '@mui/material';
-import { useCallback, useEffect, useState } from 'react';
-import type { IpcError, Site } from '../../main/ipc/contract';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { IpcError, PushWorker, Site } from '../../main/ipc/contract';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { reloadComputers, request } from '../state/actions';
 import { selectMayManageSites, useConsole } from '../state/store';
 
-const columns: readonly Column<Site>[] = [
-  { key: 'name', header: 'Site', width: '22%', render: (s) => s.name, sortValue: (s) => s.name },
-  { key: 'cidrs', header: 'Ranges', width: '38%', render: (s) => s.cidrs.join(', ') || '—', title: (s) => s.cidrs.join('\n') },
-  { key: 'adSite', header: 'AD site', width: '20%', render: (s) => s.adSite ?? '—', sortValue: (s) => s.adSite },
-  { key: 'computers', header: 'Computers', render: (s) => String(s.computers), sortValue: (s) => s.computers },
+/** A site whose computers no live worker would push to, once workers are in use. */
+export const lacksWorker = (s: Site, workersInUse: boolean): boolean => workersInUse && s.computers > 0 && s.liveWorkers === 0;
+
+const columnsFor = (workersInUse: boolean): readonly Column<Site>[] => [
+  { key: 'name', header: 'Site', width: '20%', render: (s) => s.name, sortValue: (s) => s.name },
+  { key: 'cidrs', header: 'Ranges', width: '32%', render: (s) => s.cidrs.join(', ') || '—', title: (s) => s.cidrs.join('\n') },
+  { key: 'adSite', header: 'AD site', width: '16%', render: (s) => s.adSite ?? '—', sortValue: (s) => s.adSite },
+  { key: 'computers', header: 'Computers', width: '12%', render: (s) => String(s.computers), sortValue: (s) => s.computers },
+  {
+    key: 'liveWorkers',
+    header: 'Live workers',
+    render: (s) => (lacksWorker(s, workersInUse) ? '0 — no live worker' : String(s.liveWorkers)),
+    title: (s) => (lacksWorker(s, workersInUse) ? 'No live push worker serves this site: its computers\' targets wait in the queue until one runs (pushctl worker --site).' : null),
+    sortValue: (s) => s.liveWorkers,
+  },
 ];
 
 /** Ranges typed one per line, or separated by commas or spaces. */
@@ -25,6 +37,7 @@ export function SitesDialog(props: { onClose: () => void }) {
   const mayManage = useConsole(selectMayManageSites);
   const revision = useConsole((s) => s.sitesRevision);
   const [sites, setSites] = useState<Site[]>([]);
+  const [workers, setWorkers] = useState<PushWorker[]>([]);
   const [selected, setSelected] = useState<number[]>([]);
   const [error, setError] = useState<IpcError | null>(null);
   const [name, setName] = useState('');
@@ -33,9 +46,11 @@ export function SitesDialog(props: { onClose: () => void }) {
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
-    const r = await request('sites.list', {});
+    const [r, w] = await Promise.all([request('sites.list', {}), request('workers.list', {})]);
     if (r.ok) setSites(r.result);
     else setError(r.error);
+    // The workers only add the warnings and the default site's line: without them the sites still show.
+    setWorkers(w.ok ? w.result : []);
   }, []);
   useEffect(() => {
     void load();
@@ -63,6 +78,11 @@ export function SitesDialog(props: { onClose: () => void }) {
     if (await change(() => request('sites.remove', { id: site.id }))) setSelected([]);
   };
 
+  const workersInUse = workers.length > 0;
+  const columns = useMemo(() => columnsFor(workersInUse), [workersInUse]);
+  const defaultLive = workers.filter((w) => w.live && w.siteId === null).length;
+  const unserved = sites.filter((s) => lacksWorker(s, workersInUse));
+
   return (
     <Dialog open onClose={props.onClose} maxWidth="md" fullWidth aria-label="Sites">
       <DialogTitle>Sites</DialogTitle>
@@ -75,6 +95,11 @@ export function SitesDialog(props: { onClose: () => void }) {
           <Box sx={{ height: 240, display: 'flex' }}>
             <DataTable label="Sites" testId="sites-grid" columns={columns} rows={sites} selected={selected} onSelect={setSelected} multiSelect={false} empty="No sites: every computer is in the default site." />
           </Box>
+          <Typography variant="body2" color={unserved.length > 0 ? 'warning.main' : 'text.secondary'} data-testid="sites-workers">
+            {workersInUse
+              ? `Default site: ${defaultLive} live worker(s).${unserved.length > 0 ? ` No live worker for ${unserved.map((s) => `"${s.name}"`).join(', ')}: their targets wait in the queue (View → Workers…).` : ''}`
+              : 'No push worker has registered with this store (View → Workers…).'}
+          </Typography>
           {mayManage && (
             <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
               <TextField label="Name" size="small" value={name} onChange={(e) => setName(e.target.value)} slotProps={{ htmlInput: { maxLength: 64, 'data-testid': 'site-name' } }} />

@@ -147,6 +147,7 @@ export function menuCommand(command: MenuCommandName): void {
     else s.logLineReceived({ at: new Date().toISOString(), level: 'info', message: 'The Audit Trail is kept by a Push Install Server: connect to one as an administrator (File → Connect to Server…).' });
   }
   else if (command === 'sites') s.sitesOpened();
+  else if (command === 'workers') s.workersOpened();
   else s.tabChosen(command.slice('tab.'.length) as 'computers');
 }
 

@@ -120,6 +120,8 @@ interface ServerSlice {
   /** The Sites window, and a count bumped when another console changed the server's sites (the window reads them again). */
   sitesOpen: boolean;
   sitesRevision: number;
+  /** The Workers window: the push workers and their heartbeats. */
+  workersOpen: boolean;
   serverStatusReceived(status: ServerStatus): void;
   connectOpened(): void;
   connectClosed(): void;
@@ -128,6 +130,8 @@ interface ServerSlice {
   sitesOpened(): void;
   sitesClosed(): void;
   sitesChanged(): void;
+  workersOpened(): void;
+  workersClosed(): void;
   /**
    * The lists now come from another store (connected, reconnected, disconnected): the ids of
    * what was selected or cached mean other things there, so they are dropped before the lists
@@ -300,6 +304,9 @@ const serverSlice: Slice<ServerSlice> = (set) => ({
   sitesClosed: () => set({ sitesOpen: false }),
   sitesRevision: 0,
   sitesChanged: () => set((s) => ({ sitesRevision: s.sitesRevision + 1 })),
+  workersOpen: false,
+  workersOpened: () => set({ workersOpen: true }),
+  workersClosed: () => set({ workersOpen: false }),
   dataReplaced: () =>
     set({
       selectedComputerIds: [],
@@ -314,6 +321,7 @@ const serverSlice: Slice<ServerSlice> = (set) => ({
       wizardComputerIds: null,
       leftoversOpen: false,
       sitesOpen: false,
+      workersOpen: false,
     }),
 });
 

@@ -87,6 +87,7 @@ const fixtures: { [C in ChannelName]: (ids: Ids) => RequestOf<C> } = {
   'audit.exportCsv': () => ({ user: 'admin' }),
   // In the contract's order: the site added is the fresh store's first (id 1).
   'sites.list': () => ({}),
+  'workers.list': () => ({}),
   'sites.add': () => ({ name: 'Branch', cidrs: ['127.0.0.0/8', '2001:db8::/32'], adSite: 'Branch-Site' }),
   'sites.update': () => ({ id: 1, cidrs: ['127.0.0.0/16'] }),
   'sites.remove': () => ({ id: 1 }),

@@ -72,7 +72,7 @@ test('CSV: a header, CRLF line ends, quoted fields where RFC 4180 needs them, an
 
 test('every mutating channel records one row with the ids it changed; reads record none', () => {
   const computer = { id: 7, name: 'PC', address: null, port: null, domain: null, os: null, groupName: null, lastResult: null, createdAt: 'x', siteId: null, siteName: null, sitePinned: false };
-  const site = { id: 5, name: 'Lyon', cidrs: ['10.1.0.0/16'], adSite: null, computers: 3, createdAt: 'x' };
+  const site = { id: 5, name: 'Lyon', cidrs: ['10.1.0.0/16'], adSite: null, computers: 3, liveWorkers: 0, createdAt: 'x' };
   const credential = { id: 9, label: 'Domain admin', user: 'admin', domain: 'CORP', available: true, storage: 'memory', keeps: 'password' } as const;
   const pkg = { id: 11, name: 'App', msiFileName: 'app.msi', msiSize: 1, msiSha256: 'ab', productName: 'App', productVersion: '1', manufacturer: null, productCode: null, configFileName: null, parameters: 'PASSWORD=hunter2', createdAt: 'x', runAs: 'admin' } as const;
   const reboot = { policy: 'ask', graceMinutes: 5, forceAfterMinutes: 60, message: 'Restarting' } as const;

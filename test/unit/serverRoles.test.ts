@@ -34,6 +34,7 @@ test('a viewer may call exactly the reads: lists, a task\'s targets, logs, lefto
     'tasks.list',
     'tasks.targets',
     'tasks.targetsById',
+    'workers.list',
   ]);
 });
 

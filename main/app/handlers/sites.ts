@@ -1,5 +1,6 @@
 // The sites' channels (main/ipc/contract/sites.ts): the list with each site's computers, adding,
-// changing and removing a site (its computers move with the rules), and Set Site… on computers.
+// changing and removing a site (its computers move with the rules), Set Site… on computers, and
+// the push workers that serve the sites (a read of the workers table).
 // The rules and their checks are main/store/sitesRepo.ts's.
 import { ConsoleError } from '../../ipc/errors.js';
 import { activityLog, type DomainHandlers, type HandlerDeps } from './common.js';
@@ -8,6 +9,7 @@ export function createSitesHandlers(deps: HandlerDeps): DomainHandlers<'sites'> 
   const info = activityLog(deps);
   return {
     'sites.list': () => deps.sites.list(),
+    'workers.list': () => deps.sites.workers(),
     'sites.add': ({ name, cidrs, adSite }) => {
       const site = deps.sites.add(name, { cidrs: cidrs ?? [], adSite: adSite ?? null });
       info(`Added the site "${site.name}" (${site.computers} computer(s)).`);

@@ -20,6 +20,8 @@ export const MenuCommandSchema = z.enum([
   'audit',
   /** The Sites window: the sites computers belong to, and their rules. */
   'sites',
+  /** The Workers window: the push workers, their site and heartbeat. */
+  'workers',
 ]);
 export type MenuCommand = z.infer<typeof MenuCommandSchema>;
 

@@ -1,7 +1,8 @@
 // Sites: where a push worker pushes, close to the computers of a branch office. A computer belongs
 // to the site of the first rule that matches it — the most specific CIDR range of its address,
 // then an AD site — or to the one it was put in by hand (Set Site…); none: the default site.
-// main/store/sitesRepo.ts keeps them and checks the rules.
+// main/store/sitesRepo.ts keeps them and checks the rules. The push workers that serve them
+// (main/workers/leases.ts writes their rows) are listed here too.
 import { z } from 'zod';
 import { Id, IsoTime, MAX_BATCH, NoRequest, type ChannelSpecs } from './common.js';
 
@@ -13,9 +14,29 @@ export const SiteSchema = z.object({
   adSite: z.string().nullable(),
   /** Computers in the site now, by rule or by hand. */
   computers: z.number().int().nonnegative(),
+  /** Its push workers live now: not stopped, a heartbeat within the last 60 s (sitesRepo's LIVE_WORKER_MS). */
+  liveWorkers: z.number().int().nonnegative(),
   createdAt: IsoTime,
 });
 export type Site = z.infer<typeof SiteSchema>;
+
+/** A push worker: not stopped, its last heartbeat within a day; live when within the last 60 s. */
+export const WorkerSchema = z.object({
+  id: z.string(),
+  /** null: the default site (computers in no site). */
+  siteId: Id.nullable(),
+  siteName: z.string().nullable(),
+  /** Where its package server can be reached, if it said. */
+  address: z.string().nullable(),
+  version: z.string(),
+  /** The database's clock. */
+  startedAt: IsoTime,
+  heartbeatAt: IsoTime,
+  /** Pushes it was running at its last heartbeat. */
+  inFlight: z.number().int().nonnegative(),
+  live: z.boolean(),
+});
+export type PushWorker = z.infer<typeof WorkerSchema>;
 
 /** main checks the names, ranges and AD site (class invalid-site); these bound only the sizes. */
 const SiteName = z.string().max(200);
@@ -24,6 +45,8 @@ const AdSite = z.string().max(200).nullable();
 
 export const sitesChannels = {
   'sites.list': { request: NoRequest, result: z.array(SiteSchema) },
+  /** The push workers, most recent heartbeat first; [] on a console's own store (no workers). The default site's live workers are those with siteId null and live. */
+  'workers.list': { request: NoRequest, result: z.array(WorkerSchema) },
   'sites.add': {
     request: z.object({ name: SiteName, cidrs: SiteCidrs.optional(), adSite: AdSite.optional() }).strict(),
     result: SiteSchema,
